@@ -1,0 +1,270 @@
+"""The `promobot` command: a thin door. Words in, a Result out, an exit status.
+
+Exit status (design.md): 0 done or pending; 1 refused or invalid; 2 usage error;
+3 MLflow or another service unreachable. Heavy modules (mlflow, the service) are
+imported only once a command needs them, so `promobot --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+
+TOP_HELP = """\
+promobot: release management for MLflow models, run from chat.
+
+Usage:
+  promobot <command words…> [--as IDENTITY] [--json]
+  promobot policy check [PATH]      validate policy files (exit 1 with file:line errors)
+  promobot register --model NAME --run-id ID [--artifact model] [--tag KEY=VALUE…]
+  promobot serve [--port N] [--socket-mode]   the Slack app (POST /slack/events, GET /healthz)
+  promobot github                   handle the issue_comment event in $GITHUB_EVENT_PATH
+  promobot demo [--dir DIR]         the whole flow on a local SQLite registry
+
+Commands (the same words as in Slack and GitHub comments):
+{usage}
+
+Options:
+  --as IDENTITY   who acts: github:<login>, slack:<user id>, cli:<name> or an e-mail
+                  (default $PROMOBOT_ACTOR, else cli:$USER)
+  --json          print one JSON object instead of text
+  -h, --help      this help; `promobot help <command>` explains one command
+
+Settings (environment): MLFLOW_TRACKING_URI (default sqlite:///mlflow.db),
+PROMOBOT_POLICY (default policies/).
+Exit status: 0 done or pending, 1 refused or invalid, 2 usage error, 3 MLflow unreachable.
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(args: list[str]) -> int:
+    as_json, actor, args, problem = _global_flags(args)
+    if problem:
+        return _usage_error(problem, as_json)
+    if not args or args[0] in ("-h", "--help"):
+        from bot.commands import USAGE
+
+        print(TOP_HELP.format(usage="\n".join(f"  {line}" for line in USAGE.values())))
+        return EXIT_OK
+    if args[0] in ("--version", "-V"):
+        from bot import __version__
+
+        print(f"promobot {__version__}")
+        return EXIT_OK
+    head = args[0]
+    if head == "policy" and len(args) >= 2 and args[1] == "check":
+        return _policy_check(args[2:], as_json)
+    if head == "register":
+        from bot.doors.register_cli import run_register
+
+        return run_register(args[1:])
+    if head == "serve":
+        from bot.doors.slack_server import run_serve
+
+        return run_serve(args[1:])
+    if head == "github":
+        from bot.doors.github_door import run_github
+
+        return run_github(args[1:])
+    if head == "demo":
+        from bot.demo import run_demo
+
+        return run_demo(args[1:])
+    return _command(" ".join(args), actor, as_json)
+
+
+def _global_flags(args: list[str]) -> tuple[bool, str, list[str], str]:
+    """Take --json and --as out of the words, wherever they stand."""
+    as_json = False
+    actor = os.environ.get("PROMOBOT_ACTOR", "") or f"cli:{_user()}"
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word == "--json":
+            as_json = True
+        elif word == "--as":
+            if i + 1 >= len(args) or not args[i + 1].strip() or args[i + 1].startswith("--"):
+                return as_json, actor, rest, "--as needs an identity, e.g. `--as github:alice`"
+            actor = args[i + 1]
+            i += 1
+        elif word.startswith("--as="):
+            actor = word.split("=", 1)[1]
+            if not actor.strip():
+                return as_json, actor, rest, "--as needs an identity, e.g. `--as github:alice`"
+        else:
+            rest.append(word)
+        i += 1
+    return as_json, _normalise_actor(actor), rest, ""
+
+
+def _normalise_actor(actor: str) -> str:
+    actor = actor.strip()
+    if ":" in actor or "@" in actor:
+        return actor
+    return f"cli:{actor}"
+
+
+def _user() -> str:
+    try:
+        return os.environ.get("USER") or getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return "unknown"
+
+
+def _command(text: str, actor: str, as_json: bool) -> int:
+    from bot.commands import parse
+
+    parsed = parse(text)
+    if parsed.command is None:
+        return _usage_error(parsed.reply or "could not read that command", as_json)
+
+    from bot.commands import Help
+
+    if isinstance(parsed.command, Help):
+        from bot.commands import help_text
+
+        return _emit_plain(help_text(parsed.command.topic), as_json, "help")
+
+    from bot.app import build_service
+    from bot.config import load_settings
+    from bot.policy import PolicyError
+    from bot.registry import RegistryError
+    from bot.service import Context
+
+    settings = load_settings()
+    try:
+        service = build_service(settings)
+    except PolicyError as exc:
+        return _failure(
+            EXIT_REFUSED,
+            "The policy files are invalid; promobot stops here.",
+            exc.problems,
+            as_json,
+        )
+    try:
+        result = service.handle(parsed.command, Context(actor=actor, channel="cli"))
+    except RegistryError as exc:
+        return _failure(EXIT_UNAVAILABLE, str(exc), [], as_json)
+    return _emit(result, as_json)
+
+
+def _emit(result: object, as_json: bool) -> int:
+    from bot.render import to_text
+    from bot.results import REFUSED, Result
+
+    assert isinstance(result, Result)
+    if as_json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        print(to_text(result))
+    return EXIT_REFUSED if result.status == REFUSED else EXIT_OK
+
+
+def _emit_plain(text: str, as_json: bool, action: str) -> int:
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "status": "done",
+                    "request_id": None,
+                    "model": None,
+                    "version": None,
+                    "target": None,
+                    "reasons": [],
+                    "action": action,
+                    "data": {"help": text},
+                }
+            )
+        )
+    else:
+        print(text)
+    return EXIT_OK
+
+
+def _usage_error(problem: str, as_json: bool) -> int:
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "status": "error",
+                    "request_id": None,
+                    "model": None,
+                    "version": None,
+                    "target": None,
+                    "reasons": [problem],
+                }
+            )
+        )
+    else:
+        print(problem, file=sys.stderr)
+        print("Run `promobot --help` for the commands.", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _failure(code: int, headline: str, details: list[str], as_json: bool) -> int:
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "status": "error" if code == EXIT_UNAVAILABLE else "refused",
+                    "request_id": None,
+                    "model": None,
+                    "version": None,
+                    "target": None,
+                    "reasons": [headline, *details],
+                }
+            )
+        )
+    else:
+        print(headline, file=sys.stderr)
+        for line in details:
+            print(f"  {line}", file=sys.stderr)
+    return code
+
+
+def _policy_check(args: list[str], as_json: bool) -> int:
+    from bot.config import load_settings
+    from bot.policy import check
+
+    if len(args) > 1:
+        return _usage_error("usage: `promobot policy check [PATH]`", as_json)
+    path = args[0] if args else load_settings().promobot_policy
+    problems = check(path)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "status": "refused" if problems else "done",
+                    "request_id": None,
+                    "model": None,
+                    "version": None,
+                    "target": None,
+                    "reasons": problems,
+                }
+            )
+        )
+    elif problems:
+        print(f"{len(problems)} problem(s) in {path}:", file=sys.stderr)
+        for line in problems:
+            print(line, file=sys.stderr)
+    else:
+        print(f"{path}: OK")
+    return EXIT_REFUSED if problems else EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,304 @@
+"""Result → words. One shape everywhere (design.md, "What people see"): the outcome in the
+first line, then what the policy checked, then the numbers, then what to do next.
+
+`message(result)` builds that shape once; `to_markdown` (GitHub), `to_text` (terminal)
+and the Slack door's blocks only lay it out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.results import DONE, ERROR, PENDING, REFUSED, Result
+
+ICON = {"pass": "✅", "fail": "❌", "pending": "⏳"}
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Message:
+    headline: str  # markdown-ish: **bold** and `code` only
+    byline: str = ""
+    tables: list[Table] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # reasons, notes
+    next: list[str] = field(default_factory=list)
+    footer: str = ""
+
+
+def message(r: Result) -> Message:
+    if r.action == "help":
+        return Message(headline="promobot help", lines=r.text.splitlines())
+    if r.status == ERROR:
+        return Message(
+            headline=f"⚠️ {r.message or 'Something went wrong'}",
+            lines=list(r.reasons),
+            next=[
+                "try again in a minute; if it keeps failing, tell the platform "
+                "team (MLflow may be down)"
+            ],
+        )
+    if r.action == "status":
+        return _status(r)
+    if r.action == "history":
+        return _history(r)
+    if r.action == "policy":
+        return _policy(r)
+    return _decision(r)
+
+
+def _subject(r: Result) -> str:
+    version = f" v{r.version}" if r.version else ""
+    arrow = f" → {r.target}" if r.target else ""
+    return f"**{r.model}{version}{arrow}**" if r.model else ""
+
+
+def _decision(r: Result) -> Message:
+    subject = _subject(r)
+    if r.status == REFUSED:
+        verb = {"approve": "Approval refused", "deny": "Denial refused"}.get(r.action)
+        headline = f"❌ {verb}: {subject}" if verb else f"❌ {subject} refused"
+        if not r.model:
+            headline = f"❌ {verb or 'Refused'}" + (
+                f" for `{r.request_id}`" if r.request_id else ""
+            )
+    elif r.status == PENDING:
+        need = r.approvals_required - r.approvals
+        plural = "s" if need != 1 else ""
+        head = "⏳ (dry run) " if r.dry_run else "⏳ "
+        headline = (
+            f"{head}{subject} is waiting for {need} approval{plural} from {', '.join(r.approvers)}"
+        )
+    elif r.action == "deny":
+        headline = f"🛑 {subject} denied"
+    elif r.dry_run:
+        headline = f"🧪 (dry run) {subject} would be carried out"
+    elif r.already:
+        headline = f"✅ {subject}: nothing to do"
+    elif r.action == "rollback":
+        headline = f"⏪ {subject} rolled back" + (
+            f" (v{r.replaced_version} moved out)" if r.replaced_version else ""
+        )
+    else:
+        headline = f"🚀 {subject} done" + (
+            f" (v{r.replaced_version} moved out)" if r.replaced_version else ""
+        )
+    by = []
+    if r.requested_by:
+        by.append(f"requested by {r.requested_by}")
+    if r.approved_by:
+        by.append(f"approved by {', '.join(r.approved_by)}")
+    if r.reason:
+        short = r.reason if len(r.reason) <= 200 else r.reason[:197] + "…"
+        by.append(f'"{_one_line(short)}"')
+    if r.request_id:
+        by.append(f"request `{r.request_id}`")
+    msg = Message(headline=headline, byline=" · ".join(by))
+    if r.message:
+        msg.lines.append(r.message)
+    if r.status == REFUSED:
+        msg.lines.extend(f"• {reason}" for reason in r.reasons)
+    if r.checks:
+        msg.tables.append(
+            Table(
+                ["check", "result"],
+                [[f"{ICON.get(c.status, '•')} {c.name}", c.detail] for c in r.checks],
+            )
+        )
+    if r.metrics and r.version:
+        current = f"v{r.replaced_version} ({r.target})" if r.replaced_version else "current"
+        header = ["metric", f"v{r.version} (candidate)"]
+        if r.replaced_version:
+            header.append(current)
+        rows = []
+        for m in r.metrics:
+            row = [m.name, _num(m.candidate)]
+            if r.replaced_version:
+                row.append(_num(m.current))
+            rows.append(row)
+        msg.tables.append(Table(header, rows))
+    if r.status == PENDING:
+        msg.next = [f"Next: {step}." for step in r.next_steps]
+        if r.expires_at:
+            msg.footer = f"Expires {_when(r.expires_at)}."
+    elif r.status == DONE and r.uri and not r.dry_run:
+        msg.next = [f"Now serving: `{r.uri}`"]
+    elif r.status == REFUSED:
+        fixes = [c.fix for c in r.checks if c.status == "fail" and c.fix]
+        msg.next = [f"To get past it: {fix}" for fix in fixes]
+    return msg
+
+
+def _status(r: Result) -> Message:
+    if r.status == REFUSED:
+        return Message(
+            headline=f"❌ No status for `{r.model}`", lines=[f"• {reason}" for reason in r.reasons]
+        )
+    msg = Message(headline=f"📦 **{r.model}**")
+    rows = [
+        [
+            h.target,
+            f"v{h.version}" if h.version else "—",
+            _short_time(h.promoted_at),
+            h.promoted_by,
+            h.approved_by,
+        ]
+        for h in r.holders
+    ]
+    if rows:
+        msg.tables.append(Table(["target", "version", "since", "by", "approved by"], rows))
+    else:
+        msg.lines.append("No version holds a stage or alias yet.")
+    latest = r.extra.get("latest_version")
+    if latest:
+        msg.lines.append(f"Latest registered version: v{latest}.")
+    if r.pending:
+        msg.tables.append(
+            Table(
+                ["pending request", "wants", "asked by", "approvals", "expires"],
+                [
+                    [
+                        f"`{p.request_id}`",
+                        f"v{p.version} → {p.target}"
+                        + (" (rollback)" if p.action == "rollback" else ""),
+                        p.requested_by,
+                        f"{p.approvals} of {p.approvals_required}",
+                        _when(p.expires_at),
+                    ]
+                    for p in r.pending
+                ],
+            )
+        )
+        msg.next = [
+            f"Next: `approve {r.pending[0].request_id}` or `deny {r.pending[0].request_id}`."
+        ]
+    else:
+        msg.lines.append("No pending requests.")
+    return msg
+
+
+def _history(r: Result) -> Message:
+    if r.status == REFUSED:
+        return Message(
+            headline=f"❌ No history for `{r.model}`", lines=[f"• {reason}" for reason in r.reasons]
+        )
+    msg = Message(headline=f"📜 **{r.model}**: history, newest first")
+    if not r.history:
+        msg.lines.append("Nothing promoted through promobot yet.")
+        return msg
+    msg.tables.append(
+        Table(
+            ["when", "what", "by", "approved by", "reason"],
+            [
+                [
+                    _when(h.at) if h.at else "?",
+                    f"v{h.version} → {h.target}" + (f" (v{h.previous} out)" if h.previous else ""),
+                    h.by,
+                    h.approved_by or "—",
+                    _clip(h.reason, 60),
+                ]
+                for h in r.history
+            ],
+        )
+    )
+    return msg
+
+
+def _policy(r: Result) -> Message:
+    if r.status == REFUSED:
+        return Message(
+            headline=f"❌ No policy for `{r.model}`", lines=[f"• {reason}" for reason in r.reasons]
+        )
+    msg = Message(headline=f"📋 **{r.model}**: the rules")
+    for label, sentences in r.explanation:
+        msg.lines.append(f"**{label}**")
+        msg.lines.extend(f"• {s}" for s in sentences)
+    return msg
+
+
+# ---- layouts ------------------------------------------------------------------------------
+
+
+def to_markdown(r: Result) -> str:
+    m = message(r)
+    parts = [m.headline]
+    if m.byline:
+        parts[0] += f"\n{m.byline}"
+    if m.lines:
+        parts.append("\n".join(m.lines))
+    for table in m.tables:
+        parts.append(_md_table(table))
+    tail = "\n".join([*m.next, m.footer] if m.footer else m.next)
+    if tail:
+        parts.append(tail)
+    return "\n\n".join(parts)
+
+
+def to_text(r: Result) -> str:
+    m = message(r)
+    out = [_plain(m.headline)]
+    if m.byline:
+        out.append(_plain(m.byline))
+    for line in m.lines:
+        out.append(_plain(line))
+    for table in m.tables:
+        out.append("")
+        out.extend(_text_table(table))
+    if m.next or m.footer:
+        out.append("")
+        out.extend(_plain(x) for x in [*m.next, m.footer] if x)
+    return "\n".join(out)
+
+
+def _md_table(t: Table) -> str:
+    lines = ["| " + " | ".join(t.header) + " |", "| " + " | ".join("---" for _ in t.header) + " |"]
+    for row in t.rows:
+        lines.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
+    return "\n".join(lines)
+
+
+def _md_cell(text: str) -> str:
+    return _one_line(text).replace("|", "\\|")
+
+
+def _text_table(t: Table) -> list[str]:
+    rows = [t.header, *[[_plain(c) for c in row] for row in t.rows]]
+    widths = [max(len(_one_line(r[i])) for r in rows) for i in range(len(t.header))]
+    out = []
+    for n, row in enumerate(rows):
+        out.append(
+            "  ".join(_one_line(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        )
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return out
+
+
+def _plain(text: str) -> str:
+    return text.replace("**", "")
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _when(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _short_time(text: str) -> str:
+    return text.replace("T", " ").replace("Z", " UTC")[:20] if text else ""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _clip(text: str, n: int) -> str:
+    text = _one_line(text)
+    return text if len(text) <= n else text[: n - 1] + "…"

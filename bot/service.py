@@ -1,0 +1,1031 @@
+"""The use cases: promote, approve, deny, rollback, status, history, policy, help.
+
+Each takes who acts and a parsed command, and returns a Result. A person's failure
+(not allowed, no such version) is a refused Result with sentences; only a broken
+MLflow raises (RegistryError). No text is formatted for a channel here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from bot import state
+from bot.commands import (
+    Approve,
+    Command,
+    Deny,
+    Help,
+    History,
+    PolicyExplain,
+    Promote,
+    Rollback,
+    Status,
+    Target,
+    VersionSpec,
+    help_text,
+)
+from bot.policy import (
+    Check,
+    Decision,
+    Policy,
+    RequestFacts,
+    TargetRule,
+    approval_check,
+    decide,
+    explain,
+)
+from bot.registry import ModelInfo, Registry, VersionInfo, dumps
+from bot.results import (
+    DONE,
+    PENDING,
+    REFUSED,
+    HistoryEntry,
+    Holder,
+    MetricRow,
+    PendingView,
+    Result,
+)
+
+REASON_MAX = 2000
+STAGE_ALIASES = ("staging", "production", "archived")
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who acts, through which door, and where the conversation is."""
+
+    actor: str
+    channel: str = "cli"  # slack | github | cli | ci
+    link: str = ""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_request_id() -> str:
+    return f"req-{secrets.token_hex(3)}"
+
+
+class Service:
+    def __init__(
+        self,
+        registry: Registry,
+        policy: Policy,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        new_id: Callable[[], str] = new_request_id,
+    ) -> None:
+        self.registry = registry
+        self.policy = policy
+        self.clock = clock
+        self.new_id = new_id
+
+    # ---- dispatch --------------------------------------------------------------------
+
+    def handle(self, command: Command, ctx: Context) -> Result:
+        match command:
+            case Promote():
+                return self.promote(command, ctx)
+            case Rollback():
+                return self.rollback(command, ctx)
+            case Approve():
+                return self.approve(command, ctx)
+            case Deny():
+                return self.deny(command, ctx)
+            case Status():
+                return self.status(command)
+            case History():
+                return self.history(command)
+            case PolicyExplain():
+                return self.explain_policy(command)
+            case Help():
+                return Result(status=DONE, action="help", text=help_text(command.topic))
+        raise TypeError(f"unknown command {command!r}")  # pragma: no cover
+
+    # ---- promote ---------------------------------------------------------------------
+
+    def promote(self, cmd: Promote, ctx: Context) -> Result:
+        base = Result(
+            status=REFUSED,
+            action="promote",
+            model=cmd.model,
+            target=cmd.target.label,
+            reason=cmd.reason,
+            dry_run=cmd.dry_run,
+        )
+        if cmd.version is None:
+            base.reasons.append(
+                f"Which version? Write it after the model: "
+                f"`promote {cmd.model} v3 {cmd.target.key}`."
+            )
+            return base
+        if problem := _reason_problem(cmd.reason):
+            base.reasons.append(problem)
+            return base
+        info = self.registry.get_model(cmd.model)
+        if info is None:
+            base.reasons.append(_no_model(cmd.model))
+            return base
+        version, problem = self._resolve(info, cmd.version)
+        if version is None:
+            base.reasons.append(problem)
+            return base
+        base.version = version.version
+        now = self.clock()
+        info = self._recover(info, cmd.target.key)
+        current = self._holder(info, cmd.target)
+        if current == version.version:
+            return replace(
+                base,
+                status=DONE,
+                already=True,
+                message=f"v{version.version} already holds {cmd.target.label}; nothing changed.",
+                uri=_uri(cmd.model, cmd.target),
+            )
+        decision, metrics = self._decide(
+            "promote", info, version, cmd.target, cmd.reason, ctx, now, current
+        )
+        return self._after_decision(
+            base,
+            decision,
+            metrics,
+            info,
+            version,
+            cmd.target,
+            cmd.reason,
+            ctx,
+            now,
+            current,
+            "promote",
+        )
+
+    # ---- rollback --------------------------------------------------------------------
+
+    def rollback(self, cmd: Rollback, ctx: Context) -> Result:
+        base = Result(
+            status=REFUSED,
+            action="rollback",
+            model=cmd.model,
+            target=cmd.target.label,
+            reason=cmd.reason,
+            dry_run=cmd.dry_run,
+        )
+        if problem := _reason_problem(cmd.reason):
+            base.reasons.append(problem)
+            return base
+        info = self.registry.get_model(cmd.model)
+        if info is None:
+            base.reasons.append(_no_model(cmd.model))
+            return base
+        info = self._recover(info, cmd.target.key)
+        current = self._holder(info, cmd.target)
+        if cmd.to_version is not None:
+            version, problem = self._resolve(info, cmd.to_version)
+            if version is None:
+                base.reasons.append(problem)
+                return base
+        else:
+            number = state.rollback_candidate(info.tags, cmd.target.key, current)
+            version = self.registry.get_version(cmd.model, number) if number else None
+            if version is None:
+                base.reasons.append(
+                    f"promobot has no record of a version that held {cmd.target.label} "
+                    f"before {'v' + str(current) if current else 'now'}; name the one to "
+                    f"restore: `rollback {cmd.model} {cmd.target.key} to v2`."
+                )
+                return base
+        base.version = version.version
+        if current == version.version:
+            return replace(
+                base,
+                status=DONE,
+                already=True,
+                uri=_uri(cmd.model, cmd.target),
+                message=f"v{version.version} already holds {cmd.target.label}; nothing changed.",
+            )
+        now = self.clock()
+        decision, metrics = self._decide(
+            "rollback", info, version, cmd.target, cmd.reason, ctx, now, current
+        )
+        return self._after_decision(
+            base,
+            decision,
+            metrics,
+            info,
+            version,
+            cmd.target,
+            cmd.reason,
+            ctx,
+            now,
+            current,
+            "rollback",
+        )
+
+    # ---- shared by promote and rollback ----------------------------------------------------
+
+    def _decide(
+        self,
+        action: str,
+        info: ModelInfo,
+        version: VersionInfo,
+        target: Target,
+        reason: str,
+        ctx: Context,
+        now: datetime,
+        current: int | None,
+    ) -> tuple[Decision, list[MetricRow]]:
+        candidate_metrics = self.registry.run_metrics(version.run_id)
+        holders: dict[str, tuple[int, dict[str, float]]] = {}
+        models_rules = self.policy.rules_for(info.name)
+        rule = None
+        if models_rules is not None:
+            rule = (
+                models_rules.rollback
+                if action == "rollback"
+                else models_rules.targets.get(target.key)
+            )
+        wanted = {g.relative_to for g in (rule.metrics if rule else ()) if g.relative_to}
+        if target.kind == "stage":
+            wanted.add(target.name)
+        for stage in sorted(s for s in wanted if s):
+            number = info.stage_latest.get(stage)
+            if number is None:
+                continue
+            if number == version.version:
+                holders[stage] = (number, candidate_metrics)
+            else:
+                holder = self.registry.get_version(info.name, number)
+                holders[stage] = (
+                    number,
+                    self.registry.run_metrics(holder.run_id if holder else None),
+                )
+        current_metrics: dict[str, float] = {}
+        if current is not None:
+            if target.kind == "stage" and target.name in holders:
+                current_metrics = holders[target.name][1]
+            elif current != version.version:
+                held = self.registry.get_version(info.name, current)
+                current_metrics = self.registry.run_metrics(held.run_id if held else None)
+        facts = RequestFacts(
+            model=info.name,
+            action=action,
+            target_key=target.key,
+            target_label=target.label,
+            actor=ctx.actor,
+            reason=reason,
+            version=version.version,
+            version_stage=version.stage,
+            version_metrics=candidate_metrics,
+            holders=holders,
+            now=now,
+        )
+        decision = decide(self.policy, facts)
+        names = _metric_names(rule, candidate_metrics, current_metrics)
+        rows = [MetricRow(n, candidate_metrics.get(n), current_metrics.get(n)) for n in names]
+        return decision, rows
+
+    def _after_decision(
+        self,
+        base: Result,
+        decision: Decision,
+        metrics: list[MetricRow],
+        info: ModelInfo,
+        version: VersionInfo,
+        target: Target,
+        reason: str,
+        ctx: Context,
+        now: datetime,
+        current: int | None,
+        action: str,
+    ) -> Result:
+        base.checks = list(decision.checks)
+        base.metrics = metrics
+        base.replaced_version = current
+        base.requested_by = self.policy.display(ctx.actor)
+        base.approvals_required = decision.approvals_required
+        base.approvers = decision.approvers
+        if decision.outcome == "refused":
+            base.reasons = list(decision.reasons)
+            return base
+        request = state.Request(
+            id=self.new_id(),
+            action=action,
+            model=info.name,
+            version=version.version,
+            target_key=target.key,
+            target_label=target.label,
+            target_kind=target.kind,
+            actor=ctx.actor,
+            reason=reason,
+            created_at=now,
+            expires_at=decision.expires_at or now,
+            channel=ctx.channel,
+            link=ctx.link,
+            run_id=version.run_id,
+            source=version.source,
+            previous=current,
+        )
+        if decision.outcome == "needs_approval":
+            base.status = PENDING
+            base.expires_at = decision.expires_at
+            base.next_steps = [
+                f"a member of {', '.join(decision.approvers)} types "
+                f"`approve {request.id}` (or clicks Approve in Slack)"
+            ]
+            if base.dry_run:
+                base.message = "Dry run: nothing was written."
+                base.request_id = None
+                return base
+            base.request_id = request.id
+            self.registry.set_model_tag(
+                info.name, state.request_key(request.id), dumps(request.to_json())
+            )
+            return base
+        if base.dry_run:
+            base.status = DONE
+            base.message = (
+                f"Dry run: v{version.version} would move to {target.label}"
+                f"{f' (replacing v{current})' if current else ''}; "
+                "nothing was written."
+            )
+            return base
+        base.request_id = request.id
+        return self._execute(request, [], base, decision.rule)
+
+    # ---- approve and deny -------------------------------------------------------------------
+
+    def approve(self, cmd: Approve, ctx: Context) -> Result:
+        base = Result(status=REFUSED, action="approve", request_id=cmd.request_id)
+        found = self._find_request(cmd.request_id, base)
+        if found is None:
+            return base
+        info, req, rule = found
+        self._fill_from_request(base, req)
+        if (closed := self._closed(info, req, base)) is not None:
+            return closed
+        if rule is None:
+            base.reasons.append(
+                f"No policy covers {req.target_label} of {req.model} any more; "
+                "nothing was approved."
+            )
+            return base
+        if refusal := approval_check(self.policy, rule, req.actor, ctx.actor):
+            base.reasons.append(refusal)
+            return base
+        now = self.clock()
+        person = self.policy.person_for(ctx.actor)
+        person_key = person.key if person else ctx.actor
+        self.registry.set_model_tag(
+            req.model,
+            state.approval_key(req.id, person_key),
+            dumps(
+                {
+                    "actor": ctx.actor,
+                    "person": person_key,
+                    "at": state.format_time(now),
+                    "comment": cmd.comment[:REASON_MAX],
+                    "channel": ctx.channel,
+                }
+            ),
+        )
+        # Re-read: other approvals may have landed at the same moment, each in its own tag.
+        info = self.registry.get_model(req.model) or info
+        approvers = self._valid_approvers(info, req, rule)
+        base.approvals = len(approvers)
+        base.approved_by = [self.policy.display(a) for a in approvers]
+        if len(approvers) < rule.approvals:
+            base.status = PENDING
+            base.message = (
+                f"Approval recorded: {len(approvers)} of {rule.approvals} "
+                f"from {', '.join(rule.approvers)}."
+            )
+            base.next_steps = [
+                f"another member of {', '.join(rule.approvers)} types `approve {req.id}`"
+            ]
+            return base
+        return self._execute(req, approvers, base, rule)
+
+    def deny(self, cmd: Deny, ctx: Context) -> Result:
+        base = Result(status=REFUSED, action="deny", request_id=cmd.request_id)
+        found = self._find_request(cmd.request_id, base)
+        if found is None:
+            return base
+        info, req, rule = found
+        self._fill_from_request(base, req)
+        if (closed := self._closed(info, req, base)) is not None:
+            return closed
+        withdrawing = self.policy.same_person(ctx.actor, req.actor)
+        if not withdrawing:
+            refusal = (
+                approval_check(self.policy, rule, req.actor, ctx.actor)
+                if rule
+                else "No policy covers this request any more."
+            )
+            if refusal:
+                base.reasons.append(refusal.replace("approve", "deny"))
+                return base
+        now = self.clock()
+        who = self.policy.display(ctx.actor)
+        detail = cmd.reason or ("withdrawn by the requester" if withdrawing else "")
+        self.registry.set_model_tag(
+            req.model,
+            state.state_key(req.id),
+            dumps(
+                {
+                    "state": "denied",
+                    "by": who,
+                    "at": state.format_time(now),
+                    "detail": detail[:REASON_MAX],
+                }
+            ),
+        )
+        base.status = DONE
+        base.message = (
+            f"{req.id} {'withdrawn' if withdrawing else 'denied'} by {who}"
+            f"{': ' + detail if detail else ''}. Nothing was promoted."
+        )
+        return base
+
+    def _find_request(
+        self, request_id: str, base: Result
+    ) -> tuple[ModelInfo, state.Request, TargetRule | None] | None:
+        model = self.registry.find_request_model(request_id)
+        info = self.registry.get_model(model) if model else None
+        req = state.request(info.tags, request_id) if info else None
+        if info is None or req is None:
+            base.reasons.append(
+                f"There is no request `{request_id}`. `status <model>` lists the pending ones."
+            )
+            return None
+        rules = self.policy.rules_for(req.model)
+        rule = None
+        if rules is not None:
+            rule = rules.rollback if req.action == "rollback" else rules.targets.get(req.target_key)
+        return info, req, rule
+
+    def _fill_from_request(self, base: Result, req: state.Request) -> None:
+        base.model, base.version, base.target = req.model, req.version, req.target_label
+        base.reason = req.reason
+        base.requested_by = self.policy.display(req.actor)
+        base.replaced_version = req.previous
+
+    def _closed(self, info: ModelInfo, req: state.Request, base: Result) -> Result | None:
+        """The result for a request that is no longer open, else None."""
+        done = state.outcome(info.tags, req.id)
+        if done is None and self.clock() > req.expires_at:
+            self.registry.set_model_tag(
+                req.model,
+                state.state_key(req.id),
+                dumps(
+                    {
+                        "state": "expired",
+                        "by": "promobot",
+                        "at": state.format_time(self.clock()),
+                        "detail": f"no decision before {_when(req.expires_at)}",
+                    }
+                ),
+            )
+            done = state.Outcome("expired", "promobot", self.clock(), "")
+        if done is None:
+            return None
+        if done.state == "done":
+            return replace(
+                base,
+                status=DONE,
+                already=True,
+                uri=_uri_from_request(req),
+                message=f"{req.id} was already carried out"
+                f"{' by ' + done.by if done.by else ''}; nothing changed.",
+            )
+        if done.state == "expired":
+            base.reasons.append(
+                f"{req.id} expired at {_when(req.expires_at)} without enough approvals; ask "
+                f"again: `{req.action} {req.model} v{req.version} {req.target_key}`."
+                if req.action == "promote"
+                else f"{req.id} expired at {_when(req.expires_at)}; ask again: "
+                f"`rollback {req.model} {req.target_key} to v{req.version}`."
+            )
+        else:
+            base.reasons.append(
+                f"{req.id} was {done.state}"
+                f"{' by ' + done.by if done.by else ''}"
+                f"{': ' + done.detail if done.detail else ''}."
+            )
+        return base
+
+    def _valid_approvers(self, info: ModelInfo, req: state.Request, rule: TargetRule) -> list[str]:
+        """The actors whose approvals count, one per person, in the order they came."""
+        actors = [a.actor for a in state.approvals(info.tags, req.id)]
+        allowed = [a for a in actors if approval_check(self.policy, rule, req.actor, a) is None]
+        counted: list[str] = []
+        for actor in allowed:
+            if not any(self.policy.same_person(actor, seen) for seen in counted):
+                counted.append(actor)
+        return counted
+
+    # ---- execution: the only place that moves versions -------------------------------------
+
+    def _execute(
+        self, req: state.Request, approvers: list[str], base: Result, rule: TargetRule | None
+    ) -> Result:
+        target = (
+            Target(req.target_kind, req.target_label.lstrip("@"))
+            if (req.target_kind == "alias")
+            else Target("stage", req.target_label)
+        )
+        with self.registry.lock(req.model, req.target_key):
+            info = self.registry.get_model(req.model)
+            if info is None:
+                return self._fail(base, req, f"model {req.model} no longer exists")
+            self._roll_forward(info, req.target_key)
+            info = self.registry.get_model(req.model) or info
+            done = state.outcome(info.tags, req.id)
+            if done is not None and done.state == "done":
+                return replace(
+                    base,
+                    status=DONE,
+                    already=True,
+                    uri=_uri(req.model, target),
+                    message=f"{req.id} was already carried out; nothing changed.",
+                )
+            version = self.registry.get_version(req.model, req.version)
+            if (
+                version is None
+                or (version.run_id or None) != req.run_id
+                or (version.source != req.source)
+            ):
+                why = (
+                    f"v{req.version} was deleted"
+                    if version is None
+                    else f"v{req.version} is no longer the version that was requested "
+                    "(its run or source changed)"
+                )
+                return self._fail(base, req, f"{why}; nothing was promoted")
+            current = self._holder(info, target)
+            if current == req.version:
+                self._mark(req, "done", "promobot", f"v{req.version} already held it")
+                return replace(
+                    base,
+                    status=DONE,
+                    already=True,
+                    uri=_uri(req.model, target),
+                    message=f"v{req.version} already holds {target.label}.",
+                )
+            now = self.clock()
+            intent = self._intent(req, approvers, info, version, target, current, now)
+            self.registry.set_model_tag(
+                req.model, state.inflight_key(req.target_key), dumps(intent)
+            )
+            self._apply(intent)
+        base.status = DONE
+        base.request_id = req.id
+        base.replaced_version = current
+        base.approved_by = [self.policy.display(a) for a in approvers]
+        base.approvals = len(approvers)
+        base.uri = _uri(req.model, target)
+        return base
+
+    def _intent(
+        self,
+        req: state.Request,
+        approvers: list[str],
+        info: ModelInfo,
+        version: VersionInfo,
+        target: Target,
+        current: int | None,
+        now: datetime,
+    ) -> dict[str, Any]:
+        by = self.policy.display(req.actor)
+        approved = ", ".join(self.policy.display(a) for a in approvers)
+        reason = req.reason
+        if req.action == "rollback":
+            reason = (
+                f"rollback: {req.reason}"
+                if req.reason
+                else (f"rollback: from v{current}" if current else "rollback")
+            )
+        metrics = self.registry.run_metrics(version.run_id)
+        rules = self.policy.rules_for(req.model)
+        rule = rules.targets.get(req.target_key) if rules else None
+        # The gated metrics, as design.md's example line shows; else the first two.
+        gated = [g.metric for g in rule.metrics] if rule else []
+        shown = [m for m in gated if m in metrics] or _metric_names(None, metrics, {})[:2]
+        numbers = ", ".join(f"{m} {metrics[m]:.2f}" for m in shown if m in metrics)
+        stamp = now.strftime("%Y-%m-%d %H:%M UTC")
+        line = f"{stamp} → {target.label} by {by}"
+        if approved:
+            line += f", approved by {approved}"
+        if reason:
+            line += f": {_one_line(reason)}"
+        if numbers:
+            line += f" ({numbers})"
+        at = state.format_time(now)
+        new_tags = {
+            "requested_by": by,
+            "approved_by": approved,
+            "promoted_to": target.label,
+            "promoted_at": at,
+            "promotion_reason": reason,
+            "promotion_request": req.id,
+            "promotion_channel": req.channel or "cli",
+        }
+        if req.link:
+            new_tags["promotion_link"] = req.link
+        old_tags: dict[str, str] = {}
+        if current is not None:
+            old_tags = {"replaced_by": f"v{version.version}"}
+            if target.kind == "stage":
+                old_tags.update({"archived_at": at, "archived_by": by})
+            if req.action == "rollback":
+                old_tags.update(
+                    {"rolled_back_at": at, "rolled_back_by": by, "rollback_reason": req.reason}
+                )
+        stale_aliases = [
+            a for a in STAGE_ALIASES if a != target.alias and info.aliases.get(a) == version.version
+        ]
+        event = {
+            "kind": req.action,
+            "target_key": req.target_key,
+            "target_label": target.label,
+            "version": version.version,
+            "previous": current,
+            "by": by,
+            "actor": req.actor,
+            "approved_by": approved,
+            "at": at,
+            "reason": reason,
+            "request": req.id,
+            "channel": req.channel or "cli",
+        }
+        return {
+            "request": req.id,
+            "model": req.model,
+            "version": version.version,
+            "target_kind": target.kind,
+            "target_name": target.name,
+            "target_key": req.target_key,
+            "previous": current,
+            "new_tags": new_tags,
+            "old_tags": old_tags,
+            "line": line,
+            "stale_aliases": stale_aliases,
+            "event_key": state.event_key(now, req.id),
+            "event": event,
+            "state": {"state": "done", "by": approved or by, "at": at, "detail": line},
+        }
+
+    def _apply(self, intent: dict[str, Any]) -> None:
+        """Carry out an intent. Every step is idempotent, so a retry after a crash (or the
+        next command rolling it forward) finishes the job without writing anything twice.
+        The new version goes in before the old one goes out: one MLflow call moves the
+        stage and archives the previous holder."""
+        model, version = intent["model"], int(intent["version"])
+        if intent["target_kind"] == "stage":
+            self.registry.move_stage(model, version, intent["target_name"])
+            self.registry.set_alias(model, intent["target_name"].lower(), version)
+            for alias in intent["stale_aliases"]:
+                self.registry.delete_alias(model, alias)
+        else:
+            self.registry.set_alias(model, intent["target_name"], version)
+        self.registry.set_version_tags(model, version, intent["new_tags"])
+        if intent["previous"] is not None and intent["old_tags"]:
+            self.registry.set_version_tags(model, int(intent["previous"]), intent["old_tags"])
+        self.registry.append_description(model, version, intent["line"])
+        self.registry.set_model_tag(model, intent["event_key"], dumps(intent["event"]))
+        self.registry.set_model_tag(
+            model, state.state_key(intent["request"]), dumps(intent["state"])
+        )
+        self.registry.delete_model_tag(model, state.inflight_key(intent["target_key"]))
+
+    def _recover(self, info: ModelInfo, target_key: str) -> ModelInfo:
+        """Finish an execution a crashed process left half done, before deciding anything
+        about the target it touched."""
+        if state.inflight(info.tags, target_key) is None:
+            return info
+        with self.registry.lock(info.name, target_key):
+            fresh = self.registry.get_model(info.name) or info
+            self._roll_forward(fresh, target_key)
+        return self.registry.get_model(info.name) or info
+
+    def _roll_forward(self, info: ModelInfo, target_key: str) -> None:
+        intent = state.inflight(info.tags, target_key)
+        if intent and intent.get("model") == info.name:
+            self._apply(intent)
+
+    def _mark(self, req: state.Request, status: str, by: str, detail: str) -> None:
+        self.registry.set_model_tag(
+            req.model,
+            state.state_key(req.id),
+            dumps(
+                {
+                    "state": status,
+                    "by": by,
+                    "at": state.format_time(self.clock()),
+                    "detail": detail[:REASON_MAX],
+                }
+            ),
+        )
+
+    def _fail(self, base: Result, req: state.Request, why: str) -> Result:
+        self._mark(req, "failed", "promobot", why)
+        base.status = REFUSED
+        base.reasons.append(f"{req.id} cannot be carried out: {why}.")
+        return base
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def status(self, cmd: Status) -> Result:
+        base = Result(status=DONE, action="status", model=cmd.model)
+        info = self.registry.get_model(cmd.model)
+        if info is None:
+            return replace(base, status=REFUSED, reasons=[_no_model(cmd.model)])
+        seen: dict[int, VersionInfo | None] = {}
+
+        def version(number: int) -> VersionInfo | None:
+            if number not in seen:
+                seen[number] = self.registry.get_version(cmd.model, number)
+            return seen[number]
+
+        for stage in ("Production", "Staging"):
+            if stage in info.stage_latest:
+                base.holders.append(self._holder_view(stage, version(info.stage_latest[stage])))
+        for alias, number in sorted(info.aliases.items()):
+            if alias in STAGE_ALIASES:
+                continue
+            base.holders.append(self._holder_view(f"@{alias}", version(number)))
+        base.extra["latest_version"] = info.latest_version
+        base.extra["aliases"] = dict(sorted(info.aliases.items()))
+        now = self.clock()
+        rules = self.policy.rules_for(cmd.model)
+        for req in state.open_requests(info.tags):
+            if req.expires_at < now:
+                continue
+            rule = None
+            if rules is not None:
+                rule = (
+                    rules.rollback
+                    if req.action == "rollback"
+                    else rules.targets.get(req.target_key)
+                )
+            got = len(self._valid_approvers(info, req, rule)) if rule else 0
+            base.pending.append(
+                PendingView(
+                    request_id=req.id,
+                    action=req.action,
+                    version=req.version,
+                    target=req.target_label,
+                    requested_by=self.policy.display(req.actor),
+                    approvals=got,
+                    approvals_required=rule.approvals if rule else 0,
+                    expires_at=req.expires_at,
+                )
+            )
+        return base
+
+    def _holder_view(self, label: str, version: VersionInfo | None) -> Holder:
+        if version is None:
+            return Holder(target=label, version=0)
+        tags = version.tags
+        return Holder(
+            target=label,
+            version=version.version,
+            promoted_at=tags.get("promoted_at", ""),
+            promoted_by=tags.get("requested_by", ""),
+            approved_by=tags.get("approved_by", ""),
+        )
+
+    def history(self, cmd: History) -> Result:
+        base = Result(status=DONE, action="history", model=cmd.model)
+        info = self.registry.get_model(cmd.model)
+        if info is None:
+            return replace(base, status=REFUSED, reasons=[_no_model(cmd.model)])
+        for ev in reversed(state.events(info.tags)):
+            base.history.append(
+                HistoryEntry(
+                    at=ev.at,
+                    kind=ev.kind,
+                    target=ev.target_label,
+                    version=ev.version,
+                    previous=ev.previous,
+                    by=ev.by,
+                    approved_by=ev.approved_by,
+                    reason=ev.reason,
+                    request_id=ev.request,
+                )
+            )
+            if len(base.history) >= cmd.limit:
+                break
+        return base
+
+    def explain_policy(self, cmd: PolicyExplain) -> Result:
+        lines = explain(self.policy, cmd.model)
+        if lines is None:
+            return Result(
+                status=REFUSED,
+                action="policy",
+                model=cmd.model,
+                reasons=[
+                    f"No policy names model `{cmd.model}`, so every command on it is refused. "
+                    "Add an entry under `models:` in a file in policies/."
+                ],
+            )
+        return Result(status=DONE, action="policy", model=cmd.model, explanation=lines)
+
+    def version_for_commit(self, model: str, sha: str) -> int | None:
+        """The newest version registered from a commit (a pull request's head)."""
+        found = self.registry.versions_for_commit(model, sha)
+        return found[0] if found else None
+
+    # ---- where a door showed a request (e.g. the Slack message to update later) -------------
+
+    def remember_message(self, model: str, request_id: str, door: str, ref: dict[str, str]) -> None:
+        self.registry.set_model_tag(model, f"{state.request_key(request_id)}.{door}", dumps(ref))
+
+    def message_ref(self, model: str, request_id: str, door: str) -> dict[str, Any] | None:
+        info = self.registry.get_model(model)
+        if info is None:
+            return None
+        value = info.tags.get(f"{state.request_key(request_id)}.{door}")
+        return state.loads_ref(value) if value else None
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    def _resolve(self, info: ModelInfo, spec: VersionSpec) -> tuple[VersionInfo | None, str]:
+        name = info.name
+        number: int | None
+        if spec.kind == "number":
+            number = int(spec.value)
+        elif spec.kind == "latest":
+            number = info.latest_version
+            if number is None:
+                return None, f"{name} has no versions yet; register one first."
+        elif spec.kind == "stage":
+            number = info.stage_latest.get(spec.value)
+            if number is None:
+                return None, (
+                    f"No version of {name} is in {spec.value}; name a version "
+                    f"instead, e.g. `v{info.latest_version or 1}`."
+                )
+        else:
+            number = info.aliases.get(spec.value)
+            if number is None:
+                known = ", ".join(f"@{a}" for a in sorted(info.aliases)) or "none"
+                return None, (f"{name} has no alias @{spec.value} (aliases: {known}).")
+        version = self.registry.get_version(name, number)
+        if version is None:
+            latest = info.latest_version
+            return None, (
+                f"{name} has no version {number}{f'; the latest is v{latest}' if latest else ''}."
+            )
+        return version, ""
+
+    def _holder(self, info: ModelInfo, target: Target) -> int | None:
+        if target.kind == "stage":
+            if target.name == "Archived":
+                return info.aliases.get("archived")
+            return info.stage_latest.get(target.name)
+        return info.aliases.get(target.name)
+
+    # ---- used by the Slack door ----------------------------------------------------------
+    # Additive: the Slack door keeps its request messages up to date without state of its
+    # own, so it needs to find the models it posted about and to see a request as it stands.
+
+    def models_tagged(self, key: str) -> list[str]:
+        """The registered models that carry tag `key` (e.g. the Slack door's marker on a
+        model whose requests it posted). `key` is one of promobot's own constants, never
+        user text: it goes into a filter string, so anything but [A-Za-z0-9_.-] is refused."""
+        if (
+            not key
+            or not key.isascii()
+            or not key.replace(".", "").replace("_", "").replace("-", "").isalnum()
+        ):
+            raise ValueError(f"not a plain tag key: {key!r}")
+        registry = self.registry
+        names: list[str] = []
+        token: str | None = None
+        while True:
+            with registry._calls(f"search models tagged {key}"):
+                page = registry._client.search_registered_models(
+                    filter_string=f"tags.`{key}` LIKE '%'", max_results=100, page_token=token
+                )
+            names.extend(rm.name for rm in page)
+            token = getattr(page, "token", None)
+            if not token:
+                return names
+
+    def request_view(self, request_id: str) -> Result | None:
+        """A request as it stands now, for a door that keeps a message about it up to date:
+        pending with the approvals so far, or how it ended (done, denied, expired, failed).
+        A request whose time is up without a decision is closed as expired here, as approve
+        and deny would. None when there is no such request."""
+        base = Result(status=REFUSED, action="promote", request_id=request_id)
+        found = self._find_request(request_id, base)
+        if found is None:
+            return None
+        info, req, rule = found
+        self._fill_from_request(base, req)
+        base.action = req.action
+        approvers = self._valid_approvers(info, req, rule) if rule else []
+        base.approvals = len(approvers)
+        base.approved_by = [self.policy.display(a) for a in approvers]
+        done = state.outcome(info.tags, req.id)
+        if done is not None and done.state == "done":
+            return replace(base, status=DONE, uri=_uri_from_request(req))
+        if done is not None and done.state == "denied":
+            return replace(
+                base,
+                status=DONE,
+                action="deny",
+                approvals=0,
+                approved_by=[],
+                message=f"{req.id} denied by {done.by}"
+                f"{': ' + done.detail if done.detail else ''}. "
+                "Nothing was promoted.",
+            )
+        closed = self._closed(info, req, base)
+        if closed is not None:
+            return closed
+        base.status = PENDING
+        base.approvals_required = rule.approvals if rule else 0
+        base.approvers = rule.approvers if rule else ()
+        base.expires_at = req.expires_at
+        if rule is not None:
+            base.next_steps = [
+                f"a member of {', '.join(rule.approvers)} types "
+                f"`approve {req.id}` (or clicks Approve in Slack)"
+            ]
+        return base
+
+
+def _metric_names(
+    rule: TargetRule | None, candidate: dict[str, float], current: dict[str, float]
+) -> list[str]:
+    gated = [g.metric for g in rule.metrics] if rule else []
+    rest = sorted((set(candidate) | set(current)) - set(gated))
+    preferred = [m for m in ("accuracy", "f1", "precision", "recall") if m in rest]
+    others = [m for m in rest if m not in preferred]
+    return list(dict.fromkeys(gated + preferred + others))[:8]
+
+
+def _reason_problem(reason: str) -> str | None:
+    if len(reason) > REASON_MAX:
+        return (
+            f"The reason is {len(reason):,} characters long; keep it under "
+            f"{REASON_MAX:,} (link to a document for the details)."
+        )
+    return None
+
+
+def _no_model(name: str) -> str:
+    shown = name if len(name) <= 80 else name[:77] + "…"
+    return (
+        f"There is no registered model `{shown}` in MLflow; check the name "
+        "(`promobot status <model>`) or register it first."
+    )
+
+
+def _uri(model: str, target: Target) -> str:
+    return (
+        f"models:/{model}/{target.name}"
+        if target.kind == "stage"
+        else (f"models:/{model}@{target.name}")
+    )
+
+
+def _uri_from_request(req: state.Request) -> str:
+    return (
+        f"models:/{req.model}/{req.target_label}"
+        if req.target_kind == "stage"
+        else f"models:/{req.model}{req.target_label}"
+    )
+
+
+def _when(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def explain_checks(checks: list[Check]) -> list[str]:  # used by renderers for refusals
+    return [f"{c.name}: {c.detail}" for c in checks if c.status == "fail"]
+
+
+def register_version(
+    registry: Registry,
+    model: str,
+    run_id: str,
+    *,
+    artifact: str = "model",
+    tags: dict[str, str] | None = None,
+) -> VersionInfo:
+    """Register the model a run logged (CI's `promobot register`), tagged with `tags`."""
+    source = registry.logged_model_uri(run_id, artifact)
+    clean = {k: v for k, v in (tags or {}).items() if v}
+    return registry.register(model, source, run_id, clean)

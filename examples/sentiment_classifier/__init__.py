@@ -1,0 +1,1 @@
+"""Example model for promobot: a small TF-IDF + logistic regression review classifier."""

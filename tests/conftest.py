@@ -1,0 +1,157 @@
+"""Shared fixtures: a real MLflow registry on SQLite for every test (never mocked).
+
+Creating an MLflow SQLite database runs its migrations (~2 s), so the session makes
+one migrated, empty database and each test gets a copy of that file (~20 ms).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SERVICE_POLICY = FIXTURES / "service_policy.yaml"
+
+# A Wednesday morning: outside every freeze window in the fixtures.
+WEDNESDAY = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from mlflow import MlflowClient
+
+    path = tmp_path_factory.mktemp("template") / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{path}").search_registered_models()
+    return path
+
+
+@pytest.fixture
+def tracking_uri(_template_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    db = tmp_path / "mlflow.db"
+    shutil.copy(_template_db, db)
+    uri = f"sqlite:///{db}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    return uri
+
+
+@dataclass
+class Clock:
+    now: datetime = WEDNESDAY
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now = self.now + timedelta(**kwargs)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+class ModelFactory:
+    """Registers versions backed by real runs with metrics, as training would."""
+
+    def __init__(self, uri: str, artifacts: Path) -> None:
+        from mlflow import MlflowClient
+
+        self.client = MlflowClient(tracking_uri=uri)
+        self.artifacts = artifacts
+        self._experiment: str | None = None
+
+    def experiment(self) -> str:
+        if self._experiment is None:
+            self._experiment = self.client.create_experiment(
+                "tests", artifact_location=self.artifacts.as_uri()
+            )
+        return self._experiment
+
+    def version(self, model: str, **metrics: float) -> int:
+        from mlflow.exceptions import MlflowException
+
+        run = self.client.create_run(self.experiment())
+        for key, value in metrics.items():
+            self.client.log_metric(run.info.run_id, key, value)
+        self.client.set_terminated(run.info.run_id)
+        with contextlib.suppress(MlflowException):
+            self.client.create_registered_model(model)
+        mv = self.client.create_model_version(
+            model, source=f"runs:/{run.info.run_id}/model", run_id=run.info.run_id
+        )
+        return int(mv.version)
+
+    def stage(self, model: str, version: int) -> str:
+        return self.client.get_model_version(model, str(version)).current_stage
+
+    def tags(self, model: str, version: int) -> dict[str, str]:
+        return dict(self.client.get_model_version(model, str(version)).tags)
+
+    def description(self, model: str, version: int) -> str:
+        return self.client.get_model_version(model, str(version)).description or ""
+
+    def aliases(self, model: str) -> dict[str, int]:
+        rm = self.client.get_registered_model(model)
+        return {k: int(v) for k, v in rm.aliases.items()}
+
+    def model_tags(self, model: str) -> dict[str, str]:
+        return dict(self.client.get_registered_model(model).tags)
+
+    def snapshot(self, model: str) -> dict[str, object]:
+        """Everything about a model that a command could change."""
+        rm = self.client.get_registered_model(model)
+        versions = self.client.search_model_versions(f"name='{model}'")
+        return {
+            "tags": dict(rm.tags),
+            "aliases": dict(rm.aliases),
+            "versions": sorted(
+                (mv.version, mv.current_stage, tuple(sorted(mv.tags.items())), mv.description)
+                for mv in versions
+            ),
+        }
+
+    def all_models(self) -> dict[str, object]:
+        return {rm.name: self.snapshot(rm.name) for rm in self.client.search_registered_models()}
+
+
+@pytest.fixture
+def models(tracking_uri: str, tmp_path: Path) -> ModelFactory:
+    return ModelFactory(tracking_uri, tmp_path / "artifacts")
+
+
+@pytest.fixture
+def service_factory(tracking_uri: str, clock: Clock) -> Iterator[Callable[..., object]]:
+    from bot.policy import load_policy
+    from bot.registry import Registry
+    from bot.service import Service
+
+    def make(policy_path: Path = SERVICE_POLICY) -> Service:
+        return Service(Registry(tracking_uri), load_policy(policy_path), clock=clock)
+
+    yield make
+
+
+@pytest.fixture
+def service(service_factory: Callable[..., object]) -> object:
+    return service_factory()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One real `mlflow server` on SQLite for the whole session (127.0.0.1)."""
+    from servers import MlflowServer
+
+    workdir = tmp_path_factory.mktemp("mlflow-server")
+    server = MlflowServer(backend_uri=f"sqlite:///{workdir / 'mlflow.db'}", workdir=workdir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,135 @@
+"""The `promobot` command in-process: output, --json, --as, and exit status."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import SERVICE_POLICY
+
+from bot.cli import main
+
+M = "sentiment-classifier"
+
+
+@pytest.fixture
+def cli_env(tracking_uri, monkeypatch, models):
+    monkeypatch.setenv("PROMOBOT_POLICY", str(SERVICE_POLICY))
+    monkeypatch.delenv("PROMOBOT_ACTOR", raising=False)
+    models.version(M, accuracy=0.91, f1=0.874)
+    models.version(M, accuracy=0.93, f1=0.89)
+    return models
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_promote_prints_outcome_and_exits_0(cli_env, capsys):
+    code, out, _ = cli(
+        capsys, "promote", M, "v1", "staging", "first", "cut", "--as", "slack:U01BOB"
+    )
+    assert code == 0
+    first = out.splitlines()[0]
+    assert first.startswith("🚀") and f"{M} v1 → Staging" in first
+    assert f"models:/{M}/Staging" in out
+    assert cli_env.tags(M, 1)["promotion_reason"] == "first cut"
+    assert cli_env.tags(M, 1)["promotion_channel"] == "cli"
+
+
+def test_json_output_has_the_contract_keys(cli_env, capsys):
+    cli(capsys, "promote", M, "v1", "staging", "x", "--as", "github:bob")
+    code, out, _ = cli(
+        capsys, "--json", "promote", M, "v1", "production", "y", "--as", "github:bob"
+    )
+    assert code == 0
+    obj = json.loads(out)
+    assert {k: obj[k] for k in ("status", "model", "version", "target", "reasons")} == {
+        "status": "pending",
+        "model": M,
+        "version": 1,
+        "target": "Production",
+        "reasons": [],
+    }
+    assert obj["request_id"].startswith("req-")
+    code, out, _ = cli(capsys, "approve", obj["request_id"], "--as", "bob@example.com", "--json")
+    refused = json.loads(out)
+    assert code == 1 and refused["status"] == "refused"
+    assert "own request" in refused["reasons"][0]
+    code, out, _ = cli(capsys, "approve", obj["request_id"], "--as=github:alice", "--json")
+    assert code == 0 and json.loads(out)["status"] == "done"
+    assert cli_env.stage(M, 1) == "Production"
+
+
+def test_actor_defaults_to_env_then_user(cli_env, capsys, monkeypatch):
+    monkeypatch.setenv("PROMOBOT_ACTOR", "slack:U01BOB")
+    code, _, _ = cli(capsys, "promote", M, "v1", "staging")
+    assert code == 0
+    assert cli_env.tags(M, 1)["requested_by"] == "bob@example.com"
+    monkeypatch.delenv("PROMOBOT_ACTOR")
+    monkeypatch.setenv("USER", "mallory")
+    code, out, _ = cli(capsys, "promote", M, "v2", "staging")
+    assert code == 1 and "mallory" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "phrase"),
+    [
+        (["promote", M, "v1", "prodution"], 2, "Did you mean `production`"),
+        (["promte", M, "v1", "staging"], 2, "promote"),
+        (["--as"], 2, "--as needs an identity"),
+        (["promote", M, "v9", "staging"], 1, "has no version 9"),
+        (["status", "nope-model"], 1, "no registered model"),
+    ],
+    ids=["typo-target", "typo-command", "as-without-value", "missing-version", "missing-model"],
+)
+def test_exit_status_for_bad_input(cli_env, capsys, args, code, phrase):
+    before = cli_env.all_models()
+    got, out, err = cli(capsys, *args, "--as", "github:alice")
+    assert got == code
+    assert phrase in out + err
+    assert "Traceback" not in out + err
+    assert cli_env.all_models() == before
+
+
+def test_unreachable_mlflow_exits_3(capsys, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    monkeypatch.setenv("PROMOBOT_POLICY", str(SERVICE_POLICY))
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    code, out, _ = cli(capsys, "status", M, "--json")
+    assert code == 3
+    obj = json.loads(out)
+    assert obj["status"] == "error" and "127.0.0.1:9" in obj["reasons"][0]
+
+
+def test_invalid_policy_stops_with_file_and_line(cli_env, capsys, monkeypatch, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("people: {}\ngroups: {}\nmodels:\n  - name: m\n    targetz: {}\n")
+    monkeypatch.setenv("PROMOBOT_POLICY", str(bad))
+    code, _, err = cli(capsys, "status", M)
+    assert code == 1
+    assert "bad.yaml:5" in err and "targetz" in err
+
+
+def test_policy_check(capsys, tmp_path):
+    code, out, _ = cli(capsys, "policy", "check", str(SERVICE_POLICY))
+    assert code == 0 and "OK" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("people: {}\ngroups:\n  leads: [ghost]\nmodels: []\n")
+    code, _, err = cli(capsys, "policy", "check", str(bad))
+    assert code == 1 and "bad.yaml:3" in err and "ghost" in err
+
+
+def test_help_and_history_and_status_render_tables(cli_env, capsys):
+    code, out, _ = cli(capsys, "--help")
+    assert code == 0 and "promote <model> <version> <target>" in out
+    cli(capsys, "promote", M, "v1", "staging", "x", "--as", "github:bob")
+    code, out, _ = cli(capsys, "status", M)
+    assert code == 0 and "Staging" in out and "v1" in out
+    code, out, _ = cli(capsys, "history", M, "--limit", "5")
+    assert code == 0 and "v1 → Staging" in out
+    code, out, _ = cli(capsys, "help", "rollback")
+    assert code == 0 and "rollback" in out
