@@ -21,7 +21,9 @@ promobot: release management for MLflow models, run from chat.
 Usage:
   promobot <command words…> [--as IDENTITY] [--json]
   promobot policy check [PATH]      validate policy files (exit 1 with file:line errors)
-  promobot register --model NAME --run-id ID [--artifact model] [--tag KEY=VALUE…]
+  promobot register start-run --experiment NAME   (CI) a run tagged with git metadata
+  promobot register --model NAME [--run-id ID] [--request TARGET] [--tag KEY=VALUE…]
+                                    (CI) register a run's model; `register --help` for all
   promobot serve [--port N] [--socket-mode]   the Slack app (POST /slack/events, GET /healthz)
   promobot github                   handle the issue_comment event in $GITHUB_EVENT_PATH
   promobot demo [--dir DIR]         the whole flow on a local SQLite registry
@@ -145,6 +147,8 @@ def _command(text: str, actor: str, as_json: bool) -> int:
     from bot.registry import RegistryError
     from bot.service import Context
 
+    # MLflow's INFO lines (database migrations and the like) are noise in a terminal.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     settings = load_settings()
     try:
         service = build_service(settings)

@@ -111,10 +111,21 @@ class Registry:
     def __init__(self, tracking_uri: str, *, registry_uri: str | None = None) -> None:
         for key, value in _CLIENT_DEFAULTS.items():
             os.environ.setdefault(key, value)
-        from mlflow import MlflowClient  # heavy import, kept off the CLI's --help path
-
         self.tracking_uri = tracking_uri
-        self._client = MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
+        self._registry_uri = registry_uri
+        self._client_instance: Any = None
+
+    @property
+    def _client(self) -> Any:
+        """The MlflowClient, made on first use: commands that need no registry (help,
+        policy) never import mlflow nor touch (or create) a SQLite file."""
+        if self._client_instance is None:
+            from mlflow import MlflowClient
+
+            self._client_instance = MlflowClient(
+                tracking_uri=self.tracking_uri, registry_uri=self._registry_uri
+            )
+        return self._client_instance
 
     # ---- error mapping -------------------------------------------------------------
 
@@ -378,16 +389,25 @@ class Registry:
 
     @contextmanager
     def lock(
-        self, model: str, target_key: str, *, ttl_s: float = 120.0, wait_s: float = 30.0
+        self,
+        model: str,
+        target_key: str,
+        *,
+        ttl_s: float | None = None,
+        wait_s: float | None = None,
     ) -> Iterator[str]:
         """Hold the exclusive lock for (model, target) while the block runs.
 
         Creating a registered model whose name exists fails for every concurrent
         caller but one, and the tags given at creation land with it, so the lock
         carries its owner and expiry. A lock past its expiry was left by a crashed
-        process and is taken over.
+        process and is taken over. TTL and wait default to 120 s and 30 s, or to
+        PROMOBOT_LOCK_TTL_SECONDS and PROMOBOT_LOCK_WAIT_SECONDS.
         """
         import hashlib
+
+        ttl_s = ttl_s if ttl_s is not None else _env_seconds("PROMOBOT_LOCK_TTL_SECONDS", 120.0)
+        wait_s = wait_s if wait_s is not None else _env_seconds("PROMOBOT_LOCK_WAIT_SECONDS", 30.0)
 
         from mlflow.exceptions import MlflowException
 
@@ -423,6 +443,9 @@ class Registry:
             except RegistryError:
                 raise
             holder = self._lock_holder(name)
+            if holder is not None and holder[0] == owner:
+                # The client retried a create whose first answer was lost: the lock is ours.
+                break
             if holder is not None and holder[1] < time.time():
                 self._break_lock(name, holder[0])
                 continue
@@ -494,6 +517,14 @@ def _version_info(mv: Any) -> VersionInfo:
         tags=dict(mv.tags or {}),
         description=mv.description or "",
     )
+
+
+def _env_seconds(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, "") or default)
+    except ValueError:
+        return default
+    return value if value > 0 else default
 
 
 def _first_line(text: str) -> str:
