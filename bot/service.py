@@ -408,7 +408,36 @@ class Service:
                 f"another member of {', '.join(rule.approvers)} types `approve {req.id}`"
             ]
             return base
+        if (stale := self._recheck(info, req, base)) is not None:
+            return stale
         return self._execute(req, approvers, base, rule)
+
+    def _recheck(self, info: ModelInfo, req: state.Request, base: Result) -> Result | None:
+        """Decide again, as of now, every rule but approvals: a freeze may have begun or
+        another version taken the target since the request was made. A request that no
+        longer passes stays open (its approvals kept) until it passes or expires."""
+        version = self.registry.get_version(req.model, req.version)
+        if version is None:
+            return None  # _execute refuses it and says why
+        target = _target_of(req)
+        current = self._holder(info, target)
+        if current == req.version:
+            return None
+        asker = Context(actor=req.actor, channel=req.channel, link=req.link)
+        decision, metrics = self._decide(
+            req.action, info, version, target, req.reason, asker, self.clock(), current
+        )
+        if decision.outcome != "refused":
+            return None
+        base.status = REFUSED
+        base.checks = list(decision.checks)
+        base.metrics = metrics
+        base.reasons = list(decision.reasons)
+        base.message = (
+            f"Approval recorded, but {req.id} no longer passes the policy; nothing moved. "
+            f"It stays open until {_when(req.expires_at)}: approve it again once it passes."
+        )
+        return base
 
     def deny(self, cmd: Deny, ctx: Context) -> Result:
         base = Result(status=REFUSED, action="deny", request_id=cmd.request_id)
@@ -533,11 +562,7 @@ class Service:
     def _execute(
         self, req: state.Request, approvers: list[str], base: Result, rule: TargetRule | None
     ) -> Result:
-        target = (
-            Target(req.target_kind, req.target_label.lstrip("@"))
-            if (req.target_kind == "alias")
-            else Target("stage", req.target_label)
-        )
+        target = _target_of(req)
         with self.registry.lock(req.model, req.target_key):
             info = self.registry.get_model(req.model)
             if info is None:
@@ -960,6 +985,12 @@ class Service:
                 f"`approve {req.id}` (or clicks Approve in Slack)"
             ]
         return base
+
+
+def _target_of(req: state.Request) -> Target:
+    if req.target_kind == "alias":
+        return Target("alias", req.target_label.lstrip("@"))
+    return Target("stage", req.target_label)
 
 
 def _metric_names(

@@ -485,3 +485,27 @@ def test_interrupted_promotion_is_completed_by_the_retry(
     tags = models.model_tags(M)
     assert not any(k.startswith("promobot.inflight.") for k in tags)
     assert len([k for k in tags if k.startswith("promobot.event.")]) == 1
+
+
+def test_approval_rechecks_the_rules_and_keeps_the_request_open(
+    service, models, two_versions, clock
+):
+    """A freeze that begins between request and approval: the approval is kept, nothing
+    moves, and a later approval (after the freeze) carries it out."""
+    from datetime import UTC, datetime
+
+    v1, _ = two_versions
+    run(service, "slack:U01BOB", f"promote {M} v1 staging x")
+    clock.now = datetime(2026, 11, 27, 13, 0, tzinfo=UTC)  # Friday 14:00 in Berlin
+    pending = run(service, "slack:U01BOB", f"promote {M} v1 production y")
+    clock.now = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)  # 17:00: frozen
+    frozen = run(service, "github:alice", f"approve {pending.request_id}")
+    assert frozen.status == "refused"
+    assert "stays open" in frozen.message
+    assert [c.status for c in frozen.checks if c.name == "freeze"] == ["fail"]
+    assert models.stage(M, v1) == "Staging"
+    clock.now = datetime(2026, 11, 27, 23, 30, tzinfo=UTC)  # Saturday 00:30 in Berlin
+    done = run(service, "github:erin", f"approve {pending.request_id}")
+    assert done.status == "done", done.reasons
+    assert models.stage(M, v1) == "Production"
+    assert models.tags(M, v1)["approved_by"] == "alice@example.com, erin@example.com"
