@@ -15,7 +15,7 @@ import socket
 import time
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,12 +33,16 @@ _TAG_KEY_UNSAFE = re.compile(r"[^A-Za-z0-9_\-. /]")
 
 # A chat command has seconds, not minutes: MLflow's own defaults (7 retries, 120 s
 # timeout) would keep Slack and the on-call engineer waiting for minutes on a dead
-# server. Callers can still override these through the environment.
+# server. With these, one call to a server that does not answer gives up after about
+# 3 x 10 s + 2-4 s of backoff (docs/reliability.md). Callers can still override these
+# through the environment.
 _CLIENT_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "15",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
 }
+# How long a failed command still waits for its lock to be released (see _release_briefly).
+_RELEASE_WAIT_S = 5.0
 
 
 class RegistryError(Exception):
@@ -138,11 +142,25 @@ class Registry:
             yield
         except MlflowException as exc:
             code = getattr(exc, "error_code", "")
-            if code in ("PERMISSION_DENIED", "UNAUTHENTICATED"):
+            if code in ("UNAUTHENTICATED", "CUSTOMER_UNAUTHORIZED"):
+                raise RegistryError(
+                    f"MLflow denied permission to {what}: it did not accept the bot's "
+                    f"credentials ({code}). Check MLFLOW_TRACKING_USERNAME and "
+                    "MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN).",
+                    kind="permission",
+                ) from exc
+            if code == "PERMISSION_DENIED":
                 raise RegistryError(
                     f"MLflow refused to {what}: the bot's MLflow user lacks permission "
                     f"({code}). Ask the platform team to grant it MANAGE on the model.",
                     kind="permission",
+                ) from exc
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, OSError):  # requests' network errors are OSErrors
+                raise RegistryError(
+                    f"MLflow is unreachable at {self._where()} ({what}): "
+                    f"{_network_problem(cause)}. Once it answers again, run the same "
+                    "command: it finishes what was started without doing anything twice."
                 ) from exc
             raise RegistryError(
                 f"MLflow failed to {what} at {self._where()}: {_first_line(str(exc))}"
@@ -243,7 +261,9 @@ class Registry:
 
     def set_model_tag(self, model: str, key: str, value: str) -> None:
         with self._calls(f"write tag {key} on {model}"):
-            self._client.set_registered_model_tag(model, key, value[:TAG_VALUE_MAX])
+            _once_more_on_conflict(
+                lambda: self._client.set_registered_model_tag(model, key, value[:TAG_VALUE_MAX])
+            )
 
     def delete_model_tag(self, model: str, key: str) -> None:
         from mlflow.exceptions import MlflowException
@@ -258,7 +278,11 @@ class Registry:
     def set_version_tags(self, model: str, version: int, tags: dict[str, str]) -> None:
         with self._calls(f"write tags on {model} v{version}"):
             for key, value in tags.items():
-                self._client.set_model_version_tag(model, str(version), key, value[:TAG_VALUE_MAX])
+                _once_more_on_conflict(
+                    lambda k=key, v=value: self._client.set_model_version_tag(
+                        model, str(version), k, v[:TAG_VALUE_MAX]
+                    )
+                )
 
     def append_description(self, model: str, version: int, line: str) -> None:
         """Add `line` to the description unless it is already there (retries are harmless)."""
@@ -385,6 +409,24 @@ class Registry:
             )
         return sorted((int(mv.version) for mv in found), reverse=True)
 
+    def models_tagged(self, key: str) -> list[str]:
+        """The registered models that carry tag `key`. `key` is one of promobot's own
+        constants, never user text: it goes into a filter string, so anything but
+        [A-Za-z0-9_.-] is refused."""
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", key):
+            raise ValueError(f"not a plain tag key: {key!r}")
+        names: list[str] = []
+        token: str | None = None
+        while True:
+            with self._calls(f"search models tagged {key}"):
+                page = self._client.search_registered_models(
+                    filter_string=f"tags.`{key}` LIKE '%'", max_results=100, page_token=token
+                )
+            names.extend(rm.name for rm in page)
+            token = getattr(page, "token", None)
+            if not token:
+                return names
+
     # ---- locks: the one atomic primitive MLflow offers --------------------------------
 
     @contextmanager
@@ -438,16 +480,25 @@ class Registry:
                         )
                         break
                     except MlflowException as exc:
-                        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                        # The SQL store answers a lost create by reading the winner back; if
+                        # the winner released the lock in between, that read says "does not
+                        # exist": the lock is free again, so try again.
+                        if exc.error_code not in (
+                            "RESOURCE_ALREADY_EXISTS",
+                            "RESOURCE_DOES_NOT_EXIST",
+                        ):
                             raise
             except RegistryError:
                 raise
-            holder = self._lock_holder(name)
+            holder = self._lock_holder(name, ttl_s)
             if holder is not None and holder[0] == owner:
                 # The client retried a create whose first answer was lost: the lock is ours.
                 break
-            if holder is not None and holder[1] < time.time():
-                self._break_lock(name, holder[0])
+            if (
+                holder is not None
+                and holder[1] < time.time()
+                and self._break_lock(name, holder, ttl_s)
+            ):
                 continue
             if time.monotonic() > deadline:
                 who = holder[0] if holder else "another process"
@@ -459,10 +510,33 @@ class Registry:
             delay = min(delay * 2, 1.0)
         try:
             yield owner
-        finally:
+        except RegistryError as exc:
+            if exc.kind == "unavailable":
+                self._release_briefly(name, owner)
+            else:
+                self._release(name, owner)
+            raise
+        except BaseException:
             self._release(name, owner)
+            raise
+        self._release(name, owner)
 
-    def _lock_holder(self, name: str) -> tuple[str, float] | None:
+    def _release_briefly(self, name: str, owner: str) -> None:
+        """MLflow stopped answering mid-way: try to let go of the lock, but do not keep the
+        person waiting another full round of timeouts for a server that may not answer;
+        if the release does not land, the lock's expiry recovers it."""
+        import threading
+
+        releaser = threading.Thread(target=self._release, args=(name, owner), daemon=True)
+        releaser.start()
+        releaser.join(_RELEASE_WAIT_S)
+
+    def _lock_holder(
+        self, name: str, ttl_s: float | None = None
+    ) -> tuple[str, float, float] | None:
+        """(owner, expiry, creation time) of a lock. Any MLflow user may create a
+        registered model, so the expiry tag is not trusted beyond the server's creation
+        time plus our TTL: a lock planted with an expiry in the far future still expires."""
         from mlflow.exceptions import MlflowException
 
         with self._calls("read a lock"):
@@ -477,15 +551,45 @@ class Registry:
             expires = float(tags.get("promobot.lock.expires", "0"))
         except ValueError:
             expires = 0.0
-        return tags.get("promobot.lock.owner", "?"), expires
+        created = (getattr(rm, "creation_timestamp", None) or 0) / 1000
+        if ttl_s is not None and created:
+            expires = min(expires, created + ttl_s)
+        return tags.get("promobot.lock.owner", "?"), expires, created
 
-    def _break_lock(self, name: str, seen_owner: str) -> None:
-        """Delete a stale lock, but only the one we saw: a lock taken anew meanwhile
-        has another owner and stays."""
+    def _break_lock(self, name: str, seen: tuple[str, float, float], ttl_s: float) -> bool:
+        """Delete a stale lock, but only the one we saw, and only once. Every process that
+        saw it expire races to create a marker named after that lock (owner, creation
+        time, and the TTL-long window we are in, so that a breaker that died half way is
+        replaced in the next window); only the one that creates it deletes the lock.
+        Otherwise a process that read the stale lock just before another took it over
+        could delete the new one. The marker stays, as a record of the takeover.
+        True when this process deleted the lock (or it was already gone)."""
+        import hashlib
+
+        from mlflow.exceptions import MlflowException
+
+        seen_owner = seen[0]
+        window = int(time.time() // max(ttl_s, 1.0))
+        identity = f"{seen_owner}\0{seen[2]:.3f}\0{window}".encode("utf-8", "surrogatepass")
+        marker = f"{name}.broken-{hashlib.sha1(identity).hexdigest()[:12]}"
+        with self._calls("take over a stale lock"):
+            try:
+                self._client.create_registered_model(
+                    marker,
+                    tags={"promobot.lock.broken": seen_owner[:5000]},
+                    description=f"promobot took over the lock {name} left by {seen_owner[:200]}",
+                )
+            except MlflowException as exc:
+                if exc.error_code in ("RESOURCE_ALREADY_EXISTS", "RESOURCE_DOES_NOT_EXIST"):
+                    return False  # another process is taking it over
+                raise
         holder = self._lock_holder(name)
-        if holder is None or holder[0] != seen_owner:
-            return
+        if holder is None:
+            return True
+        if holder[0] != seen_owner:
+            return False
         self._delete_lock_model(name)
+        return True
 
     def _release(self, name: str, owner: str) -> None:
         try:
@@ -506,6 +610,24 @@ class Registry:
                     raise
 
 
+_CONFLICT = re.compile(r"UNIQUE constraint|duplicate key|IntegrityError|Duplicate entry", re.I)
+
+
+def _once_more_on_conflict(write: Callable[[], Any]) -> Any:
+    """Run an idempotent tag write; if a concurrent writer of the same key won the insert
+    (MLflow's SQL stores then fail with a unique-constraint error rather than update),
+    write again: the row exists now, so the second write is an update."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return write()
+    except MlflowException as exc:
+        if not _CONFLICT.search(str(exc)):
+            raise
+        time.sleep(0.05)
+        return write()
+
+
 def _version_info(mv: Any) -> VersionInfo:
     return VersionInfo(
         model=mv.name,
@@ -517,6 +639,19 @@ def _version_info(mv: Any) -> VersionInfo:
         tags=dict(mv.tags or {}),
         description=mv.description or "",
     )
+
+
+def _network_problem(exc: BaseException) -> str:
+    """What went wrong on the wire, in words (not a urllib3 repr)."""
+    text = str(exc)
+    if "Timeout" in type(exc).__name__ or "timed out" in text.lower():
+        limit = os.environ.get("MLFLOW_HTTP_REQUEST_TIMEOUT", "")
+        return f"no answer within {limit} s" if limit else "no answer in time"
+    if "refused" in text.lower():
+        return "connection refused"
+    if "reset" in text.lower() or "aborted" in text.lower() or "closed" in text.lower():
+        return "the connection was dropped"
+    return _first_line(text)[:200]
 
 
 def _env_seconds(name: str, default: float) -> float:

@@ -182,8 +182,26 @@ class Service:
         if info is None:
             base.reasons.append(_no_model(cmd.model))
             return base
+        interrupted = state.inflight(info.tags, cmd.target.key) or {}
         info = self._recover(info, cmd.target.key)
         current = self._holder(info, cmd.target)
+        if (
+            cmd.to_version is None
+            and (interrupted.get("event") or {}).get("kind") == "rollback"
+            and interrupted.get("version") == current
+        ):
+            # A rollback cut short (MLflow went away) was just finished by this command:
+            # that is what the person retrying it asked for, not one more step back.
+            return replace(
+                base,
+                status=DONE,
+                already=True,
+                version=current,
+                request_id=str(interrupted.get("request") or "") or None,
+                uri=_uri(cmd.model, cmd.target),
+                message=f"The interrupted rollback is now complete: v{current} holds "
+                f"{cmd.target.label}; nothing further changed.",
+            )
         if cmd.to_version is not None:
             version, problem = self._resolve(info, cmd.to_version)
             if version is None:
@@ -400,6 +418,9 @@ class Service:
         base.approved_by = [self.policy.display(a) for a in approvers]
         if len(approvers) < rule.approvals:
             base.status = PENDING
+            base.approvals_required = rule.approvals
+            base.approvers = rule.approvers
+            base.expires_at = req.expires_at
             base.message = (
                 f"Approval recorded: {len(approvers)} of {rule.approvals} "
                 f"from {', '.join(rule.approvers)}."
@@ -486,6 +507,10 @@ class Service:
         model = self.registry.find_request_model(request_id)
         info = self.registry.get_model(model) if model else None
         req = state.request(info.tags, request_id) if info else None
+        if req is not None and (req.model != info.name or req.id != request_id):
+            # Only promobot writes requests, onto the model they are for: a request that
+            # claims another model (or id) was planted by someone with tag access.
+            req = None
         if info is None or req is None:
             base.reasons.append(
                 f"There is no request `{request_id}`. `status <model>` lists the pending ones."
@@ -921,27 +946,9 @@ class Service:
     # own, so it needs to find the models it posted about and to see a request as it stands.
 
     def models_tagged(self, key: str) -> list[str]:
-        """The registered models that carry tag `key` (e.g. the Slack door's marker on a
-        model whose requests it posted). `key` is one of promobot's own constants, never
-        user text: it goes into a filter string, so anything but [A-Za-z0-9_.-] is refused."""
-        if (
-            not key
-            or not key.isascii()
-            or not key.replace(".", "").replace("_", "").replace("-", "").isalnum()
-        ):
-            raise ValueError(f"not a plain tag key: {key!r}")
-        registry = self.registry
-        names: list[str] = []
-        token: str | None = None
-        while True:
-            with registry._calls(f"search models tagged {key}"):
-                page = registry._client.search_registered_models(
-                    filter_string=f"tags.`{key}` LIKE '%'", max_results=100, page_token=token
-                )
-            names.extend(rm.name for rm in page)
-            token = getattr(page, "token", None)
-            if not token:
-                return names
+        """The registered models that carry tag `key` (the Slack door's marker on a model
+        whose requests it posted)."""
+        return self.registry.models_tagged(key)
 
     def request_view(self, request_id: str) -> Result | None:
         """A request as it stands now, for a door that keeps a message about it up to date:

@@ -509,3 +509,13 @@ def test_approval_rechecks_the_rules_and_keeps_the_request_open(
     assert done.status == "done", done.reasons
     assert models.stage(M, v1) == "Production"
     assert models.tags(M, v1)["approved_by"] == "alice@example.com, erin@example.com"
+
+
+def test_partial_approval_says_how_many_are_still_needed(service, models):
+    from bot.render import to_text
+
+    models.version("fraud-detector", auc=0.9)
+    pending = run(service, "github:bob", "promote fraud-detector v1 production")
+    first = run(service, "github:alice", f"approve {pending.request_id}")
+    assert (first.status, first.approvals, first.approvals_required) == ("pending", 1, 2)
+    assert "waiting for 1 approval from ml-leads" in to_text(first).splitlines()[0]

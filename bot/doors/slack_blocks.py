@@ -1,0 +1,192 @@
+"""Result → Slack Block Kit: the layout of `render.message()`, the one shape, in blocks.
+
+The headline is a section, the byline a context, a two-column table (the checks) a
+section of `fields`, the metrics a `fields` table of candidate vs the version replaced,
+then "Next:", the expiry, and for a pending request the Approve / Deny buttons.
+Everything a person typed is escaped: a reason of `<!channel>` must not ping a channel.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.render import Message, Table, message
+from bot.results import PENDING, Result
+
+APPROVE_ACTION = "promobot_approve"
+DENY_ACTION = "promobot_deny"
+ACTIONS_BLOCK = "promobot_request"
+
+# Slack's limits: section text 3,000 characters, a field 2,000, 10 fields per section,
+# 50 blocks per message.
+_TEXT_MAX = 3000
+_FIELD_MAX = 2000
+_FIELDS_PER_SECTION = 10
+_BLOCKS_MAX = 50
+_FALLBACK_MAX = 3000
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+Block = dict[str, Any]
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters; everything else is shown as typed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mrkdwn(text: str) -> str:
+    """render's markdown (`**bold**`, `code`) → Slack mrkdwn (`*bold*`, `code`), escaped."""
+    return _BOLD.sub(r"*\1*", escape(text))
+
+
+def plain(text: str) -> str:
+    return text.replace("**", "")
+
+
+def fallback_text(result: Result) -> str:
+    """The notification text Slack shows where blocks cannot be (push, screen readers)."""
+    m = message(result)
+    text = plain(m.headline)
+    if m.byline:
+        text += f"\n{plain(m.byline)}"
+    return _clip(escape(text), _FALLBACK_MAX)
+
+
+def result_blocks(result: Result, *, buttons: bool = False) -> list[Block]:
+    """Blocks for a result; `buttons` adds Approve / Deny when the request is pending."""
+    blocks = message_blocks(message(result))
+    if buttons and result.status == PENDING and result.request_id and not result.dry_run:
+        blocks = blocks[: _BLOCKS_MAX - 1]
+        blocks.append(actions_block(result.request_id))
+    return blocks
+
+
+def message_blocks(m: Message) -> list[Block]:
+    blocks: list[Block] = [_section(mrkdwn(m.headline))]
+    if m.byline:
+        blocks.append(_context(mrkdwn(m.byline)))
+    if m.lines:
+        blocks.extend(_sections("\n".join(mrkdwn(line) for line in m.lines)))
+    for table in m.tables:
+        blocks.extend(table_blocks(table))
+    if m.next:
+        blocks.extend(_sections("\n".join(mrkdwn(line) for line in m.next)))
+    if m.footer:
+        blocks.append(_context(mrkdwn(m.footer)))
+    if len(blocks) > _BLOCKS_MAX:
+        blocks = [*blocks[: _BLOCKS_MAX - 1], _context("… (shortened: more than Slack shows)")]
+    return blocks
+
+
+def text_blocks(text: str) -> list[Block]:
+    """A plain reply (usage help, a parse error) as blocks: `code` stays code."""
+    return _sections(escape(text))
+
+
+def actions_block(request_id: str) -> Block:
+    return {
+        "type": "actions",
+        "block_id": ACTIONS_BLOCK,
+        "elements": [
+            {
+                "type": "button",
+                "action_id": APPROVE_ACTION,
+                "style": "primary",
+                "text": {"type": "plain_text", "text": "Approve", "emoji": True},
+                "value": request_id,
+            },
+            {
+                "type": "button",
+                "action_id": DENY_ACTION,
+                "style": "danger",
+                "text": {"type": "plain_text", "text": "Deny", "emoji": True},
+                "value": request_id,
+            },
+        ],
+    }
+
+
+def table_blocks(table: Table) -> list[Block]:
+    """Two columns → `fields`; three (metric, candidate, replaced) → `fields` of
+    "candidate vs replaced"; wider tables (status, history) → a monospaced block."""
+    width = len(table.header)
+    if width == 2:
+        return _fields_table(table.header, table.rows)
+    if width == 3:
+        header = [table.header[0], f"{table.header[1]} vs {table.header[2]}"]
+        rows = [[row[0], f"{row[1]} vs {row[2]}"] for row in table.rows]
+        return _fields_table(header, rows)
+    return _sections(_monospace(table), code=True)
+
+
+# ---- building blocks --------------------------------------------------------------------
+
+
+def _fields_table(header: list[str], rows: list[list[str]]) -> list[Block]:
+    cells = [f"*{escape(header[0])}*", f"*{escape(header[1])}*"]
+    for row in rows:
+        cells.extend(_clip(mrkdwn(_one_line(cell)) or "—", _FIELD_MAX) for cell in row[:2])
+    return [
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": text} for text in cells[i : i + _FIELDS_PER_SECTION]
+            ],
+        }
+        for i in range(0, len(cells), _FIELDS_PER_SECTION)
+    ]
+
+
+def _monospace(table: Table) -> str:
+    rows = [table.header, *[[plain(_one_line(c)) for c in row] for row in table.rows]]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(table.header))]
+    lines = []
+    for n, row in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return escape("\n".join(lines))
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text or "—", _TEXT_MAX)}}
+
+
+def _sections(text: str, *, code: bool = False) -> list[Block]:
+    """Text split into sections Slack accepts, at line ends where possible."""
+    room = _TEXT_MAX - (8 if code else 0)
+    chunks: list[str] = []
+    current = ""
+    for line in text.splitlines() or [""]:
+        while len(line) > room:
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:room])
+            line = line[room:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > room:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not chunks:
+        chunks.append(current)
+    return [_section(f"```\n{chunk}\n```" if code else chunk) for chunk in chunks]
+
+
+def _context(text: str) -> Block:
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": _clip(text or "—", _TEXT_MAX)}],
+    }
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())

@@ -1,0 +1,463 @@
+"""`promobot serve`: the Slack app behind gunicorn, or over Socket Mode.
+
+HTTP (the default): gunicorn's master process, `gthread` workers, run from here through
+`gunicorn.app.base.BaseApplication`. Each worker serves
+
+    POST /slack/events   slash commands and button clicks (signed by Slack, else 401)
+    GET  /healthz        200 {"ok": true}: the process answers (no Slack signature, no MLflow)
+
+`--socket-mode` opens a WebSocket to Slack instead (SLACK_APP_TOKEN), for teams that
+cannot expose an endpoint; /healthz is then served by a small thread.
+
+Everything that can be wrong with the setup (a missing secret, an invalid policy, a
+token Slack refuses) stops the start with a sentence and a non-zero exit, before any
+worker runs. Heavy modules (mlflow, bolt) load only once they are needed, so the
+process answers /healthz quickly and MLflow's import happens in the background.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.policy import Policy
+    from bot.service import Service
+
+log = logging.getLogger("promobot.slack")
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+BODY_MAX = 1_000_000  # Slack's payloads are a few kilobytes
+DEFAULT_SWEEP_SECONDS = 60.0
+WORK_THREADS = 16  # per worker: commands being carried out after their ack
+
+SERVE_HELP = """\
+usage: promobot serve [--port N] [--host ADDR] [--workers N] [--threads N] [--socket-mode]
+
+The Slack app. Over HTTP (default): POST /slack/events for slash commands and
+interactivity, GET /healthz for load balancers. With --socket-mode: a WebSocket to
+Slack (needs SLACK_APP_TOKEN), for teams that cannot expose an endpoint.
+
+Options:
+  --port N        port to listen on (default $PORT, else 3000)
+  --host ADDR     address to listen on (default 0.0.0.0)
+  --workers N     gunicorn worker processes (default $WEB_CONCURRENCY, else 1)
+  --threads N     request threads per worker (default 8)
+  --socket-mode   connect to Slack over Socket Mode instead of serving HTTP
+
+Settings (environment): SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (HTTP), SLACK_APP_TOKEN
+(Socket Mode), SLACK_API_URL (default https://slack.com/api/), MLFLOW_TRACKING_URI,
+PROMOBOT_POLICY, PROMOBOT_SWEEP_SECONDS (how often expired requests are closed and
+their messages updated; default 60, 0 turns it off).
+"""
+
+
+@dataclass
+class ServeOptions:
+    port: int | None = None
+    host: str = "0.0.0.0"
+    workers: int | None = None
+    threads: int = 8
+    socket_mode: bool = False
+    help: bool = False
+
+
+def run_serve(args: list[str]) -> int:
+    opts, problem = parse_args(args)
+    if problem:
+        print(f"promobot serve: {problem}", file=sys.stderr)
+        print("Run `promobot serve --help` for the options.", file=sys.stderr)
+        return EXIT_USAGE
+    if opts.help:
+        print(SERVE_HELP, end="")
+        return EXIT_OK
+
+    from bot.config import load_settings
+
+    try:
+        settings = load_settings()
+    except Exception as exc:  # pydantic's ValidationError: a malformed PORT and the like
+        print(f"promobot serve cannot start: the settings are invalid:\n{exc}", file=sys.stderr)
+        return EXIT_INVALID
+    problems = missing_settings(settings, socket_mode=opts.socket_mode)
+    sweep, sweep_problem = sweep_seconds(os.environ.get("PROMOBOT_SWEEP_SECONDS"))
+    if sweep_problem:
+        problems.append(sweep_problem)
+    if problems:
+        print("promobot serve cannot start:", file=sys.stderr)
+        for line in problems:
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_INVALID
+
+    from bot.policy import PolicyError, load_policy
+
+    try:
+        policy = load_policy(settings.promobot_policy)
+    except PolicyError as exc:
+        print(
+            f"The policy files are invalid ({settings.promobot_policy}); promobot stops here.",
+            file=sys.stderr,
+        )
+        for line in exc.problems:
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as exc:
+        print(f"promobot serve cannot read the policy: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+
+    code = check_token(settings)
+    if code != EXIT_OK:
+        return code
+    port = opts.port if opts.port is not None else settings.port
+    if opts.socket_mode:
+        return run_socket_mode(settings, policy, sweep, opts.host, port)
+    workers = opts.workers if opts.workers is not None else _env_int("WEB_CONCURRENCY", 1)
+    return run_gunicorn(settings, policy, sweep, opts.host, port, workers, opts.threads)
+
+
+# ---- checks before anything starts -----------------------------------------------------
+
+
+def parse_args(args: list[str]) -> tuple[ServeOptions, str]:
+    opts = ServeOptions()
+    words = list(args)
+    while words:
+        word = words.pop(0)
+        name, eq, inline = word.partition("=")
+        if word in ("-h", "--help"):
+            opts.help = True
+        elif word == "--socket-mode":
+            opts.socket_mode = True
+        elif name in ("--port", "--host", "--workers", "--threads"):
+            if eq:
+                value = inline
+            elif words:
+                value = words.pop(0)
+            else:
+                return opts, f"{name} needs a value"
+            if name == "--host":
+                if not value.strip():
+                    return opts, "--host needs an address, e.g. 0.0.0.0"
+                opts.host = value.strip()
+                continue
+            try:
+                number = int(value)
+            except ValueError:
+                return opts, f"{name} takes a whole number, not {value!r}"
+            low, high = (0, 65535) if name == "--port" else (1, 256)
+            if not low <= number <= high:
+                return opts, f"{name} must be between {low} and {high}, not {number}"
+            setattr(opts, name[2:], number)
+        else:
+            return opts, f"unknown option {word!r}"
+    return opts, ""
+
+
+def missing_settings(settings: Settings, *, socket_mode: bool) -> list[str]:
+    problems = []
+    if not _secret(settings.slack_bot_token):
+        problems.append(
+            "SLACK_BOT_TOKEN is not set: the app's Bot User OAuth Token (xoxb-…), "
+            "from the Slack app's OAuth & Permissions page."
+        )
+    if socket_mode:
+        if not _secret(settings.slack_app_token):
+            problems.append(
+                "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-…) "
+                "with the connections:write scope, from the app's Basic Information page."
+            )
+    elif not _secret(settings.slack_signing_secret):
+        problems.append(
+            "SLACK_SIGNING_SECRET is not set: the app's Signing Secret, from its Basic "
+            "Information page; without it no request from Slack can be trusted."
+        )
+    return problems
+
+
+def sweep_seconds(text: str | None) -> tuple[float, str]:
+    if text is None or not text.strip():
+        return DEFAULT_SWEEP_SECONDS, ""
+    try:
+        value = float(text)
+    except ValueError:
+        return 0.0, f"PROMOBOT_SWEEP_SECONDS must be a number of seconds, not {text!r}."
+    if value < 0 or value != value:
+        return 0.0, f"PROMOBOT_SWEEP_SECONDS must be 0 (off) or more, not {text!r}."
+    return value, ""
+
+
+def check_token(settings: Settings) -> int:
+    """Ask Slack whether the bot token works (auth.test), so a wrong token or URL stops
+    the start with a sentence instead of failing every command later."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.doors.slack_notify import api_base_url, web_client
+
+    where = api_base_url(settings.slack_api_url)
+    try:
+        web_client(settings).auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else "unknown"
+        print(
+            f"promobot serve cannot start: Slack refused SLACK_BOT_TOKEN ({error}) at {where}. "
+            "Copy the Bot User OAuth Token again from the app's OAuth & Permissions page.",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    except Exception as exc:  # URLError, timeouts: Slack (or SLACK_API_URL) unreachable
+        print(
+            f"promobot serve cannot start: Slack's Web API is unreachable at {where} "
+            f"({type(exc).__name__}: {exc}). Check SLACK_API_URL and the network.",
+            file=sys.stderr,
+        )
+        return EXIT_UNAVAILABLE
+    return EXIT_OK
+
+
+def _secret(value: Any) -> str:
+    return value.get_secret_value().strip() if value is not None else ""
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name, "") or default))
+    except ValueError:
+        return default
+
+
+# ---- the parts each worker builds ------------------------------------------------------
+
+
+class Services:
+    """The Service, built once per process on first use (it imports mlflow), and warmed
+    in the background at start so that the first command does not pay for it."""
+
+    def __init__(self, settings: Settings, policy: Policy) -> None:
+        self.settings = settings
+        self.policy = policy
+        self._service: Service | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Service:
+        if self._service is None:
+            with self._lock:
+                if self._service is None:
+                    from bot.app import build_service
+
+                    self._service = build_service(self.settings, self.policy)
+        return self._service
+
+    def warm(self) -> None:
+        def build() -> None:
+            try:
+                self.get()
+            except Exception:
+                log.warning("could not set up the MLflow client yet", exc_info=True)
+
+        threading.Thread(target=build, name="promobot-warm-up", daemon=True).start()
+
+
+def build_door(settings: Settings, policy: Policy, sweep: float) -> Any:
+    """Everything one process serves Slack with: the bolt App, its Service, the sweeper."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from slack_bolt.error import BoltError
+
+    from bot.doors.slack_app import build_app
+    from bot.doors.slack_notify import Sweeper, web_client
+
+    services = Services(settings, policy)
+    services.warm()
+    client = web_client(settings)
+    executor = ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="promobot-work")
+    try:
+        app = build_app(settings, services.get, client=client, executor=executor)
+    except BoltError as exc:
+        # The master checked the token a moment ago; Slack hiccupped since. Start anyway
+        # and let bolt check the token on the first request instead of failing the boot.
+        log.warning("auth.test failed at start (%s); checking on the first request", exc)
+        app = build_app(
+            settings, services.get, client=client, executor=executor, token_verification=False
+        )
+    if sweep > 0:
+        Sweeper(services.get, client, sweep).start()
+    return app
+
+
+def wsgi_app(slack: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+    """Route /healthz and /slack/events; everything else is 404."""
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO") or "/"
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        if path == HEALTH_PATH:
+            if method not in ("GET", "HEAD"):
+                return _answer(start_response, "405 Method Not Allowed", b"", allow="GET")
+            body = json.dumps({"ok": True}).encode()
+            return _answer(
+                start_response,
+                "200 OK",
+                b"" if method == "HEAD" else body,
+                content_type="application/json",
+                length=len(body),
+            )
+        if path == EVENTS_PATH:
+            if method != "POST":
+                return _answer(start_response, "405 Method Not Allowed", b"", allow="POST")
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = -1
+            if length < 0 or length > BODY_MAX:
+                return _answer(start_response, "413 Content Too Large", b"")
+            return slack(environ, start_response)
+        return _answer(start_response, "404 Not Found", b"not found\n")
+
+    return application
+
+
+def _answer(
+    start_response: Callable[..., Any],
+    status: str,
+    body: bytes,
+    *,
+    content_type: str = "text/plain; charset=utf-8",
+    allow: str = "",
+    length: int | None = None,
+) -> list[bytes]:
+    headers = [
+        ("Content-Type", content_type),
+        ("Content-Length", str(len(body) if length is None else length)),
+        ("Cache-Control", "no-store"),
+    ]
+    if allow:
+        headers.append(("Allow", allow))
+    start_response(status, headers)
+    return [body]
+
+
+def _setup_logging() -> None:
+    level = os.environ.get("PROMOBOT_LOG_LEVEL", "INFO").upper()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s")
+    )
+    root = logging.getLogger("promobot")
+    if not root.handlers:
+        root.addHandler(handler)
+    root.setLevel(level if level in logging.getLevelNamesMapping() else "INFO")
+    root.propagate = False
+
+
+# ---- HTTP: gunicorn --------------------------------------------------------------------
+
+
+def run_gunicorn(
+    settings: Settings,
+    policy: Policy,
+    sweep: float,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    def load() -> Callable[..., Iterable[bytes]]:
+        # In each worker, after the fork: threads and clients never cross a fork.
+        from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+        _setup_logging()
+        app = build_door(settings, policy, sweep)
+        return wsgi_app(SlackRequestHandler(app, path=EVENTS_PATH))
+
+    options: dict[str, Any] = {
+        "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
+        "workers": workers,
+        # gthread: the request threads answer Slack while the work runs in other
+        # threads of the same process after the ack.
+        "worker_class": "gthread",
+        "threads": threads,
+        "timeout": 30,
+        "graceful_timeout": 25,
+        "keepalive": 5,
+        "errorlog": "-",
+        "accesslog": os.environ.get("PROMOBOT_ACCESS_LOG") or None,
+        "loglevel": os.environ.get("PROMOBOT_LOG_LEVEL", "info").lower(),
+        "proc_name": "promobot-serve",
+        # One control socket per user ($HOME/.gunicorn) would clash between instances.
+        "control_socket_disable": True,
+    }
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in options.items():
+                if key in self.cfg.settings and value is not None:
+                    self.cfg.set(key, value)
+
+        def load(self) -> Callable[..., Iterable[bytes]]:
+            return load()
+
+    try:
+        Server().run()
+    except SystemExit as exc:  # gunicorn's arbiter leaves through sys.exit
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return EXIT_OK
+
+
+# ---- Socket Mode -------------------------------------------------------------------------
+
+
+def run_socket_mode(settings: Settings, policy: Policy, sweep: float, host: str, port: int) -> int:
+    import signal
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    _setup_logging()
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            ok = self.path.split("?")[0] == HEALTH_PATH
+            body = json.dumps({"ok": True}).encode() if ok else b"not found\n"
+            self.send_response(200 if ok else 404)
+            self.send_header("Content-Type", "application/json" if ok else "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet: probes every second
+            pass
+
+    try:
+        health = ThreadingHTTPServer((host, port), Health)
+    except OSError as exc:
+        print(f"promobot serve cannot listen on {host}:{port} for /healthz: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    threading.Thread(target=health.serve_forever, name="promobot-healthz", daemon=True).start()
+    app = build_door(settings, policy, sweep)
+    assert settings.slack_app_token is not None
+    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    log.info("promobot serve: Socket Mode; /healthz on %s:%s", host, port)
+    try:
+        handler.start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handler.close()
+        health.shutdown()
+    return EXIT_OK
