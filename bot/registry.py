@@ -43,6 +43,8 @@ _CLIENT_DEFAULTS = {
 }
 # How long a failed command still waits for its lock to be released (see _release_briefly).
 _RELEASE_WAIT_S = 5.0
+# A lock this far from its expiry is certainly still its owner's (clocks may differ).
+_RELEASE_MARGIN_S = 15.0
 
 
 class RegistryError(Exception):
@@ -78,6 +80,9 @@ class ModelInfo:
     tags: dict[str, str]
     aliases: dict[str, int]  # alias → version
     stage_latest: dict[str, int]  # stage → highest version in that stage ("None" included)
+    # The versions MLflow returns with the model (the latest of each stage), with their
+    # tags and descriptions: reading them again would be a REST call each.
+    versions: dict[int, VersionInfo] = field(default_factory=dict)
 
     @property
     def latest_version(self) -> int | None:
@@ -130,6 +135,18 @@ class Registry:
                 tracking_uri=self.tracking_uri, registry_uri=self._registry_uri
             )
         return self._client_instance
+
+    @property
+    def _rc(self) -> Any:
+        """MLflow's ModelRegistryClient: what MlflowClient wraps for registry calls.
+
+        MlflowClient 3.x reads the whole registered model (`GET registered-models/get`,
+        which loads every version in the SQL stores) before each registry write, to refuse
+        writes to prompts. promobot writes ~15 tags per promotion, so that check alone
+        doubled its REST calls and made each command O(versions) (docs/performance.md).
+        promobot never writes to prompts: its models come from the policy and the
+        parser, and the lock models are its own. mlflow is pinned to 3.17.x."""
+        return self._client._get_registry_client()
 
     # ---- error mapping -------------------------------------------------------------
 
@@ -192,7 +209,7 @@ class Registry:
         try:
             with self._calls(f"read model {name}"):
                 try:
-                    rm = self._client.get_registered_model(name)
+                    rm = self._rc.get_registered_model(name)
                 except MlflowException as exc:
                     if self._missing(exc) or getattr(exc, "error_code", "") == (
                         "INVALID_PARAMETER_VALUE"
@@ -201,18 +218,14 @@ class Registry:
                     raise
         except RegistryError:
             raise
-        stage_latest = {mv.current_stage: int(mv.version) for mv in rm.latest_versions or []}
-        aliases = {k: int(v) for k, v in (rm.aliases or {}).items()}
-        return ModelInfo(
-            name=rm.name, tags=dict(rm.tags or {}), aliases=aliases, stage_latest=stage_latest
-        )
+        return _model_info(rm)
 
     def get_version(self, model: str, version: int) -> VersionInfo | None:
         from mlflow.exceptions import MlflowException
 
         with self._calls(f"read {model} v{version}"):
             try:
-                mv = self._client.get_model_version(model, str(version))
+                mv = self._rc.get_model_version(model, str(version))
             except MlflowException as exc:
                 if self._missing(exc) or exc.error_code == "INVALID_PARAMETER_VALUE":
                     return None
@@ -224,7 +237,7 @@ class Registry:
 
         with self._calls(f"read alias @{alias} of {model}"):
             try:
-                mv = self._client.get_model_version_by_alias(model, alias)
+                mv = self._rc.get_model_version_by_alias(model, alias)
             except MlflowException as exc:
                 if self._missing(exc) or exc.error_code == "INVALID_PARAMETER_VALUE":
                     return None
@@ -245,24 +258,28 @@ class Registry:
                 raise
         return {k: float(v) for k, v in run.data.metrics.items()}
 
-    def find_request_model(self, request_id: str) -> str | None:
-        """Which model holds request `request_id`? The id is validated by the parser
-        (req-[0-9a-f]+) before it reaches this filter, so it cannot inject anything."""
+    def find_request(self, request_id: str) -> ModelInfo | None:
+        """The model holding request `request_id`, as read by the search that found it.
+        The id is checked (req-[0-9a-f]+) before it goes into the filter string."""
         if not re.fullmatch(r"req-[0-9a-f]{6,32}", request_id):
             return None
         key = f"{REQUEST_PREFIX}{request_id}"
         with self._calls(f"look up request {request_id}"):
-            found = self._client.search_registered_models(
+            found = self._rc.search_registered_models(
                 filter_string=f"tags.`{key}` LIKE '%'", max_results=2
             )
-        return found[0].name if found else None
+        return _model_info(found[0]) if found else None
+
+    def find_request_model(self, request_id: str) -> str | None:
+        info = self.find_request(request_id)
+        return info.name if info else None
 
     # ---- writing -------------------------------------------------------------------
 
     def set_model_tag(self, model: str, key: str, value: str) -> None:
         with self._calls(f"write tag {key} on {model}"):
             _once_more_on_conflict(
-                lambda: self._client.set_registered_model_tag(model, key, value[:TAG_VALUE_MAX])
+                lambda: self._rc.set_registered_model_tag(model, key, value[:TAG_VALUE_MAX])
             )
 
     def delete_model_tag(self, model: str, key: str) -> None:
@@ -270,7 +287,7 @@ class Registry:
 
         with self._calls(f"delete tag {key} on {model}"):
             try:
-                self._client.delete_registered_model_tag(model, key)
+                self._rc.delete_registered_model_tag(model, key)
             except MlflowException as exc:
                 if not self._missing(exc):
                     raise
@@ -279,20 +296,23 @@ class Registry:
         with self._calls(f"write tags on {model} v{version}"):
             for key, value in tags.items():
                 _once_more_on_conflict(
-                    lambda k=key, v=value: self._client.set_model_version_tag(
+                    lambda k=key, v=value: self._rc.set_model_version_tag(
                         model, str(version), k, v[:TAG_VALUE_MAX]
                     )
                 )
 
-    def append_description(self, model: str, version: int, line: str) -> None:
-        """Add `line` to the description unless it is already there (retries are harmless)."""
+    def append_description(
+        self, model: str, version: int, line: str, current: str | None = None
+    ) -> None:
+        """Add `line` to the description unless it is already there (retries are harmless).
+        `current` is the description the caller read under the lock, else it is read."""
         with self._calls(f"update the description of {model} v{version}"):
-            mv = self._client.get_model_version(model, str(version))
-            current = mv.description or ""
+            if current is None:
+                current = self._rc.get_model_version(model, str(version)).description or ""
             if line in current.splitlines():
                 return
             text = f"{current.rstrip()}\n{line}" if current.strip() else line
-            self._client.update_model_version(model, str(version), description=text)
+            self._rc.update_model_version(model, str(version), description=text)
 
     def move_stage(self, model: str, version: int, stage: str) -> None:
         """Put `version` in `stage`; MLflow archives the other holders in the same call,
@@ -301,20 +321,20 @@ class Registry:
         with self._calls(f"move {model} v{version} to {stage}"), warnings.catch_warnings():
             # Stages are deprecated in MLflow 3 but are what `models:/m/Production` reads.
             warnings.simplefilter("ignore", FutureWarning)
-            self._client.transition_model_version_stage(
+            self._rc.transition_model_version_stage(
                 model, str(version), stage, archive_existing_versions=archive
             )
 
     def set_alias(self, model: str, alias: str, version: int) -> None:
         with self._calls(f"point @{alias} of {model} at v{version}"):
-            self._client.set_registered_model_alias(model, alias, str(version))
+            self._rc.set_registered_model_alias(model, alias, str(version))
 
     def delete_alias(self, model: str, alias: str) -> None:
         from mlflow.exceptions import MlflowException
 
         with self._calls(f"remove @{alias} of {model}"):
             try:
-                self._client.delete_registered_model_alias(model, alias)
+                self._rc.delete_registered_model_alias(model, alias)
             except MlflowException as exc:
                 if not self._missing(exc):
                     raise
@@ -328,7 +348,7 @@ class Registry:
 
         with self._calls(f"register {model}"):
             try:
-                self._client.create_registered_model(model)
+                self._rc.create_registered_model(model)
             except MlflowException as exc:
                 if exc.error_code != "RESOURCE_ALREADY_EXISTS":
                     raise
@@ -339,7 +359,7 @@ class Registry:
     def _wait_ready(self, model: str, version: int, timeout: float = 300.0) -> Any:
         deadline = time.monotonic() + timeout
         while True:
-            mv = self._client.get_model_version(model, str(version))
+            mv = self._rc.get_model_version(model, str(version))
             if mv.status != "PENDING_REGISTRATION" or time.monotonic() > deadline:
                 return mv
             time.sleep(0.5)
@@ -403,7 +423,7 @@ class Registry:
         ):
             return []
         with self._calls(f"find versions of {model} from commit {sha[:12]}"):
-            found = self._client.search_model_versions(
+            found = self._rc.search_model_versions(
                 filter_string=f"name = '{model}' and tags.git_commit = '{sha.lower()}'",
                 max_results=50,
             )
@@ -419,7 +439,7 @@ class Registry:
         token: str | None = None
         while True:
             with self._calls(f"search models tagged {key}"):
-                page = self._client.search_registered_models(
+                page = self._rc.search_registered_models(
                     filter_string=f"tags.`{key}` LIKE '%'", max_results=100, page_token=token
                 )
             names.extend(rm.name for rm in page)
@@ -467,7 +487,7 @@ class Registry:
             try:
                 with self._calls(f"take the lock for {model} {target_key}"):
                     try:
-                        self._client.create_registered_model(
+                        self._rc.create_registered_model(
                             name,
                             tags={
                                 "promobot.lock.owner": owner,
@@ -519,7 +539,12 @@ class Registry:
         except BaseException:
             self._release(name, owner)
             raise
-        self._release(name, owner)
+        if time.time() < expires - _RELEASE_MARGIN_S:
+            # Well before its expiry nobody may take our lock over, so it is still ours:
+            # delete it without reading it first (one REST call less per command).
+            self._delete_lock_model(name)
+        else:
+            self._release(name, owner)
 
     def _release_briefly(self, name: str, owner: str) -> None:
         """MLflow stopped answering mid-way: try to let go of the lock, but do not keep the
@@ -541,7 +566,7 @@ class Registry:
 
         with self._calls("read a lock"):
             try:
-                rm = self._client.get_registered_model(name)
+                rm = self._rc.get_registered_model(name)
             except MlflowException as exc:
                 if self._missing(exc):
                     return None
@@ -574,7 +599,7 @@ class Registry:
         marker = f"{name}.broken-{hashlib.sha1(identity).hexdigest()[:12]}"
         with self._calls("take over a stale lock"):
             try:
-                self._client.create_registered_model(
+                self._rc.create_registered_model(
                     marker,
                     tags={"promobot.lock.broken": seen_owner[:5000]},
                     description=f"promobot took over the lock {name} left by {seen_owner[:200]}",
@@ -604,7 +629,7 @@ class Registry:
 
         with self._calls("release a lock"):
             try:
-                self._client.delete_registered_model(name)
+                self._rc.delete_registered_model(name)
             except MlflowException as exc:
                 if not self._missing(exc):
                     raise
@@ -626,6 +651,17 @@ def _once_more_on_conflict(write: Callable[[], Any]) -> Any:
             raise
         time.sleep(0.05)
         return write()
+
+
+def _model_info(rm: Any) -> ModelInfo:
+    latest = [_version_info(mv) for mv in rm.latest_versions or []]
+    return ModelInfo(
+        name=rm.name,
+        tags=dict(rm.tags or {}),
+        aliases={k: int(v) for k, v in (rm.aliases or {}).items()},
+        stage_latest={v.stage: v.version for v in latest},
+        versions={v.version: v for v in latest},
+    )
 
 
 def _version_info(mv: Any) -> VersionInfo:

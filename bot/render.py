@@ -113,12 +113,15 @@ def _decision(r: Result) -> Message:
     if r.metrics and r.version:
         current = f"v{r.replaced_version} ({r.target})" if r.replaced_version else "current"
         header = ["metric", f"v{r.version} (candidate)"]
-        if r.replaced_version:
+        # The replaced version's column only when its metrics were read (not for a
+        # promotion that went through at once: nobody weighs it any more).
+        compare = r.replaced_version and any(m.current is not None for m in r.metrics)
+        if compare:
             header.append(current)
         rows = []
         for m in r.metrics:
             row = [m.name, _num(m.candidate)]
-            if r.replaced_version:
+            if compare:
                 row.append(_num(m.current))
             rows.append(row)
         msg.tables.append(Table(header, rows))

@@ -8,6 +8,7 @@ MLflow raises (RegistryError). No text is formatted for a channel here.
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -82,12 +83,16 @@ class Service:
     ) -> None:
         self.registry = registry
         self.policy = policy
+        self._memo = threading.local()
         self.clock = clock
         self.new_id = new_id
 
     # ---- dispatch --------------------------------------------------------------------
 
     def handle(self, command: Command, ctx: Context) -> Result:
+        # Per-command memo of reads; thread-local because the Slack app shares one Service
+        # between its worker threads.
+        self._memo.__dict__.clear()
         match command:
             case Promote():
                 return self.promote(command, ctx)
@@ -209,7 +214,7 @@ class Service:
                 return base
         else:
             number = state.rollback_candidate(info.tags, cmd.target.key, current)
-            version = self.registry.get_version(cmd.model, number) if number else None
+            version = self._version(info, number) if number else None
             if version is None:
                 base.reasons.append(
                     f"promobot has no record of a version that held {cmd.target.label} "
@@ -256,8 +261,14 @@ class Service:
         ctx: Context,
         now: datetime,
         current: int | None,
+        *,
+        table: bool | None = None,
     ) -> tuple[Decision, list[MetricRow]]:
-        candidate_metrics = self.registry.run_metrics(version.run_id)
+        """Decide, reading only what the rules need: the candidate's metrics, and the
+        holder of a stage a relative gate compares with. The metrics of the version being
+        replaced are read for the table people see when the outcome is not immediate
+        (pending, refused; `table=True` forces it, False skips it)."""
+        candidate_metrics = self._metrics(version)
         holders: dict[str, tuple[int, dict[str, float]]] = {}
         models_rules = self.policy.rules_for(info.name)
         rule = None
@@ -268,27 +279,11 @@ class Service:
                 else models_rules.targets.get(target.key)
             )
         wanted = {g.relative_to for g in (rule.metrics if rule else ()) if g.relative_to}
-        if target.kind == "stage":
-            wanted.add(target.name)
         for stage in sorted(s for s in wanted if s):
             number = info.stage_latest.get(stage)
             if number is None:
                 continue
-            if number == version.version:
-                holders[stage] = (number, candidate_metrics)
-            else:
-                holder = self.registry.get_version(info.name, number)
-                holders[stage] = (
-                    number,
-                    self.registry.run_metrics(holder.run_id if holder else None),
-                )
-        current_metrics: dict[str, float] = {}
-        if current is not None:
-            if target.kind == "stage" and target.name in holders:
-                current_metrics = holders[target.name][1]
-            elif current != version.version:
-                held = self.registry.get_version(info.name, current)
-                current_metrics = self.registry.run_metrics(held.run_id if held else None)
+            holders[stage] = (number, self._metrics(self._version(info, number)))
         facts = RequestFacts(
             model=info.name,
             action=action,
@@ -303,9 +298,28 @@ class Service:
             now=now,
         )
         decision = decide(self.policy, facts)
+        current_metrics: dict[str, float] = {}
+        show = decision.outcome != "allowed" if table is None else table
+        if show and current is not None and current != version.version:
+            current_metrics = self._metrics(self._version(info, current))
         names = _metric_names(rule, candidate_metrics, current_metrics)
         rows = [MetricRow(n, candidate_metrics.get(n), current_metrics.get(n)) for n in names]
         return decision, rows
+
+    def _version(self, info: ModelInfo, number: int) -> VersionInfo | None:
+        """A version, from what came with the model when it is there (no REST call)."""
+        return info.versions.get(number) or self.registry.get_version(info.name, number)
+
+    def _metrics(self, version: VersionInfo | None) -> dict[str, float]:
+        """Run metrics, read once per command (promote reads a run for the policy and
+        again for the description line)."""
+        run_id = version.run_id if version else None
+        if not run_id:
+            return {}
+        memo = self._memo.__dict__.setdefault("metrics", {})
+        if run_id not in memo:
+            memo[run_id] = self.registry.run_metrics(run_id)
+        return memo[run_id]
 
     def _after_decision(
         self,
@@ -504,8 +518,7 @@ class Service:
     def _find_request(
         self, request_id: str, base: Result
     ) -> tuple[ModelInfo, state.Request, TargetRule | None] | None:
-        model = self.registry.find_request_model(request_id)
-        info = self.registry.get_model(model) if model else None
+        info = self.registry.find_request(request_id)  # the search returns the whole model
         req = state.request(info.tags, request_id) if info else None
         if req is not None and (req.model != info.name or req.id != request_id):
             # Only promobot writes requests, onto the model they are for: a request that
@@ -592,8 +605,9 @@ class Service:
             info = self.registry.get_model(req.model)
             if info is None:
                 return self._fail(base, req, f"model {req.model} no longer exists")
-            self._roll_forward(info, req.target_key)
-            info = self.registry.get_model(req.model) or info
+            if state.inflight(info.tags, req.target_key) is not None:
+                self._roll_forward(info, req.target_key)
+                info = self.registry.get_model(req.model) or info
             done = state.outcome(info.tags, req.id)
             if done is not None and done.state == "done":
                 return replace(
@@ -603,7 +617,7 @@ class Service:
                     uri=_uri(req.model, target),
                     message=f"{req.id} was already carried out; nothing changed.",
                 )
-            version = self.registry.get_version(req.model, req.version)
+            version = self._version(info, req.version)
             if (
                 version is None
                 or (version.run_id or None) != req.run_id
@@ -631,7 +645,7 @@ class Service:
             self.registry.set_model_tag(
                 req.model, state.inflight_key(req.target_key), dumps(intent)
             )
-            self._apply(intent)
+            self._apply(intent, description=version.description)
         base.status = DONE
         base.request_id = req.id
         base.replaced_version = current
@@ -659,7 +673,7 @@ class Service:
                 if req.reason
                 else (f"rollback: from v{current}" if current else "rollback")
             )
-        metrics = self.registry.run_metrics(version.run_id)
+        metrics = self._metrics(version)
         rules = self.policy.rules_for(req.model)
         rule = rules.targets.get(req.target_key) if rules else None
         # The gated metrics, as design.md's example line shows; else the first two.
@@ -729,7 +743,7 @@ class Service:
             "state": {"state": "done", "by": approved or by, "at": at, "detail": line},
         }
 
-    def _apply(self, intent: dict[str, Any]) -> None:
+    def _apply(self, intent: dict[str, Any], description: str | None = None) -> None:
         """Carry out an intent. Every step is idempotent, so a retry after a crash (or the
         next command rolling it forward) finishes the job without writing anything twice.
         The new version goes in before the old one goes out: one MLflow call moves the
@@ -745,7 +759,7 @@ class Service:
         self.registry.set_version_tags(model, version, intent["new_tags"])
         if intent["previous"] is not None and intent["old_tags"]:
             self.registry.set_version_tags(model, int(intent["previous"]), intent["old_tags"])
-        self.registry.append_description(model, version, intent["line"])
+        self.registry.append_description(model, version, intent["line"], description)
         self.registry.set_model_tag(model, intent["event_key"], dumps(intent["event"]))
         self.registry.set_model_tag(
             model, state.state_key(intent["request"]), dumps(intent["state"])
@@ -798,7 +812,7 @@ class Service:
 
         def version(number: int) -> VersionInfo | None:
             if number not in seen:
-                seen[number] = self.registry.get_version(cmd.model, number)
+                seen[number] = self._version(info, number)
             return seen[number]
 
         for stage in ("Production", "Staging"):
@@ -926,7 +940,7 @@ class Service:
             if number is None:
                 known = ", ".join(f"@{a}" for a in sorted(info.aliases)) or "none"
                 return None, (f"{name} has no alias @{spec.value} (aliases: {known}).")
-        version = self.registry.get_version(name, number)
+        version = self._version(info, number)
         if version is None:
             latest = info.latest_version
             return None, (
