@@ -7,6 +7,7 @@ one migrated, empty database and each test gets a copy of that file (~20 ms).
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,6 +15,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+# Tests talk only to 127.0.0.1: MLflow 3 otherwise phones its telemetry service home from
+# every process (and `responses` would see that call among GitHub's). Set before mlflow
+# is imported, and inherited by every server and CLI process the tests start.
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+os.environ["DO_NOT_TRACK"] = "true"
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
