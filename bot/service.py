@@ -307,8 +307,17 @@ class Service:
         return decision, rows
 
     def _version(self, info: ModelInfo, number: int) -> VersionInfo | None:
-        """A version, from what came with the model when it is there (no REST call)."""
-        return info.versions.get(number) or self.registry.get_version(info.name, number)
+        """A version: from what came with the model, else as read earlier in this command
+        (the executor, under the lock, reuses the read the decision made a moment
+        before: a version's run and source never change while it exists, and a version
+        deleted in between makes MLflow refuse the move), else read now."""
+        if number in info.versions:
+            return info.versions[number]
+        memo = self._memo.__dict__.setdefault("versions", {})
+        key = (info.name, number)
+        if key not in memo:
+            memo[key] = self.registry.get_version(info.name, number)
+        return memo[key]
 
     def _metrics(self, version: VersionInfo | None) -> dict[str, float]:
         """Run metrics, read once per command (promote reads a run for the policy and
@@ -778,8 +787,26 @@ class Service:
 
     def _roll_forward(self, info: ModelInfo, target_key: str) -> None:
         intent = state.inflight(info.tags, target_key)
-        if intent and intent.get("model") == info.name:
-            self._apply(intent)
+        if not intent or intent.get("model") != info.name:
+            return
+        if self.registry.get_version(info.name, int(intent["version"])) is None:
+            # Its version was deleted since: nothing left to finish. Close the request
+            # and let the target go on, rather than failing every later command.
+            self.registry.set_model_tag(
+                info.name,
+                state.state_key(str(intent["request"])),
+                dumps(
+                    {
+                        "state": "failed",
+                        "by": "promobot",
+                        "at": state.format_time(self.clock()),
+                        "detail": f"v{intent['version']} was deleted before it was in place",
+                    }
+                ),
+            )
+            self.registry.delete_model_tag(info.name, state.inflight_key(target_key))
+            return
+        self._apply(intent)
 
     def _mark(self, req: state.Request, status: str, by: str, detail: str) -> None:
         self.registry.set_model_tag(

@@ -519,3 +519,27 @@ def test_partial_approval_says_how_many_are_still_needed(service, models):
     first = run(service, "github:alice", f"approve {pending.request_id}")
     assert (first.status, first.approvals, first.approvals_required) == ("pending", 1, 2)
     assert "waiting for 1 approval from ml-leads" in to_text(first).splitlines()[0]
+
+
+def test_interrupted_promotion_of_a_deleted_version_does_not_block_the_target(
+    service, models, two_versions, monkeypatch
+):
+    v1, v2 = two_versions
+    registry = service.registry
+    real = registry.append_description
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("process killed")
+
+    monkeypatch.setattr(registry, "append_description", crash)
+    with pytest.raises(RuntimeError):
+        run(service, "slack:U01BOB", f"promote {M} v1 staging x")
+    monkeypatch.setattr(registry, "append_description", real)
+    models.client.delete_model_version(M, str(v1))
+    result = run(service, "slack:U01BOB", f"promote {M} v2 staging y")
+    assert result.status == "done", result.reasons
+    assert models.stage(M, v2) == "Staging"
+    tags = models.model_tags(M)
+    assert not any(k.startswith("promobot.inflight.") for k in tags)
+    states = [v for k, v in tags.items() if k.endswith(".state")]
+    assert any('"failed"' in v and "deleted" in v for v in states)
