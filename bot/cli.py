@@ -90,7 +90,7 @@ def _main(args: list[str]) -> int:
 
 def _global_flags(args: list[str]) -> tuple[bool, str, list[str], str]:
     """Take --json and --as out of the words, wherever they stand."""
-    as_json = False
+    as_json = "--json" in args  # known before any problem is reported, so it is JSON too
     actor = os.environ.get("PROMOBOT_ACTOR", "") or f"cli:{_user()}"
     rest: list[str] = []
     i = 0

@@ -1,0 +1,69 @@
+"""One OS process of a race: runs commands through the core, each in its own thread.
+
+Reads one JSON line from stdin: a list of {"actor": ..., "text": ...} commands. Builds
+the service the way the CLI does (settings from the environment: MLFLOW_TRACKING_URI,
+PROMOBOT_POLICY), one Service and MLflow client per thread as separate bot replicas
+would have, then prints "ready". On "go" every thread runs its command at once. Prints
+a JSON list of outcomes: what the command reported, or the error it raised.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+import traceback
+from typing import Any
+
+
+def main() -> int:
+    commands: list[dict[str, str]] = json.loads(sys.stdin.readline())
+
+    from bot.app import build_policy, build_service
+    from bot.commands import parse
+    from bot.config import load_settings
+    from bot.registry import RegistryError
+    from bot.service import Context
+
+    settings = load_settings()
+    policy = build_policy(settings)
+    services = [build_service(settings, policy) for _ in commands]
+    parsed = [parse(c["text"]).command for c in commands]
+    results: list[dict[str, Any]] = [{} for _ in commands]
+    go = threading.Event()
+
+    def run(i: int) -> None:
+        go.wait()
+        command, spec = parsed[i], commands[i]
+        started = time.time()
+        out: dict[str, Any] = {"text": spec["text"], "actor": spec["actor"]}
+        try:
+            if command is None:
+                raise ValueError(f"does not parse: {spec['text']}")
+            result = services[i].handle(command, Context(actor=spec["actor"], channel="cli"))
+            out.update(result.to_json())
+            out["already"] = result.already
+            out["message"] = result.message
+        except RegistryError as exc:
+            out.update(status="error", kind=exc.kind, error=str(exc))
+        except Exception as exc:  # counted by the test as a traceback
+            out.update(status="traceback", error=repr(exc), tb=traceback.format_exc())
+        out["started"], out["ended"] = started, time.time()
+        results[i] = out
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(commands))]
+    for thread in threads:
+        thread.start()
+    print("ready", flush=True)
+    if sys.stdin.readline().strip() != "go":
+        return 2
+    go.set()
+    for thread in threads:
+        thread.join()
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
