@@ -30,6 +30,7 @@ LOCK_MODEL_PREFIX = "promobot-lock."
 # MLflow's limits (design.md): key ≤ 250 chars of [A-Za-z0-9_\-. /]; value ≤ 100,000.
 TAG_VALUE_MAX = 100_000
 _TAG_KEY_UNSAFE = re.compile(r"[^A-Za-z0-9_\-. /]")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,255}")
 
 # A chat command has seconds, not minutes: MLflow's own defaults (7 retries, 120 s
 # timeout) would keep Slack and the on-call engineer waiting for minutes on a dead
@@ -204,20 +205,32 @@ class Registry:
     # ---- reading -------------------------------------------------------------------
 
     def get_model(self, name: str) -> ModelInfo | None:
+        """The model with its tags, aliases and the latest version of each stage.
+
+        MLflow's SQL store answers `get_registered_model` by loading every version of the
+        model; `search_registered_models(name = …)` returns the same facts with the
+        latest versions found by one query, so a model with 10,000 versions costs little
+        more than one with 10. The search is used only for names that cannot carry
+        anything but a name into the filter (the parser's rule: letters, digits, . _ -);
+        any other name is read by the exact call."""
         from mlflow.exceptions import MlflowException
 
-        try:
+        if _PLAIN_NAME.fullmatch(name):
             with self._calls(f"read model {name}"):
-                try:
-                    rm = self._rc.get_registered_model(name)
-                except MlflowException as exc:
-                    if self._missing(exc) or getattr(exc, "error_code", "") == (
-                        "INVALID_PARAMETER_VALUE"
-                    ):
-                        return None
-                    raise
-        except RegistryError:
-            raise
+                found = self._rc.search_registered_models(
+                    filter_string=f"name = '{name}'", max_results=2
+                )
+            match = [rm for rm in found if rm.name == name]
+            return _model_info(match[0]) if match else None
+        with self._calls(f"read model {name}"):
+            try:
+                rm = self._rc.get_registered_model(name)
+            except MlflowException as exc:
+                if self._missing(exc) or getattr(exc, "error_code", "") == (
+                    "INVALID_PARAMETER_VALUE"
+                ):
+                    return None
+                raise
         return _model_info(rm)
 
     def get_version(self, model: str, version: int) -> VersionInfo | None:
