@@ -1,0 +1,239 @@
+"""`python -m bench` (`make bench`): run the benchmarks, print one table, write results.
+
+    python -m bench                  everything (~9 min on 2 cores): SQLite, and
+                                     PostgreSQL when it answers on 127.0.0.1:5432
+    python -m bench --quick          a smoke run (~2 min): SQLite, 10-version registry
+                                     only, few repeats; writes bench/.cache/results-quick.json
+    python -m bench --only overhead  one part (repeatable): overhead, scale, slack, coldstart
+    python -m bench --profile        also pyinstrument profiles of promobot's commands
+                                     (bench/.cache/profiles/; `pip install pyinstrument`)
+    python -m bench --patched-mlflow --only scale --no-postgres
+                                     the experiment: MLflow servers with their two
+                                     O(versions) paths patched out (bench/mlflow_patch/)
+
+See bench/README.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+PARTS = ("overhead", "scale", "slack", "coldstart")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    warnings.simplefilter("ignore")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    from bench import coldstart, paths, registry_bench, slack_bench
+    from bench.env import registries
+    from bench.report import evaluate, extra_calls, table
+    from bench.seed import LARGE, SMALL, postgres_available
+    from bot.policy import load_policy
+
+    started = time.monotonic()
+    budget = args.budget
+    parts = set(args.only or PARTS)
+    quick = args.quick
+    repeats = args.repeats or (3 if quick else 9)
+    large_repeats = args.large_repeats or (0 if quick else 3)
+    if quick:
+        parts.discard("scale")
+    policy = load_policy(paths.POLICY)
+    server_env: dict[str, str] = {}
+    if args.patched_mlflow:
+        server_env = {
+            "PYTHONPATH": str(paths.BENCH / "mlflow_patch"),
+            "PROMOBOT_BENCH_PATCH_MLFLOW": "1",
+        }
+        parts -= {"slack", "coldstart"}
+    out = args.out or (
+        paths.CACHE / "results-quick.json"
+        if quick
+        else paths.CACHE / "results-patched-mlflow.json"
+        if args.patched_mlflow
+        else paths.RESULTS
+    )
+
+    def say(text: str) -> None:
+        print(f"[{time.monotonic() - started:5.0f} s] {text}", file=sys.stderr, flush=True)
+
+    results: dict[str, Any] = {
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "mlflow": _mlflow_version(),
+            "load_start": _load(),
+        },
+        "config": {
+            "mode": "quick" if quick else "patched-mlflow" if args.patched_mlflow else "full",
+            "parts": sorted(parts),
+            "repeats": repeats,
+            "large_repeats": large_repeats,
+            "patched_mlflow": bool(args.patched_mlflow),
+        },
+        "registry": {},
+    }
+    want_registry = bool(parts & {"overhead", "scale"})
+    shapes = [SMALL] + ([LARGE] if "scale" in parts else [])
+    workdir = Path(tempfile.mkdtemp(prefix="promobot-bench-"))
+
+    def registry_phase(
+        regs: dict[str, Any], backend: str, deadline: float, floor_large: bool
+    ) -> dict[str, Any]:
+        part: dict[str, Any] = {"rest_calls": {}}
+        for label, reg in regs.items():
+            contenders = registry_bench.ALL_CONTENDERS
+            if label == "large":
+                # promobot's calls at 10k are the list it makes at 10 (and are timed
+                # below); the what-if's and, where the floor is not timed at 10k, the
+                # floor's server times show how MLflow itself scales.
+                contenders = ("whatif",) if floor_large else ("floor", "whatif")
+                if args.count_large:
+                    contenders = ("promobot", *contenders)
+            say(f"{backend}/{label}: counting REST calls (and warming up)")
+            part["rest_calls"][label] = registry_bench.count_calls(
+                reg, policy, registry_bench.COMMANDS, contenders
+            )
+        say(f"{backend}: timing promote, approve, rollback, status")
+        timings = registry_bench.time_commands(
+            regs,
+            policy,
+            registry_bench.COMMANDS,
+            repeats=repeats,
+            large_repeats=large_repeats,
+            contenders_large=("promobot", "floor") if floor_large else ("promobot",),
+            deadline=deadline,
+            min_repeats=3,
+            progress=say,
+        )
+        part["timings"] = registry_bench.summarise(timings, list(regs), registry_bench.COMMANDS)
+        small = part["rest_calls"]["small"]
+        part["breakdown"] = {
+            command: {
+                "promobot": small[command]["promobot"]["calls"],
+                "floor": small[command]["floor"]["calls"],
+                "whatif": small[command]["whatif"]["calls"],
+                "promobot_minus_floor": extra_calls(
+                    small[command]["promobot"]["calls"], small[command]["floor"]["calls"]
+                ),
+            }
+            for command in small
+        }
+        if args.profile:
+            say(f"{backend}: profiling promobot's commands")
+            written, shares = registry_bench.profile_commands(
+                regs, policy, registry_bench.COMMANDS, paths.CACHE / "profiles"
+            )
+            part["profiles"] = [str(p.relative_to(paths.REPO)) for p in written]
+            part["time_in_mlflow_http"] = shares
+        return part
+
+    try:
+        if want_registry or parts & {"slack", "coldstart"}:
+            say("sqlite: seeding and starting mlflow servers")
+            with registries(
+                "sqlite", shapes if want_registry else [SMALL], workdir, server_env
+            ) as regs:
+                small = regs["small"]
+                if "slack" in parts:
+                    say("slack: signed slash commands against `promobot serve`")
+                    candidate = registry_bench.Bench(small, policy).other(
+                        (small.seeded.roles["C"], small.seeded.roles["D"]), "Production"
+                    )
+                    results["slack"] = slack_bench.run(
+                        small.url,
+                        small.seeded.model,
+                        {**small.seeded.roles, "C": candidate},
+                        workdir / "slack",
+                        rounds=1 if quick else 3,
+                        count=20 if quick else 50,
+                        progress=say,
+                    )
+                if "coldstart" in parts:
+                    say("cold start: import mlflow, promobot --help, promobot github")
+                    results["coldstart"] = coldstart.run(
+                        small, workdir / "coldstart", repeats=2 if quick else 5, progress=say
+                    )
+                if want_registry:
+                    share = 1.0 if quick or args.no_postgres else 0.55
+                    deadline = started + budget * share - 20
+                    results["registry"]["sqlite"] = registry_phase(
+                        regs, "sqlite", deadline, floor_large=not args.no_floor_large
+                    )
+        if want_registry and not quick and not args.no_postgres:
+            why = postgres_available()
+            if why:
+                results["registry"]["postgresql"] = {"skipped": why}
+                say(f"postgresql skipped: {why}")
+            else:
+                say("postgresql: creating databases, seeding, starting mlflow servers")
+                with registries("postgresql", shapes, workdir, server_env) as regs:
+                    deadline = started + budget - 40
+                    results["registry"]["postgresql"] = registry_phase(
+                        regs, "postgresql", deadline, floor_large=args.floor_large
+                    )
+    finally:
+        results["machine"]["load_end"] = _load()
+        results["elapsed_s"] = round(time.monotonic() - started)
+        results["targets"] = evaluate(results)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+        tmp.replace(out)
+        print(table(results))
+        print(f"\nwritten: {out} ({results['elapsed_s']} s)")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="a fast smoke run (no 10k, no pg)")
+    p.add_argument("--only", action="append", choices=PARTS, help="run only this part")
+    p.add_argument("--repeats", type=int, help="repeats per command (default 9; quick 3)")
+    p.add_argument("--large-repeats", type=int, help="of which on the 10k registry (default 5)")
+    p.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    p.add_argument(
+        "--floor-large", action="store_true", help="time the floor at 10k on PostgreSQL too"
+    )
+    p.add_argument(
+        "--no-floor-large", action="store_true", help="do not time the floor at 10k on SQLite"
+    )
+    p.add_argument("--count-large", action="store_true", help="count promobot's calls at 10k too")
+    p.add_argument("--profile", action="store_true", help="pyinstrument profiles")
+    p.add_argument(
+        "--patched-mlflow",
+        action="store_true",
+        help="experiment: mlflow servers without their O(versions) paths (bench/mlflow_patch)",
+    )
+    p.add_argument("--budget", type=float, default=570, help="seconds (repeats stop early)")
+    p.add_argument("--out", type=Path, help="where to write the results (JSON)")
+    return p
+
+
+def _load() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 1)
+    except OSError:
+        return None
+
+
+def _mlflow_version() -> str:
+    from importlib.metadata import version
+
+    return version("mlflow")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""The targets of issue #6, checked against the figures, and the one table printed."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+TARGETS = {
+    "overhead": 1.3,  # promobot / floor, per command
+    "rest_calls_over_floor": 2,  # promobot calls - floor calls, per command
+    "scale": 1.2,  # large / small, per command
+    "slack_p99_ms": 100.0,
+    "help_over_import": 0.5,
+    "github_over_import_plus_calls": 1.3,
+}
+
+
+def extra_calls(promobot: list[str], floor: list[str]) -> dict[str, int]:
+    """The calls promobot makes beyond the floor's (a multiset difference), and the
+    floor's that promobot does not make (negative)."""
+    diff = Counter(promobot)
+    diff.subtract(Counter(floor))
+    return {k: v for k, v in sorted(diff.items()) if v}
+
+
+def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
+    checks: list[dict[str, Any]] = []
+
+    def add(name: str, figure: Any, target: str, met: bool | None) -> None:
+        checks.append({"target": name, "figure": figure, "limit": target, "met": met})
+
+    for backend, part in results.get("registry", {}).items():
+        if "timings" not in part:
+            continue
+        for command, entry in part["timings"].items():
+            small = entry.get("small", {})
+            if small.get("overhead") is not None:
+                add(
+                    f"{backend} {command}: overhead over the floor",
+                    small["overhead"],
+                    f"≤ {TARGETS['overhead']}",
+                    small["overhead"] <= TARGETS["overhead"],
+                )
+            scale = entry.get("scale", {}).get("promobot")
+            if scale is not None:
+                add(
+                    f"{backend} {command}: 10,000 / 10 versions",
+                    scale,
+                    f"≤ {TARGETS['scale']}",
+                    scale <= TARGETS["scale"],
+                )
+        counts = part.get("rest_calls", {}).get("small", {})
+        for command, entry in counts.items():
+            p, f = entry["promobot"]["count"], entry["floor"]["count"]
+            add(
+                f"{backend} {command}: REST calls",
+                f"{p} vs floor {f}",
+                f"≤ floor + {TARGETS['rest_calls_over_floor']}",
+                p <= f + TARGETS["rest_calls_over_floor"],
+            )
+    slack = results.get("slack")
+    if slack and "p99_ms" in slack:
+        add(
+            "Slack ack p99 (MLflow slowed to 500 ms)",
+            f"{slack['p99_ms']} ms",
+            f"≤ {TARGETS['slack_p99_ms']:.0f} ms",
+            slack["p99_ms"] <= TARGETS["slack_p99_ms"],
+        )
+    cold = results.get("coldstart")
+    if cold and "help_over_import" in cold:
+        add(
+            "promobot --help / import mlflow",
+            cold["help_over_import"],
+            f"≤ {TARGETS['help_over_import']}",
+            cold["help_over_import"] <= TARGETS["help_over_import"],
+        )
+        add(
+            "promobot github / (import mlflow + its MLflow calls)",
+            cold["github_over_import_plus_calls"],
+            f"≤ {TARGETS['github_over_import_plus_calls']}",
+            cold["github_over_import_plus_calls"] <= TARGETS["github_over_import_plus_calls"],
+        )
+    return checks
+
+
+def _f(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.0f}{unit}" if unit == " ms" else f"{value:.2f}{unit}"
+    return f"{value}{unit}"
+
+
+def table(results: dict[str, Any]) -> str:
+    lines: list[str] = []
+    meta = results.get("machine", {})
+    lines.append(
+        f"promobot benchmarks — {results.get('generated_at', '')} · {meta.get('cpus')} CPUs · "
+        f"load {meta.get('load_start')} → {meta.get('load_end')} · mlflow "
+        f"{meta.get('mlflow')} · {results.get('config', {}).get('mode', '')}"
+    )
+    lines.append("")
+    for backend, part in results.get("registry", {}).items():
+        if "skipped" in part:
+            lines.append(f"[{backend}] skipped: {part['skipped']}")
+            lines.append("")
+            continue
+        lines.append(
+            f"[{backend}] median of paired ratios; times are medians (ms); "
+            "REST calls counted at the HTTP level"
+        )
+        header = (
+            f"  {'command':<9}{'promobot':>10}{'floor':>9}{'ratio':>7}"
+            f"{'calls':>7}{'floor':>7}{'what-if':>9}"
+            f"{'large ms':>10}{'scale':>7}{'floor scale':>12}"
+        )
+        lines.append(header)
+        counts = part.get("rest_calls", {}).get("small", {})
+        for command, entry in part.get("timings", {}).items():
+            small, large = entry.get("small", {}), entry.get("large", {})
+            c = counts.get(command, {})
+            lines.append(
+                f"  {command:<9}{_f(small.get('promobot_ms'), ' ms'):>10}"
+                f"{_f(small.get('floor_ms'), ' ms'):>9}{_f(small.get('overhead')):>7}"
+                f"{_f(c.get('promobot', {}).get('count')):>7}"
+                f"{_f(c.get('floor', {}).get('count')):>7}"
+                f"{_f(c.get('whatif', {}).get('count')):>9}"
+                f"{_f(large.get('promobot_ms'), ' ms'):>10}"
+                f"{_f(entry.get('scale', {}).get('promobot')):>7}"
+                f"{_f(entry.get('scale', {}).get('floor')):>12}"
+            )
+        large_counts = part.get("rest_calls", {}).get("large", {})
+        if large_counts:
+            lines.append("  server time of one run's REST calls, summed (ms), small → large:")
+            for command, entry in large_counts.items():
+                small_entry = counts.get(command, {})
+                cells = []
+                for contender in ("promobot", "floor", "whatif"):
+                    if contender in entry and contender in small_entry:
+                        cells.append(
+                            f"{contender} {small_entry[contender]['server_ms_total']:,.0f} → "
+                            f"{entry[contender]['server_ms_total']:,.0f}"
+                        )
+                lines.append(f"    {command:<9}" + " · ".join(cells))
+        lines.append("")
+    slack = results.get("slack")
+    if slack:
+        if "skipped" in slack:
+            lines.append(f"[slack] skipped: {slack['skipped']}")
+        else:
+            lines.append(
+                f"[slack] {slack['commands']} slash commands, {slack['concurrency']} at a time, "
+                f"MLflow slowed to {slack['mlflow_delay_ms']} ms per call: ack p50 "
+                f"{slack['p50_ms']} ms, p99 {slack['p99_ms']} ms (median of "
+                f"{len(slack['rounds'])} rounds; pooled p99 {slack['pooled_p99_ms']} ms)"
+            )
+        lines.append("")
+    cold = results.get("coldstart")
+    if cold:
+        if "skipped" in cold:
+            lines.append(f"[cold start] skipped: {cold['skipped']}")
+        else:
+            lines.append(
+                f"[cold start] import mlflow {cold['import_mlflow_ms']:,.0f} ms · promobot --help "
+                f"{cold['help_ms']:,.0f} ms ({cold['help_over_import']}×) · promobot github "
+                f"{cold['github_ms']:,.0f} ms vs import + its MLflow calls "
+                f"({cold['github_mlflow_calls_ms']:,.0f} ms warm): "
+                f"{cold['github_over_import_plus_calls']}×"
+            )
+        lines.append("")
+    checks = results.get("targets", [])
+    if checks:
+        lines.append("Targets")
+        for c in checks:
+            mark = "met   " if c["met"] else "MISSED"
+            lines.append(f"  {mark} {c['target']}: {c['figure']} ({c['limit']})")
+    return "\n".join(lines)

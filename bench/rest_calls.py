@@ -1,0 +1,91 @@
+"""Count MLflow REST calls at the HTTP level: a recording reverse proxy.
+
+The proxy (tests/slow_proxy.py's SlowProxy, with a recorder) sits between a client and
+the real `mlflow server`; every request that crosses it is recorded as
+`METHOD /path` in order. Nothing is mocked: the client is a real MlflowClient (inside
+promobot's Registry, or the raw floor) talking HTTP.
+
+    with CountingProxy(server.url) as proxy:
+        with proxy.recording() as calls:
+            service.handle(command, ctx)          # Registry(proxy.url)
+        print(len(calls), calls)
+
+The proxy is only used to count; timings are taken against the server directly.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qsl, urlsplit
+
+from bench import paths
+
+paths.add_tests()
+
+from slow_proxy import SlowProxy  # noqa: E402  (tests/slow_proxy.py)
+
+_PREFIXES = ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/", "/api/3.0/mlflow/")
+
+
+def short_path(path: str) -> str:
+    """`/api/2.0/mlflow/registered-models/get?name=x` → `registered-models/get`."""
+    bare = urlsplit(path).path
+    for prefix in _PREFIXES:
+        if bare.startswith(prefix):
+            return bare[len(prefix) :]
+    return bare
+
+
+@dataclass(frozen=True)
+class Call:
+    call: str  # "GET registered-models/get"
+    ms: float  # the upstream's answer time, as the proxy saw it
+
+
+class CountingProxy(SlowProxy):
+    """A SlowProxy that records every request as (method, path, query keys)."""
+
+    def __init__(self, upstream: str, delay_ms: int = 0) -> None:
+        super().__init__(upstream, delay_ms=delay_ms)
+        self._recorders: list[list[Call]] = []
+        self._rec_lock = threading.Lock()
+
+    def _forward(self, req: BaseHTTPRequestHandler) -> None:
+        query = urlsplit(req.path).query
+        shown = f"{req.command} {short_path(req.path)}"
+        # Searches are told apart by what they filter on (a tag, a name), not by values.
+        filters = dict(parse_qsl(query)).get("filter", "")
+        if filters:
+            shown += f" [{_filter_shape(filters)}]"
+        started = time.perf_counter()
+        super()._forward(req)
+        took = round((time.perf_counter() - started) * 1000, 2)
+        with self._rec_lock:
+            for calls in self._recorders:
+                calls.append(Call(shown, took))
+
+    @contextmanager
+    def recording(self) -> Iterator[list[Call]]:
+        """Record the calls made while the block runs (one client at a time: in order)."""
+        calls: list[Call] = []
+        with self._rec_lock:
+            self._recorders.append(calls)
+        try:
+            yield calls
+        finally:
+            with self._rec_lock:
+                self._recorders.remove(calls)
+
+
+def _filter_shape(text: str) -> str:
+    """`tags.\\`promobot.request.req-1a2b3c\\` LIKE '%'` → `tags.promobot.request.* LIKE`."""
+    if "promobot.request." in text:
+        return "tag promobot.request.<id>"
+    if text.strip().startswith("name"):
+        return "name ="
+    return "filter"
