@@ -25,6 +25,11 @@ import tempfile
 import time
 import warnings
 from datetime import UTC, datetime
+
+# Benchmarks talk only to 127.0.0.1: keep MLflow 3's telemetry from every process
+# (this one and the servers and CLIs it starts) off the network and out of the counts.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "true")
 from pathlib import Path
 from typing import Any
 
