@@ -141,33 +141,9 @@ class Service:
             base.reasons.append(problem)
             return base
         base.version = version.version
-        now = self.clock()
         info = self._recover(info, cmd.target.key)
         current = self._holder(info, cmd.target)
-        if current == version.version:
-            return replace(
-                base,
-                status=DONE,
-                already=True,
-                message=f"v{version.version} already holds {cmd.target.label}; nothing changed.",
-                uri=_uri(cmd.model, cmd.target),
-            )
-        decision, metrics = self._decide(
-            "promote", info, version, cmd.target, cmd.reason, ctx, now, current
-        )
-        return self._after_decision(
-            base,
-            decision,
-            metrics,
-            info,
-            version,
-            cmd.target,
-            cmd.reason,
-            ctx,
-            now,
-            current,
-            "promote",
-        )
+        return self._decide_and_act("promote", base, info, version, cmd.target, ctx, current)
 
     # ---- rollback --------------------------------------------------------------------
 
@@ -223,17 +199,33 @@ class Service:
                 )
                 return base
         base.version = version.version
+        return self._decide_and_act("rollback", base, info, version, cmd.target, ctx, current)
+
+    # ---- shared by promote and rollback ----------------------------------------------------
+
+    def _decide_and_act(
+        self,
+        action: str,
+        base: Result,
+        info: ModelInfo,
+        version: VersionInfo,
+        target: Target,
+        ctx: Context,
+        current: int | None,
+    ) -> Result:
+        """What promote and rollback share once the version is known: nothing to do,
+        or the policy's decision and what follows from it."""
         if current == version.version:
             return replace(
                 base,
                 status=DONE,
                 already=True,
-                uri=_uri(cmd.model, cmd.target),
-                message=f"v{version.version} already holds {cmd.target.label}; nothing changed.",
+                uri=_uri(info.name, target),
+                message=f"v{version.version} already holds {target.label}; nothing changed.",
             )
         now = self.clock()
         decision, metrics = self._decide(
-            "rollback", info, version, cmd.target, cmd.reason, ctx, now, current
+            action, info, version, target, base.reason, ctx, now, current
         )
         return self._after_decision(
             base,
@@ -241,15 +233,13 @@ class Service:
             metrics,
             info,
             version,
-            cmd.target,
-            cmd.reason,
+            target,
+            base.reason,
             ctx,
             now,
             current,
-            "rollback",
+            action,
         )
-
-    # ---- shared by promote and rollback ----------------------------------------------------
 
     def _decide(
         self,
