@@ -99,14 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     ) -> dict[str, Any]:
         part: dict[str, Any] = {"rest_calls": {}}
         for label, reg in regs.items():
-            contenders = registry_bench.ALL_CONTENDERS
-            if label == "large":
-                # promobot's calls at 10k are the list it makes at 10 (and are timed
-                # below); the what-if's and, where the floor is not timed at 10k, the
-                # floor's server times show how MLflow itself scales.
-                contenders = ("whatif",) if floor_large else ("floor", "whatif")
-                if args.count_large:
-                    contenders = ("promobot", *contenders)
+            contenders = registry_bench.CONTENDERS
+            if label == "large" and floor_large and not args.count_large:
+                # the floor is timed at 10k; its call list is the one it makes at 10
+                contenders = ("promobot",)
             say(f"{backend}/{label}: counting REST calls (and warming up)")
             part["rest_calls"][label] = registry_bench.count_calls(
                 reg, policy, registry_bench.COMMANDS, contenders
@@ -129,7 +125,6 @@ def main(argv: list[str] | None = None) -> int:
             command: {
                 "promobot": small[command]["promobot"]["calls"],
                 "floor": small[command]["floor"]["calls"],
-                "whatif": small[command]["whatif"]["calls"],
                 "promobot_minus_floor": extra_calls(
                     small[command]["promobot"]["calls"], small[command]["floor"]["calls"]
                 ),

@@ -227,6 +227,7 @@ def run(reg: Any, workdir: Path, *, repeats: int = 7, progress: Any = print) -> 
         "help_over_import": r2(median(help_ratio)),
         "github_over_import_plus_calls": r2(median(github_ratio)),
         "github_mlflow_rest_calls": len(calls),
+        "github_mlflow_calls_list": [c.call for c in calls],
         "github_first_reply_line": last_reply.splitlines()[0][:160] if last_reply else "",
         "runs_ms": {k: [ms(x) for x in v] for k, v in times.items()},
         "importtime_github_top": top_github,

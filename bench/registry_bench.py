@@ -27,12 +27,9 @@ from bench.env import Registry as Reg
 from bench.floor import Floor
 from bench.rest_calls import CountingProxy
 from bench.stats import median, ms, r2
-from bench.whatif import whatif_service
 
 COMMANDS = ("promote", "approve", "rollback", "status")
 CONTENDERS = ("promobot", "floor")
-# "whatif": promobot on bench/whatif.py's registry (the recommended registry changes)
-ALL_CONTENDERS = ("promobot", "floor", "whatif")
 
 REQUESTER, APPROVER, ONCALL = "cli:bob", "cli:alice", "cli:carol"
 
@@ -65,11 +62,8 @@ class Bench:
         self.roles = reg.seeded.roles
         url = via or reg.url
         self.service = Service(Registry(url), policy)
-        self.whatif = whatif_service(url, policy)
         self.floor = Floor(MlflowClient(tracking_uri=url, registry_uri=url), policy)
-        # Set-up writes what promobot writes, but cheaply (no hidden reads): on the
-        # 10,000-version model the plain Registry spends seconds per set-up command.
-        self.setup = whatif_service(reg.url, policy)
+        self.setup = Service(Registry(reg.url), policy)  # direct, never counted
         self.reader = Floor(MlflowClient(tracking_uri=reg.url, registry_uri=reg.url), policy)
         self.runs = 0
 
@@ -110,9 +104,6 @@ class Bench:
     def prepare(self, command: str, contender: str) -> Callable[[], object]:
         return getattr(self, f"_prepare_{command}")(contender)
 
-    def _promobot(self, contender: str) -> Any:
-        return self.whatif if contender == "whatif" else self.service
-
     def standing_request(self) -> str:
         """An open request that stays pending all along, so that status has one to show."""
         text = f"promote {self.model} v{self.roles['A']} production standing request"
@@ -122,9 +113,8 @@ class Bench:
         number = self.other((self.roles["A"], self.roles["B"]), "Staging")
         reason = self.reason("promote")
         text = f"promote {self.model} v{number} staging {reason}"
-        if contender != "floor":
-            service = self._promobot(contender)
-            return lambda: self.run(text, REQUESTER, "done", service)
+        if contender == "promobot":
+            return lambda: self.run(text, REQUESTER)
         return lambda: self.floor.promote(
             self.model,
             number,
@@ -140,9 +130,8 @@ class Bench:
         asked = f"promote {self.model} v{number} production {self.reason('approve')}"
         request_id = self.run(asked, REQUESTER, "pending", self.setup).request_id
         text = f"approve {request_id} lgtm"
-        if contender != "floor":
-            service = self._promobot(contender)
-            return lambda: self.run(text, APPROVER, "done", service)
+        if contender == "promobot":
+            return lambda: self.run(text, APPROVER)
         return lambda: self.floor.approve(request_id, APPROVER, "lgtm", now=_now())
 
     def _prepare_rollback(self, contender: str) -> Callable[[], object]:
@@ -151,18 +140,16 @@ class Bench:
         self.run(ask, REQUESTER, "done", self.setup)
         reason = self.reason("rollback")
         text = f"rollback {self.model} staging {reason}"
-        if contender != "floor":
-            service = self._promobot(contender)
-            return lambda: self.run(text, ONCALL, "done", service)
+        if contender == "promobot":
+            return lambda: self.run(text, ONCALL)
         return lambda: self.floor.rollback(
             self.model, "staging", ONCALL, reason, now=_now(), request_id=_request_id()
         )
 
     def _prepare_status(self, contender: str) -> Callable[[], object]:
         text = f"status {self.model}"
-        if contender != "floor":
-            service = self._promobot(contender)
-            return lambda: self.run(text, REQUESTER, "done", service)
+        if contender == "promobot":
+            return lambda: self.run(text, REQUESTER)
         return lambda: self.floor.status(self.model, _now())
 
 

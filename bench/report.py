@@ -111,7 +111,7 @@ def table(results: dict[str, Any]) -> str:
         )
         header = (
             f"  {'command':<9}{'promobot':>10}{'floor':>9}{'ratio':>7}"
-            f"{'calls':>7}{'floor':>7}{'what-if':>9}"
+            f"{'calls':>7}{'floor':>7}"
             f"{'large ms':>10}{'scale':>7}{'floor scale':>12}"
         )
         lines.append(header)
@@ -124,7 +124,6 @@ def table(results: dict[str, Any]) -> str:
                 f"{_f(small.get('floor_ms'), ' ms'):>9}{_f(small.get('overhead')):>7}"
                 f"{_f(c.get('promobot', {}).get('count')):>7}"
                 f"{_f(c.get('floor', {}).get('count')):>7}"
-                f"{_f(c.get('whatif', {}).get('count')):>9}"
                 f"{_f(large.get('promobot_ms'), ' ms'):>10}"
                 f"{_f(entry.get('scale', {}).get('promobot')):>7}"
                 f"{_f(entry.get('scale', {}).get('floor')):>12}"
@@ -135,7 +134,7 @@ def table(results: dict[str, Any]) -> str:
             for command, entry in large_counts.items():
                 small_entry = counts.get(command, {})
                 cells = []
-                for contender in ("promobot", "floor", "whatif"):
+                for contender in ("promobot", "floor"):
                     if contender in entry and contender in small_entry:
                         cells.append(
                             f"{contender} {small_entry[contender]['server_ms_total']:,.0f} → "

@@ -51,7 +51,11 @@ from bot.results import (
     Result,
 )
 
-REASON_MAX = 2000
+# A reason appears up to five times in the in-flight intent (tag, description line, event,
+# outcome, rollback tag), and a registered-model tag value holds at most 5,000 characters
+# in MLflow's SQL stores (VARCHAR(5000); PostgreSQL enforces it). 500 keeps the intent
+# well inside; a longer story belongs in a linked document.
+REASON_MAX = 500
 STAGE_ALIASES = ("staging", "production", "archived")
 
 

@@ -543,3 +543,17 @@ def test_interrupted_promotion_of_a_deleted_version_does_not_block_the_target(
     assert not any(k.startswith("promobot.inflight.") for k in tags)
     states = [v for k, v in tags.items() if k.endswith(".state")]
     assert any('"failed"' in v and "deleted" in v for v in states)
+
+
+def test_longest_allowed_reason_fits_mlflow_model_tags(service, models, two_versions):
+    """MLflow's SQL stores hold 5,000 characters in a registered-model tag; the in-flight
+    intent repeats the reason, so the longest reason allowed must still fit."""
+    from bot.service import REASON_MAX
+
+    v1, _ = two_versions
+    reason = "r" * REASON_MAX
+    result = run(service, "slack:U01BOB", f"promote {M} v1 staging {reason}")
+    assert result.status == "done"
+    written = [t for t in models.model_tags(M).values() if reason in t]
+    assert written and all(len(t) <= 5000 for t in written)
+    assert models.tags(M, v1)["promotion_reason"] == reason
