@@ -283,10 +283,6 @@ class Registry:
             )
         return _model_info(found[0]) if found else None
 
-    def find_request_model(self, request_id: str) -> str | None:
-        info = self.find_request(request_id)
-        return info.name if info else None
-
     # ---- writing -------------------------------------------------------------------
 
     def set_model_tag(self, model: str, key: str, value: str) -> None:

@@ -30,7 +30,6 @@ from bot.commands import (
     help_text,
 )
 from bot.policy import (
-    Check,
     Decision,
     Policy,
     RequestFacts,
@@ -39,7 +38,7 @@ from bot.policy import (
     decide,
     explain,
 )
-from bot.registry import ModelInfo, Registry, VersionInfo, dumps
+from bot.registry import ModelInfo, Registry, VersionInfo, dumps, loads
 from bot.results import (
     DONE,
     PENDING,
@@ -936,7 +935,7 @@ class Service:
         if info is None:
             return None
         value = info.tags.get(f"{state.request_key(request_id)}.{door}")
-        return state.loads_ref(value) if value else None
+        return loads(value) if value else None
 
     # ---- helpers ------------------------------------------------------------------------------
 
@@ -1084,10 +1083,6 @@ def _when(at: datetime) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-def explain_checks(checks: list[Check]) -> list[str]:  # used by renderers for refusals
-    return [f"{c.name}: {c.detail}" for c in checks if c.status == "fail"]
 
 
 def register_version(

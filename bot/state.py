@@ -255,10 +255,6 @@ def inflight(tags: dict[str, str], target_key: str) -> dict[str, Any] | None:
     return loads(value) if value else None
 
 
-def loads_ref(value: str) -> dict[str, Any]:
-    return loads(value)
-
-
 def format_time(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
