@@ -34,7 +34,9 @@ def test_concurrent_writes_of_one_tag_all_succeed(tracking_uri, models):
     }
 
 
-def test_help_and_policy_never_touch_the_registry(tmp_path):
+def test_making_a_registry_opens_no_database(tmp_path):
+    """help and policy build a Registry but never call it: making one must not create
+    (or migrate) the SQLite file."""
     db = tmp_path / "never.db"
     registry = Registry(f"sqlite:///{db}")
     assert registry.tracking_uri.endswith("never.db")
