@@ -1092,8 +1092,10 @@ def register_version(
     *,
     artifact: str = "model",
     tags: dict[str, str] | None = None,
+    source: str | None = None,
 ) -> VersionInfo:
-    """Register the model a run logged (CI's `promobot register`), tagged with `tags`."""
-    source = registry.logged_model_uri(run_id, artifact)
+    """Register the model a run logged (CI's `promobot register`), tagged with `tags`.
+    `source` is the logged model's URI when the caller has already looked it up."""
+    source = source or registry.logged_model_uri(run_id, artifact)
     clean = {k: v for k, v in (tags or {}).items() if v}
     return registry.register(model, source, run_id, clean)

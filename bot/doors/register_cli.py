@@ -377,7 +377,7 @@ def _register_version(
     # The run's tags record what was trained; the environment fills what they lack.
     tags = {key: run_tags.get(key) or meta.get(key, "") for key in GIT_TAGS}
     tags = {key: value for key, value in {**tags, **extra}.items() if value}
-    info = register_version(registry, model, run_id, artifact=artifact, tags=tags)
+    info = register_version(registry, model, run_id, artifact=artifact, tags=tags, source=source)
     return _Registered(
         model=model,
         version=info.version,
