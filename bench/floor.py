@@ -234,9 +234,9 @@ class Floor:
             name, str(number), stage, archive_existing_versions=stage in ("Staging", "Production")
         )
         rc.set_registered_model_alias(name, stage.lower(), str(number))
-        for alias in STAGE_ALIASES:
-            if alias != stage.lower() and model.aliases.get(alias) == number:
-                rc.delete_registered_model_alias(name, alias)
+        stale = [a for a in STAGE_ALIASES if a != stage.lower() and model.aliases.get(a) == number]
+        for alias in stale:
+            rc.delete_registered_model_alias(name, alias)
         new_tags = {
             "requested_by": by,
             "approved_by": approved,
@@ -275,7 +275,16 @@ class Floor:
             "reason": shown_reason,
             "request": request_id,
             "channel": channel or "cli",
+            # promobot's event also carries what the execution writes (it doubles as the
+            # execution's intent); the floor leaves the same tag behind.
+            "target_kind": "stage",
+            "target_name": stage,
+            "link": link,
+            "line": line,
+            "stale_aliases": stale,
         }
+        if action == "rollback":
+            event["rollback_reason"] = reason
         rc.set_registered_model_tag(name, state.event_key(now, request_id), dumps(event))
         rc.set_registered_model_tag(
             name,

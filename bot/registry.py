@@ -24,7 +24,6 @@ STAGE_NAMES = ("Staging", "Production", "Archived")
 
 REQUEST_PREFIX = "promobot.request."
 EVENT_PREFIX = "promobot.event."
-INFLIGHT_PREFIX = "promobot.inflight."
 LOCK_MODEL_PREFIX = "promobot-lock."
 
 # MLflow's limits (design.md): key ≤ 250 chars of [A-Za-z0-9_\-. /]; value ≤ 100,000.

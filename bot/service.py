@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -50,10 +51,11 @@ from bot.results import (
     Result,
 )
 
-# A reason appears up to five times in the in-flight intent (tag, description line, event,
-# outcome, rollback tag), and a registered-model tag value holds at most 5,000 characters
-# in MLflow's SQL stores (VARCHAR(5000); PostgreSQL enforces it). 500 keeps the intent
-# well inside; a longer story belongs in a linked document.
+# A reason appears up to three times in an execution's event (its reason, the description
+# line, a rollback's own reason) and once in the request and in the outcome, and a
+# registered-model tag value holds at most 5,000 characters in MLflow's SQL stores
+# (VARCHAR(5000); PostgreSQL enforces it). 500 keeps every one of them well inside; a
+# longer story belongs in a linked document.
 REASON_MAX = 500
 STAGE_ALIASES = ("staging", "production", "archived")
 
@@ -135,18 +137,21 @@ class Service:
         if problem := _reason_problem(cmd.reason):
             base.reasons.append(problem)
             return base
-        info = self.registry.get_model(cmd.model)
-        if info is None:
-            base.reasons.append(_no_model(cmd.model))
-            return base
-        version, problem = self._resolve(info, cmd.version)
-        if version is None:
-            base.reasons.append(problem)
-            return base
-        base.version = version.version
-        info = self._recover(info, cmd.target.key)
-        current = self._holder(info, cmd.target)
-        return self._decide_and_act("promote", base, info, version, cmd.target, ctx, current)
+        with self._lock_first(cmd.model, "promote", cmd.target.key, cmd.dry_run) as locked:
+            info = self.registry.get_model(cmd.model)
+            if info is None:
+                base.reasons.append(_no_model(cmd.model))
+                return base
+            version, problem = self._resolve(info, cmd.version)
+            if version is None:
+                base.reasons.append(problem)
+                return base
+            base.version = version.version
+            info = self._recover(info, cmd.target.key, locked=locked)
+            current = self._holder(info, cmd.target)
+            return self._decide_and_act(
+                "promote", base, info, version, cmd.target, ctx, current, locked=locked
+            )
 
     # ---- rollback --------------------------------------------------------------------
 
@@ -162,16 +167,20 @@ class Service:
         if problem := _reason_problem(cmd.reason):
             base.reasons.append(problem)
             return base
+        with self._lock_first(cmd.model, "rollback", cmd.target.key, cmd.dry_run) as locked:
+            return self._rollback(cmd, ctx, base, locked)
+
+    def _rollback(self, cmd: Rollback, ctx: Context, base: Result, locked: bool) -> Result:
         info = self.registry.get_model(cmd.model)
         if info is None:
             base.reasons.append(_no_model(cmd.model))
             return base
-        interrupted = state.inflight(info.tags, cmd.target.key) or {}
-        info = self._recover(info, cmd.target.key)
+        _, interrupted = state.inflight(info.tags, cmd.target.key) or ("", {})
+        info = self._recover(info, cmd.target.key, locked=locked)
         current = self._holder(info, cmd.target)
         if (
             cmd.to_version is None
-            and (interrupted.get("event") or {}).get("kind") == "rollback"
+            and interrupted.get("kind") == "rollback"
             and interrupted.get("version") == current
         ):
             # A rollback cut short (MLflow went away) was just finished by this command:
@@ -202,9 +211,33 @@ class Service:
                 )
                 return base
         base.version = version.version
-        return self._decide_and_act("rollback", base, info, version, cmd.target, ctx, current)
+        return self._decide_and_act(
+            "rollback", base, info, version, cmd.target, ctx, current, locked=locked
+        )
 
     # ---- shared by promote and rollback ----------------------------------------------------
+
+    def _rule(self, model: str, action: str, target_key: str) -> TargetRule | None:
+        rules = self.policy.rules_for(model)
+        if rules is None:
+            return None
+        return rules.rollback if action == "rollback" else rules.targets.get(target_key)
+
+    @contextmanager
+    def _lock_first(
+        self, model: str, action: str, target_key: str, dry_run: bool
+    ) -> Iterator[bool]:
+        """Hold the target's lock for the whole command when it will execute at once (the
+        rule asks for no approval): then the command's one read of the model is also the
+        read the execution works from, instead of a read, the lock and a re-read. Yields
+        whether the lock is held. A refusal then costs the lock's two calls; a dry run
+        and a target that needs approval take no lock (they move nothing)."""
+        rule = self._rule(model, action, target_key)
+        if dry_run or rule is None or rule.approvals > 0:
+            yield False
+            return
+        with self.registry.lock(model, target_key):
+            yield True
 
     def _decide_and_act(
         self,
@@ -215,6 +248,8 @@ class Service:
         target: Target,
         ctx: Context,
         current: int | None,
+        *,
+        locked: bool = False,
     ) -> Result:
         """What promote and rollback share once the version is known: nothing to do,
         or the policy's decision and what follows from it."""
@@ -242,6 +277,7 @@ class Service:
             now,
             current,
             action,
+            locked=locked,
         )
 
     def _decide(
@@ -263,14 +299,7 @@ class Service:
         (pending, refused; `table=True` forces it, False skips it)."""
         candidate_metrics = self._metrics(version)
         holders: dict[str, tuple[int, dict[str, float]]] = {}
-        models_rules = self.policy.rules_for(info.name)
-        rule = None
-        if models_rules is not None:
-            rule = (
-                models_rules.rollback
-                if action == "rollback"
-                else models_rules.targets.get(target.key)
-            )
+        rule = self._rule(info.name, action, target.key)
         wanted = {g.relative_to for g in (rule.metrics if rule else ()) if g.relative_to}
         for stage in sorted(s for s in wanted if s):
             number = info.stage_latest.get(stage)
@@ -336,6 +365,8 @@ class Service:
         now: datetime,
         current: int | None,
         action: str,
+        *,
+        locked: bool = False,
     ) -> Result:
         base.checks = list(decision.checks)
         base.metrics = metrics
@@ -389,7 +420,7 @@ class Service:
             )
             return base
         base.request_id = request.id
-        return self._execute(request, [], base, decision.rule)
+        return self._execute(request, [], base, decision.rule, locked=info if locked else None)
 
     # ---- approve and deny -------------------------------------------------------------------
 
@@ -414,22 +445,26 @@ class Service:
         now = self.clock()
         person = self.policy.person_for(ctx.actor)
         person_key = person.key if person else ctx.actor
-        self.registry.set_model_tag(
-            req.model,
-            state.approval_key(req.id, person_key),
-            dumps(
-                {
-                    "actor": ctx.actor,
-                    "person": person_key,
-                    "at": state.format_time(now),
-                    "comment": cmd.comment[:REASON_MAX],
-                    "channel": ctx.channel,
-                }
-            ),
+        key = state.approval_key(req.id, person_key)
+        value = dumps(
+            {
+                "actor": ctx.actor,
+                "person": person_key,
+                "at": state.format_time(now),
+                "comment": cmd.comment[:REASON_MAX],
+                "channel": ctx.channel,
+            }
         )
-        # Re-read: other approvals may have landed at the same moment, each in its own tag.
-        info = self.registry.get_model(req.model) or info
+        self.registry.set_model_tag(req.model, key, value)
+        # Count what the search returned plus this approval. Only when that falls short,
+        # read again: other approvals may have landed at the same moment, each in its own
+        # tag, and they can only add to the count. (Of two approvers who complete the
+        # count together, the later reader sees both; the lock makes one of them execute.)
+        info = replace(info, tags={**info.tags, key: value})
         approvers = self._valid_approvers(info, req, rule)
+        if len(approvers) < rule.approvals:
+            info = self.registry.get_model(req.model) or info
+            approvers = self._valid_approvers(info, req, rule)
         base.approvals = len(approvers)
         base.approved_by = [self.policy.display(a) for a in approvers]
         if len(approvers) < rule.approvals:
@@ -453,7 +488,7 @@ class Service:
         """Decide again, as of now, every rule but approvals: a freeze may have begun or
         another version taken the target since the request was made. A request that no
         longer passes stays open (its approvals kept) until it passes or expires."""
-        version = self.registry.get_version(req.model, req.version)
+        version = self._version(info, req.version)
         if version is None:
             return None  # _execute refuses it and says why
         target = _target_of(req)
@@ -522,7 +557,11 @@ class Service:
     ) -> tuple[ModelInfo, state.Request, TargetRule | None] | None:
         info = self.registry.find_request(request_id)  # the search returns the whole model
         req = state.request(info.tags, request_id) if info else None
-        if req is not None and (req.model != info.name or req.id != request_id):
+        if (
+            info is not None
+            and req is not None
+            and (req.model != info.name or req.id != request_id)
+        ):
             # Only promobot writes requests, onto the model they are for: a request that
             # claims another model (or id) was planted by someone with tag access.
             req = None
@@ -531,11 +570,7 @@ class Service:
                 f"There is no request `{request_id}`. `status <model>` lists the pending ones."
             )
             return None
-        rules = self.policy.rules_for(req.model)
-        rule = None
-        if rules is not None:
-            rule = rules.rollback if req.action == "rollback" else rules.targets.get(req.target_key)
-        return info, req, rule
+        return info, req, self._rule(req.model, req.action, req.target_key)
 
     def _fill_from_request(self, base: Result, req: state.Request) -> None:
         base.model, base.version, base.target = req.model, req.version, req.target_label
@@ -600,54 +635,63 @@ class Service:
     # ---- execution: the only place that moves versions -------------------------------------
 
     def _execute(
-        self, req: state.Request, approvers: list[str], base: Result, rule: TargetRule | None
+        self,
+        req: state.Request,
+        approvers: list[str],
+        base: Result,
+        rule: TargetRule | None,
+        *,
+        locked: ModelInfo | None = None,
     ) -> Result:
-        target = _target_of(req)
+        """Carry out a request under the target's lock. `locked`: the caller holds the
+        lock already and this is the model as it read it under the lock."""
+        if locked is not None:
+            return self._execute_locked(req, approvers, base, locked)
         with self.registry.lock(req.model, req.target_key):
             info = self.registry.get_model(req.model)
             if info is None:
                 return self._fail(base, req, f"model {req.model} no longer exists")
-            if state.inflight(info.tags, req.target_key) is not None:
-                self._roll_forward(info, req.target_key)
-                info = self.registry.get_model(req.model) or info
-            done = state.outcome(info.tags, req.id)
-            if done is not None and done.state == "done":
-                return replace(
-                    base,
-                    status=DONE,
-                    already=True,
-                    uri=_uri(req.model, target),
-                    message=f"{req.id} was already carried out; nothing changed.",
-                )
-            version = self._version(info, req.version)
-            if (
-                version is None
-                or (version.run_id or None) != req.run_id
-                or (version.source != req.source)
-            ):
-                why = (
-                    f"v{req.version} was deleted"
-                    if version is None
-                    else f"v{req.version} is no longer the version that was requested "
-                    "(its run or source changed)"
-                )
-                return self._fail(base, req, f"{why}; nothing was promoted")
-            current = self._holder(info, target)
-            if current == req.version:
-                self._mark(req, "done", "promobot", f"v{req.version} already held it")
-                return replace(
-                    base,
-                    status=DONE,
-                    already=True,
-                    uri=_uri(req.model, target),
-                    message=f"v{req.version} already holds {target.label}.",
-                )
-            now = self.clock()
-            intent = self._intent(req, approvers, info, version, target, current, now)
-            self.registry.set_model_tag(
-                req.model, state.inflight_key(req.target_key), dumps(intent)
+            info = self._recover(info, req.target_key, locked=True)
+            return self._execute_locked(req, approvers, base, info)
+
+    def _execute_locked(
+        self, req: state.Request, approvers: list[str], base: Result, info: ModelInfo
+    ) -> Result:
+        target = _target_of(req)
+        done = state.outcome(info.tags, req.id)
+        if done is not None and done.state == "done":
+            return replace(
+                base,
+                status=DONE,
+                already=True,
+                uri=_uri(req.model, target),
+                message=f"{req.id} was already carried out; nothing changed.",
             )
-            self._apply(intent, description=version.description)
+        version = self._version(info, req.version)
+        if (
+            version is None
+            or (version.run_id or None) != req.run_id
+            or (version.source != req.source)
+        ):
+            why = (
+                f"v{req.version} was deleted"
+                if version is None
+                else f"v{req.version} is no longer the version that was requested "
+                "(its run or source changed)"
+            )
+            return self._fail(base, req, f"{why}; nothing was promoted")
+        current = self._holder(info, target)
+        if current == req.version:
+            self._mark(req, "done", "promobot", f"v{req.version} already held it")
+            return replace(
+                base,
+                status=DONE,
+                already=True,
+                uri=_uri(req.model, target),
+                message=f"v{req.version} already holds {target.label}.",
+            )
+        key, event = self._event(req, approvers, info, version, target, current, self.clock())
+        self._apply(req.model, key, event, description=version.description)
         base.status = DONE
         base.request_id = req.id
         base.replaced_version = current
@@ -656,7 +700,7 @@ class Service:
         base.uri = _uri(req.model, target)
         return base
 
-    def _intent(
+    def _event(
         self,
         req: state.Request,
         approvers: list[str],
@@ -665,7 +709,10 @@ class Service:
         target: Target,
         current: int | None,
         now: datetime,
-    ) -> dict[str, Any]:
+    ) -> tuple[str, dict[str, Any]]:
+        """The history event of this execution, holding everything the execution writes
+        (state.audit_tags derives the version tags from it), so that it is also the intent
+        a later command finishes if this process dies half way."""
         by = self.policy.display(req.actor)
         approved = ", ".join(self.policy.display(a) for a in approvers)
         reason = req.reason
@@ -676,8 +723,7 @@ class Service:
                 else (f"rollback: from v{current}" if current else "rollback")
             )
         metrics = self._metrics(version)
-        rules = self.policy.rules_for(req.model)
-        rule = rules.targets.get(req.target_key) if rules else None
+        rule = self._rule(req.model, "promote", req.target_key)
         # The gated metrics, as design.md's example line shows; else the first two.
         gated = [g.metric for g in rule.metrics] if rule else []
         shown = [m for m in gated if m in metrics] or _metric_names(None, metrics, {})[:2]
@@ -690,116 +736,102 @@ class Service:
             line += f": {_one_line(reason)}"
         if numbers:
             line += f" ({numbers})"
-        at = state.format_time(now)
-        new_tags = {
-            "requested_by": by,
-            "approved_by": approved,
-            "promoted_to": target.label,
-            "promoted_at": at,
-            "promotion_reason": reason,
-            "promotion_request": req.id,
-            "promotion_channel": req.channel or "cli",
-        }
-        if req.link:
-            new_tags["promotion_link"] = req.link
-        old_tags: dict[str, str] = {}
-        if current is not None:
-            old_tags = {"replaced_by": f"v{version.version}"}
-            if target.kind == "stage":
-                old_tags.update({"archived_at": at, "archived_by": by})
-            if req.action == "rollback":
-                old_tags.update(
-                    {"rolled_back_at": at, "rolled_back_by": by, "rollback_reason": req.reason}
-                )
-        stale_aliases = [
-            a for a in STAGE_ALIASES if a != target.alias and info.aliases.get(a) == version.version
-        ]
-        event = {
+        event: dict[str, Any] = {
             "kind": req.action,
             "target_key": req.target_key,
             "target_label": target.label,
+            "target_kind": target.kind,
+            "target_name": target.name,
             "version": version.version,
             "previous": current,
             "by": by,
             "actor": req.actor,
             "approved_by": approved,
-            "at": at,
+            "at": state.format_time(now),
             "reason": reason,
             "request": req.id,
             "channel": req.channel or "cli",
-        }
-        return {
-            "request": req.id,
-            "model": req.model,
-            "version": version.version,
-            "target_kind": target.kind,
-            "target_name": target.name,
-            "target_key": req.target_key,
-            "previous": current,
-            "new_tags": new_tags,
-            "old_tags": old_tags,
+            "link": req.link,
             "line": line,
-            "stale_aliases": stale_aliases,
-            "event_key": state.event_key(now, req.id),
-            "event": event,
-            "state": {"state": "done", "by": approved or by, "at": at, "detail": line},
+            "stale_aliases": [
+                a
+                for a in STAGE_ALIASES
+                if a != target.alias and info.aliases.get(a) == version.version
+            ],
         }
+        if req.action == "rollback":
+            event["rollback_reason"] = req.reason
+        return state.event_key(now, req.id), event
 
-    def _apply(self, intent: dict[str, Any], description: str | None = None) -> None:
-        """Carry out an intent. Every step is idempotent, so a retry after a crash (or the
-        next command rolling it forward) finishes the job without writing anything twice.
-        The new version goes in before the old one goes out: one MLflow call moves the
-        stage and archives the previous holder."""
-        model, version = intent["model"], int(intent["version"])
-        if intent["target_kind"] == "stage":
-            self.registry.move_stage(model, version, intent["target_name"])
-            self.registry.set_alias(model, intent["target_name"].lower(), version)
-            for alias in intent["stale_aliases"]:
+    def _apply(
+        self,
+        model: str,
+        key: str,
+        event: dict[str, Any],
+        *,
+        description: str | None = None,
+        resume: bool = False,
+    ) -> None:
+        """Carry out an execution. The event goes first (it is the intent) and the
+        request's outcome last (it closes the intent); every step between is idempotent,
+        so the next command finishes (`resume`) what a dead process began without writing
+        anything twice. The new version goes in before the old one goes out: one MLflow
+        call moves the stage and archives the previous holder."""
+        if not resume:
+            self.registry.set_model_tag(model, key, dumps(event))
+        version = int(event["version"])
+        if event["target_kind"] == "stage":
+            self.registry.move_stage(model, version, event["target_name"])
+            self.registry.set_alias(model, event["target_name"].lower(), version)
+            for alias in event["stale_aliases"]:
                 self.registry.delete_alias(model, alias)
         else:
-            self.registry.set_alias(model, intent["target_name"], version)
-        self.registry.set_version_tags(model, version, intent["new_tags"])
-        if intent["previous"] is not None and intent["old_tags"]:
-            self.registry.set_version_tags(model, int(intent["previous"]), intent["old_tags"])
-        self.registry.append_description(model, version, intent["line"], description)
-        self.registry.set_model_tag(model, intent["event_key"], dumps(intent["event"]))
+            self.registry.set_alias(model, event["target_name"], version)
+        new_tags, old_tags = state.audit_tags(event)
+        self.registry.set_version_tags(model, version, new_tags)
+        if event["previous"] is not None and old_tags:
+            self.registry.set_version_tags(model, int(event["previous"]), old_tags)
+        self.registry.append_description(model, version, event["line"], description)
         self.registry.set_model_tag(
-            model, state.state_key(intent["request"]), dumps(intent["state"])
+            model, state.state_key(event["request"]), dumps(state.done_outcome(event))
         )
-        self.registry.delete_model_tag(model, state.inflight_key(intent["target_key"]))
 
-    def _recover(self, info: ModelInfo, target_key: str) -> ModelInfo:
-        """Finish an execution a crashed process left half done, before deciding anything
-        about the target it touched."""
+    def _recover(self, info: ModelInfo, target_key: str, *, locked: bool) -> ModelInfo:
+        """Finish an execution a dead process left half done, before deciding anything
+        about the target it touched. `locked`: the caller holds the target's lock."""
         if state.inflight(info.tags, target_key) is None:
             return info
-        with self.registry.lock(info.name, target_key):
-            fresh = self.registry.get_model(info.name) or info
-            self._roll_forward(fresh, target_key)
+        if locked:
+            self._roll_forward(info, target_key)
+        else:
+            with self.registry.lock(info.name, target_key):
+                fresh = self.registry.get_model(info.name) or info
+                self._roll_forward(fresh, target_key)
         return self.registry.get_model(info.name) or info
 
     def _roll_forward(self, info: ModelInfo, target_key: str) -> None:
-        intent = state.inflight(info.tags, target_key)
-        if not intent or intent.get("model") != info.name:
+        found = state.inflight(info.tags, target_key)
+        if found is None:
             return
-        if self.registry.get_version(info.name, int(intent["version"])) is None:
+        key, event = found
+        if self.registry.get_version(info.name, int(event["version"])) is None:
             # Its version was deleted since: nothing left to finish. Close the request
-            # and let the target go on, rather than failing every later command.
+            # (the event then drops out of the history) and let the target go on, rather
+            # than failing every later command.
             self.registry.set_model_tag(
                 info.name,
-                state.state_key(str(intent["request"])),
+                state.state_key(str(event["request"])),
                 dumps(
                     {
                         "state": "failed",
                         "by": "promobot",
                         "at": state.format_time(self.clock()),
-                        "detail": f"v{intent['version']} was deleted before it was in place",
+                        "detail": f"v{event['version']} was deleted before it was in place",
                     }
                 ),
             )
-            self.registry.delete_model_tag(info.name, state.inflight_key(target_key))
             return
-        self._apply(intent)
+        self._apply(info.name, key, event, resume=True)
 
     def _mark(self, req: state.Request, status: str, by: str, detail: str) -> None:
         self.registry.set_model_tag(

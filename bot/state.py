@@ -7,9 +7,15 @@ One tag per fact, written once, so concurrent writers never overwrite one anothe
     promobot.request.<id>.state                its outcome: done, denied, expired, refused,
                                                failed (JSON with who, when, why)
     promobot.request.<id>.slack                where the Slack message is, to update it
-    promobot.event.<ms>.<id>                   one per promotion or rollback (history)
-    promobot.inflight.<target>                 an execution under way (rolled forward
-                                               by the next command if a process died)
+    promobot.event.<ms>.<ns>.<id>              one per promotion or rollback (history); it
+                                               is also the execution's intent: written
+                                               first, it holds everything the execution
+                                               writes, so the next command can finish an
+                                               execution a dead process left half done
+
+An execution is under way (or was cut short) while its event has no outcome tag: the
+outcome is the execution's last write. Two writes frame every execution, both of them
+facts the history needs anyway, so the intent costs no extra MLflow call.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.registry import EVENT_PREFIX, INFLIGHT_PREFIX, REQUEST_PREFIX, loads, safe_tag_part
+from bot.registry import EVENT_PREFIX, REQUEST_PREFIX, loads, safe_tag_part
 
 FINAL_STATES = ("done", "denied", "expired", "refused", "failed", "superseded")
 
@@ -44,10 +50,6 @@ def event_key(at: datetime, request_id: str) -> str:
     # The host's nanosecond clock breaks ties between events in the same millisecond,
     # so keys sort in the order the events happened on one host.
     return f"{EVENT_PREFIX}{int(at.timestamp() * 1000):013d}.{time.time_ns():020d}.{request_id}"
-
-
-def inflight_key(target_key: str) -> str:
-    return f"{INFLIGHT_PREFIX}{safe_tag_part(target_key)}"
 
 
 @dataclass(frozen=True)
@@ -201,10 +203,15 @@ def open_requests(tags: dict[str, str]) -> list[Request]:
 
 
 def events(tags: dict[str, str]) -> list[Event]:
-    """All promotions and rollbacks, oldest first (keys sort by time)."""
+    """All promotions and rollbacks, oldest first (keys sort by time). An execution that
+    could not be finished (its version was deleted before it was in place) is left out:
+    it never happened."""
     found = []
     for key in sorted(k for k in tags if k.startswith(EVENT_PREFIX)):
         data = loads(tags[key])
+        done = outcome(tags, str(data.get("request", "")))
+        if done is not None and done.state == "failed":
+            continue
         try:
             found.append(
                 Event(
@@ -250,9 +257,61 @@ def rollback_candidate(tags: dict[str, str], target_key: str, current: int | Non
     return stack[-1] if stack else None
 
 
-def inflight(tags: dict[str, str], target_key: str) -> dict[str, Any] | None:
-    value = tags.get(inflight_key(target_key))
-    return loads(value) if value else None
+def inflight(tags: dict[str, str], target_key: str) -> tuple[str, dict[str, Any]] | None:
+    """The execution on `target_key` that has begun and not ended: (event key, event).
+
+    Executions on a target are serial (the lock) and each one finishes an interrupted
+    predecessor before it starts, so only the target's latest event can be unfinished.
+    Events written before the event carried the whole intent (no "line") are history
+    only."""
+    for key in sorted((k for k in tags if k.startswith(EVENT_PREFIX)), reverse=True):
+        data = loads(tags[key])
+        if data.get("target_key") != target_key:
+            continue
+        if "line" not in data or outcome(tags, str(data.get("request", ""))) is not None:
+            return None
+        return key, data
+    return None
+
+
+def audit_tags(event: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """The model-version tags an execution writes (design.md, "What is written onto
+    MLflow"): on the version put in place, and on the one it replaced."""
+    new_tags = {
+        "requested_by": event["by"],
+        "approved_by": event["approved_by"],
+        "promoted_to": event["target_label"],
+        "promoted_at": event["at"],
+        "promotion_reason": event["reason"],
+        "promotion_request": event["request"],
+        "promotion_channel": event["channel"],
+    }
+    if event.get("link"):
+        new_tags["promotion_link"] = event["link"]
+    old_tags: dict[str, str] = {}
+    if event.get("previous") is not None:
+        old_tags = {"replaced_by": f"v{event['version']}"}
+        if event["target_kind"] == "stage":
+            old_tags.update({"archived_at": event["at"], "archived_by": event["by"]})
+        if event["kind"] == "rollback":
+            old_tags.update(
+                {
+                    "rolled_back_at": event["at"],
+                    "rolled_back_by": event["by"],
+                    "rollback_reason": event.get("rollback_reason", ""),
+                }
+            )
+    return new_tags, old_tags
+
+
+def done_outcome(event: dict[str, Any]) -> dict[str, str]:
+    """The request's outcome tag that closes an execution: its last write."""
+    return {
+        "state": "done",
+        "by": event["approved_by"] or event["by"],
+        "at": event["at"],
+        "detail": event["line"],
+    }
 
 
 def format_time(at: datetime) -> str:
