@@ -122,7 +122,7 @@ class Bench:
             REQUESTER,
             reason,
             now=_now(),
-            request_id=_request_id(),
+            request_id=_request_id(self.model, "staging"),
         )
 
     def _prepare_approve(self, contender: str) -> Callable[[], object]:
@@ -143,7 +143,12 @@ class Bench:
         if contender == "promobot":
             return lambda: self.run(text, ONCALL)
         return lambda: self.floor.rollback(
-            self.model, "staging", ONCALL, reason, now=_now(), request_id=_request_id()
+            self.model,
+            "staging",
+            ONCALL,
+            reason,
+            now=_now(),
+            request_id=_request_id(self.model, "staging"),
         )
 
     def _prepare_status(self, contender: str) -> Callable[[], object]:
@@ -153,10 +158,12 @@ class Bench:
         return lambda: self.floor.status(self.model, _now())
 
 
-def _request_id() -> str:
+def _request_id(model: str, target_key: str) -> str:
+    """An id of promobot's shape, so the floor's tag keys are as long as promobot's."""
+    from bot.registry import lock_bucket
     from bot.service import new_request_id
 
-    return new_request_id()
+    return new_request_id(lock_bucket(model, target_key))
 
 
 @dataclass

@@ -25,6 +25,20 @@ STAGE_NAMES = ("Staging", "Production", "Archived")
 REQUEST_PREFIX = "promobot.request."
 EVENT_PREFIX = "promobot.event."
 LOCK_MODEL_PREFIX = "promobot-lock."
+# A target's lock is named by 4 hex digits of a hash of (model, target), and new request ids
+# begin with the same 4 digits, so `approve <id>` can take the right lock before its first
+# read (bot/service.py). Two targets whose digits collide (1 in 65,536) share a lock: their
+# executions take turns, nothing more.
+LOCK_BUCKET_HEX = 4
+
+
+def lock_bucket(model: str, target_key: str) -> str:
+    """The 4 hex digits naming the lock of (model, target)."""
+    import hashlib
+
+    digest = hashlib.sha1(f"{model}\0{target_key}".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:LOCK_BUCKET_HEX]
+
 
 # MLflow's limits (design.md): key ≤ 250 chars of [A-Za-z0-9_\-. /]; value ≤ 100,000.
 TAG_VALUE_MAX = 100_000
@@ -463,10 +477,13 @@ class Registry:
         model: str,
         target_key: str,
         *,
+        bucket: str | None = None,
         ttl_s: float | None = None,
         wait_s: float | None = None,
     ) -> Iterator[str]:
-        """Hold the exclusive lock for (model, target) while the block runs.
+        """Hold the exclusive lock for (model, target) while the block runs; `bucket`
+        names it instead when the caller knows only that (an approval knows its request
+        id; `model` and `target_key` then only describe it in messages).
 
         Creating a registered model whose name exists fails for every concurrent
         caller but one, and the tags given at creation land with it, so the lock
@@ -474,26 +491,20 @@ class Registry:
         process and is taken over. TTL and wait default to 120 s and 30 s, or to
         PROMOBOT_LOCK_TTL_SECONDS and PROMOBOT_LOCK_WAIT_SECONDS.
         """
-        import hashlib
-
         ttl_s = ttl_s if ttl_s is not None else _env_seconds("PROMOBOT_LOCK_TTL_SECONDS", 120.0)
         wait_s = wait_s if wait_s is not None else _env_seconds("PROMOBOT_LOCK_WAIT_SECONDS", 30.0)
 
         from mlflow.exceptions import MlflowException
 
-        name = (
-            LOCK_MODEL_PREFIX
-            + hashlib.sha1(f"{model}\0{target_key}".encode("utf-8", "surrogatepass")).hexdigest()[
-                :24
-            ]
-        )
+        name = LOCK_MODEL_PREFIX + (bucket or lock_bucket(model, target_key))
+        what = f"{model} {target_key}".strip()
         owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         deadline = time.monotonic() + wait_s
         delay = 0.05
         while True:
             expires = time.time() + ttl_s
             try:
-                with self._calls(f"take the lock for {model} {target_key}"):
+                with self._calls(f"take the lock for {what}"):
                     try:
                         self._rc.create_registered_model(
                             name,
@@ -503,7 +514,7 @@ class Registry:
                                 "promobot.lock.model": model[:5000],
                                 "promobot.lock.target": target_key,
                             },
-                            description=f"promobot lock for {model} {target_key}; "
+                            description=f"promobot lock for {what}; "
                             "deleted when the promotion ends",
                         )
                         break
@@ -531,8 +542,7 @@ class Registry:
             if time.monotonic() > deadline:
                 who = holder[0] if holder else "another process"
                 raise LockBusy(
-                    f"another promotion of {model} {target_key} is in progress ({who}); "
-                    "try again in a minute"
+                    f"another promotion of {what} is in progress ({who}); try again in a minute"
                 )
             time.sleep(delay)
             delay = min(delay * 2, 1.0)

@@ -39,7 +39,7 @@ from bot.policy import (
     decide,
     explain,
 )
-from bot.registry import ModelInfo, Registry, VersionInfo, dumps, loads
+from bot.registry import ModelInfo, Registry, VersionInfo, dumps, loads, lock_bucket
 from bot.results import (
     DONE,
     PENDING,
@@ -73,8 +73,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def new_request_id() -> str:
-    return f"req-{secrets.token_hex(3)}"
+def new_request_id(bucket: str) -> str:
+    """`req-`, the 4 hex digits naming the target's lock, and 6 random ones."""
+    return f"req-{bucket}{secrets.token_hex(3)}"
 
 
 class Service:
@@ -84,7 +85,7 @@ class Service:
         policy: Policy,
         *,
         clock: Callable[[], datetime] = utcnow,
-        new_id: Callable[[], str] = new_request_id,
+        new_id: Callable[[str], str] = new_request_id,
     ) -> None:
         self.registry = registry
         self.policy = policy
@@ -262,13 +263,14 @@ class Service:
                 message=f"v{version.version} already holds {target.label}; nothing changed.",
             )
         now = self.clock()
-        decision, metrics = self._decide(
+        decision, metrics, holders = self._decide(
             action, info, version, target, base.reason, ctx, now, current
         )
         return self._after_decision(
             base,
             decision,
             metrics,
+            holders,
             info,
             version,
             target,
@@ -292,20 +294,36 @@ class Service:
         current: int | None,
         *,
         table: bool | None = None,
-    ) -> tuple[Decision, list[MetricRow]]:
+        known: dict[str, Any] | None = None,
+    ) -> tuple[Decision, list[MetricRow], dict[str, Any]]:
         """Decide, reading only what the rules need: the candidate's metrics, and the
         holder of a stage a relative gate compares with. The metrics of the version being
         replaced are read for the table people see when the outcome is not immediate
-        (pending, refused; `table=True` forces it, False skips it)."""
+        (pending, refused; `table=True` forces it, False skips it).
+
+        Also returns what the relative gates compared with, {stage: {version, metrics}},
+        which a request keeps; `known` is that record: a holder still in place is
+        compared with the figures its approvers were shown, not read again."""
         candidate_metrics = self._metrics(version)
         holders: dict[str, tuple[int, dict[str, float]]] = {}
+        compared: dict[str, Any] = {}
         rule = self._rule(info.name, action, target.key)
-        wanted = {g.relative_to for g in (rule.metrics if rule else ()) if g.relative_to}
-        for stage in sorted(s for s in wanted if s):
+        gates = [g for g in (rule.metrics if rule else ()) if g.relative_to]
+        for stage in sorted({g.relative_to for g in gates if g.relative_to}):
             number = info.stage_latest.get(stage)
             if number is None:
                 continue
-            holders[stage] = (number, self._metrics(self._version(info, number)))
+            seen = (known or {}).get(stage) or {}
+            if seen.get("version") == number and isinstance(seen.get("metrics"), dict):
+                figures = {str(k): float(v) for k, v in seen["metrics"].items()}
+            else:
+                figures = self._metrics(self._version(info, number))
+            holders[stage] = (number, figures)
+            names = {g.metric for g in gates if g.relative_to == stage}
+            compared[stage] = {
+                "version": number,
+                "metrics": {m: v for m, v in figures.items() if m in names},
+            }
         facts = RequestFacts(
             model=info.name,
             action=action,
@@ -326,7 +344,7 @@ class Service:
             current_metrics = self._metrics(self._version(info, current))
         names = _metric_names(rule, candidate_metrics, current_metrics)
         rows = [MetricRow(n, candidate_metrics.get(n), current_metrics.get(n)) for n in names]
-        return decision, rows
+        return decision, rows, compared
 
     def _version(self, info: ModelInfo, number: int) -> VersionInfo | None:
         """A version: from what came with the model, else as read earlier in this command
@@ -357,6 +375,7 @@ class Service:
         base: Result,
         decision: Decision,
         metrics: list[MetricRow],
+        compared: dict[str, Any],
         info: ModelInfo,
         version: VersionInfo,
         target: Target,
@@ -377,8 +396,11 @@ class Service:
         if decision.outcome == "refused":
             base.reasons = list(decision.reasons)
             return base
+        request_id = self.new_id(lock_bucket(info.name, target.key))
+        while state.request_key(request_id) in info.tags:  # unique on its model
+            request_id = self.new_id(lock_bucket(info.name, target.key))
         request = state.Request(
-            id=self.new_id(),
+            id=request_id,
             action=action,
             model=info.name,
             version=version.version,
@@ -407,9 +429,10 @@ class Service:
                 base.request_id = None
                 return base
             base.request_id = request.id
-            self.registry.set_model_tag(
-                info.name, state.request_key(request.id), dumps(request.to_json())
-            )
+            record = request.to_json()
+            if compared:
+                record["compared"] = compared
+            self.registry.set_model_tag(info.name, state.request_key(request.id), dumps(record))
             return base
         if base.dry_run:
             base.status = DONE
@@ -425,12 +448,28 @@ class Service:
     # ---- approve and deny -------------------------------------------------------------------
 
     def approve(self, cmd: Approve, ctx: Context) -> Result:
+        """Record an approval; the one that completes the request carries it out.
+
+        A request id names its target's lock (`req-` + 4 hex digits of the lock + 6
+        random), so the approval takes the lock before its first read: the search that
+        finds the request is then also the read an execution works from, and approvals
+        of one request are counted one after another. Ids made before 2026-11-26 (6 hex
+        digits) name no lock: they are approved as before, locking only to execute."""
+        bucket = state.request_bucket(cmd.request_id)
+        if bucket is None:
+            return self._approve(cmd, ctx, locked=False)
+        with self.registry.lock(f"the target of {cmd.request_id}", "", bucket=bucket):
+            return self._approve(cmd, ctx, locked=True)
+
+    def _approve(self, cmd: Approve, ctx: Context, *, locked: bool) -> Result:
         base = Result(status=REFUSED, action="approve", request_id=cmd.request_id)
         found = self._find_request(cmd.request_id, base)
         if found is None:
             return base
         info, req, rule = found
         self._fill_from_request(base, req)
+        if locked:
+            info = self._recover(info, req.target_key, locked=True)
         if (closed := self._closed(info, req, base)) is not None:
             return closed
         if rule is None:
@@ -456,13 +495,14 @@ class Service:
             }
         )
         self.registry.set_model_tag(req.model, key, value)
-        # Count what the search returned plus this approval. Only when that falls short,
-        # read again: other approvals may have landed at the same moment, each in its own
-        # tag, and they can only add to the count. (Of two approvers who complete the
-        # count together, the later reader sees both; the lock makes one of them execute.)
+        # Count what the search returned plus this approval. Under the lock that is every
+        # approval there is. Without it, read again when the count falls short: others may
+        # have landed at the same moment, each in its own tag, and can only add to it (of
+        # two approvers completing the count together the later reader sees both, and the
+        # lock makes one of them execute).
         info = replace(info, tags={**info.tags, key: value})
         approvers = self._valid_approvers(info, req, rule)
-        if len(approvers) < rule.approvals:
+        if len(approvers) < rule.approvals and not locked:
             info = self.registry.get_model(req.model) or info
             approvers = self._valid_approvers(info, req, rule)
         base.approvals = len(approvers)
@@ -482,7 +522,7 @@ class Service:
             return base
         if (stale := self._recheck(info, req, base)) is not None:
             return stale
-        return self._execute(req, approvers, base, rule)
+        return self._execute(req, approvers, base, rule, locked=info if locked else None)
 
     def _recheck(self, info: ModelInfo, req: state.Request, base: Result) -> Result | None:
         """Decide again, as of now, every rule but approvals: a freeze may have begun or
@@ -496,8 +536,17 @@ class Service:
         if current == req.version:
             return None
         asker = Context(actor=req.actor, channel=req.channel, link=req.link)
-        decision, metrics = self._decide(
-            req.action, info, version, target, req.reason, asker, self.clock(), current
+        known = req.raw.get("compared")
+        decision, metrics, _ = self._decide(
+            req.action,
+            info,
+            version,
+            target,
+            req.reason,
+            asker,
+            self.clock(),
+            current,
+            known=known if isinstance(known, dict) else None,
         )
         if decision.outcome != "refused":
             return None
@@ -560,10 +609,15 @@ class Service:
         if (
             info is not None
             and req is not None
-            and (req.model != info.name or req.id != request_id)
+            and (
+                req.model != info.name
+                or req.id != request_id
+                or state.request_bucket(req.id) not in (None, lock_bucket(*req.lock_key))
+            )
         ):
-            # Only promobot writes requests, onto the model they are for: a request that
-            # claims another model (or id) was planted by someone with tag access.
+            # Only promobot writes requests, onto the model they are for and under an id
+            # naming their target's lock: a request that claims another model, id or lock
+            # was planted by someone with tag access.
             req = None
         if info is None or req is None:
             base.reasons.append(

@@ -30,6 +30,14 @@ from bot.registry import EVENT_PREFIX, REQUEST_PREFIX, loads, safe_tag_part
 FINAL_STATES = ("done", "denied", "expired", "refused", "failed", "superseded")
 
 
+def request_bucket(request_id: str) -> str | None:
+    """The lock a request id names (`req-` + 4 hex digits of its target's lock + 6 random,
+    bot/registry.lock_bucket), or None for an id that names none (6 hex digits: made
+    before 2026-11-26, or typed by hand)."""
+    digits = request_id.removeprefix("req-")
+    return digits[:4] if len(digits) == 10 else None
+
+
 def request_key(request_id: str) -> str:
     return f"{REQUEST_PREFIX}{request_id}"
 
@@ -71,6 +79,11 @@ class Request:
     source: str
     previous: int | None
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def lock_key(self) -> tuple[str, str]:
+        """(model, target) of the lock its execution takes."""
+        return self.model, self.target_key
 
     @classmethod
     def from_tag(cls, value: str) -> Request | None:

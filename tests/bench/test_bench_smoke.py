@@ -77,9 +77,9 @@ class Ids:
     def __init__(self, prefix: str) -> None:
         self.prefix, self.n = prefix, 0
 
-    def __call__(self) -> str:
+    def __call__(self, bucket: str) -> str:
         self.n += 1
-        return f"req-{self.prefix}{self.n:05d}"
+        return f"req-{bucket}{self.prefix}{self.n:05d}"
 
 
 def snapshot(client: Any, name: str) -> dict[str, Any]:
@@ -99,7 +99,7 @@ def snapshot(client: Any, name: str) -> dict[str, Any]:
     text = text.replace(name, "MODEL")
     for mv in versions:
         text = text.replace(mv.run_id, f"RUN-OF-V{mv.version}")
-    text = re.sub(r"req-[ab]0000", "req-X0000", text)
+    text = re.sub(r"req-[0-9a-f]{4}[ab]0000", "req-X0000", text)
     text = re.sub(r"(promobot\.event\.\d{13})\.\d{20}", r"\1.NS", text)
     return json.loads(text)
 
@@ -111,7 +111,7 @@ def test_floor_makes_the_same_change_as_promobot(
 
     from bot.commands import parse
     from bot.policy import load_policy
-    from bot.registry import Registry
+    from bot.registry import Registry, lock_bucket
     from bot.service import Context, Service
 
     theirs, ours = twins
@@ -140,7 +140,15 @@ def test_floor_makes_the_same_change_as_promobot(
         done = promobot(f"promote {theirs} v2 staging bench smoke", "cli:bob")
     assert done.status == "done" and not done.already, done.reasons
     with proxy.recording() as by_floor:
-        floor.promote(ours, 2, "staging", "cli:bob", "bench smoke", now=NOW, request_id=ids_ours())
+        floor.promote(
+            ours,
+            2,
+            "staging",
+            "cli:bob",
+            "bench smoke",
+            now=NOW,
+            request_id=ids_ours(lock_bucket(ours, "staging")),
+        )
     same("promote")
     counts["promote"] = (len(by_promobot), len(by_floor))
 
@@ -151,7 +159,14 @@ def test_floor_makes_the_same_change_as_promobot(
         done = promobot(f"rollback {theirs} staging bench smoke", "cli:carol")
     assert done.status == "done" and done.version == 2, done.reasons
     with proxy.recording() as by_floor:
-        floor.rollback(ours, "staging", "cli:carol", "bench smoke", now=NOW, request_id=ids_ours())
+        floor.rollback(
+            ours,
+            "staging",
+            "cli:carol",
+            "bench smoke",
+            now=NOW,
+            request_id=ids_ours(lock_bucket(ours, "staging")),
+        )
     same("rollback")
     counts["rollback"] = (len(by_promobot), len(by_floor))
 

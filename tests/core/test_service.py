@@ -71,7 +71,7 @@ def test_production_needs_approval_then_lead_approves(service, models, two_versi
     run(service, "slack:U01BOB", f"promote {M} v1 staging ok")
     pending = run(service, "slack:U01BOB", f"promote {M} v1 production passed shadow test")
     assert pending.status == "pending"
-    assert re.fullmatch(r"req-[0-9a-f]{6}", pending.request_id)
+    assert re.fullmatch(r"req-[0-9a-f]{10}", pending.request_id)
     assert models.stage(M, v1) == "Staging"  # nothing moved yet
     names = [c.name for c in pending.checks]
     assert names[0] == "requester" and "approvals" in names
@@ -559,3 +559,97 @@ def test_longest_allowed_reason_fits_mlflow_model_tags(service, models, two_vers
     written = [t for t in models.model_tags(M).values() if reason in t]
     assert written and all(len(t) <= 5000 for t in written)
     assert models.tags(M, v1)["promotion_reason"] == reason
+
+
+# ---- approvals and the target's lock ------------------------------------------------------
+
+
+def test_request_id_names_its_targets_lock(service, models, two_versions):
+    """`req-` + the 4 hex digits of the target's lock + 6 random: `approve` can take the
+    lock before reading anything."""
+    from bot.registry import lock_bucket
+
+    v1, _ = two_versions
+    run(service, "slack:U01BOB", f"promote {M} v{v1} staging ok")
+    pending = run(service, "slack:U01BOB", f"promote {M} v{v1} production shadow ok")
+    assert pending.request_id[4:8] == lock_bucket(M, "production")
+
+
+def test_approval_waits_for_the_targets_lock_and_writes_nothing_when_it_stays_held(
+    service, models, two_versions, monkeypatch
+):
+    from bot.registry import LockBusy
+
+    v1, _ = two_versions
+    run(service, "slack:U01BOB", f"promote {M} v{v1} staging ok")
+    pending = run(service, "slack:U01BOB", f"promote {M} v{v1} production shadow ok")
+    before = models.snapshot(M)
+    monkeypatch.setenv("PROMOBOT_LOCK_WAIT_SECONDS", "0.3")
+    with service.registry.lock(M, "production"), pytest.raises(LockBusy) as busy:
+        run(service, "github:alice", f"approve {pending.request_id}")
+    assert "in progress" in str(busy.value)
+    assert models.snapshot(M) == before
+    done = run(service, "github:alice", f"approve {pending.request_id}")
+    assert done.status == "done" and models.stage(M, v1) == "Production"
+
+
+def test_request_whose_id_names_another_lock_is_treated_as_planted(service, models, two_versions):
+    import json
+
+    v1, _ = two_versions
+    run(service, "slack:U01BOB", f"promote {M} v{v1} staging ok")
+    pending = run(service, "slack:U01BOB", f"promote {M} v{v1} production shadow ok")
+    real = pending.request_id
+    bucket = real[4:8]
+    forged = f"req-{'0000' if bucket != '0000' else '1111'}{real[8:]}"
+    record = json.loads(models.model_tags(M)[f"promobot.request.{real}"])
+    record["id"] = forged
+    models.client.set_registered_model_tag(M, f"promobot.request.{forged}", json.dumps(record))
+    result = run(service, "github:alice", f"approve {forged}")
+    assert result.status == "refused" and "There is no request" in result.reasons[0]
+    assert models.stage(M, v1) == "Staging"
+
+
+def test_request_with_an_id_made_before_ids_named_locks_is_still_approved(
+    service, models, two_versions
+):
+    v1, _ = two_versions
+    run(service, "slack:U01BOB", f"promote {M} v{v1} staging ok")
+    service.new_id = lambda bucket: "req-abc123"
+    pending = run(service, "slack:U01BOB", f"promote {M} v{v1} production shadow ok")
+    assert pending.request_id == "req-abc123"
+    done = run(service, "github:alice", f"approve {pending.request_id}")
+    assert done.status == "done", done.reasons
+    assert models.stage(M, v1) == "Production"
+    assert models.tags(M, v1)["promotion_request"] == "req-abc123"
+
+
+def test_approval_compares_with_the_figures_shown_while_the_holder_stays(
+    service, models, two_versions
+):
+    """The request keeps what its relative gate compared with; while that version still
+    holds the stage, the approval decides on the figures the approvers were shown."""
+    v1, v2 = two_versions  # f1 0.874 and 0.890
+    to_production(service, v1)
+    run(service, "slack:U01BOB", f"promote {M} v{v2} staging ok")
+    pending = run(service, "slack:U01BOB", f"promote {M} v{v2} production better f1")
+    assert pending.status == "pending"
+    holder_run = models.client.get_model_version(M, str(v1)).run_id
+    models.client.log_metric(holder_run, "f1", 0.99)  # logged after the request was shown
+    done = run(service, "github:alice", f"approve {pending.request_id}")
+    assert done.status == "done", done.reasons
+    assert models.stage(M, v2) == "Production"
+
+
+def test_approval_rechecks_a_relative_gate_against_a_new_holder(service, models, two_versions):
+    v1, v2 = two_versions  # f1 0.874 and 0.890
+    to_production(service, v1)
+    run(service, "slack:U01BOB", f"promote {M} v{v2} staging ok")
+    pending = run(service, "slack:U01BOB", f"promote {M} v{v2} production better f1")
+    stronger = models.version(M, accuracy=0.95, f1=0.95)
+    assert to_production(service, stronger, approver="github:erin").status == "done"
+    result = run(service, "github:alice", f"approve {pending.request_id}")
+    assert result.status == "refused" and "stays open" in result.message
+    gate = next(c for c in result.checks if c.name.startswith("f1"))
+    assert gate.status == "fail" and "0.95" in gate.detail
+    assert models.stage(M, stronger) == "Production" and models.stage(M, v2) != "Production"

@@ -396,7 +396,7 @@ def lock_name(model: str, target: str) -> str:
     """The registered model promobot creates as the lock of (model, target)."""
     import hashlib
 
-    return "promobot-lock." + hashlib.sha1(f"{model}\0{target}".encode()).hexdigest()[:24]
+    return "promobot-lock." + hashlib.sha1(f"{model}\0{target}".encode()).hexdigest()[:4]
 
 
 def make_versions(tracking_uri: str, model: str, count: int, **metrics: float) -> list[int]:

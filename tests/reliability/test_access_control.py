@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Registry, make_versions, promobot, report, unique
+from .conftest import Registry, lock_name, make_versions, promobot, report, unique
 
 pytestmark = pytest.mark.server
 
@@ -199,9 +199,7 @@ def test_a_lock_planted_by_a_person_does_not_block_promotions(
     """Any MLflow user may create a registered model, so a person could plant the lock
     model of a target with an expiry far in the future. The bot trusts the expiry only up
     to the server's creation time plus its TTL, then takes the lock over."""
-    import hashlib
-
-    name = "promobot-lock." + hashlib.sha1(f"{governed}\0production".encode()).hexdigest()[:24]
+    name = lock_name(governed, "production")
     with _as(PERSON):
         Registry(auth_server.url).client.create_registered_model(
             name,

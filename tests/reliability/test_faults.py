@@ -201,8 +201,8 @@ def test_stale_lock_of_a_dead_process_is_taken_over(backend, reliability_policy)
 
 def test_bot_killed_while_holding_the_lock(backend, reliability_policy):
     """SIGKILL the promobot process itself just as it moves the stage: its lock and its
-    event (its intent, with no outcome) stay behind. The next command on the target waits out the lock's
-    expiry, finishes the dead process's promotion and then does its own."""
+    event (its intent, with no outcome) stay behind. The next command on the target waits
+    out the lock's expiry, finishes the dead process's promotion and then does its own."""
     model, versions = production_history(backend.url, reliability_policy, count=5)
     reg = Registry(backend.url)
     proxy = FaultProxy(backend.url).start()
