@@ -184,12 +184,12 @@ HELP: dict[str, str] = {
         "Approves a pending request; it goes ahead once it has the approvals its policy "
         "needs. Nobody approves their own request.\n"
         "Words after the request id are a comment.\n"
-        "Example: `approve req-7f3a2c looks good`"
+        "Example: `approve req-7f3a2c91bd looks good`"
     ),
     "deny": (
         "Denies a pending request: it is closed and nothing moves.\n"
         "Words after the request id are the reason.\n"
-        "Example: `deny req-7f3a2c accuracy dropped on the holdout set`"
+        "Example: `deny req-7f3a2c91bd accuracy dropped on the holdout set`"
     ),
     "status": (
         "Shows which version of a model holds each stage and alias.\n"
@@ -261,7 +261,7 @@ _ALIAS_RULE = (
 )
 _REQUEST_RULE = (
     "A request id is `req-` and 6 to 32 hex digits, as shown in the request message, "
-    "e.g. `{command} req-7f3a2c`."
+    "e.g. `{command} req-7f3a2c91bd`."
 )
 
 

@@ -313,10 +313,8 @@ class Service:
             number = info.stage_latest.get(stage)
             if number is None:
                 continue
-            seen = (known or {}).get(stage) or {}
-            if seen.get("version") == number and isinstance(seen.get("metrics"), dict):
-                figures = {str(k): float(v) for k, v in seen["metrics"].items()}
-            else:
+            figures = _recorded_figures((known or {}).get(stage), number)
+            if figures is None:
                 figures = self._metrics(self._version(info, number))
             holders[stage] = (number, figures)
             names = {g.metric for g in gates if g.relative_to == stage}
@@ -396,9 +394,12 @@ class Service:
         if decision.outcome == "refused":
             base.reasons = list(decision.reasons)
             return base
-        request_id = self.new_id(lock_bucket(info.name, target.key))
-        while state.request_key(request_id) in info.tags:  # unique on its model
-            request_id = self.new_id(lock_bucket(info.name, target.key))
+        bucket = lock_bucket(info.name, target.key)
+        request_id = self.new_id(bucket)
+        for _ in range(8):  # unique on its model (1 in 16.7 million to need a second try)
+            if state.request_key(request_id) not in info.tags:
+                break
+            request_id = self.new_id(bucket)
         request = state.Request(
             id=request_id,
             action=action,
@@ -1112,6 +1113,20 @@ class Service:
                 f"`approve {req.id}` (or clicks Approve in Slack)"
             ]
         return base
+
+
+def _recorded_figures(seen: Any, number: int) -> dict[str, float] | None:
+    """The metrics a request recorded for the holder it compared with, if that holder is
+    still version `number` and the record is sound; else None (read them again)."""
+    if not isinstance(seen, dict) or seen.get("version") != number:
+        return None
+    metrics = seen.get("metrics")
+    if not isinstance(metrics, dict):
+        return None
+    try:
+        return {str(k): float(v) for k, v in metrics.items()}
+    except (TypeError, ValueError):
+        return None
 
 
 def _target_of(req: state.Request) -> Target:
