@@ -477,8 +477,8 @@ BAD: list[tuple[str, str, str]] = [
     # --- request ids
     ("approve-missing-id", "approve", "`approve` needs the request id."),
     ("approve-bad-id", "approve 42", "`42` is not a request id."),
-    ("approve-bad-id-form", "approve 42", "`approve req-7f3a2c`"),
-    ("deny-bad-id-form", "deny req-xyz123", "`deny req-7f3a2c`"),
+    ("approve-bad-id-form", "approve 42", "`approve req-7f3a2c91bd`"),
+    ("deny-bad-id-form", "deny req-xyz123", "`deny req-7f3a2c91bd`"),
     ("approve-short-id", "approve req-7f3a2", "is not a request id"),
     ("approve-long-id", "approve req-" + "a" * 33, "is not a request id"),
     ("approve-missing-prefix", "approve 7f3a2c lgtm", "Did you mean `req-7f3a2c`?"),
