@@ -76,11 +76,6 @@ class Person:
     slack: str | None = None
     cli: str | None = None
 
-    @property
-    def display(self) -> str:
-        """How tags and messages name the person: e-mail where known, else the key."""
-        return self.email or self.key
-
 
 @dataclass(frozen=True)
 class MetricGate:
@@ -195,8 +190,11 @@ class Policy:
         return self._handles.get(_norm_actor(actor.strip()))
 
     def display(self, actor: str) -> str:
+        """How tags and messages name whoever acts (design.md, "Identities"): by the
+        e-mail the policy gives the person, else by the handle they acted with
+        (`github:dave`)."""
         person = self.person_for(actor)
-        return person.display if person else actor
+        return person.email if person and person.email else actor
 
     def same_person(self, a: str, b: str) -> bool:
         if _norm_actor(a.strip()) == _norm_actor(b.strip()):

@@ -336,13 +336,21 @@ class Service:
             now=now,
         )
         decision = decide(self.policy, facts)
-        current_metrics: dict[str, float] = {}
         show = decision.outcome != "allowed" if table is None else table
-        if show and current is not None and current != version.version:
+        rows = self._metric_rows(info, rule, version, current if show else None)
+        return decision, rows, compared
+
+    def _metric_rows(
+        self, info: ModelInfo, rule: TargetRule | None, version: VersionInfo, current: int | None
+    ) -> list[MetricRow]:
+        """The table people see: the candidate's metrics, and the version it would replace
+        (`current`; None leaves that column empty and reads nothing)."""
+        candidate_metrics = self._metrics(version)
+        current_metrics: dict[str, float] = {}
+        if current is not None and current != version.version:
             current_metrics = self._metrics(self._version(info, current))
         names = _metric_names(rule, candidate_metrics, current_metrics)
-        rows = [MetricRow(n, candidate_metrics.get(n), current_metrics.get(n)) for n in names]
-        return decision, rows, compared
+        return [MetricRow(n, candidate_metrics.get(n), current_metrics.get(n)) for n in names]
 
     def _version(self, info: ModelInfo, number: int) -> VersionInfo | None:
         """A version: from what came with the model, else as read earlier in this command
@@ -538,7 +546,7 @@ class Service:
             return None
         asker = Context(actor=req.actor, channel=req.channel, link=req.link)
         known = req.raw.get("compared")
-        decision, metrics, _ = self._decide(
+        decision, _, _ = self._decide(
             req.action,
             info,
             version,
@@ -547,13 +555,14 @@ class Service:
             asker,
             self.clock(),
             current,
+            table=False,  # read the replaced version's metrics only to explain a refusal
             known=known if isinstance(known, dict) else None,
         )
         if decision.outcome != "refused":
             return None
         base.status = REFUSED
         base.checks = list(decision.checks)
-        base.metrics = metrics
+        base.metrics = self._metric_rows(info, decision.rule, version, current)
         base.reasons = list(decision.reasons)
         base.message = (
             f"Approval recorded, but {req.id} no longer passes the policy; nothing moved. "

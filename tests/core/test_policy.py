@@ -489,7 +489,7 @@ def test_unknown_and_partial_identities() -> None:
     assert RULES.person_for("alice") is None  # a bare name is not a handle
     assert RULES.person_for("email:alice@example.com") is None
     assert RULES.display("github:mallory") == "github:mallory"
-    assert RULES.display("github:erin-x") == "erin"  # no e-mail: the key
+    assert RULES.display("github:erin-x") == "github:erin-x"  # no e-mail: the handle used
     assert RULES.display("frank@example.com") == "Frank@Example.com"
     assert RULES.same_person("github:mallory", "github:Mallory")
     assert not RULES.same_person("github:mallory", "github:alice")

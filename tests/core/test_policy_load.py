@@ -91,8 +91,8 @@ def test_people_get_every_handle_and_cli_defaults_to_the_key() -> None:
         "U01ALICE",
         "alice",
     )
-    assert alice.display == "alice@example.com"
-    assert policy.people["erin"].display == "erin"
+    assert policy.display("slack:U01ALICE") == "alice@example.com"
+    assert policy.display("cli:erin-cli") == "cli:erin-cli"  # erin has no e-mail
     assert policy.person_for("cli:frank") == policy.people["frank"]
     assert policy.person_for("cli:erin-cli") == policy.people["erin"]
     assert policy.person_for("cli:erin") is None  # erin chose another CLI name

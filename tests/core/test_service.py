@@ -108,6 +108,18 @@ def test_second_production_promotion_archives_previous_holder(service, models, t
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", old["archived_at"])
 
 
+def test_tags_name_a_person_without_an_email_by_the_handle_they_used(service, models, two_versions):
+    """design.md, Identities: by e-mail where the policy gives one, else by handle."""
+    v1, _ = two_versions
+    assert run(service, "github:dave", f"promote {M} v{v1} staging ok").status == "done"
+    assert models.tags(M, v1)["requested_by"] == "github:dave"  # dave has no e-mail
+    pending = run(service, "slack:U01DAVE", f"promote {M} v{v1} production dave's pick")
+    done = run(service, "github:alice", f"approve {pending.request_id}")
+    assert done.status == "done", done.reasons
+    tags = models.tags(M, v1)
+    assert (tags["requested_by"], tags["approved_by"]) == ("slack:U01DAVE", "alice@example.com")
+
+
 def test_alias_target_points_alias_without_touching_stages(service, models, two_versions):
     v1, v2 = two_versions
     done = run(service, "github:alice", f"promote {M} v2 @champion best so far")

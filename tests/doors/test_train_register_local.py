@@ -236,7 +236,7 @@ def test_train_register_runs_locally_on_the_example_model(
     assert models.stage(MODEL, production) == "Production"
     tags = models.tags(MODEL, version)
     assert tags["promotion_channel"] == "ci"
-    assert tags["requested_by"] == "ci"
+    assert tags["requested_by"] == "cli:ci"  # the handle: `ci` has no e-mail in the policy
     assert tags["promotion_link"] == RUN_URL
     assert tags["promotion_reason"] == f"registered by CI from commit {SHA[:12]}"
 
