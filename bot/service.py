@@ -186,10 +186,8 @@ class Service:
         ):
             # A rollback cut short (MLflow went away) was just finished by this command:
             # that is what the person retrying it asked for, not one more step back.
-            return replace(
+            return _already(
                 base,
-                status=DONE,
-                already=True,
                 version=current,
                 request_id=str(interrupted.get("request") or "") or None,
                 uri=_uri(cmd.model, cmd.target),
@@ -255,10 +253,8 @@ class Service:
         """What promote and rollback share once the version is known: nothing to do,
         or the policy's decision and what follows from it."""
         if current == version.version:
-            return replace(
+            return _already(
                 base,
-                status=DONE,
-                already=True,
                 uri=_uri(info.name, target),
                 message=f"v{version.version} already holds {target.label}; nothing changed.",
             )
@@ -662,10 +658,8 @@ class Service:
         if done is None:
             return None
         if done.state == "done":
-            return replace(
+            return _already(
                 base,
-                status=DONE,
-                already=True,
                 uri=_uri_from_request(req),
                 message=f"{req.id} was already carried out"
                 f"{' by ' + done.by if done.by else ''}; nothing changed.",
@@ -724,10 +718,8 @@ class Service:
         target = _target_of(req)
         done = state.outcome(info.tags, req.id)
         if done is not None and done.state == "done":
-            return replace(
+            return _already(
                 base,
-                status=DONE,
-                already=True,
                 uri=_uri(req.model, target),
                 message=f"{req.id} was already carried out; nothing changed.",
             )
@@ -747,10 +739,8 @@ class Service:
         current = self._holder(info, target)
         if current == req.version:
             self._mark(req, "done", "promobot", f"v{req.version} already held it")
-            return replace(
+            return _already(
                 base,
-                status=DONE,
-                already=True,
                 uri=_uri(req.model, target),
                 message=f"v{req.version} already holds {target.label}.",
             )
@@ -1136,6 +1126,11 @@ def _recorded_figures(seen: Any, number: int) -> dict[str, float] | None:
         return {str(k): float(v) for k, v in metrics.items()}
     except (TypeError, ValueError):
         return None
+
+
+def _already(base: Result, **facts: Any) -> Result:
+    """Done before this command: nothing changed (the uri and message say what holds)."""
+    return replace(base, status=DONE, already=True, **facts)
 
 
 def _target_of(req: state.Request) -> Target:
