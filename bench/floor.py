@@ -6,11 +6,11 @@ promobot command and its floor on two identical models and compares everything M
 holds afterwards (stages, aliases, every version tag, descriptions, every model tag).
 So the floor writes all that promobot leaves behind — the stage move (archiving the
 holder in the same call), the mirrored alias, the audit tags on the new and the old
-version, the description line, the history event and the request's outcome — and
-nothing promobot removes again before it returns (its lock, its in-flight intent).
+version, the description line, the history event (with the plan promobot keeps in
+it) and the request's outcome — and nothing promobot removes again before it returns
+(its lock).
 
-What the floor does not do is promobot's own work: no policy decision, no lock, no
-in-flight intent, no re-reads.
+What the floor does not do is promobot's own work: no policy decision, no lock.
 
 Registry calls go through MLflow's ModelRegistryClient (what MlflowClient wraps),
 as promobot's do: MlflowClient's public write methods first read the whole registered

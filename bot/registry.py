@@ -2,7 +2,8 @@
 
 Everything promobot remembers lives here, in registered-model and model-version tags
 (design.md, "State"): pending requests, one tag per approval, request outcomes, the
-promotion history that rollback replays, in-flight intents and locks. Calls are exact
+promotion history that rollback replays (each event also the plan of its execution),
+and locks. Calls are exact
 look-ups by name and version; no filter string is ever built from user text.
 """
 
