@@ -17,8 +17,6 @@ import hashlib
 import hmac
 import json
 import os
-import signal
-import subprocess
 import time
 import urllib.parse
 import urllib.request
@@ -32,7 +30,7 @@ from bench.stats import median, ms, percentile
 paths.add_tests()
 
 from fake_slack import FakeSlack  # noqa: E402  (tests/fake_slack.py)
-from servers import free_port  # noqa: E402
+from servers import PromobotServe  # noqa: E402
 from slow_proxy import SlowProxy  # noqa: E402
 
 SECRET = "bench-signing-secret"
@@ -89,59 +87,6 @@ def post(url: str, body: bytes) -> tuple[int, float]:
     return status, time.perf_counter() - t0
 
 
-class Serve:
-    """`promobot serve` in its own process group."""
-
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
-        self.port = free_port()
-        self.env = env
-        self.workdir = workdir
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 90) -> Serve:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        log = open(self.workdir / "promobot-serve.log", "ab")  # noqa: SIM115
-        cmd = [str(paths.VENV_BIN / "promobot"), "serve", "--host", "127.0.0.1"]
-        cmd += ["--port", str(self.port)]
-        self.proc = subprocess.Popen(
-            cmd,
-            cwd=paths.REPO,
-            env=self.env,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"promobot serve exited: see {log.name}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as resp:
-                    if resp.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"promobot serve did not answer /healthz in {timeout}s")
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=30)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=5)
-        self.proc = None
-
-
 def run(
     mlflow_url: str,
     model: str,
@@ -165,9 +110,9 @@ def run(
             "PROMOBOT_SWEEP_SECONDS": "0",
             "PROMOBOT_LOG_LEVEL": "WARNING",
         }
-        serve = Serve(env, workdir)
+        serve = PromobotServe(env, workdir)
         started = time.perf_counter()
-        serve.start()
+        serve.start(timeout=90)
         boot_s = time.perf_counter() - started
         try:
             events = f"{serve.url}/slack/events"

@@ -1,7 +1,9 @@
-"""Real `mlflow server` processes for end-to-end tests.
+"""Real server processes for end-to-end tests and the benchmarks: `mlflow server` and
+`promobot serve`.
 
-mlflow server (3.x) takes 10–20 s to start and spawns workers of its own, so it runs
-in its own process group, is waited on at /health, and is stopped as a group.
+Each runs in its own process group (mlflow server 3.x takes 10–20 s to start and spawns
+workers of its own; gunicorn has its workers), is waited on at its health endpoint, and
+is stopped as a group.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,18 +63,12 @@ class MlflowServer:
         self.proc = subprocess.Popen(
             cmd, cwd=self.workdir, stdout=log, stderr=log, env=env, start_new_session=True
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"mlflow server exited: see {log.name}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"mlflow server did not answer /health in {timeout}s")
+        try:
+            await_health(self.proc, f"{self.url}/health", timeout, "mlflow server", log.name)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def pause(self) -> None:
         assert self.proc is not None
@@ -84,13 +81,86 @@ class MlflowServer:
     def stop(self) -> None:
         if self.proc is None:
             return
-        try:
-            os.killpg(self.proc.pid, signal.SIGCONT)
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=5)
+        stop_group(self.proc, timeout=15, resume=True)
         self.proc = None
+
+
+REPO = Path(__file__).resolve().parents[1]
+PROMOBOT = Path(sys.executable).with_name("promobot")
+
+
+@dataclass
+class PromobotServe:
+    """`promobot serve` on 127.0.0.1 with the given environment (Slack and MLflow URLs)."""
+
+    env: dict[str, str]
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"serve-{self.port}.log"
+
+    def start(self, timeout: float = 30.0) -> PromobotServe:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
+        self.proc = subprocess.Popen(
+            [str(PROMOBOT), "serve", "--port", str(self.port), "--host", "127.0.0.1"],
+            cwd=REPO,
+            env=self.env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        try:
+            await_health(self.proc, f"{self.url}/healthz", timeout, "promobot serve", log.name)
+        except RuntimeError as exc:
+            self.stop()
+            raise RuntimeError(f"{exc}\n{self.log()}") from None
+        return self
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        stop_group(self.proc, timeout=30)
+        self.proc = None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def await_health(
+    proc: subprocess.Popen[bytes], url: str, timeout: float, what: str, log_name: str
+) -> None:
+    """Poll `url` until it answers 200; RuntimeError if the process exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited: see {log_name}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} did not answer {urllib.parse.urlsplit(url).path} in {timeout}s")
+
+
+def stop_group(proc: subprocess.Popen[bytes], timeout: float, *, resume: bool = False) -> None:
+    """SIGTERM the process group (after SIGCONT when it may be paused), SIGKILL if it
+    outlives `timeout`."""
+    try:
+        if resume:
+            os.killpg(proc.pid, signal.SIGCONT)
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=timeout)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)

@@ -16,8 +16,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -25,7 +23,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +31,7 @@ import pytest
 import yaml
 from conftest import SERVICE_POLICY, ModelFactory
 from fake_slack import Call, FakeSlack
-from servers import free_port
+from servers import PromobotServe
 from slow_proxy import SlowProxy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,61 +56,6 @@ class Answer:
         return json.loads(self.text) if self.text else {}
 
 
-@dataclass
-class ServeProcess:
-    env: dict[str, str]
-    workdir: Path
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def log_path(self) -> Path:
-        return self.workdir / f"serve-{self.port}.log"
-
-    def start(self, timeout: float = 30.0) -> ServeProcess:
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
-        self.proc = subprocess.Popen(
-            [str(PROMOBOT), "serve", "--port", str(self.port), "--host", "127.0.0.1"],
-            cwd=REPO,
-            env=self.env,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"promobot serve exited:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as resp:
-                    if resp.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"promobot serve did not answer /healthz:\n{self.log()}")
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=20)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=5)
-        self.proc = None
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-
 def signature(secret: str, timestamp: str, body: bytes) -> str:
     base = b"v0:" + timestamp.encode() + b":" + body
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
@@ -121,7 +64,7 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 class Slack:
     """Sends what Slack sends: signed form posts of slash commands and button clicks."""
 
-    def __init__(self, server: ServeProcess, fake: FakeSlack) -> None:
+    def __init__(self, server: PromobotServe, fake: FakeSlack) -> None:
         self.server = server
         self.fake = fake
 
@@ -278,8 +221,8 @@ def db_uri(_template_db: Path, workdir: Path) -> str:
 @pytest.fixture(scope="module")
 def server(
     db_uri: str, policy_file: Path, fake: FakeSlack, workdir: Path
-) -> Iterator[ServeProcess]:
-    proc = ServeProcess(serve_env(db_uri, policy_file, fake, sweep="1"), workdir).start()
+) -> Iterator[PromobotServe]:
+    proc = PromobotServe(serve_env(db_uri, policy_file, fake, sweep="1"), workdir).start()
     try:
         yield proc
     finally:
@@ -287,7 +230,7 @@ def server(
 
 
 @pytest.fixture(scope="module")
-def slack(server: ServeProcess, fake: FakeSlack) -> Slack:
+def slack(server: PromobotServe, fake: FakeSlack) -> Slack:
     return Slack(server, fake)
 
 
@@ -380,7 +323,7 @@ def events(models: ModelFactory, model: str) -> dict[str, dict[str, Any]]:
 # ---- the HTTP surface ---------------------------------------------------------------------------
 
 
-def test_healthz_answers_without_a_signature_and_other_paths_do_not(server: ServeProcess) -> None:
+def test_healthz_answers_without_a_signature_and_other_paths_do_not(server: PromobotServe) -> None:
     with urllib.request.urlopen(f"{server.url}/healthz", timeout=5) as resp:
         assert resp.status == 200
         assert json.loads(resp.read()) == {"ok": True}
@@ -685,7 +628,7 @@ def test_commands_are_acknowledged_within_3_seconds_while_mlflow_is_slow(
     version = server_models.version(model, accuracy=0.9, f1=0.88)
     with SlowProxy(mlflow_server.url, delay_ms=1500) as proxy:
         (workdir / "slow").mkdir()
-        slow = ServeProcess(serve_env(proxy.url, policy_file, fake, sweep="0"), workdir / "slow")
+        slow = PromobotServe(serve_env(proxy.url, policy_file, fake, sweep="0"), workdir / "slow")
         slow.start()
         try:
             sender = Slack(slow, fake)
