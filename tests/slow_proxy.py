@@ -1,12 +1,17 @@
-"""A tiny HTTP reverse proxy on 127.0.0.1 that delays every request: a slow MLflow.
+"""Tiny HTTP reverse proxies on 127.0.0.1, in front of a real server.
+
+`ForwardingProxy` forwards every request (method, path, headers, body) to the upstream
+server and passes the answer back unchanged; subclasses act on each request before it
+is forwarded (`before`) and decide what the client sees when the upstream does not
+answer (`upstream_failed`). Here: `SlowProxy`, a slow MLflow:
 
     proxy = SlowProxy(mlflow_server.url, delay_ms=1500).start()
     env["MLFLOW_TRACKING_URI"] = proxy.url      # the app now waits 1.5 s per call
     proxy.delay_ms = 0                          # change it at any time
     proxy.stop()
 
-Each request is held for `delay_ms` and then forwarded (method, path, headers, body)
-to the upstream server; the answer comes back unchanged. `proxy.requests` counts them.
+`proxy.requests` counts what went through. tests/reliability/fault_proxy.py and
+bench/rest_calls.py build on the same base.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import http.client
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) are the proxy's own business, not forwarded.
@@ -31,21 +36,25 @@ _HOP = {
 }
 
 
-class SlowProxy:
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (timed out) before the upstream answered: expected.
+        pass
+
+
+class ForwardingProxy:
+    name = "proxy"
+
     def __init__(
-        self,
-        upstream: str,
-        delay_ms: int = 0,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        timeout: float = 60.0,
+        self, upstream: str, *, host: str = "127.0.0.1", port: int = 0, timeout: float = 60.0
     ) -> None:
         parts = urlsplit(upstream)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"upstream must be an http:// URL, not {upstream!r}")
         self.upstream_host = parts.hostname
         self.upstream_port = parts.port or 80
-        self.delay_ms = delay_ms
         self.timeout = timeout
         self.requests = 0
         self._count_lock = threading.Lock()
@@ -62,10 +71,9 @@ class SlowProxy:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
+        self._server = _QuietServer((host, port), Handler)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, daemon=True, name="slow-proxy"
+            target=self._server.serve_forever, daemon=True, name=self.name
         )
 
     @property
@@ -73,7 +81,7 @@ class SlowProxy:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> SlowProxy:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -81,18 +89,24 @@ class SlowProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> SlowProxy:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def before(self, req: BaseHTTPRequestHandler) -> None:
+        """Runs before each request is forwarded (in the request's own thread)."""
+
+    def upstream_failed(self, req: BaseHTTPRequestHandler, exc: OSError) -> None:
+        """The upstream did not answer: tell the client with a 502."""
+        payload = f"{self.name}: upstream unreachable: {exc}".encode()
+        self._answer(req, 502, "Bad Gateway", [("Content-Type", "text/plain")], payload)
+
     def _forward(self, req: BaseHTTPRequestHandler) -> None:
         with self._count_lock:
             self.requests += 1
-        delay = self.delay_ms
-        if delay > 0:
-            time.sleep(delay / 1000)
+        self.before(req)
         length = int(req.headers.get("Content-Length") or 0)
         body = req.rfile.read(length) if length else None
         headers = {k: v for k, v in req.headers.items() if k.lower() not in _HOP}
@@ -104,19 +118,51 @@ class SlowProxy:
             conn.request(req.command, req.path, body=body, headers=headers)
             resp = conn.getresponse()
             payload = resp.read()
-            status, reason = resp.status, resp.reason
-            answer_headers = [
+            answer = [
                 (k, v) for k, v in resp.getheaders() if k.lower() not in _HOP | {"server", "date"}
             ]
         except OSError as exc:
-            payload = f"slow proxy: upstream unreachable: {exc}".encode()
-            status, reason, answer_headers = 502, "Bad Gateway", [("Content-Type", "text/plain")]
+            conn.close()
+            self.upstream_failed(req, exc)
+            return
         finally:
             conn.close()
+        self._answer(req, resp.status, resp.reason, answer, payload)
+
+    @staticmethod
+    def _answer(
+        req: BaseHTTPRequestHandler,
+        status: int,
+        reason: str,
+        headers: list[tuple[str, str]],
+        payload: bytes,
+    ) -> None:
         req.send_response(status, reason)
-        for key, value in answer_headers:
+        for key, value in headers:
             req.send_header(key, value)
         req.send_header("Content-Length", str(len(payload)))
         req.end_headers()
         if req.command != "HEAD":
             req.wfile.write(payload)
+
+
+class SlowProxy(ForwardingProxy):
+    """Holds every request for `delay_ms` before forwarding it: a slow MLflow."""
+
+    name = "slow-proxy"
+
+    def __init__(
+        self,
+        upstream: str,
+        delay_ms: int = 0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        timeout: float = 60.0,
+    ) -> None:
+        super().__init__(upstream, host=host, port=port, timeout=timeout)
+        self.delay_ms = delay_ms
+
+    def before(self, req: BaseHTTPRequestHandler) -> None:
+        delay = self.delay_ms
+        if delay > 0:
+            time.sleep(delay / 1000)
