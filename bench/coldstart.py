@@ -20,11 +20,9 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,65 +30,13 @@ from bench import paths
 from bench.rest_calls import CountingProxy
 from bench.stats import median, ms, r2
 
+paths.add_tests()
+
+from fake_github import FakeGitHubServer  # noqa: E402  (tests/fake_github.py)
+
 REPO_NAME = "acme/models"
 PR = 7
 LOGIN = "bob"
-
-
-class FakeGitHub:
-    """The four REST calls the comment door makes, answered on 127.0.0.1 and recorded."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str, Any]] = []
-        calls = self.calls
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _answer(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:
-                calls.append(("GET", self.path, None))
-                if re.fullmatch(rf"/repos/{REPO_NAME}/collaborators/[^/]+/permission", self.path):
-                    self._answer(200, {"permission": "write", "role_name": "write"})
-                elif self.path == f"/repos/{REPO_NAME}/pulls/{PR}":
-                    self._answer(200, {"number": PR, "head": {"sha": "0" * 40}})
-                else:
-                    self._answer(404, {"message": "Not Found"})
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
-                calls.append(("POST", self.path, body))
-                if self.path.endswith("/reactions"):
-                    self._answer(201, {"id": 1, **body})
-                elif self.path == f"/repos/{REPO_NAME}/issues/{PR}/comments":
-                    self._answer(201, {"id": 9001, "html_url": "https://github.test/c/9001"})
-                else:
-                    self._answer(404, {"message": "Not Found"})
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> FakeGitHub:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 def event(path: Path, body: str, comment_id: int) -> Path:
@@ -162,7 +108,7 @@ def run(reg: Any, workdir: Path, *, repeats: int = 7, progress: Any = print) -> 
     times: dict[str, list[float]] = {"import_mlflow": [], "help": [], "github": [], "calls": []}
     bench = Bench(reg, load_policy(paths.POLICY))
 
-    with FakeGitHub() as github:
+    with FakeGitHubServer(REPO_NAME, PR) as github:
         base = {
             "GITHUB_API_URL": github.url,
             "GITHUB_TOKEN": "ghs_bench",

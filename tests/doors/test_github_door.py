@@ -12,10 +12,8 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import types
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ import pytest
 import requests
 import responses
 from conftest import FIXTURES, REPO
+from fake_github import FakeGitHubServer
 
 from bot.doors.github_door import is_command, run_github
 
@@ -590,55 +589,16 @@ def test_setup_errors_exit_2_without_a_call(
 # ---- a real process against a fake GitHub on 127.0.0.1 -------------------------------------------
 
 
-class _Recorder(BaseHTTPRequestHandler):
-    calls: list[tuple[str, str, Any]]
-
-    def log_message(self, *args: Any) -> None:  # keep the test output clean
-        pass
-
-    def _answer(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self) -> None:
-        self.calls.append(("GET", self.path, None))
-        login = re.fullmatch(rf"{REPO_PATH}/collaborators/([^/]+)/permission", self.path)
-        if login and login.group(1) in PERMISSIONS:
-            permission, role = PERMISSIONS[login.group(1)]
-            self._answer(200, {"permission": permission, "role_name": role})
-        elif self.path == f"{REPO_PATH}/pulls/{PR}":
-            self._answer(200, {"number": PR, "head": {"sha": HEAD_SHA}})
-        else:
-            self._answer(404, {"message": "Not Found"})
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = json.loads(self.rfile.read(length) or b"{}")
-        self.calls.append(("POST", self.path, body))
-        if self.path.endswith("/reactions"):
-            self._answer(201, {"id": 1, **body})
-        elif self.path == f"{REPO_PATH}/issues/{PR}/comments":
-            self._answer(201, {"id": 9001, "html_url": "https://github.com/acme/models/pull/7"})
-        else:
-            self._answer(404, {"message": "Not Found"})
-
-
 @pytest.fixture
 def fake_github_server() -> Iterator[tuple[str, list[tuple[str, str, Any]]]]:
-    calls: list[tuple[str, str, Any]] = []
-    handler = type("Recorder", (_Recorder,), {"calls": calls})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", calls
-    finally:
-        server.shutdown()
-        server.server_close()
+    with FakeGitHubServer(
+        "acme/models",
+        PR,
+        head_sha=HEAD_SHA,
+        permissions=PERMISSIONS,
+        comment_url="https://github.com/acme/models/pull/7",
+    ) as github:
+        yield github.url, github.calls
 
 
 def _promobot() -> list[str]:
