@@ -305,16 +305,6 @@ class Registry:
                 lambda: self._rc.set_registered_model_tag(model, key, value[:TAG_VALUE_MAX])
             )
 
-    def delete_model_tag(self, model: str, key: str) -> None:
-        from mlflow.exceptions import MlflowException
-
-        with self._calls(f"delete tag {key} on {model}"):
-            try:
-                self._rc.delete_registered_model_tag(model, key)
-            except MlflowException as exc:
-                if not self._missing(exc):
-                    raise
-
     def set_version_tags(self, model: str, version: int, tags: dict[str, str]) -> None:
         with self._calls(f"write tags on {model} v{version}"):
             for key, value in tags.items():
@@ -397,11 +387,6 @@ class Registry:
             "tags": dict(run.data.tags),
             "metrics": dict(run.data.metrics),
         }
-
-    def set_run_tags(self, run_id: str, tags: dict[str, str]) -> None:
-        with self._calls(f"tag run {run_id}"):
-            for key, value in tags.items():
-                self._client.set_tag(run_id, key, value)
 
     def create_run(self, experiment: str, tags: dict[str, str]) -> str:
         with self._calls(f"create a run in experiment {experiment}"):

@@ -448,7 +448,8 @@ class Service:
             )
             return base
         base.request_id = request.id
-        return self._execute(request, [], base, decision.rule, locked=info if locked else None)
+        under_lock = info if locked else None
+        return self._execute(request, [], base, decision.rule, read_under_lock=under_lock)
 
     # ---- approve and deny -------------------------------------------------------------------
 
@@ -527,7 +528,7 @@ class Service:
             return base
         if (stale := self._recheck(info, req, base)) is not None:
             return stale
-        return self._execute(req, approvers, base, rule, locked=info if locked else None)
+        return self._execute(req, approvers, base, rule, read_under_lock=info if locked else None)
 
     def _recheck(self, info: ModelInfo, req: state.Request, base: Result) -> Result | None:
         """Decide again, as of now, every rule but approvals: a freeze may have begun or
@@ -699,12 +700,12 @@ class Service:
         base: Result,
         rule: TargetRule | None,
         *,
-        locked: ModelInfo | None = None,
+        read_under_lock: ModelInfo | None = None,
     ) -> Result:
-        """Carry out a request under the target's lock. `locked`: the caller holds the
-        lock already and this is the model as it read it under the lock."""
-        if locked is not None:
-            return self._execute_locked(req, approvers, base, locked)
+        """Carry out a request under the target's lock. `read_under_lock`: the caller
+        holds the lock already, and this is the model as it read it under the lock."""
+        if read_under_lock is not None:
+            return self._execute_locked(req, approvers, base, read_under_lock)
         with self.registry.lock(req.model, req.target_key):
             info = self.registry.get_model(req.model)
             if info is None:
@@ -1014,13 +1015,13 @@ class Service:
     # ---- where a door showed a request (e.g. the Slack message to update later) -------------
 
     def remember_message(self, model: str, request_id: str, door: str, ref: dict[str, str]) -> None:
-        self.registry.set_model_tag(model, f"{state.request_key(request_id)}.{door}", dumps(ref))
+        self.registry.set_model_tag(model, state.message_key(request_id, door), dumps(ref))
 
     def message_ref(self, model: str, request_id: str, door: str) -> dict[str, Any] | None:
         info = self.registry.get_model(model)
         if info is None:
             return None
-        value = info.tags.get(f"{state.request_key(request_id)}.{door}")
+        value = info.tags.get(state.message_key(request_id, door))
         return loads(value) if value else None
 
     # ---- helpers ------------------------------------------------------------------------------
@@ -1204,3 +1205,25 @@ def register_version(
     source = source or registry.logged_model_uri(run_id, artifact)
     clean = {k: v for k, v in (tags or {}).items() if v}
     return registry.register(model, source, run_id, clean)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A newly registered run's metrics next to the Production holder's (CI's job summary)."""
+
+    metrics: dict[str, float]
+    production: int | None
+    production_metrics: dict[str, float]
+
+
+def compare_with_production(registry: Registry, model: str, run_id: str) -> Comparison:
+    """The run's metrics, and the version now in Production with its metrics."""
+    metrics = registry.run_metrics(run_id)
+    info = registry.get_model(model)
+    number = info.stage_latest.get("Production") if info else None
+    held = None
+    if info is not None and number is not None:  # the latest of each stage came with it
+        held = info.versions.get(number) or registry.get_version(model, number)
+    return Comparison(
+        metrics, number, registry.run_metrics(held.run_id) if held is not None else {}
+    )

@@ -50,8 +50,9 @@ def state_key(request_id: str) -> str:
     return f"{REQUEST_PREFIX}{request_id}.state"
 
 
-def slack_key(request_id: str) -> str:
-    return f"{REQUEST_PREFIX}{request_id}.slack"
+def message_key(request_id: str, door: str) -> str:
+    """Where a door keeps the message it posted about a request (`….slack`)."""
+    return f"{REQUEST_PREFIX}{request_id}.{door}"
 
 
 def event_key(at: datetime, request_id: str) -> str:

@@ -33,7 +33,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.service import Comparison
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 
@@ -292,6 +295,7 @@ class _Registered:
 def _register(options: argparse.Namespace) -> int:
     from bot.config import load_settings
     from bot.registry import Registry, RegistryError
+    from bot.service import Comparison, compare_with_production
 
     model = options.model.strip()
     if not _MODEL_RE.fullmatch(model) or ".." in model:
@@ -325,10 +329,10 @@ def _register(options: argparse.Namespace) -> int:
         print(f"promobot register: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
     try:
-        comparison = _comparison(registry, registered)
+        comparison = compare_with_production(registry, model, run_id)
     except RegistryError as exc:  # registered all the same: say so, and carry on
         print(f"promobot register: could not read the metrics to compare: {exc}", file=sys.stderr)
-        comparison = _Comparison({}, None, {})
+        comparison = Comparison({}, None, {})
 
     outputs = {
         "version": str(registered.version),
@@ -458,25 +462,8 @@ def write_github_file(variable: str, values: Mapping[str, str]) -> None:
                 fh.write(f"{name}={value}\n")
 
 
-@dataclass
-class _Comparison:
-    metrics: dict[str, float]
-    production: int | None
-    production_metrics: dict[str, float]
-
-
-def _comparison(registry: Any, registered: _Registered) -> _Comparison:
-    metrics = registry.run_metrics(registered.run_id)
-    info = registry.get_model(registered.model)
-    number = info.stage_latest.get("Production") if info else None
-    held = registry.get_version(registered.model, number) if number else None
-    return _Comparison(
-        metrics, number, registry.run_metrics(held.run_id) if held is not None else {}
-    )
-
-
 def summary_markdown(
-    registered: _Registered, comparison: _Comparison, target: Any, result: Any
+    registered: _Registered, comparison: Comparison, target: Any, result: Any
 ) -> str:
     from bot.render import to_markdown
 
@@ -540,7 +527,7 @@ def summary_markdown(
 
 
 def _write_summary(
-    registered: _Registered, comparison: _Comparison, target: Any, result: Any
+    registered: _Registered, comparison: Comparison, target: Any, result: Any
 ) -> None:
     path = os.environ.get("GITHUB_STEP_SUMMARY", "")
     if not path:
