@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     github_event_path: str = ""
     github_api_url: str = "https://api.github.com"
     port: int = 3000
+    promobot_lock_ttl_seconds: float = 120.0
+    promobot_lock_wait_seconds: float = 30.0
 
 
 def load_settings() -> Settings:

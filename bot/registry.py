@@ -1,143 +1,58 @@
-"""The gateway to MLflow: the only module that imports mlflow.
-
-Everything promobot remembers lives here, in registered-model and model-version tags
-(design.md, "State"): pending requests, one tag per approval, request outcomes, the
-promotion history that rollback replays (each event also the plan of its execution),
-and locks. Calls are exact
-look-ups by name and version; no filter string is ever built from user text.
+"""The gateway to MLflow: the only module that imports mlflow (with its lock,
+bot/registry_lock.py). It implements bot/ports.py's Registry and speaks only MLflow:
+what promobot's tags mean is bot/state's business. Calls are exact look-ups by name and
+version; no filter string is ever built from user text.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import socket
 import time
-import uuid
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+from bot.ports import ModelInfo, RunInfo, VersionInfo
+from bot.ports import RegistryError as RegistryError
+from bot.registry_lock import TargetLocks
+from bot.state.keys import TAG_VALUE_MAX
+
 STAGE_NAMES = ("Staging", "Production", "Archived")
-
-REQUEST_PREFIX = "promobot.request."
-EVENT_PREFIX = "promobot.event."
-LOCK_MODEL_PREFIX = "promobot-lock."
-# A target's lock is named by 4 hex digits of a hash of (model, target), and new request ids
-# begin with the same 4 digits, so `approve <id>` can take the right lock before its first
-# read (bot/service.py). Two targets whose digits collide (1 in 65,536) share a lock: their
-# executions take turns, nothing more.
-LOCK_BUCKET_HEX = 4
-
-
-def lock_bucket(model: str, target_key: str) -> str:
-    """The 4 hex digits naming the lock of (model, target)."""
-    import hashlib
-
-    digest = hashlib.sha1(f"{model}\0{target_key}".encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()[:LOCK_BUCKET_HEX]
-
-
-# MLflow's limits (design.md): key ≤ 250 chars of [A-Za-z0-9_\-. /]; value ≤ 100,000.
-TAG_VALUE_MAX = 100_000
-_TAG_KEY_UNSAFE = re.compile(r"[^A-Za-z0-9_\-. /]")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,255}")
+# A tag key that goes into a filter string: promobot's own keys only, never user text.
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]+")
 
 # A chat command has seconds, not minutes: MLflow's own defaults (7 retries, 120 s
 # timeout) would keep Slack and the on-call engineer waiting for minutes on a dead
 # server. With these, one call to a server that does not answer gives up after about
 # 3 x 10 s + 2-4 s of backoff (docs/reliability.md). Callers can still override these
 # through the environment.
-_CLIENT_DEFAULTS = {
+CLIENT_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
 }
-# How long a failed command still waits for its lock to be released (see _release_briefly).
-_RELEASE_WAIT_S = 5.0
-# A lock this far from its expiry is certainly still its owner's (clocks may differ).
-_RELEASE_MARGIN_S = 15.0
-
-
-class RegistryError(Exception):
-    """MLflow could not be reached or failed: a system's error, not a person's (exit 3)."""
-
-    def __init__(self, message: str, *, kind: str = "unavailable") -> None:
-        super().__init__(message)
-        self.kind = kind  # "unavailable" | "permission" | "conflict"
-
-
-class LockBusy(RegistryError):
-    """Another promotion of the same target holds the lock."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, kind="conflict")
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    model: str
-    version: int
-    stage: str  # "None" | "Staging" | "Production" | "Archived"
-    run_id: str | None
-    source: str
-    aliases: tuple[str, ...] = ()
-    tags: dict[str, str] = field(default_factory=dict)
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str
-    tags: dict[str, str]
-    aliases: dict[str, int]  # alias → version
-    stage_latest: dict[str, int]  # stage → highest version in that stage ("None" included)
-    # The versions MLflow returns with the model (the latest of each stage), with their
-    # tags and descriptions: reading them again would be a REST call each.
-    versions: dict[int, VersionInfo] = field(default_factory=dict)
-
-    @property
-    def latest_version(self) -> int | None:
-        return max(self.stage_latest.values(), default=None)
-
-
-def safe_tag_part(text: str) -> str:
-    """Make `text` usable inside a tag key, keeping it recognisable and unique."""
-    cleaned = _TAG_KEY_UNSAFE.sub("_", text)
-    if cleaned == text and len(text) <= 80:
-        return text
-    import hashlib
-
-    digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
-    return f"{cleaned[:60]}_{digest}"
-
-
-def _json(value: dict[str, Any]) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
-
-
-def _load(value: str | None) -> dict[str, Any]:
-    if not value:
-        return {}
-    try:
-        loaded = json.loads(value)
-    except ValueError:
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
 
 
 class Registry:
     """Narrow interface over MlflowClient: only the calls promobot makes."""
 
-    def __init__(self, tracking_uri: str, *, registry_uri: str | None = None) -> None:
-        for key, value in _CLIENT_DEFAULTS.items():
+    def __init__(
+        self,
+        tracking_uri: str,
+        *,
+        registry_uri: str | None = None,
+        lock_ttl_s: float = 120.0,
+        lock_wait_s: float = 30.0,
+    ) -> None:
+        for key, value in CLIENT_DEFAULTS.items():
             os.environ.setdefault(key, value)
         self.tracking_uri = tracking_uri
         self._registry_uri = registry_uri
         self._client_instance: Any = None
+        self._locks = TargetLocks(self, ttl_s=lock_ttl_s, wait_s=lock_wait_s)
 
     @property
     def _client(self) -> Any:
@@ -152,7 +67,7 @@ class Registry:
         return self._client_instance
 
     @property
-    def _rc(self) -> Any:
+    def rc(self) -> Any:
         """MLflow's ModelRegistryClient: what MlflowClient wraps for registry calls.
 
         MlflowClient 3.x reads the whole registered model (`GET registered-models/get`,
@@ -166,7 +81,7 @@ class Registry:
     # ---- error mapping -------------------------------------------------------------
 
     @contextmanager
-    def _calls(self, what: str) -> Iterator[None]:
+    def calls(self, what: str) -> Iterator[None]:
         """Turn MLflow's and the network's failures into RegistryError with a sentence."""
         from mlflow.exceptions import MlflowException
 
@@ -213,7 +128,7 @@ class Registry:
         uri = self.tracking_uri
         return re.sub(r"//[^@/]*@", "//***@", uri)  # never show credentials
 
-    def _missing(self, exc: Exception) -> bool:
+    def missing(self, exc: Exception) -> bool:
         return getattr(exc, "error_code", "") in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND")
 
     # ---- reading -------------------------------------------------------------------
@@ -230,17 +145,17 @@ class Registry:
         from mlflow.exceptions import MlflowException
 
         if _PLAIN_NAME.fullmatch(name):
-            with self._calls(f"read model {name}"):
-                found = self._rc.search_registered_models(
+            with self.calls(f"read model {name}"):
+                found = self.rc.search_registered_models(
                     filter_string=f"name = '{name}'", max_results=2
                 )
             match = [rm for rm in found if rm.name == name]
             return _model_info(match[0]) if match else None
-        with self._calls(f"read model {name}"):
+        with self.calls(f"read model {name}"):
             try:
-                rm = self._rc.get_registered_model(name)
+                rm = self.rc.get_registered_model(name)
             except MlflowException as exc:
-                if self._missing(exc) or getattr(exc, "error_code", "") == (
+                if self.missing(exc) or getattr(exc, "error_code", "") == (
                     "INVALID_PARAMETER_VALUE"
                 ):
                     return None
@@ -250,23 +165,11 @@ class Registry:
     def get_version(self, model: str, version: int) -> VersionInfo | None:
         from mlflow.exceptions import MlflowException
 
-        with self._calls(f"read {model} v{version}"):
+        with self.calls(f"read {model} v{version}"):
             try:
-                mv = self._rc.get_model_version(model, str(version))
+                mv = self.rc.get_model_version(model, str(version))
             except MlflowException as exc:
-                if self._missing(exc) or exc.error_code == "INVALID_PARAMETER_VALUE":
-                    return None
-                raise
-        return _version_info(mv)
-
-    def version_by_alias(self, model: str, alias: str) -> VersionInfo | None:
-        from mlflow.exceptions import MlflowException
-
-        with self._calls(f"read alias @{alias} of {model}"):
-            try:
-                mv = self._rc.get_model_version_by_alias(model, alias)
-            except MlflowException as exc:
-                if self._missing(exc) or exc.error_code == "INVALID_PARAMETER_VALUE":
+                if self.missing(exc) or exc.error_code == "INVALID_PARAMETER_VALUE":
                     return None
                 raise
         return _version_info(mv)
@@ -276,23 +179,22 @@ class Registry:
             return {}
         from mlflow.exceptions import MlflowException
 
-        with self._calls(f"read metrics of run {run_id}"):
+        with self.calls(f"read metrics of run {run_id}"):
             try:
                 run = self._client.get_run(run_id)
             except MlflowException as exc:
-                if self._missing(exc):
+                if self.missing(exc):
                     return {}
                 raise
         return {k: float(v) for k, v in run.data.metrics.items()}
 
-    def find_request(self, request_id: str) -> ModelInfo | None:
-        """The model holding request `request_id`, as read by the search that found it.
-        The id is checked (req-[0-9a-f]+) before it goes into the filter string."""
-        if not re.fullmatch(r"req-[0-9a-f]{6,32}", request_id):
+    def find_model_with_tag(self, key: str) -> ModelInfo | None:
+        """A model carrying tag `key`, as read by the search that found it. `key` is one
+        of promobot's own keys (bot/state), checked before it goes into the filter."""
+        if not _PLAIN_KEY.fullmatch(key):
             return None
-        key = f"{REQUEST_PREFIX}{request_id}"
-        with self._calls(f"look up request {request_id}"):
-            found = self._rc.search_registered_models(
+        with self.calls(f"look up the model tagged {key}"):
+            found = self.rc.search_registered_models(
                 filter_string=f"tags.`{key}` LIKE '%'", max_results=2
             )
         return _model_info(found[0]) if found else None
@@ -300,16 +202,16 @@ class Registry:
     # ---- writing -------------------------------------------------------------------
 
     def set_model_tag(self, model: str, key: str, value: str) -> None:
-        with self._calls(f"write tag {key} on {model}"):
+        with self.calls(f"write tag {key} on {model}"):
             _once_more_on_conflict(
-                lambda: self._rc.set_registered_model_tag(model, key, value[:TAG_VALUE_MAX])
+                lambda: self.rc.set_registered_model_tag(model, key, value[:TAG_VALUE_MAX])
             )
 
     def set_version_tags(self, model: str, version: int, tags: dict[str, str]) -> None:
-        with self._calls(f"write tags on {model} v{version}"):
+        with self.calls(f"write tags on {model} v{version}"):
             for key, value in tags.items():
                 _once_more_on_conflict(
-                    lambda k=key, v=value: self._rc.set_model_version_tag(
+                    lambda k=key, v=value: self.rc.set_model_version_tag(
                         model, str(version), k, v[:TAG_VALUE_MAX]
                     )
                 )
@@ -319,37 +221,37 @@ class Registry:
     ) -> None:
         """Add `line` to the description unless it is already there (retries are harmless).
         `current` is the description the caller read under the lock, else it is read."""
-        with self._calls(f"update the description of {model} v{version}"):
+        with self.calls(f"update the description of {model} v{version}"):
             if current is None:
-                current = self._rc.get_model_version(model, str(version)).description or ""
+                current = self.rc.get_model_version(model, str(version)).description or ""
             if line in current.splitlines():
                 return
             text = f"{current.rstrip()}\n{line}" if current.strip() else line
-            self._rc.update_model_version(model, str(version), description=text)
+            self.rc.update_model_version(model, str(version), description=text)
 
     def move_stage(self, model: str, version: int, stage: str) -> None:
         """Put `version` in `stage`; MLflow archives the other holders in the same call,
         so the target is never empty and never doubly held."""
         archive = stage in ("Staging", "Production")
-        with self._calls(f"move {model} v{version} to {stage}"), warnings.catch_warnings():
+        with self.calls(f"move {model} v{version} to {stage}"), warnings.catch_warnings():
             # Stages are deprecated in MLflow 3 but are what `models:/m/Production` reads.
             warnings.simplefilter("ignore", FutureWarning)
-            self._rc.transition_model_version_stage(
+            self.rc.transition_model_version_stage(
                 model, str(version), stage, archive_existing_versions=archive
             )
 
     def set_alias(self, model: str, alias: str, version: int) -> None:
-        with self._calls(f"point @{alias} of {model} at v{version}"):
-            self._rc.set_registered_model_alias(model, alias, str(version))
+        with self.calls(f"point @{alias} of {model} at v{version}"):
+            self.rc.set_registered_model_alias(model, alias, str(version))
 
     def delete_alias(self, model: str, alias: str) -> None:
         from mlflow.exceptions import MlflowException
 
-        with self._calls(f"remove @{alias} of {model}"):
+        with self.calls(f"remove @{alias} of {model}"):
             try:
-                self._rc.delete_registered_model_alias(model, alias)
+                self.rc.delete_registered_model_alias(model, alias)
             except MlflowException as exc:
-                if not self._missing(exc):
+                if not self.missing(exc):
                     raise
 
     # ---- registration (CI) -----------------------------------------------------------
@@ -359,9 +261,9 @@ class Registry:
     ) -> VersionInfo:
         from mlflow.exceptions import MlflowException
 
-        with self._calls(f"register {model}"):
+        with self.calls(f"register {model}"):
             try:
-                self._rc.create_registered_model(model)
+                self.rc.create_registered_model(model)
             except MlflowException as exc:
                 if exc.error_code != "RESOURCE_ALREADY_EXISTS":
                     raise
@@ -372,31 +274,38 @@ class Registry:
     def _wait_ready(self, model: str, version: int, timeout: float = 300.0) -> Any:
         deadline = time.monotonic() + timeout
         while True:
-            mv = self._rc.get_model_version(model, str(version))
+            mv = self.rc.get_model_version(model, str(version))
             if mv.status != "PENDING_REGISTRATION" or time.monotonic() > deadline:
                 return mv
             time.sleep(0.5)
 
-    def run_info(self, run_id: str) -> dict[str, Any]:
-        with self._calls(f"read run {run_id}"):
-            run = self._client.get_run(run_id)
-        return {
-            "run_id": run.info.run_id,
-            "artifact_uri": run.info.artifact_uri,
-            "experiment_id": run.info.experiment_id,
-            "tags": dict(run.data.tags),
-            "metrics": dict(run.data.metrics),
-        }
+    def run_info(self, run_id: str) -> RunInfo | None:
+        """A run's experiment, tags and metrics; None when there is no such run."""
+        from mlflow.exceptions import MlflowException
+
+        with self.calls(f"read run {run_id}"):
+            try:
+                run = self._client.get_run(run_id)
+            except MlflowException as exc:
+                if self.missing(exc):
+                    return None
+                raise
+        return RunInfo(
+            run_id=run.info.run_id,
+            experiment_id=str(run.info.experiment_id),
+            tags=dict(run.data.tags),
+            metrics={k: float(v) for k, v in run.data.metrics.items()},
+        )
 
     def create_run(self, experiment: str, tags: dict[str, str]) -> str:
-        with self._calls(f"create a run in experiment {experiment}"):
+        with self.calls(f"create a run in experiment {experiment}"):
             exp = self._client.get_experiment_by_name(experiment)
             exp_id = exp.experiment_id if exp else self._client.create_experiment(experiment)
             run = self._client.create_run(exp_id, tags=tags)
         return run.info.run_id
 
     def ensure_experiment(self, name: str, artifact_location: str | None = None) -> str:
-        with self._calls(f"create experiment {name}"):
+        with self.calls(f"create experiment {name}"):
             exp = self._client.get_experiment_by_name(name)
             if exp is not None:
                 return exp.experiment_id
@@ -411,7 +320,7 @@ class Registry:
         hex first: it goes into a filter string)."""
         if not re.fullmatch(r"[0-9a-fA-F]{8,64}", run_id):
             raise ValueError(f"`{run_id[:80]}` is not an MLflow run id (32 hex characters)")
-        with self._calls(f"find the model logged by run {run_id}"):
+        with self.calls(f"find the model logged by run {run_id}"):
             run = self._client.get_run(run_id)
             found = self._client.search_logged_models(
                 experiment_ids=[run.info.experiment_id],
@@ -430,8 +339,8 @@ class Registry:
             r"[A-Za-z0-9][A-Za-z0-9._-]{0,255}", model
         ):
             return []
-        with self._calls(f"find versions of {model} from commit {sha[:12]}"):
-            found = self._rc.search_model_versions(
+        with self.calls(f"find versions of {model} from commit {sha[:12]}"):
+            found = self.rc.search_model_versions(
                 filter_string=f"name = '{model}' and tags.git_commit = '{sha.lower()}'",
                 max_results=50,
             )
@@ -441,13 +350,13 @@ class Registry:
         """The registered models that carry tag `key`. `key` is one of promobot's own
         constants, never user text: it goes into a filter string, so anything but
         [A-Za-z0-9_.-] is refused."""
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+", key):
+        if not _PLAIN_KEY.fullmatch(key):
             raise ValueError(f"not a plain tag key: {key!r}")
         names: list[str] = []
         token: str | None = None
         while True:
-            with self._calls(f"search models tagged {key}"):
-                page = self._rc.search_registered_models(
+            with self.calls(f"search models tagged {key}"):
+                page = self.rc.search_registered_models(
                     filter_string=f"tags.`{key}` LIKE '%'", max_results=100, page_token=token
                 )
             names.extend(rm.name for rm in page)
@@ -455,188 +364,12 @@ class Registry:
             if not token:
                 return names
 
-    # ---- locks: the one atomic primitive MLflow offers --------------------------------
+    # ---- the lock of one target (bot/registry_lock.py) ----------------------------------
 
-    @contextmanager
-    def lock(
-        self,
-        model: str,
-        target_key: str,
-        *,
-        bucket: str | None = None,
-        ttl_s: float | None = None,
-        wait_s: float | None = None,
-    ) -> Iterator[str]:
-        """Hold the exclusive lock for (model, target) while the block runs; `bucket`
-        names it instead when the caller knows only that (an approval knows its request
-        id; `model` and `target_key` then only describe it in messages).
-
-        Creating a registered model whose name exists fails for every concurrent
-        caller but one, and the tags given at creation land with it, so the lock
-        carries its owner and expiry. A lock past its expiry was left by a crashed
-        process and is taken over. TTL and wait default to 120 s and 30 s, or to
-        PROMOBOT_LOCK_TTL_SECONDS and PROMOBOT_LOCK_WAIT_SECONDS.
-        """
-        ttl_s = ttl_s if ttl_s is not None else _env_seconds("PROMOBOT_LOCK_TTL_SECONDS", 120.0)
-        wait_s = wait_s if wait_s is not None else _env_seconds("PROMOBOT_LOCK_WAIT_SECONDS", 30.0)
-
-        from mlflow.exceptions import MlflowException
-
-        name = LOCK_MODEL_PREFIX + (bucket or lock_bucket(model, target_key))
-        what = f"{model} {target_key}".strip()
-        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        deadline = time.monotonic() + wait_s
-        delay = 0.05
-        while True:
-            expires = time.time() + ttl_s
-            try:
-                with self._calls(f"take the lock for {what}"):
-                    try:
-                        self._rc.create_registered_model(
-                            name,
-                            tags={
-                                "promobot.lock.owner": owner,
-                                "promobot.lock.expires": f"{expires:.3f}",
-                                "promobot.lock.model": model[:5000],
-                                "promobot.lock.target": target_key,
-                            },
-                            description=f"promobot lock for {what}; "
-                            "deleted when the promotion ends",
-                        )
-                        break
-                    except MlflowException as exc:
-                        # The SQL store answers a lost create by reading the winner back; if
-                        # the winner released the lock in between, that read says "does not
-                        # exist": the lock is free again, so try again.
-                        if exc.error_code not in (
-                            "RESOURCE_ALREADY_EXISTS",
-                            "RESOURCE_DOES_NOT_EXIST",
-                        ):
-                            raise
-            except RegistryError:
-                raise
-            holder = self._lock_holder(name, ttl_s)
-            if holder is not None and holder[0] == owner:
-                # The client retried a create whose first answer was lost: the lock is ours.
-                break
-            if (
-                holder is not None
-                and holder[1] < time.time()
-                and self._break_lock(name, holder, ttl_s)
-            ):
-                continue
-            if time.monotonic() > deadline:
-                who = holder[0] if holder else "another process"
-                raise LockBusy(
-                    f"another promotion of {what} is in progress ({who}); try again in a minute"
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
-        try:
-            yield owner
-        except RegistryError as exc:
-            if exc.kind == "unavailable":
-                self._release_briefly(name, owner)
-            else:
-                self._release(name, owner)
-            raise
-        except BaseException:
-            self._release(name, owner)
-            raise
-        if time.time() < expires - _RELEASE_MARGIN_S:
-            # Well before its expiry nobody may take our lock over, so it is still ours:
-            # delete it without reading it first (one REST call less per command).
-            self._delete_lock_model(name)
-        else:
-            self._release(name, owner)
-
-    def _release_briefly(self, name: str, owner: str) -> None:
-        """MLflow stopped answering mid-way: try to let go of the lock, but do not keep the
-        person waiting another full round of timeouts for a server that may not answer;
-        if the release does not land, the lock's expiry recovers it."""
-        import threading
-
-        releaser = threading.Thread(target=self._release, args=(name, owner), daemon=True)
-        releaser.start()
-        releaser.join(_RELEASE_WAIT_S)
-
-    def _lock_holder(
-        self, name: str, ttl_s: float | None = None
-    ) -> tuple[str, float, float] | None:
-        """(owner, expiry, creation time) of a lock. Any MLflow user may create a
-        registered model, so the expiry tag is not trusted beyond the server's creation
-        time plus our TTL: a lock planted with an expiry in the far future still expires."""
-        from mlflow.exceptions import MlflowException
-
-        with self._calls("read a lock"):
-            try:
-                rm = self._rc.get_registered_model(name)
-            except MlflowException as exc:
-                if self._missing(exc):
-                    return None
-                raise
-        tags = rm.tags or {}
-        try:
-            expires = float(tags.get("promobot.lock.expires", "0"))
-        except ValueError:
-            expires = 0.0
-        created = (getattr(rm, "creation_timestamp", None) or 0) / 1000
-        if ttl_s is not None and created:
-            expires = min(expires, created + ttl_s)
-        return tags.get("promobot.lock.owner", "?"), expires, created
-
-    def _break_lock(self, name: str, seen: tuple[str, float, float], ttl_s: float) -> bool:
-        """Delete a stale lock, but only the one we saw, and only once. Every process that
-        saw it expire races to create a marker named after that lock (owner, creation
-        time, and the TTL-long window we are in, so that a breaker that died half way is
-        replaced in the next window); only the one that creates it deletes the lock.
-        Otherwise a process that read the stale lock just before another took it over
-        could delete the new one. The marker stays, as a record of the takeover.
-        True when this process deleted the lock (or it was already gone)."""
-        import hashlib
-
-        from mlflow.exceptions import MlflowException
-
-        seen_owner = seen[0]
-        window = int(time.time() // max(ttl_s, 1.0))
-        identity = f"{seen_owner}\0{seen[2]:.3f}\0{window}".encode("utf-8", "surrogatepass")
-        marker = f"{name}.broken-{hashlib.sha1(identity).hexdigest()[:12]}"
-        with self._calls("take over a stale lock"):
-            try:
-                self._rc.create_registered_model(
-                    marker,
-                    tags={"promobot.lock.broken": seen_owner[:5000]},
-                    description=f"promobot took over the lock {name} left by {seen_owner[:200]}",
-                )
-            except MlflowException as exc:
-                if exc.error_code in ("RESOURCE_ALREADY_EXISTS", "RESOURCE_DOES_NOT_EXIST"):
-                    return False  # another process is taking it over
-                raise
-        holder = self._lock_holder(name)
-        if holder is None:
-            return True
-        if holder[0] != seen_owner:
-            return False
-        self._delete_lock_model(name)
-        return True
-
-    def _release(self, name: str, owner: str) -> None:
-        try:
-            holder = self._lock_holder(name)
-            if holder is not None and holder[0] == owner:
-                self._delete_lock_model(name)
-        except RegistryError:
-            pass  # the expiry recovers a lock we could not delete
-
-    def _delete_lock_model(self, name: str) -> None:
-        from mlflow.exceptions import MlflowException
-
-        with self._calls("release a lock"):
-            try:
-                self._rc.delete_registered_model(name)
-            except MlflowException as exc:
-                if not self._missing(exc):
-                    raise
+    def lock(self, bucket: str, model: str, target_key: str) -> AbstractContextManager[str]:
+        """Hold the exclusive lock named `bucket` (state.lock_bucket of model and target)
+        while the block runs; `model` and `target_key` describe it in messages."""
+        return self._locks.hold(bucket, model, target_key)
 
 
 _CONFLICT = re.compile(r"UNIQUE constraint|duplicate key|IntegrityError|Duplicate entry", re.I)
@@ -694,22 +427,6 @@ def _network_problem(exc: BaseException) -> str:
     return _first_line(text)[:200]
 
 
-def _env_seconds(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name, "") or default)
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
-
 def _first_line(text: str) -> str:
     line = text.strip().splitlines()[0] if text.strip() else "no details"
     return line[:300]
-
-
-def dumps(value: dict[str, Any]) -> str:
-    return _json(value)
-
-
-def loads(value: str | None) -> dict[str, Any]:
-    return _load(value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.results import DONE, ERROR, PENDING, REFUSED, Result
+from bot.results import DONE, ERROR, PENDING, REFUSED, NextStep, Result
 
 ICON = {"pass": "✅", "fail": "❌", "pending": "⏳"}
 
@@ -31,7 +31,9 @@ class Message:
     footer: str = ""
 
 
-def message(r: Result) -> Message:
+def message(r: Result, door: str = "cli") -> Message:
+    """The one shape of a result. `door` words the next steps for where they are read:
+    on GitHub a command is a comment (`comments /approve …`), elsewhere it is typed."""
     if r.action == "help":
         return Message(headline="promobot help", lines=r.text.splitlines())
     if r.status == ERROR:
@@ -49,7 +51,14 @@ def message(r: Result) -> Message:
         return _history(r)
     if r.action == "policy":
         return _policy(r)
-    return _decision(r)
+    return _decision(r, door)
+
+
+def step_text(step: NextStep, door: str = "cli") -> str:
+    """`a member of ml-leads types `approve req-…` (or clicks Approve in Slack)`."""
+    verb, slash = ("comments", "/") if door == "github" else ("types", "")
+    text = f"{step.who} {verb} `{slash}{step.command}`"
+    return f"{text} (or clicks {step.click} in Slack)" if step.click else text
 
 
 def _subject(r: Result) -> str:
@@ -58,7 +67,7 @@ def _subject(r: Result) -> str:
     return f"**{r.model}{version}{arrow}**" if r.model else ""
 
 
-def _decision(r: Result) -> Message:
+def _decision(r: Result, door: str) -> Message:
     subject = _subject(r)
     if r.status == REFUSED:
         verb = {"approve": "Approval refused", "deny": "Denial refused"}.get(r.action)
@@ -126,7 +135,7 @@ def _decision(r: Result) -> Message:
             rows.append(row)
         msg.tables.append(Table(header, rows))
     if r.status == PENDING:
-        msg.next = [f"Next: {step}." for step in r.next_steps]
+        msg.next = [f"Next: {step_text(step, door)}." for step in r.next_steps]
         if r.expires_at:
             msg.footer = f"Expires {_when(r.expires_at)}."
     elif r.status == DONE and r.uri and not r.dry_run:
@@ -227,8 +236,8 @@ def _policy(r: Result) -> Message:
 # ---- layouts ------------------------------------------------------------------------------
 
 
-def to_markdown(r: Result) -> str:
-    m = message(r)
+def to_markdown(r: Result, door: str = "cli") -> str:
+    m = message(r, door)
     parts = [m.headline]
     if m.byline:
         parts[0] += f"\n{m.byline}"

@@ -19,6 +19,15 @@ class MetricRow:
 
 
 @dataclass(frozen=True)
+class NextStep:
+    """What to do next, as data: each door words it (`types` / `comments /…`)."""
+
+    who: str  # "a member of ml-leads"
+    command: str  # "approve req-7f3a2c91bd", as typed in the CLI
+    click: str = ""  # the Slack button that does the same, e.g. "Approve"
+
+
+@dataclass(frozen=True)
 class Holder:
     target: str  # label: "Production", "@champion"
     version: int
@@ -75,7 +84,7 @@ class Result:
     uri: str = ""
     dry_run: bool = False
     already: bool = False  # nothing changed: it was already so
-    next_steps: list[str] = field(default_factory=list)
+    next_steps: list[NextStep] = field(default_factory=list)
     holders: list[Holder] = field(default_factory=list)
     pending: list[PendingView] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)

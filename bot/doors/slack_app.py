@@ -20,7 +20,8 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 from bot.commands import USAGE, Approve, Deny, Help, help_text, parse
-from bot.doors.slack_blocks import (
+from bot.notifiers.slack import DOOR, update_request_message
+from bot.render_slack import (
     APPROVE_ACTION,
     DENY_ACTION,
     escape,
@@ -28,7 +29,6 @@ from bot.doors.slack_blocks import (
     result_blocks,
     text_blocks,
 )
-from bot.doors.slack_notify import remember_posted, update_request_message
 from bot.results import DONE, ERROR, PENDING, REFUSED, Result
 
 if TYPE_CHECKING:
@@ -143,7 +143,7 @@ class SlackDoor:
             ref = self._post(channel, result, respond, buttons=True)
             if ref is not None and result.model:
                 try:
-                    remember_posted(service, result.model, result.request_id, ref)
+                    service.remember_message(result.model, result.request_id, DOOR, ref)
                 except Exception:
                     log.warning(
                         "could not record where %s was posted", result.request_id, exc_info=True
@@ -202,7 +202,7 @@ class SlackDoor:
     # ---- helpers ---------------------------------------------------------------------------
 
     def _handle(self, command: Command, ctx: Any, respond: Any) -> Result | None:
-        from bot.registry import RegistryError
+        from bot.ports import RegistryError
 
         action = type(command).__name__.lower()
         try:

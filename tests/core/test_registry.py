@@ -48,7 +48,7 @@ def test_missing_things_are_none_not_errors(tracking_uri, models):
     registry = Registry(tracking_uri)
     assert registry.get_model("nope") is None
     assert registry.get_version("m", 99) is None
-    assert registry.version_by_alias("m", "ghost") is None
-    assert registry.find_request("req-abcdef") is None
-    assert registry.find_request("x' OR name='y") is None
+    assert registry.find_model_with_tag("promobot.request.req-abcdef") is None
+    assert registry.find_model_with_tag("x' OR name='y") is None
+    assert registry.run_info("0" * 32) is None
     assert registry.versions_for_commit("m", "not-a-sha") == []

@@ -577,7 +577,7 @@ def test_longest_allowed_reason_fits_mlflow_model_tags(service, models, two_vers
 def test_request_id_names_its_targets_lock(service, models, two_versions):
     """`req-` + the 4 hex digits of the target's lock + 6 random: `approve` can take the
     lock before reading anything."""
-    from bot.registry import lock_bucket
+    from bot.state import lock_bucket
 
     v1, _ = two_versions
     run(service, "slack:U01BOB", f"promote {M} v{v1} staging ok")
@@ -586,17 +586,23 @@ def test_request_id_names_its_targets_lock(service, models, two_versions):
 
 
 def test_approval_waits_for_the_targets_lock_and_writes_nothing_when_it_stays_held(
-    service, models, two_versions, monkeypatch
+    service, models, two_versions, tracking_uri
 ):
-    from bot.registry import LockBusy
+    from bot.ports import LockBusy
+    from bot.registry import Registry
+    from bot.service import Service
+    from bot.state import lock_bucket
 
     v1, _ = two_versions
     run(service, "slack:U01BOB", f"promote {M} v{v1} staging ok")
     pending = run(service, "slack:U01BOB", f"promote {M} v{v1} production shadow ok")
     before = models.snapshot(M)
-    monkeypatch.setenv("PROMOBOT_LOCK_WAIT_SECONDS", "0.3")
-    with service.registry.lock(M, "production"), pytest.raises(LockBusy) as busy:
-        run(service, "github:alice", f"approve {pending.request_id}")
+    impatient = Service(
+        Registry(tracking_uri, lock_wait_s=0.3), service.policy, clock=service.deps.clock
+    )
+    held = service.registry.lock(lock_bucket(M, "production"), M, "production")
+    with held, pytest.raises(LockBusy) as busy:
+        run(impatient, "github:alice", f"approve {pending.request_id}")
     assert "in progress" in str(busy.value)
     assert models.snapshot(M) == before
     done = run(service, "github:alice", f"approve {pending.request_id}")
@@ -620,18 +626,21 @@ def test_request_whose_id_names_another_lock_is_treated_as_planted(service, mode
     assert models.stage(M, v1) == "Staging"
 
 
-def test_request_with_an_id_made_before_ids_named_locks_is_still_approved(
-    service, models, two_versions
-):
+def test_request_whose_id_names_no_lock_is_treated_as_planted(service, models, two_versions):
+    """promobot makes every id name its target's lock: one that names none was written by
+    someone else with tag access, and is unknown to `approve`."""
     v1, _ = two_versions
     run(service, "slack:U01BOB", f"promote {M} v{v1} staging ok")
-    service.new_id = lambda bucket: "req-abc123"
+    service.deps.new_id = lambda bucket: "req-abc123"
     pending = run(service, "slack:U01BOB", f"promote {M} v{v1} production shadow ok")
     assert pending.request_id == "req-abc123"
-    done = run(service, "github:alice", f"approve {pending.request_id}")
-    assert done.status == "done", done.reasons
-    assert models.stage(M, v1) == "Production"
-    assert models.tags(M, v1)["promotion_request"] == "req-abc123"
+    before = models.snapshot(M)
+    refused = run(service, "github:alice", f"approve {pending.request_id}")
+    assert refused.status == "refused"
+    assert refused.reasons == [
+        "There is no request `req-abc123`. `status <model>` lists the pending ones."
+    ]
+    assert models.snapshot(M) == before and models.stage(M, v1) == "Staging"
 
 
 def test_approval_compares_with_the_figures_shown_while_the_holder_stays(

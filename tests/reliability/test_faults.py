@@ -276,7 +276,7 @@ def test_chat_message_when_mlflow_is_down(reliability_policy):
         assert "MLflow is unreachable" in text and "try again" in text
         assert "Traceback" not in text
     try:
-        from bot.doors.slack_blocks import fallback_text
+        from bot.render_slack import fallback_text
     except ImportError:  # the Slack door is optional here
         return
     assert "MLflow is unreachable" in fallback_text(shown)

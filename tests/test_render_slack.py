@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.doors.slack_blocks import fallback_text, mrkdwn, result_blocks, text_blocks
 from bot.policy import Check
-from bot.results import DONE, PENDING, Holder, MetricRow, Result
+from bot.render_slack import fallback_text, mrkdwn, result_blocks, text_blocks
+from bot.results import DONE, PENDING, Holder, MetricRow, NextStep, Result
 
 
 def pending(**overrides: object) -> Result:
@@ -32,7 +32,7 @@ def pending(**overrides: object) -> Result:
         approvals_required=1,
         approvers=("ml-leads",),
         expires_at=datetime(2026, 11, 27, 10, 2, tzinfo=UTC),
-        next_steps=["a member of ml-leads types `approve req-7f3a2c`"],
+        next_steps=[NextStep("a member of ml-leads", "approve req-7f3a2c")],
     )
     values.update(overrides)
     return Result(**values)  # type: ignore[arg-type]

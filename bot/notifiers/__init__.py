@@ -1,0 +1,4 @@
+"""What goes out: notifiers subscribe to the service's events (bot/events.py).
+
+slack.py    keeps the Slack message that shows a request in step with the request
+"""

@@ -1,0 +1,107 @@
+"""The narrow interfaces the core talks to, and the values that cross them.
+
+`Registry` names exactly the calls the use cases make on the MLflow registry;
+bot/registry.py implements it (the only module that imports mlflow, with its lock in
+bot/registry_lock.py). The core imports this module, never the gateway: bot/app.py
+wires the real one in.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class RegistryError(Exception):
+    """MLflow could not be reached or failed: a system's error, not a person's (exit 3)."""
+
+    def __init__(self, message: str, *, kind: str = "unavailable") -> None:
+        super().__init__(message)
+        self.kind = kind  # "unavailable" | "permission" | "conflict"
+
+
+class LockBusy(RegistryError):
+    """Another promotion of the same target holds the lock."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, kind="conflict")
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    model: str
+    version: int
+    stage: str  # "None" | "Staging" | "Production" | "Archived"
+    run_id: str | None
+    source: str
+    aliases: tuple[str, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    tags: dict[str, str]
+    aliases: dict[str, int]  # alias → version
+    stage_latest: dict[str, int]  # stage → highest version in that stage ("None" included)
+    # The versions MLflow returns with the model (the latest of each stage), with their
+    # tags and descriptions: reading them again would be a REST call each.
+    versions: dict[int, VersionInfo] = field(default_factory=dict)
+
+    @property
+    def latest_version(self) -> int | None:
+        return max(self.stage_latest.values(), default=None)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    experiment_id: str
+    tags: dict[str, str]
+    metrics: dict[str, float]
+
+
+class Registry(Protocol):
+    """The MLflow registry as the use cases see it."""
+
+    # reads
+    def get_model(self, name: str) -> ModelInfo | None: ...
+    def get_version(self, model: str, version: int) -> VersionInfo | None: ...
+    def run_metrics(self, run_id: str | None) -> dict[str, float]: ...
+    def find_model_with_tag(self, key: str) -> ModelInfo | None: ...
+    def models_tagged(self, key: str) -> list[str]: ...
+    def versions_for_commit(self, model: str, sha: str) -> list[int]: ...
+
+    # writes
+    def set_model_tag(self, model: str, key: str, value: str) -> None: ...
+    def set_version_tags(self, model: str, version: int, tags: dict[str, str]) -> None: ...
+    def append_description(
+        self, model: str, version: int, line: str, current: str | None = None
+    ) -> None: ...
+    def move_stage(self, model: str, version: int, stage: str) -> None: ...
+    def set_alias(self, model: str, alias: str, version: int) -> None: ...
+    def delete_alias(self, model: str, alias: str) -> None: ...
+
+    # the lock of one target, held while the block runs
+    def lock(self, bucket: str, model: str, target_key: str) -> AbstractContextManager[str]: ...
+
+    # CI registration
+    def run_info(self, run_id: str) -> RunInfo | None: ...
+    def create_run(self, experiment: str, tags: dict[str, str]) -> str: ...
+    def ensure_experiment(self, name: str, artifact_location: str | None = None) -> str: ...
+    def logged_model_uri(self, run_id: str, artifact_name: str = "model") -> str: ...
+    def register(
+        self, model: str, source: str, run_id: str | None, tags: dict[str, str]
+    ) -> VersionInfo: ...
+
+
+__all__ = [
+    "LockBusy",
+    "ModelInfo",
+    "Registry",
+    "RegistryError",
+    "RunInfo",
+    "VersionInfo",
+]

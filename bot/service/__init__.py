@@ -1,0 +1,123 @@
+"""The use cases, behind one facade.
+
+    common.py       Context (who acts), Deps (registry, policy, clock, ids, events)
+    proposal.py     the Proposal value and the Reads of one command
+    deciding.py     the policy's decision on a proposal
+    moves.py        promote and rollback
+    requests.py     approve, deny, finding a request
+    execution.py    intent, apply, recover, roll forward, outcome records
+    queries.py      status, history, policy, a request as it stands
+    messages.py     where doors showed requests, and the pass that keeps them in step
+    registration.py CI registration and the comparison with Production
+
+Each use case takes who acts and a parsed command and returns a Result. A person's
+failure (not allowed, no such version) is a refused Result with sentences; only a
+broken MLflow raises (RegistryError). No text is formatted for a channel here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from bot.commands import (
+    Approve,
+    Command,
+    Deny,
+    Help,
+    History,
+    PolicyExplain,
+    Promote,
+    Rollback,
+    Status,
+    help_text,
+)
+from bot.events import EventBus
+from bot.policy import Policy
+from bot.ports import Registry
+from bot.results import DONE, Result
+from bot.service.common import Context, Deps, new_request_id, utcnow
+from bot.service.execution import Executor
+from bot.service.messages import Messages
+from bot.service.moves import Moves
+from bot.service.proposal import Reads
+from bot.service.queries import Queries
+from bot.service.requests import Requests
+from bot.state import REASON_MAX
+
+__all__ = ["REASON_MAX", "Context", "Service", "new_request_id"]
+
+
+class Service:
+    """The facade every door calls: `handle` dispatches a command to its use case."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        policy: Policy,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        new_id: Callable[[str], str] = new_request_id,
+        events: EventBus | None = None,
+    ) -> None:
+        self.deps = Deps(registry, policy, clock, new_id, events or EventBus())
+        executor = Executor(self.deps)
+        self.moves = Moves(self.deps, executor)
+        self.requests = Requests(self.deps, executor)
+        self.queries = Queries(self.deps, self.requests)
+        self.messages = Messages(self.deps, self.queries)
+        # One entry per command type: the use case and what it is given.
+        self._table: dict[type, Callable[[Any, Context, Reads], Result]] = {
+            Promote: self.moves.promote,
+            Rollback: self.moves.rollback,
+            Approve: self.requests.approve,
+            Deny: lambda cmd, ctx, reads: self.requests.deny(cmd, ctx),
+            Status: lambda cmd, ctx, reads: self.queries.status(cmd, reads),
+            History: lambda cmd, ctx, reads: self.queries.history(cmd),
+            PolicyExplain: lambda cmd, ctx, reads: self.queries.explain_policy(cmd),
+            Help: lambda cmd, ctx, reads: Result(
+                status=DONE, action="help", text=help_text(cmd.topic)
+            ),
+        }
+
+    @property
+    def registry(self) -> Registry:
+        return self.deps.registry
+
+    @property
+    def policy(self) -> Policy:
+        return self.deps.policy
+
+    @property
+    def events(self) -> EventBus:
+        assert self.deps.events is not None
+        return self.deps.events
+
+    def clock(self) -> datetime:
+        return self.deps.clock()
+
+    def handle(self, command: Command, ctx: Context) -> Result:
+        use_case = self._table.get(type(command))
+        if use_case is None:  # pragma: no cover - the parser makes only these
+            raise TypeError(f"unknown command {command!r}")
+        # A fresh Reads per command: nothing read is trusted beyond the command.
+        return use_case(command, ctx, Reads(self.deps.registry))
+
+    # ---- for doors that show requests and keep those messages in step -------------------
+
+    def request_view(self, request_id: str, ctx: Context | None = None) -> Result | None:
+        return self.queries.request_view(request_id, ctx or Context(actor="promobot"))
+
+    def remember_message(self, model: str, request_id: str, door: str, ref: dict[str, str]) -> None:
+        self.messages.remember(model, request_id, door, ref)
+
+    def message_ref(self, model: str, request_id: str, door: str) -> dict[str, Any] | None:
+        return self.messages.ref(model, request_id, door)
+
+    def sweep(self, door: str) -> int:
+        """One pass of the scheduled sweep over the requests `door` shows."""
+        return self.messages.sweep(door)
+
+    def version_for_commit(self, model: str, sha: str) -> int | None:
+        return self.queries.version_for_commit(model, sha)

@@ -1,0 +1,95 @@
+"""What every use case shares: its dependencies, who acts, and small facts about
+targets, holders and URIs."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.commands import Target
+from bot.events import EventBus
+from bot.policy import Policy, TargetRule
+from bot.ports import ModelInfo, Registry
+from bot.results import Result
+from bot.state import Request
+
+STAGE_ALIASES = ("staging", "production", "archived")
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who acts, through which door, and where the conversation is. `shown_at` is the
+    (channel, ts) of the chat message the command came from (a button's), if any."""
+
+    actor: str
+    channel: str = "cli"  # slack | github | cli | ci | verify
+    link: str = ""
+    shown_at: tuple[str, str] | None = None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_request_id(bucket: str) -> str:
+    """`req-`, the 4 hex digits naming the target's lock, and 6 random ones."""
+    return f"req-{bucket}{secrets.token_hex(3)}"
+
+
+@dataclass
+class Deps:
+    """The parts a use case works with; bot/app.py builds them once."""
+
+    registry: Registry
+    policy: Policy
+    clock: Callable[[], datetime] = utcnow
+    new_id: Callable[[str], str] = new_request_id
+    events: EventBus | None = None
+
+    def rule(self, model: str, action: str, target_key: str) -> TargetRule | None:
+        rules = self.policy.rules_for(model)
+        if rules is None:
+            return None
+        return rules.rollback if action == "rollback" else rules.targets.get(target_key)
+
+    def publish(self, kind: str, result: Result, ctx: Context) -> None:
+        if self.events is not None:
+            self.events.publish(kind, result, ctx)
+
+
+def holder(info: ModelInfo, target: Target) -> int | None:
+    """The version that holds a target now."""
+    if target.kind == "stage":
+        if target.name == "Archived":
+            return info.aliases.get("archived")
+        return info.stage_latest.get(target.name)
+    return info.aliases.get(target.name)
+
+
+def target_of(req: Request) -> Target:
+    if req.target_kind == "alias":
+        return Target("alias", req.target_label.lstrip("@"))
+    return Target("stage", req.target_label)
+
+
+def uri(model: str, target: Target) -> str:
+    """The `models:/` URI deployment code loads the target with."""
+    if target.kind == "stage":
+        return f"models:/{model}/{target.name}"
+    return f"models:/{model}@{target.name}"
+
+
+def already(base: Result, **facts: Any) -> Result:
+    """Done before this command: nothing changed (the uri and message say what holds)."""
+    return replace(base, status="done", already=True, **facts)
+
+
+def no_model(name: str) -> str:
+    shown = name if len(name) <= 80 else name[:77] + "…"
+    return (
+        f"There is no registered model `{shown}` in MLflow; check the name "
+        "(`promobot status <model>`) or register it first."
+    )

@@ -1,0 +1,111 @@
+"""The policy's decision on a Proposal, reading only what the rules need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.policy import Decision, RequestFacts, TargetRule, decide
+from bot.ports import ModelInfo, VersionInfo
+from bot.results import MetricRow
+from bot.service.common import Deps
+from bot.service.proposal import Proposal, Reads
+from bot.state import metric_order
+
+
+@dataclass(frozen=True)
+class Assessment:
+    decision: Decision
+    metrics: list[MetricRow]  # the table people see
+    # What the relative gates compared with, {stage: {version, metrics}}: a request
+    # keeps it, so that its approval compares with the figures its approvers were shown.
+    compared: dict[str, Any] = field(default_factory=dict)
+
+
+def assess(
+    deps: Deps,
+    reads: Reads,
+    proposal: Proposal,
+    *,
+    table: bool | None = None,
+    known: dict[str, Any] | None = None,
+) -> Assessment:
+    """Decide, reading the candidate's metrics and the holder of a stage a relative gate
+    compares with. The metrics of the version being replaced are read for the table
+    people see when the outcome is not immediate (pending, refused; `table=True` forces
+    it, False skips it). `known` is a request's record of what it compared with: a
+    holder still in place is compared with those figures, not read again."""
+    info, version = proposal.info, proposal.version
+    rule = deps.rule(info.name, proposal.action, proposal.target.key)
+    holders, compared = _relative_holders(reads, info, rule, known or {})
+    facts = RequestFacts(
+        model=info.name,
+        action=proposal.action,
+        target_key=proposal.target.key,
+        target_label=proposal.target.label,
+        actor=proposal.ctx.actor,
+        reason=proposal.reason,
+        version=version.version,
+        version_stage=version.stage,
+        version_metrics=reads.metrics(version),
+        holders=holders,
+        now=proposal.now,
+    )
+    decision = decide(deps.policy, facts)
+    show = decision.outcome != "allowed" if table is None else table
+    rows = metric_rows(reads, info, rule, version, proposal.current if show else None)
+    return Assessment(decision, rows, compared)
+
+
+def _relative_holders(
+    reads: Reads, info: ModelInfo, rule: TargetRule | None, known: dict[str, Any]
+) -> tuple[dict[str, tuple[int, dict[str, float]]], dict[str, Any]]:
+    holders: dict[str, tuple[int, dict[str, float]]] = {}
+    compared: dict[str, Any] = {}
+    gates = [g for g in (rule.metrics if rule else ()) if g.relative_to]
+    for stage in sorted({g.relative_to for g in gates if g.relative_to}):
+        number = info.stage_latest.get(stage)
+        if number is None:
+            continue
+        figures = _recorded_figures(known.get(stage), number)
+        if figures is None:
+            figures = reads.metrics(reads.version(info, number))
+        holders[stage] = (number, figures)
+        names = {g.metric for g in gates if g.relative_to == stage}
+        compared[stage] = {
+            "version": number,
+            "metrics": {m: v for m, v in figures.items() if m in names},
+        }
+    return holders, compared
+
+
+def metric_rows(
+    reads: Reads,
+    info: ModelInfo,
+    rule: TargetRule | None,
+    version: VersionInfo,
+    current: int | None,
+) -> list[MetricRow]:
+    """The table people see: the candidate's metrics, and the version it would replace
+    (`current`; None leaves that column empty and reads nothing)."""
+    candidate = reads.metrics(version)
+    replaced: dict[str, float] = {}
+    if current is not None and current != version.version:
+        replaced = reads.metrics(reads.version(info, current))
+    gated = [g.metric for g in rule.metrics] if rule else []
+    names = metric_order(gated, candidate, replaced)
+    return [MetricRow(n, candidate.get(n), replaced.get(n)) for n in names]
+
+
+def _recorded_figures(seen: Any, number: int) -> dict[str, float] | None:
+    """The metrics a request recorded for the holder it compared with, if that holder is
+    still version `number` and the record is sound; else None (read them again)."""
+    if not isinstance(seen, dict) or seen.get("version") != number:
+        return None
+    metrics = seen.get("metrics")
+    if not isinstance(metrics, dict):
+        return None
+    try:
+        return {str(k): float(v) for k, v in metrics.items()}
+    except (TypeError, ValueError):
+        return None

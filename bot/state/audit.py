@@ -1,0 +1,97 @@
+"""What an execution writes onto MLflow besides moving the version (docs/contract.md,
+"What is written onto MLflow"): the version tags, the description line, and the
+request's outcome records. Pure: values in, tag values out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.state.codec import dumps, format_time
+
+# A reason appears up to three times in an execution's event (its reason, the description
+# line, a rollback's own reason) and once in the request and in the outcome, and a
+# registered-model tag value holds at most 5,000 characters in MLflow's SQL stores
+# (VARCHAR(5000); PostgreSQL enforces it). 500 keeps every one of them well inside; a
+# longer story belongs in a linked document.
+REASON_MAX = 500
+# Shown first in tables and description lines when no gate names the metrics.
+PREFERRED_METRICS = ("accuracy", "f1", "precision", "recall")
+
+
+def outcome_record(status: str, by: str, at: datetime, detail: str = "") -> str:
+    """The value of a request's `.state` tag: how it ended, who, when and why."""
+    return dumps({"state": status, "by": by, "at": format_time(at), "detail": detail[:REASON_MAX]})
+
+
+def metric_order(gated: list[str], *figures: dict[str, float], limit: int = 8) -> list[str]:
+    """The metrics to show: the gated ones first, then the usual ones, then the rest."""
+    rest = sorted(set().union(*figures) - set(gated)) if figures else []
+    preferred = [m for m in PREFERRED_METRICS if m in rest]
+    others = [m for m in rest if m not in preferred]
+    return list(dict.fromkeys(gated + preferred + others))[:limit]
+
+
+def description_line(
+    at: datetime,
+    label: str,
+    people: tuple[str, str],
+    reason: str,
+    metrics: dict[str, float],
+    gated: list[str],
+) -> str:
+    """The line an execution appends to the version's description, e.g.
+    `2026-11-26 10:02 UTC → Production by bob@example.com, approved by alice@example.com:
+    passed shadow test (accuracy 0.91, f1 0.89)`. `people` is (by, approved by); the
+    figures are the gated metrics, else the first two."""
+    by, approved = people
+    shown = [m for m in gated if m in metrics] or metric_order([], metrics)[:2]
+    numbers = ", ".join(f"{m} {metrics[m]:.2f}" for m in shown if m in metrics)
+    line = f"{at.strftime('%Y-%m-%d %H:%M UTC')} → {label} by {by}"
+    if approved:
+        line += f", approved by {approved}"
+    if reason:
+        line += f": {' '.join(reason.split())}"
+    if numbers:
+        line += f" ({numbers})"
+    return line
+
+
+def audit_tags(event: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """The model-version tags an execution writes (docs/contract.md, "What is written onto
+    MLflow"): on the version put in place, and on the one it replaced."""
+    new_tags = {
+        "requested_by": event["by"],
+        "approved_by": event["approved_by"],
+        "promoted_to": event["target_label"],
+        "promoted_at": event["at"],
+        "promotion_reason": event["reason"],
+        "promotion_request": event["request"],
+        "promotion_channel": event["channel"],
+    }
+    if event.get("link"):
+        new_tags["promotion_link"] = event["link"]
+    old_tags: dict[str, str] = {}
+    if event.get("previous") is not None:
+        old_tags = {"replaced_by": f"v{event['version']}"}
+        if event["target_kind"] == "stage":
+            old_tags.update({"archived_at": event["at"], "archived_by": event["by"]})
+        if event["kind"] == "rollback":
+            old_tags.update(
+                {
+                    "rolled_back_at": event["at"],
+                    "rolled_back_by": event["by"],
+                    "rollback_reason": event.get("rollback_reason", ""),
+                }
+            )
+    return new_tags, old_tags
+
+
+def done_outcome(event: dict[str, Any]) -> dict[str, str]:
+    """The request's outcome tag that closes an execution: its last write."""
+    return {
+        "state": "done",
+        "by": event["approved_by"] or event["by"],
+        "at": event["at"],
+        "detail": event["line"],
+    }

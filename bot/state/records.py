@@ -1,0 +1,206 @@
+"""Pure readers of promobot's state: requests, approvals, outcomes and history events,
+read from a registered model's tag dict (the layout is in bot/state/keys.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.state.codec import format_time, loads, maybe_time, parse_time
+from bot.state.keys import (
+    EVENT_PREFIX,
+    REQUEST_PREFIX,
+    approval_prefix,
+    request_key,
+    state_key,
+)
+
+FINAL_STATES = ("done", "denied", "expired", "refused", "failed", "superseded")
+
+
+@dataclass(frozen=True)
+class Request:
+    id: str
+    action: str  # "promote" | "rollback"
+    model: str
+    version: int
+    target_key: str
+    target_label: str
+    target_kind: str  # "stage" | "alias"
+    actor: str
+    reason: str
+    created_at: datetime
+    expires_at: datetime
+    channel: str
+    link: str
+    run_id: str | None
+    source: str
+    previous: int | None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def lock_key(self) -> tuple[str, str]:
+        """(model, target) of the lock its execution takes."""
+        return self.model, self.target_key
+
+    @classmethod
+    def from_tag(cls, value: str) -> Request | None:
+        data = loads(value)
+        try:
+            return cls(
+                id=str(data["id"]),
+                action=str(data["action"]),
+                model=str(data["model"]),
+                version=int(data["version"]),
+                target_key=str(data["target_key"]),
+                target_label=str(data["target_label"]),
+                target_kind=str(data.get("target_kind", "stage")),
+                actor=str(data["actor"]),
+                reason=str(data.get("reason", "")),
+                created_at=parse_time(data["created_at"]),
+                expires_at=parse_time(data["expires_at"]),
+                channel=str(data.get("channel", "")),
+                link=str(data.get("link", "")),
+                run_id=data.get("run_id") or None,
+                source=str(data.get("source", "")),
+                previous=int(data["previous"]) if data.get("previous") else None,
+                raw=data,
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "action": self.action,
+            "model": self.model,
+            "version": self.version,
+            "target_key": self.target_key,
+            "target_label": self.target_label,
+            "target_kind": self.target_kind,
+            "actor": self.actor,
+            "reason": self.reason,
+            "created_at": format_time(self.created_at),
+            "expires_at": format_time(self.expires_at),
+            "channel": self.channel,
+            "link": self.link,
+            "run_id": self.run_id,
+            "source": self.source,
+            "previous": self.previous,
+        }
+
+
+@dataclass(frozen=True)
+class Approval:
+    actor: str
+    person: str
+    at: datetime
+    comment: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str
+    by: str
+    at: datetime | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class Event:
+    key: str
+    kind: str  # "promote" | "rollback"
+    target_key: str
+    target_label: str
+    version: int
+    previous: int | None
+    by: str
+    approved_by: str
+    at: datetime | None
+    reason: str
+    request: str
+    channel: str
+
+
+def request(tags: dict[str, str], request_id: str) -> Request | None:
+    value = tags.get(request_key(request_id))
+    return Request.from_tag(value) if value else None
+
+
+def approvals(tags: dict[str, str], request_id: str) -> list[Approval]:
+    prefix = approval_prefix(request_id)
+    found = []
+    for key in sorted(k for k in tags if k.startswith(prefix)):
+        data = loads(tags[key])
+        found.append(
+            Approval(
+                actor=str(data.get("actor", "")),
+                person=str(data.get("person", "")),
+                at=maybe_time(data.get("at")),
+                comment=str(data.get("comment", "")),
+            )
+        )
+    found.sort(key=lambda a: a.at or datetime.min.replace(tzinfo=UTC))
+    return found
+
+
+def outcome(tags: dict[str, str], request_id: str) -> Outcome | None:
+    value = tags.get(state_key(request_id))
+    if not value:
+        return None
+    data = loads(value)
+    return Outcome(
+        state=str(data.get("state", "")),
+        by=str(data.get("by", "")),
+        at=maybe_time(data.get("at")),
+        detail=str(data.get("detail", "")),
+    )
+
+
+def requests(tags: dict[str, str]) -> list[Request]:
+    found = []
+    for key, value in tags.items():
+        rest = key[len(REQUEST_PREFIX) :] if key.startswith(REQUEST_PREFIX) else None
+        if rest and "." not in rest:
+            req = Request.from_tag(value)
+            if req:
+                found.append(req)
+    found.sort(key=lambda r: r.created_at)
+    return found
+
+
+def open_requests(tags: dict[str, str]) -> list[Request]:
+    return [r for r in requests(tags) if outcome(tags, r.id) is None]
+
+
+def events(tags: dict[str, str]) -> list[Event]:
+    """All promotions and rollbacks, oldest first (keys sort by time). An execution that
+    could not be finished (its version was deleted before it was in place) is left out:
+    it never happened."""
+    found = []
+    for key in sorted(k for k in tags if k.startswith(EVENT_PREFIX)):
+        data = loads(tags[key])
+        done = outcome(tags, str(data.get("request", "")))
+        if done is not None and done.state == "failed":
+            continue
+        try:
+            found.append(
+                Event(
+                    key=key,
+                    kind=str(data["kind"]),
+                    target_key=str(data["target_key"]),
+                    target_label=str(data.get("target_label", data["target_key"])),
+                    version=int(data["version"]),
+                    previous=int(data["previous"]) if data.get("previous") else None,
+                    by=str(data.get("by", "")),
+                    approved_by=str(data.get("approved_by", "")),
+                    at=maybe_time(data.get("at")),
+                    reason=str(data.get("reason", "")),
+                    request=str(data.get("request", "")),
+                    channel=str(data.get("channel", "")),
+                )
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+    return found
