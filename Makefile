@@ -3,13 +3,14 @@
 #   make test    the test suite (starts and stops its own mlflow server)
 #   make lint    ruff, the workflow linters, the policy check
 #   make bench   benchmarks; writes bench/results.json
+#   make structure  the structure rules of bot/ (tests/structure.py)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench format clean install
+.PHONY: demo test lint bench format clean install structure
 
 install: $(STAMP)
 
@@ -38,6 +39,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+structure: $(STAMP)
+	$(PY) tests/structure.py
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

@@ -1,0 +1,312 @@
+"""The pure readers of promobot's tag layout (bot/state.py): the history walk behind
+`rollback`, in-flight detection, and the order of events. The tags are written by hand,
+as MLflow holds them, so each table row reads as the history it stands for."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot import state
+
+T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+LABELS = {"production": "Production", "staging": "Staging"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One promotion or rollback in a target's history, and how its execution ended."""
+
+    kind: str
+    version: int
+    previous: int | None
+    target: str
+    outcome: str | None  # the request's state tag; None: the execution has not ended
+    line: bool  # events carry their description line since they are also the intent
+
+
+def promote(
+    version: int,
+    previous: int | None = None,
+    target: str = "production",
+    outcome: str | None = "done",
+    line: bool = True,
+) -> Step:
+    return Step("promote", version, previous, target, outcome, line)
+
+
+def rollback(
+    version: int,
+    previous: int | None,
+    target: str = "production",
+    outcome: str | None = "done",
+) -> Step:
+    return Step("rollback", version, previous, target, outcome, True)
+
+
+def request_id(n: int) -> str:
+    return f"req-{n:010x}"
+
+
+def event_key(n: int, at: datetime | None = None, tick: int | None = None) -> str:
+    """The n-th event's key: promobot.event.<ms>.<ns>.<request id>, a minute apart."""
+    at = at or T0 + timedelta(minutes=n)
+    ms = int(at.timestamp() * 1000)
+    return f"promobot.event.{ms:013d}.{tick if tick is not None else n:020d}.{request_id(n)}"
+
+
+def event_value(step: Step, n: int) -> dict[str, object]:
+    at = (T0 + timedelta(minutes=n)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    label = LABELS.get(step.target, step.target)
+    reason = "rollback: it broke" if step.kind == "rollback" else f"step {n}"
+    value: dict[str, object] = {
+        "kind": step.kind,
+        "target_key": step.target,
+        "target_label": label,
+        "version": step.version,
+        "previous": step.previous,
+        "by": "carol@example.com" if step.kind == "rollback" else "bob@example.com",
+        "approved_by": "" if step.kind == "rollback" else "alice@example.com",
+        "at": at,
+        "reason": reason,
+        "request": request_id(n),
+        "channel": "cli",
+    }
+    if step.line:
+        value["line"] = f"{at} → {label} by {value['by']}: {reason}"
+    return value
+
+
+def outcome_tag(n: int, outcome: str) -> tuple[str, str]:
+    detail = {"state": outcome, "by": "alice@example.com", "at": "2026-11-25T11:00:00Z"}
+    return f"promobot.request.{request_id(n)}.state", json.dumps({**detail, "detail": ""})
+
+
+def history(*steps: Step) -> dict[str, str]:
+    """The registered-model tags of these steps, in order, a minute apart."""
+    tags: dict[str, str] = {}
+    for n, step in enumerate(steps, start=1):
+        tags[event_key(n)] = json.dumps(event_value(step, n))
+        if step.outcome is not None:
+            key, value = outcome_tag(n, step.outcome)
+            tags[key] = value
+    return tags
+
+
+# ---- the history walk ---------------------------------------------------------------------
+
+ROLLBACK_CANDIDATES = [
+    ("no history", [], 3, None),
+    ("one promotion: nothing before it", [promote(1)], 1, None),
+    ("v1 → v2: back to v1", [promote(1), promote(2, 1)], 2, 1),
+    ("v1 → v2 → v3: back to v2", [promote(1), promote(2, 1), promote(3, 2)], 3, 2),
+    (
+        "v1 → v2 → v3, rolled back: again goes to v1",
+        [promote(1), promote(2, 1), promote(3, 2), rollback(2, 3)],
+        2,
+        1,
+    ),
+    (
+        "two rollbacks in a row: nothing left",
+        [promote(1), promote(2, 1), promote(3, 2), rollback(2, 3), rollback(1, 2)],
+        1,
+        None,
+    ),
+    (
+        "a rollback to a named version pops what it rolled back",
+        [promote(1), promote(2, 1), promote(3, 2), rollback(1, 3)],
+        1,
+        2,
+    ),
+    (
+        "a promotion after a rollback",
+        [promote(1), promote(2, 1), promote(3, 2), rollback(2, 3), promote(4, 2)],
+        4,
+        2,
+    ),
+    (
+        "the same version promoted twice counts once",
+        [promote(1), promote(2, 1), promote(2, 2)],
+        2,
+        1,
+    ),
+    (
+        "other targets are ignored",
+        [promote(1), promote(5, None, "staging"), promote(2, 1), promote(6, 5, "staging")],
+        2,
+        1,
+    ),
+    (
+        "an alias target has a history of its own",
+        [promote(1, None, "@champion"), promote(2), promote(3, 1, "@champion")],
+        2,
+        None,
+    ),
+    ("a failed execution is left out", [promote(1), promote(2, 1, outcome="failed")], 1, None),
+    (
+        "a failed execution in the middle is left out",
+        [promote(1), promote(2, 1, outcome="failed"), promote(3, 1)],
+        3,
+        1,
+    ),
+    (
+        "only a failed outcome leaves an event out",
+        [promote(1), promote(2, 1, outcome="expired")],
+        2,
+        1,
+    ),
+    ("the current version not in the history", [promote(1), promote(2, 1)], 7, 2),
+    ("an empty target", [promote(1), promote(2, 1)], None, 2),
+]
+
+
+@pytest.mark.parametrize(
+    ("steps", "current", "expected"),
+    [row[1:] for row in ROLLBACK_CANDIDATES],
+    ids=[row[0] for row in ROLLBACK_CANDIDATES],
+)
+def test_rollback_candidate(steps: list[Step], current: int | None, expected: int | None) -> None:
+    assert state.rollback_candidate(history(*steps), "production", current) == expected
+
+
+def test_rollback_candidate_on_an_alias_target() -> None:
+    tags = history(promote(1, None, "@champion"), promote(2), promote(3, 1, "@champion"))
+    assert state.rollback_candidate(tags, "@champion", 3) == 1
+    assert state.rollback_candidate(tags, "staging", None) is None
+
+
+# ---- in-flight executions -------------------------------------------------------------------
+
+INFLIGHT = [
+    ("no events", [], "production", None),
+    ("the latest event has no outcome", [promote(1), promote(2, 1, outcome=None)], "production", 2),
+    ("every event has an outcome", [promote(1), promote(2, 1)], "production", None),
+    ("a failed outcome ends it too", [promote(1, outcome="failed")], "production", None),
+    (
+        "an event without a line is history only",
+        [promote(1), promote(2, 1, outcome=None, line=False)],
+        "production",
+        None,
+    ),
+    (
+        "only the target's latest event is looked at",
+        [promote(1, outcome=None), promote(2, 1)],
+        "production",
+        None,
+    ),
+    (
+        "an open event on another target",
+        [promote(1), promote(5, None, "staging", outcome=None)],
+        "production",
+        None,
+    ),
+    (
+        "the open event of this target behind another target's",
+        [promote(1, outcome=None), promote(5, None, "staging")],
+        "production",
+        1,
+    ),
+    (
+        "a rollback under way",
+        [promote(1), promote(2, 1), rollback(1, 2, outcome=None)],
+        "production",
+        3,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("steps", "target", "expected"),
+    [row[1:] for row in INFLIGHT],
+    ids=[row[0] for row in INFLIGHT],
+)
+def test_inflight(steps: list[Step], target: str, expected: int | None) -> None:
+    """`expected` is the step number (1-based) of the execution in flight, or None."""
+    found = state.inflight(history(*steps), target)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None
+        key, event = found
+        assert key == event_key(expected)
+        assert event == event_value(steps[expected - 1], expected)
+
+
+# ---- events -----------------------------------------------------------------------------------
+
+
+def test_events_are_oldest_first_whatever_order_the_tags_come_in() -> None:
+    tags = history(promote(1), promote(2, 1), rollback(1, 2), promote(3, 1))
+    shuffled = dict(reversed(list(tags.items())))
+    assert [(e.kind, e.version) for e in state.events(shuffled)] == [
+        ("promote", 1),
+        ("promote", 2),
+        ("rollback", 1),
+        ("promote", 3),
+    ]
+
+
+def test_events_in_the_same_millisecond_keep_the_order_they_happened_in() -> None:
+    same = T0 + timedelta(minutes=5)
+    tags = {
+        event_key(n, at=same, tick=tick): json.dumps(event_value(promote(n), n))
+        for n, tick in [(3, 30), (1, 10), (2, 20)]
+    }
+    assert [e.version for e in state.events(tags)] == [1, 2, 3]
+
+
+def test_an_event_reads_back_every_field() -> None:
+    (event,) = state.events(history(rollback(2, 3)))
+    assert event == state.Event(
+        key=event_key(1),
+        kind="rollback",
+        target_key="production",
+        target_label="Production",
+        version=2,
+        previous=3,
+        by="carol@example.com",
+        approved_by="",
+        at=T0 + timedelta(minutes=1),
+        reason="rollback: it broke",
+        request=request_id(1),
+        channel="cli",
+    )
+
+
+EVENT_ROWS = [
+    ("failed executions are left out", history(promote(1), promote(2, 1, outcome="failed")), [1]),
+    ("an execution in flight is history", history(promote(1), promote(2, 1, outcome=None)), [1, 2]),
+    (
+        "an event that is not JSON is skipped",
+        {**history(promote(1)), event_key(2): "{not json"},
+        [1],
+    ),
+    (
+        "an event without a version is skipped",
+        {**history(promote(1)), event_key(2): json.dumps({"kind": "promote", "target_key": "x"})},
+        [1],
+    ),
+    (
+        "tags that are not events are ignored",
+        {**history(promote(1)), "promobot.request.req-1": "{}", "owner": "ml"},
+        [1],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("tags", "versions"),
+    [row[1:] for row in EVENT_ROWS],
+    ids=[row[0] for row in EVENT_ROWS],
+)
+def test_events(tags: dict[str, str], versions: list[int]) -> None:
+    assert [e.version for e in state.events(tags)] == versions
+
+
+def test_an_event_without_a_label_or_previous_falls_back() -> None:
+    tags = {event_key(1): json.dumps({"kind": "promote", "target_key": "@champion", "version": 4})}
+    (event,) = state.events(tags)
+    assert (event.target_label, event.previous, event.at, event.by) == ("@champion", None, None, "")
