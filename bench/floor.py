@@ -36,7 +36,7 @@ from typing import Any
 
 from bot import state
 from bot.policy import Policy
-from bot.registry import dumps
+from bot.state import dumps
 
 STAGE_ALIASES = ("staging", "production", "archived")
 STAGES = {"staging": "Staging", "production": "Production", "archived": "Archived"}
@@ -226,7 +226,7 @@ class Floor:
                 if reason
                 else (f"rollback: from v{current}" if current else "rollback")
             )
-        line = self._line(name, target_key, stage, by, approved, shown_reason, metrics, now)
+        line = self._line(name, target_key, stage, (by, approved), shown_reason, metrics, now)
         at = state.format_time(now)
 
         # The new version in (the holder archived by the same call), the alias mirrored.
@@ -297,27 +297,16 @@ class Floor:
         name: str,
         target_key: str,
         label: str,
-        by: str,
-        approved: str,
+        people: tuple[str, str],
         reason: str,
         metrics: dict[str, float],
         now: datetime,
     ) -> str:
+        """promobot's own pure description-line builder: the same bytes."""
         rules = self.policy.rules_for(name)
         rule = rules.targets.get(target_key) if rules else None
         gated = [g.metric for g in rule.metrics] if rule else []
-        preferred = [m for m in ("accuracy", "f1", "precision", "recall") if m in metrics]
-        rest = sorted(m for m in metrics if m not in preferred)
-        shown = [m for m in gated if m in metrics] or (preferred + rest)[:2]
-        numbers = ", ".join(f"{m} {metrics[m]:.2f}" for m in shown)
-        line = f"{now.strftime('%Y-%m-%d %H:%M UTC')} → {label} by {by}"
-        if approved:
-            line += f", approved by {approved}"
-        if reason:
-            line += f": {' '.join(reason.split())}"
-        if numbers:
-            line += f" ({numbers})"
-        return line
+        return state.description_line(now, label, people, reason, metrics, gated)
 
 
 def _model(rm: Any) -> Model:

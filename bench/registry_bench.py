@@ -160,8 +160,8 @@ class Bench:
 
 def _request_id(model: str, target_key: str) -> str:
     """An id of promobot's shape, so the floor's tag keys are as long as promobot's."""
-    from bot.registry import lock_bucket
     from bot.service import new_request_id
+    from bot.state import lock_bucket
 
     return new_request_id(lock_bucket(model, target_key))
 

@@ -80,49 +80,9 @@ class Registry:
 
     # ---- error mapping -------------------------------------------------------------
 
-    @contextmanager
-    def calls(self, what: str) -> Iterator[None]:
+    def calls(self, what: str) -> AbstractContextManager[None]:
         """Turn MLflow's and the network's failures into RegistryError with a sentence."""
-        from mlflow.exceptions import MlflowException
-
-        try:
-            yield
-        except MlflowException as exc:
-            code = getattr(exc, "error_code", "")
-            if code in ("UNAUTHENTICATED", "CUSTOMER_UNAUTHORIZED"):
-                raise RegistryError(
-                    f"MLflow denied permission to {what}: it did not accept the bot's "
-                    f"credentials ({code}). Check MLFLOW_TRACKING_USERNAME and "
-                    "MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN).",
-                    kind="permission",
-                ) from exc
-            if code == "PERMISSION_DENIED":
-                raise RegistryError(
-                    f"MLflow refused to {what}: the bot's MLflow user lacks permission "
-                    f"({code}). Ask the platform team to grant it MANAGE on the model.",
-                    kind="permission",
-                ) from exc
-            cause = exc.__cause__ or exc.__context__
-            if isinstance(cause, OSError):  # requests' network errors are OSErrors
-                raise RegistryError(
-                    f"MLflow is unreachable at {self._where()} ({what}): "
-                    f"{_network_problem(cause)}. Once it answers again, run the same "
-                    "command: it finishes what was started without doing anything twice."
-                ) from exc
-            raise RegistryError(
-                f"MLflow failed to {what} at {self._where()}: {_first_line(str(exc))}"
-            ) from exc
-        except (OSError, TimeoutError) as exc:
-            raise RegistryError(
-                f"MLflow is unreachable at {self._where()} ({what}): {_first_line(str(exc))}"
-            ) from exc
-        except Exception as exc:
-            # requests' errors and the like: anything below the client is a system fault.
-            if type(exc).__module__.split(".")[0] in ("requests", "urllib3", "sqlalchemy"):
-                raise RegistryError(
-                    f"MLflow is unreachable at {self._where()} ({what}): {_first_line(str(exc))}"
-                ) from exc
-            raise
+        return _mapped_errors(what, self._where())
 
     def _where(self) -> str:
         uri = self.tracking_uri
@@ -370,6 +330,49 @@ class Registry:
         """Hold the exclusive lock named `bucket` (state.lock_bucket of model and target)
         while the block runs; `model` and `target_key` describe it in messages."""
         return self._locks.hold(bucket, model, target_key)
+
+
+@contextmanager
+def _mapped_errors(what: str, where: str) -> Iterator[None]:
+    """Turn MLflow's and the network's failures into RegistryError with a sentence."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        yield
+    except MlflowException as exc:
+        code = getattr(exc, "error_code", "")
+        if code in ("UNAUTHENTICATED", "CUSTOMER_UNAUTHORIZED"):
+            raise RegistryError(
+                f"MLflow denied permission to {what}: it did not accept the bot's "
+                f"credentials ({code}). Check MLFLOW_TRACKING_USERNAME and "
+                "MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN).",
+                kind="permission",
+            ) from exc
+        if code == "PERMISSION_DENIED":
+            raise RegistryError(
+                f"MLflow refused to {what}: the bot's MLflow user lacks permission "
+                f"({code}). Ask the platform team to grant it MANAGE on the model.",
+                kind="permission",
+            ) from exc
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, OSError):  # requests' network errors are OSErrors
+            raise RegistryError(
+                f"MLflow is unreachable at {where} ({what}): "
+                f"{_network_problem(cause)}. Once it answers again, run the same "
+                "command: it finishes what was started without doing anything twice."
+            ) from exc
+        raise RegistryError(f"MLflow failed to {what} at {where}: {_first_line(str(exc))}") from exc
+    except (OSError, TimeoutError) as exc:
+        raise RegistryError(
+            f"MLflow is unreachable at {where} ({what}): {_first_line(str(exc))}"
+        ) from exc
+    except Exception as exc:
+        # requests' errors and the like: anything below the client is a system fault.
+        if type(exc).__module__.split(".")[0] in ("requests", "urllib3", "sqlalchemy"):
+            raise RegistryError(
+                f"MLflow is unreachable at {where} ({what}): {_first_line(str(exc))}"
+            ) from exc
+        raise
 
 
 _CONFLICT = re.compile(r"UNIQUE constraint|duplicate key|IntegrityError|Duplicate entry", re.I)

@@ -111,7 +111,8 @@ def test_floor_makes_the_same_change_as_promobot(
 
     from bot.commands import parse
     from bot.policy import load_policy
-    from bot.registry import Registry, lock_bucket
+    from bot.registry import Registry
+    from bot.state import lock_bucket
     from bot.service import Context, Service
 
     theirs, ours = twins

@@ -93,9 +93,9 @@ def test_fault_in_the_middle_then_the_same_command_finishes(backend, reliability
     env = dict(FAST)
     shipped = backend.name == "sqlite" and fault == "pause"
     if shipped:
-        from bot.registry import _CLIENT_DEFAULTS
+        from bot.registry import CLIENT_DEFAULTS
 
-        env = {**_CLIENT_DEFAULTS, "PROMOBOT_LOCK_TTL_SECONDS": FAST["PROMOBOT_LOCK_TTL_SECONDS"]}
+        env = {**CLIENT_DEFAULTS, "PROMOBOT_LOCK_TTL_SECONDS": FAST["PROMOBOT_LOCK_TTL_SECONDS"]}
     model, versions = production_history(backend.url, reliability_policy)
     reg = Registry(backend.url)
     words = (
@@ -289,6 +289,7 @@ def test_many_waiters_on_a_stale_lock_never_hold_it_together(backend):
     import threading
 
     from bot.registry import Registry as BotRegistry
+    from bot.state import lock_bucket
 
     model = unique("fault")
     client = Registry(backend.url).client
@@ -304,10 +305,10 @@ def test_many_waiters_on_a_stale_lock_never_hold_it_together(backend):
     go = threading.Event()
 
     def contender() -> None:
-        registry = BotRegistry(backend.url)
+        registry = BotRegistry(backend.url, lock_ttl_s=30, lock_wait_s=90)
         go.wait()
         try:
-            with registry.lock(model, "production", ttl_s=30, wait_s=90):
+            with registry.lock(lock_bucket(model, "production"), model, "production"):
                 entered = time.monotonic()
                 time.sleep(0.3)
                 held.append((entered, time.monotonic()))

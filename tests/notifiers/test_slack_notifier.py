@@ -1,6 +1,7 @@
-"""Keeping a request's Slack message in step: `sync_request_message` (what the GitHub door
-calls after a decision there) and the expiry sweeper. Real SQLite registry, the fake
-Slack Web API over HTTP, the test clock."""
+"""Keeping a request's Slack message in step: the Slack notifier, subscribed to the
+service's events (a decision made on GitHub or in the CLI), and the scheduled pass
+(`Service.sweep`). Real SQLite registry, the fake Slack Web API over HTTP, the test
+clock."""
 
 from __future__ import annotations
 
@@ -14,17 +15,19 @@ from fake_slack import Call, FakeSlack
 
 from bot.commands import Approve, Deny, parse
 from bot.config import Settings
-from bot.doors.slack_blocks import fallback_text, result_blocks
-from bot.doors.slack_notify import (
-    POSTED_TAG,
+from bot.notifiers.slack import (
+    DOOR,
+    KINDS,
+    SlackRequestSync,
     api_base_url,
-    remember_posted,
-    sweep_once,
-    sync_request_message,
+    update_request_message,
     web_client,
 )
+from bot.render_slack import fallback_text, result_blocks
 from bot.results import Result
 from bot.service import Context, Service
+
+POSTED_TAG = "promobot.slack.posted"
 
 CHANNEL = "C0RELEASES"
 
@@ -41,6 +44,19 @@ def settings(fake: FakeSlack) -> Settings:
     return Settings(slack_bot_token="xoxb-test", slack_api_url=fake.api_url.rstrip("/"))
 
 
+@pytest.fixture
+def service(service: Service, settings: Settings) -> Service:
+    """The service as bot/app.py wires it where a Slack token is set."""
+    service.events.subscribe(SlackRequestSync(service, web_client(settings)), KINDS)
+    return service
+
+
+@pytest.fixture
+def quiet(service_factory: Any) -> Service:
+    """A second service on the same registry with no notifier: a door with no Slack token."""
+    return service_factory()
+
+
 def ask(service: Service, text: str, actor: str) -> Result:
     command = parse(text).command
     assert command is not None, text
@@ -54,7 +70,7 @@ def post_request(service: Service, settings: Settings, result: Result) -> dict[s
         channel=CHANNEL, text=fallback_text(result), blocks=result_blocks(result, buttons=True)
     )
     ref = {"channel": answer["channel"], "ts": answer["ts"]}
-    remember_posted(service, result.model, result.request_id, ref)
+    service.remember_message(result.model, result.request_id, DOOR, ref)
     return ref
 
 
@@ -96,9 +112,9 @@ def test_an_approval_on_github_redraws_the_message_in_its_final_state_once(
     assert request.request_id
     decided = service.handle(Approve(request.request_id), Context(actor="github:alice"))
     assert decided.status == "done"
-
-    sync_request_message(service, decided, settings)
-    sync_request_message(service, decided, settings)  # a repeat redraws nothing
+    again = service.handle(Approve(request.request_id), Context(actor="github:alice"))
+    assert again.already
+    assert update_request_message(service, web_client(settings), decided) is None  # drawn
 
     [update] = updates(fake)
     ref = ref_of(models, request)
@@ -117,8 +133,7 @@ def test_a_denial_on_github_redraws_the_message_as_denied(
     denied = service.handle(
         Deny(request.request_id, "holdout set regressed"), Context(actor="github:erin")
     )
-
-    sync_request_message(service, denied, settings)
+    assert denied.status == "done"
 
     [update] = updates(fake)
     assert f"*sentiment-classifier v{request.version} → Production* denied" in update.text
@@ -135,8 +150,6 @@ def test_a_refused_approval_leaves_the_message_alone(
     refused = service.handle(Approve(request.request_id), Context(actor="github:bob"))
     assert refused.status == "refused"
 
-    sync_request_message(service, refused, settings)
-
     assert updates(fake) == []
     assert "final" not in ref_of(models, request)
 
@@ -151,8 +164,6 @@ def test_a_partial_approval_redraws_the_count_and_keeps_the_buttons(
     partial = service.handle(Approve(request.request_id), Context(actor="github:alice"))
     assert partial.status == "pending"
 
-    sync_request_message(service, partial, settings)
-
     [update] = updates(fake)
     assert "is waiting for 1 approval from ml-leads" in update.text
     assert "approved by alice@example.com" in update.text
@@ -165,10 +176,10 @@ def test_sync_is_best_effort_when_slack_fails(
 ) -> None:
     request = pending_production(service, models, settings)
     assert request.request_id
-    decided = service.handle(Approve(request.request_id), Context(actor="github:alice"))
     fake.fail("chat.update", "message_not_found")
-
-    sync_request_message(service, decided, settings)  # logs, never raises
+    decided = service.handle(Approve(request.request_id), Context(actor="github:alice"))
+    assert decided.status == "done"  # the notifier's failure is logged, never raised
+    assert models.stage("sentiment-classifier", decided.version or 0) == "Production"
 
     assert len(updates(fake)) == 1
     assert "final" not in ref_of(models, request)  # so the sweeper tries again
@@ -178,13 +189,12 @@ def test_the_sweeper_closes_an_expired_request_and_redraws_it_once(
     service: Service, models: ModelFactory, settings: Settings, fake: FakeSlack, clock: Clock
 ) -> None:
     request = pending_production(service, models, settings)
-    client = web_client(settings)
-    assert sweep_once(service, client) == 0  # still open
+    assert service.sweep("slack") == 0  # still open
 
     clock.advance(hours=25)
 
-    assert sweep_once(service, client) == 1
-    assert sweep_once(service, client) == 0
+    assert service.sweep("slack") == 1
+    assert service.sweep("slack") == 0
     [update] = updates(fake)
     assert f"{request.request_id} expired" in update.text
     assert update.actions() == []
@@ -195,16 +205,21 @@ def test_the_sweeper_closes_an_expired_request_and_redraws_it_once(
 
 
 def test_the_sweeper_redraws_a_request_decided_where_slack_was_not_told(
-    service: Service, models: ModelFactory, settings: Settings, fake: FakeSlack, clock: Clock
+    service: Service,
+    quiet: Service,
+    models: ModelFactory,
+    settings: Settings,
+    fake: FakeSlack,
+    clock: Clock,
 ) -> None:
     request = pending_production(service, models, settings)
     assert request.request_id
-    service.handle(Approve(request.request_id), Context(actor="cli:alice"))
-    client = web_client(settings)
+    quiet.handle(Approve(request.request_id), Context(actor="cli:alice"))
 
-    assert sweep_once(service, client) == 0  # the deciding door gets a moment to draw it
+    assert service.sweep("slack") == 0  # the deciding door gets a moment to draw it
     clock.advance(minutes=1)
-    assert sweep_once(service, client) == 1
+    assert service.sweep("slack") == 1
+    assert service.sweep("slack") == 0
 
     [update] = updates(fake)
     assert f"*sentiment-classifier v{request.version} → Production* done" in update.text
