@@ -1,0 +1,231 @@
+"""Approve and deny (bot/service/requests.py) against a real SQLite MLflow registry."""
+
+from __future__ import annotations
+
+import pytest
+from service_helpers import M, run, to_production
+
+from bot.service import Service
+
+
+@pytest.mark.parametrize(
+    "own_handle",
+    ["slack:U01BOB", "github:bob", "bob@example.com", "cli:bob", "github:BOB"],
+    ids=["slack", "github", "email", "cli", "github-case"],
+)
+def test_self_approval_refused_across_handles(service, models, two_versions, own_handle):
+    run(service, "slack:U01BOB", f"promote {M} v1 staging x")
+    pending = run(service, "slack:U01BOB", f"promote {M} v1 production y")
+    result = run(service, own_handle, f"approve {pending.request_id}")
+    assert result.status == "refused"
+    assert "own request" in result.reasons[0]
+    assert models.stage(M, 1) == "Staging"
+    assert not any(".approval." in k for k in models.model_tags(M))
+
+
+def test_non_approver_is_refused(service, models, two_versions):
+    run(service, "slack:U01BOB", f"promote {M} v1 staging x")
+    pending = run(service, "slack:U01BOB", f"promote {M} v1 production y")
+    result = run(service, "github:carol", f"approve {pending.request_id}")
+    assert result.status == "refused" and "ml-leads" in result.reasons[0]
+    assert models.stage(M, 1) == "Staging"
+
+
+def test_two_approvals_needed_counts_people_not_handles(service, models):
+    model = "fraud-detector"
+    models.version(model, auc=0.9)
+    pending = run(service, "github:bob", f"promote {model} v1 production")
+    assert pending.status == "pending" and pending.approvals_required == 2
+    first = run(service, "github:alice", f"approve {pending.request_id}")
+    assert first.status == "pending" and first.approvals == 1
+    same_person = run(service, "slack:U01ALICE", f"approve {pending.request_id}")
+    assert same_person.status == "pending" and same_person.approvals == 1
+    second = run(service, "erin@example.com", f"approve {pending.request_id}")
+    assert second.status == "done"
+    assert models.stage(model, 1) == "Production"
+    assert models.tags(model, 1)["approved_by"] == "alice@example.com, erin@example.com"
+
+
+def test_double_approval_executes_once(service, models, two_versions):
+    v1, _ = two_versions
+    run(service, "slack:U01BOB", f"promote {M} v1 staging x")
+    pending = run(service, "slack:U01BOB", f"promote {M} v1 production y")
+    run(service, "github:alice", f"approve {pending.request_id}")
+    again = run(service, "slack:U01ALICE", f"approve {pending.request_id}")
+    assert again.status == "done" and again.already
+    assert len(models.description(M, v1).splitlines()) == 2
+    events = [k for k in models.model_tags(M) if k.startswith("promobot.event.")]
+    assert len(events) == 2  # staging + production
+
+
+def test_deny_closes_request(service, models, two_versions):
+    run(service, "slack:U01BOB", f"promote {M} v1 staging x")
+    pending = run(service, "slack:U01BOB", f"promote {M} v1 production y")
+    denied = run(service, "github:erin", f"deny {pending.request_id} not this week")
+    assert denied.status == "done" and "denied" in denied.message
+    late = run(service, "github:alice", f"approve {pending.request_id}")
+    assert late.status == "refused" and "denied" in late.reasons[0]
+    assert models.stage(M, 1) == "Staging"
+
+
+def test_requester_may_withdraw_but_others_may_not_deny(service, models, two_versions):
+    run(service, "slack:U01BOB", f"promote {M} v1 staging x")
+    pending = run(service, "slack:U01BOB", f"promote {M} v1 production y")
+    stranger = run(service, "github:carol", f"deny {pending.request_id}")
+    assert stranger.status == "refused"
+    withdrawn = run(service, "github:bob", f"deny {pending.request_id}")
+    assert withdrawn.status == "done" and "withdrawn" in withdrawn.message
+
+
+def test_request_expires(service, models, two_versions, clock):
+    run(service, "slack:U01BOB", f"promote {M} v1 staging x")
+    pending = run(service, "slack:U01BOB", f"promote {M} v1 production y")
+    clock.advance(hours=25)
+    late = run(service, "github:alice", f"approve {pending.request_id}")
+    assert late.status == "refused" and "expired" in late.reasons[0]
+    assert models.stage(M, 1) == "Staging"
+    status = run(service, "cli:x", f"status {M}")
+    assert status.pending == []
+
+
+def test_approval_binds_to_the_requested_version(service, models, two_versions):
+    run(service, "slack:U01BOB", f"promote {M} v1 staging x")
+    pending = run(service, "slack:U01BOB", f"promote {M} v1 production y")
+    models.client.delete_model_version(M, "1")
+    models.version(M, accuracy=0.99, f1=0.99)  # v3; v1 is gone
+    result = run(service, "github:alice", f"approve {pending.request_id}")
+    assert result.status == "refused" and "deleted" in result.reasons[0]
+    assert "production" not in models.aliases(M)
+
+
+def test_approval_rechecks_the_rules_and_keeps_the_request_open(
+    service, models, two_versions, clock
+):
+    """A freeze that begins between request and approval: the approval is kept, nothing
+    moves, and a later approval (after the freeze) carries it out."""
+    from datetime import UTC, datetime
+
+    v1, _ = two_versions
+    run(service, "slack:U01BOB", f"promote {M} v1 staging x")
+    clock.now = datetime(2026, 11, 27, 13, 0, tzinfo=UTC)  # Friday 14:00 in Berlin
+    pending = run(service, "slack:U01BOB", f"promote {M} v1 production y")
+    clock.now = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)  # 17:00: frozen
+    frozen = run(service, "github:alice", f"approve {pending.request_id}")
+    assert frozen.status == "refused"
+    assert "stays open" in frozen.message
+    assert [c.status for c in frozen.checks if c.name == "freeze"] == ["fail"]
+    assert models.stage(M, v1) == "Staging"
+    clock.now = datetime(2026, 11, 27, 23, 30, tzinfo=UTC)  # Saturday 00:30 in Berlin
+    done = run(service, "github:erin", f"approve {pending.request_id}")
+    assert done.status == "done", done.reasons
+    assert models.stage(M, v1) == "Production"
+    assert models.tags(M, v1)["approved_by"] == "alice@example.com, erin@example.com"
+
+
+def test_partial_approval_says_how_many_are_still_needed(service, models):
+    from bot.render import to_text
+
+    models.version("fraud-detector", auc=0.9)
+    pending = run(service, "github:bob", "promote fraud-detector v1 production")
+    first = run(service, "github:alice", f"approve {pending.request_id}")
+    assert (first.status, first.approvals, first.approvals_required) == ("pending", 1, 2)
+    assert "waiting for 1 approval from ml-leads" in to_text(first).splitlines()[0]
+
+
+def test_request_id_names_its_targets_lock(service, models, two_versions):
+    """`req-` + the 4 hex digits of the target's lock + 6 random: `approve` can take the
+    lock before reading anything."""
+    from bot.state import lock_bucket
+
+    v1, _ = two_versions
+    run(service, "slack:U01BOB", f"promote {M} v{v1} staging ok")
+    pending = run(service, "slack:U01BOB", f"promote {M} v{v1} production shadow ok")
+    assert pending.request_id[4:8] == lock_bucket(M, "production")
+
+
+def test_approval_waits_for_the_targets_lock_and_writes_nothing_when_it_stays_held(
+    service, models, two_versions, tracking_uri
+):
+    from bot.ports import LockBusy
+    from bot.registry import Registry
+    from bot.state import lock_bucket
+
+    v1, _ = two_versions
+    run(service, "slack:U01BOB", f"promote {M} v{v1} staging ok")
+    pending = run(service, "slack:U01BOB", f"promote {M} v{v1} production shadow ok")
+    before = models.snapshot(M)
+    impatient = Service(
+        Registry(tracking_uri, lock_wait_s=0.3), service.policy, clock=service.deps.clock
+    )
+    held = service.registry.lock(lock_bucket(M, "production"), M, "production")
+    with held, pytest.raises(LockBusy) as busy:
+        run(impatient, "github:alice", f"approve {pending.request_id}")
+    assert "in progress" in str(busy.value)
+    assert models.snapshot(M) == before
+    done = run(service, "github:alice", f"approve {pending.request_id}")
+    assert done.status == "done" and models.stage(M, v1) == "Production"
+
+
+def test_request_whose_id_names_another_lock_is_treated_as_planted(service, models, two_versions):
+    import json
+
+    v1, _ = two_versions
+    run(service, "slack:U01BOB", f"promote {M} v{v1} staging ok")
+    pending = run(service, "slack:U01BOB", f"promote {M} v{v1} production shadow ok")
+    real = pending.request_id
+    bucket = real[4:8]
+    forged = f"req-{'0000' if bucket != '0000' else '1111'}{real[8:]}"
+    record = json.loads(models.model_tags(M)[f"promobot.request.{real}"])
+    record["id"] = forged
+    models.client.set_registered_model_tag(M, f"promobot.request.{forged}", json.dumps(record))
+    result = run(service, "github:alice", f"approve {forged}")
+    assert result.status == "refused" and "There is no request" in result.reasons[0]
+    assert models.stage(M, v1) == "Staging"
+
+
+def test_request_whose_id_names_no_lock_is_treated_as_planted(service, models, two_versions):
+    """promobot makes every id name its target's lock: one that names none was written by
+    someone else with tag access, and is unknown to `approve`."""
+    v1, _ = two_versions
+    run(service, "slack:U01BOB", f"promote {M} v{v1} staging ok")
+    service.deps.new_id = lambda bucket: "req-abc123"
+    pending = run(service, "slack:U01BOB", f"promote {M} v{v1} production shadow ok")
+    assert pending.request_id == "req-abc123"
+    before = models.snapshot(M)
+    refused = run(service, "github:alice", f"approve {pending.request_id}")
+    assert refused.status == "refused"
+    assert refused.reasons == [
+        "There is no request `req-abc123`. `status <model>` lists the pending ones."
+    ]
+    assert models.snapshot(M) == before and models.stage(M, v1) == "Staging"
+
+
+def test_approval_compares_with_the_figures_shown_while_the_holder_stays(
+    service, models, two_versions
+):
+    """The request keeps what its relative gate compared with; while that version still
+    holds the stage, the approval decides on the figures the approvers were shown."""
+    v1, v2 = two_versions  # f1 0.874 and 0.890
+    to_production(service, v1)
+    run(service, "slack:U01BOB", f"promote {M} v{v2} staging ok")
+    pending = run(service, "slack:U01BOB", f"promote {M} v{v2} production better f1")
+    assert pending.status == "pending"
+    holder_run = models.client.get_model_version(M, str(v1)).run_id
+    models.client.log_metric(holder_run, "f1", 0.99)  # logged after the request was shown
+    done = run(service, "github:alice", f"approve {pending.request_id}")
+    assert done.status == "done", done.reasons
+    assert models.stage(M, v2) == "Production"
+
+
+def test_approval_rechecks_a_relative_gate_against_a_new_holder(service, models, two_versions):
+    v1, v2 = two_versions  # f1 0.874 and 0.890
+    to_production(service, v1)
+    run(service, "slack:U01BOB", f"promote {M} v{v2} staging ok")
+    pending = run(service, "slack:U01BOB", f"promote {M} v{v2} production better f1")
+    stronger = models.version(M, accuracy=0.95, f1=0.95)
+    assert to_production(service, stronger, approver="github:erin").status == "done"
+    result = run(service, "github:alice", f"approve {pending.request_id}")
+    assert result.status == "refused" and "stays open" in result.message
+    gate = next(c for c in result.checks if c.name.startswith("f1"))
+    assert gate.status == "fail" and "0.95" in gate.detail
+    assert models.stage(M, stronger) == "Production" and models.stage(M, v2) != "Production"
