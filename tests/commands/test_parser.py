@@ -1,4 +1,4 @@
-"""The command parser: text in, a typed command or a reply out (design.md, "Commands")."""
+"""The command parser: text in, a typed command or a reply out (docs/contract.md, "Commands")."""
 
 from __future__ import annotations
 
