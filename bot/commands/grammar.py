@@ -6,21 +6,10 @@ Each reads as the command's usage line in the vocabulary (docs/contract.md, "Com
 
 from __future__ import annotations
 
+from bot.commands import types as command
 from bot.commands.context import Bad, Ctx
 from bot.commands.echo import clean, code
-from bot.commands.types import (
-    HISTORY_DEFAULT_LIMIT,
-    STAGES,
-    Approve,
-    Deny,
-    History,
-    PolicyExplain,
-    Promote,
-    Rollback,
-    Status,
-    Target,
-    VersionSpec,
-)
+from bot.commands.types import HISTORY_DEFAULT_LIMIT, STAGES, Target, VersionSpec
 from bot.commands.words import (
     DIGITS_RE,
     NUMBER_RE,
@@ -37,7 +26,7 @@ from bot.commands.words import (
 )
 
 
-def parse_promote(ctx: Ctx) -> Promote:
+def parse_promote(ctx: Ctx) -> command.Promote:
     words = ctx.words
     model = model_at(ctx, 0)
     if len(words) < 2:
@@ -48,7 +37,7 @@ def parse_promote(ctx: Ctx) -> Promote:
         # The version-less form, for doors that know the version (a pull request's head).
         if third is not None:
             _reject_misplaced_after_target(ctx, 2, third)
-        return Promote(model, None, second, ctx.reason(2), ctx.dry_run)
+        return command.Promote(model, None, second, ctx.reason(2), ctx.dry_run)
     version = read_version(words[1])
     if isinstance(version, Bad):
         raise ctx.fail_at(1, version)
@@ -59,7 +48,7 @@ def parse_promote(ctx: Ctx) -> Promote:
         )
     if isinstance(third, Bad):
         raise ctx.fail_at(2, third)
-    return Promote(model, version, third, ctx.reason(3), ctx.dry_run)
+    return command.Promote(model, version, third, ctx.reason(3), ctx.dry_run)
 
 
 def _reject_misplaced_after_target(ctx: Ctx, index: int, bad: Bad) -> None:
@@ -80,7 +69,7 @@ def _reject_misplaced_after_target(ctx: Ctx, index: int, bad: Bad) -> None:
         )
 
 
-def parse_rollback(ctx: Ctx) -> Rollback:
+def parse_rollback(ctx: Ctx) -> command.Rollback:
     words = ctx.words
     model = model_at(ctx, 0)
     index = 1
@@ -107,26 +96,26 @@ def parse_rollback(ctx: Ctx) -> Rollback:
             f"To roll back to {code(words[index])}, write `to` before it.",
             [*words[:index], "to", *words[index:]],
         )
-    return Rollback(model, target, to_version, ctx.reason(index), ctx.dry_run)
+    return command.Rollback(model, target, to_version, ctx.reason(index), ctx.dry_run)
 
 
-def parse_approve(ctx: Ctx) -> Approve:
-    return Approve(request_id(ctx), ctx.reason(1))
+def parse_approve(ctx: Ctx) -> command.Approve:
+    return command.Approve(request_id(ctx), ctx.reason(1))
 
 
-def parse_deny(ctx: Ctx) -> Deny:
-    return Deny(request_id(ctx), ctx.reason(1))
+def parse_deny(ctx: Ctx) -> command.Deny:
+    return command.Deny(request_id(ctx), ctx.reason(1))
 
 
-def parse_status(ctx: Ctx) -> Status:
-    return Status(only_model(ctx))
+def parse_status(ctx: Ctx) -> command.Status:
+    return command.Status(only_model(ctx))
 
 
-def parse_policy(ctx: Ctx) -> PolicyExplain:
-    return PolicyExplain(only_model(ctx))
+def parse_policy(ctx: Ctx) -> command.PolicyExplain:
+    return command.PolicyExplain(only_model(ctx))
 
 
-def parse_history(ctx: Ctx) -> History:
+def parse_history(ctx: Ctx) -> command.History:
     model = model_at(ctx, 0)
     if len(ctx.words) > 1:
         extra = ctx.words[1]
@@ -141,4 +130,4 @@ def parse_history(ctx: Ctx) -> History:
             [model],
         )
     limit = HISTORY_DEFAULT_LIMIT if ctx.limit is None else ctx.limit
-    return History(model, limit)
+    return command.History(model, limit)
