@@ -1,10 +1,14 @@
 """Text → typed command. Pure: no I/O, never raises on user input.
 
+    vocabulary.py  the one table of commands: usage, help, flags, parser, Slack, GitHub
+    parser.py      parse() for typed text, parse_comment() for a GitHub comment
+    grammar.py     one parser per command
+    words.py       model names, versions, targets, aliases, request ids
+    flags.py       the --flags
+    replies.py     what a person reads back: the problem, what to type, the usage; help
+    context.py     what a parser works on (Ctx) and how it fails (Invalid)
+    echo.py        user text quoted back safely
     types.py       the commands and ParseResult
-    vocabulary.py  the one table of commands (usage, help, flags, parser, Slack, GitHub)
-    parser.py      parse() and parse_comment()
-    grammar.py     one parser per command        words.py  models, versions, targets, ids
-    flags.py       --flags                        context.py, echo.py, replies.py  the replies
 
 The contract is docs/contract.md, "Commands".
 """
