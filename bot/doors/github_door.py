@@ -25,21 +25,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from bot.commands import vocabulary
 from bot.doors.github_api import PERMISSION_LEVELS, GitHubApi, GitHubApiError, Permission
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 
-# The first word of a comment that makes it a command (design.md, "Commands").
-COMMAND_WORDS = (
-    "/promote",
-    "/rollback",
-    "/approve",
-    "/deny",
-    "/status",
-    "/history",
-    "/policy",
-    "/promobot",
-)
+# The first word of a comment that makes it a command (docs/contract.md, "Commands").
+COMMAND_WORDS = vocabulary.COMMENT_WORDS
 ENV_MIN_PERMISSION = "PROMOBOT_GITHUB_MIN_PERMISSION"
 DEFAULT_MIN_PERMISSION = "write"
 COMMENT_MAX = 65_000  # GitHub refuses comment bodies over 65,536 characters

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
-from bot.commands import USAGE, Approve, Deny, Help, help_text, parse
+from bot.commands import USAGE, Approve, Deny, Help, help_text, parse, vocabulary
 from bot.notifiers.slack import DOOR, update_request_message
 from bot.render_slack import (
     APPROVE_ACTION,
@@ -41,8 +41,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("promobot.slack")
 
-# The slash commands of slack/manifest.yaml and the words they stand for.
-SLASH_COMMANDS = {"/promote": "promote", "/rollback": "rollback", "/promobot": ""}
+# The slash commands of slack/manifest.yaml and the words they stand for: the vocabulary's.
+SLASH_COMMANDS = vocabulary.SLASH_COMMANDS
 _SHOW_MAX = 80
 
 

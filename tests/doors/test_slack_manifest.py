@@ -1,12 +1,13 @@
-"""slack/manifest.yaml creates the app the server expects: the same slash commands, every
-URL on /slack/events, the three scopes, interactivity on, Socket Mode off."""
+"""slack/manifest.yaml creates the app the server expects: the vocabulary's slash commands
+(each command's own with its usage as the hint), every URL on /slack/events, the three
+scopes, interactivity on, Socket Mode off."""
 
 from __future__ import annotations
 
 import yaml
 from conftest import REPO
 
-from bot.doors.slack_app import SLASH_COMMANDS
+from bot.commands.vocabulary import SLASH_COMMANDS, SPEC
 from bot.doors.slack_server import EVENTS_PATH
 
 MANIFEST = REPO / "slack" / "manifest.yaml"
@@ -19,6 +20,10 @@ def test_the_manifest_matches_the_server() -> None:
 
     assert [c["command"] for c in commands] == list(SLASH_COMMANDS)
     assert all(c["usage_hint"] and c["description"] for c in commands)
+    for command in commands:
+        name = SLASH_COMMANDS[command["command"]]
+        if name:  # the command's own slash command: its arguments are the usage's
+            assert command["usage_hint"] == SPEC[name].usage.removeprefix(f"{name} ")
     urls = [c["url"] for c in commands] + [settings["interactivity"]["request_url"]]
     assert urls == [f"https://promobot.example.com{EVENTS_PATH}"] * 4
     assert settings["interactivity"]["is_enabled"] is True

@@ -1,4 +1,4 @@
-"""The command parser: text in, a typed command or a reply out (design.md, "Commands")."""
+"""The command parser: text in, a typed command or a reply out (docs/contract.md, "Commands")."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from bot.commands import (
     VersionSpec,
     help_text,
     parse,
+    parse_comment,
 )
 
 M = "sentiment-classifier"
@@ -639,3 +640,55 @@ def test_overall_help_lists_every_command(topic: str) -> None:
 )
 def test_help_text_topic_is_lenient(topic: str) -> None:
     assert help_text(topic) == help_text("promote")
+
+
+# ---- GitHub comments: only a first line starting with a comment word is a command ----------
+
+# (id, comment body, the command it is; None: it is addressed to promobot but gets a reply)
+COMMENTS: list[tuple[str, str, Command | None]] = [
+    ("promote", "/promote m v3 staging", Promote("m", number("3"), STAGING)),
+    ("upper-case-word", "/PROMOTE m v3 staging", Promote("m", number("3"), STAGING)),
+    ("leading-blank-lines", "\n  \n/status m", Status("m")),
+    (
+        "prose-after-first-line",
+        "/deny req-7f3a2c no\nsee the thread",
+        Deny("req-7f3a2c", "no\nsee the thread"),
+    ),
+    ("promobot-word", "/promobot history m --limit 5", History("m", 5)),
+    ("promobot-help", "/promobot help promote", Help("promote")),
+    ("word-needs-more", "/approve", None),
+    ("promobot-alone", "/promobot", None),
+    ("promobot-unknown-command", "/promobot deploy m", None),
+]
+
+# (id, comment body) of comments that are none of promobot's business
+IGNORED: list[tuple[str, str]] = [
+    ("empty", ""),
+    ("blank", "  \n\t\n"),
+    ("prose", "Looks good to me!"),
+    ("command-on-second-line", "Looks good!\n/promote m v3 staging"),
+    ("command-mid-line", "thanks /promote m v3 staging"),
+    ("no-slash", "promote m v3 staging"),
+    ("near-word", "/promotes m"),
+    ("help-is-not-a-comment-word", "/help"),
+    ("unknown-slash-word", "/deploy m"),
+    ("quoted-command", "> /promote m v3 staging"),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"), [(b, e) for _, b, e in COMMENTS], ids=[i for i, _, _ in COMMENTS]
+)
+def test_a_comment_starting_with_a_command_word_is_parsed(
+    body: str, expected: Command | None
+) -> None:
+    result = parse_comment(body)
+    assert result == parse(body)
+    assert result.ignore is False
+    assert result.command == expected
+    assert (result.reply is None) == (expected is not None)
+
+
+@pytest.mark.parametrize("body", [b for _, b in IGNORED], ids=[i for i, _ in IGNORED])
+def test_any_other_comment_is_ignored_silently(body: str) -> None:
+    assert parse_comment(body) == ParseResult(ignore=True)

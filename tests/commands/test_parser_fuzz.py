@@ -7,7 +7,8 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.commands import COMMANDS, Help, ParseResult, parse
+from bot.commands import COMMANDS, Help, ParseResult, parse, parse_comment
+from bot.doors.github_door import is_command
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CODE = re.compile(r"`[^`\n]+`")
@@ -172,3 +173,24 @@ def test_help_flag_always_gives_help(command: str, rest: str) -> None:
 def test_huge_inputs(prefix: str) -> None:
     for filler in ("x" * 200_000, "\x00" * 200_000, "9" * 200_000, "é " * 100_000):
         check(parse(prefix + filler))
+
+
+comment_bodies = st.one_of(
+    st.text(),
+    st.builds(
+        lambda lead, body: lead + body,
+        st.sampled_from(["", "\n", "  ", "> ", "thanks ", "\u2028", "\x0c"]),
+        near_valid_commands(),
+    ),
+)
+
+
+@FUZZ
+@given(comment_bodies)
+def test_a_comment_is_ignored_exactly_when_the_github_door_would_ignore_it(body: str) -> None:
+    result = parse_comment(body)
+    assert result.ignore is not is_command(body)
+    if result.ignore:
+        assert result == ParseResult(ignore=True)
+    else:
+        check(result)
