@@ -162,3 +162,11 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def two_versions(models: ModelFactory) -> tuple[int, int]:
+    """Two versions of the service tests' model, the second the better (tests/service/)."""
+    v1 = models.version("sentiment-classifier", accuracy=0.91, f1=0.874)
+    v2 = models.version("sentiment-classifier", accuracy=0.93, f1=0.890)
+    return v1, v2

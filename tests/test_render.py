@@ -17,6 +17,7 @@ from bot.results import (
     HistoryEntry,
     Holder,
     MetricRow,
+    NextStep,
     PendingView,
     Result,
 )
@@ -56,7 +57,7 @@ def pending(**fields: object) -> Result:
         "approvals_required": 1,
         "approvers": ("ml-leads",),
         "expires_at": EXPIRES,
-        "next_steps": ["a member of ml-leads types `approve req-7f3a2c91bd` (or clicks Approve)"],
+        "next_steps": [NextStep("a member of ml-leads", "approve req-7f3a2c91bd", "Approve")],
         **fields,
     }
     return result(PENDING, **values)
@@ -115,7 +116,7 @@ requested by bob@example.com · "passed shadow test" · request `req-7f3a2c91bd`
 | accuracy | 0.912 | 0.897 |
 | f1 | 0.890 | 0.874 |
 
-Next: a member of ml-leads types `approve req-7f3a2c91bd` (or clicks Approve).
+Next: a member of ml-leads types `approve req-7f3a2c91bd` (or clicks Approve in Slack).
 Expires 2026-11-27 10:02 UTC."""
 
 PENDING_TEXT = """\
@@ -135,7 +136,7 @@ metric    v3 (candidate)  v2 (Production)
 accuracy  0.912           0.897
 f1        0.890           0.874
 
-Next: a member of ml-leads types `approve req-7f3a2c91bd` (or clicks Approve).
+Next: a member of ml-leads types `approve req-7f3a2c91bd` (or clicks Approve in Slack).
 Expires 2026-11-27 10:02 UTC."""
 
 REFUSED_MARKDOWN = """\
@@ -259,14 +260,18 @@ TAILS = [
         "pending: the next step and the expiry",
         pending(),
         [
-            "Next: a member of ml-leads types `approve req-7f3a2c91bd` (or clicks Approve).",
+            "Next: a member of ml-leads types `approve req-7f3a2c91bd` "
+            "(or clicks Approve in Slack).",
         ],
         "Expires 2026-11-27 10:02 UTC.",
     ),
     (
         "pending without an expiry",
-        pending(expires_at=None, next_steps=["x does y", "z does w"]),
-        ["Next: x does y.", "Next: z does w."],
+        pending(
+            expires_at=None,
+            next_steps=[NextStep("a lead", "approve req-1"), NextStep("an sre", "approve req-2")],
+        ),
+        ["Next: a lead types `approve req-1`.", "Next: an sre types `approve req-2`."],
         "",
     ),
     ("done: the URI that serves it", done(), ["Now serving: `models:/m/Production`"], ""),
@@ -595,3 +600,19 @@ CELLS = [
 def test_a_markdown_table_cell(cell: str, shown: str) -> None:
     made = pending(checks=[Check("requester", "pass", cell)], metrics=[])
     assert render.to_markdown(made).splitlines()[5] == f"| ✅ requester | {shown} |"
+
+
+@pytest.mark.parametrize(
+    ("door", "expected"),
+    [
+        ("cli", "a member of ml-leads types `approve req-1` (or clicks Approve in Slack)"),
+        ("slack", "a member of ml-leads types `approve req-1` (or clicks Approve in Slack)"),
+        ("github", "a member of ml-leads comments `/approve req-1` (or clicks Approve in Slack)"),
+    ],
+    ids=["cli", "slack", "github"],
+)
+def test_next_steps_are_worded_for_the_door(door: str, expected: str) -> None:
+    step = NextStep("a member of ml-leads", "approve req-1", "Approve")
+    assert render.step_text(step, door) == expected
+    shown = render.to_markdown(pending(next_steps=[step]), door=door)
+    assert f"Next: {expected}." in shown

@@ -112,8 +112,8 @@ def test_floor_makes_the_same_change_as_promobot(
     from bot.commands import parse
     from bot.policy import load_policy
     from bot.registry import Registry
-    from bot.state import lock_bucket
     from bot.service import Context, Service
+    from bot.state import lock_bucket
 
     theirs, ours = twins
     policy = load_policy(paths.POLICY)
