@@ -14,9 +14,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from bot.config import GITHUB_PERMISSIONS
+
 # The names GitHub gives repository roles, weakest first (a custom role reports its
-# base permission in `permission`).
-PERMISSION_LEVELS = ("none", "read", "triage", "write", "maintain", "admin")
+# base permission in `permission`); the settings name those a minimum can be.
+PERMISSION_LEVELS = ("none", *GITHUB_PERMISSIONS)
 REACTIONS = ("eyes", "rocket", "-1")
 
 TIMEOUT_S = 10
