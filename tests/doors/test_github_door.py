@@ -306,6 +306,43 @@ def test_an_unknown_minimum_permission_is_a_setup_error_before_any_call(
     assert "PROMOBOT_GITHUB_MIN_PERMISSION must be one of read, triage" in capsys.readouterr().err
 
 
+def test_an_unknown_minimum_permission_does_not_stop_an_ignored_comment(
+    github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.setenv("PROMOBOT_GITHUB_MIN_PERMISSION", "owner")
+    comment_event(tmp_path, monkeypatch, body="Looks good to me")
+
+    assert run_github([]) == 0
+
+    assert github.calls() == []
+    assert "nothing to do" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("debug", ["", "1"], ids=["quiet", "PROMOBOT_DEBUG"])
+def test_an_internal_error_is_one_line_unless_debugging(
+    github: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+    debug: str,
+) -> None:
+    from bot.doors import github_door
+
+    def broken(path: str) -> Any:
+        raise RuntimeError("boom")
+
+    comment_event(tmp_path, monkeypatch)
+    monkeypatch.setenv("PROMOBOT_DEBUG", debug)
+    monkeypatch.setattr(github_door, "read_event", broken)
+
+    assert run_github([]) == 3
+
+    err = capsys.readouterr().err
+    assert "promobot github: internal error: RuntimeError: boom" in err
+    assert ("Traceback" in err) is bool(debug)
+    assert github.calls() == []
+
+
 # ---- what is ignored -----------------------------------------------------------------------
 
 
