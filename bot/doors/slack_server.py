@@ -95,7 +95,6 @@ def run_serve(args: list[str]) -> int:
         for line in problems:
             print(f"  {line}", file=sys.stderr)
         return ExitCode.REFUSED
-    sweep = settings.promobot_sweep_seconds
 
     from bot.policy import PolicyError, load_policy
 
@@ -118,9 +117,9 @@ def run_serve(args: list[str]) -> int:
         return code
     port = opts.port if opts.port is not None else settings.port
     if opts.socket_mode:
-        return run_socket_mode(settings, policy, sweep, opts.host, port)
+        return run_socket_mode(settings, policy, opts.host, port)
     workers = opts.workers if opts.workers is not None else settings.web_concurrency
-    return run_gunicorn(settings, policy, sweep, opts.host, port, workers, opts.threads)
+    return run_gunicorn(settings, policy, opts.host, port, workers, opts.threads)
 
 
 # ---- checks before anything starts -----------------------------------------------------
@@ -246,8 +245,9 @@ class Services:
         threading.Thread(target=build, name="promobot-warm-up", daemon=True).start()
 
 
-def build_door(settings: Settings, policy: Policy, sweep: float) -> Any:
-    """Everything one process serves Slack with: the bolt App, its Service, the sweeper."""
+def build_door(settings: Settings, policy: Policy) -> Any:
+    """Everything one process serves Slack with: the bolt App, its Service, the sweeper
+    (every PROMOBOT_SWEEP_SECONDS; 0 turns it off)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from slack_bolt.error import BoltError
@@ -272,8 +272,8 @@ def build_door(settings: Settings, policy: Policy, sweep: float) -> Any:
         app = build_app(
             settings, services.get, client=client, executor=executor, token_verification=False
         )
-    if sweep > 0:
-        Sweeper(services.get, client, sweep).start()
+    if settings.promobot_sweep_seconds > 0:
+        Sweeper(services.get, client, settings.promobot_sweep_seconds).start()
     return app
 
 
@@ -348,7 +348,6 @@ def _setup_logging(settings: Settings) -> None:
 def run_gunicorn(
     settings: Settings,
     policy: Policy,
-    sweep: float,
     host: str,
     port: int,
     workers: int,
@@ -361,7 +360,7 @@ def run_gunicorn(
         from slack_bolt.adapter.wsgi import SlackRequestHandler
 
         _setup_logging(settings)
-        app = build_door(settings, policy, sweep)
+        app = build_door(settings, policy)
         return wsgi_app(SlackRequestHandler(app, path=EVENTS_PATH))
 
     options: dict[str, Any] = {
@@ -401,7 +400,7 @@ def run_gunicorn(
 # ---- Socket Mode -------------------------------------------------------------------------
 
 
-def run_socket_mode(settings: Settings, policy: Policy, sweep: float, host: str, port: int) -> int:
+def run_socket_mode(settings: Settings, policy: Policy, host: str, port: int) -> int:
     import signal
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -428,7 +427,7 @@ def run_socket_mode(settings: Settings, policy: Policy, sweep: float, host: str,
         print(f"promobot serve cannot listen on {host}:{port} for /healthz: {exc}", file=sys.stderr)
         return ExitCode.REFUSED
     threading.Thread(target=health.serve_forever, name="promobot-healthz", daemon=True).start()
-    app = build_door(settings, policy, sweep)
+    app = build_door(settings, policy)
     assert settings.slack_app_token is not None
     handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
 
