@@ -1,6 +1,6 @@
 """The GitHub REST calls the comment door makes, and nothing else.
 
-A narrow port over PyGithub (design.md, "Style"): the door asks for a permission, adds a
+A narrow port over PyGithub (docs/contract.md, "Style"): the door asks for a permission, adds a
 reaction, posts a comment and reads a pull request's head commit. Every failure of
 GitHub or of the network comes out as GitHubApiError with a sentence, never as a
 PyGithub or requests exception, so the door can report it without a traceback.
