@@ -8,6 +8,7 @@ from bot.events import EventBus
 from bot.policy import Policy, load_policy
 from bot.registry import Registry
 from bot.service import Service
+from bot.service.registration import Registration
 
 
 def build_policy(settings: Settings) -> Policy:
@@ -23,5 +24,18 @@ def build_registry(settings: Settings) -> Registry:
 
 
 def build_service(settings: Settings, policy: Policy | None = None) -> Service:
+    """The service with its notifiers: where a Slack token is set, the Slack message of a
+    request follows what happens to it in every door."""
     policy = policy if policy is not None else build_policy(settings)
-    return Service(build_registry(settings), policy, events=EventBus())
+    bus = EventBus()
+    service = Service(build_registry(settings), policy, events=bus)
+    if settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():
+        from bot.notifiers import slack
+
+        bus.subscribe(slack.SlackRequestSync(service, slack.web_client(settings)), slack.KINDS)
+    return service
+
+
+def build_registration(settings: Settings) -> Registration:
+    """CI registration needs no policy: a request it makes goes through build_service."""
+    return Registration(build_registry(settings))

@@ -1,8 +1,9 @@
 """The `promobot` command: a thin door. Words in, a Result out, an exit status.
 
-Exit status (design.md): 0 done or pending; 1 refused or invalid; 2 usage error;
-3 MLflow or another service unreachable. Heavy modules (mlflow, the service) are
-imported only once a command needs them, so `promobot --help` answers at once.
+Exit status (docs/contract.md, bot.doors.common.ExitCode): 0 done or pending; 1 refused
+or invalid; 2 usage error; 3 MLflow or another service unreachable. Heavy modules
+(mlflow, pydantic, the service) are imported only once a command needs them, so
+`promobot --help` answers at once.
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+from bot.doors.common import ExitCode
+
+if TYPE_CHECKING:
+    from bot.results import Result
 
 TOP_HELP = """\
 promobot: release management for MLflow models, run from chat.
@@ -60,12 +65,12 @@ def _main(args: list[str]) -> int:
         from bot.commands import USAGE
 
         print(TOP_HELP.format(usage="\n".join(f"  {line}" for line in USAGE.values())))
-        return EXIT_OK
+        return ExitCode.OK
     if args[0] in ("--version", "-V"):
         from bot import __version__
 
         print(f"promobot {__version__}")
-        return EXIT_OK
+        return ExitCode.OK
     head = args[0]
     if head == "policy" and len(args) >= 2 and args[1] == "check":
         return _policy_check(args[2:], as_json)
@@ -89,9 +94,11 @@ def _main(args: list[str]) -> int:
 
 
 def _global_flags(args: list[str]) -> tuple[bool, str, list[str], str]:
-    """Take --json and --as out of the words, wherever they stand."""
+    """Take --json and --as out of the words, wherever they stand. The actor is "" when
+    --as is not given: the default (PROMOBOT_ACTOR, else cli:$USER) is read from the
+    settings only once a command needs one."""
     as_json = "--json" in args  # known before any problem is reported, so it is JSON too
-    actor = os.environ.get("PROMOBOT_ACTOR", "") or f"cli:{_user()}"
+    actor = ""
     rest: list[str] = []
     i = 0
     while i < len(args):
@@ -110,7 +117,7 @@ def _global_flags(args: list[str]) -> tuple[bool, str, list[str], str]:
         else:
             rest.append(word)
         i += 1
-    return as_json, _normalise_actor(actor), rest, ""
+    return as_json, actor and _normalise_actor(actor), rest, ""
 
 
 def _normalise_actor(actor: str) -> str:
@@ -144,17 +151,18 @@ def _command(text: str, actor: str, as_json: bool) -> int:
     from bot.app import build_service
     from bot.config import load_settings
     from bot.policy import PolicyError
-    from bot.registry import RegistryError
+    from bot.ports import RegistryError
     from bot.service import Context
 
     # MLflow's INFO lines (database migrations and the like) are noise in a terminal.
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     settings = load_settings()
+    actor = actor or _normalise_actor(settings.promobot_actor or f"cli:{_user()}")
     try:
         service = build_service(settings)
     except PolicyError as exc:
         return _failure(
-            EXIT_REFUSED,
+            ExitCode.REFUSED,
             "The policy files are invalid; promobot stops here.",
             exc.problems,
             as_json,
@@ -162,77 +170,51 @@ def _command(text: str, actor: str, as_json: bool) -> int:
     try:
         result = service.handle(parsed.command, Context(actor=actor, channel="cli"))
     except RegistryError as exc:
-        return _failure(EXIT_UNAVAILABLE, str(exc), [], as_json)
+        return _failure(ExitCode.UNAVAILABLE, str(exc), [], as_json)
     return _emit(result, as_json)
 
 
-def _emit(result: object, as_json: bool) -> int:
+def _emit(result: Result, as_json: bool) -> int:
+    from bot.doors.common import exit_code
     from bot.render import to_text
-    from bot.results import REFUSED, Result
 
-    assert isinstance(result, Result)
     if as_json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
     else:
         print(to_text(result))
-    return EXIT_REFUSED if result.status == REFUSED else EXIT_OK
+    return exit_code(result)
+
+
+def _print_json(status: str, reasons: list[str], **detail: Any) -> None:
+    """An answer that is not a use case's result (help, a usage error, a failure before
+    the service answered, `policy check`), in the one envelope. These have always
+    escaped non-ASCII characters (json.dumps' default); a result does not."""
+    from bot.results import envelope
+
+    print(json.dumps(envelope(status, reasons, **detail)))
 
 
 def _emit_plain(text: str, as_json: bool, action: str) -> int:
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "status": "done",
-                    "request_id": None,
-                    "model": None,
-                    "version": None,
-                    "target": None,
-                    "reasons": [],
-                    "action": action,
-                    "data": {"help": text},
-                }
-            )
-        )
+        _print_json("done", [], action=action, data={"help": text})
     else:
         print(text)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _usage_error(problem: str, as_json: bool) -> int:
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "status": "error",
-                    "request_id": None,
-                    "model": None,
-                    "version": None,
-                    "target": None,
-                    "reasons": [problem],
-                }
-            )
-        )
+        _print_json("error", [problem])
     else:
         print(problem, file=sys.stderr)
         print("Run `promobot --help` for the commands.", file=sys.stderr)
-    return EXIT_USAGE
+    return ExitCode.USAGE
 
 
-def _failure(code: int, headline: str, details: list[str], as_json: bool) -> int:
+def _failure(code: ExitCode, headline: str, details: list[str], as_json: bool) -> int:
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "status": "error" if code == EXIT_UNAVAILABLE else "refused",
-                    "request_id": None,
-                    "model": None,
-                    "version": None,
-                    "target": None,
-                    "reasons": [headline, *details],
-                }
-            )
-        )
+        status = "error" if code == ExitCode.UNAVAILABLE else "refused"
+        _print_json(status, [headline, *details])
     else:
         print(headline, file=sys.stderr)
         for line in details:
@@ -249,25 +231,14 @@ def _policy_check(args: list[str], as_json: bool) -> int:
     path = args[0] if args else load_settings().promobot_policy
     problems = check(path)
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "status": "refused" if problems else "done",
-                    "request_id": None,
-                    "model": None,
-                    "version": None,
-                    "target": None,
-                    "reasons": problems,
-                }
-            )
-        )
+        _print_json("refused" if problems else "done", problems)
     elif problems:
         print(f"{len(problems)} problem(s) in {path}:", file=sys.stderr)
         for line in problems:
             print(line, file=sys.stderr)
     else:
         print(f"{path}: OK")
-    return EXIT_REFUSED if problems else EXIT_OK
+    return ExitCode.REFUSED if problems else ExitCode.OK
 
 
 if __name__ == "__main__":  # pragma: no cover

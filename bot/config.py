@@ -1,9 +1,53 @@
-"""One Settings object, read from the environment (design.md, "Settings")."""
+"""One Settings object, read from the environment (docs/contract.md, "Settings").
+
+This is the only module that reads promobot's environment variables; every door and
+the wiring in app.py take them from a `Settings`. The variables, their defaults and
+what they are:
+
+    MLFLOW_TRACKING_URI             sqlite:///mlflow.db  the MLflow tracking server (and registry)
+    PROMOBOT_POLICY                 policies/     the policy file, or a folder of .yaml files
+    PROMOBOT_ACTOR                  (empty)       `promobot`'s actor when --as is not given
+                                                  (empty: cli:$USER)
+    PROMOBOT_GITHUB_MIN_PERMISSION  write         the least repository permission a commenter
+                                                  needs: read, triage, write, maintain, admin
+    PROMOBOT_DEBUG                  (empty)       any value: `promobot github` prints the
+                                                  traceback of an internal error
+    PROMOBOT_SWEEP_SECONDS          60            how often `promobot serve` closes expired
+                                                  requests and updates their messages; 0: off
+    PROMOBOT_LOG_LEVEL              INFO          `promobot serve`'s log level (and gunicorn's)
+    PROMOBOT_ACCESS_LOG             (empty)       gunicorn's access log (`-`: stdout); empty: none
+    PROMOBOT_LOCK_TTL_SECONDS       120           a target's lock expires after this long, so a
+                                                  crashed process's lock is recovered
+    PROMOBOT_LOCK_WAIT_SECONDS      30            how long a command waits for a busy lock
+    SLACK_BOT_TOKEN                 (none)        the Slack app's Bot User OAuth Token (xoxb-…)
+    SLACK_SIGNING_SECRET            (none)        the Slack app's Signing Secret (HTTP)
+    SLACK_APP_TOKEN                 (none)        an app-level token (xapp-…) for Socket Mode
+    SLACK_API_URL                   https://slack.com/api/  Slack's Web API (tests: a fake)
+    GITHUB_TOKEN                    (none)        the comment door's token
+    GITHUB_REPOSITORY               (empty)       owner/name (default: the event's repository)
+    GITHUB_EVENT_PATH               (empty)       the issue_comment payload (set by Actions)
+    GITHUB_API_URL                  https://api.github.com  GitHub's REST API
+    PORT                            3000          `promobot serve`'s port
+    WEB_CONCURRENCY                 1             `promobot serve`'s gunicorn worker processes
+
+A malformed value stops only the door that needs it, as it always has, never every
+command: PORT (and the secrets) are checked by pydantic, so a bad one fails
+`load_settings()`; a bad PROMOBOT_SWEEP_SECONDS or PROMOBOT_GITHUB_MIN_PERMISSION leaves
+the default in place and a sentence in `Settings.problem(variable)`, which `promobot
+serve` and `promobot github` report at the point they always did; a malformed or
+non-positive lock time, or WEB_CONCURRENCY, is quietly the default.
+"""
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+import math
+from typing import Any
+
+from pydantic import PrivateAttr, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The repository roles GitHub names, weakest first, that a minimum permission can be.
+GITHUB_PERMISSIONS = ("read", "triage", "write", "maintain", "admin")
 
 
 class Settings(BaseSettings):
@@ -12,6 +56,13 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str = "sqlite:///mlflow.db"
     promobot_policy: str = "policies/"
     promobot_actor: str = ""
+    promobot_github_min_permission: str = "write"
+    promobot_debug: str = ""
+    promobot_sweep_seconds: float = 60.0
+    promobot_log_level: str = "INFO"
+    promobot_access_log: str = ""
+    promobot_lock_ttl_seconds: float = 120.0
+    promobot_lock_wait_seconds: float = 30.0
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -21,8 +72,81 @@ class Settings(BaseSettings):
     github_event_path: str = ""
     github_api_url: str = "https://api.github.com"
     port: int = 3000
-    promobot_lock_ttl_seconds: float = 120.0
-    promobot_lock_wait_seconds: float = 30.0
+    web_concurrency: int = 1
+
+    _problems: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def problem(self, variable: str) -> str:
+        """What is wrong with the value of `variable` (e.g. "PROMOBOT_SWEEP_SECONDS"), as a
+        sentence for the person who set it; "" when it is fine. The field then holds its
+        default."""
+        return self._problems.get(variable.upper(), "")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _set_aside_bad_values(cls, data: Any, handler: Any) -> Any:
+        problems: dict[str, str] = {}
+        if isinstance(data, dict):
+            data = dict(data)
+            for name, read in _CHECKED.items():
+                if name in data:
+                    value, problem = read(data.pop(name))
+                    if problem:
+                        problems[name.upper()] = problem
+                    else:
+                        data[name] = value
+        settings = handler(data)
+        settings._problems = problems
+        return settings
+
+    @field_validator("promobot_lock_ttl_seconds", "promobot_lock_wait_seconds", mode="before")
+    @classmethod
+    def _positive_seconds(cls, value: Any, info: ValidationInfo) -> Any:
+        """The registry's lock times: a malformed or non-positive value is the default."""
+        default = cls.model_fields[str(info.field_name)].default
+        try:
+            seconds = float(value or default)
+        except (TypeError, ValueError):
+            return default
+        return seconds if seconds > 0 else default
+
+    @field_validator("web_concurrency", mode="before")
+    @classmethod
+    def _worker_count(cls, value: Any) -> int:
+        """At least one worker; a value that is not a whole number is the default, 1."""
+        try:
+            return max(1, int(value or 1))
+        except (TypeError, ValueError):
+            return 1
+
+
+def _sweep_seconds(text: Any) -> tuple[float, str]:
+    if text is None or not str(text).strip():
+        return 60.0, ""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return 0.0, f"PROMOBOT_SWEEP_SECONDS must be a number of seconds, not {text!r}."
+    if value < 0 or math.isnan(value):
+        return 0.0, f"PROMOBOT_SWEEP_SECONDS must be 0 (off) or more, not {text!r}."
+    return value, ""
+
+
+def _min_permission(text: Any) -> tuple[str, str]:
+    level = str(text or "write").strip().lower()
+    if level not in GITHUB_PERMISSIONS:
+        return "", (
+            f"PROMOBOT_GITHUB_MIN_PERMISSION must be one of "
+            f"{', '.join(GITHUB_PERMISSIONS)}, not {level!r}"
+        )
+    return level, ""
+
+
+# The values whose mistakes are reported by the door that needs them, not by pydantic.
+_CHECKED = {
+    "promobot_sweep_seconds": _sweep_seconds,
+    "promobot_github_min_permission": _min_permission,
+}
 
 
 def load_settings() -> Settings:

@@ -1,16 +1,17 @@
-"""Result → words. One shape everywhere (design.md, "What people see"): the outcome in the
-first line, then what the policy checked, then the numbers, then what to do next.
+"""Result → words. One shape everywhere (docs/contract.md, "What people see"): the outcome
+in the first line, then what the policy checked, then the numbers, then what to do next.
 
 `message(result)` builds that shape once; `to_markdown` (GitHub), `to_text` (terminal)
-and the Slack door's blocks only lay it out.
+and the Slack door's blocks only lay it out. `ci_summary` is CI's job summary of a
+registration, around the Markdown of the request made with it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
-from bot.results import DONE, ERROR, PENDING, REFUSED, NextStep, Result
+from bot.results import DONE, ERROR, PENDING, REFUSED, Comparison, NextStep, Registered, Result
+from bot.text import clip, metric_order, one_line, when
 
 ICON = {"pass": "✅", "fail": "❌", "pending": "⏳"}
 
@@ -104,7 +105,7 @@ def _decision(r: Result, door: str) -> Message:
         by.append(f"approved by {', '.join(r.approved_by)}")
     if r.reason:
         short = r.reason if len(r.reason) <= 200 else r.reason[:197] + "…"
-        by.append(f'"{_one_line(short)}"')
+        by.append(f'"{one_line(short)}"')
     if r.request_id:
         by.append(f"request `{r.request_id}`")
     msg = Message(headline=headline, byline=" · ".join(by))
@@ -137,7 +138,7 @@ def _decision(r: Result, door: str) -> Message:
     if r.status == PENDING:
         msg.next = [f"Next: {step_text(step, door)}." for step in r.next_steps]
         if r.expires_at:
-            msg.footer = f"Expires {_when(r.expires_at)}."
+            msg.footer = f"Expires {when(r.expires_at)}."
     elif r.status == DONE and r.uri and not r.dry_run:
         msg.next = [f"Now serving: `{r.uri}`"]
     elif r.status == REFUSED:
@@ -180,7 +181,7 @@ def _status(r: Result) -> Message:
                         + (" (rollback)" if p.action == "rollback" else ""),
                         p.requested_by,
                         f"{p.approvals} of {p.approvals_required}",
-                        _when(p.expires_at),
+                        when(p.expires_at),
                     ]
                     for p in r.pending
                 ],
@@ -208,11 +209,11 @@ def _history(r: Result) -> Message:
             ["when", "what", "by", "approved by", "reason"],
             [
                 [
-                    _when(h.at) if h.at else "?",
+                    when(h.at) if h.at else "?",
                     f"v{h.version} → {h.target}" + (f" (v{h.previous} out)" if h.previous else ""),
                     h.by,
                     h.approved_by or "—",
-                    _clip(h.reason, 60),
+                    clip(one_line(h.reason), 60),
                 ]
                 for h in r.history
             ],
@@ -275,16 +276,16 @@ def _md_table(t: Table) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return _one_line(text).replace("|", "\\|")
+    return one_line(text).replace("|", "\\|")
 
 
 def _text_table(t: Table) -> list[str]:
     rows = [t.header, *[[_plain(c) for c in row] for row in t.rows]]
-    widths = [max(len(_one_line(r[i])) for r in rows) for i in range(len(t.header))]
+    widths = [max(len(one_line(r[i])) for r in rows) for i in range(len(t.header))]
     out = []
     for n, row in enumerate(rows):
         out.append(
-            "  ".join(_one_line(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            "  ".join(one_line(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
         )
         if n == 0:
             out.append("  ".join("-" * w for w in widths))
@@ -299,18 +300,90 @@ def _num(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
-def _when(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
 def _short_time(text: str) -> str:
     return text.replace("T", " ").replace("Z", " UTC")[:20] if text else ""
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+# ---- CI's job summary ---------------------------------------------------------------------
+
+# The registered version's tags the summary shows, with their labels, in this order.
+_CI_FACTS = {
+    "git_commit": "commit",
+    "git_branch": "branch",
+    "git_pull_request": "pull request",
+    "ci_run_url": "workflow run",
+    "ci_actor": "actor",
+}
+_CI_METRICS_MAX = 12
 
 
-def _clip(text: str, n: int) -> str:
-    text = _one_line(text)
-    return text if len(text) <= n else text[: n - 1] + "…"
+def ci_summary(
+    registered: Registered,
+    comparison: Comparison,
+    requested: str | None = None,
+    result: Result | None = None,
+) -> str:
+    """The job summary of `promobot register`: the version and where it came from, its
+    metrics against Production, and the request for `requested` (a target label) made
+    with it (`result`; None when it could not be made)."""
+    v = f"v{registered.version}"
+    lines = [
+        f"### 📦 {registered.model} {v} registered",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| model URI | `{registered.model_uri}` |",
+        f"| run | `{registered.run_id}` |",
+    ]
+    for key, label in _CI_FACTS.items():
+        if value := registered.tags.get(key):
+            lines.append(f"| {label} | {_ci_fact(key, value)} |")
+    lines.append("")
+    lines += _ci_metrics(v, comparison)
+    if comparison.production is None:
+        lines += ["", "No version is in Production yet, so there is nothing to compare with."]
+    if requested is not None:
+        lines += ["", f"#### Request: {requested}", ""]
+        lines.append(
+            to_markdown(result)
+            if result is not None
+            else "⚠️ The request could not be made; see the step log."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _ci_fact(key: str, value: str) -> str:
+    if key == "git_pull_request":
+        return f"#{_ci_cell(value)}"
+    if key == "ci_run_url":
+        return _ci_cell(value)
+    return f"`{_ci_cell(value)}`"
+
+
+def _ci_metrics(v: str, comparison: Comparison) -> list[str]:
+    new_metrics, old_metrics = comparison.metrics, comparison.production_metrics
+    names = metric_order((), new_metrics, old_metrics, limit=_CI_METRICS_MAX)
+    if not names:
+        return ["The run logged no metrics."]
+    production = comparison.production
+    header = f"| metric | {v} (new) |"
+    rule = "| --- | --- |"
+    if production is not None:
+        header += f" v{production} (Production) | change |"
+        rule += " --- | --- |"
+    lines = [header, rule]
+    for name in names:
+        new = new_metrics.get(name)
+        row = f"| {_ci_cell(name)} | {_num(new)} |"
+        if production is not None:
+            old = old_metrics.get(name)
+            change = "—" if new is None or old is None else f"{new - old:+.3f}"
+            row += f" {_num(old)} | {change} |"
+        lines.append(row)
+    return lines
+
+
+def _ci_cell(text: str) -> str:
+    """A table cell of the summary: one line, no `|` to break the row, no backtick to
+    break the code span around it."""
+    return _md_cell(text).replace("`", "'")

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.render import Message, Table, message
 from bot.results import PENDING, Result
+from bot.text import clip, one_line
 
 APPROVE_ACTION = "promobot_approve"
 DENY_ACTION = "promobot_deny"
@@ -51,7 +52,7 @@ def fallback_text(result: Result) -> str:
     text = plain(m.headline)
     if m.byline:
         text += f"\n{plain(m.byline)}"
-    return _clip(escape(text), _FALLBACK_MAX)
+    return clip(escape(text), _FALLBACK_MAX)
 
 
 def result_blocks(result: Result, *, buttons: bool = False) -> list[Block]:
@@ -127,7 +128,7 @@ def table_blocks(table: Table) -> list[Block]:
 def _fields_table(header: list[str], rows: list[list[str]]) -> list[Block]:
     cells = [f"*{escape(header[0])}*", f"*{escape(header[1])}*"]
     for row in rows:
-        cells.extend(_clip(mrkdwn(_one_line(cell)) or "—", _FIELD_MAX) for cell in row[:2])
+        cells.extend(clip(mrkdwn(one_line(cell)) or "—", _FIELD_MAX) for cell in row[:2])
     return [
         {
             "type": "section",
@@ -140,7 +141,7 @@ def _fields_table(header: list[str], rows: list[list[str]]) -> list[Block]:
 
 
 def _monospace(table: Table) -> str:
-    rows = [table.header, *[[plain(_one_line(c)) for c in row] for row in table.rows]]
+    rows = [table.header, *[[plain(one_line(c)) for c in row] for row in table.rows]]
     widths = [max(len(r[i]) for r in rows) for i in range(len(table.header))]
     lines = []
     for n, row in enumerate(rows):
@@ -151,7 +152,7 @@ def _monospace(table: Table) -> str:
 
 
 def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text or "—", _TEXT_MAX)}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text or "—", _TEXT_MAX)}}
 
 
 def _sections(text: str, *, code: bool = False) -> list[Block]:
@@ -180,13 +181,5 @@ def _sections(text: str, *, code: bool = False) -> list[Block]:
 def _context(text: str) -> Block:
     return {
         "type": "context",
-        "elements": [{"type": "mrkdwn", "text": _clip(text or "—", _TEXT_MAX)}],
+        "elements": [{"type": "mrkdwn", "text": clip(text or "—", _TEXT_MAX)}],
     }
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -93,15 +94,7 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """The object of design.md's `--json`, plus command-specific detail under `data`."""
-        out: dict[str, Any] = {
-            "status": self.status,
-            "request_id": self.request_id,
-            "model": self.model,
-            "version": self.version,
-            "target": self.target,
-            "reasons": list(self.reasons),
-        }
+        """The object of the contract's `--json`, plus command-specific detail under `data`."""
         data: dict[str, Any] = {}
         if self.message:
             data["message"] = self.message
@@ -135,7 +128,54 @@ class Result:
         if self.action == "help":
             data["help"] = self.text
         data.update(self.extra)
-        out["action"] = self.action
-        if data:
-            out["data"] = data
-        return out
+        about = {
+            "request_id": self.request_id,
+            "model": self.model,
+            "version": self.version,
+            "target": self.target,
+        }
+        return envelope(self.status, self.reasons, action=self.action, data=data, about=about)
+
+
+def envelope(
+    status: str,
+    reasons: list[str],
+    *,
+    action: str | None = None,
+    data: dict[str, Any] | None = None,
+    about: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The one `--json` object (docs/contract.md, "The CLI"): `status`, `request_id`,
+    `model`, `version`, `target` (from `about`, else null), `reasons`; then `action` when
+    a use case answered, and `data` when there is detail. An answer that comes before any
+    use case (a usage error, an invalid policy, MLflow down) has no `action`."""
+    about = about or {}
+    out: dict[str, Any] = {"status": status}
+    out.update({key: about.get(key) for key in ("request_id", "model", "version", "target")})
+    out["reasons"] = list(reasons)
+    if action is not None:
+        out["action"] = action
+    if data:
+        out["data"] = data
+    return out
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A version CI registered from a run (`promobot register`)."""
+
+    model: str
+    version: int
+    run_id: str
+    model_uri: str  # models:/<model>/<version>
+    source: str  # the logged model it was registered from
+    tags: dict[str, str]  # the git_* and ci_* tags (and --tag extras) it carries
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A newly registered run's metrics next to the Production holder's (CI's job summary)."""
+
+    metrics: dict[str, float]
+    production: int | None
+    production_metrics: dict[str, float]

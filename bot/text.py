@@ -1,18 +1,39 @@
-"""Small pure text helpers shared by the core, the renderer and the doors."""
+"""Small pure text helpers that the core, the renderer and the doors share.
+
+Nothing here does I/O or knows a channel: a table cell, a byline and a log line all want
+text on one line, clipped to a length, and a time written the one way people read it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
+# The metrics people look for first, in this order, after those a policy gates on.
+PREFERRED_METRICS = ("accuracy", "f1", "precision", "recall")
 
-def one_line(text: str) -> str:
+
+def one_line(text: object) -> str:
+    """All whitespace (line breaks, tabs, runs of spaces) as single spaces, trimmed."""
     return " ".join(str(text).split())
 
 
 def clip(text: str, limit: int) -> str:
-    text = one_line(text)
+    """`text` cut to at most `limit` characters, the last one `…` when it was cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def when(at: datetime) -> str:
+    """A moment as people read it in every message: `2026-11-26 10:02 UTC`."""
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def metric_order(gated: Iterable[str], *metrics: Mapping[str, float], limit: int) -> list[str]:
+    """The metric names a table shows, in the order it shows them: the `gated` ones
+    first (as the policy lists them, whether measured or not), then accuracy, f1,
+    precision and recall, then the rest alphabetically; at most `limit` names."""
+    first = list(dict.fromkeys(gated))
+    rest = sorted(set().union(*metrics) - set(first))
+    preferred = [m for m in PREFERRED_METRICS if m in rest]
+    others = [m for m in rest if m not in preferred]
+    return [*first, *preferred, *others][:limit]

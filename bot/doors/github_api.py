@@ -1,6 +1,6 @@
 """The GitHub REST calls the comment door makes, and nothing else.
 
-A narrow port over PyGithub (design.md, "Style"): the door asks for a permission, adds a
+A narrow port over PyGithub (docs/contract.md, "Style"): the door asks for a permission, adds a
 reaction, posts a comment and reads a pull request's head commit. Every failure of
 GitHub or of the network comes out as GitHubApiError with a sentence, never as a
 PyGithub or requests exception, so the door can report it without a traceback.
@@ -14,9 +14,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from bot.config import GITHUB_PERMISSIONS
+
 # The names GitHub gives repository roles, weakest first (a custom role reports its
-# base permission in `permission`).
-PERMISSION_LEVELS = ("none", "read", "triage", "write", "maintain", "admin")
+# base permission in `permission`); the settings name those a minimum can be.
+PERMISSION_LEVELS = ("none", *GITHUB_PERMISSIONS)
 REACTIONS = ("eyes", "rocket", "-1")
 
 TIMEOUT_S = 10

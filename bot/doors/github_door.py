@@ -11,8 +11,8 @@ whose first line is a promobot command:
 Everything else (edited comments, plain issues, comments that are not commands) is
 ignored without a single API call. The comment text is only ever data for the parser.
 
-Exit status (design.md): 0 done, pending or ignored; 1 refused or invalid; 2 usage or
-set-up error; 3 GitHub or MLflow unreachable or failing.
+Exit status (docs/contract.md, bot.doors.common.ExitCode): 0 done, pending or ignored;
+1 refused or invalid; 2 usage or set-up error; 3 GitHub or MLflow unreachable or failing.
 """
 
 from __future__ import annotations
@@ -23,17 +23,20 @@ import sys
 import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.commands import vocabulary
+from bot.commands import parse_comment, vocabulary
+from bot.config import Settings
+from bot.doors.common import ExitCode, exit_code, run_url
 from bot.doors.github_api import PERMISSION_LEVELS, GitHubApi, GitHubApiError, Permission
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+if TYPE_CHECKING:
+    from bot.results import Result
 
 # The first word of a comment that makes it a command (docs/contract.md, "Commands").
 COMMAND_WORDS = vocabulary.COMMENT_WORDS
 ENV_MIN_PERMISSION = "PROMOBOT_GITHUB_MIN_PERMISSION"
-DEFAULT_MIN_PERMISSION = "write"
+DEFAULT_MIN_PERMISSION = Settings.model_fields["promobot_github_min_permission"].default
 COMMENT_MAX = 65_000  # GitHub refuses comment bodies over 65,536 characters
 
 HELP = f"""\
@@ -110,9 +113,7 @@ def read_event(path: str) -> CommentEvent:
 
 def is_command(body: str) -> bool:
     """Does the comment's first line start with one of the command words?"""
-    lines = body.strip().splitlines()
-    words = lines[0].split() if lines else []
-    return bool(words) and words[0].lower() in COMMAND_WORDS
+    return not parse_comment(body).ignore
 
 
 def ignore_reason(event: CommentEvent) -> str | None:
@@ -129,21 +130,9 @@ def ignore_reason(event: CommentEvent) -> str | None:
 def run_github(args: list[str]) -> int:
     if any(arg in ("-h", "--help") for arg in args):
         print(HELP)
-        return EXIT_OK
+        return ExitCode.OK
     if args:
         return _setup_error(f"`promobot github` takes no arguments, not {' '.join(args)!r}")
-    try:
-        return _run()
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:  # a bug: say so in one line, never a traceback in the log
-        print(f"promobot github: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        if os.environ.get("PROMOBOT_DEBUG"):
-            traceback.print_exc()
-        return EXIT_UNAVAILABLE
-
-
-def _run() -> int:
     from pydantic import ValidationError
 
     from bot.config import load_settings
@@ -152,6 +141,25 @@ def _run() -> int:
         settings = load_settings()
     except ValidationError as exc:
         return _setup_error(f"invalid settings in the environment: {exc.errors()[0]['msg']}")
+    except Exception as exc:
+        return _internal_error(exc, None)
+    try:
+        return _run(settings)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        return _internal_error(exc, settings)
+
+
+def _internal_error(exc: Exception, settings: Settings | None) -> int:
+    """A bug: say so in one line, never a traceback in the log (unless PROMOBOT_DEBUG)."""
+    print(f"promobot github: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+    if settings is not None and settings.promobot_debug:
+        traceback.print_exc()
+    return ExitCode.UNAVAILABLE
+
+
+def _run(settings: Settings) -> int:
     try:
         event = read_event(settings.github_event_path)
     except EventError as exc:
@@ -159,13 +167,10 @@ def _run() -> int:
     why = ignore_reason(event)
     if why is not None:
         print(f"promobot: {why}; nothing to do.")
-        return EXIT_OK
-    minimum = (os.environ.get(ENV_MIN_PERMISSION) or DEFAULT_MIN_PERMISSION).strip().lower()
-    if minimum not in PERMISSION_LEVELS[1:]:
-        return _setup_error(
-            f"{ENV_MIN_PERMISSION} must be one of "
-            f"{', '.join(PERMISSION_LEVELS[1:])}, not {minimum!r}"
-        )
+        return ExitCode.OK
+    if problem := settings.problem(ENV_MIN_PERMISSION):
+        return _setup_error(problem)
+    minimum = settings.promobot_github_min_permission
     token = settings.github_token.get_secret_value() if settings.github_token else ""
     if not token:
         return _setup_error(
@@ -184,17 +189,17 @@ def _run() -> int:
     except GitHubApiError as exc:
         print(f"promobot github: {exc}", file=sys.stderr)
         handler.react_quietly("-1")
-        return EXIT_UNAVAILABLE
+        return ExitCode.UNAVAILABLE
     except Exception as exc:  # a bug: one line in the log, a 👎 on the comment
-        print(f"promobot github: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        if os.environ.get("PROMOBOT_DEBUG"):
-            traceback.print_exc()
+        code = _internal_error(exc, settings)
         handler.react_quietly("-1")
-        return EXIT_UNAVAILABLE
+        return code
 
 
 class _CommentHandler:
-    def __init__(self, api: GitHubApi, event: CommentEvent, settings: Any, minimum: str) -> None:
+    def __init__(
+        self, api: GitHubApi, event: CommentEvent, settings: Settings, minimum: str
+    ) -> None:
         self.api = api
         self.event = event
         self.settings = settings
@@ -206,27 +211,26 @@ class _CommentHandler:
         permission = self.api.permission(self.event.login)
         self.react("eyes")
         if not permission.at_least(self.minimum):
-            return self.finish(self._permission_refusal(permission), EXIT_REFUSED)
+            return self.finish(self._permission_refusal(permission), ExitCode.REFUSED)
 
         from bot.commands import Help, parse
 
         parsed = parse(self.event.body)
         if parsed.command is None:
             return self.finish(
-                _usage_reply(parsed.reply or "promobot could not read that."), EXIT_REFUSED
+                _usage_reply(parsed.reply or "promobot could not read that."), ExitCode.REFUSED
             )
         if isinstance(parsed.command, Help):
             from bot.commands import help_text
 
-            return self.finish(_help_reply(help_text(parsed.command.topic)), EXIT_OK)
+            return self.finish(_help_reply(help_text(parsed.command.topic)), ExitCode.OK)
         return self._command(parsed.command)
 
     def _command(self, command: Any) -> int:
         from bot.app import build_service
         from bot.policy import PolicyError
-        from bot.registry import RegistryError
+        from bot.ports import RegistryError
         from bot.render import to_markdown
-        from bot.results import ERROR, REFUSED
         from bot.service import Context
 
         try:
@@ -239,31 +243,22 @@ class _CommentHandler:
                 "❌ **promobot cannot check this command: the policy files on the default "
                 "branch are invalid.**\n\nRun `promobot policy check` to see the problems; "
                 "nothing was changed.",
-                EXIT_REFUSED,
+                ExitCode.REFUSED,
             )
         try:
             command, refusal = self._fill_version(service, command)
             if refusal is not None:
-                return self.finish(to_markdown(refusal), EXIT_REFUSED)
+                return self.finish(to_markdown(refusal), ExitCode.REFUSED)
             ctx = Context(actor=self.actor, channel="github", link=self.event.comment_url)
             result = service.handle(command, ctx)
         except RegistryError as exc:
             print(f"promobot github: {exc}", file=sys.stderr)
-            return self.finish(self._mlflow_down(exc), EXIT_UNAVAILABLE)
-        result.next_steps = [_on_github(step) for step in result.next_steps]
-        code = (
-            EXIT_REFUSED
-            if result.status == REFUSED
-            else EXIT_UNAVAILABLE
-            if result.status == ERROR
-            else EXIT_OK
-        )
-        exit_code = self.finish(to_markdown(result), code)
-        if result.action in ("approve", "deny"):
-            self._sync_slack(service, result)
-        return exit_code
+            return self.finish(self._mlflow_down(exc), ExitCode.UNAVAILABLE)
+        # A decision made here reaches the request's Slack message through the service's
+        # events (bot/app.py wires the Slack notifier when SLACK_BOT_TOKEN is set).
+        return self.finish(to_markdown(result, door="github"), exit_code(result))
 
-    def _fill_version(self, service: Any, command: Any) -> tuple[Any, Any]:
+    def _fill_version(self, service: Any, command: Any) -> tuple[Any, Result | None]:
         """`/promote <model> <target>` in a pull request means the newest version
         registered from the pull request's head commit."""
         from bot.commands import Promote, VersionSpec
@@ -296,7 +291,7 @@ class _CommentHandler:
         if len(body) > COMMENT_MAX:
             body = body[: COMMENT_MAX - 40] + "\n\n… (cut: the reply was too long)"
         self.api.create_comment(self.event.issue_number, body)
-        self.react("rocket" if code == EXIT_OK else "-1")
+        self.react("rocket" if code == ExitCode.OK else "-1")
         return code
 
     def react(self, content: str) -> None:
@@ -347,7 +342,7 @@ class _CommentHandler:
         from bot.results import ERROR, Result
 
         # The details (host names) go to the workflow log, not into a public comment.
-        where = _run_url()
+        where = run_url(os.environ)
         detail = (
             f"The details are in the workflow log: {where}"
             if where
@@ -362,23 +357,6 @@ class _CommentHandler:
                 reasons=[detail],
             )
         )
-
-    def _sync_slack(self, service: Any, result: Any) -> None:
-        """Keep the Slack request message in step with a decision made here. Slack is a
-        courtesy: a failure is logged and never fails the comment."""
-        if not getattr(self.settings, "slack_bot_token", None):
-            return
-        try:
-            from bot.doors.slack_notify import sync_request_message
-
-            sync_request_message(service, result, self.settings)
-        except ImportError as exc:
-            print(f"promobot github: Slack sync unavailable: {exc}", file=sys.stderr)
-        except Exception as exc:
-            print(
-                f"promobot github: could not update the Slack message: {type(exc).__name__}: {exc}",
-                file=sys.stderr,
-            )
 
 
 def _usage_reply(reply: str) -> str:
@@ -402,22 +380,10 @@ def _help_reply(text: str) -> str:
     )
 
 
-def _on_github(step: str) -> str:
-    """Next steps name commands as typed in Slack or the CLI; here they are comments."""
-    return step.replace(" types `", " comments `/")
-
-
-def _run_url() -> str:
-    server = os.environ.get("GITHUB_SERVER_URL", "")
-    repo = os.environ.get("GITHUB_REPOSITORY", "")
-    run = os.environ.get("GITHUB_RUN_ID", "")
-    return f"{server}/{repo}/actions/runs/{run}" if server and repo and run else ""
-
-
 def _setup_error(problem: str) -> int:
     print(f"promobot github: {problem}", file=sys.stderr)
     print("Run `promobot github --help` for what it needs.", file=sys.stderr)
-    return EXIT_USAGE
+    return ExitCode.USAGE
 
 
 def _int(value: Any) -> int:

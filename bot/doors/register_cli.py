@@ -31,19 +31,18 @@ import re
 import sys
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from bot.service import Comparison
+from bot.doors.common import ExitCode, exit_code, run_url
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+if TYPE_CHECKING:
+    from bot.commands import Target
+    from bot.config import Settings
+    from bot.results import Comparison, Registered, Result
 
 CI_ACTOR = "cli:ci"
 CI_CHANNEL = "ci"
-# The model-version (and run) tags that tie a version to its commit (design.md).
-GIT_TAGS = ("git_commit", "git_branch", "git_pull_request", "ci_run_url", "ci_actor")
 # What `promobot register` writes to $GITHUB_OUTPUT (actions/train-register declares these).
 REGISTER_OUTPUTS = ("version", "run-id", "model-uri", "request-status", "request-id")
 START_RUN_OUTPUTS = ("run-id", "experiment-id")
@@ -171,7 +170,7 @@ def run_register(args: list[str]) -> int:
     except _UsageError as exc:
         print(exc, file=sys.stderr)
         print(f"Run `{parser.prog} --help` for the options.", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
 
 
 # ---- git metadata --------------------------------------------------------------------------
@@ -191,7 +190,7 @@ def git_metadata(env: Mapping[str, str] | None = None) -> dict[str, str]:
         "git_commit": sha.lower() if _SHA_RE.fullmatch(sha) else "",
         "git_branch": env.get("GITHUB_HEAD_REF") or env.get("GITHUB_REF_NAME") or "",
         "git_pull_request": _pull_request_number(event),
-        "ci_run_url": _run_url(env),
+        "ci_run_url": run_url(env, attempt=True),
         "ci_actor": env.get("GITHUB_TRIGGERING_ACTOR") or env.get("GITHUB_ACTOR") or "",
     }
     return {key: value[:5000] for key, value in tags.items() if value}
@@ -225,45 +224,26 @@ def _pull_request_number(event: dict[str, Any]) -> str:
     return ""
 
 
-def _run_url(env: Mapping[str, str]) -> str:
-    server, repo, run = (
-        env.get("GITHUB_SERVER_URL", ""),
-        env.get("GITHUB_REPOSITORY", ""),
-        env.get("GITHUB_RUN_ID", ""),
-    )
-    if not (server and repo and run):
-        return ""
-    url = f"{server.rstrip('/')}/{repo}/actions/runs/{run}"
-    attempt = env.get("GITHUB_RUN_ATTEMPT", "")
-    return f"{url}/attempts/{attempt}" if attempt and attempt != "1" else url
-
-
 # ---- start-run ------------------------------------------------------------------------------
 
 
 def _start_run(options: argparse.Namespace) -> int:
+    from bot.app import build_registration
     from bot.config import load_settings
-    from bot.registry import Registry, RegistryError
+    from bot.ports import RegistryError
 
     extra = _tags(options.tag)
     if not options.experiment.strip():
         raise _UsageError("promobot register start-run: --experiment needs a name")
     meta = git_metadata()
-    tags = {**meta, **extra}
-    if meta.get("git_commit"):
-        tags.setdefault("mlflow.source.git.commit", meta["git_commit"])
-    if meta.get("git_branch"):
-        tags.setdefault("mlflow.source.git.branch", meta["git_branch"])
-    if options.run_name:
-        tags["mlflow.runName"] = options.run_name
-    settings = load_settings()
+    registration = build_registration(load_settings())
     try:
-        registry = Registry(settings.mlflow_tracking_uri)
-        run_id = registry.create_run(options.experiment, tags)
-        experiment_id = str(registry.run_info(run_id)["experiment_id"])
+        run_id, experiment_id = registration.start_run(
+            options.experiment, meta, extra, options.run_name
+        )
     except RegistryError as exc:
         print(f"promobot register start-run: {exc}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
+        return ExitCode.UNAVAILABLE
     # The training command resumes this run: mlflow.start_run() reads MLFLOW_RUN_ID, and
     # MLFLOW_EXPERIMENT_ID keeps a script that sets no experiment in the run's own.
     write_github_file("GITHUB_ENV", dict(zip(START_RUN_ENV, (run_id, experiment_id), strict=True)))
@@ -276,26 +256,17 @@ def _start_run(options: argparse.Namespace) -> int:
         f"({', '.join(f'{k}={v}' for k, v in meta.items()) or 'no git metadata'})",
         file=sys.stderr,
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 # ---- register -------------------------------------------------------------------------------
 
 
-@dataclass
-class _Registered:
-    model: str
-    version: int
-    run_id: str
-    model_uri: str
-    source: str
-    tags: dict[str, str]
-
-
 def _register(options: argparse.Namespace) -> int:
+    from bot.app import build_registration
     from bot.config import load_settings
-    from bot.registry import Registry, RegistryError
-    from bot.service import Comparison, compare_with_production
+    from bot.ports import RegistryError
+    from bot.results import Comparison
 
     model = options.model.strip()
     if not _MODEL_RE.fullmatch(model) or ".." in model:
@@ -319,17 +290,19 @@ def _register(options: argparse.Namespace) -> int:
     target = _request_target(model, options.request) if options.request else None
 
     settings = load_settings()
+    registration = build_registration(settings)
     try:
-        registry = Registry(settings.mlflow_tracking_uri)
-        registered = _register_version(registry, model, run_id, options.artifact.strip(), extra)
+        registered = registration.register(
+            model, run_id, options.artifact.strip(), extra, git_metadata()
+        )
         if isinstance(registered, str):
             print(f"promobot register: {registered}", file=sys.stderr)
-            return EXIT_REFUSED
+            return ExitCode.REFUSED
     except RegistryError as exc:
         print(f"promobot register: {exc}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
+        return ExitCode.UNAVAILABLE
     try:
-        comparison = compare_with_production(registry, model, run_id)
+        comparison = registration.compare_with_production(model, run_id)
     except RegistryError as exc:  # registered all the same: say so, and carry on
         print(f"promobot register: could not read the metrics to compare: {exc}", file=sys.stderr)
         comparison = Comparison({}, None, {})
@@ -343,7 +316,7 @@ def _register(options: argparse.Namespace) -> int:
     }
     print(f"Registered {model} v{registered.version} ({registered.model_uri}) from run {run_id}")
     result = None
-    code = EXIT_OK
+    code = ExitCode.OK
     if target is not None:
         result, code = _request(settings, registered, target, options.reason)
         if result is not None:
@@ -356,43 +329,7 @@ def _register(options: argparse.Namespace) -> int:
     return code
 
 
-def _register_version(
-    registry: Any, model: str, run_id: str, artifact: str, extra: dict[str, str]
-) -> _Registered | str:
-    """Register the run's model, or say (as a sentence) why there is nothing to register."""
-    from bot.registry import RegistryError
-    from bot.service import register_version
-
-    try:
-        run = registry.run_info(run_id)
-    except RegistryError as exc:
-        if getattr(exc.__cause__, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
-            return f"there is no MLflow run {run_id} at this tracking server"
-        raise
-    source = registry.logged_model_uri(run_id, artifact)
-    if source.startswith("runs:/"):
-        return (
-            f"run {run_id} logged no model, so there is nothing to register. Log one "
-            f"in the training command (e.g. mlflow.sklearn.log_model(model, "
-            f"name={artifact!r})), or pass --artifact with the name it was logged under."
-        )
-    run_tags = run.get("tags") or {}
-    meta = git_metadata()
-    # The run's tags record what was trained; the environment fills what they lack.
-    tags = {key: run_tags.get(key) or meta.get(key, "") for key in GIT_TAGS}
-    tags = {key: value for key, value in {**tags, **extra}.items() if value}
-    info = register_version(registry, model, run_id, artifact=artifact, tags=tags, source=source)
-    return _Registered(
-        model=model,
-        version=info.version,
-        run_id=run_id,
-        model_uri=f"models:/{model}/{info.version}",
-        source=info.source,
-        tags=tags,
-    )
-
-
-def _request_target(model: str, text: str) -> Any:
+def _request_target(model: str, text: str) -> Target:
     from bot.commands import Promote, parse
 
     parsed = parse(f"promote {model} v1 {text.strip()}")
@@ -406,13 +343,14 @@ def _request_target(model: str, text: str) -> Any:
     return command.target
 
 
-def _request(settings: Any, registered: _Registered, target: Any, reason: str) -> tuple[Any, int]:
+def _request(
+    settings: Settings, registered: Registered, target: Target, reason: str
+) -> tuple[Result | None, int]:
     from bot.app import build_service
     from bot.commands import Promote, VersionSpec
     from bot.policy import PolicyError
-    from bot.registry import RegistryError
+    from bot.ports import RegistryError
     from bot.render import to_text
-    from bot.results import ERROR, REFUSED
     from bot.service import Context
 
     commit = registered.tags.get("git_commit", "")
@@ -428,7 +366,7 @@ def _request(settings: Any, registered: _Registered, target: Any, reason: str) -
         )
         for line in exc.problems:
             print(f"  {line}", file=sys.stderr)
-        return None, EXIT_REFUSED
+        return None, ExitCode.REFUSED
     command = Promote(
         registered.model, VersionSpec("number", str(registered.version)), target, reason
     )
@@ -437,11 +375,9 @@ def _request(settings: Any, registered: _Registered, target: Any, reason: str) -
         result = service.handle(command, ctx)
     except RegistryError as exc:
         print(f"promobot register: the {target.label} request failed: {exc}", file=sys.stderr)
-        return None, EXIT_UNAVAILABLE
+        return None, ExitCode.UNAVAILABLE
     print(to_text(result))
-    if result.status == REFUSED:
-        return result, EXIT_REFUSED
-    return result, EXIT_UNAVAILABLE if result.status == ERROR else EXIT_OK
+    return result, exit_code(result)
 
 
 # ---- outputs and summary --------------------------------------------------------------------
@@ -462,92 +398,16 @@ def write_github_file(variable: str, values: Mapping[str, str]) -> None:
                 fh.write(f"{name}={value}\n")
 
 
-def summary_markdown(
-    registered: _Registered, comparison: Comparison, target: Any, result: Any
-) -> str:
-    from bot.render import to_markdown
-
-    v = f"v{registered.version}"
-    lines = [
-        f"### 📦 {registered.model} {v} registered",
-        "",
-        "| | |",
-        "| --- | --- |",
-        f"| model URI | `{registered.model_uri}` |",
-        f"| run | `{registered.run_id}` |",
-    ]
-    labels = {
-        "git_commit": "commit",
-        "git_branch": "branch",
-        "git_pull_request": "pull request",
-        "ci_run_url": "workflow run",
-        "ci_actor": "actor",
-    }
-    for key, label in labels.items():
-        value = registered.tags.get(key)
-        if not value:
-            continue
-        if key == "git_pull_request":
-            shown = f"#{_cell(value)}"
-        elif key == "ci_run_url":
-            shown = _cell(value)
-        else:
-            shown = f"`{_cell(value)}`"
-        lines.append(f"| {label} | {shown} |")
-    lines.append("")
-    names = _metric_order(comparison.metrics, comparison.production_metrics)
-    production = comparison.production
-    if names:
-        header = f"| metric | {v} (new) |"
-        rule = "| --- | --- |"
-        if production is not None:
-            header += f" v{production} (Production) | change |"
-            rule += " --- | --- |"
-        lines += [header, rule]
-        for name in names:
-            new = comparison.metrics.get(name)
-            row = f"| {_cell(name)} | {_num(new)} |"
-            if production is not None:
-                old = comparison.production_metrics.get(name)
-                change = "—" if new is None or old is None else f"{new - old:+.3f}"
-                row += f" {_num(old)} | {change} |"
-            lines.append(row)
-    else:
-        lines.append("The run logged no metrics.")
-    if production is None:
-        lines += ["", "No version is in Production yet, so there is nothing to compare with."]
-    if target is not None:
-        lines += ["", f"#### Request: {target.label}", ""]
-        lines.append(
-            to_markdown(result)
-            if result is not None
-            else "⚠️ The request could not be made; see the step log."
-        )
-    return "\n".join(lines) + "\n"
-
-
 def _write_summary(
-    registered: _Registered, comparison: Comparison, target: Any, result: Any
+    registered: Registered, comparison: Comparison, target: Target | None, result: Result | None
 ) -> None:
+    from bot.render import ci_summary
+
     path = os.environ.get("GITHUB_STEP_SUMMARY", "")
     if not path:
         return
     with open(path, "a", encoding="utf-8") as fh:
-        fh.write(summary_markdown(registered, comparison, target, result))
-
-
-def _metric_order(*sets: dict[str, float]) -> list[str]:
-    names = sorted(set().union(*sets))
-    first = [m for m in ("accuracy", "f1", "precision", "recall") if m in names]
-    return (first + [m for m in names if m not in first])[:12]
-
-
-def _num(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
-
-
-def _cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|").replace("`", "'")
+        fh.write(ci_summary(registered, comparison, target.label if target else None, result))
 
 
 def _tags(pairs: list[str]) -> dict[str, str]:

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from bot.doors.common import ExitCode
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -33,11 +34,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("promobot.slack")
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 BODY_MAX = 1_000_000  # Slack's payloads are a few kilobytes
-DEFAULT_SWEEP_SECONDS = 60.0
 WORK_THREADS = 16  # per worker: commands being carried out after their ack
 
 SERVE_HELP = """\
@@ -76,10 +75,10 @@ def run_serve(args: list[str]) -> int:
     if problem:
         print(f"promobot serve: {problem}", file=sys.stderr)
         print("Run `promobot serve --help` for the options.", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if opts.help:
         print(SERVE_HELP, end="")
-        return EXIT_OK
+        return ExitCode.OK
 
     from bot.config import load_settings
 
@@ -87,16 +86,15 @@ def run_serve(args: list[str]) -> int:
         settings = load_settings()
     except Exception as exc:  # pydantic's ValidationError: a malformed PORT and the like
         print(f"promobot serve cannot start: the settings are invalid:\n{exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.REFUSED
     problems = missing_settings(settings, socket_mode=opts.socket_mode)
-    sweep, sweep_problem = sweep_seconds(os.environ.get("PROMOBOT_SWEEP_SECONDS"))
-    if sweep_problem:
+    if sweep_problem := settings.problem("PROMOBOT_SWEEP_SECONDS"):
         problems.append(sweep_problem)
     if problems:
         print("promobot serve cannot start:", file=sys.stderr)
         for line in problems:
             print(f"  {line}", file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.REFUSED
 
     from bot.policy import PolicyError, load_policy
 
@@ -109,19 +107,19 @@ def run_serve(args: list[str]) -> int:
         )
         for line in exc.problems:
             print(f"  {line}", file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.REFUSED
     except OSError as exc:
         print(f"promobot serve cannot read the policy: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.REFUSED
 
     code = check_token(settings)
-    if code != EXIT_OK:
+    if code != ExitCode.OK:
         return code
     port = opts.port if opts.port is not None else settings.port
     if opts.socket_mode:
-        return run_socket_mode(settings, policy, sweep, opts.host, port)
-    workers = opts.workers if opts.workers is not None else _env_int("WEB_CONCURRENCY", 1)
-    return run_gunicorn(settings, policy, sweep, opts.host, port, workers, opts.threads)
+        return run_socket_mode(settings, policy, opts.host, port)
+    workers = opts.workers if opts.workers is not None else settings.web_concurrency
+    return run_gunicorn(settings, policy, opts.host, port, workers, opts.threads)
 
 
 # ---- checks before anything starts -----------------------------------------------------
@@ -183,24 +181,12 @@ def missing_settings(settings: Settings, *, socket_mode: bool) -> list[str]:
     return problems
 
 
-def sweep_seconds(text: str | None) -> tuple[float, str]:
-    if text is None or not text.strip():
-        return DEFAULT_SWEEP_SECONDS, ""
-    try:
-        value = float(text)
-    except ValueError:
-        return 0.0, f"PROMOBOT_SWEEP_SECONDS must be a number of seconds, not {text!r}."
-    if value < 0 or value != value:
-        return 0.0, f"PROMOBOT_SWEEP_SECONDS must be 0 (off) or more, not {text!r}."
-    return value, ""
-
-
-def check_token(settings: Settings) -> int:
+def check_token(settings: Settings) -> ExitCode:
     """Ask Slack whether the bot token works (auth.test), so a wrong token or URL stops
     the start with a sentence instead of failing every command later."""
     from slack_sdk.errors import SlackApiError
 
-    from bot.doors.slack_notify import api_base_url, web_client
+    from bot.notifiers.slack import api_base_url, web_client
 
     where = api_base_url(settings.slack_api_url)
     try:
@@ -212,26 +198,19 @@ def check_token(settings: Settings) -> int:
             "Copy the Bot User OAuth Token again from the app's OAuth & Permissions page.",
             file=sys.stderr,
         )
-        return EXIT_INVALID
+        return ExitCode.REFUSED
     except Exception as exc:  # URLError, timeouts: Slack (or SLACK_API_URL) unreachable
         print(
             f"promobot serve cannot start: Slack's Web API is unreachable at {where} "
             f"({type(exc).__name__}: {exc}). Check SLACK_API_URL and the network.",
             file=sys.stderr,
         )
-        return EXIT_UNAVAILABLE
-    return EXIT_OK
+        return ExitCode.UNAVAILABLE
+    return ExitCode.OK
 
 
 def _secret(value: Any) -> str:
     return value.get_secret_value().strip() if value is not None else ""
-
-
-def _env_int(name: str, default: int) -> int:
-    try:
-        return max(1, int(os.environ.get(name, "") or default))
-    except ValueError:
-        return default
 
 
 # ---- the parts each worker builds ------------------------------------------------------
@@ -266,14 +245,16 @@ class Services:
         threading.Thread(target=build, name="promobot-warm-up", daemon=True).start()
 
 
-def build_door(settings: Settings, policy: Policy, sweep: float) -> Any:
-    """Everything one process serves Slack with: the bolt App, its Service, the sweeper."""
+def build_door(settings: Settings, policy: Policy) -> Any:
+    """Everything one process serves Slack with: the bolt App, its Service, the sweeper
+    (every PROMOBOT_SWEEP_SECONDS; 0 turns it off)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from slack_bolt.error import BoltError
 
     from bot.doors.slack_app import build_app
-    from bot.doors.slack_notify import Sweeper, web_client
+    from bot.doors.sweeper import Sweeper
+    from bot.notifiers.slack import web_client
 
     # An ack is short work that waits for the GIL behind the threads working out earlier
     # commands' answers; a shorter switch interval than CPython's 5 ms lets it in sooner
@@ -292,8 +273,8 @@ def build_door(settings: Settings, policy: Policy, sweep: float) -> Any:
         app = build_app(
             settings, services.get, client=client, executor=executor, token_verification=False
         )
-    if sweep > 0:
-        Sweeper(services.get, client, sweep).start()
+    if settings.promobot_sweep_seconds > 0:
+        Sweeper(services.get, settings.promobot_sweep_seconds).start()
     return app
 
 
@@ -349,8 +330,8 @@ def _answer(
     return [body]
 
 
-def _setup_logging() -> None:
-    level = os.environ.get("PROMOBOT_LOG_LEVEL", "INFO").upper()
+def _setup_logging(settings: Settings) -> None:
+    level = settings.promobot_log_level.upper()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         logging.Formatter("%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s")
@@ -368,7 +349,6 @@ def _setup_logging() -> None:
 def run_gunicorn(
     settings: Settings,
     policy: Policy,
-    sweep: float,
     host: str,
     port: int,
     workers: int,
@@ -380,8 +360,8 @@ def run_gunicorn(
         # In each worker, after the fork: threads and clients never cross a fork.
         from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-        _setup_logging()
-        app = build_door(settings, policy, sweep)
+        _setup_logging(settings)
+        app = build_door(settings, policy)
         return wsgi_app(SlackRequestHandler(app, path=EVENTS_PATH))
 
     options: dict[str, Any] = {
@@ -395,8 +375,8 @@ def run_gunicorn(
         "graceful_timeout": 25,
         "keepalive": 5,
         "errorlog": "-",
-        "accesslog": os.environ.get("PROMOBOT_ACCESS_LOG") or None,
-        "loglevel": os.environ.get("PROMOBOT_LOG_LEVEL", "info").lower(),
+        "accesslog": settings.promobot_access_log or None,
+        "loglevel": settings.promobot_log_level.lower(),
         "proc_name": "promobot-serve",
         # One control socket per user ($HOME/.gunicorn) would clash between instances.
         "control_socket_disable": True,
@@ -415,19 +395,19 @@ def run_gunicorn(
         Server().run()
     except SystemExit as exc:  # gunicorn's arbiter leaves through sys.exit
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 # ---- Socket Mode -------------------------------------------------------------------------
 
 
-def run_socket_mode(settings: Settings, policy: Policy, sweep: float, host: str, port: int) -> int:
+def run_socket_mode(settings: Settings, policy: Policy, host: str, port: int) -> int:
     import signal
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    _setup_logging()
+    _setup_logging(settings)
 
     class Health(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -446,9 +426,9 @@ def run_socket_mode(settings: Settings, policy: Policy, sweep: float, host: str,
         health = ThreadingHTTPServer((host, port), Health)
     except OSError as exc:
         print(f"promobot serve cannot listen on {host}:{port} for /healthz: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.REFUSED
     threading.Thread(target=health.serve_forever, name="promobot-healthz", daemon=True).start()
-    app = build_door(settings, policy, sweep)
+    app = build_door(settings, policy)
     assert settings.slack_app_token is not None
     handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
 
@@ -464,4 +444,4 @@ def run_socket_mode(settings: Settings, policy: Policy, sweep: float, host: str,
     finally:
         handler.close()
         health.shutdown()
-    return EXIT_OK
+    return ExitCode.OK

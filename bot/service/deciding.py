@@ -10,7 +10,7 @@ from bot.ports import ModelInfo, VersionInfo
 from bot.results import MetricRow
 from bot.service.common import Deps
 from bot.service.proposal import Proposal, Reads
-from bot.state import metric_order
+from bot.text import metric_order
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def metric_rows(
     if current is not None and current != version.version:
         replaced = reads.metrics(reads.version(info, current))
     gated = [g.metric for g in rule.metrics] if rule else []
-    names = metric_order(gated, candidate, replaced)
+    names = metric_order(gated, candidate, replaced, limit=8)
     return [MetricRow(n, candidate.get(n), replaced.get(n)) for n in names]
 
 

@@ -12,12 +12,10 @@ facts the history needs anyway, so the intent costs no extra MLflow call.
 """
 
 from bot.state.audit import (
-    PREFERRED_METRICS,
     REASON_MAX,
     audit_tags,
     description_line,
     done_outcome,
-    metric_order,
     outcome_record,
 )
 from bot.state.codec import dumps, format_time, loads, maybe_time, parse_time
@@ -58,7 +56,6 @@ __all__ = [
     "EVENT_PREFIX",
     "FINAL_STATES",
     "LOCK_MODEL_PREFIX",
-    "PREFERRED_METRICS",
     "REASON_MAX",
     "REQUEST_ID",
     "REQUEST_PREFIX",
@@ -84,7 +81,6 @@ __all__ = [
     "maybe_time",
     "message_key",
     "message_request",
-    "metric_order",
     "open_requests",
     "outcome",
     "outcome_record",

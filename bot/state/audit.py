@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.state.codec import dumps, format_time
+from bot.text import metric_order, one_line
 
 # A reason appears up to three times in an execution's event (its reason, the description
 # line, a rollback's own reason) and once in the request and in the outcome, and a
@@ -15,21 +16,11 @@ from bot.state.codec import dumps, format_time
 # (VARCHAR(5000); PostgreSQL enforces it). 500 keeps every one of them well inside; a
 # longer story belongs in a linked document.
 REASON_MAX = 500
-# Shown first in tables and description lines when no gate names the metrics.
-PREFERRED_METRICS = ("accuracy", "f1", "precision", "recall")
 
 
 def outcome_record(status: str, by: str, at: datetime, detail: str = "") -> str:
     """The value of a request's `.state` tag: how it ended, who, when and why."""
     return dumps({"state": status, "by": by, "at": format_time(at), "detail": detail[:REASON_MAX]})
-
-
-def metric_order(gated: list[str], *figures: dict[str, float], limit: int = 8) -> list[str]:
-    """The metrics to show: the gated ones first, then the usual ones, then the rest."""
-    rest = sorted(set().union(*figures) - set(gated)) if figures else []
-    preferred = [m for m in PREFERRED_METRICS if m in rest]
-    others = [m for m in rest if m not in preferred]
-    return list(dict.fromkeys(gated + preferred + others))[:limit]
 
 
 def description_line(
@@ -45,13 +36,13 @@ def description_line(
     passed shadow test (accuracy 0.91, f1 0.89)`. `people` is (by, approved by); the
     figures are the gated metrics, else the first two."""
     by, approved = people
-    shown = [m for m in gated if m in metrics] or metric_order([], metrics)[:2]
+    shown = [m for m in gated if m in metrics] or metric_order((), metrics, limit=2)
     numbers = ", ".join(f"{m} {metrics[m]:.2f}" for m in shown if m in metrics)
     line = f"{at.strftime('%Y-%m-%d %H:%M UTC')} → {label} by {by}"
     if approved:
         line += f", approved by {approved}"
     if reason:
-        line += f": {' '.join(reason.split())}"
+        line += f": {one_line(reason)}"
     if numbers:
         line += f" ({numbers})"
     return line

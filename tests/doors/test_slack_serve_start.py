@@ -67,6 +67,30 @@ def test_socket_mode_needs_an_app_token(fake: FakeSlack, tmp_path: Path) -> None
     assert "SLACK_APP_TOKEN is not set" in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("value", "sentence"),
+    [
+        ("soon", "PROMOBOT_SWEEP_SECONDS must be a number of seconds, not 'soon'."),
+        ("-1", "PROMOBOT_SWEEP_SECONDS must be 0 (off) or more, not '-1'."),
+    ],
+    ids=["not-a-number", "negative"],
+)
+def test_a_bad_sweep_interval_stops_the_start_beside_a_missing_secret(
+    value: str, sentence: str, fake: FakeSlack, tmp_path: Path
+) -> None:
+    env = {**good_env(fake, tmp_path), "PROMOBOT_SWEEP_SECONDS": value}
+    del env["SLACK_SIGNING_SECRET"]
+
+    done = serve(env)
+
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert lines[0] == "promobot serve cannot start:"
+    assert lines[1].startswith("  SLACK_SIGNING_SECRET is not set")
+    assert lines[2] == f"  {sentence}"
+    assert not fake.api_calls()
+
+
 def test_an_invalid_policy_stops_the_start_with_file_and_line(
     fake: FakeSlack, tmp_path: Path
 ) -> None:

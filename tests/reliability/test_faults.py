@@ -259,7 +259,7 @@ def test_chat_message_when_mlflow_is_down(reliability_policy):
     from servers import free_port
 
     from bot.commands import parse
-    from bot.registry import RegistryError
+    from bot.ports import RegistryError
     from bot.render import to_markdown, to_text
     from bot.results import ERROR, Result
     from bot.service import Context

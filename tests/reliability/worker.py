@@ -23,7 +23,7 @@ def main() -> int:
     from bot.app import build_policy, build_service
     from bot.commands import parse
     from bot.config import load_settings
-    from bot.registry import RegistryError
+    from bot.ports import RegistryError
     from bot.service import Context
 
     settings = load_settings()

@@ -133,3 +133,117 @@ def test_help_and_history_and_status_render_tables(cli_env, capsys):
     assert code == 0 and "v1 → Staging" in out
     code, out, _ = cli(capsys, "help", "rollback")
     assert code == 0 and "rollback" in out
+
+
+# ---- the --json envelope, exactly as printed ----------------------------------------------
+# Each way the CLI answers prints one object with the contract's keys in this order. The
+# answers that are not a command's result (help, a usage error, a failure before the
+# service answers, `policy check`) escape non-ASCII characters; a command's result does not.
+
+CONTRACT = ["status", "request_id", "model", "version", "target", "reasons"]
+
+
+def _envelope(status: str, reasons: list[str], **rest: object) -> dict[str, object]:
+    base: dict[str, object] = dict.fromkeys(CONTRACT)
+    return {**base, "status": status, "reasons": reasons, **rest}
+
+
+def test_json_help_is_a_done_envelope_with_the_text(capsys):
+    from bot.commands import help_text
+
+    code, out, _ = cli(capsys, "help", "--json")
+    assert code == 0
+    expected = _envelope("done", [], action="help", data={"help": help_text("")})
+    assert out == json.dumps(expected) + "\n"
+    assert "\\u2026" in out  # `[reason…]`, escaped
+
+
+def test_json_help_for_one_command(capsys):
+    from bot.commands import help_text
+
+    code, out, _ = cli(capsys, "--json", "help", "rollback")
+    assert code == 0
+    expected = _envelope("done", [], action="help", data={"help": help_text("rollback")})
+    assert out == json.dumps(expected) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--json", "--as"], "--as needs an identity, e.g. `--as github:alice`"),
+        (["--json", "--as="], "--as needs an identity, e.g. `--as github:alice`"),
+        (["policy", "check", "a", "b", "--json"], "usage: `promobot policy check [PATH]`"),
+    ],
+    ids=["as-without-value", "as-empty", "policy-check-two-paths"],
+)
+def test_json_usage_error_has_no_action(capsys, args, problem):
+    code, out, err = cli(capsys, *args)
+    assert code == 2
+    assert out == json.dumps(_envelope("error", [problem])) + "\n"
+    assert err == ""
+
+
+def test_json_usage_error_from_the_parser_escapes_non_ascii(capsys):
+    from bot.commands import parse
+
+    code, out, _ = cli(capsys, "promte", "x", "--json")
+    assert code == 2
+    reply = parse("promte x").reply
+    assert out == json.dumps(_envelope("error", [reply])) + "\n"
+    assert "\\u2026" in out
+
+
+def test_json_unreachable_mlflow_is_an_error_envelope(capsys, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    monkeypatch.setenv("PROMOBOT_POLICY", str(SERVICE_POLICY))
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    code, out, _ = cli(capsys, "status", M, "--json")
+    assert code == 3
+    obj = json.loads(out)
+    assert list(obj) == CONTRACT
+    assert out == json.dumps(_envelope("error", obj["reasons"])) + "\n"
+    assert len(obj["reasons"]) == 1 and obj["reasons"][0].startswith("MLflow is unreachable")
+
+
+def test_json_invalid_policy_is_a_refused_envelope(cli_env, capsys, monkeypatch, tmp_path):
+    from bot.policy import check
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("people: {}\ngroups: {}\nmodels:\n  - name: m\n    targetz: {}\n")
+    monkeypatch.setenv("PROMOBOT_POLICY", str(bad))
+    code, out, err = cli(capsys, "status", M, "--json")
+    assert code == 1 and err == ""
+    headline = "The policy files are invalid; promobot stops here."
+    expected = _envelope("refused", [headline, *check(str(bad))])
+    assert out == json.dumps(expected) + "\n"
+
+
+def test_json_policy_check(capsys, tmp_path):
+    code, out, _ = cli(capsys, "policy", "check", str(SERVICE_POLICY), "--json")
+    assert code == 0
+    assert out == json.dumps(_envelope("done", [])) + "\n"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("people: {}\ngroups:\n  leads: [ghost]\nmodels: []\n")
+    code, out, _ = cli(capsys, "--json", "policy", "check", str(bad))
+    assert code == 1
+    problems = json.loads(out)["reasons"]
+    assert problems and "bad.yaml:3" in problems[0]
+    assert out == json.dumps(_envelope("refused", problems)) + "\n"
+
+
+def test_json_command_result_keeps_non_ascii_and_has_action_and_data(cli_env, capsys):
+    code, out, _ = cli(
+        capsys, "--json", "promote", M, "v1", "staging", "café", "--as", "github:bob"
+    )
+    assert code == 0
+    obj = json.loads(out)
+    assert list(obj) == [*CONTRACT, "action", "data"]
+    assert obj["status"] == "done" and obj["action"] == "promote"
+    assert out == json.dumps(obj, ensure_ascii=False) + "\n"
+    code, out, _ = cli(capsys, "--json", "history", M)
+    assert code == 0 and '"reason": "café"' in out
+    code, out, _ = cli(capsys, "--json", "promote", M, "v1", "production", "--as", "github:bob")
+    refused = json.loads(out)
+    assert code == 1 and refused["status"] == "refused" and refused["reasons"]
+    assert list(refused) == [*CONTRACT, "action", "data"]

@@ -1,0 +1,57 @@
+"""What every door shares: the exit status it ends with, and the link to its workflow run.
+
+Kept free of heavy imports (no pydantic, no mlflow): `promobot --help` imports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.results import Result
+
+
+class ExitCode(IntEnum):
+    """The exit status of every promobot command (docs/contract.md, "The CLI").
+
+    0 done, or pending approval (and, for the doors that ignore events, ignored);
+    1 refused or invalid: the message says why (a policy refusal, an invalid policy
+      file or setting, no such run);
+    2 usage error: the words or options could not be read, or the set-up is incomplete;
+    3 MLflow or another service (Slack, GitHub) unreachable or failing.
+    """
+
+    OK = 0
+    REFUSED = 1
+    USAGE = 2
+    UNAVAILABLE = 3
+
+
+def exit_code(result: Result) -> ExitCode:
+    """A use case's result as an exit status: refused → 1, error → 3, else (done,
+    pending) 0."""
+    from bot.results import ERROR, REFUSED
+
+    if result.status == REFUSED:
+        return ExitCode.REFUSED
+    if result.status == ERROR:
+        return ExitCode.UNAVAILABLE
+    return ExitCode.OK
+
+
+def run_url(env: Mapping[str, str], *, attempt: bool = False) -> str:
+    """The GitHub Actions workflow run this process is part of, from the variables the
+    runner sets (GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID); "" outside Actions.
+
+    With `attempt`, a re-run links its own attempt (`…/attempts/2`, from
+    GITHUB_RUN_ATTEMPT): a version's `ci_run_url` tag names the attempt that trained it."""
+    server = env.get("GITHUB_SERVER_URL", "")
+    repo = env.get("GITHUB_REPOSITORY", "")
+    run = env.get("GITHUB_RUN_ID", "")
+    if not (server and repo and run):
+        return ""
+    url = f"{server.rstrip('/')}/{repo}/actions/runs/{run}"
+    number = env.get("GITHUB_RUN_ATTEMPT", "") if attempt else ""
+    return f"{url}/attempts/{number}" if number and number != "1" else url

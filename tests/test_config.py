@@ -1,0 +1,163 @@
+"""bot/config.py: every setting read from the environment, its default, and a bad value."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from bot.config import GITHUB_PERMISSIONS, Settings, load_settings
+
+DEFAULTS = {
+    "mlflow_tracking_uri": "sqlite:///mlflow.db",
+    "promobot_policy": "policies/",
+    "promobot_actor": "",
+    "promobot_github_min_permission": "write",
+    "promobot_debug": "",
+    "promobot_sweep_seconds": 60.0,
+    "promobot_log_level": "INFO",
+    "promobot_access_log": "",
+    "promobot_lock_ttl_seconds": 120.0,
+    "promobot_lock_wait_seconds": 30.0,
+    "slack_bot_token": None,
+    "slack_signing_secret": None,
+    "slack_app_token": None,
+    "slack_api_url": "https://slack.com/api/",
+    "github_token": None,
+    "github_repository": "",
+    "github_event_path": "",
+    "github_api_url": "https://api.github.com",
+    "port": 3000,
+    "web_concurrency": 1,
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    return monkeypatch
+
+
+def test_every_setting_has_its_default():
+    settings = load_settings()
+    assert settings.model_dump() == DEFAULTS
+    assert set(Settings.model_fields) == set(DEFAULTS)
+
+
+def test_the_module_docstring_lists_every_variable():
+    import bot.config
+
+    for name in Settings.model_fields:
+        assert f"\n    {name.upper()} " in bot.config.__doc__, name
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "field", "expected"),
+    [
+        ("MLFLOW_TRACKING_URI", "http://mlflow:5000", "mlflow_tracking_uri", "http://mlflow:5000"),
+        ("PROMOBOT_POLICY", "/etc/promobot", "promobot_policy", "/etc/promobot"),
+        ("PROMOBOT_ACTOR", "slack:U01BOB", "promobot_actor", "slack:U01BOB"),
+        ("PROMOBOT_GITHUB_MIN_PERMISSION", "read", "promobot_github_min_permission", "read"),
+        ("PROMOBOT_GITHUB_MIN_PERMISSION", " Admin ", "promobot_github_min_permission", "admin"),
+        ("PROMOBOT_GITHUB_MIN_PERMISSION", "", "promobot_github_min_permission", "write"),
+        ("PROMOBOT_DEBUG", "1", "promobot_debug", "1"),
+        ("PROMOBOT_DEBUG", "0", "promobot_debug", "0"),  # any value turns it on, as ever
+        ("PROMOBOT_SWEEP_SECONDS", "2.5", "promobot_sweep_seconds", 2.5),
+        ("PROMOBOT_SWEEP_SECONDS", "0", "promobot_sweep_seconds", 0.0),
+        ("PROMOBOT_SWEEP_SECONDS", "  ", "promobot_sweep_seconds", 60.0),
+        ("PROMOBOT_LOG_LEVEL", "debug", "promobot_log_level", "debug"),
+        ("PROMOBOT_ACCESS_LOG", "-", "promobot_access_log", "-"),
+        ("PROMOBOT_LOCK_TTL_SECONDS", "5", "promobot_lock_ttl_seconds", 5.0),
+        ("PROMOBOT_LOCK_WAIT_SECONDS", "0.3", "promobot_lock_wait_seconds", 0.3),
+        ("SLACK_API_URL", "http://127.0.0.1:1/api/", "slack_api_url", "http://127.0.0.1:1/api/"),
+        ("GITHUB_REPOSITORY", "acme/models", "github_repository", "acme/models"),
+        ("GITHUB_EVENT_PATH", "/tmp/event.json", "github_event_path", "/tmp/event.json"),
+        (
+            "GITHUB_API_URL",
+            "https://ghe.example.com/api/v3",
+            "github_api_url",
+            "https://ghe.example.com/api/v3",
+        ),
+        ("PORT", "8080", "port", 8080),
+        ("WEB_CONCURRENCY", "4", "web_concurrency", 4),
+    ],
+)
+def test_a_setting_is_read_from_its_variable(clean_env, variable, value, field, expected):
+    clean_env.setenv(variable, value)
+    settings = load_settings()
+    assert getattr(settings, field) == expected
+    assert settings.problem(variable) == ""
+
+
+@pytest.mark.parametrize(
+    "variable", ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "GITHUB_TOKEN"]
+)
+def test_secrets_are_read_and_never_shown(clean_env, variable):
+    clean_env.setenv(variable, "xoxb-very-secret")
+    settings = load_settings()
+    secret = getattr(settings, variable.lower())
+    assert secret.get_secret_value() == "xoxb-very-secret"
+    assert "very-secret" not in repr(settings) and "very-secret" not in str(settings)
+
+
+@pytest.mark.parametrize(
+    ("value", "sentence"),
+    [
+        ("soon", "PROMOBOT_SWEEP_SECONDS must be a number of seconds, not 'soon'."),
+        ("-1", "PROMOBOT_SWEEP_SECONDS must be 0 (off) or more, not '-1'."),
+        ("nan", "PROMOBOT_SWEEP_SECONDS must be 0 (off) or more, not 'nan'."),
+    ],
+    ids=["not-a-number", "negative", "nan"],
+)
+def test_a_bad_sweep_interval_is_a_sentence_for_the_door(clean_env, value, sentence):
+    clean_env.setenv("PROMOBOT_SWEEP_SECONDS", value)
+    settings = load_settings()  # every other door still starts
+    assert settings.problem("PROMOBOT_SWEEP_SECONDS") == sentence
+    assert settings.promobot_sweep_seconds == 60.0
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [("owner", "'owner'"), (" Owner ", "'owner'"), ("  ", "''")]
+)
+def test_an_unknown_minimum_permission_is_a_sentence_for_the_door(clean_env, value, shown):
+    clean_env.setenv("PROMOBOT_GITHUB_MIN_PERMISSION", value)
+    settings = load_settings()
+    assert settings.problem("PROMOBOT_GITHUB_MIN_PERMISSION") == (
+        "PROMOBOT_GITHUB_MIN_PERMISSION must be one of read, triage, write, maintain, admin, "
+        f"not {shown}"
+    )
+    assert settings.promobot_github_min_permission == "write"
+    assert GITHUB_PERMISSIONS == ("read", "triage", "write", "maintain", "admin")
+
+
+@pytest.mark.parametrize("value", ["", "0", "-5", "nan", "two minutes"])
+@pytest.mark.parametrize(
+    ("variable", "default"),
+    [("PROMOBOT_LOCK_TTL_SECONDS", 120.0), ("PROMOBOT_LOCK_WAIT_SECONDS", 30.0)],
+)
+def test_a_bad_lock_time_is_quietly_the_default(clean_env, variable, default, value):
+    clean_env.setenv(variable, value)
+    settings = load_settings()
+    assert getattr(settings, variable.lower()) == default
+    assert settings.problem(variable) == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("", 1), ("0", 1), ("-3", 1), ("many", 1), ("2.5", 1), ("3", 3)]
+)
+def test_web_concurrency_is_at_least_one_worker(clean_env, value, expected):
+    clean_env.setenv("WEB_CONCURRENCY", value)
+    assert load_settings().web_concurrency == expected
+
+
+def test_a_malformed_port_fails_loading(clean_env):
+    clean_env.setenv("PORT", "http")
+    with pytest.raises(ValidationError):
+        load_settings()
+
+
+def test_settings_can_be_given_in_code():
+    settings = Settings(promobot_sweep_seconds="-2", promobot_lock_ttl_seconds=0)
+    assert settings.problem("promobot_sweep_seconds").startswith("PROMOBOT_SWEEP_SECONDS must be")
+    assert settings.promobot_lock_ttl_seconds == 120.0
+    assert Settings(promobot_sweep_seconds=5).promobot_sweep_seconds == 5.0
