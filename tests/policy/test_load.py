@@ -19,7 +19,8 @@ from bot.policy import (
     load_policy,
     write_json_schema,
 )
-from bot.policy_schema import parse_file
+from bot.policy.files import parse_file
+from bot.policy.values import metric_expr
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"
@@ -55,9 +56,13 @@ def test_example_policy_loads_with_defaults_filled() -> None:
     assert production.require_stage == "Staging"
     assert production.require_reason is True
     assert production.metrics == (
-        MetricGate("accuracy", ">=", 0.70, None, 0.0, ">= 0.70"),
-        MetricGate("f1", ">=", None, "Production", -0.02, ">= production - 0.02"),
+        MetricGate("accuracy", metric_expr(">= 0.70")),
+        MetricGate("f1", metric_expr(">= production - 0.02")),
     )
+    assert [gate.label for gate in production.metrics] == [
+        "accuracy ≥ 0.70",
+        "f1 ≥ production − 0.02",
+    ]
     assert production.freeze == (
         FreezeWindow(
             ("fri",),
