@@ -16,6 +16,7 @@ from bot.policy import (
     MetricGate,
     PolicyError,
     check,
+    explain,
     load_policy,
     write_json_schema,
 )
@@ -141,6 +142,42 @@ def test_anchors_and_merge_keys_are_allowed_in_moderation() -> None:
         1,
     )
     assert rules.targets["archived"].requesters == ("team",)
+
+
+@pytest.mark.parametrize(
+    ("ttl", "value", "explained"),
+    [
+        ("90s", datetime.timedelta(seconds=90), "1m30s"),
+        ("1m30s", datetime.timedelta(seconds=90), "1m30s"),
+        ("2d12h", datetime.timedelta(days=2, hours=12), "60h"),
+    ],
+    ids=["seconds", "minutes-and-seconds", "days-and-hours"],
+)
+def test_a_request_ttl_may_be_written_in_seconds(
+    ttl: str, value: datetime.timedelta, explained: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "ttl.yaml"
+    path.write_text(
+        "people: {ann: {}, bo: {}}\ngroups: {team: [ann, bo]}\nmodels:\n  - name: m\n"
+        "    targets:\n      production:\n        requesters: [team]\n"
+        f"        approvers: [team]\n        approvals: 1\n        request_ttl: {ttl}\n"
+    )
+
+    policy = load_policy(path)
+
+    rules = policy.rules_for("m")
+    assert rules is not None
+    assert rules.targets["production"].request_ttl == value
+    assert explain(policy, "m") == [
+        (
+            "Production",
+            [
+                "requested by team (ann, bo)",
+                "needs 1 approval from team (ann, bo); nobody approves their own request",
+                f"requests expire after {explained}",
+            ],
+        )
+    ]
 
 
 @pytest.mark.parametrize(
