@@ -10,12 +10,10 @@ valid remainder (`bot.policy.remainder`), so one report lists every problem.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Generic, TypeVar
-
-from pydantic import BaseModel
 
 from bot.policy.problems import suggest
 from bot.policy.schema import RawPerson, RawRule
@@ -68,31 +66,35 @@ def _definitions(files: Sequence[ParsedFile]) -> tuple[_Names, list[str]]:
     problems: list[str] = []
     for file in files:
         raw = file.checked.raw
-        problems.extend(_first_definitions(file, "people", raw.people, names.people))
-        problems.extend(_first_definitions(file, "groups", raw.groups, names.groups))
+        problems.extend(_first_definitions(file, "people", raw.people, names.people, _as_written))
+        problems.extend(_first_definitions(file, "groups", raw.groups, names.groups, list))
     return names, problems
 
 
+def _as_written(person: RawPerson) -> object:
+    # `{slack: null}` and `{}` are written differently, so two files holding them
+    # define the person differently.
+    return person.model_dump(exclude_unset=True)
+
+
 def _first_definitions(
-    file: ParsedFile, section: str, entries: Mapping[str, T], seen: dict[str, _Defined[T]]
+    file: ParsedFile,
+    section: str,
+    entries: Mapping[str, T],
+    seen: dict[str, _Defined[T]],
+    as_written: Callable[[T], object],
 ) -> list[str]:
     """Record the entries a file defines first; a later, different definition is a problem."""
     problems = []
     for key, value in entries.items():
         first = seen.setdefault(key, _Defined(file, value))
-        if _as_written(first.value) != _as_written(value):
+        if as_written(first.value) != as_written(value):
             where = first.file.where((section, key))
             message = (
                 f"`{key}` is also defined, differently, in {where} (define it once, in one file)"
             )
             problems.append(file.problem((section, key), message))
     return problems
-
-
-def _as_written(value: object) -> object:
-    """A definition as its file spells it out: `{slack: null}` and `{}` are written
-    differently, so two files holding them define the person differently."""
-    return value.model_dump(exclude_unset=True) if isinstance(value, BaseModel) else value
 
 
 def _group_problems(names: _Names) -> list[str]:

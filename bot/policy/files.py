@@ -33,13 +33,9 @@ class ParsedFile:
     raw: RawPolicyFile | None  # None when the file has any problem
     checked: Remainder  # what the cross-file checks read: the file, or its valid part
 
-    def line(self, path: Iterable[str | int]) -> int:
-        """The line where a field of `checked.raw` is written."""
-        return self.lines.line(self.checked.written_path(tuple(path)))
-
     def where(self, path: Iterable[str | int]) -> str:
         """`file:line` of a field of `checked.raw`, as messages point at it."""
-        return f"{self.name}:{self.line(path)}"
+        return f"{self.name}:{self.lines.line(self.checked.written_path(tuple(path)))}"
 
     def problem(self, path: Iterable[str | int], message: str) -> str:
         """A problem with a field of `checked.raw`, named as written in the file."""

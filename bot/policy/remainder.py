@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from bot.policy.schema import RawPolicyFile, empty_at
 
-_ROUNDS = 12  # a refused value costs a round per level it sits below a model entry
+_ROUNDS = 12  # each round takes out what the last left invalid; real files need 2 or 3
 _Path = tuple[str | int, ...]
 _MISSING = object()
 
@@ -39,7 +39,7 @@ class Remainder:
         for part in path:
             if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
                 _, origin = self.origins.get(id(node), (node, None))
-                out.append(origin[part] if origin else part)
+                out.append(part if origin is None else origin[part])
                 node = node[part]
             else:
                 out.append(part)

@@ -23,7 +23,6 @@ from pydantic_core import PydanticCustomError
 from bot.policy import values
 from bot.policy.values import DURATION_PATTERN, METRIC_PATTERN, TIME_PATTERN, MetricExpr
 
-STAGE_KEYS = ("staging", "production", "archived")
 # Aliases MLflow refuses, or that mirror a stage (docs/contract.md: mirrored aliases
 # always agree with the stages, so only the stage target may move them).
 _MIRRORED_ALIASES = {"@staging", "@production", "@archived"}
