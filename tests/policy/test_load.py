@@ -254,7 +254,12 @@ BAD_FILES = {
     "bad-day": Bad("bad_freeze.yaml", 14, ("freeze[0].days[0]", '"friday"', "fri")),
     "bad-time": Bad("bad_freeze.yaml", 15, ("freeze[0].from", '"25:00" is not a time of day')),
     "bad-ttl": Bad(
-        "bad_ttl.yaml", 13, ("production.request_ttl", '"1 day" is not a duration', '"24h"')
+        "bad_ttl.yaml",
+        13,
+        (
+            "production.request_ttl",
+            '"1 day" is not a duration (write it like "30s", "30m", "24h", "7d" or "1h30m")',
+        ),
     ),
     "bad-target": Bad(
         "bad_target.yaml", 13, ("models[0].targets.Staging", "lower case", "`staging`")
