@@ -16,10 +16,12 @@ from bot.policy import (
     MetricGate,
     PolicyError,
     check,
+    explain,
     load_policy,
     write_json_schema,
 )
-from bot.policy_schema import parse_file
+from bot.policy.files import parse_file
+from bot.policy.values import metric_expr
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"
@@ -55,9 +57,13 @@ def test_example_policy_loads_with_defaults_filled() -> None:
     assert production.require_stage == "Staging"
     assert production.require_reason is True
     assert production.metrics == (
-        MetricGate("accuracy", ">=", 0.70, None, 0.0, ">= 0.70"),
-        MetricGate("f1", ">=", None, "Production", -0.02, ">= production - 0.02"),
+        MetricGate("accuracy", metric_expr(">= 0.70")),
+        MetricGate("f1", metric_expr(">= production - 0.02")),
     )
+    assert [gate.label for gate in production.metrics] == [
+        "accuracy ≥ 0.70",
+        "f1 ≥ production − 0.02",
+    ]
     assert production.freeze == (
         FreezeWindow(
             ("fri",),
@@ -139,6 +145,42 @@ def test_anchors_and_merge_keys_are_allowed_in_moderation() -> None:
 
 
 @pytest.mark.parametrize(
+    ("ttl", "value", "explained"),
+    [
+        ("90s", datetime.timedelta(seconds=90), "1m30s"),
+        ("1m30s", datetime.timedelta(seconds=90), "1m30s"),
+        ("2d12h", datetime.timedelta(days=2, hours=12), "60h"),
+    ],
+    ids=["seconds", "minutes-and-seconds", "days-and-hours"],
+)
+def test_a_request_ttl_may_be_written_in_seconds(
+    ttl: str, value: datetime.timedelta, explained: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "ttl.yaml"
+    path.write_text(
+        "people: {ann: {}, bo: {}}\ngroups: {team: [ann, bo]}\nmodels:\n  - name: m\n"
+        "    targets:\n      production:\n        requesters: [team]\n"
+        f"        approvers: [team]\n        approvals: 1\n        request_ttl: {ttl}\n"
+    )
+
+    policy = load_policy(path)
+
+    rules = policy.rules_for("m")
+    assert rules is not None
+    assert rules.targets["production"].request_ttl == value
+    assert explain(policy, "m") == [
+        (
+            "Production",
+            [
+                "requested by team (ann, bo)",
+                "needs 1 approval from team (ann, bo); nobody approves their own request",
+                f"requests expire after {explained}",
+            ],
+        )
+    ]
+
+
+@pytest.mark.parametrize(
     "path",
     [POLICIES, EXAMPLE, GOOD / "rules.yaml", GOOD / "anchors.yaml", GOOD / "split"],
     ids=["policies-folder", "example", "rules", "anchors", "split-folder"],
@@ -212,7 +254,12 @@ BAD_FILES = {
     "bad-day": Bad("bad_freeze.yaml", 14, ("freeze[0].days[0]", '"friday"', "fri")),
     "bad-time": Bad("bad_freeze.yaml", 15, ("freeze[0].from", '"25:00" is not a time of day')),
     "bad-ttl": Bad(
-        "bad_ttl.yaml", 13, ("production.request_ttl", '"1 day" is not a duration', '"24h"')
+        "bad_ttl.yaml",
+        13,
+        (
+            "production.request_ttl",
+            '"1 day" is not a duration (write it like "30s", "30m", "24h", "7d" or "1h30m")',
+        ),
     ),
     "bad-target": Bad(
         "bad_target.yaml", 13, ("models[0].targets.Staging", "lower case", "`staging`")

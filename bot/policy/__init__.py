@@ -1,0 +1,57 @@
+"""Policy: YAML files → typed rules → decisions (docs/contract.md, "Policy files").
+
+yaml_safe     read a file's YAML within limits, and the line of every field
+values        the typed values text stands for: durations, times, metric gates
+schema        the strict raw schema (pydantic), and its JSON Schema
+problems      friendly `file:line: field: ...` sentences, PolicyError
+remainder     the valid part of a file that failed the schema
+cross_checks  checks across files, on the typed models
+files         read every file a path names; all problems in one report
+rules         normalized rules (Person, TargetRule, Policy) and load_policy
+decisions     decide, approval_check, counted_approvers
+explanations  explain: the rules as sentences
+"""
+
+from bot.policy.decisions import (
+    Check,
+    Decision,
+    RequestFacts,
+    approval_check,
+    counted_approvers,
+    decide,
+)
+from bot.policy.explanations import explain
+from bot.policy.problems import PolicyError
+from bot.policy.rules import (
+    FreezeWindow,
+    MetricGate,
+    ModelRules,
+    Person,
+    Policy,
+    TargetRule,
+    check,
+    load_policy,
+    target_label,
+)
+from bot.policy.schema import write_json_schema
+
+__all__ = [
+    "Check",
+    "Decision",
+    "FreezeWindow",
+    "MetricGate",
+    "ModelRules",
+    "Person",
+    "Policy",
+    "PolicyError",
+    "RequestFacts",
+    "TargetRule",
+    "approval_check",
+    "check",
+    "counted_approvers",
+    "decide",
+    "explain",
+    "load_policy",
+    "target_label",
+    "write_json_schema",
+]

@@ -1,0 +1,366 @@
+"""Decisions: allowed now, needs approvals (from whom, how many), or refused.
+
+Pure: no I/O, `now` is passed in. A refusal is a sentence in the returned `Decision`,
+never an exception (docs/contract.md, "Style"). Who may approve or deny a request, and
+whose approvals count, is decided here too.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from bot.policy.rules import (
+    ROLLBACK,
+    FreezeWindow,
+    MetricGate,
+    ModelRules,
+    Policy,
+    TargetRule,
+    join_names,
+    target_label,
+)
+from bot.policy.values import DAYS, SYMBOLS
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str  # "requester", "stage order", "reason", "accuracy ≥ 0.80", "freeze", "approvals"
+    status: str  # "pass" | "fail" | "pending"
+    detail: str  # "bob is in ml-engineers", "0.890 vs 0.874 (v2)"
+    fix: str = ""  # for failures: how to get past it
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    model: str
+    action: str  # "promote" | "rollback"
+    target_key: str  # Target.key
+    target_label: str  # Target.label
+    actor: str
+    reason: str
+    version: int  # the candidate
+    version_stage: str  # "None"/"Staging"/"Production"/"Archived"
+    version_metrics: dict[str, float]
+    holders: dict[str, tuple[int, dict[str, float]]]  # stage → (version, metrics) now
+    now: datetime.datetime  # aware, UTC
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str  # "allowed" | "needs_approval" | "refused"
+    checks: tuple[Check, ...]
+    reasons: tuple[str, ...]  # one sentence per failed check; empty unless refused
+    rule: TargetRule | None
+    approvals_required: int = 0
+    approvers: tuple[str, ...] = ()
+    expires_at: datetime.datetime | None = None
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _fmt_beside(value: float, op: str, threshold: float) -> str:
+    """Three decimals, unless rounding would make a failing value look like a pass."""
+    shown = _fmt(value)
+    if not _compare(value, op, threshold) and _compare(float(shown), op, threshold):
+        return f"{value:.6g}"
+    return shown
+
+
+def _compare(value: float, op: str, threshold: float) -> bool:
+    # A gate like "production - 0.02" is computed in floating point; a tolerance keeps
+    # 0.854 ≥ 0.874 − 0.02 true.
+    if math.isnan(value) or math.isnan(threshold):
+        return False
+    eps = 1e-9 * max(1.0, abs(threshold))
+    if op == ">=":
+        return value >= threshold - eps
+    if op == ">":
+        return value > threshold + eps
+    if op == "<=":
+        return value <= threshold + eps
+    if op == "<":
+        return value < threshold - eps
+    return abs(value - threshold) <= eps
+
+
+def _verb(facts: RequestFacts) -> str:
+    if facts.action == ROLLBACK:
+        return f"roll back {facts.model}" + (
+            f" {facts.target_label}" if facts.target_key != "production" else ""
+        )
+    return f"promote {facts.model} to {facts.target_label}"
+
+
+def _command(facts: RequestFacts, reason: str = "") -> str:
+    if facts.action == ROLLBACK:
+        target = f" {facts.target_key}" if facts.target_key != "production" else ""
+        return f"rollback {facts.model}{target}" + (f" {reason}" if reason else "")
+    return f"promote {facts.model} v{facts.version} {facts.target_key}" + (
+        f" {reason}" if reason else ""
+    )
+
+
+def _refuse(check: Check, reason: str) -> Decision:
+    return Decision("refused", (check,), (reason,), None)
+
+
+def decide(policy: Policy, facts: RequestFacts) -> Decision:
+    """Allowed now, needs approvals (from whom, how many), or refused with every reason.
+
+    Fail closed: a model or target no policy names is refused.
+    """
+    if facts.action not in ("promote", ROLLBACK):
+        raise ValueError(f"unknown action {facts.action!r}")
+    rules = policy.rules_for(facts.model)
+    if rules is None:
+        reason = (
+            f"No policy names model `{facts.model}`; add it to a file in policies/ "
+            "(see `promobot policy check`)."
+        )
+        fix = "add the model to a file in policies/"
+        return _refuse(Check("policy", "fail", f"no policy names {facts.model}", fix), reason)
+    rule = _rule_for(rules, facts)
+    if isinstance(rule, Decision):
+        return rule
+
+    results: list[tuple[Check, str]] = [_requester(policy, rule, facts)]
+    if rule.require_stage:
+        results.append(_stage_order(rule, facts))
+    if rule.require_reason:
+        results.append(_reason(facts))
+    results.extend(_metric(gate, facts) for gate in rule.metrics)
+    if facts.action != ROLLBACK and rule.freeze:
+        # A freeze stops releases; a rollback is how people get out of a bad release.
+        results.append(_freeze(rule, facts))
+    results.append(_approvals(policy, rule, facts))
+
+    checks = tuple(check for check, _ in results)
+    reasons = tuple(reason for check, reason in results if check.status == "fail")
+    if reasons:
+        return Decision("refused", checks, reasons, rule, rule.approvals, rule.approvers)
+    if rule.approvals > 0:
+        expires = facts.now + rule.request_ttl
+        return Decision("needs_approval", checks, (), rule, rule.approvals, rule.approvers, expires)
+    return Decision("allowed", checks, (), rule, 0, rule.approvers)
+
+
+def _rule_for(rules: ModelRules, facts: RequestFacts) -> TargetRule | Decision:
+    if facts.action == ROLLBACK:
+        if rules.rollback is not None:
+            return rules.rollback
+        reason = (
+            f"The policy for `{facts.model}` ({rules.source}) has no rollback rule, so "
+            f"nobody may roll it back; add `rollback:` with requesters to that entry."
+        )
+        fix = f"add `rollback:` to the entry at {rules.source}"
+        return _refuse(Check("policy", "fail", "no rollback rule", fix), reason)
+    rule = rules.targets.get(facts.target_key)
+    if rule is not None:
+        return rule
+    allowed = join_names([target_label(key) for key in rules.targets], "and") or "no target"
+    reason = (
+        f"The policy for `{facts.model}` ({rules.source}) has no rule for "
+        f"{facts.target_label}, so promotions there are refused; it has rules for "
+        f"{allowed}. Add `{facts.target_key}` under its targets to allow it."
+    )
+    fix = f"promote to {allowed}, or add `{facts.target_key}` to the targets at {rules.source}"
+    detail = f"no rule for {facts.target_label}"
+    return _refuse(Check("policy", "fail", detail, fix), reason)
+
+
+def _requester(policy: Policy, rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]:
+    person = policy.person_for(facts.actor)
+    name = person.key if person else facts.actor
+    if person is not None:
+        for listed in rule.requesters:
+            if listed == person.key:
+                return Check("requester", "pass", f"{name} is a listed requester"), ""
+            if person.key in policy.groups.get(listed, ()):
+                return Check("requester", "pass", f"{name} is in {listed}"), ""
+    askers = sorted(policy.members(rule.requesters))
+    if person is None:
+        detail = f"{facts.actor} is not in the policy's people"
+    elif len(rule.requesters) == 1:
+        detail = f"{name} is not in {rule.requesters[0]}"
+    else:
+        detail = f"{name} is not in {join_names(rule.requesters)}"
+    fix = f"ask {join_names(askers)}" if askers else "ask the policy owners to add requesters"
+    if person is None:
+        fix += f", or add {facts.actor} to people in policies/"
+    reason = f"Only {join_names(rule.requesters)} may {_verb(facts)}, and {detail}"
+    return Check("requester", "fail", detail, fix), f"{reason}; {fix}."
+
+
+def _stage_order(rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]:
+    need = rule.require_stage or ""
+    version = f"v{facts.version}"
+    if facts.version_stage == need:
+        return Check("stage order", "pass", f"{version} is in {need}"), ""
+    where = (
+        "has no stage yet"
+        if facts.version_stage in ("", "None")
+        else (f"is in {facts.version_stage}")
+    )
+    command = f"promote {facts.model} {version} {need.lower()}"
+    fix = f"promote {version} to {need.lower()} first: `{command}`"
+    reason = (
+        f"{version} must be in {need} before it goes to {facts.target_label}, and it {where}; "
+        f"{fix}."
+    )
+    return Check("stage order", "fail", f"{version} {where}", fix), reason
+
+
+def _reason(facts: RequestFacts) -> tuple[Check, str]:
+    given = facts.reason.strip()
+    if given:
+        shown = given if len(given) <= 60 else given[:57] + "..."
+        return Check("reason", "pass", f'"{shown}"'), ""
+    fix = f"add a reason after the target: `{_command(facts, '<why>')}`"
+    if facts.action == ROLLBACK:
+        fix = f"add a reason: `{_command(facts, '<why>')}`"
+        reason = f"A reason is required to roll back {facts.model}; {fix}."
+    else:
+        reason = f"A reason is required to promote to {facts.target_label}; {fix}."
+    return Check("reason", "fail", "no reason given", fix), reason
+
+
+def _metric(gate: MetricGate, facts: RequestFacts) -> tuple[Check, str]:
+    version, expr = f"v{facts.version}", gate.expr
+    value = facts.version_metrics.get(gate.metric)
+    if value is None:
+        fix = f"log `{gate.metric}` in the training run of {version}"
+        reason = f"{version} has no metric `{gate.metric}`; log it in the training run."
+        return Check(gate.label, "fail", f"{version} has no `{gate.metric}`", fix), reason
+    if gate.relative_to is None:
+        threshold = expr.threshold if expr.threshold is not None else math.nan
+        shown = _fmt_beside(value, expr.op, threshold)
+        if _compare(value, expr.op, threshold):
+            return Check(gate.label, "pass", shown), ""
+        fix = f"promote a version with {gate.label}"
+        reason = f"{gate.metric} of {version} is {shown}, which fails the gate {gate.label}; {fix}."
+        return Check(gate.label, "fail", shown, fix), reason
+
+    holder = facts.holders.get(gate.relative_to)
+    if holder is None:
+        return Check(gate.label, "pass", f"no version in {gate.relative_to} to compare"), ""
+    holder_version, holder_metrics = holder
+    base = holder_metrics.get(gate.metric)
+    if base is None:
+        detail = f"v{holder_version} in {gate.relative_to} has no `{gate.metric}` to compare"
+        return Check(gate.label, "pass", detail), ""
+    threshold = base + expr.offset
+    shown = _fmt_beside(value, expr.op, threshold)
+    detail = f"{shown} vs {_fmt(base)} (v{holder_version})"
+    if _compare(value, expr.op, threshold):
+        return Check(gate.label, "pass", detail), ""
+    needed = f"{gate.metric} {SYMBOLS[expr.op]} {_fmt(threshold)}"
+    fix = f"promote a version with {needed}"
+    reason = (
+        f"{gate.metric} of {version} is {shown}, but the gate {gate.label} needs {needed} "
+        f"(v{holder_version} in {gate.relative_to} has {_fmt(base)}); {fix}."
+    )
+    return Check(gate.label, "fail", detail, fix), reason
+
+
+def _window_end(window: FreezeWindow, local: datetime.datetime) -> datetime.datetime | None:
+    """When the window holding `local` ends (the minute after `to`), or None if outside."""
+    minute = local.replace(second=0, microsecond=0)
+    now = minute.time()
+
+    def day_ok(day: datetime.datetime) -> bool:
+        return not window.days or DAYS[day.weekday()] in window.days
+
+    def end_on(day: datetime.datetime) -> datetime.datetime:
+        end = datetime.datetime.combine(day.date(), window.end, tzinfo=local.tzinfo)
+        return end + datetime.timedelta(minutes=1)
+
+    if window.start <= window.end:
+        if day_ok(minute) and window.start <= now <= window.end:
+            return end_on(minute)
+        return None
+    # Crosses midnight: `days` name the day the window starts.
+    if now >= window.start and day_ok(minute):
+        return end_on(minute + datetime.timedelta(days=1))
+    yesterday = minute - datetime.timedelta(days=1)
+    if now <= window.end and day_ok(yesterday):
+        return end_on(minute)
+    return None
+
+
+def _freeze(rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]:
+    now = facts.now if facts.now.tzinfo else facts.now.replace(tzinfo=datetime.UTC)
+    for window in rule.freeze:
+        zone = ZoneInfo(window.timezone)
+        end = _window_end(window, now.astimezone(zone))
+        if end is None:
+            continue
+        until = f"{end:%a %H:%M} {window.timezone}"
+        fix = f"try again from {until}"
+        detail = f"frozen {window.label}"
+        reason = (
+            f"Promotions of {facts.model} to {facts.target_label} are frozen "
+            f"({window.label}); {fix}."
+        )
+        return Check("freeze", "fail", detail, fix), reason
+    return Check("freeze", "pass", "not in a freeze window"), ""
+
+
+def _approvals(policy: Policy, rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]:
+    if rule.approvals == 0:
+        return Check("approvals", "pass", "none needed"), ""
+    base = f"0 of {rule.approvals} from {join_names(rule.approvers)}"
+    approvers = policy.members(rule.approvers)
+    requester = policy.key_for(facts.actor)
+    own = requester in approvers and not rule.self_approval
+    if own:
+        base += f" ({policy.name_for(facts.actor)} cannot approve their own request)"
+    able = approvers - {requester} if own else approvers
+    if len(able) >= rule.approvals:
+        return Check("approvals", "pending", base), ""
+    fix = f"add people to {join_names(rule.approvers, 'and')} in the policy"
+    plural = "approval" if rule.approvals == 1 else "approvals"
+    reason = (
+        f"{facts.target_label} needs {rule.approvals} {plural} from {join_names(rule.approvers)}, "
+        f"but only {len(able)} of them may approve this request; {fix}."
+    )
+    return Check("approvals", "fail", base, fix), reason
+
+
+def approval_check(
+    policy: Policy, rule: TargetRule, requester: str, actor: str, *, verb: str = "approve"
+) -> str | None:
+    """None if `actor` may approve (or, with verb="deny", deny) `requester`'s request
+    under `rule`, else why not, worded for that verb."""
+    name = policy.name_for(actor)
+    if not rule.self_approval and policy.same_person(requester, actor):
+        return f"{name} cannot {verb} their own request"
+    if policy.key_for(actor) not in policy.members(rule.approvers):
+        action = "rollbacks" if rule.target_key == ROLLBACK else rule.label
+        model = f" for {rule.model}" if rule.model else ""
+        if not rule.approvers:
+            # "denys": the wording the service's deny sentence has always had.
+            return f"nobody {verb}s {action}{model}"
+        return f"{name} is not in {join_names(rule.approvers)}, who {verb} {action}{model}"
+    return None
+
+
+def counted_approvers(
+    policy: Policy, rule: TargetRule, requester: str, actors: Iterable[str]
+) -> list[str]:
+    """The actors whose approvals count, one per person, in the order they came.
+
+    One person approving from Slack and again from GitHub counts once (their first).
+    """
+    counted: list[str] = []
+    for actor in actors:
+        if approval_check(policy, rule, requester, actor) is not None:
+            continue
+        if not any(policy.same_person(actor, seen) for seen in counted):
+            counted.append(actor)
+    return counted

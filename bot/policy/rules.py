@@ -1,0 +1,242 @@
+"""Policy, step two: the normalized rules, with every default filled (raw → valid).
+
+`load_policy` reads the files through `bot.policy.files` (safe YAML, the strict schema,
+the cross-file checks; file:line errors) and builds the frozen rules below from the
+schema's typed values, so nothing is parsed twice. Deciding with them is
+`bot.policy.decisions`; explaining them is `bot.policy.explanations`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from bot.policy.files import read_policy_files
+from bot.policy.problems import PolicyError
+from bot.policy.schema import RawFreeze, RawModel, RawPerson, RawRollback, RawTarget
+from bot.policy.values import MetricExpr
+
+ROLLBACK = "rollback"
+
+
+@dataclass(frozen=True)
+class Person:
+    key: str  # the name used in the YAML ("bob")
+    email: str | None = None
+    github: str | None = None
+    slack: str | None = None
+    cli: str | None = None
+
+
+@dataclass(frozen=True)
+class MetricGate:
+    metric: str
+    expr: MetricExpr  # parsed once, by the schema
+
+    @property
+    def relative_to(self) -> str | None:
+        """The stage a relative gate compares with ("Production"), else None."""
+        return self.expr.relative_to
+
+    @property
+    def label(self) -> str:
+        """As people read it: `f1 ≥ production − 0.01`, `accuracy ≥ 0.80`."""
+        return f"{self.metric} {self.expr.label}"
+
+
+@dataclass(frozen=True)
+class FreezeWindow:
+    days: tuple[str, ...]  # "mon".."sun"; empty = every day
+    start: datetime.time  # "from"
+    end: datetime.time  # "to", inclusive minute; end < start crosses midnight
+    timezone: str
+    reason: str = ""
+
+    @property
+    def label(self) -> str:
+        """`fri 16:00–23:59 Europe/Berlin: no Friday-evening releases`."""
+        days = ", ".join(self.days) if self.days else "daily"
+        text = f"{days} {self.start:%H:%M}–{self.end:%H:%M} {self.timezone}"
+        return f"{text}: {self.reason}" if self.reason else text
+
+
+@dataclass(frozen=True)
+class TargetRule:
+    target_key: str  # "production", "@champion" or "rollback"
+    requesters: tuple[str, ...]  # group or person names as written
+    approvers: tuple[str, ...] = ()
+    approvals: int = 0
+    self_approval: bool = False
+    require_stage: str | None = None  # canonical "Staging"/"Production"
+    require_reason: bool = False
+    metrics: tuple[MetricGate, ...] = ()
+    freeze: tuple[FreezeWindow, ...] = ()
+    request_ttl: datetime.timedelta = datetime.timedelta(hours=24)
+    model: str = ""  # the entry's name or glob, for messages that quote the rule
+
+    @property
+    def label(self) -> str:
+        return target_label(self.target_key)
+
+
+@dataclass(frozen=True)
+class ModelRules:
+    pattern: str  # exact name or glob (fnmatchcase)
+    targets: dict[str, TargetRule]  # keyed by Target.key
+    rollback: TargetRule | None
+    source: str  # "path:line" where the entry starts
+
+
+def join_names(names: Sequence[str], word: str = "or") -> str:
+    """`a, b or c`: several groups or people as a sentence names them."""
+    names = list(names)
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {word} {names[-1]}"
+
+
+def target_label(key: str) -> str:
+    """Target.key → Target.label: `production` → `Production`; `@champion` stays."""
+    return key.capitalize() if not key.startswith("@") and key != ROLLBACK else key
+
+
+def _norm_actor(actor: str) -> str:
+    """Compare handles the way their systems do: GitHub logins and e-mails ignore case."""
+    kind, _, rest = actor.partition(":")
+    if kind == "github" and rest:
+        return f"github:{rest.lower()}"
+    if kind == "slack" and rest:
+        return f"slack:{rest.upper()}"
+    if "@" in actor and ":" not in actor:
+        return actor.lower()
+    return actor
+
+
+@dataclass(frozen=True)
+class Policy:
+    people: dict[str, Person]
+    groups: dict[str, tuple[str, ...]]  # group → person keys
+    models: tuple[ModelRules, ...]
+    sources: tuple[str, ...] = ()  # files loaded
+    _handles: dict[str, Person] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        handles: dict[str, Person] = {}
+        for person in self.people.values():
+            for handle in (
+                f"github:{person.github}" if person.github else None,
+                f"slack:{person.slack}" if person.slack else None,
+                f"cli:{person.cli or person.key}",
+                person.email,
+            ):
+                if handle:
+                    handles.setdefault(_norm_actor(handle), person)
+        object.__setattr__(self, "_handles", handles)
+
+    def person_for(self, actor: str) -> Person | None:
+        """The person an actor (`github:bob`, `slack:U01BOB`, `cli:bob`, e-mail) is."""
+        return self._handles.get(_norm_actor(actor.strip()))
+
+    def display(self, actor: str) -> str:
+        """How tags and messages name whoever acts (docs/contract.md, "Identities"): by the
+        e-mail the policy gives the person, else by the handle they acted with
+        (`github:dave`)."""
+        person = self.person_for(actor)
+        return person.email if person and person.email else actor
+
+    def same_person(self, a: str, b: str) -> bool:
+        if _norm_actor(a.strip()) == _norm_actor(b.strip()):
+            return True
+        person_a, person_b = self.person_for(a), self.person_for(b)
+        return person_a is not None and person_b is not None and person_a.key == person_b.key
+
+    def members(self, names: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for name in names:
+            if name in self.groups:
+                found.update(self.groups[name])
+            elif name in self.people:
+                found.add(name)
+        return found
+
+    def rules_for(self, model: str) -> ModelRules | None:
+        return next((rules for rules in self.models if fnmatchcase(model, rules.pattern)), None)
+
+    def name_for(self, actor: str) -> str:
+        """How a check names someone: the person's key ("bob"), else the handle."""
+        person = self.person_for(actor)
+        return person.key if person else actor
+
+    def key_for(self, actor: str) -> str:
+        """One key per person whatever handle they use; an unknown actor is their handle."""
+        person = self.person_for(actor)
+        return person.key if person else _norm_actor(actor.strip())
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Load a policy file, or every *.yaml/*.yml in a folder (merged, in name order).
+
+    Raises PolicyError listing every problem found, each with file, line and field.
+    """
+    files = read_policy_files(path)
+    people: dict[str, Person] = {}
+    groups: dict[str, tuple[str, ...]] = {}
+    models: list[ModelRules] = []
+    for file in files:
+        raw = file.raw
+        if raw is None:  # pragma: no cover - read_policy_files raises first
+            raise PolicyError([f"{file.name}: could not be read"])
+        for key, person in raw.people.items():
+            people.setdefault(key, _person(key, person))
+        for key, names in raw.groups.items():
+            groups.setdefault(key, tuple(dict.fromkeys(names)))
+        for index, entry in enumerate(raw.models):
+            models.append(_model(entry, f"{file.name}:{file.lines.line(('models', index))}"))
+    return Policy(people, groups, tuple(models), tuple(file.name for file in files))
+
+
+def check(path: str | Path) -> list[str]:
+    """The problems `load_policy` would raise, or [] when the files are valid."""
+    try:
+        load_policy(path)
+    except PolicyError as error:
+        return error.problems
+    return []
+
+
+def _person(key: str, raw: RawPerson) -> Person:
+    return Person(key, raw.email, raw.github, raw.slack, raw.cli)
+
+
+def _model(raw: RawModel, source: str) -> ModelRules:
+    targets = {key: _rule(key, rule, raw.name) for key, rule in raw.targets.items()}
+    rollback = _rule(ROLLBACK, raw.rollback, raw.name) if raw.rollback else None
+    return ModelRules(raw.name, targets, rollback, source)
+
+
+def _rule(key: str, raw: RawTarget | RawRollback, model: str) -> TargetRule:
+    common = {
+        "target_key": key,
+        "requesters": tuple(raw.requesters),
+        "approvers": tuple(raw.approvers),
+        "approvals": raw.approvals,
+        "self_approval": raw.self_approval,
+        "require_reason": raw.require_reason,
+        "request_ttl": raw.request_ttl,
+        "model": model,
+    }
+    if not isinstance(raw, RawTarget):
+        return TargetRule(**common)
+    return TargetRule(
+        **common,
+        require_stage=raw.require_stage.capitalize() if raw.require_stage else None,
+        metrics=tuple(MetricGate(metric, expr) for metric, expr in raw.metrics.items()),
+        freeze=tuple(_window(window) for window in raw.freeze),
+    )
+
+
+def _window(raw: RawFreeze) -> FreezeWindow:
+    return FreezeWindow(tuple(raw.days), raw.start, raw.end, raw.timezone, raw.reason)
