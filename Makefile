@@ -29,6 +29,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/promobot policy check policies/
+	$(PY) tests/structure.py
 	@if [ -d .github/workflows ] && ls .github/workflows/*.yml >/dev/null 2>&1; then \
 	  $(VENV)/bin/zizmor --offline --min-severity low .github/workflows actions && \
 	  $(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml; \

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from bot.config import Settings
 from bot.events import EventBus
 from bot.policy import Policy, load_policy
 from bot.registry import Registry
 from bot.service import Service
+from bot.service.common import utcnow
 from bot.service.registration import Registration
 
 
@@ -23,12 +27,18 @@ def build_registry(settings: Settings) -> Registry:
     )
 
 
-def build_service(settings: Settings, policy: Policy | None = None) -> Service:
+def build_service(
+    settings: Settings,
+    policy: Policy | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> Service:
     """The service with its notifiers: where a Slack token is set, the Slack message of a
-    request follows what happens to it in every door."""
+    request follows what happens to it in every door. `clock` is for the demo, which may
+    step out of a freeze window."""
     policy = policy if policy is not None else build_policy(settings)
     bus = EventBus()
-    service = Service(build_registry(settings), policy, events=bus)
+    service = Service(build_registry(settings), policy, clock=clock, events=bus)
     if settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():
         from bot.notifiers import slack
 

@@ -50,6 +50,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 GITHUB_PERMISSIONS = ("read", "triage", "write", "maintain", "admin")
 
 
+# The name people set, as help text and messages quote it.
+MIN_PERMISSION_VARIABLE = "PROMOBOT_GITHUB_MIN_PERMISSION"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 

@@ -15,7 +15,13 @@ import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from bot.ports import VersionInfo
+    from bot.service import Service
+    from bot.service.registration import Registration
 
 MODEL = "sentiment-classifier"
 REPO = Path(__file__).resolve().parent.parent
@@ -70,32 +76,31 @@ class Demo:
         warnings.filterwarnings("ignore", category=UserWarning, module="mlflow")
         self.say("(loading MLflow and scikit-learn…)")
 
-        from bot.policy import PolicyError, load_policy
-        from bot.registry import Registry, RegistryError
+        from bot.app import build_registration, build_service
+        from bot.config import Settings
+        from bot.policy import PolicyError
+        from bot.ports import RegistryError
 
+        settings = Settings(mlflow_tracking_uri=uri, promobot_policy=self.policy_path)
         try:
-            policy = load_policy(self.policy_path)
+            service = build_service(settings, clock=lambda: self.clock())
         except PolicyError as exc:
             self.say(f"The policy files are invalid:\n{exc}")
             return 1
-        registry = Registry(uri)
         try:
-            return self._story(registry, policy)
+            self._train_and_register(build_registration(settings))
+            return self._story(service)
         except RegistryError as exc:
             self.say(f"MLflow failed: {exc}")
             return 3
 
-    def _story(self, registry: object, policy: object) -> int:
+    def _train_and_register(self, registration: Registration) -> None:
         # The example model lives beside the package in the repository.
         if str(REPO) not in sys.path:
             sys.path.insert(0, str(REPO))
-        from bot.registry import Registry
-        from bot.service import Service, register_version
-        from examples.sentiment_classifier.predict import predict
         from examples.sentiment_classifier.train import train
 
-        assert isinstance(registry, Registry)
-        registry.ensure_experiment(MODEL, (self.where / "artifacts").as_uri())
+        registration.ensure_experiment(MODEL, (self.where / "artifacts").as_uri())
 
         self.section("Train two versions of the example model (TF-IDF + logistic regression)")
         started = time.monotonic()
@@ -122,15 +127,15 @@ class Demo:
 
         self.section("Register them (what the train-and-register action does on merge)")
         for res in (first, second):
-            mv = register_version(
-                registry,
-                MODEL,
-                res.run_id,  # type: ignore[arg-type]
-                tags={"git_commit": "demo", "registered_by": "promobot demo"},
-            )
+            tags = {"git_commit": "demo", "registered_by": "promobot demo"}
+            mv = registration.register(MODEL, str(res.run_id), "model", tags, {})
+            if isinstance(mv, str):
+                raise SystemExit(f"demo: {mv}")
             self.say(f"   registered {MODEL} v{mv.version} from run {res.run_id[:8]}")
 
-        service = Service(registry, policy, clock=lambda: self.clock())  # type: ignore[arg-type]
+    def _story(self, service: Service) -> int:
+        from examples.sentiment_classifier.predict import predict
+
         run = _Runner(self, service)
 
         self.section("bob puts v1 in Staging (no approval needed)")
@@ -167,7 +172,7 @@ class Demo:
         self.section("What the registry holds now")
         run("cli:demo", f"status {MODEL}")
         run("cli:demo", f"history {MODEL}")
-        self._table(registry)
+        self._table(service.versions(MODEL))
 
         self.say("\nDone. Open the result in the MLflow UI with:")
         self.say(f"   .venv/bin/mlflow ui --backend-store-uri sqlite:///{self.where}/mlflow.db")
@@ -204,17 +209,7 @@ class Demo:
         for text, label in zip(SAMPLES, labels, strict=True):
             self.say(f"     {'positive' if label == 1 else 'negative':8}  {text}")
 
-    def _table(self, registry: object) -> None:
-        from bot.registry import Registry
-
-        assert isinstance(registry, Registry)
-        info = registry.get_model(MODEL)
-        latest = info.latest_version if info else 0
-        versions = [
-            v
-            for n in range(1, (latest or 0) + 1)
-            if (v := registry.get_version(MODEL, n)) is not None
-        ]
+    def _table(self, versions: list[VersionInfo]) -> None:
         rows = [["version", "stage", "aliases", "promoted_to", "requested_by", "approved_by"]]
         for mv in versions:
             tags = mv.tags

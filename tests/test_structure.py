@@ -316,7 +316,6 @@ def test_the_script_prints_one_line_per_violation_and_exits_1(
         assert shown == output
 
 
-@pytest.mark.xfail(strict=False, reason="the architecture change is landing")
 def test_bot_meets_the_structure_rules() -> None:
     violations = structure.check(REPO / "bot")
     assert [str(v) for v in violations] == []

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.commands import parse_comment, vocabulary
-from bot.config import Settings
+from bot.config import MIN_PERMISSION_VARIABLE, Settings
 from bot.doors.common import ExitCode, exit_code, run_url
 from bot.doors.github_api import PERMISSION_LEVELS, GitHubApi, GitHubApiError, Permission
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 # The first word of a comment that makes it a command (docs/contract.md, "Commands").
 COMMAND_WORDS = vocabulary.COMMENT_WORDS
-ENV_MIN_PERMISSION = "PROMOBOT_GITHUB_MIN_PERMISSION"
+ENV_MIN_PERMISSION = MIN_PERMISSION_VARIABLE
 DEFAULT_MIN_PERMISSION = Settings.model_fields["promobot_github_min_permission"].default
 COMMENT_MAX = 65_000  # GitHub refuses comment bodies over 65,536 characters
 

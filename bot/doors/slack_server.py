@@ -88,7 +88,7 @@ def run_serve(args: list[str]) -> int:
         print(f"promobot serve cannot start: the settings are invalid:\n{exc}", file=sys.stderr)
         return ExitCode.REFUSED
     problems = missing_settings(settings, socket_mode=opts.socket_mode)
-    if sweep_problem := settings.problem("PROMOBOT_SWEEP_SECONDS"):
+    if sweep_problem := settings.problem("promobot_sweep_seconds"):
         problems.append(sweep_problem)
     if problems:
         print("promobot serve cannot start:", file=sys.stderr)

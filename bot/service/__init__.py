@@ -35,7 +35,7 @@ from bot.commands import (
 )
 from bot.events import EventBus
 from bot.policy import Policy
-from bot.ports import Registry
+from bot.ports import Registry, VersionInfo
 from bot.results import DONE, Result
 from bot.service.common import Context, Deps, new_request_id, utcnow
 from bot.service.execution import Executor
@@ -121,3 +121,6 @@ class Service:
 
     def version_for_commit(self, model: str, sha: str) -> int | None:
         return self.queries.version_for_commit(model, sha)
+
+    def versions(self, model: str) -> list[VersionInfo]:
+        return self.queries.versions(model)

@@ -97,6 +97,13 @@ class Queries:
             )
         return Result(status=DONE, action="policy", model=cmd.model, explanation=lines)
 
+    def versions(self, model: str) -> list[VersionInfo]:
+        """Every version of a model, oldest first (the demo's closing table)."""
+        info = self.deps.registry.get_model(model)
+        latest = info.latest_version if info else None
+        found = (self.deps.registry.get_version(model, n) for n in range(1, (latest or 0) + 1))
+        return [v for v in found if v is not None]
+
     def version_for_commit(self, model: str, sha: str) -> int | None:
         """The newest version registered from a commit (a pull request's head)."""
         found = self.deps.registry.versions_for_commit(model, sha)

@@ -25,6 +25,10 @@ class Registration:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
 
+    def ensure_experiment(self, name: str, artifact_location: str | None = None) -> str:
+        """The id of experiment `name`, created (with its artifact location) if missing."""
+        return self.registry.ensure_experiment(name, artifact_location)
+
     def start_run(
         self,
         experiment: str,

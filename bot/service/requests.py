@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from bot import events, state
 from bot.commands import Approve, Deny
-from bot.policy import TargetRule, approval_check
+from bot.policy import TargetRule, approval_check, counted_approvers
 from bot.ports import ModelInfo
 from bot.results import DONE, PENDING, REFUSED, Result
 from bot.service.common import Context, Deps, already, holder, target_of, uri
@@ -275,13 +275,3 @@ class Requests:
 
 def unknown_request(request_id: str) -> str:
     return f"There is no request `{request_id}`. `status <model>` lists the pending ones."
-
-
-def counted_approvers(policy, rule, requester, actors):  # type: ignore[no-untyped-def]
-    # TEMPORARY until bot.policy.counted_approvers lands.
-    allowed = [a for a in actors if approval_check(policy, rule, requester, a) is None]
-    counted: list[str] = []
-    for actor in allowed:
-        if not any(policy.same_person(actor, seen) for seen in counted):
-            counted.append(actor)
-    return counted

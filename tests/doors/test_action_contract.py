@@ -3,7 +3,7 @@
 Static checks over actions/*/action.yml and .github/workflows/*.yml: every input reaches
 the CLI as a flag or variable it reads, every declared output is one `promobot register`
 writes, the reusable workflow passes its inputs and outputs straight through, and the
-rules of design.md ("GitHub") hold: no expressions inside `run:`, third-party actions
+rules of docs/contract.md ("GitHub") hold: no expressions inside `run:`, third-party actions
 pinned by commit SHA, least permissions, the default branch checked out without
 persisted credentials, and one chatops command at a time.
 """

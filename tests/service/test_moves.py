@@ -81,7 +81,7 @@ def test_second_production_promotion_archives_previous_holder(service, models, t
 
 
 def test_tags_name_a_person_without_an_email_by_the_handle_they_used(service, models, two_versions):
-    """design.md, Identities: by e-mail where the policy gives one, else by handle."""
+    """docs/contract.md, Identities: by e-mail where the policy gives one, else by handle."""
     v1, _ = two_versions
     assert run(service, "github:dave", f"promote {M} v{v1} staging ok").status == "done"
     assert models.tags(M, v1)["requested_by"] == "github:dave"  # dave has no e-mail
