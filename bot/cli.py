@@ -25,6 +25,7 @@ promobot: release management for MLflow models, run from chat.
 
 Usage:
   promobot <command words…> [--as IDENTITY] [--json]
+  promobot audit [MODEL…] [--json]  drift: what MLflow holds against what promobot recorded
   promobot policy check [PATH]      validate policy files (exit 1 with file:line errors)
   promobot register start-run --experiment NAME   (CI) a run tagged with git metadata
   promobot register --model NAME [--run-id ID] [--request TARGET] [--tag KEY=VALUE…]
@@ -74,6 +75,10 @@ def _main(args: list[str]) -> int:
     head = args[0]
     if head == "policy" and len(args) >= 2 and args[1] == "check":
         return _policy_check(args[2:], as_json)
+    if head == "audit":
+        from bot.doors.audit_cli import run_audit
+
+        return run_audit(args[1:], as_json)
     if head == "register":
         from bot.doors.register_cli import run_register
 

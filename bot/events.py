@@ -25,7 +25,8 @@ APPROVAL_RECORDED = "approval_recorded"  # an approval counted, more are needed
 REQUEST_DECIDED = "request_decided"  # carried out by its last approval, or denied
 REQUEST_EXPIRED = "request_expired"  # closed without a decision in time
 EXECUTED = "executed"  # a promotion or rollback is in place
-KINDS = (REQUEST_MADE, APPROVAL_RECORDED, REQUEST_DECIDED, REQUEST_EXPIRED, EXECUTED)
+DRIFT_FOUND = "drift_found"  # a target changed outside promobot (reported once)
+KINDS = (REQUEST_MADE, APPROVAL_RECORDED, REQUEST_DECIDED, REQUEST_EXPIRED, EXECUTED, DRIFT_FOUND)
 
 
 @dataclass(frozen=True)

@@ -306,6 +306,18 @@ class Registry:
             )
         return sorted((int(mv.version) for mv in found), reverse=True)
 
+    def model_names(self) -> list[str]:
+        """Every registered model's name (a paged search of models, not of versions)."""
+        names: list[str] = []
+        token: str | None = None
+        while True:
+            with self.calls("list the registered models"):
+                page = self.rc.search_registered_models(max_results=1000, page_token=token)
+            names.extend(rm.name for rm in page)
+            token = getattr(page, "token", None)
+            if not token:
+                return names
+
     def models_tagged(self, key: str) -> list[str]:
         """The registered models that carry tag `key`. `key` is one of promobot's own
         constants, never user text: it goes into a filter string, so anything but

@@ -9,6 +9,7 @@ registration, around the Markdown of the request made with it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.results import DONE, ERROR, PENDING, REFUSED, Comparison, NextStep, Registered, Result
 from bot.text import clip, metric_order, one_line, when
@@ -153,6 +154,7 @@ def _status(r: Result) -> Message:
             headline=f"❌ No status for `{r.model}`", lines=[f"• {reason}" for reason in r.reasons]
         )
     msg = Message(headline=f"📦 **{r.model}**")
+    msg.lines.extend(drift_lines(r.drift))
     rows = [
         [
             h.target,
@@ -195,6 +197,19 @@ def _status(r: Result) -> Message:
     return msg
 
 
+def drift_lines(findings: list[Any], door: str = "cli") -> list[str]:
+    """Each finding as a ⚠ line and the commands that put it right."""
+    from bot.service.drift import describe
+
+    lines = []
+    for finding in findings:
+        lines.append(f"⚠ {describe(finding)}")
+        ways = " or ".join(step_text(step, door) for step in finding.fixes)
+        if ways:
+            lines.append(f"   To put it right: {ways}.")
+    return lines
+
+
 def _history(r: Result) -> Message:
     if r.status == REFUSED:
         return Message(
@@ -209,7 +224,7 @@ def _history(r: Result) -> Message:
             ["when", "what", "by", "approved by", "reason"],
             [
                 [
-                    when(h.at) if h.at else "?",
+                    when(h.at) if h.at else ("⚠ now" if h.kind.startswith("drift") else "?"),
                     f"v{h.version} → {h.target}" + (f" (v{h.previous} out)" if h.previous else ""),
                     h.by,
                     h.approved_by or "—",

@@ -90,6 +90,7 @@ class Result:
     pending: list[PendingView] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
     explanation: list[tuple[str, list[str]]] = field(default_factory=list)
+    drift: list[Any] = field(default_factory=list)  # bot/service/drift.py Finding
     text: str = ""  # help text
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -119,6 +120,7 @@ class Result:
             data["pending"] = [
                 {**p.__dict__, "expires_at": p.expires_at.isoformat()} for p in self.pending
             ]
+            data["drift"] = [finding.to_json() for finding in self.drift]
         if self.action == "history":
             data["history"] = [
                 {**h.__dict__, "at": h.at.isoformat() if h.at else None} for h in self.history

@@ -202,6 +202,9 @@ def _stage_order(rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]:
     version = f"v{facts.version}"
     if facts.version_stage == need:
         return Check("stage order", "pass", f"{version} is in {need}"), ""
+    if facts.version_stage == facts.target_label:
+        # Recording a holder that was put there outside promobot (drift): it has the stage.
+        return Check("stage order", "pass", f"{version} holds {facts.target_label} already"), ""
     where = (
         "has no stage yet"
         if facts.version_stage in ("", "None")

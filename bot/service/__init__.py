@@ -37,6 +37,7 @@ from bot.events import EventBus
 from bot.policy import Policy
 from bot.ports import Registry, VersionInfo
 from bot.results import DONE, Result
+from bot.service.audit import Audit
 from bot.service.common import Context, Deps, new_request_id, utcnow
 from bot.service.execution import Executor
 from bot.service.messages import Messages
@@ -63,9 +64,10 @@ class Service:
     ) -> None:
         self.deps = Deps(registry, policy, clock, new_id, events or EventBus())
         executor = Executor(self.deps)
-        self.moves = Moves(self.deps, executor)
+        self.audit = Audit(self.deps)
+        self.moves = Moves(self.deps, executor, self.audit)
         self.requests = Requests(self.deps, executor)
-        self.queries = Queries(self.deps, self.requests)
+        self.queries = Queries(self.deps, self.requests, self.audit)
         self.messages = Messages(self.deps, self.queries)
         # One entry per command type: the use case and what it is given.
         self._table: dict[type, Callable[[Any, Context, Reads], Result]] = {

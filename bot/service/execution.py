@@ -71,18 +71,20 @@ class Executor:
             )
             return self.fail(base, req, f"{why}; nothing was promoted")
         current = holder(info, target)
-        if current == req.version:
+        if current == req.version and not req.repair:
             self.mark(req, "done", "promobot", f"v{req.version} already held it")
             return already(
                 base,
                 uri=uri(req.model, target),
                 message=f"v{req.version} already holds {target.label}.",
             )
-        key, event = self._event(run, info, version, current, self.deps.clock())
+        # A repair records the holder it finds: nothing is moved out.
+        replaced = None if req.repair else current
+        key, event = self._event(run, info, version, replaced, self.deps.clock())
         self.apply(req.model, key, event, description=version.description)
         base.status = DONE
         base.request_id = req.id
-        base.replaced_version = current
+        base.replaced_version = replaced
         base.approved_by = [self.deps.policy.display(a) for a in run.approvers]
         base.approvals = len(run.approvers)
         base.uri = uri(req.model, target)

@@ -11,16 +11,19 @@ from bot import events, state
 from bot.commands import Promote, Rollback, VersionSpec
 from bot.ports import ModelInfo, VersionInfo
 from bot.results import DONE, PENDING, REFUSED, NextStep, Result
+from bot.service.audit import Audit
 from bot.service.common import Context, Deps, already, holder, no_model, uri
 from bot.service.deciding import Assessment, assess
+from bot.service.drift import Finding, describe
 from bot.service.execution import Execution, Executor
 from bot.service.proposal import Proposal, Reads
 
 
 class Moves:
-    def __init__(self, deps: Deps, executor: Executor) -> None:
+    def __init__(self, deps: Deps, executor: Executor, audit: Audit) -> None:
         self.deps = deps
         self.executor = executor
+        self.audit = audit
 
     def promote(self, cmd: Promote, ctx: Context, reads: Reads) -> Result:
         base = _base("promote", cmd.model, cmd.target.label, cmd.reason, cmd.dry_run)
@@ -44,15 +47,14 @@ class Moves:
                 return base
             base.version = version.version
             info = self.executor.recover(info, cmd.target.key, locked=locked)
+            current = holder(info, cmd.target)
+            drifted = self._drift(info, cmd.target.key)
+            if drifted and version.version != current:
+                base.reasons = [_drift_refusal(f) for f in drifted]
+                return base
+            now = self.deps.clock()
             proposal = Proposal(
-                "promote",
-                info,
-                version,
-                cmd.target,
-                ctx,
-                cmd.reason,
-                self.deps.clock(),
-                holder(info, cmd.target),
+                "promote", info, version, cmd.target, ctx, cmd.reason, now, current, bool(drifted)
             )
             return self._decide_and_act(proposal, base, reads, locked)
 
@@ -85,21 +87,38 @@ class Moves:
                     message=f"The interrupted rollback is now complete: v{current} holds "
                     f"{cmd.target.label}; nothing further changed.",
                 )
-            version, problem = self._rollback_version(cmd, reads, info, current)
+            drifted = self._drift(info, cmd.target.key)
+            version, problem = self._rollback_version(cmd, reads, info, (current, drifted))
             if version is None:
                 base.reasons.append(problem)
                 return base
             base.version = version.version
+            repair = bool(drifted) and version.version == current
+            now = self.deps.clock()
             proposal = Proposal(
-                "rollback", info, version, cmd.target, ctx, cmd.reason, self.deps.clock(), current
+                "rollback", info, version, cmd.target, ctx, cmd.reason, now, current, repair
             )
             return self._decide_and_act(proposal, base, reads, locked)
 
+    def _drift(self, info: ModelInfo, target_key: str) -> list[Finding]:
+        return [f for f in self.audit.drift(info) if f.target_key == target_key]
+
     def _rollback_version(
-        self, cmd: Rollback, reads: Reads, info: ModelInfo, current: int | None
+        self,
+        cmd: Rollback,
+        reads: Reads,
+        info: ModelInfo,
+        now: tuple[int | None, list[Finding]],
     ) -> tuple[VersionInfo | None, str]:
+        """The version a rollback restores: the one named after `to`; on a drifted
+        target, what promobot last recorded there; else the one before the holder."""
+        current, drifted = now
         if cmd.to_version is not None:
             return resolve(reads, info, cmd.to_version)
+        recorded = drifted[0].recorded if drifted else None
+        if recorded is not None:
+            version = reads.version(info, recorded)
+            return (version, "") if version else (None, f"v{recorded} no longer exists.")
         number = state.rollback_candidate(info.tags, cmd.target.key, current)
         version = reads.version(info, number) if number else None
         if version is None:
@@ -130,7 +149,7 @@ class Moves:
         self, proposal: Proposal, base: Result, reads: Reads, locked: bool
     ) -> Result:
         """Nothing to do, or the policy's decision and what follows from it."""
-        if proposal.current == proposal.version.version:
+        if proposal.current == proposal.version.version and not proposal.repair:
             return already(
                 base,
                 uri=uri(proposal.model, proposal.target),
@@ -187,7 +206,8 @@ class Moves:
             link=ctx.link,
             run_id=proposal.version.run_id,
             source=proposal.version.source,
-            previous=proposal.current,
+            previous=None if proposal.repair else proposal.current,
+            repair=proposal.repair,
         )
 
     def _ask(
@@ -256,6 +276,12 @@ def reason_problem(reason: str) -> str | None:
             f"{state.REASON_MAX:,} (link to a document for the details)."
         )
     return None
+
+
+def _drift_refusal(finding: Finding) -> str:
+    """A promotion onto a drifted target: the finding, and the two ways out."""
+    ways = " or ".join(f"`{step.command}`" for step in finding.fixes)
+    return f"{describe(finding)} Put {finding.target} right first: {ways}."
 
 
 def _base(action: str, model: str, target: str, reason: str, dry_run: bool) -> Result:

@@ -22,6 +22,9 @@ class Proposal:
     reason: str
     now: datetime
     current: int | None  # the version that holds the target now
+    # The target has drifted (bot/service/drift.py) and the candidate holds it already:
+    # the promotion records it and puts its mirrored alias right.
+    repair: bool = False
 
     @property
     def model(self) -> str:

@@ -9,16 +9,19 @@ from bot.commands import History, PolicyExplain, Status
 from bot.policy import explain
 from bot.ports import ModelInfo, VersionInfo
 from bot.results import DONE, PENDING, REFUSED, HistoryEntry, Holder, PendingView, Result
+from bot.service.audit import Audit
 from bot.service.common import STAGE_ALIASES, Context, Deps, no_model, target_of, uri
+from bot.service.drift import describe
 from bot.service.moves import approve_step
 from bot.service.proposal import Reads
 from bot.service.requests import Requests
 
 
 class Queries:
-    def __init__(self, deps: Deps, requests: Requests) -> None:
+    def __init__(self, deps: Deps, requests: Requests, audit: Audit) -> None:
         self.deps = deps
         self.requests = requests
+        self.audit = audit
 
     def status(self, cmd: Status, reads: Reads) -> Result:
         base = Result(status=DONE, action="status", model=cmd.model)
@@ -36,6 +39,7 @@ class Queries:
         base.extra["latest_version"] = info.latest_version
         base.extra["aliases"] = dict(sorted(info.aliases.items()))
         base.pending = self._pending(info)
+        base.drift = self.audit.drift(info)
         return base
 
     def _pending(self, info: ModelInfo) -> list[PendingView]:
@@ -65,6 +69,22 @@ class Queries:
         info = self.deps.registry.get_model(cmd.model)
         if info is None:
             return replace(base, status=REFUSED, reasons=[no_model(cmd.model)])
+        for finding in self.audit.drift(info):
+            if finding.kind != "mirror":
+                # The change promobot did not make, newest of all: it holds now.
+                base.history.append(
+                    HistoryEntry(
+                        at=None,
+                        kind=f"drift:{finding.kind}",
+                        target=finding.target,
+                        version=finding.holder or 0,
+                        previous=finding.recorded,
+                        by="outside promobot",
+                        approved_by="",
+                        reason=describe(finding),
+                        request_id="",
+                    )
+                )
         for ev in reversed(state.events(info.tags)):
             base.history.append(
                 HistoryEntry(

@@ -21,6 +21,7 @@ from bot.state.audit import (
 from bot.state.codec import dumps, format_time, loads, maybe_time, parse_time
 from bot.state.history import inflight, rollback_candidate
 from bot.state.keys import (
+    DRIFT_PREFIX,
     EVENT_PREFIX,
     LOCK_MODEL_PREFIX,
     REQUEST_ID,
@@ -28,6 +29,7 @@ from bot.state.keys import (
     SLACK_POSTED_TAG,
     TAG_VALUE_MAX,
     approval_key,
+    drift_key,
     event_key,
     lock_bucket,
     lock_model_name,
@@ -53,6 +55,7 @@ from bot.state.records import (
 )
 
 __all__ = [
+    "DRIFT_PREFIX",
     "EVENT_PREFIX",
     "FINAL_STATES",
     "LOCK_MODEL_PREFIX",
@@ -70,6 +73,7 @@ __all__ = [
     "audit_tags",
     "description_line",
     "done_outcome",
+    "drift_key",
     "dumps",
     "event_key",
     "events",

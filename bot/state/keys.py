@@ -10,6 +10,7 @@ One tag per fact, written once, so concurrent writers never overwrite one anothe
     promobot.event.<ms>.<ns>.<id>              one per promotion or rollback (history); it
                                                is also the execution's intent
     promobot.slack.posted                      "this model has requests shown in Slack"
+    promobot.drift.<target>                    the drift last reported on a target
 
 Locks are registered models of their own, `promobot-lock.<4 hex>`, carrying
 `promobot.lock.*` tags (bot/registry_lock.py).
@@ -28,6 +29,8 @@ REQUEST_PREFIX = "promobot.request."
 REQUEST_ID = re.compile(r"req-[0-9a-f]{6,32}")
 EVENT_PREFIX = "promobot.event."
 SLACK_POSTED_TAG = "promobot.slack.posted"
+# What drift the audit last reported on a target (so each finding is reported once).
+DRIFT_PREFIX = "promobot.drift."
 
 LOCK_MODEL_PREFIX = "promobot-lock."
 LOCK_OWNER_TAG = "promobot.lock.owner"
@@ -100,6 +103,10 @@ def message_request(key: str, door: str) -> str | None:
         return None
     rid = key[len(REQUEST_PREFIX) : -len(suffix)]
     return rid if rid and "." not in rid else None
+
+
+def drift_key(target_key: str) -> str:
+    return f"{DRIFT_PREFIX}{safe_tag_part(target_key)}"
 
 
 def event_key(at: datetime, request_id: str) -> str:

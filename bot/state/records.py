@@ -37,6 +37,9 @@ class Request:
     run_id: str | None
     source: str
     previous: int | None
+    # Record the version that holds the target now (put there outside promobot) as a
+    # promotion, and put its mirrored alias right: drift repaired through the policy.
+    repair: bool = False
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -65,13 +68,14 @@ class Request:
                 run_id=data.get("run_id") or None,
                 source=str(data.get("source", "")),
                 previous=int(data["previous"]) if data.get("previous") else None,
+                repair=data.get("repair") is True,
                 raw=data,
             )
         except (KeyError, TypeError, ValueError):
             return None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "action": self.action,
             "model": self.model,
@@ -89,6 +93,9 @@ class Request:
             "source": self.source,
             "previous": self.previous,
         }
+        if self.repair:
+            out["repair"] = True
+        return out
 
 
 @dataclass(frozen=True)
