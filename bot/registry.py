@@ -308,15 +308,7 @@ class Registry:
 
     def model_names(self) -> list[str]:
         """Every registered model's name (a paged search of models, not of versions)."""
-        names: list[str] = []
-        token: str | None = None
-        while True:
-            with self.calls("list the registered models"):
-                page = self.rc.search_registered_models(max_results=1000, page_token=token)
-            names.extend(rm.name for rm in page)
-            token = getattr(page, "token", None)
-            if not token:
-                return names
+        return self._names(None, "list the registered models")
 
     def models_tagged(self, key: str) -> list[str]:
         """The registered models that carry tag `key`. `key` is one of promobot's own
@@ -324,12 +316,15 @@ class Registry:
         [A-Za-z0-9_.-] is refused."""
         if not _PLAIN_KEY.fullmatch(key):
             raise ValueError(f"not a plain tag key: {key!r}")
+        return self._names(f"tags.`{key}` LIKE '%'", f"search models tagged {key}")
+
+    def _names(self, filter_string: str | None, what: str) -> list[str]:
         names: list[str] = []
         token: str | None = None
         while True:
-            with self.calls(f"search models tagged {key}"):
+            with self.calls(what):
                 page = self.rc.search_registered_models(
-                    filter_string=f"tags.`{key}` LIKE '%'", max_results=100, page_token=token
+                    filter_string=filter_string, max_results=100, page_token=token
                 )
             names.extend(rm.name for rm in page)
             token = getattr(page, "token", None)

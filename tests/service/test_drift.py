@@ -55,7 +55,7 @@ def test_the_lessons_raw_rollback_is_found_and_shown(service, models, two_in_pro
 def test_another_promotion_onto_a_drifted_target_is_refused_with_the_ways_out(
     service, models, two_in_production
 ):
-    v1, v2 = two_in_production
+    v1, _ = two_in_production
     raw_rollback(models, v1)
     v3 = models.version(M, accuracy=0.95, f1=0.9)
     run(service, "slack:U01BOB", f"promote {M} v{v3} staging ok")
@@ -98,7 +98,7 @@ def test_promoting_the_holder_records_it_and_fixes_the_mirror(service, models, t
 
 
 def test_a_target_emptied_behind_promobots_back_is_an_orphan(service, models, two_in_production):
-    v1, v2 = two_in_production
+    _, v2 = two_in_production
     models.client.transition_model_version_stage(M, str(v2), "Archived")
     assert {"target": "Production", "kind": "orphan", "holder": None, "recorded": v2} in (
         findings(service)
