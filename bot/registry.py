@@ -36,7 +36,112 @@ CLIENT_DEFAULTS = {
 }
 
 
-class Registry:
+class _RunCalls:
+    """The calls on runs: their metrics, and CI's registration of what a run logged.
+    A part of Registry, kept apart to keep each class short."""
+
+    tracking_uri: str
+    _client: Any
+    rc: Any
+
+    def calls(self, what: str) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def missing(self, exc: Exception) -> bool:
+        raise NotImplementedError
+
+    def run_metrics(self, run_id: str | None) -> dict[str, float]:
+        if not run_id:
+            return {}
+        from mlflow.exceptions import MlflowException
+
+        with self.calls(f"read metrics of run {run_id}"):
+            try:
+                run = self._client.get_run(run_id)
+            except MlflowException as exc:
+                if self.missing(exc):
+                    return {}
+                raise
+        return {k: float(v) for k, v in run.data.metrics.items()}
+
+    def register(
+        self, model: str, source: str, run_id: str | None, tags: dict[str, str]
+    ) -> VersionInfo:
+        from mlflow.exceptions import MlflowException
+
+        with self.calls(f"register {model}"):
+            try:
+                self.rc.create_registered_model(model)
+            except MlflowException as exc:
+                if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                    raise
+            mv = self._client.create_model_version(model, source=source, run_id=run_id, tags=tags)
+            mv = self._wait_ready(model, int(mv.version))
+        return _version_info(mv)
+
+    def _wait_ready(self, model: str, version: int, timeout: float = 300.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            mv = self.rc.get_model_version(model, str(version))
+            if mv.status != "PENDING_REGISTRATION" or time.monotonic() > deadline:
+                return mv
+            time.sleep(0.5)
+
+    def run_info(self, run_id: str) -> RunInfo | None:
+        """A run's experiment, tags and metrics; None when there is no such run."""
+        from mlflow.exceptions import MlflowException
+
+        with self.calls(f"read run {run_id}"):
+            try:
+                run = self._client.get_run(run_id)
+            except MlflowException as exc:
+                if self.missing(exc):
+                    return None
+                raise
+        return RunInfo(
+            run_id=run.info.run_id,
+            experiment_id=str(run.info.experiment_id),
+            tags=dict(run.data.tags),
+            metrics={k: float(v) for k, v in run.data.metrics.items()},
+        )
+
+    def create_run(self, experiment: str, tags: dict[str, str]) -> str:
+        with self.calls(f"create a run in experiment {experiment}"):
+            exp = self._client.get_experiment_by_name(experiment)
+            exp_id = exp.experiment_id if exp else self._client.create_experiment(experiment)
+            run = self._client.create_run(exp_id, tags=tags)
+        return run.info.run_id
+
+    def ensure_experiment(self, name: str, artifact_location: str | None = None) -> str:
+        with self.calls(f"create experiment {name}"):
+            exp = self._client.get_experiment_by_name(name)
+            if exp is not None:
+                return exp.experiment_id
+            return self._client.create_experiment(name, artifact_location=artifact_location)
+
+    def logged_model_uri(self, run_id: str, artifact_name: str = "model") -> str:
+        """The URI of the model a run logged under `artifact_name`.
+
+        MLflow 3 stores models as LoggedModels (`models:/m-…`) outside the run's
+        artifacts; registering `runs:/<id>/model` only works through a fallback that
+        warns. So look the logged model up by its source run (the id is checked to be
+        hex first: it goes into a filter string)."""
+        if not re.fullmatch(r"[0-9a-fA-F]{8,64}", run_id):
+            raise ValueError(f"`{run_id[:80]}` is not an MLflow run id (32 hex characters)")
+        with self.calls(f"find the model logged by run {run_id}"):
+            run = self._client.get_run(run_id)
+            found = self._client.search_logged_models(
+                experiment_ids=[run.info.experiment_id],
+                filter_string=f"source_run_id = '{run_id}'",
+                max_results=50,
+            )
+        named = [m for m in found if m.name == artifact_name] or list(found)
+        if named:
+            return f"models:/{named[0].model_id}"
+        return f"runs:/{run_id}/{artifact_name}"
+
+
+class Registry(_RunCalls):
     """Narrow interface over MlflowClient: only the calls promobot makes."""
 
     def __init__(
@@ -134,20 +239,6 @@ class Registry:
                 raise
         return _version_info(mv)
 
-    def run_metrics(self, run_id: str | None) -> dict[str, float]:
-        if not run_id:
-            return {}
-        from mlflow.exceptions import MlflowException
-
-        with self.calls(f"read metrics of run {run_id}"):
-            try:
-                run = self._client.get_run(run_id)
-            except MlflowException as exc:
-                if self.missing(exc):
-                    return {}
-                raise
-        return {k: float(v) for k, v in run.data.metrics.items()}
-
     def find_model_with_tag(self, key: str) -> ModelInfo | None:
         """A model carrying tag `key`, as read by the search that found it. `key` is one
         of promobot's own keys (bot/state), checked before it goes into the filter."""
@@ -213,84 +304,6 @@ class Registry:
             except MlflowException as exc:
                 if not self.missing(exc):
                     raise
-
-    # ---- registration (CI) -----------------------------------------------------------
-
-    def register(
-        self, model: str, source: str, run_id: str | None, tags: dict[str, str]
-    ) -> VersionInfo:
-        from mlflow.exceptions import MlflowException
-
-        with self.calls(f"register {model}"):
-            try:
-                self.rc.create_registered_model(model)
-            except MlflowException as exc:
-                if exc.error_code != "RESOURCE_ALREADY_EXISTS":
-                    raise
-            mv = self._client.create_model_version(model, source=source, run_id=run_id, tags=tags)
-            mv = self._wait_ready(model, int(mv.version))
-        return _version_info(mv)
-
-    def _wait_ready(self, model: str, version: int, timeout: float = 300.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            mv = self.rc.get_model_version(model, str(version))
-            if mv.status != "PENDING_REGISTRATION" or time.monotonic() > deadline:
-                return mv
-            time.sleep(0.5)
-
-    def run_info(self, run_id: str) -> RunInfo | None:
-        """A run's experiment, tags and metrics; None when there is no such run."""
-        from mlflow.exceptions import MlflowException
-
-        with self.calls(f"read run {run_id}"):
-            try:
-                run = self._client.get_run(run_id)
-            except MlflowException as exc:
-                if self.missing(exc):
-                    return None
-                raise
-        return RunInfo(
-            run_id=run.info.run_id,
-            experiment_id=str(run.info.experiment_id),
-            tags=dict(run.data.tags),
-            metrics={k: float(v) for k, v in run.data.metrics.items()},
-        )
-
-    def create_run(self, experiment: str, tags: dict[str, str]) -> str:
-        with self.calls(f"create a run in experiment {experiment}"):
-            exp = self._client.get_experiment_by_name(experiment)
-            exp_id = exp.experiment_id if exp else self._client.create_experiment(experiment)
-            run = self._client.create_run(exp_id, tags=tags)
-        return run.info.run_id
-
-    def ensure_experiment(self, name: str, artifact_location: str | None = None) -> str:
-        with self.calls(f"create experiment {name}"):
-            exp = self._client.get_experiment_by_name(name)
-            if exp is not None:
-                return exp.experiment_id
-            return self._client.create_experiment(name, artifact_location=artifact_location)
-
-    def logged_model_uri(self, run_id: str, artifact_name: str = "model") -> str:
-        """The URI of the model a run logged under `artifact_name`.
-
-        MLflow 3 stores models as LoggedModels (`models:/m-…`) outside the run's
-        artifacts; registering `runs:/<id>/model` only works through a fallback that
-        warns. So look the logged model up by its source run (the id is checked to be
-        hex first: it goes into a filter string)."""
-        if not re.fullmatch(r"[0-9a-fA-F]{8,64}", run_id):
-            raise ValueError(f"`{run_id[:80]}` is not an MLflow run id (32 hex characters)")
-        with self.calls(f"find the model logged by run {run_id}"):
-            run = self._client.get_run(run_id)
-            found = self._client.search_logged_models(
-                experiment_ids=[run.info.experiment_id],
-                filter_string=f"source_run_id = '{run_id}'",
-                max_results=50,
-            )
-        named = [m for m in found if m.name == artifact_name] or list(found)
-        if named:
-            return f"models:/{named[0].model_id}"
-        return f"runs:/{run_id}/{artifact_name}"
 
     def versions_for_commit(self, model: str, sha: str) -> list[int]:
         """Versions registered from git commit `sha` (tag `git_commit`), newest first.
