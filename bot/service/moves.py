@@ -49,12 +49,16 @@ class Moves:
             info = self.executor.recover(info, cmd.target.key, locked=locked)
             current = holder(info, cmd.target)
             drifted = self._drift(info, cmd.target.key)
-            if drifted and version.version != current:
-                base.reasons = [_drift_refusal(f) for f in drifted]
+            # A target promobot never moved is adopted by its first promotion; one whose
+            # recorded holder was changed behind its back must be put right first.
+            blocking = [f for f in drifted if f.recorded is not None]
+            if blocking and version.version != current:
+                base.reasons = [_drift_refusal(f) for f in blocking]
                 return base
+            repair = bool(drifted) and version.version == current
             now = self.deps.clock()
             proposal = Proposal(
-                "promote", info, version, cmd.target, ctx, cmd.reason, now, current, bool(drifted)
+                "promote", info, version, cmd.target, ctx, cmd.reason, now, current, repair
             )
             return self._decide_and_act(proposal, base, reads, locked)
 

@@ -153,3 +153,20 @@ def test_each_new_finding_is_reported_once(service, models, two_in_production):
     assert service.audit.report_all() == []
     raw_rollback(models, v1)  # the same drift again is news again
     assert len(service.audit.report_all()) == 2
+
+
+def test_a_target_promobot_never_moved_is_adopted_by_its_first_promotion(
+    service, models, two_versions
+):
+    """An existing registry: Production was set before promobot. That is reported, and
+    the first promotion through promobot replaces it as usual (and sets the mirror)."""
+    v1, v2 = two_versions
+    models.client.transition_model_version_stage(M, str(v1), "Production")
+    assert {"target": "Production", "kind": "outside", "holder": v1, "recorded": None} in (
+        findings(service)
+    )
+    done = to_production(service, v2)
+    assert done.status == "done", done.reasons
+    assert done.replaced_version == v1
+    assert models.stage(M, v1) == "Archived" and models.aliases(M)["production"] == v2
+    assert findings(service) == []
