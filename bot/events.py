@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from bot.context import Context
     from bot.results import Result
-    from bot.service.common import Context
 
 log = logging.getLogger("promobot.events")
 

@@ -15,14 +15,21 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol
 
 from bot.ports import LockBusy, RegistryError
 from bot.state import keys
 
-if TYPE_CHECKING:
-    from bot.registry import Registry
+
+class _Gateway(Protocol):
+    """What the lock needs of the gateway (bot/registry.py)."""
+
+    @property
+    def rc(self) -> Any: ...
+    def calls(self, what: str) -> AbstractContextManager[None]: ...
+    def missing(self, exc: Exception) -> bool: ...
+
 
 # How long a failed command still waits for its lock to be released (see _release_briefly).
 _RELEASE_WAIT_S = 5.0
@@ -36,7 +43,7 @@ _LOST_CREATE = ("RESOURCE_ALREADY_EXISTS", "RESOURCE_DOES_NOT_EXIST")
 class TargetLocks:
     """Take, hold, take over and release target locks through one gateway."""
 
-    def __init__(self, gateway: Registry, *, ttl_s: float, wait_s: float) -> None:
+    def __init__(self, gateway: _Gateway, *, ttl_s: float, wait_s: float) -> None:
         self.gateway = gateway
         self.ttl_s = ttl_s
         self.wait_s = wait_s

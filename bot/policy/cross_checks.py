@@ -19,7 +19,7 @@ from bot.policy.problems import suggest
 from bot.policy.schema import RawPerson, RawRule
 
 if TYPE_CHECKING:
-    from bot.policy.files import ParsedFile
+    from bot.policy.parsed import ParsedFile
 
 T = TypeVar("T")
 _Path = tuple[str | int, ...]

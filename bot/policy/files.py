@@ -3,14 +3,12 @@ then all of them checked together; every problem in one report, in reading order
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from bot.policy.cross_checks import cross_check
+from bot.policy.parsed import ParsedFile
 from bot.policy.problems import (
     PolicyError,
     describe,
@@ -20,27 +18,7 @@ from bot.policy.problems import (
 )
 from bot.policy.remainder import Remainder, remainder
 from bot.policy.schema import RawPolicyFile
-from bot.policy.yaml_safe import LineMap, read_yaml
-
-
-@dataclass(frozen=True)
-class ParsedFile:
-    """One policy file: its name as shown in messages, the data, and where fields are."""
-
-    name: str
-    data: Any
-    lines: LineMap
-    raw: RawPolicyFile | None  # None when the file has any problem
-    checked: Remainder  # what the cross-file checks read: the file, or its valid part
-
-    def where(self, path: Iterable[str | int]) -> str:
-        """`file:line` of a field of `checked.raw`, as messages point at it."""
-        return f"{self.name}:{self.lines.line(self.checked.written_path(tuple(path)))}"
-
-    def problem(self, path: Iterable[str | int], message: str) -> str:
-        """A problem with a field of `checked.raw`, named as written in the file."""
-        written = self.checked.written_path(tuple(path))
-        return problem_text(self.name, self.lines.line(written), written, message)
+from bot.policy.yaml_safe import read_yaml
 
 
 def policy_files(path: str | Path) -> list[Path]:

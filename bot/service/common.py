@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.commands import Target
+from bot.context import Context
 from bot.events import EventBus
 from bot.policy import Policy, TargetRule
 from bot.ports import ModelInfo, Registry
@@ -17,17 +18,6 @@ from bot.results import Result
 from bot.state import Request
 
 STAGE_ALIASES = ("staging", "production", "archived")
-
-
-@dataclass(frozen=True)
-class Context:
-    """Who acts, through which door, and where the conversation is. `shown_at` is the
-    (channel, ts) of the chat message the command came from (a button's), if any."""
-
-    actor: str
-    channel: str = "cli"  # slack | github | cli | ci | verify
-    link: str = ""
-    shown_at: tuple[str, str] | None = None
 
 
 def utcnow() -> datetime:
