@@ -19,7 +19,7 @@ from bot.policy.rules import join_names
 from bot.results import DONE, REFUSED, LockView, NextStep, Result
 from bot.service.common import Context, Deps, already, no_model, reason_problem
 from bot.service.proposal import Proposal
-from bot.text import when
+from bot.text import one_line, when
 
 
 class Locks:
@@ -150,7 +150,8 @@ def held(deps: Deps, proposal: Proposal, decision: Decision) -> Decision:
     lock = state.locks_in_force(proposal.info.tags, proposal.now).get(proposal.target.key)
     if lock is None or decision.rule is None:
         return decision  # not locked, or refused already before any rule applied
-    detail = f"locked by {lock.by} {_until(lock)}" + (f": {lock.reason}" if lock.reason else "")
+    why = one_line(lock.reason)
+    detail = f"locked by {lock.by} {_until(lock)}" + (f": {why}" if why else "")
     if proposal.action == "rollback" and not decision.rule.respect_locks:
         check = Check("lock", "pass", f"{detail}; a rollback passes a lock")
         return replace(decision, checks=_before_approvals(decision.checks, check))
@@ -161,7 +162,7 @@ def held(deps: Deps, proposal: Proposal, decision: Decision) -> Decision:
         if proposal.action == "rollback"
         else "promotions there are refused"
     )
-    said = f' ("{lock.reason}")' if lock.reason else ""
+    said = f' ("{why}")' if why else ""
     reason = (
         f"{proposal.target.label} of {proposal.model} is locked by {lock.by} since "
         f"{when(lock.at)}, {_until(lock)}{said}; {what} while it holds; {fix}."
@@ -196,7 +197,7 @@ def _until(lock: state.TargetLock) -> str:
 
 
 def _was(lock: state.TargetLock) -> str:
-    said = f' ("{lock.reason}")' if lock.reason else ""
+    said = f' ("{one_line(lock.reason)}")' if lock.reason else ""
     return f"{lock.target_label} locked by {lock.by} at {when(lock.at)}{said}"
 
 
