@@ -459,6 +459,12 @@ def test_a_second_person_approves_a_pending_request_from_the_same_pr(
 def test_lock_and_unlock_from_comments(
     github: FakeGitHub, models: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    old = version_with_metrics(models, accuracy=0.88, f1=0.86)
+    models.client.transition_model_version_stage(MODEL, str(old), "Production")
+    current = version_with_metrics(models, accuracy=0.89, f1=0.87)
+    models.client.transition_model_version_stage(
+        MODEL, str(current), "Production", archive_existing_versions=True
+    )
     version = version_with_metrics(models)
     models.client.transition_model_version_stage(MODEL, str(version), "Staging")
     comment_event(
@@ -511,10 +517,35 @@ def test_lock_and_unlock_from_comments(
     assert "github:mallory is not in the policy's people" in github.replies()[-1]
     assert models.snapshot(MODEL) == before
 
+    # alice (a lead) rolls back through the lock: break-glass.
+    comment_event(
+        tmp_path,
+        monkeypatch,
+        body=f"/rollback {MODEL} production to v{old} latency doubled",
+        login="alice",
+        comment_id=46,
+    )
+    assert run_github([]) == 0
+    rolled = github.replies()[-1]
+    assert rolled.startswith(
+        f"⏪ **{MODEL} v{old} → Production** rolled back (v{current} moved out)"
+    )
+    assert "a rollback passes a lock" in rolled
+    assert models.stage(MODEL, old) == "Production"
+
     comment_event(tmp_path, monkeypatch, body=f"/unlock {MODEL} production", comment_id=44)
     assert run_github([]) == 0
     assert github.replies()[-1].startswith(f"🔓 **{MODEL} → Production** unlocked")
-    assert github.reactions()[-6:] == ["eyes", "-1", "eyes", "-1", "eyes", "rocket"]
+    assert github.reactions()[-8:] == [
+        "eyes",
+        "-1",
+        "eyes",
+        "-1",
+        "eyes",
+        "rocket",
+        "eyes",
+        "rocket",
+    ]
 
     comment_event(tmp_path, monkeypatch, body=f"/lock {MODEL} production --for soon", comment_id=45)
     assert run_github([]) == 1

@@ -578,9 +578,54 @@ def test_a_lock_from_slack_is_announced_and_refuses_promotions(
     (not_allowed,) = fake.responses("not-allowed")
     assert "dave is not among them" in not_allowed.text
     assert models.snapshot(M) == before
+    ack(slack.command(DAVE, "/promobot", f"unlock {M} @champion", "nothing-to-unlock"))
+    slack.work.run()
+    assert "is not locked; nothing changed" in fake.responses("nothing-to-unlock")[0].text
 
     ack(slack.command(BOB, "/promobot", f"unlock {M} production", "unlock"))
     slack.work.run()
     unlocked = fake.api_calls("chat.postMessage")[-1]
     assert f"*{M} → Production* unlocked" in unlocked.text
     assert run(service, "cli:x", f"status {M}").locks == []
+
+
+def test_through_slack_a_lock_lets_rollbacks_pass_refuses_unlocking_and_ends_by_itself(
+    slack: Slack, fake: FakeSlack, service: Any, models: Any, clock: Any
+) -> None:
+    v1 = models.version(M, accuracy=0.91, f1=0.874)
+    v2 = models.version(M, accuracy=0.93, f1=0.89)
+    for version in (v1, v2):
+        assert run(service, "cli:bob", f"promote {M} v{version} staging ok").status == "done"
+        pending = run(service, "cli:bob", f"promote {M} v{version} production shadow ok")
+        assert run(service, "cli:alice", f"approve {pending.request_id}").status == "done"
+    v3 = models.version(M, accuracy=0.95, f1=0.91)
+    assert run(service, "cli:bob", f"promote {M} v{v3} staging ok").status == "done"
+
+    ack(slack.command(ALICE, "/promobot", f"lock {M} @champion tuning", "champion"))
+    ack(slack.command(ALICE, "/promobot", f"lock {M} production incident --for 2h", "prod"))
+    slack.work.run()
+    before = models.snapshot(M)
+
+    # Unlocking by someone the policy does not let is refused, to them alone.
+    ack(slack.command(BOB, "/promobot", f"unlock {M} @champion", "bob-unlock"))
+    slack.work.run()
+    (refused,) = fake.responses("bob-unlock")
+    assert refused.body["response_type"] == "ephemeral"
+    assert "Only ml-leads (the requesters and approvers of @champion)" in refused.text
+    assert models.snapshot(M) == before
+
+    # On-call rolls back through the lock (break-glass), announced in the channel.
+    ack(slack.command("U01CAROL", "/rollback", f"{M} production latency doubled", "rb"))
+    slack.work.run()
+    rolled = fake.api_calls("chat.postMessage")[-1]
+    assert f"*{M} v{v1} → Production* rolled back (v{v2} moved out)" in rolled.text
+    assert "a rollback passes a lock" in rolled.text
+    assert models.stage(M, v1) == "Production"
+
+    # Two hours on, the lock is over without anyone lifting it.
+    clock.advance(hours=2, minutes=1)
+    ack(slack.command(BOB, "/promote", f"{M} v{v3} production better", "after"))
+    slack.work.run()
+    request = fake.api_calls("chat.postMessage")[-1]
+    assert f"*{M} v{v3} → Production* is waiting for 1 approval" in request.text
+    assert [lock.target for lock in run(service, "cli:x", f"status {M}").locks] == ["@champion"]
