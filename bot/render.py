@@ -11,8 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.results import DONE, ERROR, PENDING, REFUSED, Comparison, NextStep, Registered, Result
-from bot.text import clip, metric_order, one_line, when
+from bot.results import (
+    DONE,
+    ERROR,
+    PENDING,
+    REFUSED,
+    Comparison,
+    HistoryEntry,
+    NextStep,
+    Registered,
+    Result,
+)
+from bot.text import clip, metric_order, one_line, when, with_comment
 
 ICON = {"pass": "✅", "fail": "❌", "pending": "⏳"}
 
@@ -53,6 +63,8 @@ def message(r: Result, door: str = "cli") -> Message:
         return _history(r)
     if r.action == "policy":
         return _policy(r)
+    if r.action in ("lock", "unlock"):
+        return _lock(r, door)
     return _decision(r, door)
 
 
@@ -103,7 +115,7 @@ def _decision(r: Result, door: str) -> Message:
     if r.requested_by:
         by.append(f"requested by {r.requested_by}")
     if r.approved_by:
-        by.append(f"approved by {', '.join(r.approved_by)}")
+        by.append(f"approved by {approvers_text(r.approved_by, r.approval_comments)}")
     if r.reason:
         short = r.reason if len(r.reason) <= 200 else r.reason[:197] + "…"
         by.append(f'"{one_line(short)}"')
@@ -148,6 +160,39 @@ def _decision(r: Result, door: str) -> Message:
     return msg
 
 
+def approvers_text(names: list[str], comments: dict[str, str]) -> str:
+    """`alice@example.com ("dashboards checked"), erin@example.com`."""
+    return ", ".join(with_comment(name, comments.get(name, "")) for name in names)
+
+
+def _lock(r: Result, door: str) -> Message:
+    if r.status == REFUSED:
+        verb = "Lock" if r.action == "lock" else "Unlock"
+        where = f" **{r.model} → {r.target}**" if r.target else f" **{r.model}**"
+        return Message(
+            headline=f"❌ {verb} refused:{where}", lines=[f"• {reason}" for reason in r.reasons]
+        )
+    labels = [lock.target for lock in r.locks]
+    icon, done = ("🔒", "locked") if r.action == "lock" else ("🔓", "unlocked")
+    if r.already:
+        headline = f"✅ **{r.model}**: nothing to unlock"
+    elif r.target:
+        headline = f"{icon} **{r.model} → {r.target}** {done}"
+    else:
+        headline = f"{icon} **{r.model}** {done}: {', '.join(labels)}"
+    by = [f"by {r.requested_by}"] if r.requested_by else []
+    if r.action == "lock" and r.reason:
+        by.append(f'"{one_line(clip(r.reason, 200))}"')
+    if r.action == "lock" and r.locks:
+        until = r.locks[0].until
+        by.append(f"until {when(until)}" if until else "until unlocked")
+    msg = Message(headline=headline, byline=" · ".join(by))
+    if r.message:
+        msg.lines.append(r.message)
+    msg.next = [f"Next: {step_text(step, door)}." for step in r.next_steps]
+    return msg
+
+
 def _status(r: Result) -> Message:
     if r.status == REFUSED:
         return Message(
@@ -172,10 +217,26 @@ def _status(r: Result) -> Message:
     latest = r.extra.get("latest_version")
     if latest:
         msg.lines.append(f"Latest registered version: v{latest}.")
+    if r.locks:
+        msg.tables.append(
+            Table(
+                ["locked", "by", "since", "until", "reason"],
+                [
+                    [
+                        f"🔒 {lock.target}",
+                        lock.by,
+                        when(lock.at),
+                        when(lock.until) if lock.until else "unlocked",
+                        clip(one_line(lock.reason), 60) or "—",
+                    ]
+                    for lock in r.locks
+                ],
+            )
+        )
     if r.pending:
         msg.tables.append(
             Table(
-                ["pending request", "wants", "asked by", "approvals", "expires"],
+                ["pending request", "wants", "asked by", "approvals", "approved by", "expires"],
                 [
                     [
                         f"`{p.request_id}`",
@@ -183,6 +244,7 @@ def _status(r: Result) -> Message:
                         + (" (rollback)" if p.action == "rollback" else ""),
                         p.requested_by,
                         f"{p.approvals} of {p.approvals_required}",
+                        ", ".join(with_comment(a.by, a.comment, 60) for a in p.approved_by) or "—",
                         when(p.expires_at),
                     ]
                     for p in r.pending
@@ -225,9 +287,11 @@ def _history(r: Result) -> Message:
             [
                 [
                     when(h.at) if h.at else ("⚠ now" if h.kind.startswith("drift") else "?"),
-                    f"v{h.version} → {h.target}" + (f" (v{h.previous} out)" if h.previous else ""),
+                    _what(h),
                     h.by,
-                    h.approved_by or "—",
+                    ", ".join(with_comment(by, said, 60) for by, said in h.comments)
+                    if h.comments
+                    else h.approved_by or "—",
                     clip(one_line(h.reason), 60),
                 ]
                 for h in r.history
@@ -235,6 +299,18 @@ def _history(r: Result) -> Message:
         )
     )
     return msg
+
+
+def _what(h: HistoryEntry) -> str:
+    """The `what` cell of a history entry: `v3 → Production (v2 out)`, `🔒 locked Production
+    until …`, `v3 → Production denied`."""
+    if h.kind == "lock":
+        return f"🔒 locked {h.target}" + (f" until {when(h.until)}" if h.until else "")
+    if h.kind == "unlock":
+        return f"🔓 unlocked {h.target}"
+    if h.kind == "deny":
+        return f"v{h.version} → {h.target} denied"
+    return f"v{h.version} → {h.target}" + (f" (v{h.previous} out)" if h.previous else "")
 
 
 def _policy(r: Result) -> Message:

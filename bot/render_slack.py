@@ -2,12 +2,16 @@
 
 The headline is a section, the byline a context, a two-column table (the checks) a
 section of `fields`, the metrics a `fields` table of candidate vs the version replaced,
-then "Next:", the expiry, and for a pending request the Approve / Deny buttons.
-Everything a person typed is escaped: a reason of `<!channel>` must not ping a channel.
+then "Next:", the expiry, and for a pending request the Approve / Approve with comment /
+Deny buttons. The last two open a modal (`decision_modal`) that asks for a comment
+(optional) or a reason (required). Everything a person typed is escaped: a reason of
+`<!channel>` must not ping a channel.
 """
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from typing import Any
 
@@ -16,8 +20,15 @@ from bot.results import PENDING, Result
 from bot.text import clip, one_line
 
 APPROVE_ACTION = "promobot_approve"
-DENY_ACTION = "promobot_deny"
+APPROVE_COMMENT_ACTION = "promobot_approve_comment"  # opens the approve modal
+DENY_ACTION = "promobot_deny"  # opens the deny modal
 ACTIONS_BLOCK = "promobot_request"
+# The modals: their callback ids, and the input that holds the comment or reason.
+APPROVE_VIEW = "promobot_approve_view"
+DENY_VIEW = "promobot_deny_view"
+TEXT_BLOCK = "promobot_text"
+TEXT_INPUT = "text"
+TEXT_MAX = 500  # what an approval comment or a denial reason keeps (bot/state REASON_MAX)
 
 # Slack's limits: section text 3,000 characters, a field 2,000, 10 fields per section,
 # 50 blocks per message.
@@ -87,23 +98,64 @@ def text_blocks(text: str) -> list[Block]:
 
 
 def actions_block(request_id: str) -> Block:
+    """Approve (at once), Approve with comment… (a modal), Deny (a modal asking why)."""
+    buttons = [
+        (APPROVE_ACTION, "Approve", "primary"),
+        (APPROVE_COMMENT_ACTION, "Approve with comment…", None),
+        (DENY_ACTION, "Deny", "danger"),
+    ]
     return {
         "type": "actions",
         "block_id": ACTIONS_BLOCK,
         "elements": [
             {
                 "type": "button",
-                "action_id": APPROVE_ACTION,
-                "style": "primary",
-                "text": {"type": "plain_text", "text": "Approve", "emoji": True},
+                "action_id": action,
+                **({"style": style} if style else {}),
+                "text": {"type": "plain_text", "text": label, "emoji": True},
                 "value": request_id,
-            },
+            }
+            for action, label, style in buttons
+        ],
+    }
+
+
+def decision_modal(verb: str, request_id: str, about: str, where: dict[str, str]) -> Block:
+    """The modal a button opens (`views.open`): `verb` "deny" asks for a reason, required;
+    "approve" for a comment, optional. `about` is the request's headline as its message
+    shows it; `where` (the message's channel and ts) and the request id travel in
+    `private_metadata` back to the submission."""
+    deny = verb == "deny"
+    headline = clip(escape(html.unescape(about.splitlines()[0] if about else "")), 300)
+    return {
+        "type": "modal",
+        "callback_id": DENY_VIEW if deny else APPROVE_VIEW,
+        "private_metadata": json.dumps({"request_id": request_id, **where}),
+        "title": {"type": "plain_text", "text": "Deny request" if deny else "Approve request"},
+        "submit": {"type": "plain_text", "text": "Deny" if deny else "Approve"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            _section(f"{headline}\nrequest `{escape(request_id)}`" if headline else request_id),
             {
-                "type": "button",
-                "action_id": DENY_ACTION,
-                "style": "danger",
-                "text": {"type": "plain_text", "text": "Deny", "emoji": True},
-                "value": request_id,
+                "type": "input",
+                "block_id": TEXT_BLOCK,
+                "optional": not deny,
+                "label": {
+                    "type": "plain_text",
+                    "text": "Why is it denied?" if deny else "Comment (optional)",
+                },
+                "hint": {
+                    "type": "plain_text",
+                    "text": "The requester reads it; it is kept with the denial."
+                    if deny
+                    else "Kept with your approval and written into the version's description.",
+                },
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": TEXT_INPUT,
+                    "multiline": True,
+                    "max_length": TEXT_MAX,
+                },
             },
         ],
     }

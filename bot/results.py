@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.policy import Check
@@ -38,6 +38,15 @@ class Holder:
 
 
 @dataclass(frozen=True)
+class ApprovalView:
+    """One approval so far, with what its author said."""
+
+    by: str
+    at: datetime | None
+    comment: str = ""
+
+
+@dataclass(frozen=True)
 class PendingView:
     request_id: str
     action: str
@@ -47,25 +56,55 @@ class PendingView:
     approvals: int
     approvals_required: int
     expires_at: datetime
+    approved_by: tuple[ApprovalView, ...] = ()  # the approvals that count, with comments
 
 
 @dataclass(frozen=True)
 class HistoryEntry:
     at: datetime | None
-    kind: str
+    kind: str  # promote | rollback | deny | lock | unlock
     target: str
-    version: int
+    version: int | None  # None for lock and unlock
     previous: int | None
     by: str
     approved_by: str
     reason: str
     request_id: str
+    comments: tuple[tuple[str, str], ...] = ()  # (approver, comment) of a promotion
+    until: datetime | None = None  # when a lock ends by itself
+
+
+@dataclass(frozen=True)
+class LockView:
+    """A lock in force on a target (`lock`)."""
+
+    target: str  # label: "Production", "@champion"
+    by: str
+    at: datetime
+    reason: str
+    until: datetime | None  # None: until someone unlocks it
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "by": self.by,
+            "at": iso(self.at),
+            "reason": self.reason,
+            "until": iso(self.until) if self.until else None,
+        }
+
+
+def iso(at: datetime) -> str:
+    """ISO 8601 in UTC, as `--json` writes times."""
+    return at.astimezone(UTC).isoformat()
 
 
 @dataclass
 class Result:
     status: str  # done | pending | refused | error
-    action: str  # promote | rollback | approve | deny | status | history | policy | help | register
+    # promote | rollback | approve | deny | status | history | policy | lock | unlock | help
+    # | register
+    action: str
     model: str | None = None
     version: int | None = None
     target: str | None = None  # label
@@ -93,6 +132,8 @@ class Result:
     drift: list[Any] = field(default_factory=list)  # bot/service/drift.py Finding
     text: str = ""  # help text
     extra: dict[str, Any] = field(default_factory=dict)
+    locks: list[LockView] = field(default_factory=list)  # status; what lock/unlock changed
+    approval_comments: dict[str, str] = field(default_factory=dict)  # approver → comment
 
     def to_json(self) -> dict[str, Any]:
         """The object of the contract's `--json`, plus command-specific detail under `data`."""
@@ -117,14 +158,12 @@ class Result:
                 data["uri"] = self.uri
         if self.action == "status":
             data["holders"] = [h.__dict__ for h in self.holders]
-            data["pending"] = [
-                {**p.__dict__, "expires_at": p.expires_at.isoformat()} for p in self.pending
-            ]
+            data["pending"] = [_pending_json(p) for p in self.pending]
             data["drift"] = [finding.to_json() for finding in self.drift]
+        if self.action in ("status", "lock", "unlock"):
+            data["locks"] = [lock.to_json() for lock in self.locks]
         if self.action == "history":
-            data["history"] = [
-                {**h.__dict__, "at": h.at.isoformat() if h.at else None} for h in self.history
-            ]
+            data["history"] = [_history_json(h) for h in self.history]
         if self.action == "policy":
             data["targets"] = {label: lines for label, lines in self.explanation}
         if self.action == "help":
@@ -137,6 +176,22 @@ class Result:
             "target": self.target,
         }
         return envelope(self.status, self.reasons, action=self.action, data=data, about=about)
+
+
+def _pending_json(p: PendingView) -> dict[str, Any]:
+    approvals = [
+        {"by": a.by, "at": iso(a.at) if a.at else None, "comment": a.comment} for a in p.approved_by
+    ]
+    return {**p.__dict__, "expires_at": p.expires_at.isoformat(), "approved_by": approvals}
+
+
+def _history_json(h: HistoryEntry) -> dict[str, Any]:
+    return {
+        **h.__dict__,
+        "at": h.at.isoformat() if h.at else None,
+        "comments": [{"by": by, "comment": comment} for by, comment in h.comments],
+        "until": iso(h.until) if h.until else None,
+    }
 
 
 def envelope(

@@ -23,6 +23,13 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def with_comment(name: str, comment: str, limit: int = 100) -> str:
+    """`alice@example.com ("dashboards checked")`: a person and what they said, on one
+    line and clipped; the name alone when they said nothing."""
+    said = clip(one_line(comment), limit)
+    return f'{name} ("{said}")' if said else name
+
+
 def when(at: datetime) -> str:
     """A moment as people read it in every message: `2026-11-26 10:02 UTC`."""
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -11,7 +11,8 @@ them) and POSTs to response URLs at `response_url(key)`. Point the app at it wit
         assert call.body["channel"] == "C1"
 
 Make a method fail like Slack does with `fake.fail("chat.postMessage", "not_in_channel")`;
-slow every answer down with `fake.delay_ms = 200`.
+slow every answer down with `fake.delay_ms = 200`. `views.open` answers with the view it
+was given (an id added); `fake.opened_views()` are the views opened, with their trigger.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-_JSON_FIELDS = ("blocks", "attachments", "metadata")
+_JSON_FIELDS = ("blocks", "attachments", "metadata", "view")
 
 
 @dataclass
@@ -131,6 +132,13 @@ class FakeSlack:
         with self._lock:
             return [c for c in self.calls if c.kind == "api" and method in (None, c.method)]
 
+    def opened_views(self) -> list[tuple[str, dict[str, Any]]]:
+        """(trigger_id, view) of every `views.open`, in order."""
+        return [
+            (str(c.body.get("trigger_id", "")), c.body["view"])
+            for c in self.api_calls("views.open")
+        ]
+
     def responses(self, key: str | None = None) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.kind == "response" and key in (None, c.method)]
@@ -223,6 +231,11 @@ class FakeSlack:
             }
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
+        if method == "views.open":
+            view = body.get("view") if isinstance(body.get("view"), dict) else {}
+            # Slack answers with the view it opened, given an id and the app's state.
+            opened = {**view, "id": f"V{self._ts:08d}", "state": {"values": {}}}
+            return {"ok": True, "view": opened}
         if method == "chat.getPermalink":
             mts = str(body.get("message_ts", "")).replace(".", "")
             return {

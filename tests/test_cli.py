@@ -247,3 +247,70 @@ def test_json_command_result_keeps_non_ascii_and_has_action_and_data(cli_env, ca
     refused = json.loads(out)
     assert code == 1 and refused["status"] == "refused" and refused["reasons"]
     assert list(refused) == [*CONTRACT, "action", "data"]
+
+
+# ---- locks ---------------------------------------------------------------------------------
+
+
+def test_lock_and_unlock_from_the_terminal(cli_env, capsys):
+    cli(capsys, "promote", M, "v1", "staging", "x", "--as", "github:bob")
+
+    code, out, _ = cli(
+        capsys,
+        "--json",
+        "lock",
+        M,
+        "production",
+        "incident",
+        "4711",
+        "--for",
+        "2h",
+        "--as",
+        "github:alice",
+    )
+
+    assert code == 0
+    locked = json.loads(out)
+    assert (locked["status"], locked["action"], locked["target"]) == ("done", "lock", "Production")
+    (lock,) = locked["data"]["locks"]
+    assert (lock["target"], lock["by"], lock["reason"]) == (
+        "Production",
+        "alice@example.com",
+        "incident 4711",
+    )
+    assert lock["until"] is not None and lock["until"].endswith("+00:00")
+    before = cli_env.all_models()
+
+    code, out, _ = cli(capsys, "promote", M, "v1", "production", "shadow", "--as", "github:bob")
+
+    assert code == 1
+    assert "is locked by alice@example.com since" in out and '("incident 4711")' in out
+    assert "❌ lock" in out
+    assert cli_env.all_models() == before
+
+    code, out, _ = cli(capsys, "unlock", M, "production", "--as", "github:mallory")
+    assert code == 1 and "github:mallory is not in the policy's people" in out
+    code, out, _ = cli(capsys, "--json", "status", M)
+    assert [lock["target"] for lock in json.loads(out)["data"]["locks"]] == ["Production"]
+    assert cli_env.all_models() == before
+
+    code, out, _ = cli(capsys, "unlock", M, "production", "--as", "github:bob")
+    assert code == 0 and out.startswith(f"🔓 {M} → Production unlocked")
+    code, out, _ = cli(capsys, "history", M)
+    assert "🔓 unlocked Production" in out and "🔒 locked Production until" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["lock", M, "--for", "nonsense"], "`--for` takes a duration"),
+        (["lock", M, "production", "--for"], "`--for` needs a duration"),
+        (["unlock", M, "production", "please"], "is extra"),
+    ],
+    ids=["for-nonsense", "for-missing", "unlock-extra"],
+)
+def test_bad_lock_commands_are_usage_errors_that_write_nothing(cli_env, capsys, args, phrase):
+    before = cli_env.all_models()
+    code, out, err = cli(capsys, *args, "--as", "github:alice")
+    assert code == 2 and phrase in err and "Traceback" not in out + err
+    assert cli_env.all_models() == before

@@ -14,8 +14,10 @@ from bot.results import (
     ERROR,
     PENDING,
     REFUSED,
+    ApprovalView,
     HistoryEntry,
     Holder,
+    LockView,
     MetricRow,
     NextStep,
     PendingView,
@@ -317,6 +319,15 @@ BYLINES = [
         '"passed shadow test" · request `req-7f3a2c91bd`',
     ),
     (
+        "done, an approver's comment after their name",
+        done(
+            approved_by=["alice@example.com", "erin@example.com"],
+            approval_comments={"alice@example.com": "dashboards\nchecked"},
+        ),
+        'requested by bob@example.com · approved by alice@example.com ("dashboards checked"), '
+        'erin@example.com · "passed shadow test" · request `req-7f3a2c91bd`',
+    ),
+    (
         "a reason on several lines reads as one",
         pending(reason="passed\n  shadow   test"),
         'requested by bob@example.com · "passed shadow test" · request `req-7f3a2c91bd`',
@@ -419,7 +430,15 @@ def status(**fields: object) -> Result:
                 "req-7f3a2c91bd", "promote", 3, "Production", "bob@example.com", 0, 1, EXPIRES
             ),
             PendingView(
-                "req-00aa11bb22", "rollback", 1, "Production", "carol@example.com", 1, 2, EXPIRES
+                "req-00aa11bb22",
+                "rollback",
+                1,
+                "Production",
+                "carol@example.com",
+                1,
+                2,
+                EXPIRES,
+                (ApprovalView("alice@example.com", None, "dashboards checked"),),
             ),
         ],
         "extra": {"latest_version": 4},
@@ -440,32 +459,40 @@ STATUS_MARKDOWN = "\n".join(
         "| Production | v2 | 2026-11-20 09:30:00 | bob@example.com | alice@example.com |",
         "| @champion | — |  |  |  |",
         "",
-        "| pending request | wants | asked by | approvals | expires |",
-        "| --- | --- | --- | --- | --- |",
-        "| `req-7f3a2c91bd` | v3 → Production | bob@example.com | 0 of 1 | 2026-11-27 10:02 UTC |",
-        "| `req-00aa11bb22` | v1 → Production (rollback) | carol@example.com | 1 of 2 "
+        "| pending request | wants | asked by | approvals | approved by | expires |",
+        "| --- | --- | --- | --- | --- | --- |",
+        "| `req-7f3a2c91bd` | v3 → Production | bob@example.com | 0 of 1 | — "
         "| 2026-11-27 10:02 UTC |",
+        "| `req-00aa11bb22` | v1 → Production (rollback) | carol@example.com | 1 of 2 "
+        '| alice@example.com ("dashboards checked") | 2026-11-27 10:02 UTC |',
         "",
         "Next: `approve req-7f3a2c91bd` or `deny req-7f3a2c91bd`.",
     ]
 )
 
-STATUS_TEXT = """\
-📦 m
-Latest registered version: v4.
-
-target      version  since                by               approved by
-----------  -------  -------------------  ---------------  -----------------
-Staging     v3       2026-11-25 10:00:00  bob@example.com
-Production  v2       2026-11-20 09:30:00  bob@example.com  alice@example.com
-@champion   —
-
-pending request   wants                       asked by           approvals  expires
-----------------  --------------------------  -----------------  ---------  --------------------
-`req-7f3a2c91bd`  v3 → Production             bob@example.com    0 of 1     2026-11-27 10:02 UTC
-`req-00aa11bb22`  v1 → Production (rollback)  carol@example.com  1 of 2     2026-11-27 10:02 UTC
-
-Next: `approve req-7f3a2c91bd` or `deny req-7f3a2c91bd`."""
+STATUS_TEXT = "\n".join(
+    [
+        "📦 m",
+        "Latest registered version: v4.",
+        "",
+        "target      version  since                by               approved by",
+        "----------  -------  -------------------  ---------------  -----------------",
+        "Staging     v3       2026-11-25 10:00:00  bob@example.com",
+        "Production  v2       2026-11-20 09:30:00  bob@example.com  alice@example.com",
+        "@champion   —",
+        "",
+        "pending request   wants                       asked by           appro"
+        "vals  approved by                               expires",
+        "----------------  --------------------------  -----------------  -----"
+        "----  ----------------------------------------  --------------------",
+        "`req-7f3a2c91bd`  v3 → Production             bob@example.com    0 of "
+        "1     —                                         2026-11-27 10:02 UTC",
+        "`req-00aa11bb22`  v1 → Production (rollback)  carol@example.com  1 of "
+        '2     alice@example.com ("dashboards checked")  2026-11-27 10:02 UTC',
+        "",
+        "Next: `approve req-7f3a2c91bd` or `deny req-7f3a2c91bd`.",
+    ]
+)
 
 
 def test_status_as_a_github_comment() -> None:
@@ -530,6 +557,120 @@ HISTORY_MARKDOWN = "\n".join(
 
 def test_history_as_a_github_comment() -> None:
     assert render.to_markdown(history(HISTORY)) == HISTORY_MARKDOWN
+
+
+LOCKED_AT = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+LOCK_ENDS = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def test_history_shows_locks_denials_and_what_approvers_said() -> None:
+    entries = [
+        HistoryEntry(LOCK_ENDS, "unlock", "Production", None, None, "erin@example.com", "", "", ""),
+        HistoryEntry(
+            LOCKED_AT,
+            "lock",
+            "Production",
+            None,
+            None,
+            "alice@example.com",
+            "",
+            "incident 4711",
+            "",
+            until=LOCK_ENDS,
+        ),
+        HistoryEntry(
+            LOCKED_AT, "deny", "Production", 3, None, "erin@example.com", "", "f1 dropped", "req-4"
+        ),
+        HistoryEntry(
+            LOCKED_AT,
+            "promote",
+            "Production",
+            2,
+            1,
+            "bob@example.com",
+            "alice@example.com",
+            "shadow ok",
+            "req-2",
+            comments=(("alice@example.com", "dashboards checked"),),
+        ),
+    ]
+
+    assert render.to_markdown(history(entries)).splitlines()[4:] == [
+        "| 2026-11-25 12:00 UTC | 🔓 unlocked Production | erin@example.com | — |  |",
+        "| 2026-11-25 10:00 UTC | 🔒 locked Production until 2026-11-25 12:00 UTC "
+        "| alice@example.com | — | incident 4711 |",
+        "| 2026-11-25 10:00 UTC | v3 → Production denied | erin@example.com | — | f1 dropped |",
+        "| 2026-11-25 10:00 UTC | v2 → Production (v1 out) | bob@example.com "
+        '| alice@example.com ("dashboards checked") | shadow ok |',
+    ]
+
+
+def test_status_lists_the_locks_in_force() -> None:
+    locks = [
+        LockView("Production", "alice@example.com", LOCKED_AT, "incident 4711", LOCK_ENDS),
+        LockView("@champion", "erin@example.com", LOCKED_AT, "", None),
+    ]
+
+    shown = render.to_markdown(status(pending=[], locks=locks))
+
+    assert (
+        "\n".join(
+            [
+                "| locked | by | since | until | reason |",
+                "| --- | --- | --- | --- | --- |",
+                "| 🔒 Production | alice@example.com | 2026-11-25 10:00 UTC | 2026-11-25 12:00 UTC "
+                "| incident 4711 |",
+                "| 🔒 @champion | erin@example.com | 2026-11-25 10:00 UTC | unlocked | — |",
+            ]
+        )
+        in shown
+    )
+
+
+def lock_result(**fields: object) -> Result:
+    values: dict[str, object] = {
+        "model": "m",
+        "target": "Production",
+        "reason": "incident 4711",
+        "requested_by": "alice@example.com",
+        "locks": [LockView("Production", "alice@example.com", LOCKED_AT, "incident 4711", None)],
+        "message": "Promotions of m to Production are refused until someone unlocks it; "
+        "rollbacks still pass.",
+        "next_steps": [NextStep("to lift it, a member of ml-leads", "unlock m production")],
+        **fields,
+    }
+    return Result(status=DONE, action="lock", **values)  # type: ignore[arg-type]
+
+
+def test_a_lock_says_what_is_locked_by_whom_why_and_until_when() -> None:
+    assert render.to_markdown(lock_result(), door="github") == "\n".join(
+        [
+            "🔒 **m → Production** locked",
+            'by alice@example.com · "incident 4711" · until unlocked',
+            "",
+            "Promotions of m to Production are refused until someone unlocks it; rollbacks "
+            "still pass.",
+            "",
+            "Next: to lift it, a member of ml-leads comments `/unlock m production`.",
+        ]
+    )
+
+
+def test_a_lock_of_every_target_names_them_and_a_refused_lock_its_reasons() -> None:
+    every = lock_result(
+        target=None,
+        locks=[
+            LockView("Staging", "alice@example.com", LOCKED_AT, "", LOCK_ENDS),
+            LockView("Production", "alice@example.com", LOCKED_AT, "", LOCK_ENDS),
+        ],
+        reason="",
+    )
+    assert render.message(every).headline == "🔒 **m** locked: Staging, Production"
+    assert render.message(every).byline == "by alice@example.com · until 2026-11-25 12:00 UTC"
+    refusal = Result(
+        status=REFUSED, action="unlock", model="m", target="@champion", reasons=["Only x."]
+    )
+    assert render.to_text(refusal) == "❌ Unlock refused: m → @champion\n• Only x."
 
 
 REFUSED_QUERIES = [

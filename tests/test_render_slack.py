@@ -3,6 +3,7 @@ Slack's limits, with whatever a person typed escaped."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -89,12 +90,18 @@ def test_a_pending_request_reads_like_the_contract() -> None:
     ]
     assert blocks[4]["text"]["text"] == ("Next: a member of ml-leads types `approve req-7f3a2c`.")
     assert blocks[5]["elements"][0]["text"] == "Expires 2026-11-27 10:02 UTC."
-    approve, deny = blocks[6]["elements"]
+    approve, with_comment, deny = blocks[6]["elements"]
     assert (approve["action_id"], approve["style"], approve["value"]) == (
         "promobot_approve",
         "primary",
         "req-7f3a2c",
     )
+    assert (with_comment["action_id"], with_comment["value"]) == (
+        "promobot_approve_comment",
+        "req-7f3a2c",
+    )
+    assert with_comment["text"]["text"] == "Approve with comment…"
+    assert "style" not in with_comment
     assert (deny["action_id"], deny["style"], deny["value"]) == (
         "promobot_deny",
         "danger",
@@ -163,3 +170,46 @@ def test_wide_tables_are_monospaced() -> None:
 def test_plain_replies_keep_their_lines_and_escape() -> None:
     [block] = text_blocks("Unknown command `x`.\nUsage: `status <model>`")
     assert block["text"]["text"] == "Unknown command `x`.\nUsage: `status &lt;model&gt;`"
+
+
+@pytest.mark.parametrize(
+    ("verb", "callback", "title", "optional"),
+    [
+        ("deny", "promobot_deny_view", "Deny request", False),
+        ("approve", "promobot_approve_view", "Approve request", True),
+    ],
+    ids=["deny", "approve"],
+)
+def test_the_decision_modal(verb: str, callback: str, title: str, optional: bool) -> None:
+    from bot.render_slack import decision_modal
+
+    view = decision_modal(
+        verb,
+        "req-7f3a2c",
+        "⏳ *m v3 → Production* is waiting &lt;for&gt; 1 approval\nrequested by bob",
+        {"channel": "C1", "ts": "1.2"},
+    )
+
+    assert (view["type"], view["callback_id"], view["title"]["text"]) == ("modal", callback, title)
+    assert len(view["title"]["text"]) <= 24 and len(view["submit"]["text"]) <= 24
+    assert json.loads(view["private_metadata"]) == {
+        "request_id": "req-7f3a2c",
+        "channel": "C1",
+        "ts": "1.2",
+    }
+    about, field = view["blocks"]
+    # The headline only, escaped once (it came escaped in the message's text).
+    assert about["text"]["text"] == (
+        "⏳ *m v3 → Production* is waiting &lt;for&gt; 1 approval\nrequest `req-7f3a2c`"
+    )
+    assert (field["type"], field["block_id"], field["optional"]) == (
+        "input",
+        "promobot_text",
+        optional,
+    )
+    assert field["element"] == {
+        "type": "plain_text_input",
+        "action_id": "text",
+        "multiline": True,
+        "max_length": 500,
+    }

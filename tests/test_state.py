@@ -310,3 +310,78 @@ def test_an_event_without_a_label_or_previous_falls_back() -> None:
     tags = {event_key(1): json.dumps({"kind": "promote", "target_key": "@champion", "version": 4})}
     (event,) = state.events(tags)
     assert (event.target_label, event.previous, event.at, event.by) == ("@champion", None, None, "")
+
+
+# ---- the description line -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("approvers", "shown"),
+    [
+        ("", "by bob@example.com: passed (accuracy 0.91)"),
+        ("alice@example.com", "by bob@example.com, approved by alice@example.com: passed"),
+        ([], "by bob@example.com: passed (accuracy 0.91)"),
+        (
+            [("alice@example.com", "dashboards\n checked"), ("erin@example.com", "")],
+            'approved by alice@example.com ("dashboards checked"), erin@example.com: passed',
+        ),
+        (
+            [("alice@example.com", "x" * 150)],
+            'approved by alice@example.com ("' + "x" * 99 + '…"): passed',
+        ),
+    ],
+    ids=["none", "as-a-string", "no-pairs", "pairs-with-comments", "long-comment-clipped"],
+)
+def test_the_description_line_quotes_what_approvers_said(approvers: object, shown: str) -> None:
+    line = state.description_line(
+        T0, "Production", ("bob@example.com", approvers), "passed", {"accuracy": 0.91}, []
+    )
+    assert line.startswith("2026-11-25 10:00 UTC → Production ")
+    assert shown in line
+
+
+# ---- the locks people put on targets ----------------------------------------------------------
+
+
+def lock_tag(
+    n: int, kind: str, target: str = "production", until: datetime | None = None
+) -> tuple[str, str]:
+    placed = state.TargetLock(
+        key="",
+        kind=kind,
+        target_key=target,
+        target_label=LABELS.get(target, target),
+        by="alice@example.com",
+        actor="github:alice",
+        at=T0 + timedelta(minutes=n),
+        reason=f"step {n}",
+        until=until,
+        channel="cli",
+    )
+    return state.target_lock_record(placed)
+
+
+def test_the_newest_lock_or_unlock_of_a_target_says_whether_it_holds() -> None:
+    tags = dict(
+        [
+            lock_tag(1, "lock"),
+            lock_tag(2, "unlock"),
+            lock_tag(3, "lock", "staging", until=T0 + timedelta(minutes=30)),
+            lock_tag(4, "lock", "@champion"),
+            # Not written by promobot: ignored.
+            ("promobot.target-lock.0000000000001.00000000000000000001.x", "{not json"),
+            ("promobot.target-lock.0000000000002.00000000000000000002.y", '{"kind": "hold"}'),
+        ]
+    )
+
+    held = state.locks_in_force(tags, T0 + timedelta(minutes=10))
+    assert list(held) == ["staging", "@champion"]
+    assert held["@champion"].reason == "step 4"
+    assert [lock.kind for lock in state.target_locks(tags)] == ["lock", "unlock", "lock", "lock"]
+    # A lock with an end is over once it passes; nothing is written for that.
+    assert list(state.locks_in_force(tags, T0 + timedelta(minutes=30))) == ["@champion"]
+    key, _ = lock_tag(4, "lock", "@champion")
+    assert key.endswith(".alias-champion") and "@" not in key
+    # History readers of promotions never see them.
+    assert state.events(tags) == []
+    assert state.inflight({**tags, **history(promote(1, outcome=None))}, "production") is not None

@@ -7,12 +7,14 @@ turns it into the finished reply (with the command's usage) and never lets it ou
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.commands.echo import command_line
 
 # The flags there are, as a command line spells them; each command's spec says which it takes.
 DRY_RUN = "--dry-run"
 LIMIT = "--limit"
+FOR = "--for"  # lock: how long the lock holds
 HELP_FLAG = "--help"  # every command takes it
 
 
@@ -41,6 +43,8 @@ class Ctx:
     extra: str  # the lines after the first
     dry_run: bool = False
     limit: int | None = None
+    duration: timedelta | None = None  # --for, as read
+    duration_text: str = ""  # --for, as typed (for a corrected command line)
 
     def reason(self, start: int) -> str:
         inline = " ".join(self.words[start:])
@@ -52,6 +56,8 @@ class Ctx:
             flags = [DRY_RUN] if self.dry_run else []
             if self.limit is not None:
                 flags += [LIMIT, str(self.limit)]
+            if self.duration is not None:
+                flags += [FOR, self.duration_text]
             try_line = command_line([self.command, *try_words, *flags])
         return Invalid(problem, self.command, try_line)
 

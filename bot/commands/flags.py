@@ -4,17 +4,24 @@ flags the command takes (its spec in the vocabulary), and taken out of the words
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
-from bot.commands.context import DRY_RUN, HELP_FLAG, LIMIT, Ctx, Invalid
-from bot.commands.echo import code, command_line
+from bot.commands.context import DRY_RUN, FOR, HELP_FLAG, LIMIT, Ctx, Invalid
+from bot.commands.echo import clean, code, command_line
 from bot.commands.types import HISTORY_MAX_LIMIT
 from bot.commands.words import DIGITS_RE, suggest
 
-_KNOWN_FLAG_NAMES = frozenset(flag[2:] for flag in (DRY_RUN, LIMIT, HELP_FLAG))
+_KNOWN_FLAG_NAMES = frozenset(flag[2:] for flag in (DRY_RUN, LIMIT, FOR, HELP_FLAG))
 # Phone and macOS keyboards turn "--" into an en or em dash; "—dry-run" is still a flag.
 _SMART_DASHES = ("\u2014", "\u2013")
 
 _FLAG_RE = re.compile(r"--([A-Za-z][A-Za-z0-9-]*)(?:=(.*))?", re.DOTALL)
+_VALUE_HINT = {LIMIT: "a number, like `--limit 5`", FOR: "a duration, like `--for 2h`"}
+# A lock's duration, written as a policy's durations are: units d, h, m, s in that order.
+_DURATION_RE = re.compile(
+    r"(?=[0-9])(?:([0-9]{1,5})d)?(?:([0-9]{1,5})h)?(?:([0-9]{1,5})m)?(?:([0-9]{1,5})s)?"
+)
+LOCK_MAX = timedelta(days=365)
 
 
 def as_flag(token: str) -> tuple[str, str | None] | None:
@@ -53,15 +60,19 @@ def take_flags(command: str, valid: tuple[str, ...], tokens: list[str], extra: s
                 raise Invalid("`--dry-run` takes no value.", command)
             ctx.dry_run = True
             continue
-        # --limit
-        if ctx.limit is not None:
-            raise Invalid("`--limit` is given twice.", command)
+        # --limit and --for take a value: `--limit 5`, `--limit=5`.
+        given = ctx.limit if name == LIMIT else ctx.duration
+        if given is not None:
+            raise Invalid(f"`{name}` is given twice.", command)
         if value is None:
             if index >= len(tokens) or as_flag(tokens[index]) is not None:
-                raise Invalid("`--limit` needs a number, like `--limit 5`.", command)
+                raise Invalid(f"`{name}` needs {_VALUE_HINT[name]}.", command)
             value = tokens[index]
             index += 1
-        ctx.limit = _limit(value, command)
+        if name == LIMIT:
+            ctx.limit = _limit(value, command)
+        else:
+            ctx.duration, ctx.duration_text = _duration(value, command), value
     return ctx
 
 
@@ -76,6 +87,29 @@ def _limit(value: str, command: str) -> int:
         f"not {code(value) if value else 'empty'}.",
         command,
     )
+
+
+def _duration(value: str, command: str) -> timedelta:
+    match = _DURATION_RE.fullmatch(value.lower() if value.isascii() else value)
+    if match is None:
+        raise Invalid(
+            f"`--for` takes a duration such as `30m`, `2h`, `1d` or `1h30m` (units d, h, m "
+            f"and s, in that order), not {code(value) if value else 'nothing'}.",
+            command,
+        )
+    days, hours, minutes, seconds = (int(part) if part else 0 for part in match.groups())
+    length = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if not length:
+        raise Invalid(
+            f"`--for {clean(value)}` is no time at all; give a duration such as `2h`.", command
+        )
+    if length > LOCK_MAX:
+        raise Invalid(
+            f"`--for {clean(value)}` is longer than {LOCK_MAX.days} days; without `--for` a "
+            "lock holds until someone unlocks it.",
+            command,
+        )
+    return length
 
 
 def _unknown_flag(command: str, valid: tuple[str, ...], tokens: list[str], index: int) -> Invalid:

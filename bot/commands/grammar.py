@@ -131,3 +131,35 @@ def parse_history(ctx: Ctx) -> command.History:
         )
     limit = HISTORY_DEFAULT_LIMIT if ctx.limit is None else ctx.limit
     return command.History(model, limit)
+
+
+def parse_lock(ctx: Ctx) -> command.Lock:
+    target, index = _optional_target(ctx)
+    return command.Lock(ctx.words[0], target, ctx.reason(index), ctx.duration)
+
+
+def parse_unlock(ctx: Ctx) -> command.Unlock:
+    target, index = _optional_target(ctx)
+    if index < len(ctx.words):
+        kept = ctx.words[:index]
+        raise ctx.fail(
+            f"`unlock` takes a model and, optionally, a target; "
+            f"{code(' '.join(ctx.words[index:]))} is extra.",
+            kept,
+        )
+    return command.Unlock(ctx.words[0], target)
+
+
+def _optional_target(ctx: Ctx) -> tuple[Target | None, int]:
+    """The target after the model, if one stands there, and the index of the next word.
+    A word that looks like a mistyped target (`prod`, `@`) is refused rather than read
+    as the reason: `lock m prod` must not lock every target."""
+    model_at(ctx, 0)
+    if len(ctx.words) < 2:
+        return None, 1
+    candidate = read_target(ctx.words[1])
+    if isinstance(candidate, Target):
+        return candidate, 2
+    if looks_like_target(ctx.words[1]):
+        raise ctx.fail_at(1, candidate)
+    return None, 1

@@ -6,6 +6,7 @@ The meaning of each field is the contract's (docs/contract.md, "Commands").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 STAGES = {"staging": "Staging", "production": "Production", "archived": "Archived"}
@@ -109,11 +110,27 @@ class PolicyExplain:
 
 
 @dataclass(frozen=True)
+class Lock:
+    model: str
+    target: Target | None  # None: every target the policy names for the model
+    reason: str = ""
+    duration: timedelta | None = None  # --for; None: until someone unlocks it
+
+
+@dataclass(frozen=True)
+class Unlock:
+    model: str
+    target: Target | None  # None: every target of the model that is locked
+
+
+@dataclass(frozen=True)
 class Help:
     topic: str = ""  # "" or a command word
 
 
-Command = Promote | Rollback | Approve | Deny | Status | History | PolicyExplain | Help
+Command = (
+    Promote | Rollback | Approve | Deny | Status | History | PolicyExplain | Lock | Unlock | Help
+)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from bot.commands import grammar
-from bot.commands.context import DRY_RUN, LIMIT, Ctx, Invalid
+from bot.commands.context import DRY_RUN, FOR, LIMIT, Ctx, Invalid
 from bot.commands.echo import code
 from bot.commands.types import Command, Help
 from bot.commands.words import lower_ascii, suggest
@@ -138,6 +138,32 @@ SPECS: tuple[CommandSpec, ...] = (
             "Example: `policy sentiment-classifier`"
         ),
         parser=grammar.parse_policy,
+    ),
+    CommandSpec(
+        name="lock",
+        usage="lock <model> [<target>] [reason…] [--for DURATION]",
+        help=(
+            "Stops promotions to a target (without a target: to every target the policy "
+            "names for the model) until it is unlocked, or for `--for` a while (`30m`, `2h`, "
+            "`1d`). Rollbacks still pass unless the policy's rollback rule sets "
+            "`respect_locks: true`.\n"
+            "Words after the target are the reason, shown to whoever is refused. The target's "
+            "requesters and approvers may lock it, unless the policy's `locks:` names who "
+            "may.\n"
+            "Example: `lock sentiment-classifier production incident 4711 --for 2h`"
+        ),
+        parser=grammar.parse_lock,
+        flags=(FOR,),
+    ),
+    CommandSpec(
+        name="unlock",
+        usage="unlock <model> [<target>]",
+        help=(
+            "Lifts a lock placed with `lock` (without a target: every lock on the model). "
+            "Whoever may lock a target may unlock it.\n"
+            "Example: `unlock sentiment-classifier production`"
+        ),
+        parser=grammar.parse_unlock,
     ),
     CommandSpec(
         name="help",

@@ -8,8 +8,12 @@ thread behind slow MLflow calls. The actor is `slack:<user id>` from the signed 
 
 Who sees what: refusals, errors, usage help and read-only answers go to the person who
 typed or clicked (ephemeral, via the payload's response_url); what others must see — a
-promotion or rollback carried out, a request waiting for approval — goes to the channel
-(chat.postMessage), and a request's message is redrawn when the request is decided.
+promotion or rollback carried out, a request waiting for approval, a lock placed or
+lifted — goes to the channel (chat.postMessage), and a request's message is redrawn when
+the request is decided.
+
+Approve approves at once; Approve with comment… and Deny open a modal
+(bot/doors/slack_modals.py) whose submission is handled like a click.
 """
 
 from __future__ import annotations
@@ -20,10 +24,14 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 from bot.commands import USAGE, Approve, Deny, Help, help_text, parse, vocabulary
+from bot.doors.slack_modals import SlackModals
 from bot.notifiers.slack import DOOR, update_request_message
 from bot.render_slack import (
     APPROVE_ACTION,
+    APPROVE_COMMENT_ACTION,
+    APPROVE_VIEW,
     DENY_ACTION,
+    DENY_VIEW,
     escape,
     fallback_text,
     result_blocks,
@@ -43,6 +51,8 @@ log = logging.getLogger("promobot.slack")
 
 # The slash commands of slack/manifest.yaml and the words they stand for: the vocabulary's.
 SLASH_COMMANDS = vocabulary.SLASH_COMMANDS
+# What a typed command announces in the channel when it is carried out.
+ANNOUNCED = ("promote", "rollback", "approve", "lock", "unlock")
 _SHOW_MAX = 80
 
 
@@ -91,7 +101,13 @@ def build_app(
     for slash in SLASH_COMMANDS:
         app.command(slash)(ack=door.ack_command, lazy=[door.run_command])
     app.action(APPROVE_ACTION)(ack=door.ack_click, lazy=[door.run_approve])
-    app.action(DENY_ACTION)(ack=door.ack_click, lazy=[door.run_deny])
+    # The other two buttons open a modal; its submission (signed like every request) is
+    # then handled as the click would be.
+    modals = SlackModals(door)
+    app.action(APPROVE_COMMENT_ACTION)(ack=door.ack_click, lazy=[modals.open_approve])
+    app.action(DENY_ACTION)(ack=door.ack_click, lazy=[modals.open_deny])
+    app.view(APPROVE_VIEW)(ack=modals.ack_approve, lazy=[modals.run_approve])
+    app.view(DENY_VIEW)(ack=modals.ack_deny, lazy=[modals.run_deny])
     return app
 
 
@@ -148,7 +164,7 @@ class SlackDoor:
                     log.warning(
                         "could not record where %s was posted", result.request_id, exc_info=True
                     )
-        elif _carried_out(result) and result.action in ("promote", "rollback", "approve"):
+        elif _carried_out(result) and result.action in ANNOUNCED:
             self._post(channel, result, respond, buttons=False)
         elif result.action == "approve" and result.status == PENDING:
             self._reply(respond, f"✅ {result.message or 'Your approval is recorded.'}")
@@ -158,32 +174,34 @@ class SlackDoor:
             self._sync(service, result)
 
     def run_approve(self, body: dict[str, Any], respond: Any) -> None:
-        self._click(body, respond, "approve")
+        command = self.clicked(body, respond, "approve")
+        if command is not None:
+            self.decide(command, clicker(body), where(body), respond)
 
-    def run_deny(self, body: dict[str, Any], respond: Any) -> None:
-        self._click(body, respond, "deny")
-
-    def _click(self, body: dict[str, Any], respond: Any, verb: str) -> None:
+    def clicked(self, body: dict[str, Any], respond: Any, verb: str) -> Approve | Deny | None:
+        """The command a button's click stands for (`verb` its request id), or None when
+        the button names no request (the clicker is told)."""
         actions = body.get("actions") or [{}]
         request_id = str(actions[0].get("value", ""))
         command = parse(f"{verb} {request_id}").command
         if not isinstance(command, Approve | Deny):
             self._reply(respond, f"That button does not name a request (`{request_id[:40]}`).")
-            return
-        actor = f"slack:{(body.get('user') or {}).get('id', '')}"
+            return None
+        return command
+
+    def decide(
+        self, command: Approve | Deny, actor: str, here: dict[str, str], respond: Any
+    ) -> None:
+        """Run an approval or denial from a click or a modal, then show it: the request's
+        message (`here`, or where MLflow says it is) is redrawn for everyone; a refusal
+        goes only to the person (`respond`)."""
         from bot.service import Context
 
-        log.info("%s: %s %s (button)", actor, verb, request_id)
+        verb = type(command).__name__.lower()
+        log.info("%s: %s %s (button)", actor, verb, command.request_id)
         result = self._handle(command, Context(actor=actor, channel="slack"), respond)
         if result is None:
             return
-        container = body.get("container") or {}
-        here = {
-            "channel": str(
-                container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
-            ),
-            "ts": str(container.get("message_ts") or (body.get("message") or {}).get("ts") or ""),
-        }
         service = self.services()
         if _carried_out(result):
             # The redrawn message says it all, in the channel, for everyone.
@@ -310,6 +328,20 @@ class SlackDoor:
                     except Exception:
                         log.warning("could not replace the message either", exc_info=True)
         return None
+
+
+def clicker(body: dict[str, Any]) -> str:
+    """The actor of a click or a modal's submission: its signed payload's user."""
+    return f"slack:{(body.get('user') or {}).get('id', '')}"
+
+
+def where(body: dict[str, Any]) -> dict[str, str]:
+    """The channel and ts of the message a button was clicked in."""
+    container = body.get("container") or {}
+    return {
+        "channel": str(container.get("channel_id") or (body.get("channel") or {}).get("id") or ""),
+        "ts": str(container.get("message_ts") or (body.get("message") or {}).get("ts") or ""),
+    }
 
 
 class _SameTokenFilter(logging.Filter):

@@ -9,6 +9,7 @@ cross_checks  checks across files, on the typed models
 files         read every file a path names; all problems in one report
 rules         normalized rules (Person, TargetRule, Policy) and load_policy
 decisions     decide, approval_check, counted_approvers
+locking       who may lock and unlock a target (`lock`, `unlock`)
 explanations  explain: the rules as sentences
 """
 
@@ -21,6 +22,7 @@ from bot.policy.decisions import (
     decide,
 )
 from bot.policy.explanations import explain
+from bot.policy.locking import lock_refusal, lockers
 from bot.policy.problems import PolicyError
 from bot.policy.rules import (
     FreezeWindow,
@@ -52,6 +54,8 @@ __all__ = [
     "decide",
     "explain",
     "load_policy",
+    "lock_refusal",
+    "lockers",
     "target_label",
     "write_json_schema",
 ]

@@ -181,7 +181,24 @@ def _model_problems(files: Sequence[ParsedFile], names: _Names) -> list[str]:
                 rules.append((("models", index, "rollback"), entry.rollback))
             for path, rule in rules:
                 problems.extend(_rule_problems(file, path, rule, names))
+            if entry.locks is not None:
+                path = ("models", index, "locks", "requesters")
+                problems.extend(_unknown_names(file, path, entry.locks.requesters, names))
     return problems
+
+
+def _unknown_names(file: ParsedFile, path: _Path, listed: list[str], names: _Names) -> list[str]:
+    """A problem for each name in `listed` (at `path`) that is neither group nor person."""
+    known = [*names.people, *names.groups]
+    return [
+        file.problem(
+            (*path, index),
+            f"`{name}` is neither a group nor a person ({suggest(name, known)}define it "
+            "under groups or people, or fix the spelling)",
+        )
+        for index, name in enumerate(listed)
+        if not names.known(name)
+    ]
 
 
 def _rule_problems(file: ParsedFile, path: _Path, rule: RawRule, names: _Names) -> list[str]:

@@ -39,6 +39,10 @@ def _explain_rule(policy: Policy, rule: TargetRule) -> list[str]:
     lines.extend(f"frozen {window.label}" for window in rule.freeze)
     if rule.approvals > 0:
         lines.append(f"requests expire after {duration_text(rule.request_ttl)}")
+    if rule.deny_requires_reason:
+        lines.append("a denial needs a reason")
+    if rule.respect_locks:
+        lines.append("a lock on the target stops rollbacks too")
     return lines
 
 
@@ -55,4 +59,6 @@ def explain(policy: Policy, model: str) -> list[tuple[str, list[str]]] | None:
                 [*_explain_rule(policy, rules.rollback), "freeze windows never block a rollback"],
             )
         )
+    if rules.lock_requesters:
+        out.append(("locks", [f"locked and unlocked by {_who(policy, rules.lock_requesters)}"]))
     return out

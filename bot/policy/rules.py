@@ -76,6 +76,8 @@ class TargetRule:
     freeze: tuple[FreezeWindow, ...] = ()
     request_ttl: datetime.timedelta = datetime.timedelta(hours=24)
     model: str = ""  # the entry's name or glob, for messages that quote the rule
+    deny_requires_reason: bool = False
+    respect_locks: bool = False  # rollback rule only: a lock stops rollbacks too
 
     @property
     def label(self) -> str:
@@ -88,6 +90,9 @@ class ModelRules:
     targets: dict[str, TargetRule]  # keyed by Target.key
     rollback: TargetRule | None
     source: str  # "path:line" where the entry starts
+    # Who may lock and unlock its targets (`locks.requesters`); empty: each target's
+    # requesters and approvers (bot/policy/locking.py).
+    lock_requesters: tuple[str, ...] = ()
 
 
 def join_names(names: Sequence[str], word: str = "or") -> str:
@@ -214,7 +219,8 @@ def _person(key: str, raw: RawPerson) -> Person:
 def _model(raw: RawModel, source: str) -> ModelRules:
     targets = {key: _rule(key, rule, raw.name) for key, rule in raw.targets.items()}
     rollback = _rule(ROLLBACK, raw.rollback, raw.name) if raw.rollback else None
-    return ModelRules(raw.name, targets, rollback, source)
+    lockers = tuple(raw.locks.requesters) if raw.locks else ()
+    return ModelRules(raw.name, targets, rollback, source, lockers)
 
 
 def _rule(key: str, raw: RawTarget | RawRollback, model: str) -> TargetRule:
@@ -227,9 +233,10 @@ def _rule(key: str, raw: RawTarget | RawRollback, model: str) -> TargetRule:
         "require_reason": raw.require_reason,
         "request_ttl": raw.request_ttl,
         "model": model,
+        "deny_requires_reason": raw.deny_requires_reason,
     }
     if not isinstance(raw, RawTarget):
-        return TargetRule(**common)
+        return TargetRule(**common, respect_locks=raw.respect_locks)
     return TargetRule(
         **common,
         require_stage=raw.require_stage.capitalize() if raw.require_stage else None,

@@ -199,6 +199,9 @@ class RawRule(_Strict):
     self_approval: bool = Field(
         default=False, description="May the requester approve their own request."
     )
+    deny_requires_reason: bool = Field(
+        default=False, description="A denial must say why (`deny <request-id> <reason>`)."
+    )
 
 
 class RawTarget(RawRule):
@@ -218,6 +221,20 @@ class RawRollback(RawRule):
 
     require_reason: bool = False
     request_ttl: RequestTtl = _ttl()
+    respect_locks: bool = Field(
+        default=False,
+        description="Refuse rollbacks of a locked target too (by default they pass a lock).",
+    )
+
+
+class RawLocks(_Strict):
+    """Who may lock and unlock the model's targets (`lock`, `unlock`)."""
+
+    requesters: list[Name] = Field(
+        min_length=1,
+        description="Groups or people who may lock and unlock every target of the model "
+        "(instead of each target's requesters and approvers).",
+    )
 
 
 class RawModel(_Strict):
@@ -226,6 +243,7 @@ class RawModel(_Strict):
     )
     targets: dict[TargetKey, RawTarget] = Field(json_schema_extra={"additionalProperties": False})
     rollback: RawRollback | None = None
+    locks: RawLocks | None = None
 
 
 class RawPolicyFile(_Strict):

@@ -5,6 +5,7 @@
     deciding.py     the policy's decision on a proposal
     moves.py        promote and rollback
     requests.py     approve, deny, finding a request
+    locks.py        lock and unlock a target, and the check promotions pass while locked
     execution.py    intent, apply, recover, roll forward, outcome records
     queries.py      status, history, policy, a request as it stands
     messages.py     where doors showed requests, and the pass that keeps them in step
@@ -27,10 +28,12 @@ from bot.commands import (
     Deny,
     Help,
     History,
+    Lock,
     PolicyExplain,
     Promote,
     Rollback,
     Status,
+    Unlock,
     help_text,
 )
 from bot.events import EventBus
@@ -40,6 +43,7 @@ from bot.results import DONE, Result
 from bot.service.audit import Audit
 from bot.service.common import Context, Deps, new_request_id, utcnow
 from bot.service.execution import Executor
+from bot.service.locks import Locks
 from bot.service.messages import Messages
 from bot.service.moves import Moves
 from bot.service.proposal import Reads
@@ -69,6 +73,7 @@ class Service:
         self.requests = Requests(self.deps, executor)
         self.queries = Queries(self.deps, self.requests, self.audit)
         self.messages = Messages(self.deps, self.queries)
+        self.locks = Locks(self.deps)
         # One entry per command type: the use case and what it is given.
         self._table: dict[type, Callable[[Any, Context, Reads], Result]] = {
             Promote: self.moves.promote,
@@ -78,6 +83,8 @@ class Service:
             Status: lambda cmd, ctx, reads: self.queries.status(cmd, reads),
             History: lambda cmd, ctx, reads: self.queries.history(cmd),
             PolicyExplain: lambda cmd, ctx, reads: self.queries.explain_policy(cmd),
+            Lock: lambda cmd, ctx, reads: self.locks.lock(cmd, ctx),
+            Unlock: lambda cmd, ctx, reads: self.locks.unlock(cmd, ctx),
             Help: lambda cmd, ctx, reads: Result(
                 status=DONE, action="help", text=help_text(cmd.topic)
             ),

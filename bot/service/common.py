@@ -15,7 +15,7 @@ from bot.events import EventBus
 from bot.policy import Policy, TargetRule
 from bot.ports import ModelInfo, Registry
 from bot.results import Result
-from bot.state import Request
+from bot.state import REASON_MAX, Request
 
 STAGE_ALIASES = ("staging", "production", "archived")
 
@@ -83,3 +83,12 @@ def no_model(name: str) -> str:
         f"There is no registered model `{shown}` in MLflow; check the name "
         "(`promobot status <model>`) or register it first."
     )
+
+
+def reason_problem(reason: str) -> str | None:
+    if len(reason) > REASON_MAX:
+        return (
+            f"The reason is {len(reason):,} characters long; keep it under "
+            f"{REASON_MAX:,} (link to a document for the details)."
+        )
+    return None

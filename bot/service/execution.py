@@ -86,6 +86,7 @@ class Executor:
         base.request_id = req.id
         base.replaced_version = replaced
         base.approved_by = [self.deps.policy.display(a) for a in run.approvers]
+        base.approval_comments = {c["by"]: c["comment"] for c in event["comments"]}
         base.approvals = len(run.approvers)
         base.uri = uri(req.model, target)
         self.deps.publish(events.EXECUTED, base, Context(req.actor, req.channel, req.link))
@@ -105,6 +106,9 @@ class Executor:
         target = target_of(req)
         by = policy.display(req.actor)
         approved = ", ".join(policy.display(a) for a in run.approvers)
+        # What each approver said goes with the event (history) and the description line.
+        said = {a.actor: a.comment for a in state.approvals(info.tags, req.id)}
+        notes = [(policy.display(a), said.get(a, "")) for a in run.approvers]
         reason = req.reason
         if req.action == "rollback":
             reason = (
@@ -117,7 +121,7 @@ class Executor:
         rule = self.deps.rule(req.model, "promote", req.target_key)
         gated = [g.metric for g in rule.metrics] if rule else []
         metrics = run.reads.metrics(version)
-        line = state.description_line(now, target.label, (by, approved), reason, metrics, gated)
+        line = state.description_line(now, target.label, (by, notes), reason, metrics, gated)
         event: dict[str, Any] = {
             "kind": req.action,
             "target_key": req.target_key,
@@ -129,6 +133,7 @@ class Executor:
             "by": by,
             "actor": req.actor,
             "approved_by": approved,
+            "comments": [{"by": name, "comment": note} for name, note in notes if note],
             "at": state.format_time(now),
             "reason": reason,
             "request": req.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 
 from bot import events, state
@@ -12,10 +13,11 @@ from bot.commands import Promote, Rollback, VersionSpec
 from bot.ports import ModelInfo, VersionInfo
 from bot.results import DONE, PENDING, REFUSED, NextStep, Result
 from bot.service.audit import Audit
-from bot.service.common import Context, Deps, already, holder, no_model, uri
+from bot.service.common import Context, Deps, already, holder, no_model, reason_problem, uri
 from bot.service.deciding import Assessment, assess
 from bot.service.drift import Finding, describe
 from bot.service.execution import Execution, Executor
+from bot.service.locks import held
 from bot.service.proposal import Proposal, Reads
 
 
@@ -161,6 +163,8 @@ class Moves:
                 "nothing changed.",
             )
         assessment = assess(self.deps, reads, proposal)
+        # A lock people put on the target refuses it (a rollback, only if its rule says so).
+        assessment = replace(assessment, decision=held(self.deps, proposal, assessment.decision))
         decision = assessment.decision
         base.checks = list(decision.checks)
         base.metrics = assessment.metrics
@@ -271,15 +275,6 @@ def resolve(reads: Reads, info: ModelInfo, spec: VersionSpec) -> tuple[VersionIn
             f"{name} has no version {number}{f'; the latest is v{latest}' if latest else ''}."
         )
     return version, ""
-
-
-def reason_problem(reason: str) -> str | None:
-    if len(reason) > state.REASON_MAX:
-        return (
-            f"The reason is {len(reason):,} characters long; keep it under "
-            f"{state.REASON_MAX:,} (link to a document for the details)."
-        )
-    return None
 
 
 def _drift_refusal(finding: Finding) -> str:

@@ -8,10 +8,20 @@ from bot import state
 from bot.commands import History, PolicyExplain, Status
 from bot.policy import explain
 from bot.ports import ModelInfo, VersionInfo
-from bot.results import DONE, PENDING, REFUSED, HistoryEntry, Holder, PendingView, Result
+from bot.results import (
+    DONE,
+    PENDING,
+    REFUSED,
+    ApprovalView,
+    HistoryEntry,
+    Holder,
+    PendingView,
+    Result,
+)
 from bot.service.audit import Audit
 from bot.service.common import STAGE_ALIASES, Context, Deps, no_model, target_of, uri
-from bot.service.drift import describe
+from bot.service.drift import Finding, describe
+from bot.service.locks import in_force
 from bot.service.moves import approve_step
 from bot.service.proposal import Reads
 from bot.service.requests import Requests
@@ -40,6 +50,7 @@ class Queries:
         base.extra["aliases"] = dict(sorted(info.aliases.items()))
         base.pending = self._pending(info)
         base.drift = self.audit.drift(info)
+        base.locks = in_force(info.tags, self.deps.clock())
         return base
 
     def _pending(self, info: ModelInfo) -> list[PendingView]:
@@ -49,7 +60,8 @@ class Queries:
             if req.expires_at < now:
                 continue
             rule = self.deps.rule(req.model, req.action, req.target_key)
-            got = len(self.requests.counted(info, req, rule)) if rule else 0
+            counted = self.requests.counted(info, req, rule) if rule else []
+            given = {a.actor: a for a in state.approvals(info.tags, req.id)}
             views.append(
                 PendingView(
                     request_id=req.id,
@@ -57,9 +69,14 @@ class Queries:
                     version=req.version,
                     target=req.target_label,
                     requested_by=self.deps.policy.display(req.actor),
-                    approvals=got,
+                    approvals=len(counted),
                     approvals_required=rule.approvals if rule else 0,
                     expires_at=req.expires_at,
+                    approved_by=tuple(
+                        ApprovalView(self.deps.policy.display(a), given[a].at, given[a].comment)
+                        for a in counted
+                        if a in given
+                    ),
                 )
             )
         return views
@@ -69,38 +86,9 @@ class Queries:
         info = self.deps.registry.get_model(cmd.model)
         if info is None:
             return replace(base, status=REFUSED, reasons=[no_model(cmd.model)])
-        for finding in self.audit.drift(info):
-            if finding.kind != "mirror":
-                # The change promobot did not make, newest of all: it holds now.
-                base.history.append(
-                    HistoryEntry(
-                        at=None,
-                        kind=f"drift:{finding.kind}",
-                        target=finding.target,
-                        version=finding.holder or 0,
-                        previous=finding.recorded,
-                        by="outside promobot",
-                        approved_by="",
-                        reason=describe(finding),
-                        request_id="",
-                    )
-                )
-        for ev in reversed(state.events(info.tags)):
-            base.history.append(
-                HistoryEntry(
-                    at=ev.at,
-                    kind=ev.kind,
-                    target=ev.target_label,
-                    version=ev.version,
-                    previous=ev.previous,
-                    by=ev.by,
-                    approved_by=ev.approved_by,
-                    reason=ev.reason,
-                    request_id=ev.request,
-                )
-            )
-            if len(base.history) >= cmd.limit:
-                break
+        entries = sorted(_history(info.tags), key=lambda entry: entry[0], reverse=True)
+        base.history = _drift_entries(self.audit.drift(info))
+        base.history += [entry for _, entry in entries[: max(0, cmd.limit - len(base.history))]]
         return base
 
     def explain_policy(self, cmd: PolicyExplain) -> Result:
@@ -146,7 +134,12 @@ class Queries:
         base.approved_by = [self.deps.policy.display(a) for a in approvers]
         done = state.outcome(info.tags, req.id)
         if done is not None and done.state == "done":
-            return replace(base, status=DONE, uri=uri(req.model, target_of(req)))
+            return replace(
+                base,
+                status=DONE,
+                uri=uri(req.model, target_of(req)),
+                approval_comments=self.requests.comments(info, req, approvers),
+            )
         if done is not None and done.state == "denied":
             return replace(
                 base,
@@ -162,12 +155,80 @@ class Queries:
         if closed is not None:
             return closed
         base.status = PENDING
+        base.approval_comments = self.requests.comments(info, req, approvers)
         base.approvals_required = rule.approvals if rule else 0
         base.approvers = rule.approvers if rule else ()
         base.expires_at = req.expires_at
         if rule is not None:
             base.next_steps = [approve_step(rule.approvers, req.id)]
         return base
+
+
+def _drift_entries(findings: list[Finding]) -> list[HistoryEntry]:
+    """The changes promobot did not make, newest of all: they hold now."""
+    return [
+        HistoryEntry(
+            at=None,
+            kind=f"drift:{f.kind}",
+            target=f.target,
+            version=f.holder or 0,
+            previous=f.recorded,
+            by="outside promobot",
+            approved_by="",
+            reason=describe(f),
+            request_id="",
+        )
+        for f in findings
+        if f.kind != "mirror"
+    ]
+
+
+def _history(tags: dict[str, str]) -> list[tuple[tuple[int, int], HistoryEntry]]:
+    """Every entry of a model's history with the order it happened in: promotions and
+    rollbacks (with their approvers' comments), denials (with their reasons), and the
+    locks and unlocks of its targets."""
+    found = [
+        (
+            state.sequence(ev.key),
+            HistoryEntry(
+                at=ev.at,
+                kind=ev.kind,
+                target=ev.target_label,
+                version=ev.version,
+                previous=ev.previous,
+                by=ev.by,
+                approved_by=ev.approved_by,
+                reason=ev.reason,
+                request_id=ev.request,
+                comments=ev.comments,
+            ),
+        )
+        for ev in state.events(tags)
+    ]
+    for lock in state.target_locks(tags):
+        entry = HistoryEntry(
+            lock.at, lock.kind, lock.target_label, None, None, lock.by, "", lock.reason, ""
+        )
+        found.append((state.sequence(lock.key), replace(entry, until=lock.until)))
+    for req in state.requests(tags):
+        ended = state.outcome(tags, req.id)
+        if ended is None or ended.state != "denied":
+            continue
+        entry = HistoryEntry(
+            at=ended.at,
+            kind="deny",
+            target=req.target_label,
+            version=req.version,
+            previous=None,
+            by=ended.by,
+            approved_by="",
+            reason=ended.detail,
+            request_id=req.id,
+        )
+        # An outcome keeps whole seconds: it sorts before what else happened in its second.
+        at_ms = int(ended.at.timestamp() * 1000) if ended.at else 0
+        found.append(((at_ms, 0), entry))
+    return found
 
 
 def _holder_view(label: str, version: VersionInfo | None) -> Holder:

@@ -13,6 +13,7 @@ from bot.results import DONE, PENDING, REFUSED, Result
 from bot.service.common import Context, Deps, already, holder, target_of, uri
 from bot.service.deciding import assess, metric_rows
 from bot.service.execution import Execution, Executor
+from bot.service.locks import held
 from bot.service.moves import approve_step
 from bot.service.proposal import Proposal, Reads
 from bot.text import when
@@ -65,6 +66,7 @@ class Requests:
         approvers = self.counted(info, req, rule)
         base.approvals = len(approvers)
         base.approved_by = [self.deps.policy.display(a) for a in approvers]
+        base.approval_comments = self.comments(info, req, approvers)
         if len(approvers) < rule.approvals:
             return self._still_pending(base, req, rule, ctx)
         if (stale := self._recheck(info, req, base, reads)) is not None:
@@ -136,7 +138,7 @@ class Requests:
             table=False,
             known=known if isinstance(known, dict) else None,
         )
-        decision = assessment.decision
+        decision = held(self.deps, proposal, assessment.decision)  # a lock placed since
         if decision.outcome != "refused":
             return None
         base.status = REFUSED
@@ -171,6 +173,9 @@ class Requests:
             )
             if refusal:
                 base.reasons.append(refusal)
+                return base
+            if rule is not None and rule.deny_requires_reason and not cmd.reason.strip():
+                base.reasons.append(_reason_required(req, rule))
                 return base
         who = self.deps.policy.display(ctx.actor)
         detail = cmd.reason or ("withdrawn by the requester" if withdrawing else "")
@@ -271,6 +276,21 @@ class Requests:
         """The actors whose approvals count, one per person, in the order they came."""
         actors = [a.actor for a in state.approvals(info.tags, req.id)]
         return counted_approvers(self.deps.policy, rule, req.actor, actors)
+
+    def comments(self, info: ModelInfo, req: state.Request, approvers: list[str]) -> dict[str, str]:
+        """What each of `approvers` said with their approval, by how people are named
+        (those who said nothing left out)."""
+        said = {a.actor: a.comment for a in state.approvals(info.tags, req.id) if a.comment}
+        return {self.deps.policy.display(a): said[a] for a in approvers if a in said}
+
+
+def _reason_required(req: state.Request, rule: TargetRule) -> str:
+    what = "rollbacks" if req.action == "rollback" else f"promotions to {req.target_label}"
+    return (
+        f"A denial of {what} of {req.model} needs a reason (the policy sets "
+        f"`deny_requires_reason: true`); write it after the request id: "
+        f"`deny {req.id} <why>`."
+    )
 
 
 def unknown_request(request_id: str) -> str:

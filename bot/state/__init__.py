@@ -5,6 +5,7 @@
     records.py  requests, approvals, outcomes, history events
     history.py  the history walk (rollback) and unfinished executions
     audit.py    what an execution writes: version tags, description line, outcomes
+    locks.py    the locks people put on targets (`lock`, `unlock`)
 
 An execution is under way (or was cut short) while its event has no outcome tag: the
 outcome is the execution's last write. Two writes frame every execution, both of them
@@ -28,6 +29,7 @@ from bot.state.keys import (
     REQUEST_PREFIX,
     SLACK_POSTED_TAG,
     TAG_VALUE_MAX,
+    TARGET_LOCK_PREFIX,
     approval_key,
     drift_key,
     event_key,
@@ -38,8 +40,10 @@ from bot.state.keys import (
     request_bucket,
     request_key,
     safe_tag_part,
+    sequence,
     state_key,
 )
+from bot.state.locks import TargetLock, locks_in_force, target_lock_record, target_locks
 from bot.state.records import (
     FINAL_STATES,
     Approval,
@@ -64,10 +68,12 @@ __all__ = [
     "REQUEST_PREFIX",
     "SLACK_POSTED_TAG",
     "TAG_VALUE_MAX",
+    "TARGET_LOCK_PREFIX",
     "Approval",
     "Event",
     "Outcome",
     "Request",
+    "TargetLock",
     "approval_key",
     "approvals",
     "audit_tags",
@@ -82,6 +88,7 @@ __all__ = [
     "loads",
     "lock_bucket",
     "lock_model_name",
+    "locks_in_force",
     "maybe_time",
     "message_key",
     "message_request",
@@ -95,5 +102,8 @@ __all__ = [
     "requests",
     "rollback_candidate",
     "safe_tag_part",
+    "sequence",
     "state_key",
+    "target_lock_record",
+    "target_locks",
 ]

@@ -4,11 +4,12 @@ request's outcome records. Pure: values in, tag values out."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.state.codec import dumps, format_time
-from bot.text import metric_order, one_line
+from bot.text import metric_order, one_line, with_comment
 
 # A reason appears up to three times in an execution's event (its reason, the description
 # line, a rollback's own reason) and once in the request and in the outcome, and a
@@ -26,16 +27,23 @@ def outcome_record(status: str, by: str, at: datetime, detail: str = "") -> str:
 def description_line(
     at: datetime,
     label: str,
-    people: tuple[str, str],
+    people: tuple[str, str | Sequence[tuple[str, str]]],
     reason: str,
     metrics: dict[str, float],
     gated: list[str],
 ) -> str:
     """The line an execution appends to the version's description, e.g.
-    `2026-11-26 10:02 UTC → Production by bob@example.com, approved by alice@example.com:
-    passed shadow test (accuracy 0.91, f1 0.89)`. `people` is (by, approved by); the
-    figures are the gated metrics, else the first two."""
-    by, approved = people
+    `2026-11-26 10:02 UTC → Production by bob@example.com, approved by alice@example.com
+    ("dashboards checked"): passed shadow test (accuracy 0.91, f1 0.89)`. `people` is (by,
+    approved by): the approvers as one string, or as (approver, comment) pairs, each
+    comment then quoted after its approver; the figures are the gated metrics, else the
+    first two."""
+    by, approvers = people
+    approved = (
+        approvers
+        if isinstance(approvers, str)
+        else ", ".join(with_comment(name, comment) for name, comment in approvers)
+    )
     shown = [m for m in gated if m in metrics] or metric_order((), metrics, limit=2)
     numbers = ", ".join(f"{m} {metrics[m]:.2f}" for m in shown if m in metrics)
     line = f"{at.strftime('%Y-%m-%d %H:%M UTC')} → {label} by {by}"

@@ -11,9 +11,12 @@ One tag per fact, written once, so concurrent writers never overwrite one anothe
                                                is also the execution's intent
     promobot.slack.posted                      "this model has requests shown in Slack"
     promobot.drift.<target>                    the drift last reported on a target
+    promobot.target-lock.<ms>.<ns>.<target>    one per `lock` or `unlock` of a target: the
+                                               newest says whether it is locked (history)
 
-Locks are registered models of their own, `promobot-lock.<4 hex>`, carrying
-`promobot.lock.*` tags (bot/registry_lock.py).
+Execution locks are registered models of their own, `promobot-lock.<4 hex>`, carrying
+`promobot.lock.*` tags (bot/registry_lock.py). They are not the locks people put on a
+target with `lock` (`promobot.target-lock.…` tags on the model itself).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ REQUEST_PREFIX = "promobot.request."
 # before an id goes into a key that goes into a search.
 REQUEST_ID = re.compile(r"req-[0-9a-f]{6,32}")
 EVENT_PREFIX = "promobot.event."
+TARGET_LOCK_PREFIX = "promobot.target-lock."
 SLACK_POSTED_TAG = "promobot.slack.posted"
 # What drift the audit last reported on a target (so each finding is reported once).
 DRIFT_PREFIX = "promobot.drift."
@@ -113,3 +117,20 @@ def event_key(at: datetime, request_id: str) -> str:
     # The host's nanosecond clock breaks ties between events in the same millisecond,
     # so keys sort in the order the events happened on one host.
     return f"{EVENT_PREFIX}{int(at.timestamp() * 1000):013d}.{time.time_ns():020d}.{request_id}"
+
+
+def target_lock_key(at: datetime, target_key: str) -> str:
+    """The key of one `lock` or `unlock` of a target; keys sort in the order they happened,
+    as event keys do. `@` may not stand in a tag key: `@champion` is written `alias-champion`
+    (no stage is called that)."""
+    part = target_key.replace("@", "alias-", 1)
+    return f"{TARGET_LOCK_PREFIX}{int(at.timestamp() * 1000):013d}.{time.time_ns():020d}.{part}"
+
+
+def sequence(key: str) -> tuple[int, int]:
+    """(ms, ns) of an event or target-lock key: the order in which it was written."""
+    parts = key.split(".")
+    try:
+        return int(parts[2]), int(parts[3])
+    except (IndexError, ValueError):
+        return 0, 0

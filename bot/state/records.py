@@ -128,6 +128,7 @@ class Event:
     reason: str
     request: str
     channel: str
+    comments: tuple[tuple[str, str], ...] = ()  # (approver, comment) of its approvals
 
 
 def request(tags: dict[str, str], request_id: str) -> Request | None:
@@ -206,8 +207,21 @@ def events(tags: dict[str, str]) -> list[Event]:
                     reason=str(data.get("reason", "")),
                     request=str(data.get("request", "")),
                     channel=str(data.get("channel", "")),
+                    comments=_comments(data.get("comments")),
                 )
             )
         except (KeyError, TypeError, ValueError):
             continue
     return found
+
+
+def _comments(value: Any) -> tuple[tuple[str, str], ...]:
+    """An event's `comments` ([{by, comment}]); () where there are none or they are not
+    as promobot writes them."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        (str(item.get("by", "")), str(item.get("comment", "")))
+        for item in value
+        if isinstance(item, dict) and item.get("comment")
+    )

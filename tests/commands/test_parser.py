@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -15,12 +16,14 @@ from bot.commands import (
     Deny,
     Help,
     History,
+    Lock,
     ParseResult,
     PolicyExplain,
     Promote,
     Rollback,
     Status,
     Target,
+    Unlock,
     VersionSpec,
     help_text,
     parse,
@@ -313,6 +316,32 @@ GOOD: list[tuple[str, str, Command]] = [
     ("history-limit-leading-zero", "history m --limit 050", History("m", 50)),
     ("history-limit-upper", "history m --LIMIT 3", History("m", 3)),
     ("policy", f"policy {M}", PolicyExplain(M)),
+    # --- lock / unlock
+    ("lock-every-target", f"lock {M}", Lock(M, None)),
+    ("lock-target", f"lock {M} production", Lock(M, PRODUCTION)),
+    (
+        "lock-target-reason-for",
+        f"lock {M} Production incident 4711 --for 2h",
+        Lock(M, PRODUCTION, "incident 4711", timedelta(hours=2)),
+    ),
+    ("lock-alias", "lock m @Champion", Lock("m", CHAMPION)),
+    (
+        "lock-reason-without-target",
+        "lock m quarter-end close",
+        Lock("m", None, "quarter-end close"),
+    ),
+    ("lock-for-equals", "lock m --for=1h30m", Lock("m", None, "", timedelta(minutes=90))),
+    ("lock-for-first", "lock --for 1d m staging", Lock("m", STAGING, "", timedelta(days=1))),
+    ("lock-for-upper", "lock m --FOR 45M", Lock("m", None, "", timedelta(minutes=45))),
+    ("lock-for-em-dash", "lock m x —for 30s", Lock("m", None, "x", timedelta(seconds=30))),
+    ("lock-for-365d", "lock m --for 365d", Lock("m", None, "", timedelta(days=365))),
+    (
+        "lock-extra-lines",
+        "lock m production\nsee the incident",
+        Lock("m", PRODUCTION, "see the incident"),
+    ),
+    ("unlock-every-target", "unlock m", Unlock("m", None)),
+    ("unlock-target", "unlock m @champion", Unlock("m", CHAMPION)),
     # --- help
     ("help", "help", Help("")),
     ("help-topic", "help promote", Help("promote")),
@@ -539,6 +568,24 @@ BAD: list[tuple[str, str, str]] = [
         "rollback m --force=yes",
         "`--force` is not a flag of `rollback`",
     ),
+    # --- lock / unlock
+    ("lock-no-model", "lock", "`lock` needs a model name."),
+    ("lock-bad-model", "lock ../etc production", "is not a valid model name"),
+    ("lock-target-typo", "lock m prodution x", "Try: `lock m production x`"),
+    ("lock-short-target", "lock m prod", "Did you mean `production`?"),
+    ("lock-bad-alias", "lock m @latest", "MLflow reserves"),
+    ("lock-for-nonsense", "lock m --for soon", "`--for` takes a duration such as `30m`"),
+    ("lock-for-words", "lock m --for two hours", "not `two`"),
+    ("lock-for-negative", "lock m --for -2h", "not `-2h`"),
+    ("lock-for-order", "lock m --for 30m2h", "in that order"),
+    ("lock-for-zero", "lock m --for 0h", "is no time at all"),
+    ("lock-for-too-long", "lock m --for 366d", "longer than 365 days"),
+    ("lock-for-missing", "lock m production --for", "`--for` needs a duration"),
+    ("lock-for-twice", "lock m --for 1h --for 2h", "`--for` is given twice."),
+    ("lock-dry-run", "lock m --dry-run", "it takes `--for`."),
+    ("unlock-extra", "unlock m production now", "Try: `unlock m production`"),
+    ("unlock-for", "unlock m --for 1h", "`--for` is not a flag of `unlock`, which takes no flags"),
+    ("unlock-no-model", "unlock", "`unlock` needs a model name."),
     # --- help
     ("help-unknown-topic", "help deploy", "There is no command `deploy`."),
     ("help-topic-typo", "help promot", "Try: `help promote`"),
@@ -611,6 +658,8 @@ def test_usage_lines_follow_the_grammar() -> None:
         "status": "status <model>",
         "history": "history <model> [--limit N]",
         "policy": "policy <model>",
+        "lock": "lock <model> [<target>] [reason…] [--for DURATION]",
+        "unlock": "unlock <model> [<target>]",
         "help": "help [command]",
     }
 
@@ -656,6 +705,12 @@ COMMENTS: list[tuple[str, str, Command | None]] = [
     ),
     ("promobot-word", "/promobot history m --limit 5", History("m", 5)),
     ("promobot-help", "/promobot help promote", Help("promote")),
+    (
+        "lock",
+        "/lock m production incident --for 2h",
+        Lock("m", PRODUCTION, "incident", timedelta(hours=2)),
+    ),
+    ("unlock", "/UNLOCK m", Unlock("m", None)),
     ("word-needs-more", "/approve", None),
     ("promobot-alone", "/promobot", None),
     ("promobot-unknown-command", "/promobot deploy m", None),

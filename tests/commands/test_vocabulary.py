@@ -22,7 +22,7 @@ from bot.commands import (
     help_text,
     parse,
 )
-from bot.commands.context import DRY_RUN, LIMIT
+from bot.commands.context import DRY_RUN, FOR, LIMIT
 from bot.doors import github_door, slack_app
 
 IDS = [spec.name for spec in SPECS]
@@ -36,6 +36,8 @@ DOORS: list[tuple[str, bool, bool]] = [
     ("status", False, True),
     ("history", False, True),
     ("policy", False, True),
+    ("lock", False, True),
+    ("unlock", False, True),
     ("help", False, False),
 ]
 
@@ -90,7 +92,7 @@ def test_a_reply_about_a_command_ends_with_its_spec_usage(spec: CommandSpec) -> 
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
-@pytest.mark.parametrize("flag", [DRY_RUN, LIMIT], ids=["dry-run", "limit"])
+@pytest.mark.parametrize("flag", [DRY_RUN, LIMIT, FOR], ids=["dry-run", "limit", "for"])
 def test_a_command_takes_exactly_the_flags_of_its_spec(spec: CommandSpec, flag: str) -> None:
     first = FIRST_WORD.get(spec.name, "m")
     reply = parse(f"{spec.name} {first} {flag}=9").reply or ""
@@ -130,6 +132,8 @@ def test_the_github_comment_words_are_the_tables() -> None:
         "/status",
         "/history",
         "/policy",
+        "/lock",
+        "/unlock",
         "/promobot",
     )
     assert expected == COMMENT_WORDS

@@ -456,6 +456,102 @@ def test_a_second_person_approves_a_pending_request_from_the_same_pr(
     assert github.reactions()[-4:] == ["eyes", "-1", "eyes", "rocket"]
 
 
+def test_lock_and_unlock_from_comments(
+    github: FakeGitHub, models: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = version_with_metrics(models, accuracy=0.88, f1=0.86)
+    models.client.transition_model_version_stage(MODEL, str(old), "Production")
+    current = version_with_metrics(models, accuracy=0.89, f1=0.87)
+    models.client.transition_model_version_stage(
+        MODEL, str(current), "Production", archive_existing_versions=True
+    )
+    version = version_with_metrics(models)
+    models.client.transition_model_version_stage(MODEL, str(version), "Staging")
+    comment_event(
+        tmp_path,
+        monkeypatch,
+        body=f"/lock {MODEL} production incident 4711\nsee the status page",
+        login="alice",
+        comment_id=41,
+    )
+
+    assert run_github([]) == 0
+
+    locked = github.replies()[-1]
+    assert locked.splitlines()[0] == f"🔒 **{MODEL} → Production** locked"
+    assert "by alice@example.com" in locked and "until unlocked" in locked
+    assert f"comments `/unlock {MODEL} production`" in locked
+    (record,) = [
+        json.loads(v)
+        for k, v in models.model_tags(MODEL).items()
+        if k.startswith("promobot.target-lock.")
+    ]
+    assert (record["kind"], record["by"], record["channel"]) == (
+        "lock",
+        "alice@example.com",
+        "github",
+    )
+    assert record["reason"] == "incident 4711\nsee the status page"
+    before = models.snapshot(MODEL)
+
+    comment_event(
+        tmp_path,
+        monkeypatch,
+        body=f"/promote {MODEL} v{version} production passed shadow test",
+        comment_id=42,
+    )
+    assert run_github([]) == 1
+
+    refused = github.replies()[-1]
+    assert refused.startswith(f"❌ **{MODEL} v{version} → Production** refused")
+    assert "is locked by alice@example.com since" in refused
+    assert "incident 4711 see the status page" in refused
+    assert f"`unlock {MODEL} production`" in refused
+    assert models.snapshot(MODEL) == before
+
+    # mallory may comment (write access) but is nobody the policy names.
+    comment_event(
+        tmp_path, monkeypatch, body=f"/unlock {MODEL} production", login="mallory", comment_id=43
+    )
+    assert run_github([]) == 1
+    assert "github:mallory is not in the policy's people" in github.replies()[-1]
+    assert models.snapshot(MODEL) == before
+
+    # alice (a lead) rolls back through the lock: break-glass.
+    comment_event(
+        tmp_path,
+        monkeypatch,
+        body=f"/rollback {MODEL} production to v{old} latency doubled",
+        login="alice",
+        comment_id=46,
+    )
+    assert run_github([]) == 0
+    rolled = github.replies()[-1]
+    assert rolled.startswith(
+        f"⏪ **{MODEL} v{old} → Production** rolled back (v{current} moved out)"
+    )
+    assert "a rollback passes a lock" in rolled
+    assert models.stage(MODEL, old) == "Production"
+
+    comment_event(tmp_path, monkeypatch, body=f"/unlock {MODEL} production", comment_id=44)
+    assert run_github([]) == 0
+    assert github.replies()[-1].startswith(f"🔓 **{MODEL} → Production** unlocked")
+    assert github.reactions()[-8:] == [
+        "eyes",
+        "-1",
+        "eyes",
+        "-1",
+        "eyes",
+        "rocket",
+        "eyes",
+        "rocket",
+    ]
+
+    comment_event(tmp_path, monkeypatch, body=f"/lock {MODEL} production --for soon", comment_id=45)
+    assert run_github([]) == 1
+    assert "`--for` takes a duration" in github.replies()[-1]
+
+
 def test_a_decision_updates_slack_and_a_slack_failure_never_fails_the_comment(
     github: FakeGitHub, models: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:

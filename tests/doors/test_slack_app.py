@@ -33,7 +33,7 @@ M = "sentiment-classifier"
 SECRET = "8f14e45fceea167a5a36dedd4bea2543"
 TOKEN = "xoxb-test-token"
 CHANNEL = "C0RELEASES"
-BOB, ALICE, DAVE = "U01BOB", "U01ALICE", "U01DAVE"
+BOB, ALICE, DAVE, ERIN = "U01BOB", "U01ALICE", "U01DAVE", "U01ERIN"
 
 
 class HeldWork(Executor):
@@ -91,8 +91,14 @@ class Slack:
     def command(self, user: str, command: str, text: str, key: str, **kw: Any) -> Any:
         return self.post(command_body(user, command, text, self.fake.response_url(key)), **kw)
 
-    def click(self, user: str, action_id: str, message: Call, key: str) -> Any:
-        return self.post(click_body(user, action_id, message, self.fake.response_url(key)))
+    def click(
+        self, user: str, action_id: str, message: Call, key: str, trigger: str = "1.2.3"
+    ) -> Any:
+        return self.post(click_body(user, action_id, message, self.fake.response_url(key), trigger))
+
+    def submit(self, user: str, view: dict[str, Any], text: str | None, **kw: Any) -> Any:
+        """Submit a modal the app opened (`views.open`), `text` typed into its input."""
+        return self.post(submission_body(user, view, text), **kw)
 
 
 def command_body(user: str, command: str, text: str, response_url: str) -> str:
@@ -115,7 +121,9 @@ def command_body(user: str, command: str, text: str, response_url: str) -> str:
     )
 
 
-def click_body(user: str, action_id: str, message: Call, response_url: str) -> str:
+def click_body(
+    user: str, action_id: str, message: Call, response_url: str, trigger: str = "1.2.3"
+) -> str:
     request_id = next(a["value"] for a in message.actions() if a["action_id"] == action_id)
     ts, channel = message.answer["ts"], message.answer["channel"]
     payload = {
@@ -125,7 +133,7 @@ def click_body(user: str, action_id: str, message: Call, response_url: str) -> s
         "api_app_id": "A0PROMOBOT",
         "token": "legacy-verification-token",
         "container": {"type": "message", "message_ts": ts, "channel_id": channel},
-        "trigger_id": "1.2.3",
+        "trigger_id": trigger,
         "channel": {"id": channel, "name": "releases"},
         "message": {"type": "message", "ts": ts, "text": message.body.get("text", "")},
         "response_url": response_url,
@@ -138,6 +146,28 @@ def click_body(user: str, action_id: str, message: Call, response_url: str) -> s
                 "action_ts": str(time.time()),
             }
         ],
+    }
+    return urllib.parse.urlencode({"payload": json.dumps(payload)})
+
+
+def submission_body(user: str, view: dict[str, Any], text: str | None) -> str:
+    """A `view_submission` as Slack sends it: the view as opened, with what was typed."""
+    block = view["blocks"][-1]
+    value = {"type": "plain_text_input", "value": text}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0FAKE", "domain": "fake"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T0FAKE"},
+        "api_app_id": "A0PROMOBOT",
+        "token": "legacy-verification-token",
+        "trigger_id": "4.5.6",
+        "view": {
+            **view,
+            "id": "V0MODAL",
+            "team_id": "T0FAKE",
+            "state": {"values": {block["block_id"]: {block["element"]["action_id"]: value}}},
+        },
+        "response_urls": [],
     }
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
@@ -268,7 +298,7 @@ def test_a_retried_delivery_is_acknowledged_and_not_run_again(
 # ---- a request that needs approval, and the buttons ---------------------------------------------
 
 
-def test_a_request_that_needs_approval_is_posted_with_approve_and_deny(
+def test_a_request_that_needs_approval_is_posted_with_its_buttons(
     request_message: Call, models: Any
 ) -> None:
     message = request_message
@@ -280,10 +310,11 @@ def test_a_request_that_needs_approval_is_posted_with_approve_and_deny(
     buttons = message.actions()
     assert [(b["action_id"], b.get("style")) for b in buttons] == [
         ("promobot_approve", "primary"),
+        ("promobot_approve_comment", None),
         ("promobot_deny", "danger"),
     ]
     request_id = buttons[0]["value"]
-    assert buttons[1]["value"] == request_id and request_id.startswith("req-")
+    assert {b["value"] for b in buttons} == {request_id} and request_id.startswith("req-")
     tags = models.model_tags(M)
     assert f"promobot.request.{request_id}" in tags
     assert json.loads(tags[f"promobot.request.{request_id}.slack"]) == {
@@ -358,3 +389,243 @@ def test_a_request_not_signed_by_slack_gets_401_and_nothing_happens(
     assert slack.work.run() == 0
     assert posts(fake) == []
     assert models.snapshot(M) == before
+
+
+# ---- approve or deny through a modal ----------------------------------------------------------
+
+
+def opened(fake: FakeSlack) -> tuple[str, dict[str, Any]]:
+    (trigger_and_view,) = fake.opened_views()
+    return trigger_and_view
+
+
+def test_deny_opens_a_modal_with_the_clicks_trigger_and_its_reason_denies(
+    slack: Slack, fake: FakeSlack, request_message: Call, models: Any
+) -> None:
+    request_id = request_message.actions()[0]["value"]
+    before = models.snapshot(M)
+
+    assert ack(slack.click(ERIN, "promobot_deny", request_message, "deny", "77.88.99")) == {}
+    assert fake.opened_views() == []  # opened after the ack
+    slack.work.run()
+
+    trigger, view = opened(fake)
+    assert trigger == "77.88.99"
+    assert (view["type"], view["callback_id"]) == ("modal", "promobot_deny_view")
+    assert json.loads(view["private_metadata"]) == {
+        "request_id": request_id,
+        "channel": CHANNEL,
+        "ts": request_message.answer["ts"],
+    }
+    reason_input = view["blocks"][-1]
+    assert reason_input["optional"] is False and reason_input["element"]["max_length"] == 500
+    assert models.snapshot(M) == before  # the click alone decides nothing
+
+    answer = slack.submit(ERIN, view, "f1 dropped on the holdout set")
+
+    assert (answer.status, answer.body) == (200, "")  # closes the modal
+    assert models.snapshot(M) == before
+    slack.work.run()
+    (update,) = fake.api_calls("chat.update")
+    assert (update.body["channel"], update.body["ts"]) == (CHANNEL, request_message.answer["ts"])
+    assert f"{request_id} denied by erin@example.com: f1 dropped on the holdout set" in (
+        update.text
+    )
+    assert update.actions() == []
+    outcome = json.loads(models.model_tags(M)[f"promobot.request.{request_id}.state"])
+    assert (outcome["state"], outcome["by"], outcome["detail"]) == (
+        "denied",
+        "erin@example.com",
+        "f1 dropped on the holdout set",
+    )
+    assert models.stage(M, 1) == "Staging"
+
+
+@pytest.mark.parametrize("typed", [None, "", "   \n "], ids=["nothing", "empty", "blank"])
+def test_a_denial_without_a_reason_keeps_the_modal_open_and_changes_nothing(
+    slack: Slack, fake: FakeSlack, request_message: Call, models: Any, typed: str | None
+) -> None:
+    ack(slack.click(ERIN, "promobot_deny", request_message, "deny"))
+    slack.work.run()
+    _, view = opened(fake)
+    before = models.snapshot(M)
+
+    answer = ack(slack.submit(ERIN, view, typed))
+
+    assert answer == {
+        "response_action": "errors",
+        "errors": {"promobot_text": "Say why it is denied: the requester reads it."},
+    }
+    slack.work.run()
+    assert models.snapshot(M) == before
+    assert fake.api_calls("chat.update") == []
+
+
+def test_approve_with_comment_keeps_the_comment_everywhere(
+    slack: Slack, fake: FakeSlack, request_message: Call, models: Any
+) -> None:
+    request_id = request_message.actions()[0]["value"]
+    ack(slack.click(ALICE, "promobot_approve_comment", request_message, "approve", "5.5.5"))
+    slack.work.run()
+    trigger, view = opened(fake)
+    assert (trigger, view["callback_id"]) == ("5.5.5", "promobot_approve_view")
+    assert view["blocks"][-1]["optional"] is True
+
+    assert ack(slack.submit(ALICE, view, "dashboards checked\nlatency fine")) == {}
+    slack.work.run()
+
+    (update,) = fake.api_calls("chat.update")
+    assert f"*{M} v1 → Production* done" in update.text
+    assert 'approved by alice@example.com ("dashboards checked latency fine")' in update.text
+    assert models.stage(M, 1) == "Production"
+    approval = json.loads(models.model_tags(M)[f"promobot.request.{request_id}.approval.alice"])
+    assert approval["comment"] == "dashboards checked\nlatency fine"
+    assert models.tags(M, 1)["approved_by"] == "alice@example.com"
+    assert 'approved by alice@example.com ("dashboards checked latency fine")' in (
+        models.description(M, 1)
+    )
+
+
+def test_a_plain_approve_click_still_approves_at_once(
+    slack: Slack, fake: FakeSlack, request_message: Call, models: Any
+) -> None:
+    ack(slack.click(ALICE, "promobot_approve", request_message, "approve"))
+    slack.work.run()
+    assert fake.opened_views() == []
+    assert models.stage(M, 1) == "Production"
+
+
+def test_a_submission_by_someone_who_may_not_decide_is_refused_to_them_alone(
+    slack: Slack, fake: FakeSlack, request_message: Call, models: Any
+) -> None:
+    ack(slack.click(DAVE, "promobot_deny", request_message, "deny"))
+    slack.work.run()
+    _, view = opened(fake)
+    before = models.snapshot(M)
+
+    ack(slack.submit(DAVE, view, "I do not like it"))
+    slack.work.run()
+
+    (whisper,) = fake.api_calls("chat.postEphemeral")
+    assert (whisper.body["channel"], whisper.body["user"]) == (CHANNEL, DAVE)
+    assert "dave is not in ml-leads, who deny Production" in whisper.text
+    assert fake.api_calls("chat.update") == []
+    assert models.snapshot(M) == before
+
+
+@pytest.mark.parametrize("forgery", [f[0] for f in FORGERIES], ids=[f[1] for f in FORGERIES])
+def test_a_forged_submission_gets_401_and_changes_nothing(
+    slack: Slack, fake: FakeSlack, request_message: Call, models: Any, forgery: dict[str, Any]
+) -> None:
+    ack(slack.click(ERIN, "promobot_deny", request_message, "deny"))
+    slack.work.run()
+    _, view = opened(fake)
+    before = models.snapshot(M)
+
+    answer = slack.submit(ERIN, view, "forged reason", **forgery)
+
+    assert answer.status == 401
+    assert slack.work.run() == 0
+    assert models.snapshot(M) == before
+    assert fake.api_calls("chat.update") == []
+
+
+def test_a_modal_that_names_no_request_is_told_so(
+    slack: Slack, fake: FakeSlack, request_message: Call, models: Any
+) -> None:
+    ack(slack.click(ERIN, "promobot_deny", request_message, "deny"))
+    slack.work.run()
+    _, view = opened(fake)
+    before = models.snapshot(M)
+
+    answer = ack(slack.submit(ERIN, {**view, "private_metadata": "not json"}, "a reason"))
+
+    assert answer["response_action"] == "errors"
+    assert "names no request" in answer["errors"]["promobot_text"]
+    slack.work.run()
+    assert models.snapshot(M) == before
+
+
+# ---- locks ------------------------------------------------------------------------------------
+
+
+def test_a_lock_from_slack_is_announced_and_refuses_promotions(
+    slack: Slack, fake: FakeSlack, service: Any, models: Any
+) -> None:
+    version = models.version(M, accuracy=0.91, f1=0.89)
+    assert run(service, "cli:bob", f"promote {M} v{version} staging candidate").status == "done"
+
+    ack(slack.command(ALICE, "/promobot", f"lock {M} production incident 4711 --for 2h", "lock"))
+    slack.work.run()
+
+    (announced,) = fake.api_calls("chat.postMessage")
+    assert announced.body["channel"] == CHANNEL
+    assert f"*{M} → Production* locked" in announced.text
+    assert 'by alice@example.com · "incident 4711" · until 2026-11-25 12:00 UTC' in (announced.text)
+    before = models.snapshot(M)
+
+    ack(slack.command(BOB, "/promote", f"{M} v{version} production shadow ok", "refused"))
+    slack.work.run()
+
+    (refusal,) = fake.responses("refused")
+    assert refusal.body["response_type"] == "ephemeral"
+    assert "is locked by alice@example.com since 2026-11-25 10:00 UTC" in refusal.text
+    assert "incident 4711" in refusal.text
+    assert models.snapshot(M) == before
+
+    ack(slack.command(DAVE, "/promobot", f"lock {M} @champion", "not-allowed"))
+    slack.work.run()
+    (not_allowed,) = fake.responses("not-allowed")
+    assert "dave is not among them" in not_allowed.text
+    assert models.snapshot(M) == before
+    ack(slack.command(DAVE, "/promobot", f"unlock {M} @champion", "nothing-to-unlock"))
+    slack.work.run()
+    assert "is not locked; nothing changed" in fake.responses("nothing-to-unlock")[0].text
+
+    ack(slack.command(BOB, "/promobot", f"unlock {M} production", "unlock"))
+    slack.work.run()
+    unlocked = fake.api_calls("chat.postMessage")[-1]
+    assert f"*{M} → Production* unlocked" in unlocked.text
+    assert run(service, "cli:x", f"status {M}").locks == []
+
+
+def test_through_slack_a_lock_lets_rollbacks_pass_refuses_unlocking_and_ends_by_itself(
+    slack: Slack, fake: FakeSlack, service: Any, models: Any, clock: Any
+) -> None:
+    v1 = models.version(M, accuracy=0.91, f1=0.874)
+    v2 = models.version(M, accuracy=0.93, f1=0.89)
+    for version in (v1, v2):
+        assert run(service, "cli:bob", f"promote {M} v{version} staging ok").status == "done"
+        pending = run(service, "cli:bob", f"promote {M} v{version} production shadow ok")
+        assert run(service, "cli:alice", f"approve {pending.request_id}").status == "done"
+    v3 = models.version(M, accuracy=0.95, f1=0.91)
+    assert run(service, "cli:bob", f"promote {M} v{v3} staging ok").status == "done"
+
+    ack(slack.command(ALICE, "/promobot", f"lock {M} @champion tuning", "champion"))
+    ack(slack.command(ALICE, "/promobot", f"lock {M} production incident --for 2h", "prod"))
+    slack.work.run()
+    before = models.snapshot(M)
+
+    # Unlocking by someone the policy does not let is refused, to them alone.
+    ack(slack.command(BOB, "/promobot", f"unlock {M} @champion", "bob-unlock"))
+    slack.work.run()
+    (refused,) = fake.responses("bob-unlock")
+    assert refused.body["response_type"] == "ephemeral"
+    assert "Only ml-leads (the requesters and approvers of @champion)" in refused.text
+    assert models.snapshot(M) == before
+
+    # On-call rolls back through the lock (break-glass), announced in the channel.
+    ack(slack.command("U01CAROL", "/rollback", f"{M} production latency doubled", "rb"))
+    slack.work.run()
+    rolled = fake.api_calls("chat.postMessage")[-1]
+    assert f"*{M} v{v1} → Production* rolled back (v{v2} moved out)" in rolled.text
+    assert "a rollback passes a lock" in rolled.text
+    assert models.stage(M, v1) == "Production"
+
+    # Two hours on, the lock is over without anyone lifting it.
+    clock.advance(hours=2, minutes=1)
+    ack(slack.command(BOB, "/promote", f"{M} v{v3} production better", "after"))
+    slack.work.run()
+    request = fake.api_calls("chat.postMessage")[-1]
+    assert f"*{M} v{v3} → Production* is waiting for 1 approval" in request.text
+    assert [lock.target for lock in run(service, "cli:x", f"status {M}").locks] == ["@champion"]

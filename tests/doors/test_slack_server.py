@@ -114,7 +114,9 @@ class Slack:
     def command(self, user: str, command: str, text: str, key: str, **kw: Any) -> Answer:
         return self.post(self.command_body(user, command, text, key), **kw)
 
-    def click_body(self, user: str, action_id: str, message: Call, key: str) -> bytes:
+    def click_body(
+        self, user: str, action_id: str, message: Call, key: str, trigger: str = "1.2.3"
+    ) -> bytes:
         request_id = next(a["value"] for a in message.actions() if a["action_id"] == action_id)
         ts, channel = message.answer["ts"], message.answer["channel"]
         payload = {
@@ -129,7 +131,7 @@ class Slack:
                 "channel_id": channel,
                 "is_ephemeral": False,
             },
-            "trigger_id": "1.2.3",
+            "trigger_id": trigger,
             "channel": {"id": channel, "name": "releases"},
             "message": {
                 "type": "message",
@@ -150,8 +152,39 @@ class Slack:
         }
         return urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
 
-    def click(self, user: str, action_id: str, message: Call, key: str, **kw: Any) -> Answer:
-        return self.post(self.click_body(user, action_id, message, key), **kw)
+    def click(
+        self, user: str, action_id: str, message: Call, key: str, trigger: str = "1.2.3", **kw: Any
+    ) -> Answer:
+        return self.post(self.click_body(user, action_id, message, key, trigger), **kw)
+
+    def submit(self, user: str, view: dict[str, Any], text: str, **kw: Any) -> Answer:
+        """A `view_submission` of a modal the app opened, with `text` typed into it."""
+        block = view["blocks"][-1]
+        payload = {
+            "type": "view_submission",
+            "team": {"id": "T0FAKE", "domain": "fake"},
+            "user": {"id": user, "username": user.lower(), "team_id": "T0FAKE"},
+            "api_app_id": "A0PROMOBOT",
+            "token": "legacy-verification-token",
+            "trigger_id": "9.9.9",
+            "view": {
+                **view,
+                "id": "V0MODAL",
+                "team_id": "T0FAKE",
+                "state": {
+                    "values": {
+                        block["block_id"]: {
+                            block["element"]["action_id"]: {
+                                "type": "plain_text_input",
+                                "value": text,
+                            }
+                        }
+                    }
+                },
+            },
+            "response_urls": [],
+        }
+        return self.post(urllib.parse.urlencode({"payload": json.dumps(payload)}).encode(), **kw)
 
 
 # ---- fixtures ----------------------------------------------------------------------------
@@ -385,10 +418,11 @@ def test_production_request_is_posted_with_buttons_and_a_lead_click_promotes(
     buttons = message.actions()
     assert [(b["action_id"], b.get("style")) for b in buttons] == [
         ("promobot_approve", "primary"),
+        ("promobot_approve_comment", None),
         ("promobot_deny", "danger"),
     ]
     request_id = buttons[0]["value"]
-    assert buttons[1]["value"] == request_id and request_id.startswith("req-")
+    assert {b["value"] for b in buttons} == {request_id} and request_id.startswith("req-")
     tags = models.model_tags(model)
     assert f"promobot.request.{request_id}" in tags
     assert json.loads(tags[f"promobot.request.{request_id}.slack"]) == {
@@ -428,22 +462,83 @@ def test_production_request_is_posted_with_buttons_and_a_lead_click_promotes(
     until(lambda: json.loads(models.model_tags(model)[tag]).get("final") == "done")
 
 
-def test_a_lead_denies_with_a_click_and_nothing_moves(
+def opened_by(fake: FakeSlack, trigger: str) -> dict[str, Any]:
+    """The view the app opened with the click whose trigger id is `trigger`."""
+    call = fake.wait_for(
+        lambda c: c.method == "views.open" and c.body.get("trigger_id") == trigger, WAIT
+    )
+    return call.body["view"]
+
+
+def test_deny_opens_a_modal_whose_signed_reason_is_written_and_shown(
     slack: Slack, fake: FakeSlack, models: ModelFactory, core: Any
 ) -> None:
     model, version, message = request_for_approval(slack, fake, models, core, "deny")
     request_id = message.actions()[0]["value"]
+    trigger = f"trigger-{secrets.token_hex(4)}"
 
-    assert slack.click(ERIN, "promobot_deny", message, key("deny")).status == 200
+    assert slack.click(ERIN, "promobot_deny", message, key("deny"), trigger).status == 200
 
+    view = opened_by(fake, trigger)
+    assert view["callback_id"] == "promobot_deny_view"
+    assert json.loads(view["private_metadata"]) == {
+        "request_id": request_id,
+        "channel": CHANNEL,
+        "ts": message.answer["ts"],
+    }
+    assert view["blocks"][-1]["optional"] is False
+    before = models.snapshot(model)
+
+    # Unsigned, forged and stale submissions are refused before any work is done.
+    assert slack.submit(ERIN, view, "forged: unsigned", sign=False).status == 401
+    assert slack.submit(ERIN, view, "forged: wrong secret", secret="not-the-secret").status == 401
+    assert slack.submit(ERIN, view, "forged: stale", age=6 * 60).status == 401
+    # A signed command sent afterwards is answered: by then a forged one would have been too.
+    sentinel = key("sentinel")
+    assert slack.command(BOB, "/promobot", f"status {model}", sentinel).status == 200
+    fake.wait_for_response(sentinel, WAIT)
+    assert models.snapshot(model) == before
+
+    answer = slack.submit(ERIN, view, "f1 dropped on the holdout set")
+
+    assert (answer.status, answer.text) == (200, "")  # Slack closes the modal
     update = updated(fake, message)
     assert f"*{model} v{version} → Production* denied" in update.text
-    assert f"{request_id} denied by erin@example.com" in update.text
+    assert f"{request_id} denied by erin@example.com: f1 dropped on the holdout set" in (
+        update.text
+    )
     assert update.actions() == []
-    assert models.stage(model, version) == "Staging"
     state = json.loads(models.model_tags(model)[f"promobot.request.{request_id}.state"])
-    assert (state["state"], state["by"]) == ("denied", "erin@example.com")
+    assert (state["state"], state["by"], state["detail"]) == (
+        "denied",
+        "erin@example.com",
+        "f1 dropped on the holdout set",
+    )
+    assert models.stage(model, version) == "Staging"
     assert models.tags(model, version)["promoted_to"] == "Staging"
+    assert not [c for c in fake.api_calls("chat.update") if "forged" in c.text]
+
+
+def test_approve_with_comment_opens_a_modal_and_the_comment_is_kept(
+    slack: Slack, fake: FakeSlack, models: ModelFactory, core: Any
+) -> None:
+    model, version, message = request_for_approval(slack, fake, models, core, "comment")
+    request_id = message.actions()[0]["value"]
+    trigger = f"trigger-{secrets.token_hex(4)}"
+
+    slack.click(ALICE, "promobot_approve_comment", message, key("comment"), trigger)
+    view = opened_by(fake, trigger)
+    assert view["callback_id"] == "promobot_approve_view"
+    assert slack.submit(ALICE, view, "dashboards checked").status == 200
+
+    update = updated(fake, message)
+    assert f"*{model} v{version} → Production* done" in update.text
+    assert 'approved by alice@example.com ("dashboards checked")' in update.text
+    assert models.stage(model, version) == "Production"
+    approval = json.loads(models.model_tags(model)[f"promobot.request.{request_id}.approval.alice"])
+    assert approval["comment"] == "dashboards checked"
+    (line,) = description_lines(models, model, version, "Production")
+    assert 'approved by alice@example.com ("dashboards checked")' in line
 
 
 def test_on_call_rolls_back_and_others_are_refused_privately(

@@ -167,7 +167,11 @@ def test_a_partial_approval_redraws_the_count_and_keeps_the_buttons(
     [update] = updates(fake)
     assert "is waiting for 1 approval from ml-leads" in update.text
     assert "approved by alice@example.com" in update.text
-    assert [a["action_id"] for a in update.actions()] == ["promobot_approve", "promobot_deny"]
+    assert [a["action_id"] for a in update.actions()] == [
+        "promobot_approve",
+        "promobot_approve_comment",
+        "promobot_deny",
+    ]
     assert "final" not in ref_of(models, request)
 
 

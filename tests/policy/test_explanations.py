@@ -96,3 +96,30 @@ def test_a_request_ttl_is_explained_as_people_write_it(ttl: datetime.timedelta, 
 
     assert explained is not None
     assert explained[0][1][-1] == f"requests expire after {text}"
+
+
+def test_explain_says_who_locks_and_what_a_lock_and_a_denial_need() -> None:
+    policy = load_policy(ROOT / "tests" / "fixtures" / "policies" / "good" / "locks.yaml")
+
+    assert explain(policy, M) == [
+        (
+            "Production",
+            [
+                "requested by ml-engineers (alice, bob, carol)",
+                "needs 1 approval from ml-leads (alice); nobody approves their own request",
+                "requests expire after 24h",
+                "a denial needs a reason",
+            ],
+        ),
+        (
+            "rollback",
+            [
+                "requested by oncall (carol)",
+                "no approval needed",
+                "a denial needs a reason",
+                "a lock on the target stops rollbacks too",
+                "freeze windows never block a rollback",
+            ],
+        ),
+        ("locks", ["locked and unlocked by oncall (carol) or alice"]),
+    ]

@@ -182,8 +182,15 @@ def test_a_request_ttl_may_be_written_in_seconds(
 
 @pytest.mark.parametrize(
     "path",
-    [POLICIES, EXAMPLE, GOOD / "rules.yaml", GOOD / "anchors.yaml", GOOD / "split"],
-    ids=["policies-folder", "example", "rules", "anchors", "split-folder"],
+    [
+        POLICIES,
+        EXAMPLE,
+        GOOD / "rules.yaml",
+        GOOD / "anchors.yaml",
+        GOOD / "split",
+        GOOD / "locks.yaml",
+    ],
+    ids=["policies-folder", "example", "rules", "anchors", "split-folder", "locks"],
 )
 def test_check_finds_no_problem_in_good_files(path: Path) -> None:
     assert check(path) == []
@@ -302,6 +309,28 @@ BAD_FILES = {
         "too_many_aliases.yaml", 104, ("more than 100 YAML aliases", "not allowed")
     ),
     "recursive-alias": Bad("recursive_alias.yaml", 1, ("alias that refers to itself",)),
+    "unknown-locker": Bad(
+        "unknown_locker.yaml",
+        12,
+        ("models[0].locks.requesters[1]", "`on-call-leads` is neither a group nor a person"),
+    ),
+    "respect-locks-on-a-target": Bad(
+        "bad_locks.yaml", 11, ("models[0].targets.staging.respect_locks", "unknown key")
+    ),
+    "deny-requires-reason-not-a-boolean": Bad(
+        "bad_locks.yaml",
+        12,
+        ("targets.staging.deny_requires_reason", 'expected true or false, got "yes"'),
+    ),
+    "respect-locks-not-a-boolean": Bad(
+        "bad_locks.yaml", 16, ("models[0].rollback.respect_locks", "expected true or false")
+    ),
+    "locks-requesters-not-a-list": Bad(
+        "bad_locks.yaml", 18, ("models[0].locks.requesters", "expected a list")
+    ),
+    "locks-without-requesters": Bad(
+        "bad_locks.yaml", 24, ("models[1].locks.requesters", "`requesters` is required")
+    ),
 }
 
 
@@ -458,3 +487,18 @@ def test_schema_json_refuses_what_the_loader_refuses(name: str) -> None:
     errors = list(_schema_validator().iter_errors(parsed.data))
 
     assert errors
+
+
+def test_lock_and_denial_keys_load_into_the_rules() -> None:
+    rules = load_policy(GOOD / "locks.yaml").rules_for("sentiment-classifier")
+
+    assert rules is not None
+    assert rules.lock_requesters == ("oncall", "alice")
+    assert rules.targets["production"].deny_requires_reason is True
+    assert rules.targets["production"].respect_locks is False
+    assert rules.rollback is not None
+    assert (rules.rollback.respect_locks, rules.rollback.deny_requires_reason) == (True, True)
+    example = load_policy(EXAMPLE).rules_for("sentiment-classifier")
+    assert example is not None and example.lock_requesters == ()
+    assert example.rollback is not None and example.rollback.respect_locks is False
+    assert example.targets["production"].deny_requires_reason is False

@@ -61,7 +61,7 @@ def test_production_needs_approval_then_lead_approves(service, models, two_versi
     lines = models.description(M, v1).splitlines()
     assert lines[-1] == (
         "2026-11-25 10:00 UTC → Production by bob@example.com, approved by "
-        "alice@example.com: passed shadow test (accuracy 0.91, f1 0.87)"
+        'alice@example.com ("lgtm"): passed shadow test (accuracy 0.91, f1 0.87)'
     )
     assert len(lines) == 2
 

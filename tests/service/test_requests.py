@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from service_helpers import M, run, to_production
 
@@ -229,3 +231,125 @@ def test_approval_rechecks_a_relative_gate_against_a_new_holder(service, models,
     gate = next(c for c in result.checks if c.name.startswith("f1"))
     assert gate.status == "fail" and "0.95" in gate.detail
     assert models.stage(M, stronger) == "Production" and models.stage(M, v2) != "Production"
+
+
+# ---- approving and denying with a comment ---------------------------------------------------
+
+
+def test_comments_of_approvals_are_kept_and_shown_everywhere(service, models, clock):
+    model = "fraud-detector"
+    models.version(model, auc=0.9)
+    pending = run(service, "github:bob", f"promote {model} v1 production nightly retrain")
+    first = run(service, "github:alice", f"approve {pending.request_id} dashboards checked")
+    assert first.approval_comments == {"alice@example.com": "dashboards checked"}
+    approval = json.loads(
+        models.model_tags(model)[f"promobot.request.{pending.request_id}.approval.alice"]
+    )
+    assert approval["comment"] == "dashboards checked"
+
+    (shown,) = run(service, "cli:x", f"status {model}").to_json()["data"]["pending"]
+    assert shown["approved_by"] == [
+        {
+            "by": "alice@example.com",
+            "at": "2026-11-25T10:00:00+00:00",
+            "comment": "dashboards checked",
+        }
+    ]
+    view = service.request_view(pending.request_id)
+    assert view is not None and view.approval_comments == {
+        "alice@example.com": "dashboards checked"
+    }
+
+    clock.advance(minutes=3)
+    done = run(service, "erin@example.com", f"approve {pending.request_id} fine\nsecond line")
+
+    assert done.status == "done"
+    assert done.approval_comments == {
+        "alice@example.com": "dashboards checked",
+        "erin@example.com": "fine\nsecond line",
+    }
+    assert models.tags(model, 1)["approved_by"] == "alice@example.com, erin@example.com"
+    assert models.description(model, 1).splitlines()[-1] == (
+        "2026-11-25 10:03 UTC → Production by bob@example.com, approved by alice@example.com "
+        '("dashboards checked"), erin@example.com ("fine second line"): nightly retrain (auc 0.90)'
+    )
+    (entry,) = run(service, "cli:x", f"history {model}").to_json()["data"]["history"]
+    assert entry["comments"] == [
+        {"by": "alice@example.com", "comment": "dashboards checked"},
+        {"by": "erin@example.com", "comment": "fine\nsecond line"},
+    ]
+    assert entry["approved_by"] == "alice@example.com, erin@example.com"
+
+
+def test_a_denial_keeps_its_reason_and_history_shows_it(service, models, two_versions, clock):
+    run(service, "slack:U01BOB", f"promote {M} v1 staging x")
+    pending = run(service, "slack:U01BOB", f"promote {M} v1 production y")
+    clock.advance(minutes=1)
+
+    denied = run(service, "github:erin", f"deny {pending.request_id} f1 dropped on holdout")
+
+    assert denied.message == (
+        f"{pending.request_id} denied by erin@example.com: f1 dropped on holdout. "
+        "Nothing was promoted."
+    )
+    state = json.loads(models.model_tags(M)[f"promobot.request.{pending.request_id}.state"])
+    assert (state["state"], state["detail"]) == ("denied", "f1 dropped on holdout")
+    view = service.request_view(pending.request_id)
+    assert view is not None and "f1 dropped on holdout" in view.message
+    history = run(service, "cli:x", f"history {M}").to_json()["data"]["history"]
+    assert [(h["kind"], h["version"], h["target"], h["by"], h["reason"]) for h in history] == [
+        ("deny", 1, "Production", "erin@example.com", "f1 dropped on holdout"),
+        ("promote", 1, "Staging", "bob@example.com", "x"),
+    ]
+
+
+@pytest.fixture
+def strict_denials(service_factory, tmp_path):
+    """The service policy, with `deny_requires_reason: true` on production and rollback."""
+    import yaml
+    from conftest import SERVICE_POLICY
+
+    data = yaml.safe_load(SERVICE_POLICY.read_text())
+    fraud = next(e for e in data["models"] if e["name"] == "fraud-*")
+    fraud["targets"]["production"]["deny_requires_reason"] = True
+    fraud["rollback"]["deny_requires_reason"] = True
+    path = tmp_path / "strict.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return service_factory(path)
+
+
+def test_a_policy_may_require_a_reason_to_deny(strict_denials, models):
+    service = strict_denials
+    models.version("fraud-detector", auc=0.9)
+    pending = run(service, "github:bob", "promote fraud-detector v1 production")
+    before = models.snapshot("fraud-detector")
+
+    bare = run(service, "github:alice", f"deny {pending.request_id}")
+
+    assert bare.status == "refused"
+    assert bare.reasons == [
+        "A denial of promotions to Production of fraud-detector needs a reason (the policy "
+        "sets `deny_requires_reason: true`); write it after the request id: "
+        f"`deny {pending.request_id} <why>`."
+    ]
+    assert models.snapshot("fraud-detector") == before
+    assert "a denial needs a reason" in dict(_explained(service))["Production"]
+
+    given = run(service, "github:alice", f"deny {pending.request_id} not before the audit")
+    assert given.status == "done"
+    state = json.loads(
+        models.model_tags("fraud-detector")[f"promobot.request.{pending.request_id}.state"]
+    )
+    assert state["detail"] == "not before the audit"
+
+
+def test_the_requester_withdraws_without_a_reason_even_when_one_is_required(strict_denials, models):
+    models.version("fraud-detector", auc=0.9)
+    pending = run(strict_denials, "github:bob", "promote fraud-detector v1 production")
+    withdrawn = run(strict_denials, "slack:U01BOB", f"deny {pending.request_id}")
+    assert withdrawn.status == "done" and "withdrawn" in withdrawn.message
+
+
+def _explained(service):
+    result = run(service, "cli:x", "policy fraud-detector")
+    return result.explanation
