@@ -8,8 +8,10 @@ remainder     the valid part of a file that failed the schema
 cross_checks  checks across files, on the typed models
 files         read every file a path names; all problems in one report
 rules         normalized rules (Person, TargetRule, Policy) and load_policy
-decisions     decide, approval_check, counted_approvers
+decisions     decide, approval_check, counted_approvers, quorum_counts
 explanations  explain: the rules as sentences
+groups        GitHub teams and Slack user groups in groups: their syntax, Membership
+quorum        one count per group: which approval counts toward which group
 """
 
 from bot.policy.decisions import (
@@ -19,9 +21,12 @@ from bot.policy.decisions import (
     approval_check,
     counted_approvers,
     decide,
+    quorum_counts,
 )
-from bot.policy.explanations import explain
+from bot.policy.explanations import explain, lookups, model_sources
+from bot.policy.groups import NO_LOOKUPS, Membership
 from bot.policy.problems import PolicyError
+from bot.policy.quorum import QuorumCount
 from bot.policy.rules import (
     FreezeWindow,
     MetricGate,
@@ -36,14 +41,17 @@ from bot.policy.rules import (
 from bot.policy.schema import write_json_schema
 
 __all__ = [
+    "NO_LOOKUPS",
     "Check",
     "Decision",
     "FreezeWindow",
+    "Membership",
     "MetricGate",
     "ModelRules",
     "Person",
     "Policy",
     "PolicyError",
+    "QuorumCount",
     "RequestFacts",
     "TargetRule",
     "approval_check",
@@ -52,6 +60,9 @@ __all__ = [
     "decide",
     "explain",
     "load_policy",
+    "lookups",
+    "model_sources",
+    "quorum_counts",
     "target_label",
     "write_json_schema",
 ]
