@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.results import DONE, ERROR, PENDING, REFUSED, Comparison, NextStep, Registered, Result
-from bot.text import clip, metric_order, one_line, when
+from bot.text import clip, metric_order, one_line, quorum_text, when
 
 ICON = {"pass": "✅", "fail": "❌", "pending": "⏳"}
 
@@ -82,7 +82,10 @@ def _decision(r: Result, door: str) -> Message:
         plural = "s" if need != 1 else ""
         head = "⏳ (dry run) " if r.dry_run else "⏳ "
         headline = (
-            f"{head}{subject} is waiting for {need} approval{plural} from {', '.join(r.approvers)}"
+            f"{head}{subject} is waiting for approvals: {quorum_text(r.quorum)}"
+            if r.quorum
+            else f"{head}{subject} is waiting for {need} approval{plural} from "
+            f"{', '.join(r.approvers)}"
         )
     elif r.action == "deny":
         headline = f"🛑 {subject} denied"
@@ -180,7 +183,9 @@ def _status(r: Result) -> Message:
                         f"v{p.version} → {p.target}"
                         + (" (rollback)" if p.action == "rollback" else ""),
                         p.requested_by,
-                        f"{p.approvals} of {p.approvals_required}",
+                        quorum_text(p.quorum)
+                        if p.quorum
+                        else f"{p.approvals} of {p.approvals_required}",
                         when(p.expires_at),
                     ]
                     for p in r.pending

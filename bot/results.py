@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.policy import Check
+from bot.policy import Check, QuorumCount
 
 DONE, PENDING, REFUSED, ERROR = "done", "pending", "refused", "error"
 
@@ -47,6 +47,7 @@ class PendingView:
     approvals: int
     approvals_required: int
     expires_at: datetime
+    quorum: tuple[QuorumCount, ...] = ()  # each group's count, with one count per group
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class Result:
     approvals_required: int = 0
     approvers: tuple[str, ...] = ()
     expires_at: datetime | None = None
+    quorum: tuple[QuorumCount, ...] = ()  # each group's count, with one count per group
     uri: str = ""
     dry_run: bool = False
     already: bool = False  # nothing changed: it was already so
@@ -110,15 +112,15 @@ class Result:
             if self.approvals_required:
                 data["approvals"] = self.approvals
                 data["approvals_required"] = self.approvals_required
+            if self.quorum:
+                data["quorum"] = quorum_json(self.quorum)
             if self.expires_at:
                 data["expires_at"] = self.expires_at.isoformat()
             if self.uri:
                 data["uri"] = self.uri
         if self.action == "status":
             data["holders"] = [h.__dict__ for h in self.holders]
-            data["pending"] = [
-                {**p.__dict__, "expires_at": p.expires_at.isoformat()} for p in self.pending
-            ]
+            data["pending"] = [_pending_json(p) for p in self.pending]
         if self.action == "history":
             data["history"] = [
                 {**h.__dict__, "at": h.at.isoformat() if h.at else None} for h in self.history
@@ -135,6 +137,19 @@ class Result:
             "target": self.target,
         }
         return envelope(self.status, self.reasons, action=self.action, data=data, about=about)
+
+
+def quorum_json(counts: tuple[QuorumCount, ...]) -> dict[str, dict[str, int]]:
+    """`{"ml-leads": {"have": 1, "need": 1}, ...}`."""
+    return {c.group: {"have": c.have, "need": c.need} for c in counts}
+
+
+def _pending_json(p: PendingView) -> dict[str, Any]:
+    out: dict[str, Any] = {**p.__dict__, "expires_at": p.expires_at.isoformat()}
+    out.pop("quorum")
+    if p.quorum:  # only a rule with one count per group has one
+        out["quorum"] = quorum_json(p.quorum)
+    return out
 
 
 def envelope(

@@ -172,7 +172,10 @@ def test_json_help_for_one_command(capsys):
     [
         (["--json", "--as"], "--as needs an identity, e.g. `--as github:alice`"),
         (["--json", "--as="], "--as needs an identity, e.g. `--as github:alice`"),
-        (["policy", "check", "a", "b", "--json"], "usage: `promobot policy check [PATH]`"),
+        (
+            ["policy", "check", "a", "b", "--json"],
+            "usage: `promobot policy check [PATH] [--resolve]`",
+        ),
     ],
     ids=["as-without-value", "as-empty", "policy-check-two-paths"],
 )
