@@ -25,6 +25,7 @@ GROUPS_POLICY = Path(__file__).resolve().parent / "fixtures" / "groups_policy.ya
 # `people` entry).
 LEADS = ["alice", "bob", "dave", "zed"]
 SRE = ["U01CAROL", "U01DAVE", "U0SAM"]
+PR = 7  # the pull request of the comment payloads in tests/fixtures/github
 
 
 @dataclass
@@ -57,6 +58,9 @@ class Fakes:
 
 @contextmanager
 def group_fakes() -> Iterator[Fakes]:
-    with FakeGitHubServer(teams={"acme/ml-leads": list(LEADS)}) as github, FakeSlack() as slack:
+    with (
+        FakeGitHubServer("acme/models", PR, teams={"acme/ml-leads": list(LEADS)}) as github,
+        FakeSlack() as slack,
+    ):
         slack.usergroups["S0SRE"] = list(SRE)
         yield Fakes(github, slack)
