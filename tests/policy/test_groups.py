@@ -206,3 +206,28 @@ def test_explain_shows_members_as_found_and_lookups_that_failed() -> None:
         "needs 1 approval from ml-leads (github-team:acme/ml-leads); nobody approves their "
         "own request"
     )
+
+
+def test_the_json_schema_publishes_the_syntax() -> None:
+    import json
+
+    import jsonschema
+
+    from bot.policy.files import parse_file
+
+    schema = json.loads((ROOT / "policies" / "schema.json").read_text())
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    parsed, problems = parse_file(GROUPS_POLICY)
+    assert parsed is not None and problems == []
+
+    assert list(validator.iter_errors(parsed.data)) == []
+    for bad in ("github-team:acme/ML Leads", "slack-group:", "gitlab-team:acme/x"):
+        data = {**parsed.data, "groups": {"leads": ["alice", bad]}}
+        assert list(validator.iter_errors(data)), bad
+    for approvals in ({}, {"leads": 0}, -1):
+        data = {
+            "models": [
+                {"name": "m", "targets": {"staging": {"requesters": ["a"], "approvals": approvals}}}
+            ]
+        }
+        assert list(validator.iter_errors(data)), approvals

@@ -60,6 +60,17 @@ def test_a_team_member_may_approve(service, models, v1, approver, shown) -> None
     assert models.tags(M, v1)["approved_by"] == shown
 
 
+def test_a_member_on_the_second_page_of_a_big_team_may_approve(fakes, service, models, v1) -> None:
+    fakes.github.teams["acme/ml-leads"] = [f"member-{n:03d}" for n in range(150)] + ["zed"]
+    request_id = ask(service)
+
+    done = run(service, "github:zed", f"approve {request_id}")
+
+    assert done.status == "done", done.reasons
+    assert models.tags(M, v1)["approved_by"] == "github:zed"
+    assert fakes.github.team_calls()[-1].endswith("per_page=100&page=2")
+
+
 @pytest.mark.parametrize(
     ("approver", "shown"),
     [("slack:U0SAM", "slack:U0SAM"), ("github:carol", "carol@example.com")],
