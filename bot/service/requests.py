@@ -186,15 +186,10 @@ class Requests:
             return closed
         withdrawing = self.deps.policy.same_person(ctx.actor, req.actor)
         if not withdrawing:
+            members = self.deps.membership(rule)
             refusal = (
                 (
-                    approval_check(
-                        self.deps.policy,
-                        rule,
-                        req.actor,
-                        ctx.actor,
-                        membership=self.deps.membership(rule),
-                    )
+                    approval_check(self.deps.policy, rule, req.actor, ctx.actor, membership=members)
                     or ""
                 ).replace("approve", "deny")
                 if rule

@@ -244,3 +244,16 @@ def test_policy_shows_the_members_as_resolved_now_and_which_lookups_failed(fakes
         "slack-group:S0SRE": {"error": "Slack's answer was not JSON"},
     }
     assert "github-team:acme/ml-leads: alice, bob, dave, github:zed" in to_text(result)
+
+
+def test_a_team_member_may_deny_and_a_stranger_may_not(service, models, v1) -> None:
+    request_id = ask(service)
+
+    stranger = run(service, "github:mallory", f"deny {request_id} no")
+    denied = run(service, "github:zed", f"deny {request_id} not this week")
+
+    assert stranger.reasons == [
+        "github:mallory is not in ml-leads, who deny Production for sentiment-classifier"
+    ]
+    assert denied.status == "done" and "denied by github:zed" in denied.message
+    assert models.stage(M, v1) == "Staging"
