@@ -6,12 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from pydantic import SecretStr
+
 from bot.config import Settings
+from bot.directory import Directories
+from bot.directory.cached import CachedDirectory
+from bot.directory.github_teams import GitHubTeams
+from bot.directory.http import TIMEOUT_S
+from bot.directory.slack_groups import SlackGroups
+from bot.directory_port import Directory
 from bot.events import EventBus
-from bot.policy import Policy, load_policy
+from bot.policy import Membership, Policy, load_policy
 from bot.registry import Registry
 from bot.service import Service
 from bot.service.common import utcnow
+from bot.service.membership import resolve
 from bot.service.registration import Registration
 
 
@@ -27,6 +36,25 @@ def build_registry(settings: Settings) -> Registry:
     )
 
 
+def build_directory(settings: Settings, *, timeout: float = TIMEOUT_S) -> Directory:
+    """GitHub teams and Slack user groups, read with the tokens the doors use and kept
+    for PROMOBOT_GROUP_CACHE_SECONDS."""
+    github = GitHubTeams(settings.github_api_url, _secret(settings.github_token), timeout=timeout)
+    slack = SlackGroups(settings.slack_api_url, _secret(settings.slack_bot_token), timeout=timeout)
+    return CachedDirectory(Directories(github, slack), settings.promobot_group_cache_seconds)
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def resolve_groups(settings: Settings, policy: Policy) -> tuple[tuple[str, ...], Membership]:
+    """Every team and user group the policy names, and what looking them up finds now
+    (`promobot policy check --resolve`)."""
+    sources = policy.sources_for(policy.groups)
+    return sources, resolve(build_directory(settings), sources)
+
+
 def build_service(
     settings: Settings,
     policy: Policy | None = None,
@@ -38,7 +66,13 @@ def build_service(
     step out of a freeze window."""
     policy = policy if policy is not None else build_policy(settings)
     bus = EventBus()
-    service = Service(build_registry(settings), policy, clock=clock, events=bus)
+    service = Service(
+        build_registry(settings),
+        policy,
+        clock=clock,
+        events=bus,
+        directory=build_directory(settings),
+    )
     if settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():
         from bot.notifiers import slack
 

@@ -26,7 +26,9 @@ promobot: release management for MLflow models, run from chat.
 Usage:
   promobot <command words…> [--as IDENTITY] [--json]
   promobot audit [MODEL…] [--json]  drift: what MLflow holds against what promobot recorded
-  promobot policy check [PATH]      validate policy files (exit 1 with file:line errors)
+  promobot policy check [PATH] [--resolve]
+                                    validate policy files (exit 1 with file:line errors);
+                                    --resolve also reads each GitHub team and Slack user group
   promobot register start-run --experiment NAME   (CI) a run tagged with git metadata
   promobot register --model NAME [--run-id ID] [--request TARGET] [--tag KEY=VALUE…]
                                     (CI) register a run's model; `register --help` for all
@@ -231,19 +233,53 @@ def _policy_check(args: list[str], as_json: bool) -> int:
     from bot.config import load_settings
     from bot.policy import check
 
-    if len(args) > 1:
-        return _usage_error("usage: `promobot policy check [PATH]`", as_json)
-    path = args[0] if args else load_settings().promobot_policy
+    resolve = "--resolve" in args
+    args = [arg for arg in args if arg != "--resolve"]
+    if len(args) > 1 or any(arg.startswith("-") for arg in args):
+        return _usage_error("usage: `promobot policy check [PATH] [--resolve]`", as_json)
+    settings = load_settings()
+    path = args[0] if args else settings.promobot_policy
     problems = check(path)
+    if problems or not resolve:
+        if as_json:
+            _print_json("refused" if problems else "done", problems)
+        elif problems:
+            print(f"{len(problems)} problem(s) in {path}:", file=sys.stderr)
+            for line in problems:
+                print(line, file=sys.stderr)
+        else:
+            print(f"{path}: OK")
+        return ExitCode.REFUSED if problems else ExitCode.OK
+    return _resolve_groups(path, settings, as_json)
+
+
+def _resolve_groups(path: str, settings: Any, as_json: bool) -> int:
+    """`policy check --resolve`: read every GitHub team and Slack user group the valid
+    policy names; exit 1 when one cannot be read."""
+    from bot.app import resolve_groups
+    from bot.policy import load_policy, lookups
+
+    policy = load_policy(path)
+    sources, membership = resolve_groups(settings, policy)
+    failures = membership.unread(sources)
+    found = lookups(policy, membership, sources)
     if as_json:
-        _print_json("refused" if problems else "done", problems)
-    elif problems:
-        print(f"{len(problems)} problem(s) in {path}:", file=sys.stderr)
-        for line in problems:
+        _print_json("refused" if failures else "done", failures, data={"lookups": found})
+        return ExitCode.REFUSED if failures else ExitCode.OK
+    print(f"{path}: OK")
+    if not sources:
+        print("No group names a GitHub team or a Slack user group; nothing to look up.")
+    for source, answer in found.items():
+        names = answer.get("members")
+        if isinstance(names, list):
+            count = f"{len(names)} member{'' if len(names) == 1 else 's'}"
+            print(f"{source}: {count}" + (f": {', '.join(names)}" if names else ""))
+    if failures:
+        plural = "lookup" if len(failures) == 1 else "lookups"
+        print(f"{len(failures)} {plural} failed:", file=sys.stderr)
+        for line in failures:
             print(line, file=sys.stderr)
-    else:
-        print(f"{path}: OK")
-    return ExitCode.REFUSED if problems else ExitCode.OK
+    return ExitCode.REFUSED if failures else ExitCode.OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,6 +19,8 @@ what they are:
     PROMOBOT_LOCK_TTL_SECONDS       120           a target's lock expires after this long, so a
                                                   crashed process's lock is recovered
     PROMOBOT_LOCK_WAIT_SECONDS      30            how long a command waits for a busy lock
+    PROMOBOT_GROUP_CACHE_SECONDS    300           how long the members of a GitHub team or
+                                                  Slack user group are kept; 0: no cache
     SLACK_BOT_TOKEN                 (none)        the Slack app's Bot User OAuth Token (xoxb-…)
     SLACK_SIGNING_SECRET            (none)        the Slack app's Signing Secret (HTTP)
     SLACK_APP_TOKEN                 (none)        an app-level token (xapp-…) for Socket Mode
@@ -35,7 +37,8 @@ command: PORT (and the secrets) are checked by pydantic, so a bad one fails
 `load_settings()`; a bad PROMOBOT_SWEEP_SECONDS or PROMOBOT_GITHUB_MIN_PERMISSION leaves
 the default in place and a sentence in `Settings.problem(variable)`, which `promobot
 serve` and `promobot github` report at the point they always did; a malformed or
-non-positive lock time, or WEB_CONCURRENCY, is quietly the default.
+non-positive lock time, a malformed or negative group cache time, or WEB_CONCURRENCY, is
+quietly the default.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class Settings(BaseSettings):
     promobot_access_log: str = ""
     promobot_lock_ttl_seconds: float = 120.0
     promobot_lock_wait_seconds: float = 30.0
+    promobot_group_cache_seconds: float = 300.0
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -113,6 +117,16 @@ class Settings(BaseSettings):
         except (TypeError, ValueError):
             return default
         return seconds if seconds > 0 else default
+
+    @field_validator("promobot_group_cache_seconds", mode="before")
+    @classmethod
+    def _cache_seconds(cls, value: Any) -> Any:
+        """0 turns the cache off; a malformed or negative value is the default, 300."""
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            return 300.0
+        return seconds if seconds >= 0 and not math.isnan(seconds) else 300.0
 
     @field_validator("web_concurrency", mode="before")
     @classmethod

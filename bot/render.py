@@ -22,7 +22,7 @@ from bot.results import (
     Registered,
     Result,
 )
-from bot.text import clip, metric_order, one_line, when, with_comment
+from bot.text import clip, metric_order, one_line, quorum_text, when, with_comment
 
 ICON = {"pass": "✅", "fail": "❌", "pending": "⏳"}
 
@@ -95,7 +95,10 @@ def _decision(r: Result, door: str) -> Message:
         plural = "s" if need != 1 else ""
         head = "⏳ (dry run) " if r.dry_run else "⏳ "
         headline = (
-            f"{head}{subject} is waiting for {need} approval{plural} from {', '.join(r.approvers)}"
+            f"{head}{subject} is waiting for approvals: {quorum_text(r.quorum)}"
+            if r.quorum
+            else f"{head}{subject} is waiting for {need} approval{plural} from "
+            f"{', '.join(r.approvers)}"
         )
     elif r.action == "deny":
         headline = f"🛑 {subject} denied"
@@ -243,7 +246,9 @@ def _status(r: Result) -> Message:
                         f"v{p.version} → {p.target}"
                         + (" (rollback)" if p.action == "rollback" else ""),
                         p.requested_by,
-                        f"{p.approvals} of {p.approvals_required}",
+                        quorum_text(p.quorum)
+                        if p.quorum
+                        else f"{p.approvals} of {p.approvals_required}",
                         ", ".join(with_comment(a.by, a.comment, 60) for a in p.approved_by) or "—",
                         when(p.expires_at),
                     ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.policy import Check
+from bot.policy import Check, QuorumCount
 
 DONE, PENDING, REFUSED, ERROR = "done", "pending", "refused", "error"
 
@@ -57,6 +57,7 @@ class PendingView:
     approvals_required: int
     expires_at: datetime
     approved_by: tuple[ApprovalView, ...] = ()  # the approvals that count, with comments
+    quorum: tuple[QuorumCount, ...] = ()  # each group's count, with one count per group
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ class Result:
     approvals_required: int = 0
     approvers: tuple[str, ...] = ()
     expires_at: datetime | None = None
+    quorum: tuple[QuorumCount, ...] = ()  # each group's count, with one count per group
     uri: str = ""
     dry_run: bool = False
     already: bool = False  # nothing changed: it was already so
@@ -152,6 +154,8 @@ class Result:
             if self.approvals_required:
                 data["approvals"] = self.approvals
                 data["approvals_required"] = self.approvals_required
+            if self.quorum:
+                data["quorum"] = quorum_json(self.quorum)
             if self.expires_at:
                 data["expires_at"] = self.expires_at.isoformat()
             if self.uri:
@@ -182,7 +186,15 @@ def _pending_json(p: PendingView) -> dict[str, Any]:
     approvals = [
         {"by": a.by, "at": iso(a.at) if a.at else None, "comment": a.comment} for a in p.approved_by
     ]
-    return {**p.__dict__, "expires_at": p.expires_at.isoformat(), "approved_by": approvals}
+    out: dict[str, Any] = {
+        **p.__dict__,
+        "expires_at": p.expires_at.isoformat(),
+        "approved_by": approvals,
+    }
+    out.pop("quorum")
+    if p.quorum:  # only a rule with one count per group has one
+        out["quorum"] = quorum_json(p.quorum)
+    return out
 
 
 def _history_json(h: HistoryEntry) -> dict[str, Any]:
@@ -192,6 +204,11 @@ def _history_json(h: HistoryEntry) -> dict[str, Any]:
         "comments": [{"by": by, "comment": comment} for by, comment in h.comments],
         "until": iso(h.until) if h.until else None,
     }
+
+
+def quorum_json(counts: tuple[QuorumCount, ...]) -> dict[str, dict[str, int]]:
+    """`{"ml-leads": {"have": 1, "need": 1}, ...}`."""
+    return {c.group: {"have": c.have, "need": c.need} for c in counts}
 
 
 def envelope(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 # The metrics people look for first, in this order, after those a policy gates on.
 PREFERRED_METRICS = ("accuracy", "f1", "precision", "recall")
@@ -44,3 +45,11 @@ def metric_order(gated: Iterable[str], *metrics: Mapping[str, float], limit: int
     preferred = [m for m in PREFERRED_METRICS if m in rest]
     others = [m for m in rest if m not in preferred]
     return [*first, *preferred, *others][:limit]
+
+
+def quorum_text(counts: Iterable[Any]) -> str:
+    """Each group's count of a quorum per group, as every message shows it:
+    `ml-leads 1 of 1 ✅ · sre 0 of 1 ⏳` (items with `group`, `have`, `need`)."""
+    return " · ".join(
+        f"{c.group} {c.have} of {c.need} {'✅' if c.have >= c.need else '⏳'}" for c in counts
+    )

@@ -13,6 +13,11 @@ them) and POSTs to response URLs at `response_url(key)`. Point the app at it wit
 Make a method fail like Slack does with `fake.fail("chat.postMessage", "not_in_channel")`;
 slow every answer down with `fake.delay_ms = 200`. `views.open` answers with the view it
 was given (an id added); `fake.opened_views()` are the views opened, with their trigger.
+Make a method fail like Slack does with `fake.fail("chat.postMessage", "not_in_channel")`,
+or answer what Slack never does with `fake.misbehave("usergroups.users.list", "garbage")`
+(not JSON) or `fake.misbehave(method, 503)` (that HTTP status); slow every answer down
+with `fake.delay_ms = 200`. `fake.usergroups` maps a user group id to its members, for
+`usergroups.users.list` (another id answers `no_such_subteam`).
 """
 
 from __future__ import annotations
@@ -59,7 +64,9 @@ class FakeSlack:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.calls: list[Call] = []
         self.delay_ms = 0
+        self.usergroups: dict[str, list[str]] = {}
         self._failures: dict[str, str] = {}
+        self._misbehaving: dict[str, str | int] = {}
         self._lock = threading.Condition()
         self._ts = 0
         fake = self
@@ -121,10 +128,19 @@ class FakeSlack:
             else:
                 self._failures[method] = error
 
+    def misbehave(self, method: str, how: str | int | None) -> None:
+        """Answer `method` with "garbage" (not JSON) or an HTTP status (None: normally)."""
+        with self._lock:
+            if how is None:
+                self._misbehaving.pop(method, None)
+            else:
+                self._misbehaving[method] = how
+
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
             self._failures.clear()
+            self._misbehaving.clear()
 
     # ---- reading what was recorded ------------------------------------------------------------
 
@@ -184,7 +200,13 @@ class FakeSlack:
             method = path[len("/api/") :]
             answer = self._answer(method, body)
             self._record(Call("api", method, body, headers, answer))
-            self._send(req, 200, json.dumps(answer).encode(), "application/json")
+            how = self._misbehaving.get(method)
+            if how == "garbage":
+                self._send(req, 200, b"<html>upstream trouble</html>", "text/html")
+            elif isinstance(how, int):
+                self._send(req, how, b'{"ok": false}', "application/json")
+            else:
+                self._send(req, 200, json.dumps(answer).encode(), "application/json")
         elif path.startswith("/response/"):
             self._record(Call("response", path[len("/response/") :], body, headers))
             self._send(req, 200, b"ok", "text/plain")
@@ -229,6 +251,11 @@ class FakeSlack:
                 "ts": str(body.get("ts", "")),
                 "text": body.get("text", ""),
             }
+        if method == "usergroups.users.list":
+            users = self.usergroups.get(str(body.get("usergroup") or ""))
+            if users is None:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": list(users)}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method == "views.open":
@@ -247,11 +274,13 @@ class FakeSlack:
 
     @staticmethod
     def _send(req: BaseHTTPRequestHandler, status: int, payload: bytes, ctype: str) -> None:
-        req.send_response(status)
-        req.send_header("Content-Type", ctype)
-        req.send_header("Content-Length", str(len(payload)))
-        req.end_headers()
-        req.wfile.write(payload)
+        # A client that timed out (a slow-answer test) has gone: nothing to answer.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            req.send_response(status)
+            req.send_header("Content-Type", ctype)
+            req.send_header("Content-Length", str(len(payload)))
+            req.end_headers()
+            req.wfile.write(payload)
 
 
 def _decode(raw: bytes, content_type: str) -> dict[str, Any]:

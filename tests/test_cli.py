@@ -172,7 +172,10 @@ def test_json_help_for_one_command(capsys):
     [
         (["--json", "--as"], "--as needs an identity, e.g. `--as github:alice`"),
         (["--json", "--as="], "--as needs an identity, e.g. `--as github:alice`"),
-        (["policy", "check", "a", "b", "--json"], "usage: `promobot policy check [PATH]`"),
+        (
+            ["policy", "check", "a", "b", "--json"],
+            "usage: `promobot policy check [PATH] [--resolve]`",
+        ),
     ],
     ids=["as-without-value", "as-empty", "policy-check-two-paths"],
 )
@@ -313,4 +316,100 @@ def test_bad_lock_commands_are_usage_errors_that_write_nothing(cli_env, capsys, 
     before = cli_env.all_models()
     code, out, err = cli(capsys, *args, "--as", "github:alice")
     assert code == 2 and phrase in err and "Traceback" not in out + err
+    assert cli_env.all_models() == before
+
+
+# ---- GitHub teams and Slack user groups ----------------------------------------------------
+
+
+@pytest.fixture
+def lookups(monkeypatch):
+    """The fake GitHub and Slack that hold the teams of tests/fixtures/groups_policy.yaml,
+    and the environment that points promobot at them."""
+    from group_fakes import GROUPS_POLICY, group_fakes
+
+    with group_fakes() as fakes:
+        monkeypatch.setenv("PROMOBOT_POLICY", str(GROUPS_POLICY))
+        monkeypatch.setenv("GITHUB_API_URL", fakes.github.url)
+        monkeypatch.setenv("GITHUB_TOKEN", "ghs_test_token")
+        monkeypatch.setenv("SLACK_API_URL", fakes.slack.api_url)
+        monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+        yield fakes
+
+
+def test_policy_check_is_offline_and_resolve_reads_each_lookup(lookups, capsys):
+    code, out, err = cli(capsys, "policy", "check")
+    assert (code, err) == (0, "")
+    assert lookups.github.team_calls() == [] and lookups.slack_lookups() == 0
+
+    code, out, err = cli(capsys, "policy", "check", "--resolve")
+
+    assert (code, err) == (0, "")
+    assert out.splitlines()[1:] == [
+        "github-team:acme/ml-leads: 4 members: alice, bob, dave, github:zed",
+        "slack-group:S0SRE: 3 members: carol, dave, slack:U0SAM",
+    ]
+
+
+def test_policy_check_resolve_reports_each_failure_and_exits_1(lookups, capsys, monkeypatch):
+    lookups.github.team_answer = "502"
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+
+    code, out, err = cli(capsys, "policy", "check", "--resolve")
+
+    assert code == 1
+    assert out.endswith(": OK\n")
+    assert err.splitlines() == [
+        "2 lookups failed:",
+        "github-team:acme/ml-leads could not be read: GitHub answered 502",
+        "slack-group:S0SRE could not be read: SLACK_BOT_TOKEN is not set, so Slack user "
+        "groups cannot be read",
+    ]
+    code, out, _ = cli(capsys, "policy", "check", "--resolve", "--json")
+    obj = json.loads(out)
+    assert (code, obj["status"]) == (1, "refused")
+    assert obj["reasons"][0] == "github-team:acme/ml-leads could not be read: GitHub answered 502"
+    assert obj["data"]["lookups"]["slack-group:S0SRE"] == {
+        "error": "SLACK_BOT_TOKEN is not set, so Slack user groups cannot be read"
+    }
+
+
+def test_policy_check_resolve_with_no_team_says_there_is_nothing_to_look_up(capsys):
+    from conftest import SERVICE_POLICY
+
+    code, out, _ = cli(capsys, "policy", "check", str(SERVICE_POLICY), "--resolve")
+
+    assert code == 0
+    assert "nothing to look up" in out
+
+
+@pytest.mark.parametrize(
+    ("entry", "needle"),
+    [
+        ('"gitlab-team:acme/leads"', "has an unknown prefix `gitlab-team:`"),
+        ('"github-team:acme/ML Leads"', "is not a team slug"),
+        ('"slack-group:"', "has no user group id"),
+    ],
+    ids=["unknown-prefix", "odd-slug", "empty-id"],
+)
+def test_a_bad_group_entry_stops_every_command_and_nothing_is_written(
+    cli_env, capsys, monkeypatch, tmp_path, entry, needle
+):
+    bad = tmp_path / "bad.yaml"
+    text = SERVICE_POLICY.read_text().replace(
+        "ml-leads: [alice, erin]", f"ml-leads: [alice, {entry}]"
+    )
+    bad.write_text(text)
+    monkeypatch.setenv("PROMOBOT_POLICY", str(bad))
+    before = cli_env.all_models()
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if t.startswith("  ml-leads:"))
+
+    check_code, _, check_err = cli(capsys, "policy", "check")
+    code, _, err = cli(capsys, "promote", M, "v1", "staging", "x", "--as", "slack:U01BOB")
+
+    assert check_code == 1
+    assert f"{bad}:{line}: groups.ml-leads[1]: " in check_err and needle in check_err
+    assert code == 1
+    assert "The policy files are invalid; promobot stops here." in err
+    assert f"{bad}:{line}: groups.ml-leads[1]: " in err
     assert cli_env.all_models() == before

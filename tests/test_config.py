@@ -18,6 +18,7 @@ DEFAULTS = {
     "promobot_access_log": "",
     "promobot_lock_ttl_seconds": 120.0,
     "promobot_lock_wait_seconds": 30.0,
+    "promobot_group_cache_seconds": 300.0,
     "slack_bot_token": None,
     "slack_signing_secret": None,
     "slack_app_token": None,
@@ -69,6 +70,8 @@ def test_the_module_docstring_lists_every_variable():
         ("PROMOBOT_ACCESS_LOG", "-", "promobot_access_log", "-"),
         ("PROMOBOT_LOCK_TTL_SECONDS", "5", "promobot_lock_ttl_seconds", 5.0),
         ("PROMOBOT_LOCK_WAIT_SECONDS", "0.3", "promobot_lock_wait_seconds", 0.3),
+        ("PROMOBOT_GROUP_CACHE_SECONDS", "60", "promobot_group_cache_seconds", 60.0),
+        ("PROMOBOT_GROUP_CACHE_SECONDS", "0", "promobot_group_cache_seconds", 0.0),
         ("SLACK_API_URL", "http://127.0.0.1:1/api/", "slack_api_url", "http://127.0.0.1:1/api/"),
         ("GITHUB_REPOSITORY", "acme/models", "github_repository", "acme/models"),
         ("GITHUB_EVENT_PATH", "/tmp/event.json", "github_event_path", "/tmp/event.json"),
@@ -161,3 +164,11 @@ def test_settings_can_be_given_in_code():
     assert settings.problem("promobot_sweep_seconds").startswith("PROMOBOT_SWEEP_SECONDS must be")
     assert settings.promobot_lock_ttl_seconds == 120.0
     assert Settings(promobot_sweep_seconds=5).promobot_sweep_seconds == 5.0
+
+
+@pytest.mark.parametrize("value", ["", "-1", "nan", "five minutes"])
+def test_a_bad_group_cache_time_is_quietly_the_default(clean_env, value):
+    clean_env.setenv("PROMOBOT_GROUP_CACHE_SECONDS", value)
+    settings = load_settings()
+    assert settings.promobot_group_cache_seconds == 300.0
+    assert settings.problem("PROMOBOT_GROUP_CACHE_SECONDS") == ""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot import render
-from bot.policy import Check
+from bot.policy import Check, QuorumCount
 from bot.results import (
     DONE,
     ERROR,
@@ -205,6 +205,16 @@ HEADLINES = [
         "pending, one of two approvals given",
         pending(approvals=1, approvals_required=2),
         "⏳ **m v3 → Production** is waiting for 1 approval from ml-leads",
+    ),
+    (
+        "pending, one count per group",
+        pending(
+            approvals=1,
+            approvals_required=2,
+            approvers=("ml-leads", "sre"),
+            quorum=(QuorumCount("ml-leads", 1, 1), QuorumCount("sre", 0, 1)),
+        ),
+        "⏳ **m v3 → Production** is waiting for approvals: ml-leads 1 of 1 ✅ · sre 0 of 1 ⏳",
     ),
     (
         "pending, dry run",
@@ -757,3 +767,22 @@ def test_next_steps_are_worded_for_the_door(door: str, expected: str) -> None:
     assert render.step_text(step, door) == expected
     shown = render.to_markdown(pending(next_steps=[step]), door=door)
     assert f"Next: {expected}." in shown
+
+
+def test_status_shows_each_groups_count_of_a_quorum_per_group() -> None:
+    quorum = (QuorumCount("ml-leads", 1, 1), QuorumCount("sre", 0, 2))
+    view = PendingView(
+        "req-7f3a2c91bd", "promote", 3, "Production", "bob@example.com", 1, 3, EXPIRES, quorum
+    )
+
+    lines = render.to_markdown(status(pending=[view])).splitlines()
+
+    assert (
+        "| `req-7f3a2c91bd` | v3 → Production | bob@example.com "
+        "| ml-leads 1 of 1 ✅ · sre 0 of 2 ⏳ | 2026-11-27 10:02 UTC |"
+    ) in lines
+    assert status(pending=[view]).to_json()["data"]["pending"][0]["quorum"] == {
+        "ml-leads": {"have": 1, "need": 1},
+        "sre": {"have": 0, "need": 2},
+    }
+    assert "quorum" not in status().to_json()["data"]["pending"][0]  # one count: none

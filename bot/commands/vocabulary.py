@@ -134,7 +134,8 @@ SPECS: tuple[CommandSpec, ...] = (
         usage="policy <model>",
         help=(
             "Explains the rules that apply to a model, per target: who may ask, who must "
-            "approve, metric gates and freeze windows.\n"
+            "approve (with the members of GitHub teams and Slack user groups as found now), "
+            "metric gates and freeze windows.\n"
             "Example: `policy sentiment-classifier`"
         ),
         parser=grammar.parse_policy,

@@ -10,7 +10,10 @@ files         read every file a path names; all problems in one report
 rules         normalized rules (Person, TargetRule, Policy) and load_policy
 decisions     decide, approval_check, counted_approvers
 locking       who may lock and unlock a target (`lock`, `unlock`)
+decisions     decide, approval_check, counted_approvers, quorum_counts
 explanations  explain: the rules as sentences
+groups        GitHub teams and Slack user groups in groups: their syntax, Membership
+quorum        one count per group: which approval counts toward which group
 """
 
 from bot.policy.decisions import (
@@ -20,10 +23,13 @@ from bot.policy.decisions import (
     approval_check,
     counted_approvers,
     decide,
+    quorum_counts,
 )
-from bot.policy.explanations import explain
+from bot.policy.explanations import explain, lookups, model_sources
+from bot.policy.groups import NO_LOOKUPS, Membership
 from bot.policy.locking import lock_refusal, lockers
 from bot.policy.problems import PolicyError
+from bot.policy.quorum import QuorumCount
 from bot.policy.rules import (
     FreezeWindow,
     MetricGate,
@@ -38,14 +44,17 @@ from bot.policy.rules import (
 from bot.policy.schema import write_json_schema
 
 __all__ = [
+    "NO_LOOKUPS",
     "Check",
     "Decision",
     "FreezeWindow",
+    "Membership",
     "MetricGate",
     "ModelRules",
     "Person",
     "Policy",
     "PolicyError",
+    "QuorumCount",
     "RequestFacts",
     "TargetRule",
     "approval_check",
@@ -56,6 +65,9 @@ __all__ = [
     "load_policy",
     "lock_refusal",
     "lockers",
+    "lookups",
+    "model_sources",
+    "quorum_counts",
     "target_label",
     "write_json_schema",
 ]

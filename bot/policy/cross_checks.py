@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from bot.policy.groups import is_external
 from bot.policy.problems import suggest
+from bot.policy.quorum import assign
 from bot.policy.schema import RawPerson, RawRule
 
 if TYPE_CHECKING:
@@ -40,6 +42,16 @@ class _Names:
 
     def known(self, name: str) -> bool:
         return name in self.people or name in self.groups
+
+    def external(self, names: Iterable[str]) -> bool:
+        """Whether a named group holds a team or user group (its members are not known
+        offline, so counts of who can approve are not checked here)."""
+        return any(
+            is_external(member)
+            for name in names
+            if name in self.groups
+            for member in self.groups[name].value
+        )
 
     def members(self, names: Iterable[str]) -> set[str]:
         """The people the names stand for, through groups."""
@@ -109,7 +121,7 @@ def _group_problems(names: _Names) -> list[str]:
                 )
             )
         for index, member in enumerate(group.value):
-            if member in names.people:
+            if member in names.people or is_external(member):
                 continue
             nested = " (groups list people, not other groups)" if member in names.groups else ""
             problems.append(
@@ -214,12 +226,15 @@ def _rule_problems(file: ParsedFile, path: _Path, rule: RawRule, names: _Names) 
                         "define it under groups or people, or fix the spelling)",
                     )
                 )
-    if rule.approvals > 0:
+    if isinstance(rule.approvals, dict):
+        problems.extend(_quorum_problems(file, path, rule, names))
+    elif rule.approvals > 0:
         problems.extend(_approvals_problems(file, path, rule, names))
     return problems
 
 
 def _approvals_problems(file: ParsedFile, path: _Path, rule: RawRule, names: _Names) -> list[str]:
+    assert isinstance(rule.approvals, int)
     where = (*path, "approvals")
     if not rule.approvers:
         return [
@@ -232,7 +247,7 @@ def _approvals_problems(file: ParsedFile, path: _Path, rule: RawRule, names: _Na
     if not all(names.known(name) for name in rule.approvers):
         return []  # the unknown names are the problem already reported
     able = names.members(rule.approvers)
-    if rule.approvals <= len(able):
+    if rule.approvals <= len(able) or names.external(rule.approvers):
         return []
     who = ", ".join(sorted(able)) or "nobody"
     count = f"{len(able)} person" if len(able) == 1 else f"{len(able)} people"
@@ -243,3 +258,49 @@ def _approvals_problems(file: ParsedFile, path: _Path, rule: RawRule, names: _Na
             f"({who}) (lower approvals, or add people to the approvers)",
         )
     ]
+
+
+def _quorum_problems(file: ParsedFile, path: _Path, rule: RawRule, names: _Names) -> list[str]:
+    """`approvals: {ml-leads: 1, sre: 1}`: each group known, `approvers` absent or the same
+    groups, and (where every member is known offline) enough different people."""
+    assert isinstance(rule.approvals, dict)
+    needs = list(rule.approvals.items())
+    problems = []
+    for group, _ in needs:
+        if not names.known(group):
+            known = [*names.people, *names.groups]
+            problems.append(
+                file.problem(
+                    (*path, "approvals", group),
+                    f"`{group}` is neither a group nor a person ({suggest(group, known)}"
+                    "define it under groups or people, or fix the spelling)",
+                )
+            )
+    groups = [group for group, _ in needs]
+    if rule.approvers and set(rule.approvers) != set(groups):
+        problems.append(
+            file.problem(
+                (*path, "approvers"),
+                f"with one count per group in `approvals`, `approvers` must name the same "
+                f"groups (remove `approvers`, or write `approvers: [{', '.join(groups)}]`)",
+            )
+        )
+    if problems or names.external(groups):
+        return problems
+    people = [
+        (key, [group for group in groups if key in names.members([group])])
+        for key in sorted(names.members(groups))
+    ]
+    filled = sum(len(taken) for taken in assign(needs, people).values())
+    total = sum(count for _, count in needs)
+    if filled < total:
+        problems.append(
+            file.problem(
+                (*path, "approvals"),
+                f"needs {total} approvals from different people, one per place "
+                f"({', '.join(f'{g}: {n}' for g, n in needs)}), but the people in these "
+                f"groups can fill only {filled}: one person's approval counts toward one "
+                "group only (lower the counts, or add people to the groups)",
+            )
+        )
+    return problems

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from bot.policy.groups import NO_LOOKUPS, Membership
+from bot.policy.quorum import QuorumCount, assign_approvers, counts
 from bot.policy.rules import (
     ROLLBACK,
     FreezeWindow,
@@ -47,6 +49,9 @@ class RequestFacts:
     version_metrics: dict[str, float]
     holders: dict[str, tuple[int, dict[str, float]]]  # stage → (version, metrics) now
     now: datetime.datetime  # aware, UTC
+    # The members of the rule's GitHub teams and Slack user groups as looked up for this
+    # decision (bot/policy/groups.py); a team not in it grants nothing.
+    membership: Membership = field(default=NO_LOOKUPS)
 
 
 @dataclass(frozen=True)
@@ -175,16 +180,16 @@ def _rule_for(rules: ModelRules, facts: RequestFacts) -> TargetRule | Decision:
 
 
 def _requester(policy: Policy, rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]:
-    person = policy.person_for(facts.actor)
-    name = person.key if person else facts.actor
-    if person is not None:
-        for listed in rule.requesters:
-            if listed == person.key:
-                return Check("requester", "pass", f"{name} is a listed requester"), ""
-            if person.key in policy.groups.get(listed, ()):
-                return Check("requester", "pass", f"{name} is in {listed}"), ""
-    askers = sorted(policy.members(rule.requesters))
-    if person is None:
+    person, membership = policy.person_for(facts.actor), facts.membership
+    name, key = policy.name_for(facts.actor), policy.key_for(facts.actor)
+    for listed in rule.requesters:
+        if person is not None and listed == person.key:
+            return Check("requester", "pass", f"{name} is a listed requester"), ""
+        if listed in policy.groups and key in policy.members((listed,), membership):
+            return Check("requester", "pass", f"{name} is in {listed}"), ""
+    askers = sorted(policy.members(rule.requesters, membership))
+    linked = policy.sources_for(rule.requesters)
+    if person is None and not linked:
         detail = f"{facts.actor} is not in the policy's people"
     elif len(rule.requesters) == 1:
         detail = f"{name} is not in {rule.requesters[0]}"
@@ -194,7 +199,14 @@ def _requester(policy: Policy, rule: TargetRule, facts: RequestFacts) -> tuple[C
     if person is None:
         fix += f", or add {facts.actor} to people in policies/"
     reason = f"Only {join_names(rule.requesters)} may {_verb(facts)}, and {detail}"
+    reason += _unread_note(membership, linked)
     return Check("requester", "fail", detail, fix), f"{reason}; {fix}."
+
+
+def _unread_note(membership: Membership, sources: Iterable[str]) -> str:
+    """` (github-team:acme/sre could not be read: GitHub answered 502)`, or nothing."""
+    unread = membership.unread(sources)
+    return f" ({'; '.join(unread)})" if unread else ""
 
 
 def _stage_order(rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]:
@@ -317,52 +329,113 @@ def _freeze(rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]:
 def _approvals(policy: Policy, rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]:
     if rule.approvals == 0:
         return Check("approvals", "pass", "none needed"), ""
-    base = f"0 of {rule.approvals} from {join_names(rule.approvers)}"
-    approvers = policy.members(rule.approvers)
+    membership = facts.membership
+    approvers = policy.members(rule.approvers, membership)
     requester = policy.key_for(facts.actor)
     own = requester in approvers and not rule.self_approval
+    able = approvers - {requester} if own else approvers
+    if rule.quorum:
+        base = " · ".join(f"{group} 0 of {count}" for group, count in rule.quorum)
+        assigned = assign_approvers(policy, rule, sorted(able), membership)
+        can = sum(len(people) for people in assigned.values())
+    else:
+        base = f"0 of {rule.approvals} from {join_names(rule.approvers)}"
+        can = len(able)
     if own:
         base += f" ({policy.name_for(facts.actor)} cannot approve their own request)"
-    able = approvers - {requester} if own else approvers
-    if len(able) >= rule.approvals:
-        return Check("approvals", "pending", base), ""
+    unread = _unread_note(membership, policy.sources_for(rule.approvers))
+    if can >= rule.approvals:
+        return Check("approvals", "pending", base + unread), ""
     fix = f"add people to {join_names(rule.approvers, 'and')} in the policy"
+    if rule.quorum:
+        needs = join_names([f"{count} from {group}" for group, count in rule.quorum], "and")
+        reason = (
+            f"{facts.target_label} needs {needs}, one person's approval counting toward one "
+            f"group only, but the people who may approve this request can give only {can} "
+            f"of those {rule.approvals}{unread}; {fix}."
+        )
+        return Check("approvals", "fail", base + unread, fix), reason
     plural = "approval" if rule.approvals == 1 else "approvals"
     reason = (
         f"{facts.target_label} needs {rule.approvals} {plural} from {join_names(rule.approvers)}, "
-        f"but only {len(able)} of them may approve this request; {fix}."
+        f"but only {len(able)} of them may approve this request{unread}; {fix}."
     )
-    return Check("approvals", "fail", base, fix), reason
+    return Check("approvals", "fail", base + unread, fix), reason
 
 
 def approval_check(
-    policy: Policy, rule: TargetRule, requester: str, actor: str, *, verb: str = "approve"
+    policy: Policy,
+    rule: TargetRule,
+    requester: str,
+    actor: str,
+    *,
+    verb: str = "approve",
+    membership: Membership | None = None,
 ) -> str | None:
     """None if `actor` may approve (or, with verb="deny", deny) `requester`'s request
-    under `rule`, else why not, worded for that verb."""
+    under `rule`, else why not, worded for that verb. `membership` is what the lookups of
+    the approvers' teams and user groups found; without it they grant nothing."""
     name = policy.name_for(actor)
     if not rule.self_approval and policy.same_person(requester, actor):
         return f"{name} cannot {verb} their own request"
-    if policy.key_for(actor) not in policy.members(rule.approvers):
+    if policy.key_for(actor) not in policy.members(rule.approvers, membership):
         action = "rollbacks" if rule.target_key == ROLLBACK else rule.label
         model = f" for {rule.model}" if rule.model else ""
         if not rule.approvers:
             # "denys": the wording the service's deny sentence has always had.
             return f"nobody {verb}s {action}{model}"
-        return f"{name} is not in {join_names(rule.approvers)}, who {verb} {action}{model}"
+        unread = _unread_note(membership or NO_LOOKUPS, policy.sources_for(rule.approvers))
+        return f"{name} is not in {join_names(rule.approvers)}, who {verb} {action}{model}{unread}"
     return None
 
 
 def counted_approvers(
-    policy: Policy, rule: TargetRule, requester: str, actors: Iterable[str]
+    policy: Policy,
+    rule: TargetRule,
+    requester: str,
+    actors: Iterable[str],
+    membership: Membership | None = None,
 ) -> list[str]:
     """The actors whose approvals count, one per person, in the order they came.
 
     One person approving from Slack and again from GitHub counts once (their first).
+    With one count per group, only the approvals the groups' places take count (see
+    `quorum_counts`).
     """
+    counted = _distinct_approvers(policy, rule, requester, actors, membership)
+    if not rule.quorum:
+        return counted
+    assigned = assign_approvers(policy, rule, counted, membership)
+    taken = {actor for people in assigned.values() for actor in people}
+    return [actor for actor in counted if actor in taken]
+
+
+def quorum_counts(
+    policy: Policy,
+    rule: TargetRule,
+    requester: str,
+    actors: Iterable[str],
+    membership: Membership | None = None,
+) -> tuple[QuorumCount, ...]:
+    """Each group's count (`ml-leads 1 of 1`), for a rule with one count per group; ()
+    for a rule with one count. One person's approval counts toward one group only
+    (bot/policy/quorum.py says how approvals are assigned to groups)."""
+    if not rule.quorum:
+        return ()
+    counted = _distinct_approvers(policy, rule, requester, actors, membership)
+    return counts(rule.quorum, assign_approvers(policy, rule, counted, membership))
+
+
+def _distinct_approvers(
+    policy: Policy,
+    rule: TargetRule,
+    requester: str,
+    actors: Iterable[str],
+    membership: Membership | None,
+) -> list[str]:
     counted: list[str] = []
     for actor in actors:
-        if approval_check(policy, rule, requester, actor) is not None:
+        if approval_check(policy, rule, requester, actor, membership=membership) is not None:
             continue
         if not any(policy.same_person(actor, seen) for seen in counted):
             counted.append(actor)

@@ -15,6 +15,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from bot.policy.files import read_policy_files
+from bot.policy.groups import Membership, is_external
 from bot.policy.problems import PolicyError
 from bot.policy.schema import RawFreeze, RawModel, RawPerson, RawRollback, RawTarget
 from bot.policy.values import MetricExpr
@@ -78,6 +79,9 @@ class TargetRule:
     model: str = ""  # the entry's name or glob, for messages that quote the rule
     deny_requires_reason: bool = False
     respect_locks: bool = False  # rollback rule only: a lock stops rollbacks too
+    # With one count per group (`approvals: {ml-leads: 1, sre: 1}`): (group, count) as
+    # written; `approvals` is then their sum and `approvers` those groups.
+    quorum: tuple[tuple[str, int], ...] = ()
 
     @property
     def label(self) -> str:
@@ -126,6 +130,9 @@ class Policy:
     groups: dict[str, tuple[str, ...]]  # group → person keys
     models: tuple[ModelRules, ...]
     sources: tuple[str, ...] = ()  # files loaded
+    # group → its GitHub teams and Slack user groups (`github-team:acme/sre`), whose
+    # members are looked up (bot/policy/groups.py); `groups` holds the people listed.
+    external: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _handles: dict[str, Person] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -158,14 +165,25 @@ class Policy:
         person_a, person_b = self.person_for(a), self.person_for(b)
         return person_a is not None and person_b is not None and person_a.key == person_b.key
 
-    def members(self, names: Iterable[str]) -> set[str]:
+    def members(self, names: Iterable[str], membership: Membership | None = None) -> set[str]:
+        """The people the names stand for, by key; with `membership`, also the members
+        of the groups' teams and user groups as found, each matched to a person by handle
+        or else standing as their own handle (`github:zed`)."""
         found: set[str] = set()
         for name in names:
             if name in self.groups:
                 found.update(self.groups[name])
+                for source in self.external.get(name, ()) if membership else ():
+                    found.update(self.key_for(handle) for handle in membership.handles(source))
             elif name in self.people:
                 found.add(name)
         return found
+
+    def sources_for(self, names: Iterable[str]) -> tuple[str, ...]:
+        """The teams and user groups the named groups hold, in the order written."""
+        return tuple(
+            dict.fromkeys(source for name in names for source in self.external.get(name, ()))
+        )
 
     def rules_for(self, model: str) -> ModelRules | None:
         return next((rules for rules in self.models if fnmatchcase(model, rules.pattern)), None)
@@ -189,6 +207,7 @@ def load_policy(path: str | Path) -> Policy:
     files = read_policy_files(path)
     people: dict[str, Person] = {}
     groups: dict[str, tuple[str, ...]] = {}
+    external: dict[str, tuple[str, ...]] = {}
     models: list[ModelRules] = []
     for file in files:
         raw = file.raw
@@ -197,10 +216,15 @@ def load_policy(path: str | Path) -> Policy:
         for key, person in raw.people.items():
             people.setdefault(key, _person(key, person))
         for key, names in raw.groups.items():
-            groups.setdefault(key, tuple(dict.fromkeys(names)))
+            if key not in groups:
+                groups[key] = tuple(dict.fromkeys(n for n in names if not is_external(n)))
+                if linked := tuple(dict.fromkeys(n for n in names if is_external(n))):
+                    external[key] = linked
         for index, entry in enumerate(raw.models):
             models.append(_model(entry, f"{file.name}:{file.lines.line(('models', index))}"))
-    return Policy(people, groups, tuple(models), tuple(file.name for file in files))
+    return Policy(
+        people, groups, tuple(models), tuple(file.name for file in files), external=external
+    )
 
 
 def check(path: str | Path) -> list[str]:
@@ -224,11 +248,13 @@ def _model(raw: RawModel, source: str) -> ModelRules:
 
 
 def _rule(key: str, raw: RawTarget | RawRollback, model: str) -> TargetRule:
+    quorum = tuple(raw.approvals.items()) if isinstance(raw.approvals, dict) else ()
     common = {
         "target_key": key,
         "requesters": tuple(raw.requesters),
-        "approvers": tuple(raw.approvers),
-        "approvals": raw.approvals,
+        "approvers": tuple(raw.approvers) or tuple(group for group, _ in quorum),
+        "approvals": raw.approvals if isinstance(raw.approvals, int) else sum(n for _, n in quorum),
+        "quorum": quorum,
         "self_approval": raw.self_approval,
         "require_reason": raw.require_reason,
         "request_ttl": raw.request_ttl,

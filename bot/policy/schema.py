@@ -17,10 +17,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from bot.policy import values
+from bot.policy.groups import MEMBER_PATTERN, PREFIXES, member_problem
 from bot.policy.values import DURATION_PATTERN, METRIC_PATTERN, TIME_PATTERN, MetricExpr
 
 # Aliases MLflow refuses, or that mirror a stage (docs/contract.md: mirrored aliases
@@ -88,12 +97,24 @@ def _from_text(parse: Callable[[str], Any]) -> BeforeValidator:
     return BeforeValidator(validate)
 
 
-Name = _checked_text(
-    _pattern_problem(
+def _name_problem(text: str) -> str | None:
+    if text.partition(":")[0] in PREFIXES:
+        # Teams and user groups are listed in a group, which rules then name.
+        return (
+            f'"{text}" is not a group or person name (list it in a group, e.g. groups: '
+            f'{{leads: ["{text}"]}}, and name the group here)'
+        )
+    return _pattern_problem(
         NAME_PATTERN, "a valid name (use letters, digits, '.', '_' and '-', e.g. ml-leads)"
-    ),
-    NAME_PATTERN,
-    "A person or group name.",
+    )(text)
+
+
+Name = _checked_text(_name_problem, NAME_PATTERN, "A person or group name.")
+GroupMember = _checked_text(
+    member_problem,
+    MEMBER_PATTERN,
+    "A person's key, a GitHub team `github-team:<org>/<team-slug>`, or a Slack user group "
+    "`slack-group:<user group id>`.",
 )
 Email = _checked_text(
     _pattern_problem(EMAIL_PATTERN, "an e-mail address (write it like bob@example.com)"),
@@ -151,6 +172,55 @@ RequestTtl = Annotated[
         "(units d, h, m, s, in that order).",
     ),
 ]
+
+
+def _approvals(value: object) -> int | dict[str, int]:
+    """A count (`1`), or one count per group (`{ml-leads: 1, sre: 1}`)."""
+    if isinstance(value, bool) or not isinstance(value, int | dict):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    if isinstance(value, int):
+        if value < 0:
+            raise PydanticCustomError("greater_than_equal", "must be {ge} or more", {"ge": 0})
+        return value
+    if not value:
+        raise ValueError(
+            "the mapping names no group (write one count per group, e.g. "
+            "{ml-leads: 1, sre: 1}, or `approvals: 0`)"
+        )
+    for group, count in value.items():
+        if not isinstance(group, str) or _name_problem(group):
+            raise ValueError(
+                f"`{group}` is not a group or person name (write one count per group, e.g. "
+                "{ml-leads: 1, sre: 1})"
+            )
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError(
+                f"`{group}: {count}` is not a count of 1 or more (write how many of {group} "
+                f"must approve, e.g. `{group}: 1`, or leave {group} out)"
+            )
+    return dict(value)
+
+
+Approvals = Annotated[
+    int | dict[str, int],
+    PlainValidator(_approvals),
+    WithJsonSchema(
+        {
+            "oneOf": [
+                {"type": "integer", "minimum": 0},
+                {
+                    "type": "object",
+                    "minProperties": 1,
+                    "propertyNames": {"pattern": NAME_PATTERN},
+                    "additionalProperties": {"type": "integer", "minimum": 1},
+                },
+            ],
+            "description": "Approvals needed: a count (0 means the requester acts alone), or "
+            "one count per group, e.g. {ml-leads: 1, sre: 1}, where one person's approval "
+            "counts toward one group only.",
+        }
+    ),
+]
 NonEmptyText = Annotated[str, Field(min_length=1)]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -194,8 +264,12 @@ class RawRule(_Strict):
     """Who asks and who approves: what a target and a rollback rule share."""
 
     requesters: list[Name] = Field(min_length=1, description="Groups or people who may ask.")
-    approvers: list[Name] = Field(default_factory=list, description="Groups or people who approve.")
-    approvals: int = Field(ge=0, description="Approvals needed; 0 means the requester acts alone.")
+    approvers: list[Name] = Field(
+        default_factory=list,
+        description="Groups or people who approve; with one count per group in `approvals`, "
+        "absent or the same groups.",
+    )
+    approvals: Approvals
     self_approval: bool = Field(
         default=False, description="May the requester approve their own request."
     )
@@ -250,7 +324,7 @@ class RawPolicyFile(_Strict):
     """A promobot policy file (policies/*.yaml)."""
 
     people: dict[Name, RawPerson] = Field(default_factory=dict)
-    groups: dict[Name, list[Name]] = Field(default_factory=dict)
+    groups: dict[Name, list[GroupMember]] = Field(default_factory=dict)
     models: list[RawModel] = Field(default_factory=list)
 
 

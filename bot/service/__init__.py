@@ -9,6 +9,7 @@
     execution.py    intent, apply, recover, roll forward, outcome records
     queries.py      status, history, policy, a request as it stands
     messages.py     where doors showed requests, and the pass that keeps them in step
+    membership.py   the members of GitHub teams and Slack user groups, through the port
     registration.py CI registration and the comparison with Production
 
 Each use case takes who acts and a parsed command and returns a Result. A person's
@@ -36,6 +37,7 @@ from bot.commands import (
     Unlock,
     help_text,
 )
+from bot.directory_port import Directory
 from bot.events import EventBus
 from bot.policy import Policy
 from bot.ports import Registry, VersionInfo
@@ -65,8 +67,9 @@ class Service:
         clock: Callable[[], datetime] = utcnow,
         new_id: Callable[[str], str] = new_request_id,
         events: EventBus | None = None,
+        directory: Directory | None = None,
     ) -> None:
-        self.deps = Deps(registry, policy, clock, new_id, events or EventBus())
+        self.deps = Deps(registry, policy, clock, new_id, events or EventBus(), directory)
         executor = Executor(self.deps)
         self.audit = Audit(self.deps)
         self.moves = Moves(self.deps, executor, self.audit)

@@ -11,10 +11,12 @@ from typing import Any
 
 from bot.commands import Target
 from bot.context import Context
+from bot.directory_port import Directory
 from bot.events import EventBus
-from bot.policy import Policy, TargetRule
+from bot.policy import Membership, Policy, TargetRule
 from bot.ports import ModelInfo, Registry
 from bot.results import Result
+from bot.service.membership import resolve
 from bot.state import REASON_MAX, Request
 
 STAGE_ALIASES = ("staging", "production", "archived")
@@ -38,6 +40,12 @@ class Deps:
     clock: Callable[[], datetime] = utcnow
     new_id: Callable[[str], str] = new_request_id
     events: EventBus | None = None
+    directory: Directory | None = None  # GitHub teams and Slack user groups
+
+    def membership(self, rule: TargetRule | None) -> Membership:
+        """The members of the teams and user groups `rule`'s groups name, looked up now."""
+        names = (*rule.requesters, *rule.approvers) if rule else ()
+        return resolve(self.directory, self.policy.sources_for(names))
 
     def rule(self, model: str, action: str, target_key: str) -> TargetRule | None:
         rules = self.policy.rules_for(model)

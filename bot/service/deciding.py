@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.policy import Decision, RequestFacts, TargetRule, decide
+from bot.policy import Decision, Membership, RequestFacts, TargetRule, decide
 from bot.ports import ModelInfo, VersionInfo
 from bot.results import MetricRow
 from bot.service.common import Deps
@@ -29,12 +29,15 @@ def assess(
     *,
     table: bool | None = None,
     known: dict[str, Any] | None = None,
+    membership: Membership | None = None,
 ) -> Assessment:
     """Decide, reading the candidate's metrics and the holder of a stage a relative gate
     compares with. The metrics of the version being replaced are read for the table
     people see when the outcome is not immediate (pending, refused; `table=True` forces
     it, False skips it). `known` is a request's record of what it compared with: a
-    holder still in place is compared with those figures, not read again."""
+    holder still in place is compared with those figures, not read again. `membership`
+    is the rule's teams and user groups as already looked up in this command, if they
+    were."""
     info, version = proposal.info, proposal.version
     rule = deps.rule(info.name, proposal.action, proposal.target.key)
     holders, compared = _relative_holders(reads, info, rule, known or {})
@@ -50,6 +53,7 @@ def assess(
         version_metrics=reads.metrics(version),
         holders=holders,
         now=proposal.now,
+        membership=membership if membership is not None else deps.membership(rule),
     )
     decision = decide(deps.policy, facts)
     show = decision.outcome != "allowed" if table is None else table

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from bot import events, state
 from bot.commands import Promote, Rollback, VersionSpec
+from bot.policy import QuorumCount
 from bot.ports import ModelInfo, VersionInfo
 from bot.results import DONE, PENDING, REFUSED, NextStep, Result
 from bot.service.audit import Audit
@@ -177,6 +178,8 @@ class Moves:
             return base
         request = self._request(proposal, decision.expires_at or proposal.now)
         if decision.outcome == "needs_approval":
+            rule = decision.rule
+            base.quorum = tuple(QuorumCount(g, 0, n) for g, n in (rule.quorum if rule else ()))
             return self._ask(proposal, base, request, assessment)
         if base.dry_run:
             base.status = DONE

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 from bot import state
 from bot.commands import History, PolicyExplain, Status
-from bot.policy import explain
+from bot.policy import Membership, explain, lookups, model_sources
+from bot.policy.quorum import QuorumCount
 from bot.ports import ModelInfo, VersionInfo
 from bot.results import (
     DONE,
@@ -22,9 +23,10 @@ from bot.service.audit import Audit
 from bot.service.common import STAGE_ALIASES, Context, Deps, no_model, target_of, uri
 from bot.service.drift import Finding, describe
 from bot.service.locks import in_force
+from bot.service.membership import resolve
 from bot.service.moves import approve_step
 from bot.service.proposal import Reads
-from bot.service.requests import Requests
+from bot.service.requests import Requests, quorum_step
 
 
 class Queries:
@@ -56,12 +58,20 @@ class Queries:
     def _pending(self, info: ModelInfo) -> list[PendingView]:
         now = self.deps.clock()
         views = []
+        looked_up: dict[str, Membership] = {}  # one lookup per rule in this command
         for req in state.open_requests(info.tags):
             if req.expires_at < now:
                 continue
             rule = self.deps.rule(req.model, req.action, req.target_key)
-            counted = self.requests.counted(info, req, rule) if rule else []
             given = {a.actor: a for a in state.approvals(info.tags, req.id)}
+            counted: list[str] = []
+            quorum: tuple[QuorumCount, ...] = ()
+            if rule is not None:
+                key = f"{req.action} {req.target_key}"
+                if key not in looked_up:
+                    looked_up[key] = self.deps.membership(rule)
+                counted = self.requests.counted(info, req, rule, looked_up[key])
+                quorum = self.requests.quorum(info, req, rule, looked_up[key])
             views.append(
                 PendingView(
                     request_id=req.id,
@@ -77,6 +87,7 @@ class Queries:
                         for a in counted
                         if a in given
                     ),
+                    quorum=quorum,
                 )
             )
         return views
@@ -92,7 +103,9 @@ class Queries:
         return base
 
     def explain_policy(self, cmd: PolicyExplain) -> Result:
-        lines = explain(self.deps.policy, cmd.model)
+        sources = model_sources(self.deps.policy, cmd.model)
+        membership = resolve(self.deps.directory, sources)
+        lines = explain(self.deps.policy, cmd.model, membership)
         if lines is None:
             return Result(
                 status=REFUSED,
@@ -103,7 +116,10 @@ class Queries:
                     "Add an entry under `models:` in a file in policies/."
                 ],
             )
-        return Result(status=DONE, action="policy", model=cmd.model, explanation=lines)
+        result = Result(status=DONE, action="policy", model=cmd.model, explanation=lines)
+        if sources:
+            result.extra["lookups"] = lookups(self.deps.policy, membership, sources)
+        return result
 
     def versions(self, model: str) -> list[VersionInfo]:
         """Every version of a model, oldest first (the demo's closing table)."""
@@ -129,7 +145,9 @@ class Queries:
         info, req, rule = found
         self.requests.fill_from_request(base, req)
         base.action = req.action
-        approvers = self.requests.counted(info, req, rule) if rule else []
+        membership = self.deps.membership(rule)
+        approvers = self.requests.counted(info, req, rule, membership) if rule else []
+        base.quorum = self.requests.quorum(info, req, rule, membership) if rule else ()
         base.approvals = len(approvers)
         base.approved_by = [self.deps.policy.display(a) for a in approvers]
         done = state.outcome(info.tags, req.id)
@@ -159,7 +177,9 @@ class Queries:
         base.approvals_required = rule.approvals if rule else 0
         base.approvers = rule.approvers if rule else ()
         base.expires_at = req.expires_at
-        if rule is not None:
+        if rule is not None and base.quorum and base.approvals:
+            base.next_steps = [quorum_step(base, req.id, click="Approve")]
+        elif rule is not None:
             base.next_steps = [approve_step(rule.approvers, req.id)]
         return base
 

@@ -7,16 +7,23 @@ from dataclasses import replace
 
 from bot import events, state
 from bot.commands import Approve, Deny
-from bot.policy import TargetRule, approval_check, counted_approvers
+from bot.policy import (
+    Membership,
+    QuorumCount,
+    TargetRule,
+    approval_check,
+    counted_approvers,
+    quorum_counts,
+)
 from bot.ports import ModelInfo
-from bot.results import DONE, PENDING, REFUSED, Result
+from bot.results import DONE, PENDING, REFUSED, NextStep, Result
 from bot.service.common import Context, Deps, already, holder, target_of, uri
 from bot.service.deciding import assess, metric_rows
 from bot.service.execution import Execution, Executor
 from bot.service.locks import held
 from bot.service.moves import approve_step
 from bot.service.proposal import Proposal, Reads
-from bot.text import when
+from bot.text import quorum_text, when
 
 Found = tuple[ModelInfo, state.Request, TargetRule | None]
 
@@ -59,17 +66,21 @@ class Requests:
                 "nothing was approved."
             )
             return base
-        if refusal := approval_check(self.deps.policy, rule, req.actor, ctx.actor):
+        membership = self.deps.membership(rule)
+        policy = self.deps.policy
+        if refusal := approval_check(policy, rule, req.actor, ctx.actor, membership=membership):
             base.reasons.append(refusal)
             return base
         info = self._record_approval(info, req, cmd.comment, ctx)
-        approvers = self.counted(info, req, rule)
+        approvers = self.counted(info, req, rule, membership)
         base.approvals = len(approvers)
-        base.approved_by = [self.deps.policy.display(a) for a in approvers]
+        base.approved_by = [policy.display(a) for a in approvers]
         base.approval_comments = self.comments(info, req, approvers)
+        base.quorum = self.quorum(info, req, rule, membership)
         if len(approvers) < rule.approvals:
-            return self._still_pending(base, req, rule, ctx)
-        if (stale := self._recheck(info, req, base, reads)) is not None:
+            counts = any(policy.same_person(a, ctx.actor) for a in approvers)
+            return self._still_pending(base, req, rule, ctx, counts)
+        if (stale := self._recheck(info, req, base, reads, membership)) is not None:
             return stale
         run = Execution(req, approvers, reads)
         result = self.executor.execute(run, base, info)
@@ -98,22 +109,34 @@ class Requests:
         return replace(info, tags={**info.tags, key: value})
 
     def _still_pending(
-        self, base: Result, req: state.Request, rule: TargetRule, ctx: Context
+        self, base: Result, req: state.Request, rule: TargetRule, ctx: Context, counts: bool
     ) -> Result:
+        """`counts`: whether this approval counts (with one count per group, one that
+        fills no group's open place is recorded but does not)."""
         base.status = PENDING
         base.approvals_required = rule.approvals
         base.approvers = rule.approvers
         base.expires_at = req.expires_at
-        base.message = (
-            f"Approval recorded: {base.approvals} of {rule.approvals} "
-            f"from {', '.join(rule.approvers)}."
-        )
-        base.next_steps = [approve_step(rule.approvers, req.id, another=True)]
+        if base.quorum:
+            note = "" if counts else ", but it counts toward no group that still needs one"
+            base.message = f"Approval recorded{note}: {quorum_text(base.quorum)}."
+            base.next_steps = [quorum_step(base, req.id)]
+        else:
+            base.message = (
+                f"Approval recorded: {base.approvals} of {rule.approvals} "
+                f"from {', '.join(rule.approvers)}."
+            )
+            base.next_steps = [approve_step(rule.approvers, req.id, another=True)]
         self.deps.publish(events.APPROVAL_RECORDED, base, ctx)
         return base
 
     def _recheck(
-        self, info: ModelInfo, req: state.Request, base: Result, reads: Reads
+        self,
+        info: ModelInfo,
+        req: state.Request,
+        base: Result,
+        reads: Reads,
+        membership: Membership,
     ) -> Result | None:
         """Decide again, as of now, every rule but approvals: a freeze may have begun or
         another version taken the target since the request was made. A request that no
@@ -137,6 +160,7 @@ class Requests:
             proposal,
             table=False,
             known=known if isinstance(known, dict) else None,
+            membership=membership,
         )
         decision = held(self.deps, proposal, assessment.decision)  # a lock placed since
         if decision.outcome != "refused":
@@ -164,10 +188,12 @@ class Requests:
             return closed
         withdrawing = self.deps.policy.same_person(ctx.actor, req.actor)
         if not withdrawing:
+            members = self.deps.membership(rule)
             refusal = (
-                (approval_check(self.deps.policy, rule, req.actor, ctx.actor) or "").replace(
-                    "approve", "deny"
-                )
+                (
+                    approval_check(self.deps.policy, rule, req.actor, ctx.actor, membership=members)
+                    or ""
+                ).replace("approve", "deny")
                 if rule
                 else "No policy covers this request any more."
             )
@@ -272,10 +298,33 @@ class Requests:
         self.deps.publish(events.REQUEST_EXPIRED, replace(base, status=REFUSED), ctx)
         return state.Outcome("expired", "promobot", now, "")
 
-    def counted(self, info: ModelInfo, req: state.Request, rule: TargetRule) -> list[str]:
-        """The actors whose approvals count, one per person, in the order they came."""
+    def counted(
+        self,
+        info: ModelInfo,
+        req: state.Request,
+        rule: TargetRule,
+        membership: Membership | None = None,
+    ) -> list[str]:
+        """The actors whose approvals count, one per person, in the order they came.
+        `membership`: the rule's teams and user groups, if already looked up."""
         actors = [a.actor for a in state.approvals(info.tags, req.id)]
-        return counted_approvers(self.deps.policy, rule, req.actor, actors)
+        if membership is None:
+            membership = self.deps.membership(rule)
+        return counted_approvers(self.deps.policy, rule, req.actor, actors, membership)
+
+    def quorum(
+        self, info: ModelInfo, req: state.Request, rule: TargetRule, membership: Membership
+    ) -> tuple[QuorumCount, ...]:
+        """Each group's count, for a rule with one count per group; () otherwise."""
+        actors = [a.actor for a in state.approvals(info.tags, req.id)]
+        return quorum_counts(self.deps.policy, rule, req.actor, actors, membership)
+
+
+def quorum_step(result: Result, request_id: str, click: str = "") -> NextStep:
+    """Who approves next with one count per group: a member of a group still short."""
+    short = [c.group for c in result.quorum if not c.met]
+    who = f"a member of {', '.join(short)}"
+    return NextStep(who=who, command=f"approve {request_id}", click=click)
 
     def comments(self, info: ModelInfo, req: state.Request, approvers: list[str]) -> dict[str, str]:
         """What each of `approvers` said with their approval, by how people are named

@@ -32,4 +32,5 @@ def test_the_manifest_matches_the_server() -> None:
         "commands",
         "chat:write",
         "chat:write.public",
+        "usergroups:read",
     ]
