@@ -772,14 +772,22 @@ def test_next_steps_are_worded_for_the_door(door: str, expected: str) -> None:
 def test_status_shows_each_groups_count_of_a_quorum_per_group() -> None:
     quorum = (QuorumCount("ml-leads", 1, 1), QuorumCount("sre", 0, 2))
     view = PendingView(
-        "req-7f3a2c91bd", "promote", 3, "Production", "bob@example.com", 1, 3, EXPIRES, quorum
+        "req-7f3a2c91bd",
+        "promote",
+        3,
+        "Production",
+        "bob@example.com",
+        1,
+        3,
+        EXPIRES,
+        quorum=quorum,
     )
 
     lines = render.to_markdown(status(pending=[view])).splitlines()
 
     assert (
         "| `req-7f3a2c91bd` | v3 → Production | bob@example.com "
-        "| ml-leads 1 of 1 ✅ · sre 0 of 2 ⏳ | 2026-11-27 10:02 UTC |"
+        "| ml-leads 1 of 1 ✅ · sre 0 of 2 ⏳ | — | 2026-11-27 10:02 UTC |"
     ) in lines
     assert status(pending=[view]).to_json()["data"]["pending"][0]["quorum"] == {
         "ml-leads": {"have": 1, "need": 1},

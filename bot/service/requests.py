@@ -319,18 +319,18 @@ class Requests:
         actors = [a.actor for a in state.approvals(info.tags, req.id)]
         return quorum_counts(self.deps.policy, rule, req.actor, actors, membership)
 
+    def comments(self, info: ModelInfo, req: state.Request, approvers: list[str]) -> dict[str, str]:
+        """What each of `approvers` said with their approval, by how people are named
+        (those who said nothing left out)."""
+        said = {a.actor: a.comment for a in state.approvals(info.tags, req.id) if a.comment}
+        return {self.deps.policy.display(a): said[a] for a in approvers if a in said}
+
 
 def quorum_step(result: Result, request_id: str, click: str = "") -> NextStep:
     """Who approves next with one count per group: a member of a group still short."""
     short = [c.group for c in result.quorum if not c.met]
     who = f"a member of {', '.join(short)}"
     return NextStep(who=who, command=f"approve {request_id}", click=click)
-
-    def comments(self, info: ModelInfo, req: state.Request, approvers: list[str]) -> dict[str, str]:
-        """What each of `approvers` said with their approval, by how people are named
-        (those who said nothing left out)."""
-        said = {a.actor: a.comment for a in state.approvals(info.tags, req.id) if a.comment}
-        return {self.deps.policy.display(a): said[a] for a in approvers if a in said}
 
 
 def _reason_required(req: state.Request, rule: TargetRule) -> str:
