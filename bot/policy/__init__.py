@@ -9,9 +9,11 @@ cross_checks  checks across files, on the typed models
 files         read every file a path names; all problems in one report
 rules         normalized rules (Person, TargetRule, Policy) and load_policy
 decisions     decide, approval_check, counted_approvers
+commit_checks the checks gate: GitHub's checks on a version's commit, judged
 explanations  explain: the rules as sentences
 """
 
+from bot.policy.commit_checks import ChecksSnapshot, CommitCheck
 from bot.policy.decisions import (
     Check,
     Decision,
@@ -34,9 +36,12 @@ from bot.policy.rules import (
     target_label,
 )
 from bot.policy.schema import write_json_schema
+from bot.policy.values import RequiredChecks
 
 __all__ = [
     "Check",
+    "ChecksSnapshot",
+    "CommitCheck",
     "Decision",
     "FreezeWindow",
     "MetricGate",
@@ -45,6 +50,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "RequestFacts",
+    "RequiredChecks",
     "TargetRule",
     "approval_check",
     "check",
