@@ -11,6 +11,11 @@ One tag per fact, written once, so concurrent writers never overwrite one anothe
                                                is also the execution's intent
     promobot.slack.posted                      "this model has requests shown in Slack"
 
+On a model version (an interface people read, docs/contract.md):
+
+    github_deployment.<target>                 the GitHub deployment recorded for the
+                                               version's promotion to that target (JSON)
+
 Locks are registered models of their own, `promobot-lock.<4 hex>`, carrying
 `promobot.lock.*` tags (bot/registry_lock.py).
 """
@@ -28,6 +33,11 @@ REQUEST_PREFIX = "promobot.request."
 REQUEST_ID = re.compile(r"req-[0-9a-f]{6,32}")
 EVENT_PREFIX = "promobot.event."
 SLACK_POSTED_TAG = "promobot.slack.posted"
+# The model-version tag that records a promotion's GitHub deployment, one per target:
+# `github_deployment.Production` (a stage, as labelled), `github_deployment.champion` (an
+# alias, without the `@` a tag key may not hold). Stage labels are capitalised and aliases
+# lower case, so the two never meet.
+DEPLOYMENT_TAG_PREFIX = "github_deployment."
 
 LOCK_MODEL_PREFIX = "promobot-lock."
 LOCK_OWNER_TAG = "promobot.lock.owner"
@@ -106,3 +116,9 @@ def event_key(at: datetime, request_id: str) -> str:
     # The host's nanosecond clock breaks ties between events in the same millisecond,
     # so keys sort in the order the events happened on one host.
     return f"{EVENT_PREFIX}{int(at.timestamp() * 1000):013d}.{time.time_ns():020d}.{request_id}"
+
+
+def deployment_tag(target_label: str) -> str:
+    """The model-version tag holding the GitHub deployment of a promotion to the target
+    labelled `target_label` (`Production`, `@champion`)."""
+    return DEPLOYMENT_TAG_PREFIX + target_label.lstrip("@")
