@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.results import DONE, ERROR, PENDING, REFUSED, Comparison, NextStep, Registered, Result
+from bot.results import (
+    DONE,
+    ERROR,
+    PENDING,
+    REFUSED,
+    Comparison,
+    DeploymentRepair,
+    MissingDeployment,
+    NextStep,
+    Registered,
+    Result,
+)
 from bot.text import clip, metric_order, one_line, when
 
 ICON = {"pass": "✅", "fail": "❌", "pending": "⏳"}
@@ -111,6 +122,7 @@ def _decision(r: Result, door: str) -> Message:
     msg = Message(headline=headline, byline=" · ".join(by))
     if r.message:
         msg.lines.append(r.message)
+    msg.lines.extend(r.notes)
     if r.status == REFUSED:
         msg.lines.extend(f"• {reason}" for reason in r.reasons)
     if r.checks:
@@ -387,3 +399,29 @@ def _ci_cell(text: str) -> str:
     """A table cell of the summary: one line, no `|` to break the row, no backtick to
     break the code span around it."""
     return _md_cell(text).replace("`", "'")
+
+
+# ---- deployment records -------------------------------------------------------------------
+
+
+def missing_deployment_line(m: MissingDeployment) -> str:
+    """One line per version whose GitHub deployment is missing, e.g.
+    `sentiment-classifier v3 → Production (req-8b4e495d52, 2026-11-25 10:00 UTC): the GitHub
+    deployment to sentiment-classifier/Production in acme/models was never sent`."""
+    at = f", {when(m.at)}" if m.at else ""
+    subject = f"{m.model} v{m.version} → {m.target} ({m.request_id}{at})"
+    where = f"the GitHub deployment to {m.environment} in {m.repository}"
+    if m.why == "never sent":
+        return f"{subject}: {where} was never sent"
+    return f"{subject}: {where} {one_line(m.why)}"
+
+
+def repair_line(r: DeploymentRepair) -> str:
+    """What a repair did about one missing deployment, on one line."""
+    m = r.missing
+    subject = f"{m.model} v{m.version} → {m.target} ({m.request_id})"
+    if r.skipped:
+        return f"{subject}: recorded meanwhile; nothing sent"
+    if r.recorded:
+        return f"{subject}: recorded as GitHub deployment {r.deployment_id} in {m.environment}"
+    return f"{subject}: still not recorded: {one_line(r.why)}"

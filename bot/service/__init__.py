@@ -9,6 +9,7 @@
     queries.py      status, history, policy, a request as it stands
     messages.py     where doors showed requests, and the pass that keeps them in step
     registration.py CI registration and the comparison with Production
+    deployments.py  GitHub deployments of promotions: record, find the missing, repair
 
 Each use case takes who acts and a parsed command and returns a Result. A person's
 failure (not allowed, no such version) is a refused Result with sentences; only a
@@ -34,10 +35,12 @@ from bot.commands import (
     help_text,
 )
 from bot.events import EventBus
+from bot.github_ports import GitHubPorts
 from bot.policy import Policy
 from bot.ports import Registry, VersionInfo
-from bot.results import DONE, Result
+from bot.results import DONE, DeploymentCheck, DeploymentRepair, MissingDeployment, Result
 from bot.service.common import Context, Deps, new_request_id, utcnow
+from bot.service.deployments import Deployments
 from bot.service.execution import Executor
 from bot.service.messages import Messages
 from bot.service.moves import Moves
@@ -60,13 +63,17 @@ class Service:
         clock: Callable[[], datetime] = utcnow,
         new_id: Callable[[str], str] = new_request_id,
         events: EventBus | None = None,
+        github: GitHubPorts | None = None,
     ) -> None:
         self.deps = Deps(registry, policy, clock, new_id, events or EventBus())
+        if github is not None:
+            self.deps.github = github
         executor = Executor(self.deps)
         self.moves = Moves(self.deps, executor)
         self.requests = Requests(self.deps, executor)
         self.queries = Queries(self.deps, self.requests)
         self.messages = Messages(self.deps, self.queries)
+        self.deployments = Deployments(self.deps)
         # One entry per command type: the use case and what it is given.
         self._table: dict[type, Callable[[Any, Context, Reads], Result]] = {
             Promote: self.moves.promote,
@@ -124,3 +131,23 @@ class Service:
 
     def versions(self, model: str) -> list[VersionInfo]:
         return self.queries.versions(model)
+
+    # ---- GitHub deployments of promotions (docs/contract.md, "Deployment records") -----
+
+    def record_deployment(self, result: Result) -> str | None:
+        """For the deployments notifier, right after an execution: send and record its
+        GitHub deployment; the sentence for the person, or None (nothing to record)."""
+        return self.deployments.record(result)
+
+    def missing_deployments(self, models: list[str]) -> list[MissingDeployment]:
+        """Versions holding a target whose GitHub deployment is missing (never sent, or
+        failed), for the named models or, with none named, every model."""
+        return self.deployments.check(models).missing
+
+    def deployment_check(self, models: list[str]) -> DeploymentCheck:
+        """As missing_deployments, and the names given that are no registered model."""
+        return self.deployments.check(models)
+
+    def repair_deployments(self, models: list[str]) -> list[DeploymentRepair]:
+        """Send each missing deployment exactly once (a second repair sends nothing)."""
+        return self.deployments.repair(models)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.commands import Target
 from bot.events import EventBus
+from bot.github_ports import GitHubPorts
 from bot.policy import Policy, TargetRule
 from bot.ports import ModelInfo, Registry
 from bot.results import Result
@@ -48,6 +49,9 @@ class Deps:
     clock: Callable[[], datetime] = utcnow
     new_id: Callable[[str], str] = new_request_id
     events: EventBus | None = None
+    # GitHub's checks and deployments (bot/github_ports.py); without a token both are
+    # None: the checks gate refuses and no deployment is sent.
+    github: GitHubPorts = field(default_factory=GitHubPorts)
 
     def rule(self, model: str, action: str, target_key: str) -> TargetRule | None:
         rules = self.policy.rules_for(model)
