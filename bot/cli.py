@@ -26,6 +26,7 @@ promobot: release management for MLflow models, run from chat.
 Usage:
   promobot <command words…> [--as IDENTITY] [--json]
   promobot policy check [PATH]      validate policy files (exit 1 with file:line errors)
+  promobot deployments check|repair [MODEL…]   the GitHub deployment of each promotion
   promobot register start-run --experiment NAME   (CI) a run tagged with git metadata
   promobot register --model NAME [--run-id ID] [--request TARGET] [--tag KEY=VALUE…]
                                     (CI) register a run's model; `register --help` for all
@@ -74,6 +75,10 @@ def _main(args: list[str]) -> int:
     head = args[0]
     if head == "policy" and len(args) >= 2 and args[1] == "check":
         return _policy_check(args[2:], as_json)
+    if head == "deployments":
+        from bot.doors.deployments_cli import run_deployments
+
+        return run_deployments(args[1:], as_json)
     if head == "register":
         from bot.doors.register_cli import run_register
 
