@@ -21,6 +21,7 @@ from bot.service.registration import GIT_TAGS, Registration
 MODEL = "sentiment-classifier"
 SHA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
 GIT = {
+    "git_repository": "acme/models",
     "git_commit": SHA,
     "git_branch": "main",
     "git_pull_request": "7",
