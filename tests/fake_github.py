@@ -12,8 +12,9 @@ statuses). Every call is recorded as (method, path with its query, JSON body or 
 `permissions` maps a login to (permission, role_name); a login not in it gets 404.
 Without `permissions`, everyone has write. `check_runs` and `statuses` map a commit SHA
 to what GitHub would list for it. `fail(method, path regex, mode)` makes matching calls
-answer 500, time out (answer only after `delay_s`, having done nothing) or send garbage
-(a 200 that is not JSON), `times` times or until `heal()`.
+answer 500 or 403 (a token without the permission), time out (answer only after `delay_s`, having done nothing) or send garbage
+(a 200 that is not JSON), `times` times or until `heal()`. `prefix` serves it all
+under a path, as GitHub Enterprise serves `/api/v3`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-MODES = ("500", "timeout", "garbage")
+MODES = ("500", "403", "timeout", "garbage")
 
 
 class FakeGitHubServer:
@@ -40,6 +41,7 @@ class FakeGitHubServer:
         comment_url: str = "https://github.test/c/9001",
         check_runs: dict[str, list[dict[str, Any]]] | None = None,
         statuses: dict[str, list[dict[str, Any]]] | None = None,
+        prefix: str = "",
     ) -> None:
         self.calls: list[tuple[str, str, Any]] = []
         self.deployments: list[dict[str, Any]] = []  # {"id": n, **the body sent}
@@ -50,7 +52,8 @@ class FakeGitHubServer:
         self._failures: list[list[Any]] = []  # [method, pattern, mode, times left or None]
         self._lock = threading.Lock()
         fake = self
-        base = f"/repos/{repo}"
+        # GitHub Enterprise serves the API under /api/v3: `prefix` is that path.
+        base = f"{prefix}/repos/{repo}"
         permission_path = re.compile(rf"{re.escape(base)}/collaborators/([^/]+)/permission")
         commit_path = re.compile(rf"{re.escape(base)}/commits/([0-9a-f]+)/(check-runs|status)")
         status_path = re.compile(rf"{re.escape(base)}/deployments/(\d+)/statuses")
@@ -78,6 +81,8 @@ class FakeGitHubServer:
                     return False
                 if mode == "500":
                     self._answer(500, {"message": "simulated outage"})
+                elif mode == "403":
+                    self._answer(403, {"message": "Resource not accessible by integration"})
                 elif mode == "timeout":
                     time.sleep(fake.delay_s)
                     self._answer(502, {"message": "too late"})
@@ -167,7 +172,7 @@ class FakeGitHubServer:
 
     def fail(self, method: str, pattern: str, mode: str, times: int | None = None) -> None:
         """Make calls of `method` whose path matches `pattern` (re.search) fail: `mode` is
-        500, timeout or garbage; `times` (None: until heal())."""
+        500, 403, timeout or garbage; `times` (None: until heal())."""
         assert mode in MODES, mode
         with self._lock:
             self._failures.append([method, re.compile(pattern), mode, times])
