@@ -12,9 +12,10 @@ statuses). Every call is recorded as (method, path with its query, JSON body or 
 `permissions` maps a login to (permission, role_name); a login not in it gets 404.
 Without `permissions`, everyone has write. `check_runs` and `statuses` map a commit SHA
 to what GitHub would list for it. `fail(method, path regex, mode)` makes matching calls
-answer 500 or 403 (a token without the permission), time out (answer only after `delay_s`, having done nothing) or send garbage
-(a 200 that is not JSON), `times` times or until `heal()`. `prefix` serves it all
-under a path, as GitHub Enterprise serves `/api/v3`.
+answer 500 or 403 (a token without the permission), time out (answer only after
+`delay_s`, having done nothing) or send garbage (a 200 that is not JSON), `times` times or
+until `heal()`. `prefix` serves it all under a path, as GitHub Enterprise serves
+`/api/v3`.
 """
 
 from __future__ import annotations

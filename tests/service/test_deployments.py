@@ -311,3 +311,36 @@ def test_only_what_still_holds_a_target_is_missing(
     # v1 no longer serves Staging: deploying it now would misstate what runs.
     assert (gap.version, gap.target) == (v2, "Staging")
     assert make().deployment_check([M, "no-such-model"]).unknown == ["no-such-model"]
+
+
+def test_a_long_reason_is_cut_to_githubs_140_characters(
+    make: Callable[..., Service], models: Any, github: FakeGitHubServer
+) -> None:
+    version = ci_version(models, SHA1)
+    reason = "passed the shadow test on the full holdout set " * 5
+
+    run(make(), "cli:bob", f"promote {M} v{version} staging {reason}")
+
+    (deployment,) = github.deployments
+    assert len(deployment["description"]) == 140
+    assert deployment["description"].endswith("…")
+    assert deployment["payload"]["reason"] == reason.strip()
+
+
+def test_a_replaced_deployment_github_would_not_retire_is_said(
+    make: Callable[..., Service], models: Any, github: FakeGitHubServer
+) -> None:
+    service = make()
+    v1 = ci_version(models, SHA1)
+    v2 = ci_version(models, SHA2)
+    run(service, "cli:bob", f"promote {M} v{v1} staging")
+    github.fail("POST", r"/deployments/1001/statuses$", "500")
+
+    result = run(service, "cli:bob", f"promote {M} v{v2} staging")
+
+    (note,) = result.notes
+    assert note.startswith("Recorded on GitHub: deployment 1002")
+    assert "The deployment it replaced is still shown as active: GitHub answered HTTP 500" in note
+    assert record(models, v1, "Staging")["state"] == "success"
+    assert record(models, v2, "Staging")["state"] == "success"
+    assert service.missing_deployments([M]) == []
