@@ -268,7 +268,7 @@ class Deployments:
             )
         return (
             f"⚠️ The GitHub deployment to `{environment}` was not recorded: {why}. The "
-            f"{found.event.get('kind') or 'promotion'} stands; "
+            f"{'rollback' if found.event.get('kind') == 'rollback' else 'promotion'} stands; "
             f"`{REPAIR_COMMAND} {found.info.name}` records it later."
         )
 
