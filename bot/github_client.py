@@ -37,19 +37,15 @@ class GitHubClient:
     def __init__(
         self, token: str, *, base_url: str = "https://api.github.com", timeout: float = TIMEOUT_S
     ) -> None:
-        import requests
-
         self.base_url = (base_url or "https://api.github.com").rstrip("/")
         self.timeout = timeout
-        self._session = requests.Session()
-        self._session.headers.update(
-            {
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/vnd.github+json",
-                "X-GitHub-Api-Version": API_VERSION,
-                "User-Agent": "promobot",
-            }
-        )
+        # No shared requests.Session: one client serves every thread of a Slack worker.
+        self.headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": API_VERSION,
+            "User-Agent": "promobot",
+        }
 
     # ---- the calls ---------------------------------------------------------------------
 
@@ -117,8 +113,13 @@ class GitHubClient:
         import requests
 
         try:
-            response = self._session.request(
-                method, self.base_url + path, json=body, params=params, timeout=self.timeout
+            response = requests.request(
+                method,
+                self.base_url + path,
+                json=body,
+                params=params,
+                headers=self.headers,
+                timeout=self.timeout,
             )
         except requests.Timeout as exc:
             raise GitHubError(f"GitHub did not answer within {self.timeout:g} s ({what})") from exc

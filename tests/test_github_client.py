@@ -63,8 +63,8 @@ def test_every_page_of_check_runs_and_the_statuses_are_read(github: FakeGitHubSe
 def test_the_token_and_api_version_are_sent(github: FakeGitHubServer) -> None:
     client = GitHubClient("ghs_secret", base_url=github.url)
 
-    assert client._session.headers["Authorization"] == "Bearer ghs_secret"
-    assert client._session.headers["X-GitHub-Api-Version"] == "2022-11-28"
+    assert client.headers["Authorization"] == "Bearer ghs_secret"
+    assert client.headers["X-GitHub-Api-Version"] == "2022-11-28"
 
 
 def test_github_enterprise_serves_the_api_under_its_base_path() -> None:

@@ -250,7 +250,9 @@ def test_github_failing_leaves_the_promotion_done_says_so_and_a_repair_sends_it_
     assert models.tags(M, version)["promotion_request"] == result.request_id
     (note,) = result.notes
     assert note.startswith(f"⚠️ The GitHub deployment to `{M}/Staging` was not recorded: {said}")
-    assert note.endswith(f"The promotion stands; `promobot deployments repair {M}` records it later.")
+    assert note.endswith(
+        f"The promotion stands; `promobot deployments repair {M}` records it later."
+    )
     assert note in to_text(result)
     assert record(models, version, "Staging")["state"] == "failed"
     assert github.deployments == []
