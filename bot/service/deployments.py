@@ -71,7 +71,7 @@ class Deployments:
             return None
         deployment_id, why, left = self._send(found, sender, None)
         result.extra["deployment"] = {
-            "environment": state.environment_name(info.name, found.label),
+            "environment": state.environment_name(found.info.name, found.label),
             "repository": found.source[0],
             "id": deployment_id,
             "recorded": not why,
