@@ -21,11 +21,14 @@ what they are:
     PROMOBOT_LOCK_WAIT_SECONDS      30            how long a command waits for a busy lock
     PROMOBOT_GROUP_CACHE_SECONDS    300           how long the members of a GitHub team or
                                                   Slack user group are kept; 0: no cache
+    PROMOBOT_MLFLOW_UI_URL          (empty)       the MLflow UI people open: a GitHub deployment
+                                                  links the version's page there
     SLACK_BOT_TOKEN                 (none)        the Slack app's Bot User OAuth Token (xoxb-…)
     SLACK_SIGNING_SECRET            (none)        the Slack app's Signing Secret (HTTP)
     SLACK_APP_TOKEN                 (none)        an app-level token (xapp-…) for Socket Mode
     SLACK_API_URL                   https://slack.com/api/  Slack's Web API (tests: a fake)
-    GITHUB_TOKEN                    (none)        the comment door's token
+    GITHUB_TOKEN                    (none)        the comment door's token; in any door, it
+                                                  reads checks and records deployments
     GITHUB_REPOSITORY               (empty)       owner/name (default: the event's repository)
     GITHUB_EVENT_PATH               (empty)       the issue_comment payload (set by Actions)
     GITHUB_API_URL                  https://api.github.com  GitHub's REST API
@@ -71,6 +74,7 @@ class Settings(BaseSettings):
     promobot_lock_ttl_seconds: float = 120.0
     promobot_lock_wait_seconds: float = 30.0
     promobot_group_cache_seconds: float = 300.0
+    promobot_mlflow_ui_url: str = ""
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None

@@ -321,7 +321,7 @@ class Registry(_RunCalls):
 
     def model_names(self) -> list[str]:
         """Every registered model's name (a paged search of models, not of versions)."""
-        return self._names(None, "list the registered models")
+        return _model_names(self, "", "list the registered models")
 
     def models_tagged(self, key: str) -> list[str]:
         """The registered models that carry tag `key`. `key` is one of promobot's own
@@ -329,20 +329,7 @@ class Registry(_RunCalls):
         [A-Za-z0-9_.-] is refused."""
         if not _PLAIN_KEY.fullmatch(key):
             raise ValueError(f"not a plain tag key: {key!r}")
-        return self._names(f"tags.`{key}` LIKE '%'", f"search models tagged {key}")
-
-    def _names(self, filter_string: str | None, what: str) -> list[str]:
-        names: list[str] = []
-        token: str | None = None
-        while True:
-            with self.calls(what):
-                page = self.rc.search_registered_models(
-                    filter_string=filter_string, max_results=100, page_token=token
-                )
-            names.extend(rm.name for rm in page)
-            token = getattr(page, "token", None)
-            if not token:
-                return names
+        return _model_names(self, f"tags.`{key}` LIKE '%'", f"search models tagged {key}")
 
     # ---- the lock of one target (bot/registry_lock.py) ----------------------------------
 
@@ -350,6 +337,21 @@ class Registry(_RunCalls):
         """Hold the exclusive lock named `bucket` (state.lock_bucket of model and target)
         while the block runs; `model` and `target_key` describe it in messages."""
         return self._locks.hold(bucket, model, target_key)
+
+
+def _model_names(registry: Registry, filter_string: str, what: str) -> list[str]:
+    """The names of the registered models `filter_string` finds (all: ""), every page."""
+    names: list[str] = []
+    token: str | None = None
+    while True:
+        with registry.calls(what):
+            page = registry.rc.search_registered_models(
+                filter_string=filter_string or None, max_results=100, page_token=token
+            )
+        names.extend(rm.name for rm in page)
+        token = getattr(page, "token", None)
+        if not token:
+            return names
 
 
 @contextmanager

@@ -16,13 +16,11 @@ from bot.results import (
     ERROR,
     PENDING,
     REFUSED,
-    Comparison,
     HistoryEntry,
     NextStep,
-    Registered,
     Result,
 )
-from bot.text import clip, metric_order, one_line, quorum_text, when, with_comment
+from bot.text import clip, one_line, quorum_text, when, with_comment
 
 ICON = {"pass": "✅", "fail": "❌", "pending": "⏳"}
 
@@ -81,8 +79,8 @@ def _subject(r: Result) -> str:
     return f"**{r.model}{version}{arrow}**" if r.model else ""
 
 
-def _decision(r: Result, door: str) -> Message:
-    subject = _subject(r)
+def _decision_headline(r: Result, subject: str) -> str:
+    """The first line: what happened (or would, or is waiting for)."""
     if r.status == REFUSED:
         verb = {"approve": "Approval refused", "deny": "Denial refused"}.get(r.action)
         headline = f"❌ {verb}: {subject}" if verb else f"❌ {subject} refused"
@@ -114,6 +112,11 @@ def _decision(r: Result, door: str) -> Message:
         headline = f"🚀 {subject} done" + (
             f" (v{r.replaced_version} moved out)" if r.replaced_version else ""
         )
+    return headline
+
+
+def _decision(r: Result, door: str) -> Message:
+    headline = _decision_headline(r, _subject(r))
     by = []
     if r.requested_by:
         by.append(f"requested by {r.requested_by}")
@@ -127,6 +130,7 @@ def _decision(r: Result, door: str) -> Message:
     msg = Message(headline=headline, byline=" · ".join(by))
     if r.message:
         msg.lines.append(r.message)
+    msg.lines.extend(r.notes)
     if r.status == REFUSED:
         msg.lines.extend(f"• {reason}" for reason in r.reasons)
     if r.checks:
@@ -146,9 +150,9 @@ def _decision(r: Result, door: str) -> Message:
             header.append(current)
         rows = []
         for m in r.metrics:
-            row = [m.name, _num(m.candidate)]
+            row = [m.name, num(m.candidate)]
             if compare:
-                row.append(_num(m.current))
+                row.append(num(m.current))
             rows.append(row)
         msg.tables.append(Table(header, rows))
     if r.status == PENDING:
@@ -367,11 +371,11 @@ def to_text(r: Result) -> str:
 def _md_table(t: Table) -> str:
     lines = ["| " + " | ".join(t.header) + " |", "| " + " | ".join("---" for _ in t.header) + " |"]
     for row in t.rows:
-        lines.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
+        lines.append("| " + " | ".join(md_cell(c) for c in row) + " |")
     return "\n".join(lines)
 
 
-def _md_cell(text: str) -> str:
+def md_cell(text: str) -> str:
     return one_line(text).replace("|", "\\|")
 
 
@@ -392,94 +396,9 @@ def _plain(text: str) -> str:
     return text.replace("**", "")
 
 
-def _num(value: float | None) -> str:
+def num(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
 def _short_time(text: str) -> str:
     return text.replace("T", " ").replace("Z", " UTC")[:20] if text else ""
-
-
-# ---- CI's job summary ---------------------------------------------------------------------
-
-# The registered version's tags the summary shows, with their labels, in this order.
-_CI_FACTS = {
-    "git_commit": "commit",
-    "git_branch": "branch",
-    "git_pull_request": "pull request",
-    "ci_run_url": "workflow run",
-    "ci_actor": "actor",
-}
-_CI_METRICS_MAX = 12
-
-
-def ci_summary(
-    registered: Registered,
-    comparison: Comparison,
-    requested: str | None = None,
-    result: Result | None = None,
-) -> str:
-    """The job summary of `promobot register`: the version and where it came from, its
-    metrics against Production, and the request for `requested` (a target label) made
-    with it (`result`; None when it could not be made)."""
-    v = f"v{registered.version}"
-    lines = [
-        f"### 📦 {registered.model} {v} registered",
-        "",
-        "| | |",
-        "| --- | --- |",
-        f"| model URI | `{registered.model_uri}` |",
-        f"| run | `{registered.run_id}` |",
-    ]
-    for key, label in _CI_FACTS.items():
-        if value := registered.tags.get(key):
-            lines.append(f"| {label} | {_ci_fact(key, value)} |")
-    lines.append("")
-    lines += _ci_metrics(v, comparison)
-    if comparison.production is None:
-        lines += ["", "No version is in Production yet, so there is nothing to compare with."]
-    if requested is not None:
-        lines += ["", f"#### Request: {requested}", ""]
-        lines.append(
-            to_markdown(result)
-            if result is not None
-            else "⚠️ The request could not be made; see the step log."
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _ci_fact(key: str, value: str) -> str:
-    if key == "git_pull_request":
-        return f"#{_ci_cell(value)}"
-    if key == "ci_run_url":
-        return _ci_cell(value)
-    return f"`{_ci_cell(value)}`"
-
-
-def _ci_metrics(v: str, comparison: Comparison) -> list[str]:
-    new_metrics, old_metrics = comparison.metrics, comparison.production_metrics
-    names = metric_order((), new_metrics, old_metrics, limit=_CI_METRICS_MAX)
-    if not names:
-        return ["The run logged no metrics."]
-    production = comparison.production
-    header = f"| metric | {v} (new) |"
-    rule = "| --- | --- |"
-    if production is not None:
-        header += f" v{production} (Production) | change |"
-        rule += " --- | --- |"
-    lines = [header, rule]
-    for name in names:
-        new = new_metrics.get(name)
-        row = f"| {_ci_cell(name)} | {_num(new)} |"
-        if production is not None:
-            old = old_metrics.get(name)
-            change = "—" if new is None or old is None else f"{new - old:+.3f}"
-            row += f" {_num(old)} | {change} |"
-        lines.append(row)
-    return lines
-
-
-def _ci_cell(text: str) -> str:
-    """A table cell of the summary: one line, no `|` to break the row, no backtick to
-    break the code span around it."""
-    return _md_cell(text).replace("`", "'")

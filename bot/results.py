@@ -136,6 +136,9 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)
     locks: list[LockView] = field(default_factory=list)  # status; what lock/unlock changed
     approval_comments: dict[str, str] = field(default_factory=dict)  # approver → comment
+    # Sentences the notifiers add while the command runs (they run synchronously, before
+    # the door shows the result): e.g. the GitHub deployment recorded, or why it was not.
+    notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The object of the contract's `--json`, plus command-specific detail under `data`."""
@@ -172,6 +175,8 @@ class Result:
             data["targets"] = {label: lines for label, lines in self.explanation}
         if self.action == "help":
             data["help"] = self.text
+        if self.notes:
+            data["notes"] = list(self.notes)
         data.update(self.extra)
         about = {
             "request_id": self.request_id,
@@ -253,3 +258,65 @@ class Comparison:
     metrics: dict[str, float]
     production: int | None
     production_metrics: dict[str, float]
+
+
+@dataclass(frozen=True)
+class MissingDeployment:
+    """A version that holds a target through promobot, comes from a GitHub commit, and has
+    no GitHub deployment recorded for that promotion (docs/contract.md, "Deployment
+    records")."""
+
+    model: str
+    version: int
+    target: str  # label: "Production", "@champion"
+    target_key: str  # "production", "@champion"
+    request_id: str  # the promotion or rollback that put it there
+    at: datetime | None  # when it was carried out
+    why: str  # "never sent" | "failed: <what GitHub or the network said>"
+    repository: str
+    commit: str
+    environment: str  # `<model>/<target>`
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "version": self.version,
+            "target": self.target,
+            "request_id": self.request_id,
+            "at": self.at.isoformat() if self.at else None,
+            "why": self.why,
+            "repository": self.repository,
+            "commit": self.commit,
+            "environment": self.environment,
+        }
+
+
+@dataclass(frozen=True)
+class DeploymentRepair:
+    """What a repair did about one missing deployment."""
+
+    missing: MissingDeployment
+    deployment_id: int | None = None  # recorded now
+    why: str = ""  # not recorded: why (it stays missing)
+    skipped: bool = False  # recorded meanwhile by someone else: nothing sent
+
+    @property
+    def recorded(self) -> bool:
+        return self.deployment_id is not None and not self.why
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.missing.to_json(),
+            "recorded": self.recorded,
+            "deployment_id": self.deployment_id,
+            "problem": self.why,
+            "skipped": self.skipped,
+        }
+
+
+@dataclass(frozen=True)
+class DeploymentCheck:
+    """Which of the models asked about miss deployment records; names that are no model."""
+
+    missing: list[MissingDeployment]
+    unknown: list[str] = field(default_factory=list)

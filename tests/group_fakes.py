@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.policy import load_policy
 from bot.registry import Registry
 from bot.service import Service
+from bot.service.common import Outside
 
 GROUPS_POLICY = Path(__file__).resolve().parent / "fixtures" / "groups_policy.yaml"
 # The GitHub team acme/ml-leads: bob asks for releases and is in it; zed is in no
@@ -49,7 +50,10 @@ class Fakes:
     ) -> Service:
         directory = build_directory(self.settings(**settings), timeout=timeout)
         return Service(
-            Registry(tracking_uri), load_policy(GROUPS_POLICY), clock=clock, directory=directory
+            Registry(tracking_uri),
+            load_policy(GROUPS_POLICY),
+            clock=clock,
+            outside=Outside(directory=directory),
         )
 
     def slack_lookups(self) -> int:

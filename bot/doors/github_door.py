@@ -48,7 +48,10 @@ everything else is ignored (exit 0, no API calls).
 
 Environment:
   GITHUB_EVENT_PATH   the event payload (set by Actions)
-  GITHUB_TOKEN        a token with issues: write and pull-requests: read
+  GITHUB_TOKEN        a token with issues: write and pull-requests: read; also
+                      checks: read, statuses: read (require_checks) and
+                      deployments: write (each promotion's GitHub deployment)
+  PROMOBOT_MLFLOW_UI_URL  the MLflow UI a deployment links (default: the comment)
   GITHUB_REPOSITORY   owner/name (default: the event's repository)
   GITHUB_API_URL      the REST API (default https://api.github.com)
   {ENV_MIN_PERMISSION}

@@ -52,6 +52,7 @@ _MODEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,255}")
 _RUN_ID_RE = re.compile(r"[0-9a-fA-F]{32}")
 _TAG_KEY_RE = re.compile(r"[A-Za-z0-9_\-. /]{1,250}")
 _SHA_RE = re.compile(r"[0-9a-fA-F]{40}")
+_REPO_RE = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 _PR_IN_MESSAGE = (re.compile(r"^Merge pull request #(\d+)\b"), re.compile(r"\(#(\d+)\)\s*$"))
 
 REGISTER_USAGE = (
@@ -186,7 +187,11 @@ def git_metadata(env: Mapping[str, str] | None = None) -> dict[str, str]:
     pull = event.get("pull_request") if isinstance(event.get("pull_request"), dict) else {}
     head = pull.get("head") if isinstance(pull.get("head"), dict) else {}
     sha = str(head.get("sha") or env.get("GITHUB_SHA") or "")
+    repository = env.get("GITHUB_REPOSITORY", "").strip()
     tags = {
+        # owner/name, so the version's commit can be found again on GitHub (deployments,
+        # the checks gate): GitHub Enterprise hosts are GITHUB_API_URL's business.
+        "git_repository": repository if _REPO_RE.fullmatch(repository) else "",
         "git_commit": sha.lower() if _SHA_RE.fullmatch(sha) else "",
         "git_branch": env.get("GITHUB_HEAD_REF") or env.get("GITHUB_REF_NAME") or "",
         "git_pull_request": _pull_request_number(event),
@@ -401,7 +406,7 @@ def write_github_file(variable: str, values: Mapping[str, str]) -> None:
 def _write_summary(
     registered: Registered, comparison: Comparison, target: Target | None, result: Result | None
 ) -> None:
-    from bot.render import ci_summary
+    from bot.render_ci import ci_summary
 
     path = os.environ.get("GITHUB_STEP_SUMMARY", "")
     if not path:

@@ -56,7 +56,8 @@ Options:
 Settings (environment): SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (HTTP), SLACK_APP_TOKEN
 (Socket Mode), SLACK_API_URL (default https://slack.com/api/), MLFLOW_TRACKING_URI,
 PROMOBOT_POLICY, PROMOBOT_SWEEP_SECONDS (how often expired requests are closed and
-their messages updated; default 60, 0 turns it off).
+their messages updated; default 60, 0 turns it off); GITHUB_TOKEN, GITHUB_API_URL and
+PROMOBOT_MLFLOW_UI_URL for the checks gate and the GitHub deployment of each promotion.
 """
 
 

@@ -11,11 +11,13 @@ rules         normalized rules (Person, TargetRule, Policy) and load_policy
 decisions     decide, approval_check, counted_approvers
 locking       who may lock and unlock a target (`lock`, `unlock`)
 decisions     decide, approval_check, counted_approvers, quorum_counts
+commit_checks the checks gate: GitHub's checks on a version's commit, judged
 explanations  explain: the rules as sentences
 groups        GitHub teams and Slack user groups in groups: their syntax, Membership
 quorum        one count per group: which approval counts toward which group
 """
 
+from bot.policy.commit_checks import ChecksSnapshot, CommitCheck
 from bot.policy.decisions import (
     Check,
     Decision,
@@ -42,10 +44,13 @@ from bot.policy.rules import (
     target_label,
 )
 from bot.policy.schema import write_json_schema
+from bot.policy.values import RequiredChecks
 
 __all__ = [
     "NO_LOOKUPS",
     "Check",
+    "ChecksSnapshot",
+    "CommitCheck",
     "Decision",
     "FreezeWindow",
     "Membership",
@@ -56,6 +61,7 @@ __all__ = [
     "PolicyError",
     "QuorumCount",
     "RequestFacts",
+    "RequiredChecks",
     "TargetRule",
     "approval_check",
     "check",

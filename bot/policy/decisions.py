@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from bot.policy.commit_checks import CHECK_NAME, ChecksSnapshot, judge
 from bot.policy.groups import NO_LOOKUPS, Membership
 from bot.policy.quorum import QuorumCount, assign_approvers, counts
 from bot.policy.rules import (
@@ -52,6 +53,9 @@ class RequestFacts:
     # The members of the rule's GitHub teams and Slack user groups as looked up for this
     # decision (bot/policy/groups.py); a team not in it grants nothing.
     membership: Membership = field(default=NO_LOOKUPS)
+    # The GitHub checks on the version's commit, read by the service when the rule has
+    # `require_checks` (None when it does not, or they were not read).
+    checks: ChecksSnapshot | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,8 @@ def decide(policy: Policy, facts: RequestFacts) -> Decision:
     if rule.require_reason:
         results.append(_reason(facts))
     results.extend(_metric(gate, facts) for gate in rule.metrics)
+    if rule.require_checks is not None:
+        results.append(_required_checks(rule, facts))
     if facts.action != ROLLBACK and rule.freeze:
         # A freeze stops releases; a rollback is how people get out of a bad release.
         results.append(_freeze(rule, facts))
@@ -281,6 +287,17 @@ def _metric(gate: MetricGate, facts: RequestFacts) -> tuple[Check, str]:
         f"(v{holder_version} in {gate.relative_to} has {_fmt(base)}); {fix}."
     )
     return Check(gate.label, "fail", detail, fix), reason
+
+
+def _required_checks(rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]:
+    assert rule.require_checks is not None
+    verdict = judge(rule.require_checks, facts.checks, facts.version)
+    if verdict.passed:
+        return Check(CHECK_NAME, "pass", verdict.detail), ""
+    return (
+        Check(CHECK_NAME, "fail", verdict.detail, verdict.fix),
+        f"{verdict.reason}; {verdict.fix}.",
+    )
 
 
 def _window_end(window: FreezeWindow, local: datetime.datetime) -> datetime.datetime | None:

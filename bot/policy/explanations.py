@@ -59,6 +59,13 @@ def _explain_rule(policy: Policy, rule: TargetRule, membership: Membership | Non
     if rule.require_reason:
         lines.append("a reason is required")
     lines.extend(gate.label for gate in rule.metrics)
+    if rule.require_checks is not None:
+        need = rule.require_checks
+        lines.append(
+            "every GitHub check on the version's commit must have passed"
+            if need.every
+            else f"GitHub checks that must have passed on the version's commit: {need.label}"
+        )
     lines.extend(f"frozen {window.label}" for window in rule.freeze)
     if rule.approvals > 0:
         lines.append(f"requests expire after {duration_text(rule.request_ttl)}")

@@ -18,7 +18,7 @@ from bot.policy.files import read_policy_files
 from bot.policy.groups import Membership, is_external
 from bot.policy.problems import PolicyError
 from bot.policy.schema import RawFreeze, RawModel, RawPerson, RawRollback, RawTarget
-from bot.policy.values import MetricExpr
+from bot.policy.values import MetricExpr, RequiredChecks
 
 ROLLBACK = "rollback"
 
@@ -74,6 +74,7 @@ class TargetRule:
     require_stage: str | None = None  # canonical "Staging"/"Production"
     require_reason: bool = False
     metrics: tuple[MetricGate, ...] = ()
+    require_checks: RequiredChecks | None = None  # GitHub checks on the version's commit
     freeze: tuple[FreezeWindow, ...] = ()
     request_ttl: datetime.timedelta = datetime.timedelta(hours=24)
     model: str = ""  # the entry's name or glob, for messages that quote the rule
@@ -267,6 +268,7 @@ def _rule(key: str, raw: RawTarget | RawRollback, model: str) -> TargetRule:
         **common,
         require_stage=raw.require_stage.capitalize() if raw.require_stage else None,
         metrics=tuple(MetricGate(metric, expr) for metric, expr in raw.metrics.items()),
+        require_checks=raw.require_checks,
         freeze=tuple(_window(window) for window in raw.freeze),
     )
 

@@ -30,7 +30,14 @@ from pydantic_core import PydanticCustomError
 
 from bot.policy import values
 from bot.policy.groups import MEMBER_PATTERN, PREFIXES, member_problem
-from bot.policy.values import DURATION_PATTERN, METRIC_PATTERN, TIME_PATTERN, MetricExpr
+from bot.policy.values import (
+    CHECK_NAME_MAX,
+    DURATION_PATTERN,
+    METRIC_PATTERN,
+    TIME_PATTERN,
+    MetricExpr,
+    RequiredChecks,
+)
 
 # Aliases MLflow refuses, or that mirror a stage (docs/contract.md: mirrored aliases
 # always agree with the stages, so only the stage target may move them).
@@ -221,6 +228,26 @@ Approvals = Annotated[
         }
     ),
 ]
+RequireChecks = Annotated[
+    RequiredChecks,
+    BeforeValidator(values.required_checks),
+    WithJsonSchema(
+        {
+            "description": "The checks the version's commit must have passed on GitHub: "
+            'names of check runs or commit-status contexts, e.g. [test, "lint / ruff"], '
+            "or all.",
+            "oneOf": [
+                {"const": "all"},
+                {
+                    "type": "array",
+                    "minItems": 1,
+                    "uniqueItems": True,
+                    "items": {"type": "string", "minLength": 1, "maxLength": CHECK_NAME_MAX},
+                },
+            ],
+        }
+    ),
+]
 NonEmptyText = Annotated[str, Field(min_length=1)]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -286,6 +313,7 @@ class RawTarget(RawRule):
     )
     require_reason: bool = False
     metrics: dict[NonEmptyText, MetricGateExpr] = Field(default_factory=dict)
+    require_checks: RequireChecks | None = None
     freeze: list[RawFreeze] = Field(default_factory=list)
     request_ttl: RequestTtl = _ttl()
 

@@ -134,3 +134,47 @@ def time_zone(text: str) -> str:
             f'"{text}" is not a time zone (write an IANA name such as Europe/Berlin or UTC)'
         ) from None
     return text
+
+
+# A check's name as GitHub shows it (a check run's name or a commit status's context).
+CHECK_NAME_MAX = 200
+_CHECKS_HINT = 'write a list of check names, e.g. [test, "lint / ruff"], or all'
+
+
+@dataclass(frozen=True)
+class RequiredChecks:
+    """`require_checks`: the checks a version's commit must have passed on GitHub, by
+    name (check runs or commit-status contexts), or every check reported on it."""
+
+    names: tuple[str, ...] = ()
+    every: bool = False
+
+    @property
+    def label(self) -> str:
+        """`test, lint / ruff` or `all`, as written."""
+        return "all" if self.every else ", ".join(self.names)
+
+
+def required_checks(value: object) -> RequiredChecks:
+    """`all`, or a list of distinct, non-empty check names."""
+    if isinstance(value, str):
+        if value.strip().lower() == "all":
+            return RequiredChecks(every=True)
+        raise ValueError(f'"{value}" is neither all nor a list of checks ({_CHECKS_HINT})')
+    if isinstance(value, list) and not value:
+        raise ValueError(f"an empty list names no check ({_CHECKS_HINT}, or leave it out)")
+    if not isinstance(value, list):
+        got = "a mapping" if isinstance(value, dict) else f"{type(value).__name__} {value!r}"
+        raise ValueError(f"expected all or a list of check names, got {got} ({_CHECKS_HINT})")
+    names: list[str] = []
+    for name in value:
+        if not isinstance(name, str) or not name.strip() or len(name) > CHECK_NAME_MAX:
+            shown = f'"{name}"' if isinstance(name, str) else repr(name)
+            raise ValueError(
+                f"{shown} is not a check name (a check is named by text of 1 to "
+                f"{CHECK_NAME_MAX} characters; {_CHECKS_HINT})"
+            )
+        if name.strip() in names:
+            raise ValueError(f'"{name}" is listed twice (name each check once)')
+        names.append(name.strip())
+    return RequiredChecks(names=tuple(names))

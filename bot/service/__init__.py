@@ -11,6 +11,7 @@
     messages.py     where doors showed requests, and the pass that keeps them in step
     membership.py   the members of GitHub teams and Slack user groups, through the port
     registration.py CI registration and the comparison with Production
+    deployments.py  GitHub deployments of promotions: record, find the missing, repair
 
 Each use case takes who acts and a parsed command and returns a Result. A person's
 failure (not allowed, no such version) is a refused Result with sentences; only a
@@ -37,13 +38,13 @@ from bot.commands import (
     Unlock,
     help_text,
 )
-from bot.directory_port import Directory
 from bot.events import EventBus
 from bot.policy import Policy
 from bot.ports import Registry, VersionInfo
-from bot.results import DONE, Result
+from bot.results import DONE, DeploymentCheck, DeploymentRepair, MissingDeployment, Result
 from bot.service.audit import Audit
-from bot.service.common import Context, Deps, new_request_id, utcnow
+from bot.service.common import Context, Deps, Outside, new_request_id, utcnow
+from bot.service.deployments import Deployments
 from bot.service.execution import Executor
 from bot.service.locks import Locks
 from bot.service.messages import Messages
@@ -53,7 +54,7 @@ from bot.service.queries import Queries
 from bot.service.requests import Requests
 from bot.state import REASON_MAX
 
-__all__ = ["REASON_MAX", "Context", "Service", "new_request_id"]
+__all__ = ["REASON_MAX", "Context", "Outside", "Service", "new_request_id"]
 
 
 class Service:
@@ -67,9 +68,14 @@ class Service:
         clock: Callable[[], datetime] = utcnow,
         new_id: Callable[[str], str] = new_request_id,
         events: EventBus | None = None,
-        directory: Directory | None = None,
+        outside: Outside | None = None,
     ) -> None:
-        self.deps = Deps(registry, policy, clock, new_id, events or EventBus(), directory)
+        """`outside`: the systems besides MLflow the rules read (GitHub teams and Slack
+        user groups, GitHub's checks and deployments); none by default."""
+        outside = outside or Outside()
+        self.deps = Deps(registry, policy, clock, new_id, events or EventBus(), outside.directory)
+        if outside.github is not None:
+            self.deps.github = outside.github
         executor = Executor(self.deps)
         self.audit = Audit(self.deps)
         self.moves = Moves(self.deps, executor, self.audit)
@@ -77,6 +83,7 @@ class Service:
         self.queries = Queries(self.deps, self.requests, self.audit)
         self.messages = Messages(self.deps, self.queries)
         self.locks = Locks(self.deps)
+        self.deployments = Deployments(self.deps)
         # One entry per command type: the use case and what it is given.
         self._table: dict[type, Callable[[Any, Context, Reads], Result]] = {
             Promote: self.moves.promote,
@@ -136,3 +143,23 @@ class Service:
 
     def versions(self, model: str) -> list[VersionInfo]:
         return self.queries.versions(model)
+
+    # ---- GitHub deployments of promotions (docs/contract.md, "Deployment records") -----
+
+    def record_deployment(self, result: Result) -> str | None:
+        """For the deployments notifier, right after an execution: send and record its
+        GitHub deployment; the sentence for the person, or None (nothing to record)."""
+        return self.deployments.record(result)
+
+    def missing_deployments(self, models: list[str]) -> list[MissingDeployment]:
+        """Versions holding a target whose GitHub deployment is missing (never sent, or
+        failed), for the named models or, with none named, every model."""
+        return self.deployments.check(models).missing
+
+    def deployment_check(self, models: list[str]) -> DeploymentCheck:
+        """As missing_deployments, and the names given that are no registered model."""
+        return self.deployments.check(models)
+
+    def repair_deployments(self, models: list[str]) -> list[DeploymentRepair]:
+        """Send each missing deployment exactly once (a second repair sends nothing)."""
+        return self.deployments.repair(models)

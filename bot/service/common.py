@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from bot.commands import Target
 from bot.context import Context
 from bot.directory_port import Directory
 from bot.events import EventBus
+from bot.github_ports import GitHubPorts
 from bot.policy import Membership, Policy, TargetRule
 from bot.ports import ModelInfo, Registry
 from bot.results import Result
@@ -31,6 +32,14 @@ def new_request_id(bucket: str) -> str:
     return f"req-{bucket}{secrets.token_hex(3)}"
 
 
+@dataclass(frozen=True)
+class Outside:
+    """The systems besides MLflow the rules read through ports."""
+
+    directory: Directory | None = None  # GitHub teams and Slack user groups
+    github: GitHubPorts | None = None  # GitHub's checks and deployments
+
+
 @dataclass
 class Deps:
     """The parts a use case works with; bot/app.py builds them once."""
@@ -40,6 +49,9 @@ class Deps:
     clock: Callable[[], datetime] = utcnow
     new_id: Callable[[str], str] = new_request_id
     events: EventBus | None = None
+    # GitHub's checks and deployments (bot/github_ports.py); without a token both are
+    # None: the checks gate refuses and no deployment is sent.
+    github: GitHubPorts = field(default_factory=GitHubPorts)
     directory: Directory | None = None  # GitHub teams and Slack user groups
 
     def membership(self, rule: TargetRule | None) -> Membership:

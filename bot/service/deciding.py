@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.policy import Decision, Membership, RequestFacts, TargetRule, decide
+from bot import state
+from bot.github_ports import GitHubError
+from bot.policy import ChecksSnapshot, Decision, Membership, RequestFacts, TargetRule, decide
 from bot.ports import ModelInfo, VersionInfo
 from bot.results import MetricRow
 from bot.service.common import Deps
@@ -54,11 +56,39 @@ def assess(
         holders=holders,
         now=proposal.now,
         membership=membership if membership is not None else deps.membership(rule),
+        checks=read_checks(deps, version) if rule and rule.require_checks else None,
     )
     decision = decide(deps.policy, facts)
     show = decision.outcome != "allowed" if table is None else table
     rows = metric_rows(reads, info, rule, version, proposal.current if show else None)
     return Assessment(decision, rows, compared)
+
+
+def read_checks(deps: Deps, version: VersionInfo) -> ChecksSnapshot:
+    """The GitHub checks on the version's commit, for a rule with `require_checks`; or
+    why they cannot be read, which the gate refuses with (fail closed)."""
+    source = state.git_source(version.tags)
+    if source is None:
+        return ChecksSnapshot(
+            problem=f"v{version.version} has no git metadata (model-version tags "
+            "`git_repository` and `git_commit`), so there is no commit to read checks of",
+            fix="promote a version registered by CI (`promobot register`), which records "
+            "its repository and commit",
+        )
+    repository, sha = source
+    reader = deps.github.checks
+    if reader is None:
+        return ChecksSnapshot(
+            repository,
+            sha,
+            problem="GITHUB_TOKEN is not set, so promobot cannot read the checks on GitHub",
+            fix="set GITHUB_TOKEN to a token that may read checks and statuses "
+            "(`checks: read`, `statuses: read`)",
+        )
+    try:
+        return reader.commit_checks(repository, sha)
+    except GitHubError as exc:
+        return ChecksSnapshot(repository, sha, problem=str(exc))
 
 
 def _relative_holders(

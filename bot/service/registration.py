@@ -16,7 +16,14 @@ from bot.ports import Registry, RegistryError
 from bot.results import Comparison, Registered
 
 # The model-version (and run) tags that tie a version to its commit (docs/contract.md).
-GIT_TAGS = ("git_commit", "git_branch", "git_pull_request", "ci_run_url", "ci_actor")
+GIT_TAGS = (
+    "git_repository",
+    "git_commit",
+    "git_branch",
+    "git_pull_request",
+    "ci_run_url",
+    "ci_actor",
+)
 
 
 class Registration:

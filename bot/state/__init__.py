@@ -6,6 +6,7 @@
     history.py  the history walk (rollback) and unfinished executions
     audit.py    what an execution writes: version tags, description line, outcomes
     locks.py    the locks people put on targets (`lock`, `unlock`)
+    deployments.py  the GitHub deployment recorded on a version, and what it is built from
 
 An execution is under way (or was cut short) while its event has no outcome tag: the
 outcome is the execution's last write. Two writes frame every execution, both of them
@@ -20,8 +21,21 @@ from bot.state.audit import (
     outcome_record,
 )
 from bot.state.codec import dumps, format_time, loads, maybe_time, parse_time
+from bot.state.deployments import (
+    RECORD_FAILED,
+    RECORD_INACTIVE,
+    RECORD_SUCCESS,
+    DeploymentRecord,
+    deployment_record,
+    environment_name,
+    execution_of,
+    git_source,
+    latest_executions,
+    new_record,
+)
 from bot.state.history import inflight, rollback_candidate
 from bot.state.keys import (
+    DEPLOYMENT_TAG_PREFIX,
     DRIFT_PREFIX,
     EVENT_PREFIX,
     LOCK_MODEL_PREFIX,
@@ -31,6 +45,7 @@ from bot.state.keys import (
     TAG_VALUE_MAX,
     TARGET_LOCK_PREFIX,
     approval_key,
+    deployment_tag,
     drift_key,
     event_key,
     lock_bucket,
@@ -59,17 +74,22 @@ from bot.state.records import (
 )
 
 __all__ = [
+    "DEPLOYMENT_TAG_PREFIX",
     "DRIFT_PREFIX",
     "EVENT_PREFIX",
     "FINAL_STATES",
     "LOCK_MODEL_PREFIX",
     "REASON_MAX",
+    "RECORD_FAILED",
+    "RECORD_INACTIVE",
+    "RECORD_SUCCESS",
     "REQUEST_ID",
     "REQUEST_PREFIX",
     "SLACK_POSTED_TAG",
     "TAG_VALUE_MAX",
     "TARGET_LOCK_PREFIX",
     "Approval",
+    "DeploymentRecord",
     "Event",
     "Outcome",
     "Request",
@@ -77,14 +97,20 @@ __all__ = [
     "approval_key",
     "approvals",
     "audit_tags",
+    "deployment_record",
+    "deployment_tag",
     "description_line",
     "done_outcome",
     "drift_key",
     "dumps",
+    "environment_name",
     "event_key",
     "events",
+    "execution_of",
     "format_time",
+    "git_source",
     "inflight",
+    "latest_executions",
     "loads",
     "lock_bucket",
     "lock_model_name",
@@ -92,6 +118,7 @@ __all__ = [
     "maybe_time",
     "message_key",
     "message_request",
+    "new_record",
     "open_requests",
     "outcome",
     "outcome_record",

@@ -14,6 +14,11 @@ One tag per fact, written once, so concurrent writers never overwrite one anothe
     promobot.target-lock.<ms>.<ns>.<target>    one per `lock` or `unlock` of a target: the
                                                newest says whether it is locked (history)
 
+On a model version (an interface people read, docs/contract.md):
+
+    github_deployment.<target>                 the GitHub deployment recorded for the
+                                               version's promotion to that target (JSON)
+
 Execution locks are registered models of their own, `promobot-lock.<4 hex>`, carrying
 `promobot.lock.*` tags (bot/registry_lock.py). They are not the locks people put on a
 target with `lock` (`promobot.target-lock.…` tags on the model itself).
@@ -35,6 +40,11 @@ TARGET_LOCK_PREFIX = "promobot.target-lock."
 SLACK_POSTED_TAG = "promobot.slack.posted"
 # What drift the audit last reported on a target (so each finding is reported once).
 DRIFT_PREFIX = "promobot.drift."
+# The model-version tag that records a promotion's GitHub deployment, one per target:
+# `github_deployment.Production` (a stage, as labelled), `github_deployment.champion` (an
+# alias, without the `@` a tag key may not hold). Stage labels are capitalised and aliases
+# lower case, so the two never meet.
+DEPLOYMENT_TAG_PREFIX = "github_deployment."
 
 LOCK_MODEL_PREFIX = "promobot-lock."
 LOCK_OWNER_TAG = "promobot.lock.owner"
@@ -134,3 +144,9 @@ def sequence(key: str) -> tuple[int, int]:
         return int(parts[2]), int(parts[3])
     except (IndexError, ValueError):
         return 0, 0
+
+
+def deployment_tag(target_label: str) -> str:
+    """The model-version tag holding the GitHub deployment of a promotion to the target
+    labelled `target_label` (`Production`, `@champion`)."""
+    return DEPLOYMENT_TAG_PREFIX + target_label.lstrip("@")

@@ -74,7 +74,7 @@ def test_an_unknown_team_is_a_404_that_names_it(github: FakeGitHubServer) -> Non
 
 
 def test_a_slow_github_times_out(github: FakeGitHubServer) -> None:
-    github.delay_s = 1.5
+    github.team_delay_s = 1.5
 
     lookup = GitHubTeams(github.url, "ghs_token", timeout=0.3).members(TEAM)
 

@@ -220,6 +220,7 @@ def test_train_register_runs_locally_on_the_example_model(
     assert mv.run_id == outputs["run-id"]
     assert mv.source.startswith("models:/m-")  # MLflow 3's LoggedModel
     git = {
+        "git_repository": "acme/models",
         "git_commit": SHA,
         "git_branch": "main",
         "git_pull_request": "7",  # from the squash-merge message "… (#7)"
@@ -279,6 +280,7 @@ def test_start_run_tags_the_run_and_exports_its_id(ci_env: Path, models: Any, ca
     assert _read_pairs(ci_env / "github_env")["MLFLOW_RUN_ID"] == run_id
     assert _read_pairs(ci_env / "github_output")["run-id"] == run_id
     tags = models.client.get_run(run_id).data.tags
+    assert tags["git_repository"] == "acme/models"
     assert tags["git_commit"] == SHA
     assert tags["mlflow.source.git.commit"] == SHA
     assert tags["git_pull_request"] == "7"
@@ -377,6 +379,7 @@ def test_git_metadata_of_a_pull_request_event_names_its_head(tmp_path: Path) -> 
         }
     )
     assert meta == {
+        "git_repository": "acme/models",
         "git_commit": head,
         "git_branch": "tune",
         "git_pull_request": "12",

@@ -123,7 +123,7 @@ GITHUB_TROUBLE: dict[str, tuple[Callable[[Fakes], dict[str, Any]], str]] = {
         "GitHub's answer was not JSON",
     ),
     "slow": (
-        lambda f: setattr(f.github, "delay_s", 1.5) or {},
+        lambda f: setattr(f.github, "team_delay_s", 1.5) or {},
         "GitHub did not answer within 0.5 s",
     ),
     "down": (lambda f: {"github_api_url": UNREACHABLE}, "GitHub could not be reached ("),

@@ -1,6 +1,6 @@
 """bot/service/registration.py: CI's registration use case against a real SQLite registry.
 
-Also what its result reads like in the job summary (render.ci_summary), since the
+Also what its result reads like in the job summary (render_ci.ci_summary), since the
 summary is the registration's only face.
 """
 
@@ -14,13 +14,14 @@ import pytest
 from bot.app import build_registration
 from bot.config import Settings
 from bot.ports import RegistryError
-from bot.render import ci_summary
+from bot.render_ci import ci_summary
 from bot.results import Comparison, Registered
 from bot.service.registration import GIT_TAGS, Registration
 
 MODEL = "sentiment-classifier"
 SHA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
 GIT = {
+    "git_repository": "acme/models",
     "git_commit": SHA,
     "git_branch": "main",
     "git_pull_request": "7",
