@@ -73,7 +73,9 @@ class Service:
         """`outside`: the systems besides MLflow the rules read (GitHub teams and Slack
         user groups, GitHub's checks and deployments); none by default."""
         outside = outside or Outside()
-        self.deps = Deps(registry, policy, clock, new_id, events or EventBus(), outside.directory)
+        self.deps = Deps(
+            registry, policy, clock, new_id, events or EventBus(), directory=outside.directory
+        )
         if outside.github is not None:
             self.deps.github = outside.github
         executor = Executor(self.deps)
