@@ -55,4 +55,16 @@ def explain(policy: Policy, model: str) -> list[tuple[str, list[str]]] | None:
                 [*_explain_rule(policy, rules.rollback), "freeze windows never block a rollback"],
             )
         )
+    if rules.slack_channel:
+        out.append((ANNOUNCEMENTS, [_announced_in(rules.slack_channel)]))
     return out
+
+
+ANNOUNCEMENTS = "announcements"
+
+
+def _announced_in(channel: str) -> str:
+    return (
+        f"in Slack channel {channel}: requests waiting for approval (with Approve / Deny), "
+        "promotions and rollbacks done, drift found, new versions"
+    )

@@ -88,6 +88,7 @@ class ModelRules:
     targets: dict[str, TargetRule]  # keyed by Target.key
     rollback: TargetRule | None
     source: str  # "path:line" where the entry starts
+    slack_channel: str | None = None  # where its requests are announced (else the setting)
 
 
 def join_names(names: Sequence[str], word: str = "or") -> str:
@@ -214,7 +215,7 @@ def _person(key: str, raw: RawPerson) -> Person:
 def _model(raw: RawModel, source: str) -> ModelRules:
     targets = {key: _rule(key, rule, raw.name) for key, rule in raw.targets.items()}
     rollback = _rule(ROLLBACK, raw.rollback, raw.name) if raw.rollback else None
-    return ModelRules(raw.name, targets, rollback, source)
+    return ModelRules(raw.name, targets, rollback, source, raw.slack_channel)
 
 
 def _rule(key: str, raw: RawTarget | RawRollback, model: str) -> TargetRule:
