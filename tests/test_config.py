@@ -18,6 +18,7 @@ DEFAULTS = {
     "promobot_access_log": "",
     "promobot_lock_ttl_seconds": 120.0,
     "promobot_lock_wait_seconds": 30.0,
+    "promobot_slack_channel": "",
     "slack_bot_token": None,
     "slack_signing_secret": None,
     "slack_app_token": None,
@@ -69,6 +70,8 @@ def test_the_module_docstring_lists_every_variable():
         ("PROMOBOT_ACCESS_LOG", "-", "promobot_access_log", "-"),
         ("PROMOBOT_LOCK_TTL_SECONDS", "5", "promobot_lock_ttl_seconds", 5.0),
         ("PROMOBOT_LOCK_WAIT_SECONDS", "0.3", "promobot_lock_wait_seconds", 0.3),
+        ("PROMOBOT_SLACK_CHANNEL", " C0123ABCD ", "promobot_slack_channel", "C0123ABCD"),
+        ("PROMOBOT_SLACK_CHANNEL", "G0PRIVATE1", "promobot_slack_channel", "G0PRIVATE1"),
         ("SLACK_API_URL", "http://127.0.0.1:1/api/", "slack_api_url", "http://127.0.0.1:1/api/"),
         ("GITHUB_REPOSITORY", "acme/models", "github_repository", "acme/models"),
         ("GITHUB_EVENT_PATH", "/tmp/event.json", "github_event_path", "/tmp/event.json"),
@@ -161,3 +164,14 @@ def test_settings_can_be_given_in_code():
     assert settings.problem("promobot_sweep_seconds").startswith("PROMOBOT_SWEEP_SECONDS must be")
     assert settings.promobot_lock_ttl_seconds == 120.0
     assert Settings(promobot_sweep_seconds=5).promobot_sweep_seconds == 5.0
+
+
+@pytest.mark.parametrize("value", ["#releases", "releases", "c0123abcd", "U01BOB"])
+def test_a_bad_slack_channel_is_a_sentence_and_no_default_channel(clean_env, value):
+    clean_env.setenv("PROMOBOT_SLACK_CHANNEL", value)
+    settings = load_settings()  # every door still starts; nothing is announced by default
+    assert settings.promobot_slack_channel == ""
+    assert settings.problem("PROMOBOT_SLACK_CHANNEL") == (
+        "PROMOBOT_SLACK_CHANNEL must be a Slack channel ID such as C0123ABCD (from the "
+        f"channel's details), not {value!r}; nothing is announced by default"
+    )
