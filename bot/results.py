@@ -93,6 +93,10 @@ class Result:
     drift: list[Any] = field(default_factory=list)  # bot/service/drift.py Finding
     text: str = ""  # help text
     extra: dict[str, Any] = field(default_factory=dict)
+    # Where a promotion or rollback was asked for (a Context's channel and link), so that
+    # the Slack channel it is announced in can point back at it.
+    asked_in: str = ""
+    link: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The object of the contract's `--json`, plus command-specific detail under `data`."""

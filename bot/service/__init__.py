@@ -9,6 +9,7 @@
     queries.py      status, history, policy, a request as it stands
     messages.py     where doors showed requests, and the pass that keeps them in step
     registration.py CI registration and the comparison with Production
+    cards.py        a new version's card, and announcing it
 
 Each use case takes who acts and a parsed command and returns a Result. A person's
 failure (not allowed, no such version) is a refused Result with sentences; only a
@@ -38,6 +39,7 @@ from bot.policy import Policy
 from bot.ports import Registry, VersionInfo
 from bot.results import DONE, Result
 from bot.service.audit import Audit
+from bot.service.cards import Cards
 from bot.service.common import Context, Deps, new_request_id, utcnow
 from bot.service.execution import Executor
 from bot.service.messages import Messages
@@ -69,6 +71,7 @@ class Service:
         self.requests = Requests(self.deps, executor)
         self.queries = Queries(self.deps, self.requests, self.audit)
         self.messages = Messages(self.deps, self.queries)
+        self.cards = Cards(self.deps)
         # One entry per command type: the use case and what it is given.
         self._table: dict[type, Callable[[Any, Context, Reads], Result]] = {
             Promote: self.moves.promote,
@@ -126,3 +129,16 @@ class Service:
 
     def versions(self, model: str) -> list[VersionInfo]:
         return self.queries.versions(model)
+
+    # ---- a new version -----------------------------------------------------------------
+
+    def version_card(self, model: str, version: int | str) -> Result | None:
+        """A version's card (action `registered`): its run, commit, pull request and CI
+        run, its metrics against Production, the targets it may be promoted to next. None
+        when the policy does not govern the model or the version does not exist."""
+        return self.cards.card(model, version)
+
+    def announce_version(self, model: str, version: int | str) -> Result | None:
+        """The card, published as `version_registered` (the Slack announcer posts it in
+        the model's channel); None, and nothing published, when there is no card."""
+        return self.cards.announce(model, version)

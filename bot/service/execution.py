@@ -88,6 +88,7 @@ class Executor:
         base.approved_by = [self.deps.policy.display(a) for a in run.approvers]
         base.approvals = len(run.approvers)
         base.uri = uri(req.model, target)
+        base.asked_in, base.link = req.channel, req.link
         self.deps.publish(events.EXECUTED, base, Context(req.actor, req.channel, req.link))
         return base
 
