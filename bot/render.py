@@ -53,6 +53,12 @@ def message(r: Result, door: str = "cli") -> Message:
         return _history(r)
     if r.action == "policy":
         return _policy(r)
+    if r.action in ("registered", "drift"):
+        from bot import render_cards
+
+        return (render_cards.registered if r.action == "registered" else render_cards.drift)(
+            r, door
+        )
     return _decision(r, door)
 
 
@@ -110,6 +116,8 @@ def _decision(r: Result, door: str) -> Message:
     if r.request_id:
         by.append(f"request `{r.request_id}`")
     msg = Message(headline=headline, byline=" · ".join(by))
+    if door == "slack" and (asked := asked_line(r.asked_in, r.link)):
+        msg.lines.append(asked)  # shown in a model's channel: where it was asked
     if r.message:
         msg.lines.append(r.message)
     if r.status == REFUSED:
@@ -146,6 +154,18 @@ def _decision(r: Result, door: str) -> Message:
         fixes = [c.fix for c in r.checks if c.status == "fail" and c.fix]
         msg.next = [f"To get past it: {fix}" for fix in fixes]
     return msg
+
+
+# Where a request was made, as its Slack announcement says it.
+_ASKED = {"github": "in a pull-request comment", "ci": "by CI", "cli": "in the terminal"}
+
+
+def asked_line(channel: str, link: str) -> str:
+    """`Asked in a pull-request comment: https://…`; "" for Slack (the message is there)."""
+    if not channel or channel == "slack":
+        return ""
+    where = _ASKED.get(channel, f"through {channel}")
+    return f"Asked {where}: {one_line(link)}" if link else f"Asked {where}."
 
 
 def _status(r: Result) -> Message:
