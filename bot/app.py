@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -13,6 +14,8 @@ from bot.registry import Registry
 from bot.service import Service
 from bot.service.common import utcnow
 from bot.service.registration import Registration
+
+log = logging.getLogger("promobot")
 
 
 def build_policy(settings: Settings) -> Policy:
@@ -34,15 +37,23 @@ def build_service(
     clock: Callable[[], datetime] = utcnow,
 ) -> Service:
     """The service with its notifiers: where a Slack token is set, the Slack message of a
-    request follows what happens to it in every door. `clock` is for the demo, which may
+    request follows what happens to it in every door, and each model's channel hears of
+    its requests, promotions, drift and new versions. `clock` is for the demo, which may
     step out of a freeze window."""
     policy = policy if policy is not None else build_policy(settings)
     bus = EventBus()
     service = Service(build_registry(settings), policy, clock=clock, events=bus)
     if settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():
-        from bot.notifiers import slack
+        from bot.notifiers import slack, slack_announce
 
-        bus.subscribe(slack.SlackRequestSync(service, slack.web_client(settings)), slack.KINDS)
+        client = slack.web_client(settings)
+        bus.subscribe(slack.SlackRequestSync(service, client), slack.KINDS)
+        if problem := settings.problem("promobot_slack_channel"):
+            log.warning("%s", problem)
+        channels = slack_announce.model_channels(policy, settings.promobot_slack_channel)
+        bus.subscribe(
+            slack_announce.SlackAnnouncer(service, client, channels), slack_announce.KINDS
+        )
     return service
 
 
