@@ -163,6 +163,25 @@ def test_an_approval_in_the_terminal_redraws_the_announced_message_once(
     assert slack_ref(models, str(pending.request_id))["final"] == "done"
 
 
+def test_the_sweep_closes_an_announced_request_that_expired_and_redraws_it(
+    service: Service, models: ModelFactory, fake: FakeSlack, clock: Clock
+) -> None:
+    version = in_staging(service, models)
+    pending = run(service, "cli:ci", f"promote {M} v{version} production", "ci", RUN_URL)
+    [message] = posts(fake)[-1:]
+    clock.advance(hours=25)
+
+    assert service.sweep("slack") == 1
+
+    [update] = fake.api_calls("chat.update")
+    assert update.body["ts"] == message.answer["ts"]
+    assert update.actions() == []
+    assert "expired" in update.text
+    assert slack_ref(models, str(pending.request_id))["final"] == "closed"
+    assert service.sweep("slack") == 0  # drawn once
+    assert models.stage(M, version) == "Staging"
+
+
 # ---- done promotions and rollbacks -------------------------------------------------------------
 
 
