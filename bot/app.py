@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -23,6 +24,8 @@ from bot.service import Service
 from bot.service.common import Outside, utcnow
 from bot.service.membership import resolve
 from bot.service.registration import Registration
+
+log = logging.getLogger("promobot")
 
 
 def build_policy(settings: Settings) -> Policy:
@@ -81,7 +84,8 @@ def build_service(
     github: GitHubPorts | None = None,
 ) -> Service:
     """The service with its notifiers: where a Slack token is set, the Slack message of a
-    request follows what happens to it in every door; where a GitHub token is set, every
+    request follows what happens to it in every door, and each model's channel hears of
+    its requests, promotions, drift and new versions; where a GitHub token is set, every
     promotion of a version from a GitHub commit becomes a GitHub deployment, and the
     checks gate reads GitHub. `clock` is for the demo, which may step out of a freeze
     window; `github` replaces build_github's (tests give theirs a short timeout)."""
@@ -96,9 +100,16 @@ def build_service(
         outside=Outside(directory=build_directory(settings), github=github),
     )
     if settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():
-        from bot.notifiers import slack
+        from bot.notifiers import slack, slack_announce
 
-        bus.subscribe(slack.SlackRequestSync(service, slack.web_client(settings)), slack.KINDS)
+        client = slack.web_client(settings)
+        bus.subscribe(slack.SlackRequestSync(service, client), slack.KINDS)
+        if problem := settings.problem("promobot_slack_channel"):
+            log.warning("%s", problem)
+        channels = slack_announce.model_channels(policy, settings.promobot_slack_channel)
+        bus.subscribe(
+            slack_announce.SlackAnnouncer(service, client, channels), slack_announce.KINDS
+        )
     if github.deployer is not None:
         from bot.notifiers import github_deployments
 

@@ -23,6 +23,10 @@ what they are:
                                                   Slack user group are kept; 0: no cache
     PROMOBOT_MLFLOW_UI_URL          (empty)       the MLflow UI people open: a GitHub deployment
                                                   links the version's page there
+    PROMOBOT_SLACK_CHANNEL          (empty)       the Slack channel ID (C…/G…) where requests,
+                                                  promotions, drift and new versions of models
+                                                  whose policy entry names no slack_channel
+                                                  are announced; empty: only those named
     SLACK_BOT_TOKEN                 (none)        the Slack app's Bot User OAuth Token (xoxb-…)
     SLACK_SIGNING_SECRET            (none)        the Slack app's Signing Secret (HTTP)
     SLACK_APP_TOKEN                 (none)        an app-level token (xapp-…) for Socket Mode
@@ -39,9 +43,10 @@ A malformed value stops only the door that needs it, as it always has, never eve
 command: PORT (and the secrets) are checked by pydantic, so a bad one fails
 `load_settings()`; a bad PROMOBOT_SWEEP_SECONDS or PROMOBOT_GITHUB_MIN_PERMISSION leaves
 the default in place and a sentence in `Settings.problem(variable)`, which `promobot
-serve` and `promobot github` report at the point they always did; a malformed or
-non-positive lock time, a malformed or negative group cache time, or WEB_CONCURRENCY, is
-quietly the default.
+serve` and `promobot github` report at the point they always did (a bad
+PROMOBOT_SLACK_CHANNEL likewise: no default channel, and app.py logs the sentence); a
+malformed or non-positive lock time, a malformed or negative group cache time, or
+WEB_CONCURRENCY, is quietly the default.
 """
 
 from __future__ import annotations
@@ -75,6 +80,7 @@ class Settings(BaseSettings):
     promobot_lock_wait_seconds: float = 30.0
     promobot_group_cache_seconds: float = 300.0
     promobot_mlflow_ui_url: str = ""
+    promobot_slack_channel: str = ""
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -164,10 +170,25 @@ def _min_permission(text: Any) -> tuple[str, str]:
     return level, ""
 
 
+def _slack_channel(text: Any) -> tuple[str, str]:
+    import re
+
+    from bot.policy.schema import SLACK_CHANNEL_PATTERN
+
+    channel = str(text or "").strip()
+    if channel and not re.match(SLACK_CHANNEL_PATTERN, channel):
+        return "", (
+            f"PROMOBOT_SLACK_CHANNEL must be a Slack channel ID such as C0123ABCD (from the "
+            f"channel's details), not {channel[:40]!r}; nothing is announced by default"
+        )
+    return channel, ""
+
+
 # The values whose mistakes are reported by the door that needs them, not by pydantic.
 _CHECKED = {
     "promobot_sweep_seconds": _sweep_seconds,
     "promobot_github_min_permission": _min_permission,
+    "promobot_slack_channel": _slack_channel,
 }
 
 

@@ -81,7 +81,11 @@ class Demo:
         from bot.policy import PolicyError
         from bot.ports import RegistryError
 
-        settings = Settings(mlflow_tracking_uri=uri, promobot_policy=self.policy_path)
+        # A throwaway registry: its story is not announced in a real Slack, whatever the
+        # environment holds.
+        settings = Settings(
+            mlflow_tracking_uri=uri, promobot_policy=self.policy_path, slack_bot_token=None
+        )
         try:
             service = build_service(settings, clock=lambda: self.clock())
         except PolicyError as exc:

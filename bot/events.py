@@ -26,7 +26,16 @@ REQUEST_DECIDED = "request_decided"  # carried out by its last approval, or deni
 REQUEST_EXPIRED = "request_expired"  # closed without a decision in time
 EXECUTED = "executed"  # a promotion or rollback is in place
 DRIFT_FOUND = "drift_found"  # a target changed outside promobot (reported once)
-KINDS = (REQUEST_MADE, APPROVAL_RECORDED, REQUEST_DECIDED, REQUEST_EXPIRED, EXECUTED, DRIFT_FOUND)
+VERSION_REGISTERED = "version_registered"  # a new version's card (Service.announce_version)
+KINDS = (
+    REQUEST_MADE,
+    APPROVAL_RECORDED,
+    REQUEST_DECIDED,
+    REQUEST_EXPIRED,
+    EXECUTED,
+    DRIFT_FOUND,
+    VERSION_REGISTERED,
+)
 
 
 @dataclass(frozen=True)

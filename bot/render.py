@@ -63,6 +63,12 @@ def message(r: Result, door: str = "cli") -> Message:
         return _policy(r)
     if r.action in ("lock", "unlock"):
         return _lock(r, door)
+    if r.action in ("registered", "drift"):
+        from bot import render_cards
+
+        return (render_cards.registered if r.action == "registered" else render_cards.drift)(
+            r, door
+        )
     return _decision(r, door)
 
 
@@ -128,6 +134,8 @@ def _decision(r: Result, door: str) -> Message:
     if r.request_id:
         by.append(f"request `{r.request_id}`")
     msg = Message(headline=headline, byline=" · ".join(by))
+    if door == "slack" and (asked := asked_line(r.asked_in, r.link)):
+        msg.lines.append(asked)  # shown in a model's channel: where it was asked
     if r.message:
         msg.lines.append(r.message)
     msg.lines.extend(r.notes)
@@ -198,6 +206,18 @@ def _lock(r: Result, door: str) -> Message:
         msg.lines.append(r.message)
     msg.next = [f"Next: {step_text(step, door)}." for step in r.next_steps]
     return msg
+
+
+# Where a request was made, as its Slack announcement says it.
+_ASKED = {"github": "in a pull-request comment", "ci": "by CI", "cli": "in the terminal"}
+
+
+def asked_line(channel: str, link: str) -> str:
+    """`Asked in a pull-request comment: https://…`; "" for Slack (the message is there)."""
+    if not channel or channel == "slack":
+        return ""
+    where = _ASKED.get(channel, f"through {channel}")
+    return f"Asked {where}: {one_line(link)}" if link else f"Asked {where}."
 
 
 def _status(r: Result) -> Message:

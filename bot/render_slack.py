@@ -15,6 +15,7 @@ import json
 import re
 from typing import Any
 
+from bot.policy import target_label
 from bot.render import Message, Table, message
 from bot.results import PENDING, Result
 from bot.text import clip, one_line
@@ -29,6 +30,10 @@ DENY_VIEW = "promobot_deny_view"
 TEXT_BLOCK = "promobot_text"
 TEXT_INPUT = "text"
 TEXT_MAX = 500  # what an approval comment or a denial reason keeps (bot/state REASON_MAX)
+# A version card's buttons: one per target, each in its own actions block, since Slack
+# refuses two elements with the same action_id in one block.
+PROMOTE_ACTION = "promobot_promote"
+PROMOTE_BLOCK = "promobot_promote"
 
 # Slack's limits: section text 3,000 characters, a field 2,000, 10 fields per section,
 # 50 blocks per message.
@@ -68,11 +73,39 @@ def fallback_text(result: Result) -> str:
 
 def result_blocks(result: Result, *, buttons: bool = False) -> list[Block]:
     """Blocks for a result; `buttons` adds Approve / Deny when the request is pending."""
-    blocks = message_blocks(message(result))
+    blocks = message_blocks(message(result, "slack"))
     if buttons and result.status == PENDING and result.request_id and not result.dry_run:
         blocks = blocks[: _BLOCKS_MAX - 1]
         blocks.append(actions_block(result.request_id))
     return blocks
+
+
+def card_blocks(card: Result) -> list[Block]:
+    """A version's card (`Service.version_card`) with one Promote button per next target:
+    `action_id` promobot_promote, `value` "<model> v<N> <target>"."""
+    targets = [str(key) for key in card.extra.get("next_targets") or ()]
+    buttons = [promote_block(str(card.model), int(card.version or 0), key) for key in targets]
+    blocks = message_blocks(message(card, "slack"))
+    return [*blocks[: max(0, _BLOCKS_MAX - len(buttons))], *buttons][-_BLOCKS_MAX:]
+
+
+def promote_block(model: str, version: int, target_key: str) -> Block:
+    return {
+        "type": "actions",
+        "block_id": f"{PROMOTE_BLOCK}.{target_key}",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": PROMOTE_ACTION,
+                "text": {
+                    "type": "plain_text",
+                    "text": f"Promote to {target_label(target_key)}",
+                    "emoji": True,
+                },
+                "value": f"{model} v{version} {target_key}",
+            }
+        ],
+    }
 
 
 def message_blocks(m: Message) -> list[Block]:

@@ -139,6 +139,10 @@ class Result:
     # Sentences the notifiers add while the command runs (they run synchronously, before
     # the door shows the result): e.g. the GitHub deployment recorded, or why it was not.
     notes: list[str] = field(default_factory=list)
+    # Where a promotion or rollback was asked for (a Context's channel and link), so that
+    # the Slack channel it is announced in can point back at it.
+    asked_in: str = ""
+    link: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The object of the contract's `--json`, plus command-specific detail under `data`."""

@@ -18,6 +18,9 @@ or answer what Slack never does with `fake.misbehave("usergroups.users.list", "g
 (not JSON) or `fake.misbehave(method, 503)` (that HTTP status); slow every answer down
 with `fake.delay_ms = 200`. `fake.usergroups` maps a user group id to its members, for
 `usergroups.users.list` (another id answers `no_such_subteam`).
+slow every answer down with `fake.delay_ms = 200`. Like Slack, it answers
+`invalid_blocks` to a message whose blocks repeat a `block_id`, or repeat an `action_id`
+inside one block.
 """
 
 from __future__ import annotations
@@ -225,6 +228,8 @@ class FakeSlack:
             ts = f"{int(time.time())}.{self._ts:06d}"
         if error:
             return {"ok": False, "error": error}
+        if method in ("chat.postMessage", "chat.update") and not _blocks_valid(body):
+            return {"ok": False, "error": "invalid_blocks"}
         channel = str(body.get("channel") or "")
         if method == "auth.test":
             return {
@@ -299,6 +304,24 @@ def _decode(raw: bytes, content_type: str) -> dict[str, Any]:
             with contextlib.suppress(ValueError):
                 body[key] = json.loads(body[key])
     return body
+
+
+def _blocks_valid(body: dict[str, Any]) -> bool:
+    """Slack's uniqueness rules: block_ids across the message, action_ids within a block."""
+    blocks = body.get("blocks") or []
+    if not isinstance(blocks, list):
+        return True
+    block_ids = [b.get("block_id") for b in blocks if isinstance(b, dict) and b.get("block_id")]
+    if len(block_ids) != len(set(block_ids)):
+        return False
+    for block in blocks:
+        if not isinstance(block, dict) or not isinstance(block.get("elements"), list):
+            continue
+        ids = [el.get("action_id") for el in block["elements"] if isinstance(el, dict)]
+        ids = [i for i in ids if i]
+        if len(ids) != len(set(ids)):
+            return False
+    return True
 
 
 def _block_texts(blocks: list[dict[str, Any]]) -> list[str]:

@@ -20,6 +20,7 @@ DEFAULTS = {
     "promobot_lock_wait_seconds": 30.0,
     "promobot_group_cache_seconds": 300.0,
     "promobot_mlflow_ui_url": "",
+    "promobot_slack_channel": "",
     "slack_bot_token": None,
     "slack_signing_secret": None,
     "slack_app_token": None,
@@ -79,6 +80,8 @@ def test_the_module_docstring_lists_every_variable():
             "promobot_mlflow_ui_url",
             "https://mlflow.example.com",
         ),
+        ("PROMOBOT_SLACK_CHANNEL", " C0123ABCD ", "promobot_slack_channel", "C0123ABCD"),
+        ("PROMOBOT_SLACK_CHANNEL", "G0PRIVATE1", "promobot_slack_channel", "G0PRIVATE1"),
         ("SLACK_API_URL", "http://127.0.0.1:1/api/", "slack_api_url", "http://127.0.0.1:1/api/"),
         ("GITHUB_REPOSITORY", "acme/models", "github_repository", "acme/models"),
         ("GITHUB_EVENT_PATH", "/tmp/event.json", "github_event_path", "/tmp/event.json"),
@@ -179,3 +182,14 @@ def test_a_bad_group_cache_time_is_quietly_the_default(clean_env, value):
     settings = load_settings()
     assert settings.promobot_group_cache_seconds == 300.0
     assert settings.problem("PROMOBOT_GROUP_CACHE_SECONDS") == ""
+
+
+@pytest.mark.parametrize("value", ["#releases", "releases", "c0123abcd", "U01BOB"])
+def test_a_bad_slack_channel_is_a_sentence_and_no_default_channel(clean_env, value):
+    clean_env.setenv("PROMOBOT_SLACK_CHANNEL", value)
+    settings = load_settings()  # every door still starts; nothing is announced by default
+    assert settings.promobot_slack_channel == ""
+    assert settings.problem("PROMOBOT_SLACK_CHANNEL") == (
+        "PROMOBOT_SLACK_CHANNEL must be a Slack channel ID such as C0123ABCD (from the "
+        f"channel's details), not {value!r}; nothing is announced by default"
+    )

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from fake_slack import FakeSlack
 from mlflow import MlflowClient
 
 PROMOBOT = str(Path(sys.executable).with_name("promobot"))
@@ -15,15 +16,23 @@ PROMOBOT = str(Path(sys.executable).with_name("promobot"))
 def test_demo_tells_the_whole_story(tmp_path):
     where = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    out = subprocess.run(
-        [PROMOBOT, "demo", "--dir", str(where)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    with FakeSlack() as slack:
+        # A shell set up for Slack: the demo's throwaway story is announced nowhere.
+        env.update(
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_API_URL=slack.api_url,
+            PROMOBOT_SLACK_CHANNEL="C0RELEASES",
+        )
+        out = subprocess.run(
+            [PROMOBOT, "demo", "--dir", str(where)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert slack.calls == []
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     text = out.stdout
     assert "Traceback" not in text + out.stderr

@@ -213,3 +213,53 @@ def test_the_decision_modal(verb: str, callback: str, title: str, optional: bool
         "multiline": True,
         "max_length": 500,
     }
+
+
+# ---- a version's card, and where an announced request was asked ----------------------------------
+
+
+def version_card(targets: list[str]) -> Result:
+    return Result(
+        status=DONE,
+        action="registered",
+        model="sentiment-classifier",
+        version=5,
+        metrics=[MetricRow("accuracy", 0.912, 0.897)],
+        extra={"run_id": "abc", "production_version": 4, "next_targets": targets},
+    )
+
+
+def test_a_version_card_has_one_promote_button_per_next_target_each_in_its_own_block() -> None:
+    from bot.render_slack import card_blocks
+
+    blocks = card_blocks(version_card(["staging", "production", "@champion"]))
+
+    assert blocks[0]["text"]["text"] == "📦 *sentiment-classifier v5* registered"
+    actions = [b for b in blocks if b["type"] == "actions"]
+    assert [b["block_id"] for b in actions] == [
+        "promobot_promote.staging",
+        "promobot_promote.production",
+        "promobot_promote.@champion",
+    ]
+    assert [
+        (e["action_id"], e["value"], e["text"]["text"]) for b in actions for e in b["elements"]
+    ] == [
+        ("promobot_promote", "sentiment-classifier v5 staging", "Promote to Staging"),
+        ("promobot_promote", "sentiment-classifier v5 production", "Promote to Production"),
+        ("promobot_promote", "sentiment-classifier v5 @champion", "Promote to @champion"),
+    ]
+    assert blocks[-3:] == actions  # the buttons come last
+    assert "accuracy" in texts(blocks) and "0.912 vs 0.897" in texts(blocks)
+
+
+def test_a_card_with_no_target_left_has_no_button() -> None:
+    from bot.render_slack import card_blocks
+
+    assert [b for b in card_blocks(version_card([])) if b["type"] == "actions"] == []
+
+
+def test_a_request_asked_elsewhere_says_where_in_slack() -> None:
+    link = "https://github.com/acme/models/pull/7#issuecomment-21"
+    blocks = result_blocks(pending(asked_in="github", link=link), buttons=True)
+
+    assert f"Asked in a pull-request comment: {link}" in texts(blocks)

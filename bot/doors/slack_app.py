@@ -23,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
-from bot.commands import USAGE, Approve, Deny, Help, help_text, parse, vocabulary
+from bot.commands import USAGE, Approve, Deny, Help, Promote, help_text, parse, vocabulary
 from bot.doors.slack_modals import SlackModals
 from bot.notifiers.slack import DOOR, update_request_message
 from bot.render_slack import (
@@ -32,6 +32,7 @@ from bot.render_slack import (
     APPROVE_VIEW,
     DENY_ACTION,
     DENY_VIEW,
+    PROMOTE_ACTION,
     escape,
     fallback_text,
     result_blocks,
@@ -108,6 +109,7 @@ def build_app(
     app.action(DENY_ACTION)(ack=door.ack_click, lazy=[modals.open_deny])
     app.view(APPROVE_VIEW)(ack=modals.ack_approve, lazy=[modals.run_approve])
     app.view(DENY_VIEW)(ack=modals.ack_deny, lazy=[modals.run_deny])
+    app.action(PROMOTE_ACTION)(ack=door.ack_click, lazy=[door.run_promote])
     return app
 
 
@@ -153,8 +155,32 @@ class SlackDoor:
         result = self._handle(command, Context(actor=actor, channel="slack"), respond)
         if result is None:
             return
+        self._answer(result, body.get("channel_id", ""), respond)
+
+    def run_promote(self, body: dict[str, Any], respond: Any) -> None:
+        """A version card's Promote button: `promote <value>` as the person who clicked,
+        answered as the same slash command would be, in the card's channel."""
+        actions = body.get("actions") or [{}]
+        value = " ".join(str(actions[0].get("value", "")).split())
+        # Exactly "<model> v<N> <target>", as the card wrote it: no reason, no flags.
+        command = parse(f"promote {value}").command if len(value.split()) == 3 else None
+        if not isinstance(command, Promote) or command.version is None or command.reason:
+            self._reply(respond, f"That button does not name a promotion (`{value[:60]}`).")
+            return
+        actor = f"slack:{(body.get('user') or {}).get('id', '')}"
+        from bot.service import Context
+
+        log.info("%s: promote %s (button)", actor, value)
+        result = self._handle(command, Context(actor=actor, channel="slack"), respond)
+        if result is None:
+            return
+        self._answer(result, where(body)["channel"], respond)
+
+    def _answer(self, result: Result, channel: str, respond: Any) -> None:
+        """What a command's result shows: a pending request posted in `channel` with its
+        buttons (and remembered), a move carried out posted there, everything else to the
+        person alone; a decided request's message redrawn."""
         service = self.services()
-        channel = body.get("channel_id", "")
         if result.status == PENDING and result.request_id and not result.dry_run:
             ref = self._post(channel, result, respond, buttons=True)
             if ref is not None and result.model:

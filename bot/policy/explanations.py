@@ -91,6 +91,8 @@ def explain(
     if rules.lock_requesters:
         who = _who(policy, rules.lock_requesters, membership)
         out.append(("locks", [f"locked and unlocked by {who}"]))
+    if rules.slack_channel:
+        out.append((ANNOUNCEMENTS, [_announced_in(rules.slack_channel)]))
     return out
 
 
@@ -117,4 +119,14 @@ def model_sources(policy: Policy, model: str) -> tuple[str, ...]:
     every = [*rules.targets.values(), *([rules.rollback] if rules.rollback else [])]
     return policy.sources_for(
         name for rule in every for name in (*rule.requesters, *rule.approvers)
+    )
+
+
+ANNOUNCEMENTS = "announcements"
+
+
+def _announced_in(channel: str) -> str:
+    return (
+        f"in Slack channel {channel}: requests waiting for approval (with Approve / Deny), "
+        "promotions and rollbacks done, drift found, new versions"
     )

@@ -98,6 +98,7 @@ class ModelRules:
     # Who may lock and unlock its targets (`locks.requesters`); empty: each target's
     # requesters and approvers (bot/policy/locking.py).
     lock_requesters: tuple[str, ...] = ()
+    slack_channel: str | None = None  # where its requests are announced (else the setting)
 
 
 def join_names(names: Sequence[str], word: str = "or") -> str:
@@ -245,7 +246,7 @@ def _model(raw: RawModel, source: str) -> ModelRules:
     targets = {key: _rule(key, rule, raw.name) for key, rule in raw.targets.items()}
     rollback = _rule(ROLLBACK, raw.rollback, raw.name) if raw.rollback else None
     lockers = tuple(raw.locks.requesters) if raw.locks else ()
-    return ModelRules(raw.name, targets, rollback, source, lockers)
+    return ModelRules(raw.name, targets, rollback, source, lockers, raw.slack_channel)
 
 
 def _rule(key: str, raw: RawTarget | RawRollback, model: str) -> TargetRule:

@@ -48,6 +48,7 @@ TARGET_PATTERN = r"^(staging|production|archived|@[a-z0-9][a-z0-9_-]*)$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 GITHUB_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\[bot\])?$"
 SLACK_PATTERN = r"^[A-Z0-9]{2,}$"
+SLACK_CHANNEL_PATTERN = r"^[CG][A-Z0-9]{2,}$"
 CLI_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 
@@ -140,6 +141,16 @@ SlackId = _checked_text(
     ),
     SLACK_PATTERN,
     "Slack member ID, e.g. U01ABCDEF (not the display name).",
+)
+SlackChannel = _checked_text(
+    _pattern_problem(
+        SLACK_CHANNEL_PATTERN,
+        "a Slack channel ID (write the ID from the channel's details, e.g. C0123ABCD, "
+        "not its #name)",
+    ),
+    SLACK_CHANNEL_PATTERN,
+    "Slack channel ID (C… or G…, e.g. C0123ABCD) where this model's requests, promotions, "
+    "drift and new versions are announced; default PROMOBOT_SLACK_CHANNEL.",
 )
 CliName = _checked_text(
     _pattern_problem(CLI_PATTERN, "a CLI name (use letters, digits, '.', '_' and '-')"),
@@ -346,6 +357,7 @@ class RawModel(_Strict):
     targets: dict[TargetKey, RawTarget] = Field(json_schema_extra={"additionalProperties": False})
     rollback: RawRollback | None = None
     locks: RawLocks | None = None
+    slack_channel: SlackChannel | None = None
 
 
 class RawPolicyFile(_Strict):

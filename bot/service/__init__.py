@@ -12,6 +12,7 @@
     membership.py   the members of GitHub teams and Slack user groups, through the port
     registration.py CI registration and the comparison with Production
     deployments.py  GitHub deployments of promotions: record, find the missing, repair
+    cards.py        a new version's card, and announcing it
 
 Each use case takes who acts and a parsed command and returns a Result. A person's
 failure (not allowed, no such version) is a refused Result with sentences; only a
@@ -43,6 +44,7 @@ from bot.policy import Policy
 from bot.ports import Registry, VersionInfo
 from bot.results import DONE, DeploymentCheck, DeploymentRepair, MissingDeployment, Result
 from bot.service.audit import Audit
+from bot.service.cards import Cards
 from bot.service.common import Context, Deps, Outside, new_request_id, utcnow
 from bot.service.deployments import Deployments
 from bot.service.execution import Executor
@@ -86,6 +88,7 @@ class Service:
         self.messages = Messages(self.deps, self.queries)
         self.locks = Locks(self.deps)
         self.deployments = Deployments(self.deps)
+        self.cards = Cards(self.deps)
         # One entry per command type: the use case and what it is given.
         self._table: dict[type, Callable[[Any, Context, Reads], Result]] = {
             Promote: self.moves.promote,
@@ -165,3 +168,16 @@ class Service:
     def repair_deployments(self, models: list[str]) -> list[DeploymentRepair]:
         """Send each missing deployment exactly once (a second repair sends nothing)."""
         return self.deployments.repair(models)
+
+    # ---- a new version -----------------------------------------------------------------
+
+    def version_card(self, model: str, version: int | str) -> Result | None:
+        """A version's card (action `registered`): its run, commit, pull request and CI
+        run, its metrics against Production, the targets it may be promoted to next. None
+        when the policy does not govern the model or the version does not exist."""
+        return self.cards.card(model, version)
+
+    def announce_version(self, model: str, version: int | str) -> Result | None:
+        """The card, published as `version_registered` (the Slack announcer posts it in
+        the model's channel); None, and nothing published, when there is no card."""
+        return self.cards.announce(model, version)

@@ -89,6 +89,7 @@ class Executor:
         base.approval_comments = {c["by"]: c["comment"] for c in event["comments"]}
         base.approvals = len(run.approvers)
         base.uri = uri(req.model, target)
+        base.asked_in, base.link = req.channel, req.link
         self.deps.publish(events.EXECUTED, base, Context(req.actor, req.channel, req.link))
         return base
 

@@ -234,6 +234,7 @@ class Moves:
             base.request_id = None
             return base
         base.request_id = request.id
+        base.asked_in, base.link = request.channel, request.link
         record = request.to_json()
         if assessment.compared:
             record["compared"] = assessment.compared

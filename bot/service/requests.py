@@ -251,6 +251,7 @@ class Requests:
         base.reason = req.reason
         base.requested_by = self.deps.policy.display(req.actor)
         base.replaced_version = req.previous
+        base.asked_in, base.link = req.channel, req.link
 
     def closed(
         self, info: ModelInfo, req: state.Request, base: Result, ctx: Context

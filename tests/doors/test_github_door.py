@@ -593,6 +593,62 @@ def test_a_decision_updates_slack_and_a_slack_failure_never_fails_the_comment(
     assert github.replies()[-1].startswith(f"🛑 **{MODEL} v{version} → Production** denied")
 
 
+def test_a_request_made_here_is_posted_in_the_models_slack_channel_and_a_click_completes_it(
+    github: FakeGitHub, models: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With SLACK_BOT_TOKEN and a channel for the model, what is asked in a comment is
+    announced where the approvers are; a lead's click in Slack carries it out."""
+    from bolt_helpers import BoltSlack
+    from fake_slack import FakeSlack
+
+    from bot.app import build_service
+    from bot.config import Settings
+
+    version = version_with_metrics(models)
+    with FakeSlack() as slack:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+        monkeypatch.setenv("SLACK_API_URL", slack.api_url)
+        monkeypatch.setenv("PROMOBOT_SLACK_CHANNEL", "C0MODELS")
+        staged = comment_event(tmp_path, monkeypatch, comment_id=14)
+        assert run_github([]) == 0
+        asked = comment_event(
+            tmp_path,
+            monkeypatch,
+            body=f"/promote {MODEL} v{version} production passed shadow test",
+            comment_id=21,
+        )
+        assert run_github([]) == 0
+
+        done, request = slack.api_calls("chat.postMessage")
+        assert done.body["channel"] == request.body["channel"] == "C0MODELS"
+        assert f"*{MODEL} v{version} → Staging* done" in done.text
+        assert f"Asked in a pull-request comment: {staged['comment']['html_url']}" in done.text
+        assert f"*{MODEL} v{version} → Production* is waiting for 1 approval" in request.text
+        assert f"Asked in a pull-request comment: {asked['comment']['html_url']}" in request.text
+        request_id = re.search(r"request `(req-[0-9a-f]+)`", github.replies()[-1])
+        assert request_id is not None
+        assert [(b["action_id"], b["value"]) for b in request.actions()] == [
+            ("promobot_approve", request_id.group(1)),
+            ("promobot_deny", request_id.group(1)),
+        ]
+
+        BoltSlack(build_service(Settings()), slack).click(
+            "U01ALICE", request, "promobot_approve", "approve"
+        )
+
+        assert models.stage(MODEL, version) == "Production"
+        tags = models.tags(MODEL, version)
+        assert (tags["requested_by"], tags["approved_by"]) == (
+            "bob@example.com",
+            "alice@example.com",
+        )
+        assert tags["promotion_link"] == asked["comment"]["html_url"]
+        [update] = slack.api_calls("chat.update")
+        assert (update.body["channel"], update.body["ts"]) == ("C0MODELS", request.answer["ts"])
+        assert f"*{MODEL} v{version} → Production* done" in update.text
+        assert len(slack.api_calls("chat.postMessage")) == 2
+
+
 # ---- a version from the pull request's head --------------------------------------------------
 
 

@@ -629,3 +629,99 @@ def test_through_slack_a_lock_lets_rollbacks_pass_refuses_unlocking_and_ends_by_
     request = fake.api_calls("chat.postMessage")[-1]
     assert f"*{M} v{v3} → Production* is waiting for 1 approval" in request.text
     assert [lock.target for lock in run(service, "cli:x", f"status {M}").locks] == ["@champion"]
+
+
+# ---- a version card's Promote buttons ---------------------------------------------------------
+
+
+@pytest.fixture
+def card(service: Any, models: Any, fake: FakeSlack) -> Call:
+    """v1's card, posted in the channel as the Slack announcer posts it."""
+    from slack_sdk import WebClient
+
+    from bot.render_slack import card_blocks
+
+    version = models.version(M, accuracy=0.91, f1=0.89)
+    shown = service.version_card(M, version)
+    assert shown is not None
+    WebClient(token=TOKEN, base_url=fake.api_url).chat_postMessage(
+        channel=CHANNEL, text=f"{M} v{version} registered", blocks=card_blocks(shown)
+    )
+    (posted,) = fake.api_calls("chat.postMessage")
+    fake.reset()
+    return posted
+
+
+def promote_click(slack: Slack, user: str, card: Call, value: str, key: str) -> Any:
+    """A click on the card's button whose value is `value` (any value: a forged one too)."""
+    body = click_body(user, "promobot_promote", card, slack.fake.response_url(key))
+    payload = json.loads(urllib.parse.parse_qs(body)["payload"][0])
+    payload["actions"][0]["value"] = value
+    return slack.post(urllib.parse.urlencode({"payload": json.dumps(payload)}))
+
+
+def test_a_promote_button_promotes_as_the_person_who_clicked(
+    slack: Slack, fake: FakeSlack, card: Call, models: Any
+) -> None:
+    assert [b["value"] for b in card.actions()] == [
+        f"{M} v1 staging",
+        f"{M} v1 production",
+        f"{M} v1 archived",
+        f"{M} v1 @champion",
+    ]
+
+    answer = promote_click(slack, BOB, card, f"{M} v1 staging", "card")
+
+    assert (answer.status, answer.body) == (200, "")
+    assert models.stage(M, 1) == "None"  # the work waits for the ack
+    slack.work.run()
+    assert models.stage(M, 1) == "Staging"
+    tags = models.tags(M, 1)
+    assert (tags["requested_by"], tags["promotion_channel"]) == ("bob@example.com", "slack")
+    (done,) = posts(fake)
+    assert (done.method, done.body["channel"]) == ("chat.postMessage", CHANNEL)
+    assert f"*{M} v1 → Staging* done" in done.text
+    assert fake.responses() == []
+
+
+@pytest.mark.parametrize(
+    ("user", "value", "why"),
+    [
+        (DAVE, f"{M} v1 @champion", "dave is not in ml-leads"),
+        (BOB, f"{M} v1 production", "A reason is required to promote to Production"),
+    ],
+    ids=["not allowed", "the policy wants a reason"],
+)
+def test_a_refused_promote_click_is_answered_to_the_clicker_alone(
+    slack: Slack, fake: FakeSlack, card: Call, models: Any, user: str, value: str, why: str
+) -> None:
+    before = models.snapshot(M)
+
+    ack(promote_click(slack, user, card, value, "refused"))
+    slack.work.run()
+
+    (reply,) = fake.responses("refused")
+    assert reply.body["response_type"] == "ephemeral"
+    assert reply.body["replace_original"] is False
+    assert why in unescape(reply.text)
+    assert fake.api_calls() == []
+    assert models.snapshot(M) == before
+
+
+@pytest.mark.parametrize(
+    "value",
+    [f"{M} v1 staging and more", f"{M} staging", "", f"{M} v1 --dry-run"],
+    ids=["a reason", "no version", "empty", "a flag"],
+)
+def test_a_button_that_names_no_promotion_does_nothing(
+    slack: Slack, fake: FakeSlack, card: Call, models: Any, value: str
+) -> None:
+    before = models.snapshot(M)
+
+    ack(promote_click(slack, BOB, card, value, "odd"))
+    slack.work.run()
+
+    (reply,) = fake.responses("odd")
+    assert "That button does not name a promotion" in reply.text
+    assert fake.api_calls() == []
+    assert models.snapshot(M) == before
