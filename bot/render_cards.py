@@ -5,7 +5,7 @@ announced request back at where it was asked is render.asked_line.)"""
 from __future__ import annotations
 
 from bot.render import Message, Table, drift_lines
-from bot.render import _num as number_text
+from bot.render import num as number_text
 from bot.results import Result
 from bot.text import one_line
 

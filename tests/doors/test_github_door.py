@@ -629,6 +629,7 @@ def test_a_request_made_here_is_posted_in_the_models_slack_channel_and_a_click_c
         assert request_id is not None
         assert [(b["action_id"], b["value"]) for b in request.actions()] == [
             ("promobot_approve", request_id.group(1)),
+            ("promobot_approve_comment", request_id.group(1)),
             ("promobot_deny", request_id.group(1)),
         ]
 

@@ -108,6 +108,7 @@ def test_a_request_made_outside_slack_is_posted_in_the_models_channel_with_butto
     assert asked in message.text
     assert [(b["action_id"], b["value"]) for b in message.actions()] == [
         ("promobot_approve", pending.request_id),
+        ("promobot_approve_comment", pending.request_id),
         ("promobot_deny", pending.request_id),
     ]
     # Remembered as the Slack door remembers its own, so the notifier and the sweep
@@ -250,7 +251,7 @@ def test_the_cli_announces_through_the_wiring_of_bot_app(
     done, asked = posts(fake, MODELS_CHANNEL)
     assert f"*{M} v{version} → Staging* done" in done.text
     assert "is waiting for 1 approval" in asked.text
-    assert [b["value"] for b in asked.actions()] == [request_id, request_id]
+    assert [b["value"] for b in asked.actions()] == [request_id, request_id, request_id]
 
 
 # ---- Slack's own requests, no token, Slack failing -----------------------------------------------
@@ -270,7 +271,7 @@ def test_a_request_typed_in_slack_is_posted_once_where_it_was_typed(
     staged, asked = posts(fake)
     assert staged.body["channel"] == asked.body["channel"] == TYPED_CHANNEL
     assert f"*{M} v{version} → Staging* done" in staged.text
-    assert "is waiting for 1 approval" in asked.text and len(asked.actions()) == 2
+    assert "is waiting for 1 approval" in asked.text and len(asked.actions()) == 3
     assert "Asked" not in asked.text  # it is where it was asked
 
     slack.click(ALICE, asked, "promobot_approve", "approve")
