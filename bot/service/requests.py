@@ -194,8 +194,13 @@ class Requests:
         reason in `base`."""
         info = None
         if state.REQUEST_ID.fullmatch(request_id):
-            # The search returns the whole model.
-            info = self.deps.registry.find_model_with_tag(state.request_key(request_id))
+            # The search returns the whole model. A request made before the change of tag
+            # layout is under its legacy key: looked for only when the current one is not
+            # there, so a request made since costs one search, as before.
+            for key in state.request_keys(request_id):
+                info = self.deps.registry.find_model_with_tag(key)
+                if info is not None:
+                    break
         req = state.request(info.tags, request_id) if info else None
         if (
             info is not None

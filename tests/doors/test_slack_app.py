@@ -285,8 +285,8 @@ def test_a_request_that_needs_approval_is_posted_with_approve_and_deny(
     request_id = buttons[0]["value"]
     assert buttons[1]["value"] == request_id and request_id.startswith("req-")
     tags = models.model_tags(M)
-    assert f"promobot.request.{request_id}" in tags
-    assert json.loads(tags[f"promobot.request.{request_id}.slack"]) == {
+    assert f"mlflow.promobot.request.{request_id}" in tags
+    assert json.loads(tags[f"mlflow.promobot.request.{request_id}.slack"]) == {
         "channel": CHANNEL,
         "ts": message.answer["ts"],
     }

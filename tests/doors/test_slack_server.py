@@ -302,7 +302,7 @@ def request_for_approval(
     message = posted(fake, model)
     # Where the message is gets recorded just after it is posted.
     request_id = message.actions()[0]["value"]
-    until(lambda: f"promobot.request.{request_id}.slack" in models.model_tags(model))
+    until(lambda: f"mlflow.promobot.request.{request_id}.slack" in models.model_tags(model))
     return model, version, message
 
 
@@ -316,7 +316,7 @@ def events(models: ModelFactory, model: str) -> dict[str, dict[str, Any]]:
     return {
         k: json.loads(v)
         for k, v in models.model_tags(model).items()
-        if k.startswith("promobot.event.")
+        if k.startswith("mlflow.promobot.event.")
     }
 
 
@@ -390,8 +390,8 @@ def test_production_request_is_posted_with_buttons_and_a_lead_click_promotes(
     request_id = buttons[0]["value"]
     assert buttons[1]["value"] == request_id and request_id.startswith("req-")
     tags = models.model_tags(model)
-    assert f"promobot.request.{request_id}" in tags
-    assert json.loads(tags[f"promobot.request.{request_id}.slack"]) == {
+    assert f"mlflow.promobot.request.{request_id}" in tags
+    assert json.loads(tags[f"mlflow.promobot.request.{request_id}.slack"]) == {
         "channel": CHANNEL,
         "ts": message.answer["ts"],
     }
@@ -424,7 +424,7 @@ def test_production_request_is_posted_with_buttons_and_a_lead_click_promotes(
     assert (tags["requested_by"], tags["approved_by"]) == ("bob@example.com", "alice@example.com")
     assert tags["promotion_request"] == request_id
     # The message is marked as final just after it is redrawn, so the sweeper leaves it be.
-    tag = f"promobot.request.{request_id}.slack"
+    tag = f"mlflow.promobot.request.{request_id}.slack"
     until(lambda: json.loads(models.model_tags(model)[tag]).get("final") == "done")
 
 
@@ -441,7 +441,7 @@ def test_a_lead_denies_with_a_click_and_nothing_moves(
     assert f"{request_id} denied by erin@example.com" in update.text
     assert update.actions() == []
     assert models.stage(model, version) == "Staging"
-    state = json.loads(models.model_tags(model)[f"promobot.request.{request_id}.state"])
+    state = json.loads(models.model_tags(model)[f"mlflow.promobot.request.{request_id}.state"])
     assert (state["state"], state["by"]) == ("denied", "erin@example.com")
     assert models.tags(model, version)["promoted_to"] == "Staging"
 
@@ -591,7 +591,7 @@ def test_the_sweeper_closes_an_expired_request_and_updates_its_message(
     model, version, message = request_for_approval(slack, fake, models, core, "expiry")
     request_id = message.actions()[0]["value"]
     # Time passes: the request's deadline is now in the past (as 24 h later).
-    tag = f"promobot.request.{request_id}"
+    tag = f"mlflow.promobot.request.{request_id}"
     request = json.loads(models.model_tags(model)[tag])
     request["expires_at"] = "2000-01-01T00:00:00Z"
     models.client.set_registered_model_tag(model, tag, json.dumps(request))
