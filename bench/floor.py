@@ -7,8 +7,9 @@ holds afterwards (stages, aliases, every version tag, descriptions, every model 
 So the floor writes all that promobot leaves behind — the stage move (archiving the
 holder in the same call), the mirrored alias, the audit tags on the new and the old
 version, the description line, the history event (with the plan promobot keeps in
-it) and the request's outcome — and nothing promobot removes again before it returns
-(its lock).
+it) and the request's outcome — removes what promobot removes for good (the stale
+mirrored aliases, the tags of an earlier move out on the version put in place), and
+nothing promobot removes again before it returns (its lock).
 
 What the floor does not do is promobot's own work: no policy decision, no lock.
 
@@ -250,6 +251,11 @@ class Floor:
             new_tags["promotion_link"] = link
         for key, value in new_tags.items():
             rc.set_model_version_tag(name, str(number), key, value)
+        # The tags of an earlier move out that the version read with the model still has
+        # (promobot's pure helper picks the same keys; a fresh version has none).
+        stale_tags = state.stale_tags({"link": link}, dict(mv.tags or {}))
+        for key in stale_tags:
+            rc.delete_model_version_tag(name, str(number), key)
         if current is not None:
             old_tags = {"replaced_by": f"v{number}", "archived_at": at, "archived_by": by}
             if action == "rollback":
@@ -285,6 +291,7 @@ class Floor:
         }
         if action == "rollback":
             event["rollback_reason"] = reason
+        event["stale_tags"] = stale_tags
         rc.set_registered_model_tag(name, state.event_key(now, request_id), dumps(event))
         rc.set_registered_model_tag(
             name,

@@ -83,7 +83,11 @@ class CountingProxy(SlowProxy):
 
 
 def _filter_shape(text: str) -> str:
-    """`tags.\\`promobot.request.req-1a2b3c\\` LIKE '%'` → `tags.promobot.request.* LIKE`."""
+    """`tags.\\`mlflow.promobot.request.req-1a2b3c\\` LIKE '%'` → `tag
+    mlflow.promobot.request.<id>` (a request made before the change of tag layout is looked
+    for under `promobot.request.<id>` too)."""
+    if "mlflow.promobot.request." in text:
+        return "tag mlflow.promobot.request.<id>"
     if "promobot.request." in text:
         return "tag promobot.request.<id>"
     if text.strip().startswith("name"):

@@ -23,6 +23,7 @@ STAGE_NAMES = ("Staging", "Production", "Archived")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,255}")
 # A tag key that goes into a filter string: promobot's own keys only, never user text.
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]+")
+_MISSING = ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND")
 
 # A chat command has seconds, not minutes: MLflow's own defaults (7 retries, 120 s
 # timeout) would keep Slack and the on-call engineer waiting for minutes on a dead
@@ -194,7 +195,7 @@ class Registry(_RunCalls):
         return re.sub(r"//[^@/]*@", "//***@", uri)  # never show credentials
 
     def missing(self, exc: Exception) -> bool:
-        return getattr(exc, "error_code", "") in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND")
+        return getattr(exc, "error_code", "") in _MISSING
 
     # ---- reading -------------------------------------------------------------------
 
@@ -267,6 +268,11 @@ class Registry(_RunCalls):
                     )
                 )
 
+    def delete_version_tag(self, model: str, version: int, key: str) -> None:
+        """Remove a model-version tag; one that is not there is fine (retries are harmless)."""
+        with self.calls(f"remove tag {key} of {model} v{version}"):
+            _unless_missing(lambda: self.rc.delete_model_version_tag(model, str(version), key))
+
     def append_description(
         self, model: str, version: int, line: str, current: str | None = None
     ) -> None:
@@ -296,14 +302,8 @@ class Registry(_RunCalls):
             self.rc.set_registered_model_alias(model, alias, str(version))
 
     def delete_alias(self, model: str, alias: str) -> None:
-        from mlflow.exceptions import MlflowException
-
         with self.calls(f"remove @{alias} of {model}"):
-            try:
-                self.rc.delete_registered_model_alias(model, alias)
-            except MlflowException as exc:
-                if not self.missing(exc):
-                    raise
+            _unless_missing(lambda: self.rc.delete_registered_model_alias(model, alias))
 
     def versions_for_commit(self, model: str, sha: str) -> list[int]:
         """Versions registered from git commit `sha` (tag `git_commit`), newest first.
@@ -413,6 +413,17 @@ def _once_more_on_conflict(write: Callable[[], Any]) -> Any:
             raise
         time.sleep(0.05)
         return write()
+
+
+def _unless_missing(delete: Callable[[], Any]) -> None:
+    """Run a delete; what is already gone is fine (a retry, or a tag never written)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        delete()
+    except MlflowException as exc:
+        if getattr(exc, "error_code", "") not in _MISSING:
+            raise
 
 
 def _model_info(rm: Any) -> ModelInfo:

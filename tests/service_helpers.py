@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from bot.commands import parse
 from bot.results import Result
 from bot.service import Context, Service
@@ -20,3 +23,22 @@ def to_production(service: Service, version: int, approver: str = "github:alice"
     pending = run(service, "slack:U01BOB", f"promote {M} v{version} production shadow ok")
     assert pending.status == "pending", pending.reasons
     return run(service, approver, f"approve {pending.request_id}")
+
+
+def to_legacy_layout(client: Any, model: str) -> dict[str, str]:
+    """Rewrite promobot's registered-model tags as the releases before `mlflow.promobot.`
+    wrote them: the same keys under `promobot.`, and history events without the list of
+    stale tags (which they did not carry). Returns the model's tags afterwards."""
+    for key, value in client.get_registered_model(model).tags.items():
+        if not key.startswith("mlflow.promobot."):
+            continue
+        old = key.removeprefix("mlflow.")
+        if old.startswith("promobot.event."):
+            event = json.loads(value)
+            event.pop("stale_tags", None)
+            value = json.dumps(event)
+        client.set_registered_model_tag(model, old, value)
+        client.delete_registered_model_tag(model, key)
+    tags = dict(client.get_registered_model(model).tags)
+    assert not [k for k in tags if k.startswith("mlflow.")], tags
+    return tags

@@ -11,8 +11,8 @@ def unfinished(tags: dict[str, str]) -> list[str]:
     (an execution writes its event first and the request's outcome last)."""
     found = []
     for key, value in tags.items():
-        if key.startswith("promobot.event."):
+        if key.startswith("mlflow.promobot.event."):
             request = json.loads(value).get("request", "")
-            if f"promobot.request.{request}.state" not in tags:
+            if f"mlflow.promobot.request.{request}.state" not in tags:
                 found.append(key)
     return found

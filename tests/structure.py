@@ -22,7 +22,8 @@ door-registry    no door (doors/…, cli.py, demo.py) calls the registry: it nei
                  called `registry` (`service.registry.x`), nor calls a method on a name
                  `registry` (`registry.get_model(…)`), nor calls `Registry(…)`.
 door-tag-key     no door spells a promobot tag key: no string literal (an f-string's
-                 literal parts included) starting with `promobot.` and a letter.
+                 literal parts included) starting with `promobot.` (or `mlflow.promobot.`,
+                 where the state lives now) and a letter.
                  Docstrings and logger names (`getLogger("promobot.slack")`) are not keys.
 env-read         no module but config.py reads a PROMOBOT_* variable: flagged is a string
                  literal that is exactly a variable name (`"PROMOBOT_DEBUG"`), wherever it
@@ -62,7 +63,7 @@ DOOR_MODULES = {"cli.py", "demo.py"}
 DOOR_FOLDER = "doors/"
 CONFIG_MODULE = "config.py"
 
-TAG_KEY = re.compile(r"promobot\.[A-Za-z]")
+TAG_KEY = re.compile(r"(?:mlflow\.)?promobot\.[A-Za-z]")
 ENV_NAME = re.compile(r"PROMOBOT_[A-Z0-9_]+")
 ENV_READERS = {"get", "getenv", "setdefault", "pop"}
 BRACKETS_ONLY = re.compile(r"[()\[\]{},:]+")

@@ -19,7 +19,7 @@ def test_concurrent_writes_of_one_tag_all_succeed(tracking_uri, models):
     def write(n: int) -> None:
         try:
             barrier.wait()
-            registry.set_model_tag("m", "promobot.request.req-abcdef.approval.alice", str(n))
+            registry.set_model_tag("m", "mlflow.promobot.request.req-abcdef.approval.alice", str(n))
         except BaseException as exc:  # collected, asserted below
             errors.append(exc)
 
@@ -29,7 +29,7 @@ def test_concurrent_writes_of_one_tag_all_succeed(tracking_uri, models):
     for t in threads:
         t.join()
     assert errors == []
-    assert models.model_tags("m")["promobot.request.req-abcdef.approval.alice"] in {
+    assert models.model_tags("m")["mlflow.promobot.request.req-abcdef.approval.alice"] in {
         str(n) for n in range(8)
     }
 
@@ -48,7 +48,37 @@ def test_missing_things_are_none_not_errors(tracking_uri, models):
     registry = Registry(tracking_uri)
     assert registry.get_model("nope") is None
     assert registry.get_version("m", 99) is None
-    assert registry.find_model_with_tag("promobot.request.req-abcdef") is None
+    assert registry.find_model_with_tag("mlflow.promobot.request.req-abcdef") is None
     assert registry.find_model_with_tag("x' OR name='y") is None
     assert registry.run_info("0" * 32) is None
     assert registry.versions_for_commit("m", "not-a-sha") == []
+
+
+def test_a_version_tag_is_removed_and_removing_it_again_is_fine(tracking_uri, models):
+    v = models.version("m", accuracy=0.9)
+    models.client.set_model_version_tag("m", str(v), "archived_by", "bob@example.com")
+    models.client.set_model_version_tag("m", str(v), "git_commit", "abc")
+    registry = Registry(tracking_uri)
+    registry.delete_version_tag("m", v, "archived_by")
+    registry.delete_version_tag("m", v, "archived_by")  # a retry
+    registry.delete_version_tag("m", v, "replaced_by")  # never written
+    assert models.tags("m", v) == {"git_commit": "abc"}
+
+
+def test_models_are_found_by_keys_of_either_layout(tracking_uri, models):
+    """promobot's keys go into search filters: the current `mlflow.promobot.` keys and the
+    legacy `promobot.` ones both pass the gateway's check and MLflow's search."""
+    models.version("new", accuracy=0.9)
+    models.version("old", accuracy=0.9)
+    models.client.set_registered_model_tag("new", "mlflow.promobot.request.req-8b4e000001", "{}")
+    models.client.set_registered_model_tag("old", "promobot.request.req-8b4e000002", "{}")
+    models.client.set_registered_model_tag("new", "mlflow.promobot.slack.posted", "1")
+    models.client.set_registered_model_tag("old", "promobot.slack.posted", "1")
+    registry = Registry(tracking_uri)
+    found = registry.find_model_with_tag("mlflow.promobot.request.req-8b4e000001")
+    assert found is not None and found.name == "new"
+    found = registry.find_model_with_tag("promobot.request.req-8b4e000002")
+    assert found is not None and found.name == "old"
+    assert registry.find_model_with_tag("mlflow.promobot.request.req-8b4e000002") is None
+    assert registry.models_tagged("mlflow.promobot.slack.posted") == ["new"]
+    assert registry.models_tagged("promobot.slack.posted") == ["old"]

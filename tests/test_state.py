@@ -52,10 +52,10 @@ def request_id(n: int) -> str:
 
 
 def event_key(n: int, at: datetime | None = None, tick: int | None = None) -> str:
-    """The n-th event's key: promobot.event.<ms>.<ns>.<request id>, a minute apart."""
+    """The n-th event's key: mlflow.promobot.event.<ms>.<ns>.<request id>, a minute apart."""
     at = at or T0 + timedelta(minutes=n)
     ms = int(at.timestamp() * 1000)
-    return f"promobot.event.{ms:013d}.{tick if tick is not None else n:020d}.{request_id(n)}"
+    return f"mlflow.promobot.event.{ms:013d}.{tick if tick is not None else n:020d}.{request_id(n)}"
 
 
 def event_value(step: Step, n: int) -> dict[str, object]:
@@ -82,7 +82,7 @@ def event_value(step: Step, n: int) -> dict[str, object]:
 
 def outcome_tag(n: int, outcome: str) -> tuple[str, str]:
     detail = {"state": outcome, "by": "alice@example.com", "at": "2026-11-25T11:00:00Z"}
-    return f"promobot.request.{request_id(n)}.state", json.dumps({**detail, "detail": ""})
+    return f"mlflow.promobot.request.{request_id(n)}.state", json.dumps({**detail, "detail": ""})
 
 
 def history(*steps: Step) -> dict[str, str]:
@@ -291,7 +291,7 @@ EVENT_ROWS = [
     ),
     (
         "tags that are not events are ignored",
-        {**history(promote(1)), "promobot.request.req-1": "{}", "owner": "ml"},
+        {**history(promote(1)), "mlflow.promobot.request.req-1": "{}", "owner": "ml"},
         [1],
     ),
 ]
@@ -385,3 +385,180 @@ def test_the_newest_lock_or_unlock_of_a_target_says_whether_it_holds() -> None:
     # History readers of promotions never see them.
     assert state.events(tags) == []
     assert state.inflight({**tags, **history(promote(1, outcome=None))}, "production") is not None
+
+
+# ---- the legacy layout: `promobot.` before `mlflow.promobot.` ------------------------------
+
+
+def legacy(tags: dict[str, str]) -> dict[str, str]:
+    """The same tags as a release before `mlflow.promobot.` wrote them."""
+    return {k.removeprefix("mlflow."): v for k, v in tags.items()}
+
+
+def test_the_state_lives_where_the_mlflow_ui_does_not_list_it() -> None:
+    """The MLflow UI leaves tags beginning `mlflow.` out of a model's Tags table."""
+    keys = [
+        state.request_key("req-1"),
+        state.approval_key("req-1", "alice"),
+        state.state_key("req-1"),
+        state.message_key("req-1", "slack"),
+        state.event_key(T0, "req-1"),
+        state.SLACK_POSTED_TAG,
+    ]
+    assert all(k.startswith("mlflow.promobot.") for k in keys), keys
+
+
+def test_a_legacy_history_reads_as_it_did() -> None:
+    steps = (promote(1), promote(2, 1), rollback(1, 2), promote(3, 1, outcome=None))
+    old = legacy(history(*steps))
+    assert [k.split(".")[0] for k in old] == ["promobot"] * len(old)
+    assert [(e.kind, e.version) for e in state.events(old)] == [
+        (e.kind, e.version) for e in state.events(history(*steps))
+    ]
+    assert state.rollback_candidate(old, "production", 3) == 1
+    found = state.inflight(old, "production")
+    assert found is not None and found[0] == event_key(4).removeprefix("mlflow.")
+
+
+def test_events_of_both_layouts_interleave_in_the_order_they_happened() -> None:
+    """Sorted by the keys alone, every `mlflow.promobot.event.` would come before every
+    `promobot.event.`: the prefix must not decide the order."""
+    tags = history(promote(1), promote(2, 1), promote(3, 2), rollback(2, 3))
+    mixed = {**legacy(dict(list(tags.items())[:4])), **dict(list(tags.items())[4:])}
+    assert sorted({k.split(".")[0] for k in mixed}) == ["mlflow", "promobot"]
+    assert [(e.kind, e.version) for e in state.events(mixed)] == [
+        ("promote", 1),
+        ("promote", 2),
+        ("promote", 3),
+        ("rollback", 2),
+    ]
+    assert state.rollback_candidate(mixed, "production", 2) == 1
+
+
+def request_tags(created: str = "2026-11-25T10:00:00Z") -> str:
+    return json.dumps(
+        {
+            "id": "req-8b4e000001",
+            "action": "promote",
+            "model": "m",
+            "version": 2,
+            "target_key": "production",
+            "target_label": "Production",
+            "actor": "slack:U01BOB",
+            "created_at": created,
+            "expires_at": "2026-11-26T10:00:00Z",
+        }
+    )
+
+
+def test_a_legacy_request_its_approvals_and_outcome_are_read() -> None:
+    rid = "req-8b4e000001"
+    approval = {"actor": "github:alice", "person": "alice", "at": "2026-11-25T10:05:00Z"}
+    old = {
+        f"promobot.request.{rid}": request_tags(),
+        f"promobot.request.{rid}.approval.alice": json.dumps(approval),
+    }
+    (req,) = state.open_requests(old)
+    assert (req.id, req.version, state.request(old, rid)) == (rid, 2, req)
+    assert state.has_request(old, rid)
+    # An approval given after the upgrade lands under the current key; both count.
+    erin = {**approval, "actor": "slack:U01ERIN", "person": "erin", "at": "2026-11-25T10:06:00Z"}
+    upgraded = {**old, state.approval_key(rid, "erin"): json.dumps(erin)}
+    assert [a.person for a in state.approvals(upgraded, rid)] == ["alice", "erin"]
+    done = {**upgraded, state.state_key(rid): state.outcome_record("done", "x", T0)}
+    assert state.outcome(done, rid) is not None and state.outcome(done, rid).state == "done"
+    assert state.open_requests(done) == []
+    assert [r.id for r in state.requests(done)] == [rid]
+
+
+def test_a_request_in_both_layouts_is_one_request_and_the_current_key_wins() -> None:
+    rid = "req-8b4e000001"
+    both = {
+        f"promobot.request.{rid}": request_tags("2026-11-25T09:00:00Z"),
+        state.request_key(rid): request_tags(),
+        f"promobot.request.{rid}.slack": json.dumps({"channel": "C1", "ts": "1"}),
+        state.message_key(rid, "slack"): json.dumps({"channel": "C1", "ts": "1", "final": "x"}),
+    }
+    (req,) = state.requests(both)
+    assert req.created_at == T0
+    assert state.message_ref(both, rid, "slack") == {"channel": "C1", "ts": "1", "final": "x"}
+
+
+MESSAGE_KEYS = [
+    ("current", "mlflow.promobot.request.req-1.slack", "req-1"),
+    ("legacy", "promobot.request.req-1.slack", "req-1"),
+    ("another door", "mlflow.promobot.request.req-1.teams", None),
+    ("an approval", "mlflow.promobot.request.req-1.approval.slack", None),
+    ("the request itself", "mlflow.promobot.request.req-1", None),
+    ("not promobot's", "team.request.req-1.slack", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"), [r[1:] for r in MESSAGE_KEYS], ids=[r[0] for r in MESSAGE_KEYS]
+)
+def test_message_request(key: str, expected: str | None) -> None:
+    assert state.message_request(key, "slack") == expected
+
+
+# ---- the tags a version sheds when it takes a target again ---------------------------------
+
+MOVED_OUT = {
+    "replaced_by": "v2",
+    "archived_at": "2026-11-25T10:00:00Z",
+    "archived_by": "bob@example.com",
+    "rolled_back_at": "2026-11-25T11:00:00Z",
+    "rolled_back_by": "carol@example.com",
+    "rollback_reason": "latency",
+}
+PROMOTED = {"promoted_to": "Production", "promotion_channel": "github", "git_commit": "abc"}
+LINK = "https://github.com/acme/models/pull/7#issuecomment-1"
+
+STALE_TAGS = [
+    ("a fresh version", {}, {"link": ""}, []),
+    ("a version never moved out", PROMOTED, {"link": ""}, []),
+    (
+        "archived by a promotion",
+        {**PROMOTED, **dict(list(MOVED_OUT.items())[:3])},
+        {"link": ""},
+        ["archived_at", "archived_by", "replaced_by"],
+    ),
+    ("rolled back", {**PROMOTED, **MOVED_OUT}, {"link": ""}, sorted(MOVED_OUT)),
+    (
+        "a link this promotion does not replace",
+        {**PROMOTED, "promotion_link": LINK},
+        {"link": ""},
+        ["promotion_link"],
+    ),
+    ("a link this promotion replaces", {**PROMOTED, "promotion_link": LINK}, {"link": LINK}, []),
+]
+
+
+@pytest.mark.parametrize(
+    ("tags", "event", "expected"), [r[1:] for r in STALE_TAGS], ids=[r[0] for r in STALE_TAGS]
+)
+def test_stale_tags(tags: dict[str, str], event: dict[str, str], expected: list[str]) -> None:
+    assert state.stale_tags(event, tags) == expected
+
+
+def test_the_stale_tags_are_the_ones_a_move_out_writes() -> None:
+    event = {
+        "kind": "rollback",
+        "target_kind": "stage",
+        "version": 1,
+        "previous": 2,
+        "by": "carol@example.com",
+        "at": "2026-11-25T11:00:00Z",
+        "rollback_reason": "latency",
+    }
+    _, old_tags = state.audit_tags(
+        {
+            **event,
+            "approved_by": "",
+            "target_label": "Production",
+            "reason": "rollback: latency",
+            "request": "req-1",
+            "channel": "cli",
+        }
+    )
+    assert set(old_tags) == set(state.MOVED_OUT_TAGS)

@@ -163,6 +163,11 @@ CASES = [
         {(DOOR, 1, "door-tag-key")},
     ),
     (
+        "a door with an mlflow.promobot. literal",
+        {"doors/slack_app.py": "KEY = 'mlflow.promobot.slack.posted'\n"},
+        {(DOOR, 1, "door-tag-key")},
+    ),
+    (
         "a door with a promobot. f-string",
         {"doors/slack_app.py": "def f(x):\n    return f'promobot.request.{x}.slack'\n"},
         {(DOOR, 2, "door-tag-key")},

@@ -1,11 +1,12 @@
 """Execution: the only place that moves versions.
 
 The history event is the execution's intent: written first, it holds everything the
-execution writes (state.audit_tags derives the version tags from it). The request's
-outcome is the last write and closes it. Every step between is idempotent, so the next
-command on the target finishes (rolls forward) what a dead process began, without
-writing anything twice. The new version goes in before the old one goes out: one MLflow
-call moves the stage and archives the previous holder.
+execution writes and removes (state.audit_tags derives the version tags from it, and it
+lists the stale tags the version sheds). The request's outcome is the last write and
+closes it. Every step between is idempotent, so the next command on the target finishes
+(rolls forward) what a dead process began, without writing anything twice. The new
+version goes in before the old one goes out: one MLflow call moves the stage and
+archives the previous holder.
 """
 
 from __future__ import annotations
@@ -149,6 +150,9 @@ class Executor:
         }
         if req.action == "rollback":
             event["rollback_reason"] = req.reason
+        # Read under the lock like the aliases above, and kept in the intent: a version
+        # moved back in sheds the tags of its move out (docs/contract.md).
+        event["stale_tags"] = state.stale_tags(event, version.tags)
         return state.event_key(now, req.id), event
 
     def apply(
@@ -174,6 +178,9 @@ class Executor:
             registry.set_alias(model, event["target_name"], version)
         new_tags, old_tags = state.audit_tags(event)
         registry.set_version_tags(model, version, new_tags)
+        # Events written before they carried the list have none to remove.
+        for key in event.get("stale_tags", ()):
+            registry.delete_version_tag(model, version, key)
         if event["previous"] is not None and old_tags:
             registry.set_version_tags(model, int(event["previous"]), old_tags)
         registry.append_description(model, version, event["line"], description)

@@ -2,8 +2,9 @@
 in step when nobody told them: requests that expired, or were decided elsewhere.
 
 No state is kept in memory: where a message is lives in MLflow
-(`promobot.request.<id>.<door>`), and a marker tag on the registered model lets a pass
-on any replica find the models to look at.
+(`mlflow.promobot.request.<id>.<door>`), and a marker tag on the registered model lets a
+pass on any replica find the models to look at. Both are read in the legacy layout too
+(`promobot.…`), so messages posted before the change of layout are still kept in step.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from bot.service.queries import Queries
 
 log = logging.getLogger("promobot.service")
 
-# Doors that keep messages about requests, and the marker tag of each.
-MARKERS = {"slack": state.SLACK_POSTED_TAG}
+# Doors that keep messages about requests, and the marker tag of each: the one written,
+# then the legacy ones the pass also looks for.
+MARKERS = {"slack": state.SLACK_POSTED_TAGS}
 # A request decided elsewhere (the CLI, GitHub without a Slack token) is redrawn by the
 # pass only after this long, so that the door which decided it draws it first.
 DECIDED_GRACE = timedelta(seconds=15)
@@ -37,14 +39,13 @@ class Messages:
         registry = self.deps.registry
         registry.set_model_tag(model, state.message_key(request_id, door), state.dumps(ref))
         if door in MARKERS and not ref.get("final"):
-            registry.set_model_tag(model, MARKERS[door], "1")
+            registry.set_model_tag(model, MARKERS[door][0], "1")
 
     def ref(self, model: str, request_id: str, door: str) -> dict[str, Any] | None:
         info = self.deps.registry.get_model(model)
         if info is None:
             return None
-        value = info.tags.get(state.message_key(request_id, door))
-        return state.loads(value) if value else None
+        return state.message_ref(info.tags, request_id, door)
 
     def sweep(self, door: str) -> int:
         """The pass: close the expired requests the door shows (publishing
@@ -52,7 +53,10 @@ class Messages:
         one that has ended where nobody redrew its message. Returns how many were
         published; the door's notifier redraws them and marks them final."""
         count = 0
-        for model in self.deps.registry.models_tagged(MARKERS[door]):
+        models: list[str] = []
+        for marker in MARKERS[door]:
+            models += [m for m in self.deps.registry.models_tagged(marker) if m not in models]
+        for model in models:
             try:
                 count += self._sweep_model(model, door)
             except Exception:
@@ -66,9 +70,12 @@ class Messages:
             return 0
         now = self.deps.clock()
         count = 0
-        for key, value in sorted(info.tags.items()):
-            rid = state.message_request(key, door)
-            if rid is None or state.loads(value).get("final"):
+        # Each request once, by its current message reference: one shown before the change
+        # of layout and redrawn since has a final reference under the current key.
+        shown = sorted({rid for key in info.tags if (rid := state.message_request(key, door))})
+        for rid in shown:
+            ref = state.message_ref(info.tags, rid, door)
+            if ref is None or ref.get("final"):
                 continue
             req = state.request(info.tags, rid)
             if req is None:

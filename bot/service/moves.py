@@ -198,7 +198,7 @@ class Moves:
         bucket = state.lock_bucket(info.name, target.key)
         request_id = self.deps.new_id(bucket)
         for _ in range(8):  # unique on its model (1 in 16.7 million to need a second try)
-            if state.request_key(request_id) not in info.tags:
+            if not state.has_request(info.tags, request_id):
                 break
             request_id = self.deps.new_id(bucket)
         return state.Request(

@@ -9,6 +9,7 @@ from bot import events, state
 from bot.commands import Approve, Deny
 from bot.policy import (
     Membership,
+    Policy,
     QuorumCount,
     TargetRule,
     approval_check,
@@ -225,8 +226,13 @@ class Requests:
         reason in `base`."""
         info = None
         if state.REQUEST_ID.fullmatch(request_id):
-            # The search returns the whole model.
-            info = self.deps.registry.find_model_with_tag(state.request_key(request_id))
+            # The search returns the whole model. A request made before the change of tag
+            # layout is under its legacy key: looked for only when the current one is not
+            # there, so a request made since costs one search, as before.
+            for key in state.request_keys(request_id):
+                info = self.deps.registry.find_model_with_tag(key)
+                if info is not None:
+                    break
         req = state.request(info.tags, request_id) if info else None
         if (
             info is not None
@@ -321,10 +327,8 @@ class Requests:
         return quorum_counts(self.deps.policy, rule, req.actor, actors, membership)
 
     def comments(self, info: ModelInfo, req: state.Request, approvers: list[str]) -> dict[str, str]:
-        """What each of `approvers` said with their approval, by how people are named
-        (those who said nothing left out)."""
-        said = {a.actor: a.comment for a in state.approvals(info.tags, req.id) if a.comment}
-        return {self.deps.policy.display(a): said[a] for a in approvers if a in said}
+        """What each of `approvers` said with their approval, by how people are named."""
+        return approval_comments(self.deps.policy, info.tags, req.id, approvers)
 
 
 def quorum_step(result: Result, request_id: str, click: str = "") -> NextStep:
@@ -345,3 +349,12 @@ def _reason_required(req: state.Request, rule: TargetRule) -> str:
 
 def unknown_request(request_id: str) -> str:
     return f"There is no request `{request_id}`. `status <model>` lists the pending ones."
+
+
+def approval_comments(
+    policy: Policy, tags: dict[str, str], request_id: str, approvers: list[str]
+) -> dict[str, str]:
+    """What each of `approvers` said with their approval, by how people are named (those
+    who said nothing left out)."""
+    said = {a.actor: a.comment for a in state.approvals(tags, request_id) if a.comment}
+    return {policy.display(a): said[a] for a in approvers if a in said}

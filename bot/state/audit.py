@@ -18,6 +18,18 @@ from bot.text import metric_order, one_line, with_comment
 # longer story belongs in a linked document.
 REASON_MAX = 500
 
+# The tags a version gets when it is moved out of a target (audit_tags' `old_tags`). When
+# the version takes a target again they describe a move it has since undone, so the
+# execution removes them (stale_tags); the description lines keep the whole story.
+MOVED_OUT_TAGS = (
+    "replaced_by",
+    "archived_at",
+    "archived_by",
+    "rolled_back_at",
+    "rolled_back_by",
+    "rollback_reason",
+)
+
 
 def outcome_record(status: str, by: str, at: datetime, detail: str = "") -> str:
     """The value of a request's `.state` tag: how it ended, who, when and why."""
@@ -84,6 +96,18 @@ def audit_tags(event: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
                 }
             )
     return new_tags, old_tags
+
+
+def stale_tags(event: dict[str, Any], version_tags: dict[str, str]) -> list[str]:
+    """The tags of the version an execution puts in place (`version_tags`, as read under
+    the lock) that no longer describe it once it holds the target: those of an earlier
+    move out, and a `promotion_link` this promotion does not overwrite. Only keys it has
+    now, so a version that was never moved out costs no call; the list goes into the
+    event, so a resumed execution removes the same ones."""
+    stale = set(MOVED_OUT_TAGS)
+    if not event.get("link"):
+        stale.add("promotion_link")
+    return sorted(k for k in version_tags if k in stale)
 
 
 def done_outcome(event: dict[str, Any]) -> dict[str, str]:

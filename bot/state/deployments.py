@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.state.codec import dumps, format_time, loads
-from bot.state.keys import EVENT_PREFIX, deployment_tag
+from bot.state.keys import deployment_tag, event_keys
 from bot.state.records import outcome
 
 REPOSITORY_TAG = "git_repository"
@@ -115,7 +115,7 @@ def executions(model_tags: dict[str, str]) -> list[dict[str, Any]]:
     """Every promotion and rollback carried out (its event with the whole intent, whose
     request ended `done`), oldest first."""
     found = []
-    for key in sorted(k for k in model_tags if k.startswith(EVENT_PREFIX)):
+    for key in event_keys(model_tags):
         data = loads(model_tags[key])
         done = outcome(model_tags, str(data.get("request") or ""))
         if "line" in data and done is not None and done.state == "done":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.state.codec import loads
-from bot.state.keys import EVENT_PREFIX
+from bot.state.keys import event_keys
 from bot.state.records import events, outcome
 
 
@@ -39,7 +39,7 @@ def inflight(tags: dict[str, str], target_key: str) -> tuple[str, dict[str, Any]
     predecessor before it starts, so only the target's latest event can be unfinished.
     Events written before the event carried the whole intent (no "line") are history
     only."""
-    for key in sorted((k for k in tags if k.startswith(EVENT_PREFIX)), reverse=True):
+    for key in reversed(event_keys(tags)):
         data = loads(tags[key])
         if data.get("target_key") != target_key:
             continue

@@ -2,26 +2,34 @@
 
 One tag per fact, written once, so concurrent writers never overwrite one another:
 
-    promobot.request.<id>                      the request, as asked (JSON, never rewritten)
-    promobot.request.<id>.approval.<person>    one per approving person
-    promobot.request.<id>.state                its outcome: done, denied, expired, refused,
-                                               failed (JSON with who, when, why)
-    promobot.request.<id>.<door>               where a door showed the request (`.slack`)
-    promobot.event.<ms>.<ns>.<id>              one per promotion or rollback (history); it
-                                               is also the execution's intent
-    promobot.slack.posted                      "this model has requests shown in Slack"
-    promobot.drift.<target>                    the drift last reported on a target
-    promobot.target-lock.<ms>.<ns>.<target>    one per `lock` or `unlock` of a target: the
-                                               newest says whether it is locked (history)
+    mlflow.promobot.request.<id>                    the request, as asked (JSON, never
+                                                    rewritten)
+    mlflow.promobot.request.<id>.approval.<person>  one per approving person
+    mlflow.promobot.request.<id>.state              its outcome: done, denied, expired,
+                                                    refused, failed (JSON: who, when, why)
+    mlflow.promobot.request.<id>.<door>             where a door showed the request (`.slack`)
+    mlflow.promobot.event.<ms>.<ns>.<id>            one per promotion or rollback (history);
+                                                    it is also the execution's intent
+    mlflow.promobot.slack.posted                    "this model has requests shown in Slack"
+    mlflow.promobot.drift.<target>                  the drift last reported on a target
+    mlflow.promobot.target-lock.<ms>.<ns>.<target>  one per `lock` or `unlock` of a target:
+                                                    the newest says whether it is locked
 
 On a model version (an interface people read, docs/contract.md):
 
     github_deployment.<target>                 the GitHub deployment recorded for the
                                                version's promotion to that target (JSON)
 
+The MLflow UI leaves registered-model tags beginning `mlflow.` out of a model's Tags
+table, so the people's own tags are what that table shows (docs/contract.md, "promobot's
+own state"). Registries written before this layout hold the request, event and Slack tags
+under `promobot.` instead of `mlflow.promobot.`: every reader here accepts both (LEGACY_*
+and the `*_keys` functions), every writer writes only the new keys.
+
 Execution locks are registered models of their own, `promobot-lock.<4 hex>`, carrying
-`promobot.lock.*` tags (bot/registry_lock.py). They are not the locks people put on a
-target with `lock` (`promobot.target-lock.…` tags on the model itself).
+`promobot.lock.*` tags (bot/registry_lock.py). They keep their names: replicas of two
+releases running side by side during an upgrade still exclude one another. They are not
+the locks people put on a target with `lock` (`mlflow.promobot.target-lock.…` tags).
 """
 
 from __future__ import annotations
@@ -31,15 +39,24 @@ import re
 import time
 from datetime import datetime
 
-REQUEST_PREFIX = "promobot.request."
+STATE_PREFIX = "mlflow.promobot."
+REQUEST_PREFIX = f"{STATE_PREFIX}request."
 # The shape of a request id (`req-` + 10 hex digits today; 6 to 32 are read), checked
 # before an id goes into a key that goes into a search.
 REQUEST_ID = re.compile(r"req-[0-9a-f]{6,32}")
-EVENT_PREFIX = "promobot.event."
-TARGET_LOCK_PREFIX = "promobot.target-lock."
-SLACK_POSTED_TAG = "promobot.slack.posted"
+EVENT_PREFIX = f"{STATE_PREFIX}event."
+SLACK_POSTED_TAG = f"{STATE_PREFIX}slack.posted"
+
+# The layout before `mlflow.promobot.`: read, never written.
+LEGACY_STATE_PREFIX = "promobot."
+LEGACY_REQUEST_PREFIX = f"{LEGACY_STATE_PREFIX}request."
+LEGACY_EVENT_PREFIX = f"{LEGACY_STATE_PREFIX}event."
+LEGACY_SLACK_POSTED_TAG = f"{LEGACY_STATE_PREFIX}slack.posted"
+REQUEST_PREFIXES = (REQUEST_PREFIX, LEGACY_REQUEST_PREFIX)
+SLACK_POSTED_TAGS = (SLACK_POSTED_TAG, LEGACY_SLACK_POSTED_TAG)
+TARGET_LOCK_PREFIX = f"{STATE_PREFIX}target-lock."
 # What drift the audit last reported on a target (so each finding is reported once).
-DRIFT_PREFIX = "promobot.drift."
+DRIFT_PREFIX = f"{STATE_PREFIX}drift."
 # The model-version tag that records a promotion's GitHub deployment, one per target:
 # `github_deployment.Production` (a stage, as labelled), `github_deployment.champion` (an
 # alias, without the `@` a tag key may not hold). Stage labels are capitalised and aliases
@@ -93,8 +110,17 @@ def request_key(request_id: str) -> str:
     return f"{REQUEST_PREFIX}{request_id}"
 
 
+def request_keys(request_id: str) -> tuple[str, ...]:
+    """Where a request may be stored: its key now, then its key in the legacy layout."""
+    return tuple(f"{prefix}{request_id}" for prefix in REQUEST_PREFIXES)
+
+
 def approval_prefix(request_id: str) -> str:
     return f"{REQUEST_PREFIX}{request_id}.approval."
+
+
+def approval_prefixes(request_id: str) -> tuple[str, ...]:
+    return tuple(f"{key}.approval." for key in request_keys(request_id))
 
 
 def approval_key(request_id: str, person: str) -> str:
@@ -105,18 +131,49 @@ def state_key(request_id: str) -> str:
     return f"{REQUEST_PREFIX}{request_id}.state"
 
 
+def state_keys(request_id: str) -> tuple[str, ...]:
+    return tuple(f"{key}.state" for key in request_keys(request_id))
+
+
 def message_key(request_id: str, door: str) -> str:
     """Where a door keeps the message it posted about a request (`….slack`)."""
     return f"{REQUEST_PREFIX}{request_id}.{door}"
 
 
+def message_keys(request_id: str, door: str) -> tuple[str, ...]:
+    return tuple(f"{key}.{door}" for key in request_keys(request_id))
+
+
 def message_request(key: str, door: str) -> str | None:
-    """The request id of a door's message key, or None when `key` is not one."""
+    """The request id of a door's message key (either layout), or None when `key` is not
+    one."""
     suffix = f".{door}"
-    if not (key.startswith(REQUEST_PREFIX) and key.endswith(suffix)):
-        return None
-    rid = key[len(REQUEST_PREFIX) : -len(suffix)]
-    return rid if rid and "." not in rid else None
+    for prefix in REQUEST_PREFIXES:
+        if key.startswith(prefix) and key.endswith(suffix):
+            rid = key[len(prefix) : -len(suffix)]
+            return rid if rid and "." not in rid else None
+    return None
+
+
+def request_id_of(key: str) -> str | None:
+    """The request id of a request's own key (`…request.<id>`, either layout), else None."""
+    for prefix in REQUEST_PREFIXES:
+        if key.startswith(prefix):
+            rest = key[len(prefix) :]
+            return rest if rest and "." not in rest else None
+    return None
+
+
+def event_keys(tags: dict[str, str]) -> list[str]:
+    """The history events' keys in either layout, oldest first: ordered by what follows
+    the prefix (milliseconds, then the host's nanoseconds), so events written before and
+    after the change of layout interleave in the order they happened."""
+
+    def when(key: str) -> str:
+        return key.removeprefix(EVENT_PREFIX).removeprefix(LEGACY_EVENT_PREFIX)
+
+    found = [k for k in tags if k.startswith((EVENT_PREFIX, LEGACY_EVENT_PREFIX))]
+    return sorted(found, key=lambda k: (when(k), k))
 
 
 def drift_key(target_key: str) -> str:
@@ -138,12 +195,16 @@ def target_lock_key(at: datetime, target_key: str) -> str:
 
 
 def sequence(key: str) -> tuple[int, int]:
-    """(ms, ns) of an event or target-lock key: the order in which it was written."""
-    parts = key.split(".")
-    try:
-        return int(parts[2]), int(parts[3])
-    except (IndexError, ValueError):
-        return 0, 0
+    """(ms, ns) of an event or target-lock key (either layout): the order in which it
+    was written."""
+    for prefix in (EVENT_PREFIX, LEGACY_EVENT_PREFIX, TARGET_LOCK_PREFIX):
+        if key.startswith(prefix):
+            parts = key[len(prefix) :].split(".")
+            try:
+                return int(parts[0]), int(parts[1])
+            except (IndexError, ValueError):
+                return 0, 0
+    return 0, 0
 
 
 def deployment_tag(target_label: str) -> str:

@@ -1,5 +1,7 @@
 """Pure readers of promobot's state: requests, approvals, outcomes and history events,
-read from a registered model's tag dict (the layout is in bot/state/keys.py)."""
+read from a registered model's tag dict (the layout is in bot/state/keys.py). Each one
+reads both layouts, `mlflow.promobot.` and the legacy `promobot.`, so a registry written
+before the change reads as it did, and a request made before it can still be approved."""
 
 from __future__ import annotations
 
@@ -9,11 +11,12 @@ from typing import Any
 
 from bot.state.codec import format_time, loads, maybe_time, parse_time
 from bot.state.keys import (
-    EVENT_PREFIX,
-    REQUEST_PREFIX,
-    approval_prefix,
-    request_key,
-    state_key,
+    approval_prefixes,
+    event_keys,
+    message_keys,
+    request_id_of,
+    request_keys,
+    state_keys,
 )
 
 FINAL_STATES = ("done", "denied", "expired", "refused", "failed", "superseded")
@@ -131,15 +134,32 @@ class Event:
     comments: tuple[tuple[str, str], ...] = ()  # (approver, comment) of its approvals
 
 
+def _first(tags: dict[str, str], keys: tuple[str, ...]) -> str | None:
+    """The value of the first of `keys` that is set: the current layout before the legacy
+    one."""
+    return next((tags[k] for k in keys if tags.get(k)), None)
+
+
+def has_request(tags: dict[str, str], request_id: str) -> bool:
+    return any(k in tags for k in request_keys(request_id))
+
+
 def request(tags: dict[str, str], request_id: str) -> Request | None:
-    value = tags.get(request_key(request_id))
+    value = _first(tags, request_keys(request_id))
     return Request.from_tag(value) if value else None
 
 
+def message_ref(tags: dict[str, str], request_id: str, door: str) -> dict[str, Any] | None:
+    """Where a door showed a request (its message reference), or None. The current key
+    wins: a message recorded before the change of layout and redrawn after it has both."""
+    value = _first(tags, message_keys(request_id, door))
+    return loads(value) if value else None
+
+
 def approvals(tags: dict[str, str], request_id: str) -> list[Approval]:
-    prefix = approval_prefix(request_id)
+    prefixes = approval_prefixes(request_id)
     found = []
-    for key in sorted(k for k in tags if k.startswith(prefix)):
+    for key in sorted(k for k in tags if k.startswith(prefixes)):
         data = loads(tags[key])
         found.append(
             Approval(
@@ -154,7 +174,7 @@ def approvals(tags: dict[str, str], request_id: str) -> list[Approval]:
 
 
 def outcome(tags: dict[str, str], request_id: str) -> Outcome | None:
-    value = tags.get(state_key(request_id))
+    value = _first(tags, state_keys(request_id))
     if not value:
         return None
     data = loads(value)
@@ -167,14 +187,10 @@ def outcome(tags: dict[str, str], request_id: str) -> Outcome | None:
 
 
 def requests(tags: dict[str, str]) -> list[Request]:
-    found = []
-    for key, value in tags.items():
-        rest = key[len(REQUEST_PREFIX) :] if key.startswith(REQUEST_PREFIX) else None
-        if rest and "." not in rest:
-            req = Request.from_tag(value)
-            if req:
-                found.append(req)
-    found.sort(key=lambda r: r.created_at)
+    """Every request on the model, oldest first; each id once, in either layout."""
+    ids = {rid for key in tags if (rid := request_id_of(key))}
+    found = [req for rid in ids if (req := request(tags, rid))]
+    found.sort(key=lambda r: (r.created_at, r.id))
     return found
 
 
@@ -187,7 +203,7 @@ def events(tags: dict[str, str]) -> list[Event]:
     could not be finished (its version was deleted before it was in place) is left out:
     it never happened."""
     found = []
-    for key in sorted(k for k in tags if k.startswith(EVENT_PREFIX)):
+    for key in event_keys(tags):
         data = loads(tags[key])
         done = outcome(tags, str(data.get("request", "")))
         if done is not None and done.state == "failed":

@@ -112,7 +112,7 @@ def test_a_lead_in_slack_and_an_sre_on_github_carry_it_out_once(
     assert "approved by alice@example.com, carol@example.com" in reply
     assert models.stage(F, 1) == "Production"
     assert models.tags(F, 1)["approved_by"] == "alice@example.com, carol@example.com"
-    events = [key for key in models.model_tags(F) if key.startswith("promobot.event.")]
+    events = [key for key in models.model_tags(F) if key.startswith("mlflow.promobot.event.")]
     assert len(events) == 1
     assert models.description(F, 1).count("→ Production") == 1
     final = fakes.slack.api_calls("chat.update")[-1]
@@ -134,4 +134,4 @@ def test_a_person_in_both_groups_cannot_complete_it_alone_from_two_doors(
         f"⏳ **{F} v1 → Production** is waiting for approvals: ml-leads 1 of 1 ✅ · sre 0 of 1 ⏳"
     )
     assert models.stage(F, 1) == "None"
-    assert not [key for key in models.model_tags(F) if key.startswith("promobot.event.")]
+    assert not [key for key in models.model_tags(F) if key.startswith("mlflow.promobot.event.")]

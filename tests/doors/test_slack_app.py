@@ -316,8 +316,8 @@ def test_a_request_that_needs_approval_is_posted_with_its_buttons(
     request_id = buttons[0]["value"]
     assert {b["value"] for b in buttons} == {request_id} and request_id.startswith("req-")
     tags = models.model_tags(M)
-    assert f"promobot.request.{request_id}" in tags
-    assert json.loads(tags[f"promobot.request.{request_id}.slack"]) == {
+    assert f"mlflow.promobot.request.{request_id}" in tags
+    assert json.loads(tags[f"mlflow.promobot.request.{request_id}.slack"]) == {
         "channel": CHANNEL,
         "ts": message.answer["ts"],
     }
@@ -432,7 +432,7 @@ def test_deny_opens_a_modal_with_the_clicks_trigger_and_its_reason_denies(
         update.text
     )
     assert update.actions() == []
-    outcome = json.loads(models.model_tags(M)[f"promobot.request.{request_id}.state"])
+    outcome = json.loads(models.model_tags(M)[f"mlflow.promobot.request.{request_id}.state"])
     assert (outcome["state"], outcome["by"], outcome["detail"]) == (
         "denied",
         "erin@example.com",
@@ -478,7 +478,9 @@ def test_approve_with_comment_keeps_the_comment_everywhere(
     assert f"*{M} v1 → Production* done" in update.text
     assert 'approved by alice@example.com ("dashboards checked latency fine")' in update.text
     assert models.stage(M, 1) == "Production"
-    approval = json.loads(models.model_tags(M)[f"promobot.request.{request_id}.approval.alice"])
+    approval = json.loads(
+        models.model_tags(M)[f"mlflow.promobot.request.{request_id}.approval.alice"]
+    )
     assert approval["comment"] == "dashboards checked\nlatency fine"
     assert models.tags(M, 1)["approved_by"] == "alice@example.com"
     assert 'approved by alice@example.com ("dashboards checked latency fine")' in (

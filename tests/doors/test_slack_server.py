@@ -335,7 +335,7 @@ def request_for_approval(
     message = posted(fake, model)
     # Where the message is gets recorded just after it is posted.
     request_id = message.actions()[0]["value"]
-    until(lambda: f"promobot.request.{request_id}.slack" in models.model_tags(model))
+    until(lambda: f"mlflow.promobot.request.{request_id}.slack" in models.model_tags(model))
     return model, version, message
 
 
@@ -349,7 +349,7 @@ def events(models: ModelFactory, model: str) -> dict[str, dict[str, Any]]:
     return {
         k: json.loads(v)
         for k, v in models.model_tags(model).items()
-        if k.startswith("promobot.event.")
+        if k.startswith("mlflow.promobot.event.")
     }
 
 
@@ -424,8 +424,8 @@ def test_production_request_is_posted_with_buttons_and_a_lead_click_promotes(
     request_id = buttons[0]["value"]
     assert {b["value"] for b in buttons} == {request_id} and request_id.startswith("req-")
     tags = models.model_tags(model)
-    assert f"promobot.request.{request_id}" in tags
-    assert json.loads(tags[f"promobot.request.{request_id}.slack"]) == {
+    assert f"mlflow.promobot.request.{request_id}" in tags
+    assert json.loads(tags[f"mlflow.promobot.request.{request_id}.slack"]) == {
         "channel": CHANNEL,
         "ts": message.answer["ts"],
     }
@@ -458,7 +458,7 @@ def test_production_request_is_posted_with_buttons_and_a_lead_click_promotes(
     assert (tags["requested_by"], tags["approved_by"]) == ("bob@example.com", "alice@example.com")
     assert tags["promotion_request"] == request_id
     # The message is marked as final just after it is redrawn, so the sweeper leaves it be.
-    tag = f"promobot.request.{request_id}.slack"
+    tag = f"mlflow.promobot.request.{request_id}.slack"
     until(lambda: json.loads(models.model_tags(model)[tag]).get("final") == "done")
 
 
@@ -515,6 +515,9 @@ def test_deny_opens_a_modal_whose_signed_reason_is_written_and_shown(
         "f1 dropped on the holdout set",
     )
     assert models.stage(model, version) == "Staging"
+    assert models.stage(model, version) == "Staging"
+    state = json.loads(models.model_tags(model)[f"mlflow.promobot.request.{request_id}.state"])
+    assert (state["state"], state["by"]) == ("denied", "erin@example.com")
     assert models.tags(model, version)["promoted_to"] == "Staging"
     assert not [c for c in fake.api_calls("chat.update") if "forged" in c.text]
 
@@ -686,7 +689,7 @@ def test_the_sweeper_closes_an_expired_request_and_updates_its_message(
     model, version, message = request_for_approval(slack, fake, models, core, "expiry")
     request_id = message.actions()[0]["value"]
     # Time passes: the request's deadline is now in the past (as 24 h later).
-    tag = f"promobot.request.{request_id}"
+    tag = f"mlflow.promobot.request.{request_id}"
     request = json.loads(models.model_tags(model)[tag])
     request["expires_at"] = "2000-01-01T00:00:00Z"
     models.client.set_registered_model_tag(model, tag, json.dumps(request))

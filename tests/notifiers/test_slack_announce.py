@@ -71,7 +71,7 @@ def in_staging(service: Service, models: ModelFactory, **metrics: float) -> int:
 
 
 def slack_ref(models: ModelFactory, request_id: str) -> dict[str, Any]:
-    return json.loads(models.model_tags(M)[f"promobot.request.{request_id}.slack"])
+    return json.loads(models.model_tags(M)[f"mlflow.promobot.request.{request_id}.slack"])
 
 
 # ---- a request made outside Slack ---------------------------------------------------------------
@@ -117,7 +117,7 @@ def test_a_request_made_outside_slack_is_posted_in_the_models_channel_with_butto
         "channel": MODELS_CHANNEL,
         "ts": message.answer["ts"],
     }
-    assert models.model_tags(M)["promobot.slack.posted"] == "1"
+    assert models.model_tags(M)["mlflow.promobot.slack.posted"] == "1"
 
 
 def test_a_click_on_the_announced_request_completes_it_and_redraws_that_message(
@@ -295,7 +295,7 @@ def test_without_a_slack_token_nothing_is_posted_and_nothing_fails(
     assert (pending.status, done.status) == ("pending", "done")
     assert models.stage(M, version) == "Production"
     assert fake.calls == []
-    assert f"promobot.request.{pending.request_id}.slack" not in models.model_tags(M)
+    assert f"mlflow.promobot.request.{pending.request_id}.slack" not in models.model_tags(M)
 
 
 def test_slack_failing_never_stops_a_promotion_or_a_request(
@@ -311,8 +311,8 @@ def test_slack_failing_never_stops_a_promotion_or_a_request(
     assert staged.status == "done" and models.stage(M, version) == "Staging"
     assert pending.status == "pending"
     tags = models.model_tags(M)
-    assert f"promobot.request.{pending.request_id}" in tags
-    assert f"promobot.request.{pending.request_id}.slack" not in tags
+    assert f"mlflow.promobot.request.{pending.request_id}" in tags
+    assert f"mlflow.promobot.request.{pending.request_id}.slack" not in tags
     assert f"could not announce executed of {M} in {MODELS_CHANNEL}" in caplog.text
     assert f"could not announce request_made of {M} in {MODELS_CHANNEL}" in caplog.text
     assert "channel_not_found" in caplog.text

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from conftest import Clock, ModelFactory
 from fake_slack import Call, FakeSlack
+from service_helpers import to_legacy_layout
 
 from bot.commands import Approve, Deny, parse
 from bot.config import Settings
@@ -27,7 +28,7 @@ from bot.render_slack import fallback_text, result_blocks
 from bot.results import Result
 from bot.service import Context, Service
 
-POSTED_TAG = "promobot.slack.posted"
+POSTED_TAG = "mlflow.promobot.slack.posted"
 
 CHANNEL = "C0RELEASES"
 
@@ -95,7 +96,7 @@ def updates(fake: FakeSlack) -> list[Call]:
 def ref_of(models: ModelFactory, result: Result) -> dict[str, Any]:
     assert result.model
     return json.loads(
-        models.model_tags(result.model)[f"promobot.request.{result.request_id}.slack"]
+        models.model_tags(result.model)[f"mlflow.promobot.request.{result.request_id}.slack"]
     )
 
 
@@ -203,7 +204,10 @@ def test_the_sweeper_closes_an_expired_request_and_redraws_it_once(
     assert f"{request.request_id} expired" in update.text
     assert update.actions() == []
     tags = models.model_tags("sentiment-classifier")
-    assert json.loads(tags[f"promobot.request.{request.request_id}.state"])["state"] == "expired"
+    assert (
+        json.loads(tags[f"mlflow.promobot.request.{request.request_id}.state"])["state"]
+        == "expired"
+    )
     assert tags[POSTED_TAG] == "1"
     assert request.version and models.stage("sentiment-classifier", request.version) == "Staging"
 
@@ -228,3 +232,34 @@ def test_the_sweeper_redraws_a_request_decided_where_slack_was_not_told(
     [update] = updates(fake)
     assert f"*sentiment-classifier v{request.version} → Production* done" in update.text
     assert update.actions() == []
+
+
+def test_the_sweeper_keeps_a_message_posted_before_the_upgrade_in_step(
+    service: Service,
+    quiet: Service,
+    models: ModelFactory,
+    settings: Settings,
+    fake: FakeSlack,
+    clock: Clock,
+) -> None:
+    """A message recorded under `promobot.request.<id>.slack`, on a model marked
+    `promobot.slack.posted` (the tag layout before `mlflow.promobot.`): the pass still
+    finds it, redraws it once, and records its final state under the current key."""
+    request = pending_production(service, models, settings)
+    assert request.request_id
+    rid = request.request_id
+    legacy = to_legacy_layout(models.client, "sentiment-classifier")
+    assert legacy["promobot.slack.posted"] == "1"
+    posted = json.loads(legacy[f"promobot.request.{rid}.slack"])
+    quiet.handle(Approve(rid), Context(actor="cli:alice"))
+    clock.advance(minutes=1)
+
+    assert service.sweep("slack") == 1
+    assert service.sweep("slack") == 0  # the final ref under the current key wins
+
+    [update] = updates(fake)
+    assert update.actions() == []
+    assert (update.body["channel"], update.body["ts"]) == (posted["channel"], posted["ts"])
+    assert ref_of(models, request)["final"]
+    tags = models.model_tags("sentiment-classifier")
+    assert json.loads(tags[f"promobot.request.{rid}.slack"]) == posted  # left as it was

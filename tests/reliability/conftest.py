@@ -364,7 +364,7 @@ class Registry:
 
     def events(self, model: str) -> list[dict[str, Any]]:
         tags = self.model_tags(model)
-        keys = sorted(k for k in tags if k.startswith("promobot.event."))
+        keys = sorted(k for k in tags if k.startswith("mlflow.promobot.event."))
         return [{"key": k, **json.loads(tags[k])} for k in keys]
 
     def locks(self, model: str, target: str = "production") -> list[str]:

@@ -116,7 +116,7 @@ def test_a_read_only_person_cannot_move_stages_or_aliases(auth_server, governed)
             ),
             "set alias": lambda: reg.client.set_registered_model_alias(governed, "production", "1"),
             "forge an approval tag": lambda: reg.client.set_registered_model_tag(
-                governed, "promobot.request.req-abcdef.approval.alice", "{}"
+                governed, "mlflow.promobot.request.req-abcdef.approval.alice", "{}"
             ),
             "tag a version": lambda: reg.client.set_model_version_tag(
                 governed, "1", "approved_by", "alice"

@@ -33,7 +33,7 @@ def test_version_deleted_before_the_approval(backend, reliability_policy):
     assert result.status == "refused" and "v2 was deleted" in result.reasons[0]
     assert reg.holders(model, "Production") == []
     assert "production" not in reg.aliases(model)
-    state = json.loads(reg.model_tags(model)[f"promobot.request.{request_id}.state"])
+    state = json.loads(reg.model_tags(model)[f"mlflow.promobot.request.{request_id}.state"])
     assert state["state"] == "failed" and "deleted" in state["detail"]
     again = run(service, "github:lead1", f"approve {request_id}")
     assert again.status == "refused" and "failed" in again.reasons[0]
@@ -53,7 +53,7 @@ def test_model_deleted_and_recreated_with_the_same_version_number(backend, relia
     make_versions(url, model, 1)  # a different run, registered as v1 again
     assert (
         reg.client.get_model_version(model, "1").run_id
-        != json.loads(tags[f"promobot.request.{request_id}"])["run_id"]
+        != json.loads(tags[f"mlflow.promobot.request.{request_id}"])["run_id"]
     )
 
     gone = run(service, "github:lead0", f"approve {request_id}")
@@ -61,7 +61,9 @@ def test_model_deleted_and_recreated_with_the_same_version_number(backend, relia
     assert reg.holders(model, "Production") == []
 
     reg.client.set_registered_model_tag(
-        model, f"promobot.request.{request_id}", tags[f"promobot.request.{request_id}"]
+        model,
+        f"mlflow.promobot.request.{request_id}",
+        tags[f"mlflow.promobot.request.{request_id}"],
     )
     restored = run(service, "github:lead0", f"approve {request_id}")
     assert restored.status == "refused", restored

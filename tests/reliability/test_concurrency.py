@@ -111,7 +111,7 @@ def test_twenty_promotions_of_different_versions_at_once(backend, reliability_po
         assert by_request[r["request_id"]] == 1, r
         lines = [ln for ln in reg.description_lines(model, r["version"]) if "→ Production" in ln]
         assert len(lines) == 1, (r, lines)
-        state = tags.get(f"promobot.request.{r['request_id']}.state", "")
+        state = tags.get(f"mlflow.promobot.request.{r['request_id']}.state", "")
         assert '"state":"done"' in state, (r, state)
         mv_tags = dict(reg.client.get_model_version(model, str(r["version"])).tags)
         assert mv_tags["promotion_request"] == r["request_id"]
@@ -162,7 +162,9 @@ def test_ten_approvals_of_one_request_at_once(backend, reliability_policy, quoru
     tags = reg.model_tags(model)
 
     assert not [r for r in results if r["status"] in ("traceback", "error")], results
-    approvals = sorted(k for k in tags if k.startswith(f"promobot.request.{request_id}.approval."))
+    approvals = sorted(
+        k for k in tags if k.startswith(f"mlflow.promobot.request.{request_id}.approval.")
+    )
     executed = [r for r in results if r["status"] == "done" and not r["already"]]
     already = [r for r in results if r["status"] == "done" and r["already"]]
     pending = [r for r in results if r["status"] == "pending"]
@@ -181,7 +183,7 @@ def test_ten_approvals_of_one_request_at_once(backend, reliability_policy, quoru
     assert len(approved_by) >= quorum and len(set(approved_by)) == len(approved_by)
     lines = [ln for ln in reg.description_lines(model, version) if "→ Production" in ln]
     assert len(lines) == 1
-    assert '"state":"done"' in tags[f"promobot.request.{request_id}.state"]
+    assert '"state":"done"' in tags[f"mlflow.promobot.request.{request_id}.state"]
     assert reg.holders(model, "Production") == [version]
     assert reg.aliases(model)["production"] == version
     assert reg.locks(model) == []

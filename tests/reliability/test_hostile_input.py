@@ -433,7 +433,7 @@ def test_forged_request_on_another_model_promotes_nothing(sqlite_registry, relia
         "source": client.get_model_version(GOVERNED, "2").source,
         "previous": None,
     }
-    client.set_registered_model_tag("y", "promobot.request.req-f0f0f0", json.dumps(forged))
+    client.set_registered_model_tag("y", "mlflow.promobot.request.req-f0f0f0", json.dumps(forged))
     try:
         check(
             _c("forged-request-on-decoy", "approve", "req-f0f0f0", "--as", "github:lead0"),
@@ -442,4 +442,4 @@ def test_forged_request_on_another_model_promotes_nothing(sqlite_registry, relia
             "cli in-process, SQLite registry",
         )
     finally:
-        client.delete_registered_model_tag("y", "promobot.request.req-f0f0f0")
+        client.delete_registered_model_tag("y", "mlflow.promobot.request.req-f0f0f0")

@@ -18,7 +18,9 @@ from bot.service import Service
 def lock_tags(models: Any, model: str = M) -> list[dict[str, Any]]:
     """The target-lock records on the model, oldest first, read straight from MLflow."""
     tags = models.model_tags(model)
-    return [json.loads(tags[k]) for k in sorted(tags) if k.startswith("promobot.target-lock.")]
+    return [
+        json.loads(tags[k]) for k in sorted(tags) if k.startswith("mlflow.promobot.target-lock.")
+    ]
 
 
 def policy_with(tmp_path: Path, **changes: Any) -> Path:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from service_helpers import M, run, to_production
+from service_helpers import M, run, to_legacy_layout, to_production
 
 
 def test_promote_to_staging_moves_stage_mirrors_alias_and_writes_tags(
@@ -274,6 +274,31 @@ def test_rollback_twice_walks_back_two_promotions(service, models, two_versions)
     assert models.aliases(M)["production"] == v1
     third = run(service, "slack:U01CAROL", f"rollback {M} nothing left")
     assert third.status == "refused" and "rollback" in third.reasons[0]
+
+
+def test_rollback_walks_a_history_begun_before_the_upgrade(service, models, two_versions):
+    """Events under `promobot.event.` (before the upgrade) and `mlflow.promobot.event.`
+    (after it) are one history, in the order they happened: the prefixes do not sort it."""
+    v1, v2 = two_versions
+    v3 = models.version(M, accuracy=0.94, f1=0.9)
+    to_production(service, v1)
+    to_production(service, v2)
+    to_legacy_layout(models.client, M)
+    to_production(service, v3)  # after the upgrade
+
+    first = run(service, "slack:U01CAROL", f"rollback {M} bad v3")
+    second = run(service, "slack:U01CAROL", f"rollback {M} bad too")
+
+    assert (first.version, second.version) == (v2, v1)
+    assert models.stage(M, v1) == "Production" and models.aliases(M)["production"] == v1
+    history = run(service, "cli:bob", f"history {M}").history
+    assert [(h.kind, h.version) for h in history if h.target == "Production"] == [
+        ("rollback", v1),
+        ("rollback", v2),
+        ("promote", v3),
+        ("promote", v2),
+        ("promote", v1),
+    ]
 
 
 def test_rollback_to_named_version_and_requires_reason(service, models, two_versions):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from service_helpers import M, run, to_production
+from service_helpers import M, run, to_legacy_layout, to_production
 
 from bot.service import Service
 
@@ -56,7 +56,7 @@ def test_double_approval_executes_once(service, models, two_versions):
     again = run(service, "slack:U01ALICE", f"approve {pending.request_id}")
     assert again.status == "done" and again.already
     assert len(models.description(M, v1).splitlines()) == 2
-    events = [k for k in models.model_tags(M) if k.startswith("promobot.event.")]
+    events = [k for k in models.model_tags(M) if k.startswith("mlflow.promobot.event.")]
     assert len(events) == 2  # staging + production
 
 
@@ -177,9 +177,11 @@ def test_request_whose_id_names_another_lock_is_treated_as_planted(service, mode
     real = pending.request_id
     bucket = real[4:8]
     forged = f"req-{'0000' if bucket != '0000' else '1111'}{real[8:]}"
-    record = json.loads(models.model_tags(M)[f"promobot.request.{real}"])
+    record = json.loads(models.model_tags(M)[f"mlflow.promobot.request.{real}"])
     record["id"] = forged
-    models.client.set_registered_model_tag(M, f"promobot.request.{forged}", json.dumps(record))
+    models.client.set_registered_model_tag(
+        M, f"mlflow.promobot.request.{forged}", json.dumps(record)
+    )
     result = run(service, "github:alice", f"approve {forged}")
     assert result.status == "refused" and "There is no request" in result.reasons[0]
     assert models.stage(M, v1) == "Staging"
@@ -243,7 +245,7 @@ def test_comments_of_approvals_are_kept_and_shown_everywhere(service, models, cl
     first = run(service, "github:alice", f"approve {pending.request_id} dashboards checked")
     assert first.approval_comments == {"alice@example.com": "dashboards checked"}
     approval = json.loads(
-        models.model_tags(model)[f"promobot.request.{pending.request_id}.approval.alice"]
+        models.model_tags(model)[f"mlflow.promobot.request.{pending.request_id}.approval.alice"]
     )
     assert approval["comment"] == "dashboards checked"
 
@@ -292,7 +294,7 @@ def test_a_denial_keeps_its_reason_and_history_shows_it(service, models, two_ver
         f"{pending.request_id} denied by erin@example.com: f1 dropped on holdout. "
         "Nothing was promoted."
     )
-    state = json.loads(models.model_tags(M)[f"promobot.request.{pending.request_id}.state"])
+    state = json.loads(models.model_tags(M)[f"mlflow.promobot.request.{pending.request_id}.state"])
     assert (state["state"], state["detail"]) == ("denied", "f1 dropped on holdout")
     view = service.request_view(pending.request_id)
     assert view is not None and "f1 dropped on holdout" in view.message
@@ -338,7 +340,7 @@ def test_a_policy_may_require_a_reason_to_deny(strict_denials, models):
     given = run(service, "github:alice", f"deny {pending.request_id} not before the audit")
     assert given.status == "done"
     state = json.loads(
-        models.model_tags("fraud-detector")[f"promobot.request.{pending.request_id}.state"]
+        models.model_tags("fraud-detector")[f"mlflow.promobot.request.{pending.request_id}.state"]
     )
     assert state["detail"] == "not before the audit"
 
@@ -353,3 +355,72 @@ def test_the_requester_withdraws_without_a_reason_even_when_one_is_required(stri
 def _explained(service):
     result = run(service, "cli:x", "policy fraud-detector")
     return result.explanation
+
+
+# ---- registries written before promobot's state moved under `mlflow.promobot.` ------------
+
+
+def test_a_request_made_before_the_upgrade_is_approved_after_it(service, models, two_versions):
+    """An old pending request (tags under `promobot.`): the upgraded promobot finds it,
+    records the approval and the outcome under the current keys, where its readers (and
+    the next command) find them, and leaves the old tags as they were."""
+    v1, _ = two_versions
+    run(service, "slack:U01BOB", f"promote {M} v{v1} staging x")
+    pending = run(service, "slack:U01BOB", f"promote {M} v{v1} production shadow ok")
+    rid = pending.request_id
+    before = to_legacy_layout(models.client, M)
+    assert f"promobot.request.{rid}" in before
+
+    done = run(service, "github:alice", f"approve {rid} lgtm")
+
+    assert done.status == "done", done.reasons
+    assert models.stage(M, v1) == "Production"
+    assert models.tags(M, v1)["approved_by"] == "alice@example.com"
+    tags = models.model_tags(M)
+    assert json.loads(tags[f"mlflow.promobot.request.{rid}.approval.alice"])["comment"] == "lgtm"
+    assert json.loads(tags[f"mlflow.promobot.request.{rid}.state"])["state"] == "done"
+    assert {k: v for k, v in tags.items() if k.startswith("promobot.")} == before
+    assert len([k for k in tags if k.startswith("mlflow.promobot.event.")]) == 1
+    # The next commands read the two layouts as one state.
+    again = run(service, "github:alice", f"approve {rid}")
+    assert again.status == "done" and again.already
+    status = run(service, "cli:bob", f"status {M}")
+    assert status.pending == []
+    history = run(service, "cli:bob", f"history {M}")
+    assert [(h.kind, h.version, h.target) for h in history.history] == [
+        ("promote", v1, "Production"),
+        ("promote", v1, "Staging"),
+    ]
+
+
+def test_an_approval_given_before_the_upgrade_still_counts(service, models):
+    model = "fraud-detector"
+    models.version(model, auc=0.9)
+    pending = run(service, "github:bob", f"promote {model} v1 production")
+    rid = pending.request_id
+    assert run(service, "github:alice", f"approve {rid}").approvals == 1
+    to_legacy_layout(models.client, model)
+
+    same_person = run(service, "slack:U01ALICE", f"approve {rid}")
+    assert same_person.status == "pending" and same_person.approvals == 1
+    second = run(service, "erin@example.com", f"approve {rid}")
+
+    assert second.status == "done", second.reasons
+    assert models.tags(model, 1)["approved_by"] == "alice@example.com, erin@example.com"
+    tags = models.model_tags(model)
+    assert f"promobot.request.{rid}.approval.alice" in tags  # before the upgrade
+    assert f"mlflow.promobot.request.{rid}.approval.erin" in tags  # after it
+
+
+def test_a_request_closed_before_the_upgrade_stays_closed(service, models, two_versions):
+    v1, _ = two_versions
+    run(service, "slack:U01BOB", f"promote {M} v{v1} staging x")
+    pending = run(service, "slack:U01BOB", f"promote {M} v{v1} production shadow ok")
+    run(service, "slack:U01BOB", f"deny {pending.request_id} changed my mind")
+    to_legacy_layout(models.client, M)
+    before = models.snapshot(M)
+
+    late = run(service, "github:alice", f"approve {pending.request_id}")
+
+    assert late.status == "refused" and "denied" in " ".join(late.reasons), late.reasons
+    assert models.snapshot(M) == before
