@@ -8,6 +8,7 @@
     execution.py    intent, apply, recover, roll forward, outcome records
     queries.py      status, history, policy, a request as it stands
     messages.py     where doors showed requests, and the pass that keeps them in step
+    export.py       the audit trail for auditors (`promobot audit export`)
     registration.py CI registration and the comparison with Production
 
 Each use case takes who acts and a parsed command and returns a Result. A person's
@@ -40,6 +41,7 @@ from bot.results import DONE, Result
 from bot.service.audit import Audit
 from bot.service.common import Context, Deps, new_request_id, utcnow
 from bot.service.execution import Executor
+from bot.service.export import Export
 from bot.service.messages import Messages
 from bot.service.moves import Moves
 from bot.service.proposal import Reads
@@ -65,6 +67,7 @@ class Service:
         self.deps = Deps(registry, policy, clock, new_id, events or EventBus())
         executor = Executor(self.deps)
         self.audit = Audit(self.deps)
+        self.export = Export(self.deps, self.audit)
         self.moves = Moves(self.deps, executor, self.audit)
         self.requests = Requests(self.deps, executor)
         self.queries = Queries(self.deps, self.requests, self.audit)

@@ -5,6 +5,7 @@
     records.py  requests, approvals, outcomes, history events
     history.py  the history walk (rollback) and unfinished executions
     audit.py    what an execution writes: version tags, description line, outcomes
+    trail.py    the audit trail of a model, record by record (`promobot audit export`)
 
 An execution is under way (or was cut short) while its event has no outcome tag: the
 outcome is the execution's last write. Two writes frame every execution, both of them

@@ -104,6 +104,7 @@ class Approval:
     person: str
     at: datetime
     comment: str
+    channel: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,8 @@ class Event:
     reason: str
     request: str
     channel: str
+    link: str = ""
+    actor: str = ""  # the handle that asked, as given (`by` names the person)
 
 
 def request(tags: dict[str, str], request_id: str) -> Request | None:
@@ -146,6 +149,7 @@ def approvals(tags: dict[str, str], request_id: str) -> list[Approval]:
                 person=str(data.get("person", "")),
                 at=maybe_time(data.get("at")),
                 comment=str(data.get("comment", "")),
+                channel=str(data.get("channel", "")),
             )
         )
     found.sort(key=lambda a: a.at or datetime.min.replace(tzinfo=UTC))
@@ -206,6 +210,8 @@ def events(tags: dict[str, str]) -> list[Event]:
                     reason=str(data.get("reason", "")),
                     request=str(data.get("request", "")),
                     channel=str(data.get("channel", "")),
+                    link=str(data.get("link", "")),
+                    actor=str(data.get("actor", "")),
                 )
             )
         except (KeyError, TypeError, ValueError):
