@@ -107,13 +107,13 @@ def trail(model: str, tags: dict[str, str], name: Callable[[str], str] = str) ->
     asked = {r.id: r for r in requests(tags)}
     context = _event_context(tags)
     chains: dict[str, list[_Draft]] = {}
-    for rid in _request_ids(tags):
+    for rid, own in _by_request(tags).items():
         req = asked.get(rid)
         about = _about(req, context.get(rid, {}))
         chain = chains.setdefault(rid, [])
         if req is not None:
             chain.append(_request_draft(req, name))
-        for approval in approvals(tags, rid):
+        for approval in approvals(own, rid):
             chain.append(
                 _Draft(
                     {
@@ -127,7 +127,7 @@ def trail(model: str, tags: dict[str, str], name: Callable[[str], str] = str) ->
                     approval.at,
                 )
             )
-        ended = outcome(tags, rid)
+        ended = outcome(own, rid)
         if ended is not None and ended.state in _CLOSED:
             closed = {"event": _CLOSED[ended.state], "by": ended.by, "reason": ended.detail}
             chain.append(_Draft({**about, **closed}, ended.at))
@@ -140,15 +140,16 @@ def trail(model: str, tags: dict[str, str], name: Callable[[str], str] = str) ->
     return out
 
 
-def _request_ids(tags: dict[str, str]) -> list[str]:
-    """Every request id a tag names (its record, approvals, outcome), in key order."""
-    found: dict[str, None] = {}
+def _by_request(tags: dict[str, str]) -> dict[str, dict[str, str]]:
+    """The tags of each request id (its record, approvals, outcome), in key order: one
+    pass, so a model with thousands of requests is not scanned once per request."""
+    found: dict[str, dict[str, str]] = {}
     for key in sorted(tags):
         if key.startswith(REQUEST_PREFIX):
             rid = key[len(REQUEST_PREFIX) :].split(".", 1)[0]
             if rid:
-                found[rid] = None
-    return list(found)
+                found.setdefault(rid, {})[key] = tags[key]
+    return found
 
 
 def _event_context(tags: dict[str, str]) -> dict[str, dict[str, Any]]:
