@@ -4,7 +4,11 @@
                                      PostgreSQL when it answers on 127.0.0.1:5432
     python -m bench --quick          a smoke run (~2 min): SQLite, 10-version registry
                                      only, few repeats; writes bench/.cache/results-quick.json
-    python -m bench --only overhead  one part (repeatable): overhead, scale, slack, coldstart
+    python -m bench --only overhead  one part (repeatable): overhead, scale, drift, slack,
+                                     coldstart
+    python -m bench --only drift --no-postgres --repeats 3
+                                     drift detection's cost alone: status and audit at 10
+                                     and 10,000 versions (SQLite; ~2 min)
     python -m bench --profile        also pyinstrument profiles of promobot's commands
                                      (bench/.cache/profiles/; `pip install pyinstrument`)
     python -m bench --patched-mlflow --only scale --no-postgres
@@ -33,14 +37,14 @@ os.environ.setdefault("DO_NOT_TRACK", "true")
 from pathlib import Path
 from typing import Any
 
-PARTS = ("overhead", "scale", "slack", "coldstart")
+PARTS = ("overhead", "scale", "drift", "slack", "coldstart")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     warnings.simplefilter("ignore")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
-    from bench import coldstart, paths, registry_bench, slack_bench
+    from bench import coldstart, drift_bench, paths, registry_bench, slack_bench
     from bench.env import registries
     from bench.report import evaluate, extra_calls, table
     from bench.seed import LARGE, SMALL, postgres_available
@@ -91,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         "registry": {},
     }
     want_registry = bool(parts & {"overhead", "scale"})
-    shapes = [SMALL] + ([LARGE] if "scale" in parts else [])
+    want_drift = "drift" in parts
+    # drift needs the 10,000-version registry too, except in a quick run (10 only)
+    large = "scale" in parts or (want_drift and not quick)
+    shapes = [SMALL] + ([LARGE] if large else [])
     workdir = Path(tempfile.mkdtemp(prefix="promobot-bench-"))
 
     def registry_phase(
@@ -141,12 +148,21 @@ def main(argv: list[str] | None = None) -> int:
         return part
 
     try:
-        if want_registry or parts & {"slack", "coldstart"}:
+        if want_registry or want_drift or parts & {"slack", "coldstart"}:
             say("sqlite: seeding and starting mlflow servers")
             with registries(
-                "sqlite", shapes if want_registry else [SMALL], workdir, server_env
+                "sqlite", shapes if want_registry or want_drift else [SMALL], workdir, server_env
             ) as regs:
                 small = regs["small"]
+                if want_drift:
+                    # First, on the registries as seeded: the part leaves them as it found them.
+                    say("drift: status and audit, REST calls and times")
+                    results["drift"] = drift_bench.run(
+                        {label: drift_bench.subject_of(label, reg) for label, reg in regs.items()},
+                        policy,
+                        repeats=repeats,
+                        progress=say,
+                    )
                 if "slack" in parts:
                     say("slack: signed slash commands against `promobot serve`")
                     candidate = registry_bench.Bench(small, policy).other(
@@ -169,8 +185,9 @@ def main(argv: list[str] | None = None) -> int:
                 if want_registry:
                     share = 1.0 if quick or args.no_postgres else 0.55
                     deadline = started + budget * share - 20
+                    timed = {k: r for k, r in regs.items() if k == "small" or "scale" in parts}
                     results["registry"]["sqlite"] = registry_phase(
-                        regs, "sqlite", deadline, floor_large=not args.no_floor_large
+                        timed, "sqlite", deadline, floor_large=not args.no_floor_large
                     )
         if want_registry and not quick and not args.no_postgres:
             why = postgres_available()
@@ -179,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"postgresql skipped: {why}")
             else:
                 say("postgresql: creating databases, seeding, starting mlflow servers")
-                with registries("postgresql", shapes, workdir, server_env) as regs:
+                pg_shapes = [SMALL] + ([LARGE] if "scale" in parts else [])  # drift: SQLite only
+                with registries("postgresql", pg_shapes, workdir, server_env) as regs:
                     deadline = started + budget - 40
                     results["registry"]["postgresql"] = registry_phase(
                         regs, "postgresql", deadline, floor_large=args.floor_large

@@ -58,6 +58,12 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
                 f"≤ floor + {TARGETS['rest_calls_over_floor']}",
                 p <= f + TARGETS["rest_calls_over_floor"],
             )
+    drift = results.get("drift")
+    if drift:
+        from bench.drift_bench import targets
+
+        for name, figure, limit, met in targets(drift):
+            add(name, figure, limit, met)
     slack = results.get("slack")
     if slack and "p99_ms" in slack:
         add(
@@ -142,6 +148,7 @@ def table(results: dict[str, Any]) -> str:
                         )
                 lines.append(f"    {command:<9}" + " · ".join(cells))
         lines.append("")
+    lines.extend(_drift_lines(results.get("drift")))
     slack = results.get("slack")
     if slack:
         if "skipped" in slack:
@@ -174,3 +181,37 @@ def table(results: dict[str, Any]) -> str:
             mark = "met   " if c["met"] else "MISSED"
             lines.append(f"  {mark} {c['target']}: {c['figure']} ({c['limit']})")
     return "\n".join(lines)
+
+
+def _drift_lines(drift: dict[str, Any] | None) -> list[str]:
+    """The drift part: per command, REST calls and median ms at 10 and 10,000 versions."""
+    if not drift:
+        return []
+    counts, timings = drift.get("rest_calls", {}), drift.get("timings", {})
+    lines = [
+        "[drift] status and audit with one drift planted (SQLite); REST calls counted at the "
+        "HTTP level; times are medians (ms)",
+        f"  {'command':<13}{'calls 10':>9}{'calls 10k':>10}{'10 ms':>9}{'10k ms':>9}{'scale':>7}",
+    ]
+    for command, entry in timings.items():
+        small = counts.get("small", {}).get(command, {})
+        large = counts.get("large", {}).get(command, {})
+        lines.append(
+            f"  {command:<13}{_f(small.get('count')):>9}{_f(large.get('count')):>10}"
+            f"{_f(entry.get('small', {}).get('ms'), ' ms'):>9}"
+            f"{_f(entry.get('large', {}).get('ms'), ' ms'):>9}{_f(entry.get('scale')):>7}"
+        )
+    over = timings.get("status", {}).get("over_floor", {})
+    if over:
+        shown = ", ".join(f"{label} {ratio}" for label, ratio in over.items())
+        lines.append(f"  status / status floor (median of paired ratios): {shown}")
+    for label, facts in drift.get("detection", {}).items():
+        lines.append(
+            f"  the comparison alone ({label}): {facts['detect_us']} µs on one read holding "
+            f"{facts['versions_in_the_read']} versions, {facts['history_events']} history events"
+        )
+    for label, entry in counts.items():
+        for command, facts in entry.items():
+            lines.append(f"    {label} {command}: {', '.join(facts['calls'])}")
+    lines.append("")
+    return lines

@@ -9,7 +9,9 @@ Creating 10,000 versions through REST takes many minutes, so the filler (version
 touches, the other models, their tags) is bulk-inserted with SQLAlchemy Core into
 MLflow's own tables (MLflow's ORM table objects, so the schema is MLflow's), after
 MLflow has created and migrated the database. The four versions the benchmarks move
-are registered through MlflowClient with real runs and metrics, the way training does.
+are registered through MlflowClient with real runs and metrics, the way training does,
+and promobot records the holders of Staging, Production and @champion (record_holders),
+so that no target starts out drifted.
 
 SQLite databases are built once and kept as templates under bench/.cache/ (keyed by
 the shape, the MLflow version and SEED_FORMAT); each run copies a template. PostgreSQL
@@ -27,7 +29,7 @@ from pathlib import Path
 
 MODEL = "bench-classifier"
 CACHE = Path(__file__).resolve().parent / ".cache"
-SEED_FORMAT = 3  # bump when the seeded content changes: old templates are ignored
+SEED_FORMAT = 4  # bump when the seeded content changes: old templates are ignored
 
 # The versions the benchmarks move, by role; their numbers are the model's last four.
 #   A, B  take turns in Staging (promote, rollback); start: A Staging, B Archived
@@ -119,7 +121,37 @@ def seed(uri: str, shape: Shape, artifacts: Path) -> Seeded:
     client.set_registered_model_alias(MODEL, "production", str(roles["D"]))
     client.set_registered_model_alias(MODEL, "staging", str(roles["A"]))
     client.set_registered_model_alias(MODEL, "champion", str(roles["D"]))
+    record_holders(uri, roles)
     return Seeded(shape, MODEL, roles)
+
+
+def record_holders(uri: str, roles: dict[str, int]) -> None:
+    """Let promobot record the holders set above, as a team adopting promobot would
+    (promoting the version that holds a target records it): otherwise every target is
+    drift — set outside promobot — and promobot refuses to promote onto it."""
+    from bench import paths
+    from bot.commands import parse
+    from bot.policy import load_policy
+    from bot.registry import Registry
+    from bot.service import Context, Service
+
+    service = Service(Registry(uri), load_policy(paths.POLICY))
+
+    def run(text: str, actor: str, status: str = "done") -> str:
+        parsed = parse(text)
+        assert parsed.command is not None, parsed.reply
+        result = service.handle(parsed.command, Context(actor=actor))
+        if result.status != status:
+            raise RuntimeError(f"seeding: `{text}` gave {result.status}: {result.reasons}")
+        return result.request_id or ""
+
+    run(f"promote {MODEL} v{roles['A']} staging seeded", "cli:bob")
+    asked = run(f"promote {MODEL} v{roles['D']} production seeded", "cli:bob", "pending")
+    run(f"approve {asked} seeded", "cli:alice")
+    run(f"promote {MODEL} v{roles['D']} @champion seeded", "cli:alice")
+    info = service.registry.get_model(MODEL)
+    if info is None or service.audit.drift(info):
+        raise RuntimeError("seeding: the seeded model still drifts")
 
 
 def _bulk_filler(engine: object, shape: Shape) -> None:

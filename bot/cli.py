@@ -26,6 +26,8 @@ promobot: release management for MLflow models, run from chat.
 Usage:
   promobot <command words…> [--as IDENTITY] [--json]
   promobot audit [MODEL…] [--json]  drift: what MLflow holds against what promobot recorded
+  promobot audit export [MODEL…] [--since ISO-DATE] [--format jsonl|csv]
+                                    the audit trail, record by record, oldest first
   promobot policy check [PATH] [--resolve]
                                     validate policy files (exit 1 with file:line errors);
                                     --resolve also reads each GitHub team and Slack user group

@@ -1,39 +1,65 @@
-"""`promobot demo` as a newcomer runs it: a real process, a real SQLite registry."""
+"""`promobot demo` as a newcomer runs it: a real process, a real SQLite registry. The
+demo runs once for this module; the audit export reads the registry it leaves."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+from conftest import REPO
 from fake_slack import FakeSlack
 from mlflow import MlflowClient
 
 PROMOBOT = str(Path(sys.executable).with_name("promobot"))
+MODEL = "sentiment-classifier"
 
 
-def test_demo_tells_the_whole_story(tmp_path):
-    where = tmp_path / "demo"
+@dataclass(frozen=True)
+class DemoRun:
+    cwd: Path
+    where: Path
+    out: subprocess.CompletedProcess[str]
+    env: dict[str, str]
+    slack_calls: list[object]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    cwd = tmp_path_factory.mktemp("demo-cwd")
+    where = cwd / "demo"
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     with FakeSlack() as slack:
         # A shell set up for Slack: the demo's throwaway story is announced nowhere.
-        env.update(
-            SLACK_BOT_TOKEN="xoxb-test",
-            SLACK_API_URL=slack.api_url,
-            PROMOBOT_SLACK_CHANNEL="C0RELEASES",
-        )
+        story_env = {
+            **env,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_API_URL": slack.api_url,
+            "PROMOBOT_SLACK_CHANNEL": "C0RELEASES",
+        }
         out = subprocess.run(
             [PROMOBOT, "demo", "--dir", str(where)],
-            cwd=tmp_path,
-            env=env,
+            cwd=cwd,
+            env=story_env,
             capture_output=True,
             text=True,
             timeout=300,
             check=False,
         )
-        assert slack.calls == []
+        calls = list(slack.calls)
+    return DemoRun(cwd, where, out, env, calls)
+
+
+def test_demo_tells_the_whole_story(demo: DemoRun) -> None:
+    out, where = demo.out, demo.where
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert demo.slack_calls == []  # nothing of the demo reaches a Slack it finds set up
     text = out.stdout
     assert "Traceback" not in text + out.stderr
     # the story, in order
@@ -54,9 +80,89 @@ def test_demo_tells_the_whole_story(tmp_path):
         at = found + len(mark)
     # and what MLflow holds afterwards
     client = MlflowClient(tracking_uri=f"sqlite:///{where / 'mlflow.db'}")
-    assert client.get_model_version("sentiment-classifier", "1").current_stage == "Production"
-    assert client.get_model_version("sentiment-classifier", "2").current_stage == "Archived"
-    assert (
-        str(client.get_model_version_by_alias("sentiment-classifier", "production").version) == "1"
-    )
-    assert not (tmp_path / "mlruns").exists()
+    assert client.get_model_version(MODEL, "1").current_stage == "Production"
+    assert client.get_model_version(MODEL, "2").current_stage == "Archived"
+    assert str(client.get_model_version_by_alias(MODEL, "production").version) == "1"
+    assert not (demo.cwd / "mlruns").exists()
+
+
+# What each of the demo's commands leaves, in order: (event, version, target, by,
+# approved_by, reason, channel). bob's refused self-approval from GitHub leaves nothing.
+STORY = [
+    ("promotion", 1, "Staging", "bob@example.com", "", "first candidate", "slack"),
+    ("request", 1, "Production", "bob@example.com", "", "passed offline eval", "slack"),
+    ("approval", 1, "Production", "alice@example.com", "", "looks good", "github"),
+    (
+        "promotion",
+        1,
+        "Production",
+        "bob@example.com",
+        "alice@example.com",
+        "passed offline eval",
+        "slack",
+    ),
+    ("promotion", 2, "Staging", "bob@example.com", "", "bigram features", "slack"),
+    ("request", 2, "Production", "bob@example.com", "", "better F1 on holdout", "slack"),
+    ("approval", 2, "Production", "alice@example.com", "", "", "slack"),
+    (
+        "promotion",
+        2,
+        "Production",
+        "bob@example.com",
+        "alice@example.com",
+        "better F1 on holdout",
+        "slack",
+    ),
+    (
+        "rollback",
+        1,
+        "Production",
+        "carol@example.com",
+        "",
+        "rollback: p99 latency doubled after v2",
+        "slack",
+    ),
+]
+STORY_FIELDS = ("event", "version", "target", "by", "approved_by", "reason", "channel")
+
+
+def test_audit_export_lists_every_event_of_the_demo_in_order(demo: DemoRun) -> None:
+    assert demo.out.returncode == 0, demo.out.stdout[-3000:] + demo.out.stderr[-3000:]
+    env = {
+        **demo.env,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{demo.where / 'mlflow.db'}",
+        "PROMOBOT_POLICY": str(REPO / "policies"),  # the demo's
+    }
+
+    def export(*args: str) -> str:
+        done = subprocess.run(
+            [PROMOBOT, "audit", "export", *args],
+            cwd=demo.cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.startswith("audit export: "), done.stderr
+        return done.stdout
+
+    records = [json.loads(line) for line in export().splitlines()]
+    assert [tuple(r[f] for f in STORY_FIELDS) for r in records] == STORY
+    assert {r["model"] for r in records} == {MODEL}
+    assert all(r["link"] == "" for r in records)
+    # oldest first, and each request's records share its id; the actors as they typed
+    assert [r["at"] for r in records] == sorted(r["at"] for r in records)
+    production_v1 = records[1:4]
+    assert len({r["request"] for r in production_v1}) == 1
+    assert [r["actor"] for r in production_v1] == ["slack:U01BOB", "github:alice", "slack:U01BOB"]
+    assert records[6]["actor"] == "slack:U01ALICE" and records[8]["actor"] == "slack:U01CAROL"
+    assert [r["previous"] for r in records] == [None, None, None, None, None, 1, 1, 1, 2]
+    # the same records as CSV, in the same order
+    rows = list(csv.DictReader(io.StringIO(export("--format", "csv"), newline="")))
+    assert rows == [{k: "" if v is None else str(v) for k, v in r.items()} for r in records]
+    # and from a moment on
+    since = records[4]["at"]
+    later = [json.loads(line) for line in export("--since", since).splitlines()]
+    assert later == [r for r in records if r["at"] >= since]

@@ -10,6 +10,7 @@
     queries.py      status, history, policy, a request as it stands
     messages.py     where doors showed requests, and the pass that keeps them in step
     membership.py   the members of GitHub teams and Slack user groups, through the port
+    export.py       the audit trail for auditors (`promobot audit export`)
     registration.py CI registration and the comparison with Production
     deployments.py  GitHub deployments of promotions: record, find the missing, repair
     cards.py        a new version's card, and announcing it
@@ -48,6 +49,7 @@ from bot.service.cards import Cards
 from bot.service.common import Context, Deps, Outside, new_request_id, utcnow
 from bot.service.deployments import Deployments
 from bot.service.execution import Executor
+from bot.service.export import Export
 from bot.service.locks import Locks
 from bot.service.messages import Messages
 from bot.service.moves import Moves
@@ -82,6 +84,7 @@ class Service:
             self.deps.github = outside.github
         executor = Executor(self.deps)
         self.audit = Audit(self.deps)
+        self.export = Export(self.deps, self.audit)
         self.moves = Moves(self.deps, executor, self.audit)
         self.requests = Requests(self.deps, executor)
         self.queries = Queries(self.deps, self.requests, self.audit)

@@ -7,6 +7,7 @@
     audit.py    what an execution writes: version tags, description line, outcomes
     locks.py    the locks people put on targets (`lock`, `unlock`)
     deployments.py  the GitHub deployment recorded on a version, and what it is built from
+    trail.py    the audit trail of a model, record by record (`promobot audit export`)
 
 An execution is under way (or was cut short) while its event has no outcome tag: the
 outcome is the execution's last write. Two writes frame every execution, both of them

@@ -107,6 +107,7 @@ class Approval:
     person: str
     at: datetime
     comment: str
+    channel: str = ""
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ class Event:
     request: str
     channel: str
     comments: tuple[tuple[str, str], ...] = ()  # (approver, comment) of its approvals
+    link: str = ""
+    actor: str = ""  # the handle that asked, as given (`by` names the person)
 
 
 def _first(tags: dict[str, str], keys: tuple[str, ...]) -> str | None:
@@ -167,6 +170,7 @@ def approvals(tags: dict[str, str], request_id: str) -> list[Approval]:
                 person=str(data.get("person", "")),
                 at=maybe_time(data.get("at")),
                 comment=str(data.get("comment", "")),
+                channel=str(data.get("channel", "")),
             )
         )
     found.sort(key=lambda a: a.at or datetime.min.replace(tzinfo=UTC))
@@ -224,6 +228,8 @@ def events(tags: dict[str, str]) -> list[Event]:
                     request=str(data.get("request", "")),
                     channel=str(data.get("channel", "")),
                     comments=_comments(data.get("comments")),
+                    link=str(data.get("link", "")),
+                    actor=str(data.get("actor", "")),
                 )
             )
         except (KeyError, TypeError, ValueError):

@@ -26,7 +26,11 @@ from bench.rest_calls import CountingProxy, short_path
 pytestmark = pytest.mark.server
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday morning
-METRICS = ({"accuracy": 0.91, "f1": 0.89}, {"accuracy": 0.92, "f1": 0.89}, {"accuracy": 0.9})
+METRICS = (
+    {"accuracy": 0.91, "f1": 0.89},
+    {"accuracy": 0.92, "f1": 0.89},
+    {"accuracy": 0.9, "f1": 0.88},
+)
 
 
 def test_short_path_names_the_endpoint() -> None:
@@ -136,6 +140,16 @@ def test_floor_makes_the_same_change_as_promobot(
     def same(step: str) -> None:
         assert snapshot(reader, theirs) == snapshot(reader, ours), step
 
+    # The holders set by hand, recorded through promobot on both twins (promoting the
+    # version that holds a target records it): otherwise both targets have drifted, and
+    # promobot refuses to promote onto them.
+    for name, via in ((theirs, setup_theirs), (ours, setup_ours)):
+        assert promobot(f"promote {name} v1 staging adopted", "cli:bob", via).status == "done"
+        asked = promobot(f"promote {name} v3 production adopted", "cli:bob", via)
+        assert asked.status == "pending", asked.reasons
+        assert promobot(f"approve {asked.request_id} ok", "cli:alice", via).status == "done"
+    same("adopted")
+
     # promote, no approval needed: v2 → Staging (v1 archived)
     with proxy.recording() as by_promobot:
         done = promobot(f"promote {theirs} v2 staging bench smoke", "cli:bob")
@@ -204,3 +218,52 @@ def test_floor_makes_the_same_change_as_promobot(
         assert isinstance(theirs_n, int) and theirs_n > 0, command
         assert isinstance(ours_n, int) and ours_n > 0, command
     assert all(c.call.split()[0] in {"GET", "POST", "PATCH", "DELETE"} for c in by_floor)
+
+
+def test_the_drift_part_finds_the_planted_drift_and_counts_its_calls(mlflow_server: Any) -> None:
+    from dataclasses import replace
+
+    from mlflow import MlflowClient
+
+    from bench import drift_bench
+    from bench.registry_bench import BenchError
+    from bot.commands import parse
+    from bot.policy import load_policy
+    from bot.registry import Registry
+    from bot.service import Context, Service
+
+    client = MlflowClient(tracking_uri=mlflow_server.url)
+    name = f"bench-drift-{uuid.uuid4().hex[:8]}"
+    experiment = client.create_experiment(name)
+    client.create_registered_model(name)
+    for metrics in METRICS[:2]:
+        run = client.create_run(experiment)
+        for key, value in metrics.items():
+            client.log_metric(run.info.run_id, key, value)
+        client.create_model_version(name, f"runs:/{run.info.run_id}/model", run_id=run.info.run_id)
+    policy = load_policy(paths.POLICY)
+    service = Service(Registry(mlflow_server.url), policy)
+    parsed = parse(f"promote {name} v1 @champion recorded")
+    assert parsed.command is not None
+    assert service.handle(parsed.command, Context(actor="cli:alice")).status == "done"
+    subject = drift_bench.Subject("small", mlflow_server.url, name, "champion", 1, 2)
+
+    part = drift_bench.run({"small": subject}, policy, repeats=1, progress=lambda _: None)
+
+    # Only reads of the model by name (a loaded server may make the client retry one);
+    # the audit of every model first lists them (MLflow's client filters prompts out).
+    calls = part["rest_calls"]["small"]
+    one_read = {"GET registered-models/search [name =]"}
+    assert set(calls["status"]["calls"]) == one_read
+    assert set(calls["audit model"]["calls"]) == one_read
+    listing, *reads = calls["audit"]["calls"]
+    assert listing == "GET registered-models/search [filter]"
+    assert reads and set(reads) == one_read
+    assert part["timings"]["status"]["small"]["runs"] == 1
+    assert part["timings"]["status"]["over_floor"]["small"] > 0
+    assert part["detection"]["small"]["versions_in_the_read"] == 1  # v1 and v2 are in None
+    assert ("drift: calls that list versions", 0, "0", True) in drift_bench.targets(part)
+    # put back afterwards, and a run that finds no drift stops the part
+    assert service.audit.audit([name]).findings == []
+    with pytest.raises(BenchError, match="expected"):
+        drift_bench.run({"small": replace(subject, other=1)}, policy, 1, lambda _: None)

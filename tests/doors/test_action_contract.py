@@ -74,7 +74,7 @@ def read_by_promobot() -> set[str]:
 
 def test_the_expected_files_exist() -> None:
     assert ACTIONS == [CHATOPS, TRAIN_REGISTER]
-    assert set(WORKFLOW) == {"chatops", "ci", "register-on-merge", "train-register"}
+    assert set(WORKFLOW) == {"audit", "chatops", "ci", "register-on-merge", "train-register"}
 
 
 # ---- train-register: action ↔ `promobot register` ---------------------------------------------
@@ -239,6 +239,36 @@ def test_ci_workflow_runs_the_ci_script() -> None:
     assert "bash .ci/run" in runs
     assert (REPO / ".ci" / "run").is_file()
     assert {"push", "pull_request"} <= set(triggers(workflow))
+
+
+def test_audit_workflow_runs_the_audit_on_a_schedule_and_keeps_the_trail() -> None:
+    workflow = load(WORKFLOW["audit"])
+    on = triggers(workflow)
+    assert set(on) == {"schedule", "workflow_dispatch"}
+    assert on["schedule"] and all(entry["cron"] for entry in on["schedule"])
+    [job] = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "read"}
+    [checkout] = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout")]
+    assert checkout["with"]["ref"].startswith("${{ github.event.repository.default_branch")
+    promobot = [s for s in job["steps"] if "promobot audit" in s.get("run", "")]
+    audit, export = promobot
+    # The audit's exit status is the step's: drift (1) or MLflow unreachable (3) fail it.
+    assert not audit.get("continue-on-error") and "|| true" not in audit["run"]
+    assert 'exit "$status"' in audit["run"] and audit["shell"] == "bash"
+    assert re.search(r"^promobot audit > ", audit["run"], re.MULTILINE)
+    assert "promobot audit export" in export["run"]
+    assert set(_FLAG.findall(export["run"])) <= {"--format", "--since"}
+    for step in promobot:
+        assert step["env"]["MLFLOW_TRACKING_URI"] == "${{ secrets.MLFLOW_TRACKING_URI }}"
+        assert step["env"]["PROMOBOT_POLICY"] == "policies/"
+        assert set(step["env"]) <= read_by_promobot()
+    # The secrets reach only promobot's own steps (not pip, not the third-party actions).
+    for step in job["steps"]:
+        if step not in promobot:
+            assert "secrets." not in str(step), step.get("name")
+    [upload] = [s for s in job["steps"] if "upload-artifact" in str(s.get("uses", ""))]
+    written = re.search(r"> (\S+)$", export["run"].strip())
+    assert written and upload["with"]["path"] == written.group(1)
 
 
 # ---- security rules, over every file -------------------------------------------------------------
