@@ -13,6 +13,7 @@ from bot.registry import Registry
 from bot.service import Service
 from bot.service.common import utcnow
 from bot.service.registration import Registration
+from bot.service.webhooks import WebhookInstall
 
 
 def build_policy(settings: Settings) -> Policy:
@@ -49,3 +50,8 @@ def build_service(
 def build_registration(settings: Settings) -> Registration:
     """CI registration needs no policy: a request it makes goes through build_service."""
     return Registration(build_registry(settings))
+
+
+def build_webhook_install(settings: Settings) -> WebhookInstall:
+    """`promobot webhooks install` needs MLflow and the secret, not the policy."""
+    return WebhookInstall(build_registry(settings))

@@ -9,6 +9,7 @@
     queries.py      status, history, policy, a request as it stands
     messages.py     where doors showed requests, and the pass that keeps them in step
     registration.py CI registration and the comparison with Production
+    webhooks.py     MLflow's webhook deliveries, and promobot's webhook in MLflow
 
 Each use case takes who acts and a parsed command and returns a Result. A person's
 failure (not allowed, no such version) is a refused Result with sentences; only a
@@ -45,6 +46,7 @@ from bot.service.moves import Moves
 from bot.service.proposal import Reads
 from bot.service.queries import Queries
 from bot.service.requests import Requests
+from bot.service.webhooks import Deliveries, Delivery
 from bot.state import REASON_MAX
 
 __all__ = ["REASON_MAX", "Context", "Service", "new_request_id"]
@@ -69,6 +71,10 @@ class Service:
         self.requests = Requests(self.deps, executor)
         self.queries = Queries(self.deps, self.requests, self.audit)
         self.messages = Messages(self.deps, self.queries)
+        # Looked up at each delivery, so the delivery always reaches the facade's method.
+        self.deliveries = Deliveries(
+            self.deps, self.audit, lambda model, version: self.announce_version(model, version)
+        )
         # One entry per command type: the use case and what it is given.
         self._table: dict[type, Callable[[Any, Context, Reads], Result]] = {
             Promote: self.moves.promote,
@@ -126,3 +132,16 @@ class Service:
 
     def versions(self, model: str) -> list[VersionInfo]:
         return self.queries.versions(model)
+
+    # ---- MLflow's webhook deliveries ----------------------------------------------------------
+
+    def receive_webhook(self, delivery: Delivery) -> str:
+        """One verified MLflow webhook delivery; returns what was done, for the log."""
+        return self.deliveries.receive(delivery)
+
+    def announce_version(self, model: str, version: int) -> None:
+        """A newly registered version, announced where its approvers are.
+
+        A placeholder until the announcement (the "version registered" card, published as
+        `version_registered`) lands from its own branch, which replaces this method."""
+        return None

@@ -11,6 +11,8 @@ One tag per fact, written once, so concurrent writers never overwrite one anothe
                                                is also the execution's intent
     promobot.slack.posted                      "this model has requests shown in Slack"
     promobot.drift.<target>                    the drift last reported on a target
+    promobot.webhook.<delivery id>             an MLflow webhook delivery handled (its time),
+                                               so a replayed one is ignored; kept a day
 
 Locks are registered models of their own, `promobot-lock.<4 hex>`, carrying
 `promobot.lock.*` tags (bot/registry_lock.py).
@@ -31,6 +33,8 @@ EVENT_PREFIX = "promobot.event."
 SLACK_POSTED_TAG = "promobot.slack.posted"
 # What drift the audit last reported on a target (so each finding is reported once).
 DRIFT_PREFIX = "promobot.drift."
+# The MLflow webhook deliveries handled on a model (so that a replayed one is ignored).
+WEBHOOK_PREFIX = "promobot.webhook."
 
 LOCK_MODEL_PREFIX = "promobot-lock."
 LOCK_OWNER_TAG = "promobot.lock.owner"
@@ -107,6 +111,10 @@ def message_request(key: str, door: str) -> str | None:
 
 def drift_key(target_key: str) -> str:
     return f"{DRIFT_PREFIX}{safe_tag_part(target_key)}"
+
+
+def delivery_key(delivery_id: str) -> str:
+    return f"{WEBHOOK_PREFIX}{safe_tag_part(delivery_id)}"
 
 
 def event_key(at: datetime, request_id: str) -> str:

@@ -11,6 +11,7 @@ from bot.state.codec import format_time, loads, maybe_time, parse_time
 from bot.state.keys import (
     EVENT_PREFIX,
     REQUEST_PREFIX,
+    WEBHOOK_PREFIX,
     approval_prefix,
     request_key,
     state_key,
@@ -211,3 +212,15 @@ def events(tags: dict[str, str]) -> list[Event]:
         except (KeyError, TypeError, ValueError):
             continue
     return found
+
+
+def deliveries_before(tags: dict[str, str], cutoff: datetime) -> list[str]:
+    """The keys of the webhook deliveries remembered on a model that were handled before
+    `cutoff` (an unreadable time counts as old: it is pruned too)."""
+    old = []
+    for key, value in tags.items():
+        if key.startswith(WEBHOOK_PREFIX):
+            at = maybe_time(value)
+            if at is None or at < cutoff:
+                old.append(key)
+    return sorted(old)
