@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bot.ports import RegistryError
+
 if TYPE_CHECKING:
     from bot.service import Service
 
@@ -38,6 +40,8 @@ class Pass(threading.Thread):
         while not self.stopped.is_set():
             try:
                 self.once(self.services())
+            except RegistryError as exc:  # MLflow down or slow: said in one line
+                log.warning("%s failed; trying again in %ss: %s", self.what, self.interval, exc)
             except Exception:
                 log.warning(
                     "%s failed; trying again in %ss", self.what, self.interval, exc_info=True
