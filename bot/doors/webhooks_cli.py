@@ -68,6 +68,11 @@ def run_webhooks(args: list[str]) -> int:
     except RegistryError as exc:
         print(f"promobot webhooks install: {exc}", file=sys.stderr)
         hints = [hint for word, hint in _HINTS.items() if word in str(exc)]
+        if exc.kind == "permission":
+            hints = [
+                "MLflow lets only its admins manage webhooks: run this once with an admin's "
+                "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD."
+            ]
         for hint in hints:
             print(f"  {hint}", file=sys.stderr)
         refused = exc.kind in ("unsupported", "invalid", "permission")
