@@ -4,11 +4,10 @@ HTTP (the default): gunicorn's master process, `gthread` workers, run from here 
 `gunicorn.app.base.BaseApplication`. Each worker serves
 
     POST /slack/events     slash commands and button clicks (signed by Slack, else 401)
-    POST /mlflow/webhook   MLflow's webhook deliveries (signed by MLflow, else 401;
-                           bot/doors/mlflow_webhook.py)
+    POST /mlflow/webhook   MLflow's deliveries (signed, else 401; doors/mlflow_webhook.py)
     GET  /healthz          200 {"ok": true}: the process answers (no signature, no MLflow)
 
-and runs the scheduled passes: the Slack sweeper and the drift audit.
+and runs the scheduled passes (the Slack sweeper, the drift audit).
 
 `--socket-mode` opens a WebSocket to Slack instead (SLACK_APP_TOKEN), for teams that
 cannot expose an endpoint; /healthz (and /mlflow/webhook) is then served by a small thread.
@@ -431,43 +430,17 @@ def run_gunicorn(
 
 def run_socket_mode(settings: Settings, policy: Policy, host: str, port: int) -> int:
     import signal
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import ThreadingHTTPServer
 
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     _setup_logging(settings)
 
     served: list[MlflowWebhookDoor] = []  # once the doors are built
-
-    class Health(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            ok = self.path.split("?")[0] == HEALTH_PATH
-            body = json.dumps({"ok": True}).encode() if ok else b"not found\n"
-            self._send(200 if ok else 404, body, "application/json" if ok else "text/plain")
-
-        def do_POST(self) -> None:
-            # MLflow's deliveries, where MLflow reaches this port (Slack uses the socket).
-            length = self.headers.get("Content-Length") or "0"
-            if self.path.split("?")[0] != WEBHOOK_PATH or not served:
-                return self._send(404, b"not found\n", "text/plain")
-            if not length.isdigit() or int(length) > BODY_MAX:
-                return self._send(413, b"", "text/plain")
-            headers = {key.lower(): value for key, value in self.headers.items()}
-            status, answer = served[0].receive(headers, self.rfile.read(int(length)))
-            self._send(int(status.split()[0]), json.dumps(answer).encode(), "application/json")
-
-        def _send(self, code: int, body: bytes, content_type: str) -> None:
-            self.send_response(code)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:  # quiet: probes every second
-            pass
+    from bot.doors.socket_http import socket_mode_http
 
     try:
-        health = ThreadingHTTPServer((host, port), Health)
+        health = ThreadingHTTPServer((host, port), socket_mode_http(served))
     except OSError as exc:
         print(f"promobot serve cannot listen on {host}:{port} for /healthz: {exc}", file=sys.stderr)
         return ExitCode.REFUSED
