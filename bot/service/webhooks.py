@@ -131,7 +131,7 @@ class Installed:
 
     what: str
     webhook: WebhookInfo | None = None
-    changed: tuple[str, ...] = ()  # for an update: url, events, secret, status
+    changed: tuple[str, ...] = ()  # for an update: url, events, secret, description, status
     removed: tuple[str, ...] = ()  # ids of other webhooks named `promobot`, deleted
     refused: str = ""
     notes: tuple[str, ...] = ()
@@ -159,10 +159,11 @@ def fingerprint(secret: str) -> str:
     return digest.hex()
 
 
-def description(secret: str) -> str:
+def description(mark: str) -> str:
+    """The webhook's description, carrying the secret's fingerprint `mark`."""
     return (
         "promobot: announces each new version and audits each alias change for drift. "
-        f"Managed by `promobot webhooks install`; secret fingerprint {fingerprint(secret)}."
+        f"Managed by `promobot webhooks install`; secret fingerprint {mark}."
     )
 
 
@@ -178,7 +179,8 @@ class WebhookInstall:
             return Installed("", refused=problem)
         if not secret.strip():
             return Installed("", refused=_NO_SECRET)
-        url, text = url.strip(), description(secret)
+        url, mark = url.strip(), fingerprint(secret)
+        text = description(mark)
         notes = _notes(url)
         ours = [hook for hook in self.registry.webhooks() if hook.name == WEBHOOK_NAME]
         if not ours:
@@ -190,7 +192,7 @@ class WebhookInstall:
         for other in others:
             self.registry.delete_webhook(other.webhook_id)
         removed = tuple(other.webhook_id for other in others)
-        changed = _changes(keep, url, text)
+        changed = _changes(keep, url, mark)
         if not changed:
             return Installed(ALREADY, keep, removed=removed, notes=notes)
         made = self.registry.update_webhook(keep.webhook_id, url, EVENTS, secret, text)
@@ -204,14 +206,16 @@ _NO_SECRET = (
 )
 
 
-def _changes(hook: WebhookInfo, url: str, text: str) -> tuple[str, ...]:
+def _changes(hook: WebhookInfo, url: str, mark: str) -> tuple[str, ...]:
     changed = []
     if hook.url != url:
         changed.append("url")
     if sorted(hook.events) != sorted(EVENTS):
         changed.append("events")
-    if hook.description != text:
-        changed.append("secret")  # the description carries the secret's fingerprint
+    if f"secret fingerprint {mark}." not in hook.description:
+        changed.append("secret")
+    elif hook.description != description(mark):
+        changed.append("description")
     if hook.status != "ACTIVE":
         changed.append("status")
     return tuple(changed)

@@ -232,6 +232,16 @@ def test_install_updates_what_differs(install, models) -> None:
     assert str(hook.status) == "ACTIVE"
 
 
+def test_a_description_edited_by_hand_is_put_back(install, models) -> None:
+    hook_id = install.install(URL, SECRET).webhook.webhook_id
+    models.client.update_webhook(hook_id, description="someone's notes")
+    assert install.install(URL, SECRET).changed == ("secret",)  # the fingerprint went too
+    kept = mlflow_webhooks(models)[0].description
+    models.client.update_webhook(hook_id, description=kept + " Also: ours.")
+    assert install.install(URL, SECRET).changed == ("description",)
+    assert install.install(URL, SECRET).what == ALREADY
+
+
 def test_install_keeps_one_webhook_named_promobot(install, models) -> None:
     oldest = install.install(URL, SECRET).webhook.webhook_id
     time.sleep(0.01)  # MLflow's creation times are milliseconds
