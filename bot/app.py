@@ -24,6 +24,7 @@ from bot.service import Service
 from bot.service.common import Outside, utcnow
 from bot.service.membership import resolve
 from bot.service.registration import Registration
+from bot.service.webhooks import WebhookInstall
 
 log = logging.getLogger("promobot")
 
@@ -121,3 +122,8 @@ def build_service(
 def build_registration(settings: Settings) -> Registration:
     """CI registration needs no policy: a request it makes goes through build_service."""
     return Registration(build_registry(settings))
+
+
+def build_webhook_install(settings: Settings) -> WebhookInstall:
+    """`promobot webhooks install` needs MLflow and the secret, not the policy."""
+    return WebhookInstall(build_registry(settings))

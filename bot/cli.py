@@ -36,6 +36,8 @@ Usage:
   promobot register --model NAME [--run-id ID] [--request TARGET] [--tag KEY=VALUE…]
                                     (CI) register a run's model; `register --help` for all
   promobot serve [--port N] [--socket-mode]   the Slack app (POST /slack/events, GET /healthz)
+                                    and MLflow's webhook deliveries (POST /mlflow/webhook)
+  promobot webhooks install --url URL   point MLflow's webhook `promobot` at `promobot serve`
   promobot github                   handle the issue_comment event in $GITHUB_EVENT_PATH
   promobot demo [--dir DIR]         the whole flow on a local SQLite registry
 
@@ -92,6 +94,10 @@ def _main(args: list[str]) -> int:
         from bot.doors.register_cli import run_register
 
         return run_register(args[1:])
+    if head == "webhooks":
+        from bot.doors.webhooks_cli import run_webhooks
+
+        return run_webhooks(args[1:])
     if head == "serve":
         from bot.doors.slack_server import run_serve
 

@@ -14,6 +14,12 @@ what they are:
                                                   traceback of an internal error
     PROMOBOT_SWEEP_SECONDS          60            how often `promobot serve` closes expired
                                                   requests and updates their messages; 0: off
+    PROMOBOT_AUDIT_SECONDS          300           how often `promobot serve` audits the governed
+                                                  models for drift (stage moves send no
+                                                  webhook); 0: off
+    PROMOBOT_MLFLOW_WEBHOOK_SECRET  (none)        the secret MLflow signs its webhook
+                                                  deliveries with (`promobot webhooks install`
+                                                  gives it to MLflow); unset: deliveries get 401
     PROMOBOT_LOG_LEVEL              INFO          `promobot serve`'s log level (and gunicorn's)
     PROMOBOT_ACCESS_LOG             (empty)       gunicorn's access log (`-`: stdout); empty: none
     PROMOBOT_LOCK_TTL_SECONDS       120           a target's lock expires after this long, so a
@@ -41,17 +47,18 @@ what they are:
 
 A malformed value stops only the door that needs it, as it always has, never every
 command: PORT (and the secrets) are checked by pydantic, so a bad one fails
-`load_settings()`; a bad PROMOBOT_SWEEP_SECONDS or PROMOBOT_GITHUB_MIN_PERMISSION leaves
-the default in place and a sentence in `Settings.problem(variable)`, which `promobot
-serve` and `promobot github` report at the point they always did (a bad
-PROMOBOT_SLACK_CHANNEL likewise: no default channel, and app.py logs the sentence); a
-malformed or non-positive lock time, a malformed or negative group cache time, or
-WEB_CONCURRENCY, is quietly the default.
+`load_settings()`; a bad PROMOBOT_SWEEP_SECONDS, PROMOBOT_AUDIT_SECONDS or
+PROMOBOT_GITHUB_MIN_PERMISSION leaves the default in place and a sentence in
+`Settings.problem(variable)`, which `promobot serve` and `promobot github` report at the
+point they always did (a bad PROMOBOT_SLACK_CHANNEL likewise: no default channel, and
+app.py logs the sentence); a malformed or non-positive lock time, a malformed or negative
+group cache time, or WEB_CONCURRENCY, is quietly the default.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import PrivateAttr, SecretStr, ValidationInfo, field_validator, model_validator
@@ -74,6 +81,8 @@ class Settings(BaseSettings):
     promobot_github_min_permission: str = "write"
     promobot_debug: str = ""
     promobot_sweep_seconds: float = 60.0
+    promobot_audit_seconds: float = 300.0
+    promobot_mlflow_webhook_secret: SecretStr | None = None
     promobot_log_level: str = "INFO"
     promobot_access_log: str = ""
     promobot_lock_ttl_seconds: float = 120.0
@@ -148,16 +157,25 @@ class Settings(BaseSettings):
             return 1
 
 
-def _sweep_seconds(text: Any) -> tuple[float, str]:
-    if text is None or not str(text).strip():
-        return 60.0, ""
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        return 0.0, f"PROMOBOT_SWEEP_SECONDS must be a number of seconds, not {text!r}."
-    if value < 0 or math.isnan(value):
-        return 0.0, f"PROMOBOT_SWEEP_SECONDS must be 0 (off) or more, not {text!r}."
-    return value, ""
+def _interval(variable: str, default: float) -> Callable[[Any], tuple[float, str]]:
+    """The reader of a pass's interval in seconds: a number ≥ 0, 0 turning the pass off."""
+
+    def read(text: Any) -> tuple[float, str]:
+        if text is None or not str(text).strip():
+            return default, ""
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            return 0.0, f"{variable} must be a number of seconds, not {text!r}."
+        if value < 0 or math.isnan(value):
+            return 0.0, f"{variable} must be 0 (off) or more, not {text!r}."
+        return value, ""
+
+    return read
+
+
+_sweep_seconds = _interval("PROMOBOT_SWEEP_SECONDS", 60.0)
+_audit_seconds = _interval("PROMOBOT_AUDIT_SECONDS", 300.0)
 
 
 def _min_permission(text: Any) -> tuple[str, str]:
@@ -187,6 +205,7 @@ def _slack_channel(text: Any) -> tuple[str, str]:
 # The values whose mistakes are reported by the door that needs them, not by pydantic.
 _CHECKED = {
     "promobot_sweep_seconds": _sweep_seconds,
+    "promobot_audit_seconds": _audit_seconds,
     "promobot_github_min_permission": _min_permission,
     "promobot_slack_channel": _slack_channel,
 }

@@ -18,7 +18,9 @@ class RegistryError(Exception):
 
     def __init__(self, message: str, *, kind: str = "unavailable") -> None:
         super().__init__(message)
-        self.kind = kind  # "unavailable" | "permission" | "conflict"
+        # "unavailable" | "permission" | "conflict"; for webhooks also "unsupported" (a
+        # file store) and "invalid" (MLflow refused what it was given)
+        self.kind = kind
 
 
 class LockBusy(RegistryError):
@@ -63,6 +65,19 @@ class RunInfo:
     metrics: dict[str, float]
 
 
+@dataclass(frozen=True)
+class WebhookInfo:
+    """An MLflow webhook as MLflow shows it (it never gives its secret back)."""
+
+    webhook_id: str
+    name: str
+    url: str
+    events: tuple[str, ...]  # "model_version.created", …
+    status: str  # "ACTIVE" | "DISABLED"
+    description: str = ""
+    created_ms: int = 0  # MLflow's creation time, in milliseconds
+
+
 class Registry(Protocol):
     """The MLflow registry as the use cases see it."""
 
@@ -77,6 +92,7 @@ class Registry(Protocol):
 
     # writes
     def set_model_tag(self, model: str, key: str, value: str) -> None: ...
+    def delete_model_tag(self, model: str, key: str) -> None: ...
     def set_version_tags(self, model: str, version: int, tags: dict[str, str]) -> None: ...
     def delete_version_tag(self, model: str, version: int, key: str) -> None: ...
     def append_description(
@@ -88,6 +104,16 @@ class Registry(Protocol):
 
     # the lock of one target, held while the block runs
     def lock(self, bucket: str, model: str, target_key: str) -> AbstractContextManager[str]: ...
+
+    # MLflow's webhooks (SQL-backed tracking servers only; else RegistryError "unsupported")
+    def webhooks(self) -> list[WebhookInfo]: ...
+    def create_webhook(
+        self, name: str, url: str, events: tuple[str, ...], secret: str, description: str
+    ) -> WebhookInfo: ...
+    def update_webhook(
+        self, webhook_id: str, url: str, events: tuple[str, ...], secret: str, description: str
+    ) -> WebhookInfo: ...
+    def delete_webhook(self, webhook_id: str) -> None: ...
 
     # CI registration
     def run_info(self, run_id: str) -> RunInfo | None: ...
@@ -106,4 +132,5 @@ __all__ = [
     "RegistryError",
     "RunInfo",
     "VersionInfo",
+    "WebhookInfo",
 ]

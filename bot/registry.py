@@ -17,6 +17,7 @@ from typing import Any
 from bot.ports import ModelInfo, RunInfo, VersionInfo
 from bot.ports import RegistryError as RegistryError
 from bot.registry_lock import TargetLocks
+from bot.registry_webhooks import WebhookCalls
 from bot.state.keys import TAG_VALUE_MAX
 
 STAGE_NAMES = ("Staging", "Production", "Archived")
@@ -142,7 +143,7 @@ class _RunCalls:
         return f"runs:/{run_id}/{artifact_name}"
 
 
-class Registry(_RunCalls):
+class Registry(_RunCalls, WebhookCalls):
     """Narrow interface over MlflowClient: only the calls promobot makes."""
 
     def __init__(
@@ -258,6 +259,16 @@ class Registry(_RunCalls):
             _once_more_on_conflict(
                 lambda: self.rc.set_registered_model_tag(model, key, value[:TAG_VALUE_MAX])
             )
+
+    def delete_model_tag(self, model: str, key: str) -> None:
+        from mlflow.exceptions import MlflowException
+
+        with self.calls(f"remove tag {key} of {model}"):
+            try:
+                self.rc.delete_registered_model_tag(model, key)
+            except MlflowException as exc:
+                if not self.missing(exc):
+                    raise
 
     def set_version_tags(self, model: str, version: int, tags: dict[str, str]) -> None:
         with self.calls(f"write tags on {model} v{version}"):

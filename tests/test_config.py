@@ -14,6 +14,8 @@ DEFAULTS = {
     "promobot_github_min_permission": "write",
     "promobot_debug": "",
     "promobot_sweep_seconds": 60.0,
+    "promobot_audit_seconds": 300.0,
+    "promobot_mlflow_webhook_secret": None,
     "promobot_log_level": "INFO",
     "promobot_access_log": "",
     "promobot_lock_ttl_seconds": 120.0,
@@ -68,6 +70,9 @@ def test_the_module_docstring_lists_every_variable():
         ("PROMOBOT_SWEEP_SECONDS", "2.5", "promobot_sweep_seconds", 2.5),
         ("PROMOBOT_SWEEP_SECONDS", "0", "promobot_sweep_seconds", 0.0),
         ("PROMOBOT_SWEEP_SECONDS", "  ", "promobot_sweep_seconds", 60.0),
+        ("PROMOBOT_AUDIT_SECONDS", "30", "promobot_audit_seconds", 30.0),
+        ("PROMOBOT_AUDIT_SECONDS", "0", "promobot_audit_seconds", 0.0),
+        ("PROMOBOT_AUDIT_SECONDS", "", "promobot_audit_seconds", 300.0),
         ("PROMOBOT_LOG_LEVEL", "debug", "promobot_log_level", "debug"),
         ("PROMOBOT_ACCESS_LOG", "-", "promobot_access_log", "-"),
         ("PROMOBOT_LOCK_TTL_SECONDS", "5", "promobot_lock_ttl_seconds", 5.0),
@@ -103,7 +108,14 @@ def test_a_setting_is_read_from_its_variable(clean_env, variable, value, field, 
 
 
 @pytest.mark.parametrize(
-    "variable", ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "GITHUB_TOKEN"]
+    "variable",
+    [
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "GITHUB_TOKEN",
+        "PROMOBOT_MLFLOW_WEBHOOK_SECRET",
+    ],
 )
 def test_secrets_are_read_and_never_shown(clean_env, variable):
     clean_env.setenv(variable, "xoxb-very-secret")
@@ -127,6 +139,21 @@ def test_a_bad_sweep_interval_is_a_sentence_for_the_door(clean_env, value, sente
     settings = load_settings()  # every other door still starts
     assert settings.problem("PROMOBOT_SWEEP_SECONDS") == sentence
     assert settings.promobot_sweep_seconds == 60.0
+
+
+@pytest.mark.parametrize(
+    ("value", "sentence"),
+    [
+        ("hourly", "PROMOBOT_AUDIT_SECONDS must be a number of seconds, not 'hourly'."),
+        ("-300", "PROMOBOT_AUDIT_SECONDS must be 0 (off) or more, not '-300'."),
+    ],
+    ids=["not-a-number", "negative"],
+)
+def test_a_bad_audit_interval_is_a_sentence_for_the_door(clean_env, value, sentence):
+    clean_env.setenv("PROMOBOT_AUDIT_SECONDS", value)
+    settings = load_settings()
+    assert settings.problem("PROMOBOT_AUDIT_SECONDS") == sentence
+    assert settings.promobot_audit_seconds == 300.0
 
 
 @pytest.mark.parametrize(

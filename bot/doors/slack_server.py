@@ -3,11 +3,14 @@
 HTTP (the default): gunicorn's master process, `gthread` workers, run from here through
 `gunicorn.app.base.BaseApplication`. Each worker serves
 
-    POST /slack/events   slash commands and button clicks (signed by Slack, else 401)
-    GET  /healthz        200 {"ok": true}: the process answers (no Slack signature, no MLflow)
+    POST /slack/events     slash commands and button clicks (signed by Slack, else 401)
+    POST /mlflow/webhook   MLflow's deliveries (signed, else 401; doors/mlflow_webhook.py)
+    GET  /healthz          200 {"ok": true}: the process answers (no signature, no MLflow)
+
+and runs the scheduled passes (the Slack sweeper, the drift audit).
 
 `--socket-mode` opens a WebSocket to Slack instead (SLACK_APP_TOKEN), for teams that
-cannot expose an endpoint; /healthz is then served by a small thread.
+cannot expose an endpoint; /healthz (and /mlflow/webhook) is then served by a small thread.
 
 Everything that can be wrong with the setup (a missing secret, an invalid policy, a
 token Slack refuses) stops the start with a sentence and a non-zero exit, before any
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.doors.common import ExitCode
+from bot.doors.mlflow_webhook import WEBHOOK_PATH, MlflowWebhookDoor
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -43,8 +47,9 @@ SERVE_HELP = """\
 usage: promobot serve [--port N] [--host ADDR] [--workers N] [--threads N] [--socket-mode]
 
 The Slack app. Over HTTP (default): POST /slack/events for slash commands and
-interactivity, GET /healthz for load balancers. With --socket-mode: a WebSocket to
-Slack (needs SLACK_APP_TOKEN), for teams that cannot expose an endpoint.
+interactivity, POST /mlflow/webhook for MLflow's webhook deliveries, GET /healthz for
+load balancers. With --socket-mode: a WebSocket to Slack (needs SLACK_APP_TOKEN), for
+teams that cannot expose an endpoint.
 
 Options:
   --port N        port to listen on (default $PORT, else 3000)
@@ -56,8 +61,11 @@ Options:
 Settings (environment): SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (HTTP), SLACK_APP_TOKEN
 (Socket Mode), SLACK_API_URL (default https://slack.com/api/), MLFLOW_TRACKING_URI,
 PROMOBOT_POLICY, PROMOBOT_SWEEP_SECONDS (how often expired requests are closed and
-their messages updated; default 60, 0 turns it off); GITHUB_TOKEN, GITHUB_API_URL and
-PROMOBOT_MLFLOW_UI_URL for the checks gate and the GitHub deployment of each promotion.
+their messages updated; default 60, 0 turns it off), PROMOBOT_AUDIT_SECONDS (how often
+the governed models are audited for drift; default 300, 0 turns it off),
+PROMOBOT_MLFLOW_WEBHOOK_SECRET (verifies MLflow's deliveries; unset, they get 401);
+GITHUB_TOKEN, GITHUB_API_URL and PROMOBOT_MLFLOW_UI_URL for the checks gate and the
+GitHub deployment of each promotion.
 """
 
 
@@ -89,8 +97,9 @@ def run_serve(args: list[str]) -> int:
         print(f"promobot serve cannot start: the settings are invalid:\n{exc}", file=sys.stderr)
         return ExitCode.REFUSED
     problems = missing_settings(settings, socket_mode=opts.socket_mode)
-    if sweep_problem := settings.problem("promobot_sweep_seconds"):
-        problems.append(sweep_problem)
+    for interval in ("promobot_sweep_seconds", "promobot_audit_seconds"):
+        if interval_problem := settings.problem(interval):
+            problems.append(interval_problem)
     if problems:
         print("promobot serve cannot start:", file=sys.stderr)
         for line in problems:
@@ -246,13 +255,23 @@ class Services:
         threading.Thread(target=build, name="promobot-warm-up", daemon=True).start()
 
 
-def build_door(settings: Settings, policy: Policy) -> Any:
-    """Everything one process serves Slack with: the bolt App, its Service, the sweeper
-    (every PROMOBOT_SWEEP_SECONDS; 0 turns it off)."""
+@dataclass
+class Doors:
+    """What one process serves: the bolt App, and the MLflow webhook door."""
+
+    slack: Any
+    mlflow: MlflowWebhookDoor
+
+
+def build_door(settings: Settings, policy: Policy) -> Doors:
+    """Everything one process serves with: the bolt App and the MLflow webhook door, their
+    Service and work threads, the sweeper (every PROMOBOT_SWEEP_SECONDS) and the audit
+    (every PROMOBOT_AUDIT_SECONDS; 0 turns either off)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from slack_bolt.error import BoltError
 
+    from bot.doors.auditor import Auditor
     from bot.doors.slack_app import build_app
     from bot.doors.sweeper import Sweeper
     from bot.notifiers.slack import web_client
@@ -276,11 +295,18 @@ def build_door(settings: Settings, policy: Policy) -> Any:
         )
     if settings.promobot_sweep_seconds > 0:
         Sweeper(services.get, settings.promobot_sweep_seconds).start()
-    return app
+    if settings.promobot_audit_seconds > 0:
+        Auditor(services.get, settings.promobot_audit_seconds).start()
+    secret = _secret(settings.promobot_mlflow_webhook_secret)
+    if not secret:
+        log.info("PROMOBOT_MLFLOW_WEBHOOK_SECRET is not set: %s answers 401", WEBHOOK_PATH)
+    return Doors(app, MlflowWebhookDoor(secret, services.get, executor))
 
 
-def wsgi_app(slack: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
-    """Route /healthz and /slack/events; everything else is 404."""
+def wsgi_app(
+    slack: Callable[..., Iterable[bytes]], mlflow: Callable[..., Iterable[bytes]] | None = None
+) -> Callable[..., Iterable[bytes]]:
+    """Route /healthz, /slack/events and /mlflow/webhook; everything else is 404."""
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO") or "/"
@@ -306,6 +332,8 @@ def wsgi_app(slack: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[by
             if length < 0 or length > BODY_MAX:
                 return _answer(start_response, "413 Content Too Large", b"")
             return slack(environ, start_response)
+        if path == WEBHOOK_PATH and mlflow is not None:
+            return mlflow(environ, start_response)
         return _answer(start_response, "404 Not Found", b"not found\n")
 
     return application
@@ -362,8 +390,8 @@ def run_gunicorn(
         from slack_bolt.adapter.wsgi import SlackRequestHandler
 
         _setup_logging(settings)
-        app = build_door(settings, policy)
-        return wsgi_app(SlackRequestHandler(app, path=EVENTS_PATH))
+        doors = build_door(settings, policy)
+        return wsgi_app(SlackRequestHandler(doors.slack, path=EVENTS_PATH), doors.mlflow)
 
     options: dict[str, Any] = {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
@@ -404,34 +432,25 @@ def run_gunicorn(
 
 def run_socket_mode(settings: Settings, policy: Policy, host: str, port: int) -> int:
     import signal
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import ThreadingHTTPServer
 
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     _setup_logging(settings)
 
-    class Health(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            ok = self.path.split("?")[0] == HEALTH_PATH
-            body = json.dumps({"ok": True}).encode() if ok else b"not found\n"
-            self.send_response(200 if ok else 404)
-            self.send_header("Content-Type", "application/json" if ok else "text/plain")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:  # quiet: probes every second
-            pass
+    served: list[MlflowWebhookDoor] = []  # once the doors are built
+    from bot.doors.socket_http import socket_mode_http
 
     try:
-        health = ThreadingHTTPServer((host, port), Health)
+        health = ThreadingHTTPServer((host, port), socket_mode_http(served))
     except OSError as exc:
         print(f"promobot serve cannot listen on {host}:{port} for /healthz: {exc}", file=sys.stderr)
         return ExitCode.REFUSED
     threading.Thread(target=health.serve_forever, name="promobot-healthz", daemon=True).start()
-    app = build_door(settings, policy)
+    doors = build_door(settings, policy)
+    served.append(doors.mlflow)
     assert settings.slack_app_token is not None
-    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    handler = SocketModeHandler(doors.slack, settings.slack_app_token.get_secret_value())
 
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt

@@ -14,6 +14,7 @@
     registration.py CI registration and the comparison with Production
     deployments.py  GitHub deployments of promotions: record, find the missing, repair
     cards.py        a new version's card, and announcing it
+    webhooks.py     MLflow's webhook deliveries, and promobot's webhook in MLflow
 
 Each use case takes who acts and a parsed command and returns a Result. A person's
 failure (not allowed, no such version) is a refused Result with sentences; only a
@@ -56,6 +57,7 @@ from bot.service.moves import Moves
 from bot.service.proposal import Reads
 from bot.service.queries import Queries
 from bot.service.requests import Requests
+from bot.service.webhooks import Deliveries, Delivery
 from bot.state import REASON_MAX
 
 __all__ = ["REASON_MAX", "Context", "Outside", "Service", "new_request_id"]
@@ -92,6 +94,10 @@ class Service:
         self.locks = Locks(self.deps)
         self.deployments = Deployments(self.deps)
         self.cards = Cards(self.deps)
+        # Looked up at each delivery, so the delivery always reaches the facade's method.
+        self.deliveries = Deliveries(
+            self.deps, self.audit, lambda model, version: self.announce_version(model, version)
+        )
         # One entry per command type: the use case and what it is given.
         self._table: dict[type, Callable[[Any, Context, Reads], Result]] = {
             Promote: self.moves.promote,
@@ -184,3 +190,9 @@ class Service:
         """The card, published as `version_registered` (the Slack announcer posts it in
         the model's channel); None, and nothing published, when there is no card."""
         return self.cards.announce(model, version)
+
+    # ---- MLflow's webhook deliveries ----------------------------------------------------------
+
+    def receive_webhook(self, delivery: Delivery) -> str:
+        """One verified MLflow webhook delivery; returns what was done, for the log."""
+        return self.deliveries.receive(delivery)

@@ -14,6 +14,8 @@ One tag per fact, written once, so concurrent writers never overwrite one anothe
     mlflow.promobot.drift.<target>                  the drift last reported on a target
     mlflow.promobot.target-lock.<ms>.<ns>.<target>  one per `lock` or `unlock` of a target:
                                                     the newest says whether it is locked
+    mlflow.promobot.webhook.<delivery id>           an MLflow webhook delivery handled (its
+                                                    time), so a replayed one is ignored
 
 On a model version (an interface people read, docs/contract.md):
 
@@ -62,6 +64,8 @@ DRIFT_PREFIX = f"{STATE_PREFIX}drift."
 # alias, without the `@` a tag key may not hold). Stage labels are capitalised and aliases
 # lower case, so the two never meet.
 DEPLOYMENT_TAG_PREFIX = "github_deployment."
+# The MLflow webhook deliveries handled on a model (so that a replayed one is ignored).
+WEBHOOK_PREFIX = f"{STATE_PREFIX}webhook."
 
 LOCK_MODEL_PREFIX = "promobot-lock."
 LOCK_OWNER_TAG = "promobot.lock.owner"
@@ -178,6 +182,10 @@ def event_keys(tags: dict[str, str]) -> list[str]:
 
 def drift_key(target_key: str) -> str:
     return f"{DRIFT_PREFIX}{safe_tag_part(target_key)}"
+
+
+def delivery_key(delivery_id: str) -> str:
+    return f"{WEBHOOK_PREFIX}{safe_tag_part(delivery_id)}"
 
 
 def event_key(at: datetime, request_id: str) -> str:

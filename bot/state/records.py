@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.state.codec import format_time, loads, maybe_time, parse_time
 from bot.state.keys import (
+    WEBHOOK_PREFIX,
     approval_prefixes,
     event_keys,
     message_keys,
@@ -247,3 +248,15 @@ def _comments(value: Any) -> tuple[tuple[str, str], ...]:
         for item in value
         if isinstance(item, dict) and item.get("comment")
     )
+
+
+def deliveries_before(tags: dict[str, str], cutoff: datetime) -> list[str]:
+    """The keys of the webhook deliveries remembered on a model that were handled before
+    `cutoff` (an unreadable time counts as old: it is pruned too)."""
+    old = []
+    for key, value in tags.items():
+        if key.startswith(WEBHOOK_PREFIX):
+            at = maybe_time(value)
+            if at is None or at < cutoff:
+                old.append(key)
+    return sorted(old)

@@ -584,7 +584,7 @@ def test_a_decision_updates_slack_and_a_slack_failure_never_fails_the_comment(
         login="alice",
         comment_id=31,
     )
-    with caplog.at_level(logging.WARNING, logger="mlflow.promobot.events"):
+    with caplog.at_level(logging.WARNING, logger="promobot.events"):
         assert run_github([]) == 0
 
     assert calls == [("deny", request_id.group(1))]

@@ -91,6 +91,19 @@ def test_a_bad_sweep_interval_stops_the_start_beside_a_missing_secret(
     assert not fake.api_calls()
 
 
+def test_a_bad_audit_interval_stops_the_start(fake: FakeSlack, tmp_path: Path) -> None:
+    env = {**good_env(fake, tmp_path), "PROMOBOT_AUDIT_SECONDS": "-5"}
+
+    done = serve(env)
+
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "promobot serve cannot start:",
+        "  PROMOBOT_AUDIT_SECONDS must be 0 (off) or more, not '-5'.",
+    ]
+    assert not fake.api_calls()
+
+
 def test_an_invalid_policy_stops_the_start_with_file_and_line(
     fake: FakeSlack, tmp_path: Path
 ) -> None:
@@ -138,5 +151,14 @@ def test_bad_options_are_usage_errors(
 def test_help_lists_the_options(fake: FakeSlack, tmp_path: Path) -> None:
     done = serve({}, "--help")
     assert done.returncode == 0
-    for option in ("--port", "--host", "--workers", "--socket-mode", "PROMOBOT_SWEEP_SECONDS"):
+    for option in (
+        "--port",
+        "--host",
+        "--workers",
+        "--socket-mode",
+        "PROMOBOT_SWEEP_SECONDS",
+        "PROMOBOT_AUDIT_SECONDS",
+        "PROMOBOT_MLFLOW_WEBHOOK_SECRET",
+        "POST /mlflow/webhook",
+    ):
         assert option in done.stdout

@@ -181,7 +181,7 @@ ORDER_ROWS = [
             event(1, S),
             {"promobot.event.0000000000001.1.req-x": "{not json"},
             {"promobot.request.req-bad": "[]"},
-            {"promobot.drift.production": "outside:2:1:2", "team": "ml"},
+            {"mlflow.promobot.drift.production": "outside:2:1:2", "team": "ml"},
         ),
         [("promotion", rid(1))],
     ),
