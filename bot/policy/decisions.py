@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from bot.policy.rules import (
@@ -23,7 +23,8 @@ from bot.policy.rules import (
     join_names,
     target_label,
 )
-from bot.policy.values import DAYS, SYMBOLS
+from bot.policy.values import DAYS, SYMBOLS, duration_text, passes
+from bot.policy.watching import LiveCheck
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class RequestFacts:
     version_metrics: dict[str, float]
     holders: dict[str, tuple[int, dict[str, float]]]  # stage → (version, metrics) now
     now: datetime.datetime  # aware, UTC
+    # When the candidate entered the rule's require_stage (for soak), if recorded.
+    stage_since: datetime.datetime | None = None
+    # Live gates' figures by check name: (the number, or None and why there is none).
+    live: dict[str, tuple[float | None, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -132,9 +137,12 @@ def decide(policy: Policy, facts: RequestFacts) -> Decision:
     results: list[tuple[Check, str]] = [_requester(policy, rule, facts)]
     if rule.require_stage:
         results.append(_stage_order(rule, facts))
+        if rule.soak and facts.version_stage == rule.require_stage:
+            results.append(_soak(rule, facts))
     if rule.require_reason:
         results.append(_reason(facts))
     results.extend(_metric(gate, facts) for gate in rule.metrics)
+    results.extend(_live(check, facts) for check in rule.live)
     if facts.action != ROLLBACK and rule.freeze:
         # A freeze stops releases; a rollback is how people get out of a bad release.
         results.append(_freeze(rule, facts))
@@ -269,6 +277,53 @@ def _metric(gate: MetricGate, facts: RequestFacts) -> tuple[Check, str]:
         f"(v{holder_version} in {gate.relative_to} has {_fmt(base)}); {fix}."
     )
     return Check(gate.label, "fail", detail, fix), reason
+
+
+def _utc(at: datetime.datetime) -> str:
+    return at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _soak(rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]:
+    """The candidate has held require_stage for `soak` (docs/contract.md, "Soak")."""
+    need, soak = rule.require_stage or "", rule.soak or datetime.timedelta(0)
+    version, name = f"v{facts.version}", f"soak {duration_text(soak)}"
+    if facts.stage_since is None:
+        fix = (
+            f"promote {version} to {need.lower()} through promobot, then wait {duration_text(soak)}"
+        )
+        reason = (
+            f"promobot has no record of when {version} entered {need}, and "
+            f"{facts.target_label} needs {duration_text(soak)} there; {fix}."
+        )
+        return Check(name, "fail", f"no record of when {version} entered {need}", fix), reason
+    ready = facts.stage_since + soak
+    entered = f"{version} entered {need} {_utc(facts.stage_since)}"
+    if facts.now >= ready:
+        return Check(name, "pass", entered), ""
+    fix = f"try again from {_utc(ready)}"
+    reason = (
+        f"{entered}; {facts.target_label} needs {duration_text(soak)} there: from {_utc(ready)}."
+    )
+    return Check(name, "fail", f"{entered}; from {_utc(ready)}", fix), reason
+
+
+def _live(check: LiveCheck, facts: RequestFacts) -> tuple[Check, str]:
+    """A live gate: the figure Prometheus gives for the candidate against its threshold."""
+    version = f"v{facts.version}"
+    value, why = facts.live.get(check.name, (None, "not read"))
+    if value is None:
+        fix = "check the query and that the model server exports it, then try again"
+        reason = f"The live gate {check.label} has no figure for {version}: {why}; {fix}."
+        return Check(check.label, "fail", f"no data: {why}", fix), reason
+    threshold = check.expr.threshold if check.expr.threshold is not None else math.nan
+    shown = _fmt_beside(value, check.expr.op, threshold)
+    if passes(value, check.expr):
+        return Check(check.label, "pass", f"{shown} (live)"), ""
+    fix = f"wait until {check.label} holds, or promote a version that meets it"
+    reason = (
+        f"{check.name} of {version} is {shown} live, which fails the gate {check.label}; {fix}."
+    )
+    return Check(check.label, "fail", f"{shown} (live)", fix), reason
 
 
 def _window_end(window: FreezeWindow, local: datetime.datetime) -> datetime.datetime | None:

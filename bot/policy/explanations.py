@@ -33,10 +33,19 @@ def _explain_rule(policy: Policy, rule: TargetRule) -> list[str]:
         lines.append(f"needs {rule.approvals} {plural} from {_who(policy, rule.approvers)}; {own}")
     if rule.require_stage:
         lines.append(f"must be in {rule.require_stage} first")
+    if rule.soak and rule.require_stage:
+        lines.append(f"must have held {rule.require_stage} for {duration_text(rule.soak)} (soak)")
     if rule.require_reason:
         lines.append("a reason is required")
     lines.extend(gate.label for gate in rule.metrics)
+    lines.extend(
+        f"live gate: {c.label}, from Prometheus `{c.query}` (at request and at execution; "
+        "no data fails the gate)"
+        for c in rule.live
+    )
     lines.extend(f"frozen {window.label}" for window in rule.freeze)
+    if rule.verify is not None:
+        lines.extend(rule.verify.sentences())
     if rule.approvals > 0:
         lines.append(f"requests expire after {duration_text(rule.request_ttl)}")
     return lines

@@ -17,10 +17,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
-from bot.policy import values
+from bot.policy import promql, values
 from bot.policy.values import DURATION_PATTERN, METRIC_PATTERN, TIME_PATTERN, MetricExpr
 
 # Aliases MLflow refuses, or that mirror a stage (docs/contract.md: mirrored aliases
@@ -152,6 +160,37 @@ RequestTtl = Annotated[
     ),
 ]
 NonEmptyText = Annotated[str, Field(min_length=1)]
+
+
+def _query(text: str) -> str:
+    problem = promql.query_problem(text)
+    if problem:
+        raise ValueError(problem)
+    return text
+
+
+PromQuery = Annotated[
+    str,
+    _from_text(_query),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "description": "An instant PromQL query that returns one number; the only "
+            'placeholders are {model}, {version} and {target}, inside quotes: model="{model}".',
+        }
+    ),
+]
+Threshold = Annotated[
+    MetricExpr,
+    _from_text(values.threshold_expr),
+    _published(METRIC_PATTERN, 'Comparison with a number, such as "< 0.02".'),
+]
+PositiveDuration = Annotated[
+    datetime.timedelta,
+    _from_text(values.positive_duration),
+    _published(DURATION_PATTERN, 'A duration: "30s", "1m", "30m", "24h" or "1h30m".'),
+]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
@@ -190,6 +229,42 @@ def _ttl() -> Any:
     return Field(default="24h", validate_default=True)
 
 
+class RawLiveCheck(_Strict):
+    """One figure read from Prometheus, and the threshold it must meet."""
+
+    name: NonEmptyText = Field(description="What the figure is, as messages name it.")
+    prometheus: PromQuery
+    threshold: Threshold = Field(alias="pass", description='The figure passes when, e.g. "< 0.02".')
+
+
+class RawVerify(_Strict):
+    """How a new holder of the target is watched after it takes the target."""
+
+    watch: PositiveDuration = Field(alias="for", description="How long the new holder is watched.")
+    every: PositiveDuration = Field(
+        default="1m", validate_default=True, description="How often the checks run."
+    )
+    failures: int = Field(
+        default=3, ge=1, le=1000, description="Consecutive failed runs of one check before acting."
+    )
+    no_data: Literal["fail", "ignore"] = Field(
+        default="fail", description="An empty answer or an unreachable Prometheus: fail or ignore."
+    )
+    on_failure: Literal["rollback", "notify"] = Field(
+        default="notify", description="Roll the target back to the version it replaced, or tell."
+    )
+    checks: list[RawLiveCheck] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _every_within_for(self) -> RawVerify:
+        if self.every > self.watch:
+            raise ValueError(
+                "`every` is longer than `for`, so no check would run before the watch ends "
+                "(make `every` shorter)"
+            )
+        return self
+
+
 class RawRule(_Strict):
     """Who asks and who approves: what a target and a rollback rule share."""
 
@@ -211,6 +286,21 @@ class RawTarget(RawRule):
     metrics: dict[NonEmptyText, MetricGateExpr] = Field(default_factory=dict)
     freeze: list[RawFreeze] = Field(default_factory=list)
     request_ttl: RequestTtl = _ttl()
+    soak: PositiveDuration | None = Field(
+        default=None, description="How long the candidate must have held require_stage."
+    )
+    live: list[RawLiveCheck] = Field(
+        default_factory=list, description="Gates on live figures, at request and at execution."
+    )
+    verify: RawVerify | None = None
+
+    @model_validator(mode="after")
+    def _soak_needs_stage(self) -> RawTarget:
+        if self.soak is not None and self.require_stage is None:
+            raise ValueError(
+                "`soak` needs `require_stage` (the stage the candidate must have held that long)"
+            )
+        return self
 
 
 class RawRollback(RawRule):
