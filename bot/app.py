@@ -9,6 +9,7 @@ from datetime import datetime
 from bot.config import Settings
 from bot.events import EventBus
 from bot.policy import Policy, load_policy
+from bot.ports import NoPrometheus, Prometheus
 from bot.registry import Registry
 from bot.service import Service
 from bot.service.common import utcnow
@@ -27,6 +28,23 @@ def build_registry(settings: Settings) -> Registry:
     )
 
 
+def build_prometheus(settings: Settings) -> Prometheus:
+    """The Prometheus live gates and verification query (none configured: no data)."""
+    if not settings.promobot_prometheus_url.strip():
+        return NoPrometheus()
+    from bot.prometheus import PrometheusClient
+
+    token = settings.promobot_prometheus_token
+    password = settings.promobot_prometheus_password
+    user = settings.promobot_prometheus_username
+    return PrometheusClient(
+        settings.promobot_prometheus_url.strip(),
+        token=token.get_secret_value() if token else "",
+        basic=(user, password.get_secret_value() if password else "") if user else None,
+        timeout_s=settings.promobot_prometheus_timeout_seconds,
+    )
+
+
 def build_service(
     settings: Settings,
     policy: Policy | None = None,
@@ -38,7 +56,13 @@ def build_service(
     step out of a freeze window."""
     policy = policy if policy is not None else build_policy(settings)
     bus = EventBus()
-    service = Service(build_registry(settings), policy, clock=clock, events=bus)
+    service = Service(
+        build_registry(settings),
+        policy,
+        clock=clock,
+        events=bus,
+        prometheus=build_prometheus(settings),
+    )
     if settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():
         from bot.notifiers import slack
 

@@ -26,6 +26,7 @@ promobot: release management for MLflow models, run from chat.
 Usage:
   promobot <command words…> [--as IDENTITY] [--json]
   promobot audit [MODEL…] [--json]  drift: what MLflow holds against what promobot recorded
+  promobot verify [--json]          run every due verification check once (cron, workflows)
   promobot policy check [PATH]      validate policy files (exit 1 with file:line errors)
   promobot register start-run --experiment NAME   (CI) a run tagged with git metadata
   promobot register --model NAME [--run-id ID] [--request TARGET] [--tag KEY=VALUE…]
@@ -79,6 +80,10 @@ def _main(args: list[str]) -> int:
         from bot.doors.audit_cli import run_audit
 
         return run_audit(args[1:], as_json)
+    if head == "verify":
+        from bot.doors.verify_cli import run_verify
+
+        return run_verify(args[1:], as_json)
     if head == "register":
         from bot.doors.register_cli import run_register
 

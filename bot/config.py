@@ -27,6 +27,14 @@ what they are:
     GITHUB_REPOSITORY               (empty)       owner/name (default: the event's repository)
     GITHUB_EVENT_PATH               (empty)       the issue_comment payload (set by Actions)
     GITHUB_API_URL                  https://api.github.com  GitHub's REST API
+    PROMOBOT_PROMETHEUS_URL         (empty)       the Prometheus that live gates and verification
+                                                  query (empty: none; their checks have no data)
+    PROMOBOT_PROMETHEUS_TOKEN       (none)        a bearer token for it (secret)
+    PROMOBOT_PROMETHEUS_USERNAME    (empty)       basic-auth user for it, with
+    PROMOBOT_PROMETHEUS_PASSWORD    (none)        its password (secret)
+    PROMOBOT_PROMETHEUS_TIMEOUT_SECONDS  5        the longest one query may take
+    PROMOBOT_VERIFY_SECONDS         10            how often `promobot serve` runs the verification
+                                                  pass; 0: off
     PORT                            3000          `promobot serve`'s port
     WEB_CONCURRENCY                 1             `promobot serve`'s gunicorn worker processes
 
@@ -75,6 +83,12 @@ class Settings(BaseSettings):
     github_repository: str = ""
     github_event_path: str = ""
     github_api_url: str = "https://api.github.com"
+    promobot_prometheus_url: str = ""
+    promobot_prometheus_token: SecretStr | None = None
+    promobot_prometheus_username: str = ""
+    promobot_prometheus_password: SecretStr | None = None
+    promobot_prometheus_timeout_seconds: float = 5.0
+    promobot_verify_seconds: float = 10.0
     port: int = 3000
     web_concurrency: int = 1
 
@@ -103,10 +117,16 @@ class Settings(BaseSettings):
         settings._problems = problems
         return settings
 
-    @field_validator("promobot_lock_ttl_seconds", "promobot_lock_wait_seconds", mode="before")
+    @field_validator(
+        "promobot_lock_ttl_seconds",
+        "promobot_lock_wait_seconds",
+        "promobot_prometheus_timeout_seconds",
+        mode="before",
+    )
     @classmethod
     def _positive_seconds(cls, value: Any, info: ValidationInfo) -> Any:
-        """The registry's lock times: a malformed or non-positive value is the default."""
+        """The registry's lock times and Prometheus' timeout: a malformed or non-positive
+        value is the default."""
         default = cls.model_fields[str(info.field_name)].default
         try:
             seconds = float(value or default)
@@ -136,6 +156,18 @@ def _sweep_seconds(text: Any) -> tuple[float, str]:
     return value, ""
 
 
+def _verify_seconds(text: Any) -> tuple[float, str]:
+    if text is None or not str(text).strip():
+        return 10.0, ""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return 0.0, f"PROMOBOT_VERIFY_SECONDS must be a number of seconds, not {text!r}."
+    if value < 0 or math.isnan(value):
+        return 0.0, f"PROMOBOT_VERIFY_SECONDS must be 0 (off) or more, not {text!r}."
+    return value, ""
+
+
 def _min_permission(text: Any) -> tuple[str, str]:
     level = str(text or "write").strip().lower()
     if level not in GITHUB_PERMISSIONS:
@@ -149,6 +181,7 @@ def _min_permission(text: Any) -> tuple[str, str]:
 # The values whose mistakes are reported by the door that needs them, not by pydantic.
 _CHECKED = {
     "promobot_sweep_seconds": _sweep_seconds,
+    "promobot_verify_seconds": _verify_seconds,
     "promobot_github_min_permission": _min_permission,
 }
 

@@ -26,7 +26,22 @@ REQUEST_DECIDED = "request_decided"  # carried out by its last approval, or deni
 REQUEST_EXPIRED = "request_expired"  # closed without a decision in time
 EXECUTED = "executed"  # a promotion or rollback is in place
 DRIFT_FOUND = "drift_found"  # a target changed outside promobot (reported once)
-KINDS = (REQUEST_MADE, APPROVAL_RECORDED, REQUEST_DECIDED, REQUEST_EXPIRED, EXECUTED, DRIFT_FOUND)
+# A verification after a promotion (bot/service/verification.py): the Result's `extra`
+# carries it as status shows it; `requested_by` who promoted the version; the Context is
+# the promotion's own door and link. A failed one says in `replaced_version` the
+# version promobot rolled back to (None: it only tells; `next_steps` has the command).
+VERIFICATION_PASSED = "verification_passed"
+VERIFICATION_FAILED = "verification_failed"
+KINDS = (
+    REQUEST_MADE,
+    APPROVAL_RECORDED,
+    REQUEST_DECIDED,
+    REQUEST_EXPIRED,
+    EXECUTED,
+    DRIFT_FOUND,
+    VERIFICATION_PASSED,
+    VERIFICATION_FAILED,
+)
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,7 @@ class Result:
     history: list[HistoryEntry] = field(default_factory=list)
     explanation: list[tuple[str, list[str]]] = field(default_factory=list)
     drift: list[Any] = field(default_factory=list)  # bot/service/drift.py Finding
+    verifications: list[dict[str, Any]] = field(default_factory=list)  # status: the watches
     text: str = ""  # help text
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -121,6 +122,7 @@ class Result:
                 {**p.__dict__, "expires_at": p.expires_at.isoformat()} for p in self.pending
             ]
             data["drift"] = [finding.to_json() for finding in self.drift]
+            data["verifications"] = list(self.verifications)
         if self.action == "history":
             data["history"] = [
                 {**h.__dict__, "at": h.at.isoformat() if h.at else None} for h in self.history

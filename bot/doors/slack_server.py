@@ -90,6 +90,8 @@ def run_serve(args: list[str]) -> int:
     problems = missing_settings(settings, socket_mode=opts.socket_mode)
     if sweep_problem := settings.problem("promobot_sweep_seconds"):
         problems.append(sweep_problem)
+    if verify_problem := settings.problem("promobot_verify_seconds"):
+        problems.append(verify_problem)
     if problems:
         print("promobot serve cannot start:", file=sys.stderr)
         for line in problems:
@@ -247,7 +249,8 @@ class Services:
 
 def build_door(settings: Settings, policy: Policy) -> Any:
     """Everything one process serves Slack with: the bolt App, its Service, the sweeper
-    (every PROMOBOT_SWEEP_SECONDS; 0 turns it off)."""
+    (every PROMOBOT_SWEEP_SECONDS; 0 turns it off) and the verification pass (every
+    PROMOBOT_VERIFY_SECONDS; 0 turns it off)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from slack_bolt.error import BoltError
@@ -275,6 +278,10 @@ def build_door(settings: Settings, policy: Policy) -> Any:
         )
     if settings.promobot_sweep_seconds > 0:
         Sweeper(services.get, settings.promobot_sweep_seconds).start()
+    if settings.promobot_verify_seconds > 0:
+        from bot.doors.verify_pass import VerifyPass
+
+        VerifyPass(services.get, settings.promobot_verify_seconds).start()
     return app
 
 

@@ -9,6 +9,7 @@
     queries.py      status, history, policy, a request as it stands
     messages.py     where doors showed requests, and the pass that keeps them in step
     registration.py CI registration and the comparison with Production
+    verification.py the watch after a promotion: passed, or rolled back / told
 
 Each use case takes who acts and a parsed command and returns a Result. A person's
 failure (not allowed, no such version) is a refused Result with sentences; only a
@@ -35,7 +36,7 @@ from bot.commands import (
 )
 from bot.events import EventBus
 from bot.policy import Policy
-from bot.ports import Registry, VersionInfo
+from bot.ports import Prometheus, Registry, VersionInfo
 from bot.results import DONE, Result
 from bot.service.audit import Audit
 from bot.service.common import Context, Deps, new_request_id, utcnow
@@ -45,6 +46,7 @@ from bot.service.moves import Moves
 from bot.service.proposal import Reads
 from bot.service.queries import Queries
 from bot.service.requests import Requests
+from bot.service.verification import Verifier, VerifyReport
 from bot.state import REASON_MAX
 
 __all__ = ["REASON_MAX", "Context", "Service", "new_request_id"]
@@ -61,14 +63,19 @@ class Service:
         clock: Callable[[], datetime] = utcnow,
         new_id: Callable[[str], str] = new_request_id,
         events: EventBus | None = None,
+        prometheus: Prometheus | None = None,
     ) -> None:
         self.deps = Deps(registry, policy, clock, new_id, events or EventBus())
+        if prometheus is not None:
+            self.deps.prometheus = prometheus
         executor = Executor(self.deps)
         self.audit = Audit(self.deps)
         self.moves = Moves(self.deps, executor, self.audit)
         self.requests = Requests(self.deps, executor)
         self.queries = Queries(self.deps, self.requests, self.audit)
         self.messages = Messages(self.deps, self.queries)
+        self.verifier = Verifier(self.deps, executor, self.audit)
+        self.queries.verifier = self.verifier
         # One entry per command type: the use case and what it is given.
         self._table: dict[type, Callable[[Any, Context, Reads], Result]] = {
             Promote: self.moves.promote,
@@ -120,6 +127,10 @@ class Service:
     def sweep(self, door: str) -> int:
         """One pass of the scheduled sweep over the requests `door` shows."""
         return self.messages.sweep(door)
+
+    def verify(self) -> VerifyReport:
+        """One verification pass: every due check once (`promobot verify`, serve's pass)."""
+        return self.verifier.run_all()
 
     def version_for_commit(self, model: str, sha: str) -> int | None:
         return self.queries.version_for_commit(model, sha)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from bot.commands import Target
 from bot.context import Context
 from bot.events import EventBus
 from bot.policy import Policy, TargetRule
-from bot.ports import ModelInfo, Registry
+from bot.ports import ModelInfo, NoPrometheus, Prometheus, Registry
 from bot.results import Result
 from bot.state import Request
 
@@ -38,6 +38,7 @@ class Deps:
     clock: Callable[[], datetime] = utcnow
     new_id: Callable[[str], str] = new_request_id
     events: EventBus | None = None
+    prometheus: Prometheus = field(default_factory=NoPrometheus)
 
     def rule(self, model: str, action: str, target_key: str) -> TargetRule | None:
         rules = self.policy.rules_for(model)

@@ -143,6 +143,11 @@ class Executor:
         }
         if req.action == "rollback":
             event["rollback_reason"] = req.reason
+        if rule is not None and rule.verify is not None:
+            event["verify"] = rule.verify.plan(req.model, version.version, req.target_key)
+        replaced = run.reads.version(info, current) if current is not None else None
+        if replaced is not None and replaced.tags.get("verification") == "running":
+            event["ends_verification"] = True
         return state.event_key(now, req.id), event
 
     def apply(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from bot import state
 from bot.commands import History, PolicyExplain, Status
@@ -15,6 +16,8 @@ from bot.service.drift import describe
 from bot.service.moves import approve_step
 from bot.service.proposal import Reads
 from bot.service.requests import Requests
+from bot.service.verification import Verifier
+from bot.state.watch import current_watch, watches
 
 
 class Queries:
@@ -22,6 +25,7 @@ class Queries:
         self.deps = deps
         self.requests = requests
         self.audit = audit
+        self.verifier: Verifier | None = None  # set by the Service facade
 
     def status(self, cmd: Status, reads: Reads) -> Result:
         base = Result(status=DONE, action="status", model=cmd.model)
@@ -40,6 +44,8 @@ class Queries:
         base.extra["aliases"] = dict(sorted(info.aliases.items()))
         base.pending = self._pending(info)
         base.drift = self.audit.drift(info)
+        if self.verifier is not None:
+            base.verifications = self.verifier.running(info)
         return base
 
     def _pending(self, info: ModelInfo) -> list[PendingView]:
@@ -85,8 +91,15 @@ class Queries:
                         request_id="",
                     )
                 )
+        entries = [*_verification_entries(info), *self._event_entries(info)]
+        entries.sort(key=lambda h: h.at or datetime.min.replace(tzinfo=UTC), reverse=True)
+        base.history.extend(entries[: max(0, cmd.limit - len(base.history))])
+        return base
+
+    def _event_entries(self, info: ModelInfo) -> list[HistoryEntry]:
+        entries = []
         for ev in reversed(state.events(info.tags)):
-            base.history.append(
+            entries.append(
                 HistoryEntry(
                     at=ev.at,
                     kind=ev.kind,
@@ -99,9 +112,7 @@ class Queries:
                     request_id=ev.request,
                 )
             )
-            if len(base.history) >= cmd.limit:
-                break
-        return base
+        return entries
 
     def explain_policy(self, cmd: PolicyExplain) -> Result:
         lines = explain(self.deps.policy, cmd.model)
@@ -168,6 +179,37 @@ class Queries:
         if rule is not None:
             base.next_steps = [approve_step(rule.approvers, req.id)]
         return base
+
+
+def _verification_entries(info: ModelInfo) -> list[HistoryEntry]:
+    """Each verification's outcome. One that never ended on its own was ended by the
+    next execution on its target."""
+    entries = []
+    current = {
+        w.request
+        for key in {w.event.get("target_key") for w in watches(info.tags)}
+        if (w := current_watch(info.tags, str(key))) is not None
+    }
+    for watch in watches(info.tags):
+        outcome = watch.state
+        if outcome == "running" and watch.request in current:
+            continue
+        if outcome == "running":
+            outcome = "ended"
+        entries.append(
+            HistoryEntry(
+                at=watch.ended_at or watch.last_run or watch.started,
+                kind=f"verification:{outcome}",
+                target=str(watch.event.get("target_label", "")),
+                version=watch.version,
+                previous=None,
+                by="promobot",
+                approved_by="",
+                reason=watch.detail or f"verification {outcome}",
+                request_id=watch.request,
+            )
+        )
+    return entries
 
 
 def _holder_view(label: str, version: VersionInfo | None) -> Holder:

@@ -39,6 +39,7 @@ from bot.state.keys import (
     request_key,
     safe_tag_part,
     state_key,
+    verification_key,
 )
 from bot.state.records import (
     FINAL_STATES,
@@ -96,4 +97,5 @@ __all__ = [
     "rollback_candidate",
     "safe_tag_part",
     "state_key",
+    "verification_key",
 ]

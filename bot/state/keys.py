@@ -11,6 +11,8 @@ One tag per fact, written once, so concurrent writers never overwrite one anothe
                                                is also the execution's intent
     promobot.slack.posted                      "this model has requests shown in Slack"
     promobot.drift.<target>                    the drift last reported on a target
+    promobot.verification.<id>                 how far the verification an execution
+                                               started got (bot/state/watch.py)
 
 Locks are registered models of their own, `promobot-lock.<4 hex>`, carrying
 `promobot.lock.*` tags (bot/registry_lock.py).
@@ -31,6 +33,7 @@ EVENT_PREFIX = "promobot.event."
 SLACK_POSTED_TAG = "promobot.slack.posted"
 # What drift the audit last reported on a target (so each finding is reported once).
 DRIFT_PREFIX = "promobot.drift."
+VERIFICATION_PREFIX = "promobot.verification."
 
 LOCK_MODEL_PREFIX = "promobot-lock."
 LOCK_OWNER_TAG = "promobot.lock.owner"
@@ -113,3 +116,8 @@ def event_key(at: datetime, request_id: str) -> str:
     # The host's nanosecond clock breaks ties between events in the same millisecond,
     # so keys sort in the order the events happened on one host.
     return f"{EVENT_PREFIX}{int(at.timestamp() * 1000):013d}.{time.time_ns():020d}.{request_id}"
+
+
+def verification_key(request_id: str) -> str:
+    """What the runs of the verification an execution started found."""
+    return f"{VERIFICATION_PREFIX}{safe_tag_part(request_id)}"
