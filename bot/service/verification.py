@@ -108,12 +108,15 @@ class Verifier:
             target = _target(watch.event)
             if holder(info, target) != watch.version:
                 return self._ended(info, watch, target, now)
-            if watch.runs == 0 or now < watch.until:
+            # At least `failures` runs before a pass, so a pass that ran late (or
+            # rarely) still gives a bad version the runs it needs to be caught.
+            enough = int(watch.plan["failures"])
+            if watch.runs < enough or now < watch.until:
                 watch = self._run_checks(watch, now)
             failing = self._failing(watch)
             if failing is not None:
                 return self._failed(info, watch, target, failing)
-            if now >= watch.until:
+            if now >= watch.until and watch.runs >= enough:
                 return self._passed(info, watch, target, now)
             self._save(model, watch)
             return VerifyOutcome(model, target.label, watch.version, "running", self.summary(watch))
