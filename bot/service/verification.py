@@ -109,14 +109,15 @@ class Verifier:
             if holder(info, target) != watch.version:
                 return self._ended(info, watch, target, now)
             # At least `failures` runs before a pass, so a pass that ran late (or
-            # rarely) still gives a bad version the runs it needs to be caught.
+            # rarely) still gives a bad version the runs it needs to be caught; and a
+            # streak of failures under way when `for` is up is run out first.
             enough = int(watch.plan["failures"])
-            if watch.runs < enough or now < watch.until:
+            if watch.runs < enough or now < watch.until or any(watch.failures.values()):
                 watch = self._run_checks(watch, now)
             failing = self._failing(watch)
             if failing is not None:
                 return self._failed(info, watch, target, failing)
-            if now >= watch.until and watch.runs >= enough:
+            if now >= watch.until and watch.runs >= enough and not any(watch.failures.values()):
                 return self._passed(info, watch, target, now)
             self._save(model, watch)
             return VerifyOutcome(model, target.label, watch.version, "running", self.summary(watch))
