@@ -18,6 +18,12 @@ DEFAULTS = {
     "promobot_access_log": "",
     "promobot_lock_ttl_seconds": 120.0,
     "promobot_lock_wait_seconds": 30.0,
+    "promobot_prometheus_url": "",
+    "promobot_prometheus_token": None,
+    "promobot_prometheus_username": "",
+    "promobot_prometheus_password": None,
+    "promobot_prometheus_timeout_seconds": 5.0,
+    "promobot_verify_seconds": 10.0,
     "slack_bot_token": None,
     "slack_signing_secret": None,
     "slack_app_token": None,
@@ -161,3 +167,28 @@ def test_settings_can_be_given_in_code():
     assert settings.problem("promobot_sweep_seconds").startswith("PROMOBOT_SWEEP_SECONDS must be")
     assert settings.promobot_lock_ttl_seconds == 120.0
     assert Settings(promobot_sweep_seconds=5).promobot_sweep_seconds == 5.0
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("soon", "PROMOBOT_VERIFY_SECONDS must be a number of seconds, not 'soon'."),
+        ("-1", "PROMOBOT_VERIFY_SECONDS must be 0 (off) or more, not '-1'."),
+    ],
+)
+def test_a_bad_verify_interval_is_a_sentence_for_serve(
+    clean_env: pytest.MonkeyPatch, value: str, problem: str
+) -> None:
+    clean_env.setenv("PROMOBOT_VERIFY_SECONDS", value)
+    settings = load_settings()
+    assert settings.problem("PROMOBOT_VERIFY_SECONDS") == problem
+    assert settings.promobot_verify_seconds == 10.0  # the default; serve refuses to start
+
+
+def test_prometheus_secrets_are_kept_secret(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("PROMOBOT_PROMETHEUS_TOKEN", "t0ken")
+    clean_env.setenv("PROMOBOT_PROMETHEUS_PASSWORD", "pa55")
+    settings = load_settings()
+    assert "t0ken" not in repr(settings) and "pa55" not in repr(settings)
+    assert settings.promobot_prometheus_token is not None
+    assert settings.promobot_prometheus_token.get_secret_value() == "t0ken"
