@@ -19,6 +19,7 @@ from bot.directory_port import Directory
 from bot.events import EventBus
 from bot.github_ports import GitHubPorts
 from bot.policy import Membership, Policy, load_policy
+from bot.ports import NoPrometheus, Prometheus
 from bot.registry import Registry
 from bot.service import Service
 from bot.service.common import Outside, utcnow
@@ -77,6 +78,23 @@ def build_github(settings: Settings, *, timeout: float | None = None) -> GitHubP
     )
 
 
+def build_prometheus(settings: Settings) -> Prometheus:
+    """The Prometheus live gates and verification query (none configured: no data)."""
+    if not settings.promobot_prometheus_url.strip():
+        return NoPrometheus()
+    from bot.prometheus import PrometheusClient
+
+    token = settings.promobot_prometheus_token
+    password = settings.promobot_prometheus_password
+    user = settings.promobot_prometheus_username
+    return PrometheusClient(
+        settings.promobot_prometheus_url.strip(),
+        token=token.get_secret_value() if token else "",
+        basic=(user, password.get_secret_value() if password else "") if user else None,
+        timeout_s=settings.promobot_prometheus_timeout_seconds,
+    )
+
+
 def build_service(
     settings: Settings,
     policy: Policy | None = None,
@@ -98,7 +116,11 @@ def build_service(
         policy,
         clock=clock,
         events=bus,
-        outside=Outside(directory=build_directory(settings), github=github),
+        outside=Outside(
+            directory=build_directory(settings),
+            github=github,
+            prometheus=build_prometheus(settings),
+        ),
     )
     if settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():
         from bot.notifiers import slack, slack_announce

@@ -32,6 +32,7 @@ Usage:
                                     validate policy files (exit 1 with file:line errors);
                                     --resolve also reads each GitHub team and Slack user group
   promobot deployments check|repair [MODEL…]   the GitHub deployment of each promotion
+  promobot verify [--json]          run every due verification check once (cron, workflows)
   promobot register start-run --experiment NAME   (CI) a run tagged with git metadata
   promobot register --model NAME [--run-id ID] [--request TARGET] [--tag KEY=VALUE…]
                                     (CI) register a run's model; `register --help` for all
@@ -90,6 +91,10 @@ def _main(args: list[str]) -> int:
         from bot.doors.deployments_cli import run_deployments
 
         return run_deployments(args[1:], as_json)
+    if head == "verify":
+        from bot.doors.verify_cli import run_verify
+
+        return run_verify(args[1:], as_json)
     if head == "register":
         from bot.doors.register_cli import run_register
 

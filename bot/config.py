@@ -42,6 +42,14 @@ what they are:
     GITHUB_REPOSITORY               (empty)       owner/name (default: the event's repository)
     GITHUB_EVENT_PATH               (empty)       the issue_comment payload (set by Actions)
     GITHUB_API_URL                  https://api.github.com  GitHub's REST API
+    PROMOBOT_PROMETHEUS_URL         (empty)       the Prometheus that live gates and verification
+                                                  query (empty: none; their checks have no data)
+    PROMOBOT_PROMETHEUS_TOKEN       (none)        a bearer token for it (secret)
+    PROMOBOT_PROMETHEUS_USERNAME    (empty)       basic-auth user for it, with
+    PROMOBOT_PROMETHEUS_PASSWORD    (none)        its password (secret)
+    PROMOBOT_PROMETHEUS_TIMEOUT_SECONDS  5        the longest one query may take
+    PROMOBOT_VERIFY_SECONDS         10            how often `promobot serve` runs the verification
+                                                  pass; 0: off
     PORT                            3000          `promobot serve`'s port
     WEB_CONCURRENCY                 1             `promobot serve`'s gunicorn worker processes
 
@@ -98,6 +106,12 @@ class Settings(BaseSettings):
     github_repository: str = ""
     github_event_path: str = ""
     github_api_url: str = "https://api.github.com"
+    promobot_prometheus_url: str = ""
+    promobot_prometheus_token: SecretStr | None = None
+    promobot_prometheus_username: str = ""
+    promobot_prometheus_password: SecretStr | None = None
+    promobot_prometheus_timeout_seconds: float = 5.0
+    promobot_verify_seconds: float = 10.0
     port: int = 3000
     web_concurrency: int = 1
 
@@ -126,10 +140,16 @@ class Settings(BaseSettings):
         settings._problems = problems
         return settings
 
-    @field_validator("promobot_lock_ttl_seconds", "promobot_lock_wait_seconds", mode="before")
+    @field_validator(
+        "promobot_lock_ttl_seconds",
+        "promobot_lock_wait_seconds",
+        "promobot_prometheus_timeout_seconds",
+        mode="before",
+    )
     @classmethod
     def _positive_seconds(cls, value: Any, info: ValidationInfo) -> Any:
-        """The registry's lock times: a malformed or non-positive value is the default."""
+        """The registry's lock times and Prometheus' timeout: a malformed or non-positive
+        value is the default."""
         default = cls.model_fields[str(info.field_name)].default
         try:
             seconds = float(value or default)
@@ -178,6 +198,18 @@ _sweep_seconds = _interval("PROMOBOT_SWEEP_SECONDS", 60.0)
 _audit_seconds = _interval("PROMOBOT_AUDIT_SECONDS", 300.0)
 
 
+def _verify_seconds(text: Any) -> tuple[float, str]:
+    if text is None or not str(text).strip():
+        return 10.0, ""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return 0.0, f"PROMOBOT_VERIFY_SECONDS must be a number of seconds, not {text!r}."
+    if value < 0 or math.isnan(value):
+        return 0.0, f"PROMOBOT_VERIFY_SECONDS must be 0 (off) or more, not {text!r}."
+    return value, ""
+
+
 def _min_permission(text: Any) -> tuple[str, str]:
     level = str(text or "write").strip().lower()
     if level not in GITHUB_PERMISSIONS:
@@ -191,7 +223,7 @@ def _min_permission(text: Any) -> tuple[str, str]:
 def _slack_channel(text: Any) -> tuple[str, str]:
     import re
 
-    from bot.policy.schema import SLACK_CHANNEL_PATTERN
+    from bot.policy.schema_types import SLACK_CHANNEL_PATTERN
 
     channel = str(text or "").strip()
     if channel and not re.match(SLACK_CHANNEL_PATTERN, channel):
@@ -206,6 +238,7 @@ def _slack_channel(text: Any) -> tuple[str, str]:
 _CHECKED = {
     "promobot_sweep_seconds": _sweep_seconds,
     "promobot_audit_seconds": _audit_seconds,
+    "promobot_verify_seconds": _verify_seconds,
     "promobot_github_min_permission": _min_permission,
     "promobot_slack_channel": _slack_channel,
 }

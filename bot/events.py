@@ -27,6 +27,12 @@ REQUEST_EXPIRED = "request_expired"  # closed without a decision in time
 EXECUTED = "executed"  # a promotion or rollback is in place
 DRIFT_FOUND = "drift_found"  # a target changed outside promobot (reported once)
 VERSION_REGISTERED = "version_registered"  # a new version's card (Service.announce_version)
+# A verification after a promotion (bot/service/verification.py): the Result's `extra`
+# carries it as status shows it; `requested_by` who promoted the version; the Context is
+# the promotion's own door and link. A failed one says in `replaced_version` the
+# version promobot rolled back to (None: it only tells; `next_steps` has the command).
+VERIFICATION_PASSED = "verification_passed"
+VERIFICATION_FAILED = "verification_failed"
 KINDS = (
     REQUEST_MADE,
     APPROVAL_RECORDED,
@@ -35,6 +41,8 @@ KINDS = (
     EXECUTED,
     DRIFT_FOUND,
     VERSION_REGISTERED,
+    VERIFICATION_PASSED,
+    VERIFICATION_FAILED,
 )
 
 

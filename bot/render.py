@@ -227,6 +227,7 @@ def _status(r: Result) -> Message:
         )
     msg = Message(headline=f"📦 **{r.model}**")
     msg.lines.extend(drift_lines(r.drift))
+    msg.lines.extend(verification_lines(r.verifications))
     rows = [
         [
             h.target,
@@ -299,6 +300,40 @@ def drift_lines(findings: list[Any], door: str = "cli") -> list[str]:
         if ways:
             lines.append(f"   To put it right: {ways}.")
     return lines
+
+
+def verification_lines(views: list[dict[str, Any]]) -> list[str]:
+    """A running verification: its checks, last figures, failures so far, time left."""
+    lines = []
+    for view in views:
+        if view["state"] != "running":
+            continue
+        left = int(view["seconds_left"])
+        clock = f"{left // 60}m{left % 60:02d}s" if left >= 60 else f"{left}s"
+        act = "rolls back" if view["on_failure"] == "rollback" else "tells"
+        lines.append(
+            f"🔎 v{view['version']} on {view['target']} is being verified: {clock} left, "
+            f"{view['runs']} run(s); promobot {act} after {view['failures_to_act']} failures "
+            "of one check in a row"
+        )
+        for check in view["checks"]:
+            value = check["value"]
+            figure = (
+                f"{value:.6g}"
+                if isinstance(value, int | float)
+                else (f"no data ({check['problem']})" if check["problem"] else "not run yet")
+            )
+            lines.append(
+                f"   {check['name']} {check['pass']}: {figure}, "
+                f"{check['failures']} failure(s) in a row"
+            )
+    return lines
+
+
+def _what(h: Any) -> str:
+    if h.kind.startswith("verification:"):
+        return f"v{h.version} on {h.target}: verification {h.kind.split(':', 1)[1]}"
+    return f"v{h.version} → {h.target}" + (f" (v{h.previous} out)" if h.previous else "")
 
 
 def _history(r: Result) -> Message:

@@ -132,6 +132,7 @@ class Result:
     history: list[HistoryEntry] = field(default_factory=list)
     explanation: list[tuple[str, list[str]]] = field(default_factory=list)
     drift: list[Any] = field(default_factory=list)  # bot/service/drift.py Finding
+    verifications: list[dict[str, Any]] = field(default_factory=list)  # status: the watches
     text: str = ""  # help text
     extra: dict[str, Any] = field(default_factory=dict)
     locks: list[LockView] = field(default_factory=list)  # status; what lock/unlock changed
@@ -171,6 +172,7 @@ class Result:
             data["holders"] = [h.__dict__ for h in self.holders]
             data["pending"] = [_pending_json(p) for p in self.pending]
             data["drift"] = [finding.to_json() for finding in self.drift]
+            data["verifications"] = list(self.verifications)
         if self.action in ("status", "lock", "unlock"):
             data["locks"] = [lock.to_json() for lock in self.locks]
         if self.action == "history":

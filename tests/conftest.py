@@ -170,3 +170,36 @@ def two_versions(models: ModelFactory) -> tuple[int, int]:
     v1 = models.version("sentiment-classifier", accuracy=0.91, f1=0.874)
     v2 = models.version("sentiment-classifier", accuracy=0.93, f1=0.890)
     return v1, v2
+
+
+@pytest.fixture(scope="session")
+def exporter() -> Iterator[object]:
+    """One exporter of model gauges per session (tests/prometheus_servers.py)."""
+    from prometheus_servers import Exporter
+
+    found = Exporter()
+    try:
+        yield found
+    finally:
+        found.stop()
+
+
+@pytest.fixture(scope="session")
+def prometheus(tmp_path_factory: pytest.TempPathFactory, exporter: object) -> Iterator[object]:
+    """One real Prometheus per session, scraping the exporter every second. Skips without
+    the binary, unless PROMOBOT_REQUIRE_PROMETHEUS=1 (then it fails)."""
+    from prometheus_servers import PrometheusServer, missing_reason, prometheus_binary, required
+
+    if prometheus_binary() is None:
+        if required():
+            pytest.fail(missing_reason())
+        pytest.skip(missing_reason())
+    server = PrometheusServer(
+        tmp_path_factory.mktemp("prometheus"),
+        [f"127.0.0.1:{exporter.port}"],  # type: ignore[attr-defined]
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

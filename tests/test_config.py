@@ -23,6 +23,12 @@ DEFAULTS = {
     "promobot_group_cache_seconds": 300.0,
     "promobot_mlflow_ui_url": "",
     "promobot_slack_channel": "",
+    "promobot_prometheus_url": "",
+    "promobot_prometheus_token": None,
+    "promobot_prometheus_username": "",
+    "promobot_prometheus_password": None,
+    "promobot_prometheus_timeout_seconds": 5.0,
+    "promobot_verify_seconds": 10.0,
     "slack_bot_token": None,
     "slack_signing_secret": None,
     "slack_app_token": None,
@@ -220,3 +226,28 @@ def test_a_bad_slack_channel_is_a_sentence_and_no_default_channel(clean_env, val
         "PROMOBOT_SLACK_CHANNEL must be a Slack channel ID such as C0123ABCD (from the "
         f"channel's details), not {value!r}; nothing is announced by default"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("soon", "PROMOBOT_VERIFY_SECONDS must be a number of seconds, not 'soon'."),
+        ("-1", "PROMOBOT_VERIFY_SECONDS must be 0 (off) or more, not '-1'."),
+    ],
+)
+def test_a_bad_verify_interval_is_a_sentence_for_serve(
+    clean_env: pytest.MonkeyPatch, value: str, problem: str
+) -> None:
+    clean_env.setenv("PROMOBOT_VERIFY_SECONDS", value)
+    settings = load_settings()
+    assert settings.problem("PROMOBOT_VERIFY_SECONDS") == problem
+    assert settings.promobot_verify_seconds == 10.0  # the default; serve refuses to start
+
+
+def test_prometheus_secrets_are_kept_secret(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("PROMOBOT_PROMETHEUS_TOKEN", "t0ken")
+    clean_env.setenv("PROMOBOT_PROMETHEUS_PASSWORD", "pa55")
+    settings = load_settings()
+    assert "t0ken" not in repr(settings) and "pa55" not in repr(settings)
+    assert settings.promobot_prometheus_token is not None
+    assert settings.promobot_prometheus_token.get_secret_value() == "t0ken"

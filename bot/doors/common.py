@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.results import Result
+    from bot.service import Service
 
 
 class ExitCode(IntEnum):
@@ -55,3 +56,16 @@ def run_url(env: Mapping[str, str], *, attempt: bool = False) -> str:
     url = f"{server.rstrip('/')}/{repo}/actions/runs/{run}"
     number = env.get("GITHUB_RUN_ATTEMPT", "") if attempt else ""
     return f"{url}/attempts/{number}" if number and number != "1" else url
+
+
+def service_or_problems() -> tuple[Service | None, list[str]]:
+    """The wired service from the environment's settings, or the policy's problems (a
+    pass stops on an invalid policy, with file:line errors)."""
+    from bot.app import build_service
+    from bot.config import load_settings
+    from bot.policy import PolicyError
+
+    try:
+        return build_service(load_settings()), []
+    except PolicyError as exc:
+        return None, list(exc.problems)

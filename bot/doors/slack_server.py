@@ -97,7 +97,7 @@ def run_serve(args: list[str]) -> int:
         print(f"promobot serve cannot start: the settings are invalid:\n{exc}", file=sys.stderr)
         return ExitCode.REFUSED
     problems = missing_settings(settings, socket_mode=opts.socket_mode)
-    for interval in ("promobot_sweep_seconds", "promobot_audit_seconds"):
+    for interval in ("promobot_sweep_seconds", "promobot_audit_seconds", "promobot_verify_seconds"):
         if interval_problem := settings.problem(interval):
             problems.append(interval_problem)
     if problems:
@@ -266,7 +266,8 @@ class Doors:
 def build_door(settings: Settings, policy: Policy) -> Doors:
     """Everything one process serves with: the bolt App and the MLflow webhook door, their
     Service and work threads, the sweeper (every PROMOBOT_SWEEP_SECONDS) and the audit
-    (every PROMOBOT_AUDIT_SECONDS; 0 turns either off)."""
+    (every PROMOBOT_AUDIT_SECONDS) and the verification pass (every
+    PROMOBOT_VERIFY_SECONDS; 0 turns any of them off)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from slack_bolt.error import BoltError
@@ -297,6 +298,10 @@ def build_door(settings: Settings, policy: Policy) -> Doors:
         Sweeper(services.get, settings.promobot_sweep_seconds).start()
     if settings.promobot_audit_seconds > 0:
         Auditor(services.get, settings.promobot_audit_seconds).start()
+    if settings.promobot_verify_seconds > 0:
+        from bot.doors.verify_pass import VerifyPass
+
+        VerifyPass(services.get, settings.promobot_verify_seconds).start()
     secret = _secret(settings.promobot_mlflow_webhook_secret)
     if not secret:
         log.info("PROMOBOT_MLFLOW_WEBHOOK_SECRET is not set: %s answers 401", WEBHOOK_PATH)

@@ -11,14 +11,14 @@ import datetime
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
+from bot.policy.check import Check
+from bot.policy.clock_gates import freeze_gate, soak_gate
 from bot.policy.commit_checks import CHECK_NAME, ChecksSnapshot, judge
 from bot.policy.groups import NO_LOOKUPS, Membership
 from bot.policy.quorum import QuorumCount, assign_approvers, counts
 from bot.policy.rules import (
     ROLLBACK,
-    FreezeWindow,
     MetricGate,
     ModelRules,
     Policy,
@@ -26,15 +26,8 @@ from bot.policy.rules import (
     join_names,
     target_label,
 )
-from bot.policy.values import DAYS, SYMBOLS
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str  # "requester", "stage order", "reason", "accuracy ≥ 0.80", "freeze", "approvals"
-    status: str  # "pass" | "fail" | "pending"
-    detail: str  # "bob is in ml-engineers", "0.890 vs 0.874 (v2)"
-    fix: str = ""  # for failures: how to get past it
+from bot.policy.values import SYMBOLS, passes
+from bot.policy.watching import LiveCheck
 
 
 @dataclass(frozen=True)
@@ -56,6 +49,10 @@ class RequestFacts:
     # The GitHub checks on the version's commit, read by the service when the rule has
     # `require_checks` (None when it does not, or they were not read).
     checks: ChecksSnapshot | None = None
+    # When the candidate entered the rule's require_stage (for soak), if recorded.
+    stage_since: datetime.datetime | None = None
+    # Live gates' figures by check name: (the number, or None and why there is none).
+    live: dict[str, tuple[float | None, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -141,14 +138,17 @@ def decide(policy: Policy, facts: RequestFacts) -> Decision:
     results: list[tuple[Check, str]] = [_requester(policy, rule, facts)]
     if rule.require_stage:
         results.append(_stage_order(rule, facts))
+        if rule.soak and facts.version_stage == rule.require_stage:
+            results.append(soak_gate(rule, facts))
     if rule.require_reason:
         results.append(_reason(facts))
     results.extend(_metric(gate, facts) for gate in rule.metrics)
     if rule.require_checks is not None:
         results.append(_required_checks(rule, facts))
+    results.extend(_live(check, facts) for check in rule.live)
     if facts.action != ROLLBACK and rule.freeze:
         # A freeze stops releases; a rollback is how people get out of a bad release.
-        results.append(_freeze(rule, facts))
+        results.append(freeze_gate(rule, facts))
     results.append(_approvals(policy, rule, facts))
 
     checks = tuple(check for check, _ in results)
@@ -300,47 +300,23 @@ def _required_checks(rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]
     )
 
 
-def _window_end(window: FreezeWindow, local: datetime.datetime) -> datetime.datetime | None:
-    """When the window holding `local` ends (the minute after `to`), or None if outside."""
-    minute = local.replace(second=0, microsecond=0)
-    now = minute.time()
-
-    def day_ok(day: datetime.datetime) -> bool:
-        return not window.days or DAYS[day.weekday()] in window.days
-
-    def end_on(day: datetime.datetime) -> datetime.datetime:
-        end = datetime.datetime.combine(day.date(), window.end, tzinfo=local.tzinfo)
-        return end + datetime.timedelta(minutes=1)
-
-    if window.start <= window.end:
-        if day_ok(minute) and window.start <= now <= window.end:
-            return end_on(minute)
-        return None
-    # Crosses midnight: `days` name the day the window starts.
-    if now >= window.start and day_ok(minute):
-        return end_on(minute + datetime.timedelta(days=1))
-    yesterday = minute - datetime.timedelta(days=1)
-    if now <= window.end and day_ok(yesterday):
-        return end_on(minute)
-    return None
-
-
-def _freeze(rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]:
-    now = facts.now if facts.now.tzinfo else facts.now.replace(tzinfo=datetime.UTC)
-    for window in rule.freeze:
-        zone = ZoneInfo(window.timezone)
-        end = _window_end(window, now.astimezone(zone))
-        if end is None:
-            continue
-        until = f"{end:%a %H:%M} {window.timezone}"
-        fix = f"try again from {until}"
-        detail = f"frozen {window.label}"
-        reason = (
-            f"Promotions of {facts.model} to {facts.target_label} are frozen "
-            f"({window.label}); {fix}."
-        )
-        return Check("freeze", "fail", detail, fix), reason
-    return Check("freeze", "pass", "not in a freeze window"), ""
+def _live(check: LiveCheck, facts: RequestFacts) -> tuple[Check, str]:
+    """A live gate: the figure Prometheus gives for the candidate against its threshold."""
+    version = f"v{facts.version}"
+    value, why = facts.live.get(check.name, (None, "not read"))
+    if value is None:
+        fix = "check the query and that the model server exports it, then try again"
+        reason = f"The live gate {check.label} has no figure for {version}: {why}; {fix}."
+        return Check(check.label, "fail", f"no data: {why}", fix), reason
+    threshold = check.expr.threshold if check.expr.threshold is not None else math.nan
+    shown = _fmt_beside(value, check.expr.op, threshold)
+    if passes(value, check.expr):
+        return Check(check.label, "pass", f"{shown} (live)"), ""
+    fix = f"wait until {check.label} holds, or promote a version that meets it"
+    reason = (
+        f"{check.name} of {version} is {shown} live, which fails the gate {check.label}; {fix}."
+    )
+    return Check(check.label, "fail", f"{shown} (live)", fix), reason
 
 
 def _approvals(policy: Policy, rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]:

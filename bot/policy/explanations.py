@@ -56,6 +56,8 @@ def _explain_rule(policy: Policy, rule: TargetRule, membership: Membership | Non
         lines.append(f"needs {rule.approvals} {plural} from {approvers}; {own}")
     if rule.require_stage:
         lines.append(f"must be in {rule.require_stage} first")
+    if rule.soak and rule.require_stage:
+        lines.append(f"must have held {rule.require_stage} for {duration_text(rule.soak)} (soak)")
     if rule.require_reason:
         lines.append("a reason is required")
     lines.extend(gate.label for gate in rule.metrics)
@@ -66,7 +68,14 @@ def _explain_rule(policy: Policy, rule: TargetRule, membership: Membership | Non
             if need.every
             else f"GitHub checks that must have passed on the version's commit: {need.label}"
         )
+    lines.extend(
+        f"live gate: {c.label}, from Prometheus `{c.query}` (at request and at execution; "
+        "no data fails the gate)"
+        for c in rule.live
+    )
     lines.extend(f"frozen {window.label}" for window in rule.freeze)
+    if rule.verify is not None:
+        lines.extend(rule.verify.sentences())
     if rule.approvals > 0:
         lines.append(f"requests expire after {duration_text(rule.request_ttl)}")
     if rule.deny_requires_reason:

@@ -17,8 +17,17 @@ from pathlib import Path
 from bot.policy.files import read_policy_files
 from bot.policy.groups import Membership, is_external
 from bot.policy.problems import PolicyError
-from bot.policy.schema import RawFreeze, RawModel, RawPerson, RawRollback, RawTarget
+from bot.policy.schema import (
+    RawFreeze,
+    RawLiveCheck,
+    RawModel,
+    RawPerson,
+    RawRollback,
+    RawTarget,
+    RawVerify,
+)
 from bot.policy.values import MetricExpr, RequiredChecks
+from bot.policy.watching import LiveCheck, VerifyRule
 
 ROLLBACK = "rollback"
 
@@ -83,6 +92,9 @@ class TargetRule:
     # With one count per group (`approvals: {ml-leads: 1, sre: 1}`): (group, count) as
     # written; `approvals` is then their sum and `approvers` those groups.
     quorum: tuple[tuple[str, int], ...] = ()
+    soak: datetime.timedelta | None = None  # how long the candidate held require_stage
+    live: tuple[LiveCheck, ...] = ()  # gates on live figures (Prometheus)
+    verify: VerifyRule | None = None  # watched after it takes the target
 
     @property
     def label(self) -> str:
@@ -271,7 +283,19 @@ def _rule(key: str, raw: RawTarget | RawRollback, model: str) -> TargetRule:
         metrics=tuple(MetricGate(metric, expr) for metric, expr in raw.metrics.items()),
         require_checks=raw.require_checks,
         freeze=tuple(_window(window) for window in raw.freeze),
+        soak=raw.soak,
+        live=tuple(_live(check) for check in raw.live),
+        verify=_verify(raw.verify) if raw.verify else None,
     )
+
+
+def _live(raw: RawLiveCheck) -> LiveCheck:
+    return LiveCheck(raw.name, raw.prometheus, raw.threshold)
+
+
+def _verify(raw: RawVerify) -> VerifyRule:
+    checks = tuple(_live(check) for check in raw.checks)
+    return VerifyRule(raw.watch, raw.every, raw.failures, raw.no_data, raw.on_failure, checks)
 
 
 def _window(raw: RawFreeze) -> FreezeWindow:

@@ -9,6 +9,7 @@ rules and decisions only ever see the typed value.
 from __future__ import annotations
 
 import datetime
+import math
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -178,3 +179,42 @@ def required_checks(value: object) -> RequiredChecks:
             raise ValueError(f'"{name}" is listed twice (name each check once)')
         names.append(name.strip())
     return RequiredChecks(names=tuple(names))
+
+
+def threshold_expr(text: str) -> MetricExpr:
+    """A live figure's `pass`: a comparison with a number (`< 0.02`). A live figure has
+    no version in a stage to be compared with, so `production - 0.01` is refused."""
+    parsed = _metric_or_none(text)
+    if parsed is not None and parsed.threshold is not None:
+        return parsed
+    raise ValueError(
+        f'"{text}" is not a threshold (write a comparison with a number, such as "< 0.02" '
+        f'or ">= 0.95")'
+    )
+
+
+def positive_duration(text: str) -> datetime.timedelta:
+    """A duration more than nothing and at most a year (soak, verify's for and every)."""
+    value = duration(text)
+    if not value:
+        raise ValueError(f'"{text}" is zero (write a duration such as "30s", "30m" or "24h")')
+    if value > MAX_TTL_DAYS * _DAY:
+        raise ValueError(
+            f'"{text}" is longer than {MAX_TTL_DAYS} days (write "{MAX_TTL_DAYS}d" at most)'
+        )
+    return value
+
+
+def passes(value: float, expr: MetricExpr) -> bool:
+    """Whether a figure meets an absolute threshold (NaN never does)."""
+    if expr.threshold is None or math.isnan(value) or math.isnan(expr.threshold):
+        return False
+    eps = 1e-9 * max(1.0, abs(expr.threshold))
+    limits = {
+        ">=": value >= expr.threshold - eps,
+        ">": value > expr.threshold + eps,
+        "<=": value <= expr.threshold + eps,
+        "<": value < expr.threshold - eps,
+        "==": abs(value - expr.threshold) <= eps,
+    }
+    return limits[expr.op]

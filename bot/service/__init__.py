@@ -15,6 +15,7 @@
     deployments.py  GitHub deployments of promotions: record, find the missing, repair
     cards.py        a new version's card, and announcing it
     webhooks.py     MLflow's webhook deliveries, and promobot's webhook in MLflow
+    verification.py the watch after a promotion: passed, or rolled back / told
 
 Each use case takes who acts and a parsed command and returns a Result. A person's
 failure (not allowed, no such version) is a refused Result with sentences; only a
@@ -57,6 +58,7 @@ from bot.service.moves import Moves
 from bot.service.proposal import Reads
 from bot.service.queries import Queries
 from bot.service.requests import Requests
+from bot.service.verification import Verifier, VerifyReport
 from bot.service.webhooks import Deliveries, Delivery
 from bot.state import REASON_MAX
 
@@ -84,6 +86,8 @@ class Service:
         )
         if outside.github is not None:
             self.deps.github = outside.github
+        if outside.prometheus is not None:
+            self.deps.prometheus = outside.prometheus
         executor = Executor(self.deps)
         self.audit = Audit(self.deps)
         self.export = Export(self.deps, self.audit)
@@ -98,6 +102,8 @@ class Service:
         self.deliveries = Deliveries(
             self.deps, self.audit, lambda model, version: self.announce_version(model, version)
         )
+        self.verifier = Verifier(self.deps, executor, self.audit)
+        self.queries.verifier = self.verifier
         # One entry per command type: the use case and what it is given.
         self._table: dict[type, Callable[[Any, Context, Reads], Result]] = {
             Promote: self.moves.promote,
@@ -151,6 +157,10 @@ class Service:
     def sweep(self, door: str) -> int:
         """One pass of the scheduled sweep over the requests `door` shows."""
         return self.messages.sweep(door)
+
+    def verify(self) -> VerifyReport:
+        """One verification pass: every due check once (`promobot verify`, serve's pass)."""
+        return self.verifier.run_all()
 
     def version_for_commit(self, model: str, sha: str) -> int | None:
         return self.queries.version_for_commit(model, sha)

@@ -15,7 +15,7 @@ from bot.directory_port import Directory
 from bot.events import EventBus
 from bot.github_ports import GitHubPorts
 from bot.policy import Membership, Policy, TargetRule
-from bot.ports import ModelInfo, Registry
+from bot.ports import ModelInfo, NoPrometheus, Prometheus, Registry
 from bot.results import Result
 from bot.service.membership import resolve
 from bot.state import REASON_MAX, Request
@@ -38,6 +38,7 @@ class Outside:
 
     directory: Directory | None = None  # GitHub teams and Slack user groups
     github: GitHubPorts | None = None  # GitHub's checks and deployments
+    prometheus: Prometheus | None = None  # live gates and verification
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Deps:
     # None: the checks gate refuses and no deployment is sent.
     github: GitHubPorts = field(default_factory=GitHubPorts)
     directory: Directory | None = None  # GitHub teams and Slack user groups
+    prometheus: Prometheus = field(default_factory=NoPrometheus)
 
     def membership(self, rule: TargetRule | None) -> Membership:
         """The members of the teams and user groups `rule`'s groups name, looked up now."""

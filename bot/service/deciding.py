@@ -12,6 +12,7 @@ from bot.ports import ModelInfo, VersionInfo
 from bot.results import MetricRow
 from bot.service.common import Deps
 from bot.service.proposal import Proposal, Reads
+from bot.state.watch import entered_stage
 from bot.text import metric_order
 
 
@@ -57,6 +58,8 @@ def assess(
         now=proposal.now,
         membership=membership if membership is not None else deps.membership(rule),
         checks=read_checks(deps, version) if rule and rule.require_checks else None,
+        stage_since=_stage_since(info, rule, version),
+        live=live_figures(deps, rule, proposal),
     )
     decision = decide(deps.policy, facts)
     show = decision.outcome != "allowed" if table is None else table
@@ -111,6 +114,26 @@ def _relative_holders(
             "metrics": {m: v for m, v in figures.items() if m in names},
         }
     return holders, compared
+
+
+def _stage_since(info: ModelInfo, rule: TargetRule | None, version: VersionInfo) -> Any:
+    """When the candidate entered the stage a soak counts from (None: not asked)."""
+    if rule is None or rule.soak is None or rule.require_stage is None:
+        return None
+    stage_key = rule.require_stage.lower()
+    return entered_stage(info.tags, version.tags, version.version, stage_key)
+
+
+def live_figures(
+    deps: Deps, rule: TargetRule | None, proposal: Proposal
+) -> dict[str, tuple[float | None, str]]:
+    """The live gates' figures for the candidate, one instant query each."""
+    figures: dict[str, tuple[float | None, str]] = {}
+    for check in rule.live if rule else ():
+        query = check.filled(proposal.model, proposal.version.version, proposal.target.key)
+        reading = deps.prometheus.query(query)
+        figures[check.name] = (reading.value, reading.problem)
+    return figures
 
 
 def metric_rows(

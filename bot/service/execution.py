@@ -153,6 +153,11 @@ class Executor:
         # Read under the lock like the aliases above, and kept in the intent: a version
         # moved back in sheds the tags of its move out (docs/contract.md).
         event["stale_tags"] = state.stale_tags(event, version.tags)
+        if rule is not None and rule.verify is not None:
+            event["verify"] = rule.verify.plan(req.model, version.version, req.target_key)
+        replaced = run.reads.version(info, current) if current is not None else None
+        if replaced is not None and replaced.tags.get("verification") == "running":
+            event["ends_verification"] = True
         return state.event_key(now, req.id), event
 
     def apply(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from bot import state
 from bot.commands import History, PolicyExplain, Status
@@ -27,6 +28,8 @@ from bot.service.membership import resolve
 from bot.service.moves import approve_step
 from bot.service.proposal import Reads
 from bot.service.requests import Requests, quorum_step
+from bot.service.verification import Verifier
+from bot.state.watch import current_watch, watches
 
 
 class Queries:
@@ -34,6 +37,7 @@ class Queries:
         self.deps = deps
         self.requests = requests
         self.audit = audit
+        self.verifier: Verifier | None = None  # set by the Service facade
 
     def status(self, cmd: Status, reads: Reads) -> Result:
         base = Result(status=DONE, action="status", model=cmd.model)
@@ -53,6 +57,8 @@ class Queries:
         base.pending = self._pending(info)
         base.drift = self.audit.drift(info)
         base.locks = in_force(info.tags, self.deps.clock())
+        if self.verifier is not None:
+            base.verifications = self.verifier.running(info)
         return base
 
     def _pending(self, info: ModelInfo) -> list[PendingView]:
@@ -97,9 +103,12 @@ class Queries:
         info = self.deps.registry.get_model(cmd.model)
         if info is None:
             return replace(base, status=REFUSED, reasons=[no_model(cmd.model)])
-        entries = sorted(_history(info.tags), key=lambda entry: entry[0], reverse=True)
+        history = sorted(_history(info.tags), key=lambda entry: entry[0], reverse=True)
+        entries = [entry for _, entry in history] + _verification_entries(info)
+        # Stable: entries of the same moment keep the order they were written in.
+        entries.sort(key=lambda h: h.at or datetime.min.replace(tzinfo=UTC), reverse=True)
         base.history = _drift_entries(self.audit.drift(info))
-        base.history += [entry for _, entry in entries[: max(0, cmd.limit - len(base.history))]]
+        base.history += entries[: max(0, cmd.limit - len(base.history))]
         return base
 
     def explain_policy(self, cmd: PolicyExplain) -> Result:
@@ -262,3 +271,34 @@ def _holder_view(label: str, version: VersionInfo | None) -> Holder:
         promoted_by=tags.get("requested_by", ""),
         approved_by=tags.get("approved_by", ""),
     )
+
+
+def _verification_entries(info: ModelInfo) -> list[HistoryEntry]:
+    """Each verification's outcome. One that never ended on its own was ended by the
+    next execution on its target."""
+    entries = []
+    current = {
+        w.request
+        for key in {w.event.get("target_key") for w in watches(info.tags)}
+        if (w := current_watch(info.tags, str(key))) is not None
+    }
+    for watch in watches(info.tags):
+        outcome = watch.state
+        if outcome == "running" and watch.request in current:
+            continue
+        if outcome == "running":
+            outcome = "ended"
+        entries.append(
+            HistoryEntry(
+                at=watch.ended_at or watch.last_run or watch.started,
+                kind=f"verification:{outcome}",
+                target=str(watch.event.get("target_label", "")),
+                version=watch.version,
+                previous=None,
+                by="promobot",
+                approved_by="",
+                reason=watch.detail or f"verification {outcome}",
+                request_id=watch.request,
+            )
+        )
+    return entries

@@ -68,6 +68,7 @@ from bot.state.keys import (
     safe_tag_part,
     sequence,
     state_key,
+    verification_key,
 )
 from bot.state.locks import TargetLock, locks_in_force, target_lock_record, target_locks
 from bot.state.records import (
@@ -160,4 +161,5 @@ __all__ = [
     "state_key",
     "target_lock_record",
     "target_locks",
+    "verification_key",
 ]

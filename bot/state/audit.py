@@ -82,9 +82,14 @@ def audit_tags(event: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
     }
     if event.get("link"):
         new_tags["promotion_link"] = event["link"]
+    if isinstance(event.get("verify"), dict):
+        # A verification starts with this execution (bot/state/watch.py).
+        new_tags["verification"] = "running"
     old_tags: dict[str, str] = {}
     if event.get("previous") is not None:
         old_tags = {"replaced_by": f"v{event['version']}"}
+        if event.get("ends_verification"):
+            old_tags["verification"] = "ended"
         if event["target_kind"] == "stage":
             old_tags.update({"archived_at": event["at"], "archived_by": event["by"]})
         if event["kind"] == "rollback":

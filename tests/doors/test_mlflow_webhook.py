@@ -113,7 +113,9 @@ def post(
 
 
 def delivery_tags(models) -> dict[str, str]:
-    return {k: v for k, v in models.model_tags(M).items() if k.startswith("mlflow.promobot.webhook.")}
+    return {
+        k: v for k, v in models.model_tags(M).items() if k.startswith("mlflow.promobot.webhook.")
+    }
 
 
 def test_a_good_delivery_is_answered_at_once_and_handled_after(

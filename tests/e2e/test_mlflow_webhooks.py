@@ -193,7 +193,9 @@ def promote(core: Any, text: str, actor: str = "cli:bob") -> None:
 
 
 def drift_tags(models: ModelFactory, model: str) -> dict[str, str]:
-    return {k: v for k, v in models.model_tags(model).items() if k.startswith("mlflow.promobot.drift.")}
+    return {
+        k: v for k, v in models.model_tags(model).items() if k.startswith("mlflow.promobot.drift.")
+    }
 
 
 def delivery_ids(models: ModelFactory, model: str) -> list[str]:

@@ -59,7 +59,11 @@ def drift_found(service) -> Published:
 
 
 def delivery_tags(models, model: str = M) -> dict[str, str]:
-    return {k: v for k, v in models.model_tags(model).items() if k.startswith("mlflow.promobot.webhook.")}
+    return {
+        k: v
+        for k, v in models.model_tags(model).items()
+        if k.startswith("mlflow.promobot.webhook.")
+    }
 
 
 # ---- deliveries --------------------------------------------------------------------------------
@@ -175,7 +179,10 @@ def test_deliveries_older_than_a_day_are_forgotten_when_another_arrives(
 
     service.receive_webhook(Delivery("new", "model_version.created", data))
 
-    assert sorted(delivery_tags(models)) == ["mlflow.promobot.webhook.new", "mlflow.promobot.webhook.recent"]
+    assert sorted(delivery_tags(models)) == [
+        "mlflow.promobot.webhook.new",
+        "mlflow.promobot.webhook.recent",
+    ]
     assert delivery_tags(models)["mlflow.promobot.webhook.new"] == "2026-11-26T11:00:00Z"
 
 
