@@ -1,12 +1,15 @@
 """`promobot audit`: drift on every governed model, for people and for a scheduled job;
 and `promobot audit export`: the audit trail, record by record, for auditors.
 
-    promobot audit [MODEL…] [--json]
+    promobot audit [MODEL…] [--repair] [--json]
     promobot audit export [MODEL…] [--since ISO-DATE] [--format jsonl|csv]
 
-`audit`: one line per finding; exit 0 when clean, 1 when anything drifted (or a model
-named does not exist), 3 when MLflow is unreachable. `--json` prints
-`{"models_checked": N, "findings": [{"model", "target", "kind", "holder", "recorded"}]}`.
+`audit`: one line per finding; where GITHUB_TOKEN is set, also one line per version
+holding a target whose GitHub deployment record is missing (`--repair` sends each
+missing one, once). Exit 0 when clean, 1 when anything drifted or a record is missing
+(or a model named does not exist), 3 when MLflow is unreachable. `--json` prints
+`{"models_checked": N, "findings": [{"model", "target", "kind", "holder", "recorded"}]}`,
+with `deployments_missing` (and `deployments_repaired`) where GITHUB_TOKEN is set.
 
 `audit export`: every request, approval, denial, expiry, failure, promotion and
 rollback, oldest first, one record each, written as it is produced; exit 0 (even with
@@ -29,15 +32,17 @@ if TYPE_CHECKING:
     from bot.service import Service
 
 AUDIT_HELP = """\
-usage: promobot audit [MODEL…] [--json]
+usage: promobot audit [MODEL…] [--repair] [--json]
        promobot audit export [MODEL…] [--since ISO-DATE] [--format jsonl|csv]
 
 audit: compare what MLflow holds with what promobot last recorded, on every registered
 model the policy names (or only those given): a holder changed outside promobot
 (outside), a stage and its mirrored alias that disagree (mirror), a target emptied
 behind promobot's back (orphan). Each finding comes with the commands that put it right.
-Exit status: 0 nothing drifted, 1 something drifted (or a model given does not exist),
-2 usage error, 3 MLflow unreachable.
+Where GITHUB_TOKEN is set it also lists the versions holding a target whose GitHub
+deployment was never recorded (GitHub failed at the time); --repair sends each one, once.
+Exit status: 0 nothing drifted and nothing missing, 1 something drifted or a deployment
+record is missing (or a model given does not exist), 2 usage error, 3 MLflow unreachable.
 
 audit export: write every request, approval, denial, expiry, failure, promotion and
 rollback promobot recorded, oldest first, one record each, as JSON lines or CSV.
@@ -76,6 +81,8 @@ def run_audit(args: list[str], as_json: bool) -> int:
     if any(a in ("-h", "--help") for a in args):
         print(AUDIT_HELP, end="")
         return ExitCode.OK
+    repair = "--repair" in args
+    args = [a for a in args if a != "--repair"]
     flags = [a for a in args if a.startswith("-")]
     if flags:
         print(f"promobot audit: unknown option {flags[0]!r}", file=sys.stderr)
@@ -89,13 +96,20 @@ def run_audit(args: list[str], as_json: bool) -> int:
         return ExitCode.REFUSED
     try:
         report = service.audit.audit(args)
+        repaired, missing = _deployment_records(service, args, repair)
     except RegistryError as exc:
         print(f"promobot audit: {exc}", file=sys.stderr)
         return ExitCode.UNAVAILABLE
     if as_json:
         findings = [{"model": f.model, **f.to_json()} for f in report.findings]
-        print(json.dumps({"models_checked": report.models_checked, "findings": findings}))
+        out: dict[str, Any] = {"models_checked": report.models_checked, "findings": findings}
+        if service.records_deployments():  # else the object is only the drift's
+            out["deployments_missing"] = [m.to_json() for m in missing]
+        if repair:
+            out["deployments_repaired"] = [r.to_json() for r in repaired]
+        print(json.dumps(out))
     else:
+        _print_deployments(repaired, missing)
         for name in report.unknown:
             print(f"{name}: there is no registered model of that name in MLflow")
         for finding in report.findings:
@@ -107,7 +121,26 @@ def run_audit(args: list[str], as_json: bool) -> int:
         word = "model" if report.models_checked == 1 else "models"
         verdict = "nothing drifted" if clean else f"{len(report.findings)} finding(s)"
         print(f"audit: {report.models_checked} {word} checked, {verdict}")
-    return ExitCode.OK if not report.findings and not report.unknown else ExitCode.REFUSED
+    clean = not report.findings and not report.unknown and not missing
+    return ExitCode.OK if clean else ExitCode.REFUSED
+
+
+def _deployment_records(service: Service, models: list[str], repair: bool) -> tuple[Any, Any]:
+    """(what --repair sent, the deployment records still missing), where GitHub
+    deployments are recorded at all (GITHUB_TOKEN set); else nothing to say."""
+    if not service.records_deployments():
+        return [], []
+    repaired = service.repair_deployments(models) if repair else []
+    return repaired, service.missing_deployments(models)
+
+
+def _print_deployments(repaired: Any, missing: Any) -> None:
+    from bot.render_ci import missing_deployment_line, repair_line
+
+    for done in repaired:
+        print(repair_line(done))
+    for gap in missing:
+        print(f"⚠ {missing_deployment_line(gap)}")
 
 
 def _service() -> Service | None:

@@ -175,6 +175,10 @@ class Service:
         GitHub deployment; the sentence for the person, or None (nothing to record)."""
         return self.deployments.record(result)
 
+    def records_deployments(self) -> bool:
+        """Whether promotions are recorded as GitHub deployments here (GITHUB_TOKEN)."""
+        return self.deps.github.deployer is not None
+
     def missing_deployments(self, models: list[str]) -> list[MissingDeployment]:
         """Versions holding a target whose GitHub deployment is missing (never sent, or
         failed), for the named models or, with none named, every model."""

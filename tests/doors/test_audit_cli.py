@@ -70,7 +70,7 @@ def test_mlflow_unreachable_exits_3(monkeypatch, capsys) -> None:
 def test_audit_help_explains_both_and_export_help_its_options(capsys) -> None:
     assert main(["audit", "--help"]) == 0
     out = capsys.readouterr().out
-    assert "usage: promobot audit [MODEL…] [--json]" in out
+    assert "usage: promobot audit [MODEL…] [--repair] [--json]" in out
     assert "promobot audit export [MODEL…] [--since ISO-DATE] [--format jsonl|csv]" in out
     assert main(["audit", "export", "--help"]) == 0
     out = capsys.readouterr().out

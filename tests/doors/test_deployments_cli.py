@@ -157,3 +157,35 @@ def test_mlflow_unreachable_exits_3(monkeypatch: pytest.MonkeyPatch, capsys: Any
     assert main(["deployments", "check"]) == 3
 
     assert "MLflow is unreachable" in capsys.readouterr().err
+
+
+# ---- the same through `promobot audit` and `promobot audit --repair` ------------------------
+
+
+def test_audit_lists_a_missing_deployment_record_and_repair_sends_it_once(
+    offline_promotion: tuple[int, str],
+    github: FakeGitHubServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+) -> None:
+    version, _ = offline_promotion
+    assert main(["audit", M]) == 0  # no GITHUB_TOKEN: deployment records are not audited
+    capsys.readouterr()
+    with_github(monkeypatch, github)
+
+    assert main(["audit", M, "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["findings"] == []
+    (missing,) = report["deployments_missing"]
+    assert (missing["version"], missing["target"], missing["why"]) == (
+        version,
+        "Staging",
+        "never sent",
+    )
+
+    assert main(["audit", M, "--repair"]) == 0
+    out = capsys.readouterr().out
+    assert f"{M} v{version} → Staging" in out and "recorded as GitHub deployment" in out
+    assert len(github.deployments) == 1
+    assert main(["audit", M, "--repair"]) == 0  # exactly once: nothing missing any more
+    assert len(github.deployments) == 1
