@@ -16,17 +16,8 @@ One tag per fact, written once, so concurrent writers never overwrite one anothe
                                                     the newest says whether it is locked
     mlflow.promobot.webhook.<delivery id>           an MLflow webhook delivery handled (its
                                                     time), so a replayed one is ignored
-    promobot.request.<id>                      the request, as asked (JSON, never rewritten)
-    promobot.request.<id>.approval.<person>    one per approving person
-    promobot.request.<id>.state                its outcome: done, denied, expired, refused,
-                                               failed (JSON with who, when, why)
-    promobot.request.<id>.<door>               where a door showed the request (`.slack`)
-    promobot.event.<ms>.<ns>.<id>              one per promotion or rollback (history); it
-                                               is also the execution's intent
-    promobot.slack.posted                      "this model has requests shown in Slack"
-    promobot.drift.<target>                    the drift last reported on a target
-    promobot.verification.<id>                 how far the verification an execution
-                                               started got (bot/state/watch.py)
+    mlflow.promobot.verification.<request id>       how far the verification an execution
+                                                    started got (bot/state/watch.py)
 
 On a model version (an interface people read, docs/contract.md):
 
@@ -77,8 +68,8 @@ DRIFT_PREFIX = f"{STATE_PREFIX}drift."
 DEPLOYMENT_TAG_PREFIX = "github_deployment."
 # The MLflow webhook deliveries handled on a model (so that a replayed one is ignored).
 WEBHOOK_PREFIX = f"{STATE_PREFIX}webhook."
-DRIFT_PREFIX = "promobot.drift."
-VERIFICATION_PREFIX = "promobot.verification."
+# One per verification after a promotion: its progress and outcome.
+VERIFICATION_PREFIX = f"{STATE_PREFIX}verification."
 
 LOCK_MODEL_PREFIX = "promobot-lock."
 LOCK_OWNER_TAG = "promobot.lock.owner"

@@ -2,7 +2,7 @@
 
 A verification starts with the execution that puts a version onto a target whose rule
 has `verify`: its history event carries the plan (`verify`). What the runs found is one
-registered-model tag per verification, `promobot.verification.<request id>` (JSON):
+registered-model tag per verification, `mlflow.promobot.verification.<request id>` (JSON):
 
     {"state": "running"|"passed"|"failed"|"ended", "runs": 4, "failures": {check: n},
      "last": {check: {"value": 0.01|null, "problem": "", "ok": true}}, "last_run": iso,

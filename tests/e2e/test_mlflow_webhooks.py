@@ -47,6 +47,8 @@ pytestmark = pytest.mark.server
 
 PROMOBOT = str(Path(sys.executable).with_name("promobot"))
 SECRET = "e2e-webhook-secret-" + secrets.token_hex(16)
+MODELS_CHANNEL = "C0MODELS"
+SLACK_SECRET = "slack-signing-secret"
 WAIT = 40.0
 
 
@@ -107,6 +109,7 @@ def servers(
             "SLACK_SIGNING_SECRET": "slack-signing-secret",
             "SLACK_BOT_TOKEN": "xoxb-test-token",
             "SLACK_API_URL": fake.api_url,
+            "PROMOBOT_SLACK_CHANNEL": MODELS_CHANNEL,
         }
     )
     serve = PromobotServe(env, workdir)
@@ -239,6 +242,18 @@ def test_a_registered_version_is_delivered_and_announced(servers, models, fake) 
     assert logged(serve, rf"mlflow webhook {delivery}: model_version\.created verified")
     assert version == 1 and delivery_ids(models, model) == [delivery]
 
+    # The card in the model's channel, one Promote button per target it may go to next.
+    card = until(lambda: posted(fake, f"{model} v1 registered"), "the card is posted")[0]
+    assert card.body["channel"] == MODELS_CHANNEL
+    buttons = [(b["action_id"], b["value"]) for b in card.actions()]
+    assert ("promobot_promote", f"{model} v1 staging") in buttons
+    # A click on Staging promotes it, as the person who clicked (bob, an ML engineer).
+    answer = click(serve, card, "U01BOB", f"{model} v1 staging")
+    assert answer == 200
+    until(lambda: models.stage(model, 1) == "Staging", "the click promotes v1 to Staging")
+    by = until(lambda: models.tags(model, 1).get("requested_by"), "the promotion's tags")
+    assert by == "bob@example.com"
+
     # A model the policy does not name is acknowledged and left alone.
     models.version(f"other-{model}", accuracy=0.5)
     until(
@@ -251,7 +266,7 @@ def test_a_registered_version_is_delivered_and_announced(servers, models, fake) 
 
 
 def test_promobots_own_moves_cause_no_drift_and_an_outside_alias_does(
-    servers, models, core
+    servers, models, core, fake
 ) -> None:
     _, serve = servers
     model = f"sentiment-alias-{secrets.token_hex(3)}"
@@ -279,6 +294,14 @@ def test_promobots_own_moves_cause_no_drift_and_an_outside_alias_does(
     )
     found = until(lambda: drift_tags(models, model), "the outside alias is found as drift")
     assert found == {state.drift_key("@champion"): f"outside:{v2}:{v1}:{v2}"}
+    (message,) = until(
+        lambda: posted(fake, f"{model}: @champion changed outside promobot"),
+        "the drift message is posted in the model's channel",
+    )
+    assert message.body["channel"] == MODELS_CHANNEL
+    assert f"rollback {model} @champion" in message.text
+    # promobot's own moves before it posted no drift message: this is the only one.
+    assert len(posted(fake, "changed outside promobot")) == 1
 
 
 def test_the_audit_pass_finds_a_stage_moved_outside_promobot(servers, models, core) -> None:
@@ -350,4 +373,57 @@ def test_forged_stale_and_replayed_deliveries_are_refused(servers, models, fake)
     assert len(logged(serve, r"mlflow webhook refused \(401\)")) == refused_before + 3
     assert len(logged(serve, rf"mlflow webhook replayed-1: model_version\.created: {model}")) == 1
     assert delivery_ids(models, model) == sorted([*mlflows, "replayed-1"])
-    assert not [c for c in fake.calls if model in json.dumps(c.body)]
+    # Cards: one for MLflow's own delivery, one for replayed-1's first time; the forged,
+    # stale, unsigned and replayed ones posted nothing.
+    assert len(posted(fake, f"{model} v1 registered")) == 2
+    assert len([c for c in fake.calls if model in json.dumps(c.body)]) == 2
+
+
+def posted(fake: FakeSlack, text: str) -> list[Any]:
+    return [c for c in fake.api_calls("chat.postMessage") if text in c.text]
+
+
+def click(serve: PromobotServe, message: Any, user: str, value: str) -> int:
+    """A signed click on a card's Promote button, as Slack sends it to serve."""
+    import hashlib
+    import hmac
+    import urllib.parse
+
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0FAKE", "domain": "fake"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T0FAKE"},
+        "api_app_id": "A0PROMOBOT",
+        "token": "legacy-verification-token",
+        "container": {
+            "type": "message",
+            "message_ts": message.answer["ts"],
+            "channel_id": message.answer["channel"],
+            "is_ephemeral": False,
+        },
+        "trigger_id": "1.2.3",
+        "channel": {"id": message.answer["channel"], "name": "models"},
+        "message": {"type": "message", "ts": message.answer["ts"], "blocks": message.blocks},
+        "response_url": "http://127.0.0.1:9/never",
+        "actions": [
+            {
+                "action_id": "promobot_promote",
+                "block_id": "promobot_promote.staging",
+                "value": value,
+                "type": "button",
+                "action_ts": str(time.time()),
+            }
+        ],
+    }
+    body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+    stamp = str(int(time.time()))
+    base = b"v0:" + stamp.encode() + b":" + body
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": "v0="
+        + hmac.new(SLACK_SECRET.encode(), base, hashlib.sha256).hexdigest(),
+    }
+    request = urllib.request.Request(f"{serve.url}/slack/events", body, headers, method="POST")
+    with urllib.request.urlopen(request, timeout=15) as answer:
+        return int(answer.status)
