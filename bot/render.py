@@ -330,12 +330,6 @@ def verification_lines(views: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _what(h: Any) -> str:
-    if h.kind.startswith("verification:"):
-        return f"v{h.version} on {h.target}: verification {h.kind.split(':', 1)[1]}"
-    return f"v{h.version} → {h.target}" + (f" (v{h.previous} out)" if h.previous else "")
-
-
 def _history(r: Result) -> Message:
     if r.status == REFUSED:
         return Message(
@@ -368,6 +362,8 @@ def _history(r: Result) -> Message:
 def _what(h: HistoryEntry) -> str:
     """The `what` cell of a history entry: `v3 → Production (v2 out)`, `🔒 locked Production
     until …`, `v3 → Production denied`."""
+    if h.kind.startswith("verification:"):
+        return f"v{h.version} on {h.target}: verification {h.kind.split(':', 1)[1]}"
     if h.kind == "lock":
         return f"🔒 locked {h.target}" + (f" until {when(h.until)}" if h.until else "")
     if h.kind == "unlock":

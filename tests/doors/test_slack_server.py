@@ -508,7 +508,7 @@ def test_deny_opens_a_modal_whose_signed_reason_is_written_and_shown(
         update.text
     )
     assert update.actions() == []
-    state = json.loads(models.model_tags(model)[f"promobot.request.{request_id}.state"])
+    state = json.loads(models.model_tags(model)[f"mlflow.promobot.request.{request_id}.state"])
     assert (state["state"], state["by"], state["detail"]) == (
         "denied",
         "erin@example.com",
@@ -538,7 +538,8 @@ def test_approve_with_comment_opens_a_modal_and_the_comment_is_kept(
     assert f"*{model} v{version} → Production* done" in update.text
     assert 'approved by alice@example.com ("dashboards checked")' in update.text
     assert models.stage(model, version) == "Production"
-    approval = json.loads(models.model_tags(model)[f"promobot.request.{request_id}.approval.alice"])
+    tags = models.model_tags(model)
+    approval = json.loads(tags[f"mlflow.promobot.request.{request_id}.approval.alice"])
     assert approval["comment"] == "dashboards checked"
     (line,) = description_lines(models, model, version, "Production")
     assert 'approved by alice@example.com ("dashboards checked")' in line

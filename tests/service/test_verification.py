@@ -20,7 +20,7 @@ from bot.policy import load_policy
 from bot.prometheus import PrometheusClient
 from bot.registry import Registry
 from bot.render import to_text
-from bot.service import Context, Service
+from bot.service import Context, Outside, Service
 
 POLICY = load_policy(Path(__file__).resolve().parents[1] / "fixtures" / "verify_policy.yaml")
 BOB = Context(actor="cli:bob", channel="github", link="https://github.com/o/r/pull/7#c1")
@@ -43,7 +43,7 @@ def make_service(uri: str, prometheus_url: str, recorder: Recorder | None = None
     if recorder is not None:
         bus.subscribe(recorder, (VERIFICATION_PASSED, VERIFICATION_FAILED))
     client = PrometheusClient(prometheus_url, timeout_s=2)
-    return Service(Registry(uri), POLICY, events=bus, prometheus=client)
+    return Service(Registry(uri), POLICY, events=bus, outside=Outside(prometheus=client))
 
 
 def do(service: Service, text: str, ctx: Context = BOB) -> Any:
@@ -252,7 +252,8 @@ def test_two_services_on_one_registry_roll_back_exactly_once(
     assert errors == []
     assert len(failed) == 1
     tags = client.get_registered_model(name).tags
-    kinds = [json.loads(v)["kind"] for k, v in tags.items() if k.startswith("promobot.event.")]
+    events = [v for k, v in tags.items() if k.startswith("mlflow.promobot.event.")]
+    kinds = [json.loads(v)["kind"] for v in events]
     assert sorted(kinds) == ["promote", "promote", "rollback"]
     assert models_stage(client, name, 1) == "Production"
 

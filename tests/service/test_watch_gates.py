@@ -15,7 +15,7 @@ from bot.policy import load_policy
 from bot.prometheus import PrometheusClient
 from bot.registry import Registry
 from bot.render import to_text
-from bot.service import Context, Service
+from bot.service import Context, Outside, Service
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "verify_policy.yaml"
 POLICY = load_policy(FIXTURE)
@@ -33,7 +33,9 @@ def test_live_gates_refuse_with_the_figure_and_pass_when_it_holds(
     name = "gated-live"
     models.version(name, accuracy=0.9)
     service = Service(
-        Registry(tracking_uri), POLICY, prometheus=PrometheusClient(prometheus.url, timeout_s=2)
+        Registry(tracking_uri),
+        POLICY,
+        outside=Outside(prometheus=PrometheusClient(prometheus.url, timeout_s=2)),
     )
     exporter.set(name, 1, error_rate=0.071)
     prometheus.wait_for(f'model_error_rate{{model="{name}",version="1"}}', 0.071)
@@ -98,7 +100,9 @@ def test_prometheus_stopped_mid_verification_follows_no_data(
             exporter.set(name, 2, error_rate=0.001)
         server.wait_for('model_error_rate{model="quiet-down",version="2"}', 0.001)
         service = Service(
-            Registry(tracking_uri), POLICY, prometheus=PrometheusClient(server.url, timeout_s=1)
+            Registry(tracking_uri),
+            POLICY,
+            outside=Outside(prometheus=PrometheusClient(server.url, timeout_s=1)),
         )
         for name in ("watch-down", "quiet-down"):
             do(service, f"promote {name} v1 production")
