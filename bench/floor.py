@@ -166,7 +166,7 @@ class Floor:
             target_key=req.target_key,
             stage=req.target_label,
             actor=req.actor,
-            approvers=[actor],
+            approvers=[(actor, comment)],
             reason=req.reason,
             request_id=req.id,
             channel=req.channel,
@@ -208,7 +208,7 @@ class Floor:
         target_key: str,
         stage: str,
         actor: str,
-        approvers: list[str],
+        approvers: list[tuple[str, str]],
         reason: str,
         request_id: str,
         channel: str,
@@ -219,7 +219,9 @@ class Floor:
         current = model.holder(stage)
         metrics = dict(self.client.get_run(mv.run_id).data.metrics) if mv.run_id else {}
         by = self.policy.display(actor)
-        approved = ", ".join(self.policy.display(a) for a in approvers)
+        approved = ", ".join(self.policy.display(a) for a, _ in approvers)
+        # What each approver said, as promobot's event and description line carry it.
+        notes = [(self.policy.display(a), said) for a, said in approvers]
         shown_reason = reason
         if action == "rollback":
             shown_reason = (
@@ -227,7 +229,7 @@ class Floor:
                 if reason
                 else (f"rollback: from v{current}" if current else "rollback")
             )
-        line = self._line(name, target_key, stage, (by, approved), shown_reason, metrics, now)
+        line = self._line(name, target_key, stage, (by, notes), shown_reason, metrics, now)
         at = state.format_time(now)
 
         # The new version in (the holder archived by the same call), the alias mirrored.
@@ -277,6 +279,7 @@ class Floor:
             "by": by,
             "actor": actor,
             "approved_by": approved,
+            "comments": [{"by": who, "comment": said} for who, said in notes if said],
             "at": at,
             "reason": shown_reason,
             "request": request_id,
@@ -304,7 +307,7 @@ class Floor:
         name: str,
         target_key: str,
         label: str,
-        people: tuple[str, str],
+        people: tuple[str, list[tuple[str, str]]],
         reason: str,
         metrics: dict[str, float],
         now: datetime,
