@@ -26,6 +26,8 @@ inside one block.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import json
 import threading
 import time
@@ -338,3 +340,10 @@ def _block_texts(blocks: list[dict[str, Any]]) -> list[str]:
             elif isinstance(el.get("text"), str):
                 out.append(el["text"])
     return out
+
+
+def slack_signature(secret: str, timestamp: str, body: str | bytes) -> str:
+    """What Slack signs a request with: `v0=` + HMAC-SHA256 of `v0:{timestamp}:{body}`."""
+    raw = body.encode() if isinstance(body, str) else body
+    base = b"v0:" + timestamp.encode() + b":" + raw
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()

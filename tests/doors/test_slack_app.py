@@ -11,18 +11,16 @@ are in tests/doors/test_slack_server.py.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fake_slack import Call, FakeSlack
+from bolt_helpers import SECRET, TOKEN, HeldWork, unescape
+from fake_slack import Call, FakeSlack, slack_signature
 
 from bot.commands import parse
 from bot.config import Settings
@@ -30,36 +28,8 @@ from bot.doors.slack_app import build_app
 from bot.service import Context
 
 M = "sentiment-classifier"
-SECRET = "8f14e45fceea167a5a36dedd4bea2543"
-TOKEN = "xoxb-test-token"
 CHANNEL = "C0RELEASES"
 BOB, ALICE, DAVE, ERIN = "U01BOB", "U01ALICE", "U01DAVE", "U01ERIN"
-
-
-class HeldWork(Executor):
-    """An executor that runs nothing until `run()`: what bolt does after the ack waits."""
-
-    def __init__(self) -> None:
-        self.queue: list[tuple[Future[Any], Callable[[], Any]]] = []
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        self.queue.append((future, lambda: fn(*args, **kwargs)))
-        return future
-
-    def run(self) -> int:
-        """Run the held work (and any it hands on) in order; how many pieces ran."""
-        ran = 0
-        while self.queue:
-            future, work = self.queue.pop(0)
-            future.set_result(work())
-            ran += 1
-        return ran
-
-
-def signature(secret: str, timestamp: str, body: str) -> str:
-    base = f"v0:{timestamp}:{body}".encode()
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
 class Slack:
@@ -85,7 +55,7 @@ class Slack:
         sent = {"content-type": "application/x-www-form-urlencoded", **(headers or {})}
         if sign:
             sent["x-slack-request-timestamp"] = timestamp
-            sent["x-slack-signature"] = signature(secret, timestamp, body)
+            sent["x-slack-signature"] = slack_signature(secret, timestamp, body)
         return self.app.dispatch(BoltRequest(body=body, headers=sent))
 
     def command(self, user: str, command: str, text: str, key: str, **kw: Any) -> Any:
@@ -209,10 +179,6 @@ def run(service: Any, actor: str, text: str) -> Any:
 def ack(response: Any) -> dict[str, Any]:
     assert response.status == 200, response.body
     return json.loads(response.body) if response.body else {}
-
-
-def unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 @pytest.fixture

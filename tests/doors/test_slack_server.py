@@ -10,8 +10,6 @@ clock; a test run on a Friday evening must not fail).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -30,7 +28,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import SERVICE_POLICY, ModelFactory
-from fake_slack import Call, FakeSlack
+from fake_slack import Call, FakeSlack, slack_signature
 from servers import PromobotServe
 from slow_proxy import SlowProxy
 
@@ -56,11 +54,6 @@ class Answer:
         return json.loads(self.text) if self.text else {}
 
 
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    base = b"v0:" + timestamp.encode() + b":" + body
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-
-
 class Slack:
     """Sends what Slack sends: signed form posts of slash commands and button clicks."""
 
@@ -81,7 +74,7 @@ class Slack:
         sent = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
         if sign:
             sent["X-Slack-Request-Timestamp"] = timestamp
-            sent["X-Slack-Signature"] = signature(secret, timestamp, body)
+            sent["X-Slack-Signature"] = slack_signature(secret, timestamp, body)
         request = urllib.request.Request(
             f"{self.server.url}/slack/events", data=body, headers=sent, method="POST"
         )

@@ -37,7 +37,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import SERVICE_POLICY, ModelFactory
-from fake_slack import FakeSlack
+from fake_slack import FakeSlack, slack_signature
 from mlflow.webhooks.delivery import _generate_hmac_signature
 from servers import MlflowServer, PromobotServe
 
@@ -385,8 +385,6 @@ def posted(fake: FakeSlack, text: str) -> list[Any]:
 
 def click(serve: PromobotServe, message: Any, user: str, value: str) -> int:
     """A signed click on a card's Promote button, as Slack sends it to serve."""
-    import hashlib
-    import hmac
     import urllib.parse
 
     payload = {
@@ -417,12 +415,10 @@ def click(serve: PromobotServe, message: Any, user: str, value: str) -> int:
     }
     body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
     stamp = str(int(time.time()))
-    base = b"v0:" + stamp.encode() + b":" + body
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
         "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": "v0="
-        + hmac.new(SLACK_SECRET.encode(), base, hashlib.sha256).hexdigest(),
+        "X-Slack-Signature": slack_signature(SLACK_SECRET, stamp, body),
     }
     request = urllib.request.Request(f"{serve.url}/slack/events", body, headers, method="POST")
     with urllib.request.urlopen(request, timeout=15) as answer:
