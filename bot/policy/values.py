@@ -93,9 +93,15 @@ def duration(text: str) -> datetime.timedelta:
 
 def request_ttl(text: str) -> datetime.timedelta:
     """A duration a request can wait for approval: more than nothing, at most a year."""
+    return _within_a_year(text, 'a request needs some time to be approved, e.g. "24h"')
+
+
+def _within_a_year(text: str, if_zero: str) -> datetime.timedelta:
+    """A duration more than nothing and at most MAX_TTL_DAYS; `if_zero` says what to
+    write instead of a zero one."""
     value = duration(text)
     if not value:
-        raise ValueError(f'"{text}" is zero (a request needs some time to be approved, e.g. "24h")')
+        raise ValueError(f'"{text}" is zero ({if_zero})')
     if value > MAX_TTL_DAYS * _DAY:
         raise ValueError(
             f'"{text}" is longer than {MAX_TTL_DAYS} days (write "{MAX_TTL_DAYS}d" at most)'
@@ -195,14 +201,7 @@ def threshold_expr(text: str) -> MetricExpr:
 
 def positive_duration(text: str) -> datetime.timedelta:
     """A duration more than nothing and at most a year (soak, verify's for and every)."""
-    value = duration(text)
-    if not value:
-        raise ValueError(f'"{text}" is zero (write a duration such as "30s", "30m" or "24h")')
-    if value > MAX_TTL_DAYS * _DAY:
-        raise ValueError(
-            f'"{text}" is longer than {MAX_TTL_DAYS} days (write "{MAX_TTL_DAYS}d" at most)'
-        )
-    return value
+    return _within_a_year(text, 'write a duration such as "30s", "30m" or "24h"')
 
 
 def passes(value: float, expr: MetricExpr) -> bool:
