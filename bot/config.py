@@ -196,18 +196,7 @@ def _interval(variable: str, default: float) -> Callable[[Any], tuple[float, str
 
 _sweep_seconds = _interval("PROMOBOT_SWEEP_SECONDS", 60.0)
 _audit_seconds = _interval("PROMOBOT_AUDIT_SECONDS", 300.0)
-
-
-def _verify_seconds(text: Any) -> tuple[float, str]:
-    if text is None or not str(text).strip():
-        return 10.0, ""
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        return 0.0, f"PROMOBOT_VERIFY_SECONDS must be a number of seconds, not {text!r}."
-    if value < 0 or math.isnan(value):
-        return 0.0, f"PROMOBOT_VERIFY_SECONDS must be 0 (off) or more, not {text!r}."
-    return value, ""
+_verify_seconds = _interval("PROMOBOT_VERIFY_SECONDS", 10.0)
 
 
 def _min_permission(text: Any) -> tuple[str, str]:
