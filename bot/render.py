@@ -154,15 +154,7 @@ def _decision(r: Result, door: str) -> Message:
         # The replaced version's column only when its metrics were read (not for a
         # promotion that went through at once: nobody weighs it any more).
         compare = r.replaced_version and any(m.current is not None for m in r.metrics)
-        if compare:
-            header.append(current)
-        rows = []
-        for m in r.metrics:
-            row = [m.name, num(m.candidate)]
-            if compare:
-                row.append(num(m.current))
-            rows.append(row)
-        msg.tables.append(Table(header, rows))
+        msg.tables.append(metrics_table(r.metrics, header, current if compare else None))
     if r.status == PENDING:
         msg.next = [f"Next: {step_text(step, door)}." for step in r.next_steps]
         if r.expires_at:
@@ -173,6 +165,14 @@ def _decision(r: Result, door: str) -> Message:
         fixes = [c.fix for c in r.checks if c.status == "fail" and c.fix]
         msg.next = [f"To get past it: {fix}" for fix in fixes]
     return msg
+
+
+def metrics_table(metrics: list[Any], header: list[str], other: str | None) -> Table:
+    """The candidate's metrics, and beside them (column `other`, when given) those of
+    the version it is weighed against."""
+    columns = [*header, other] if other else header
+    rows = [[m.name, num(m.candidate), *([num(m.current)] if other else [])] for m in metrics]
+    return Table(columns, rows)
 
 
 def approvers_text(names: list[str], comments: dict[str, str]) -> str:

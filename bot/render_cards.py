@@ -4,8 +4,7 @@ announced request back at where it was asked is render.asked_line.)"""
 
 from __future__ import annotations
 
-from bot.render import Message, Table, drift_lines
-from bot.render import num as number_text
+from bot.render import Message, drift_lines, metrics_table
 from bot.results import Result
 from bot.text import one_line
 
@@ -28,16 +27,8 @@ def registered(r: Result, door: str = "cli") -> Message:
     msg.byline = " · ".join(facts)
     production = extra.get("production_version")
     if r.metrics:
-        header = ["metric", f"v{r.version} (new)"]
-        if production:
-            header.append(f"v{production} (Production)")
-        rows = []
-        for m in r.metrics:
-            row = [m.name, number_text(m.candidate)]
-            if production:
-                row.append(number_text(m.current))
-            rows.append(row)
-        msg.tables.append(Table(header, rows))
+        other = f"v{production} (Production)" if production else None
+        msg.tables.append(metrics_table(r.metrics, ["metric", f"v{r.version} (new)"], other))
     else:
         msg.lines.append("Its run logged no metrics.")
     if not production:
