@@ -56,18 +56,31 @@ class CountingProxy(SlowProxy):
         self._rec_lock = threading.Lock()
 
     def _forward(self, req: BaseHTTPRequestHandler) -> None:
-        query = urlsplit(req.path).query
+        # Held on the request's handler so _answer (same thread) can record the call.
+        req.promobot_started = time.perf_counter()  # type: ignore[attr-defined]
+        super()._forward(req)
+
+    def _answer(  # type: ignore[override]
+        self,
+        req: BaseHTTPRequestHandler,
+        status: int,
+        reason: str,
+        headers: list[tuple[str, str]],
+        payload: bytes,
+    ) -> None:
+        # Recorded before the answer is written: once the client has its answer it may
+        # leave the recording block, and a call recorded after that would be lost.
         shown = f"{req.command} {short_path(req.path)}"
         # Searches are told apart by what they filter on (a tag, a name), not by values.
-        filters = dict(parse_qsl(query)).get("filter", "")
+        filters = dict(parse_qsl(urlsplit(req.path).query)).get("filter", "")
         if filters:
             shown += f" [{_filter_shape(filters)}]"
-        started = time.perf_counter()
-        super()._forward(req)
+        started = getattr(req, "promobot_started", time.perf_counter())
         took = round((time.perf_counter() - started) * 1000, 2)
         with self._rec_lock:
             for calls in self._recorders:
                 calls.append(Call(shown, took))
+        super()._answer(req, status, reason, headers, payload)
 
     @contextmanager
     def recording(self) -> Iterator[list[Call]]:
