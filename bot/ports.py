@@ -8,9 +8,10 @@ wires the real one in.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class RegistryError(Exception):
@@ -101,6 +102,10 @@ class Registry(Protocol):
     def move_stage(self, model: str, version: int, stage: str) -> None: ...
     def set_alias(self, model: str, alias: str, version: int) -> None: ...
     def delete_alias(self, model: str, alias: str) -> None: ...
+
+    # calls that do not depend on each other, at once where that saves round trips
+    # (bot/registry_at_once.py); their results in order, the first failure raised
+    def at_once(self, calls: Sequence[Callable[[], Any]]) -> list[Any]: ...
 
     # the lock of one target, held while the block runs
     def lock(self, bucket: str, model: str, target_key: str) -> AbstractContextManager[str]: ...

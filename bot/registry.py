@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.ports import ModelInfo, RunInfo, VersionInfo
 from bot.ports import RegistryError as RegistryError
+from bot.registry_at_once import AtOnce, again_when_busy
 from bot.registry_lock import TargetLocks
 from bot.registry_webhooks import WebhookCalls
 from bot.state.keys import TAG_VALUE_MAX
@@ -35,6 +36,9 @@ CLIENT_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
+    # Room for the writes an execution makes at once (bot/registry_at_once.py): MLflow's
+    # pool keeps 10 connections and would open and drop the rest on every command.
+    "MLFLOW_HTTP_POOL_MAXSIZE": "32",
 }
 
 
@@ -143,7 +147,7 @@ class _RunCalls:
         return f"runs:/{run_id}/{artifact_name}"
 
 
-class Registry(_RunCalls, WebhookCalls):
+class Registry(_RunCalls, WebhookCalls, AtOnce):
     """Narrow interface over MlflowClient: only the calls promobot makes."""
 
     def __init__(
@@ -256,9 +260,7 @@ class Registry(_RunCalls, WebhookCalls):
 
     def set_model_tag(self, model: str, key: str, value: str) -> None:
         with self.calls(f"write tag {key} on {model}"):
-            _once_more_on_conflict(
-                lambda: self.rc.set_registered_model_tag(model, key, value[:TAG_VALUE_MAX])
-            )
+            _write(lambda: self.rc.set_registered_model_tag(model, key, value[:TAG_VALUE_MAX]))
 
     def delete_model_tag(self, model: str, key: str) -> None:
         from mlflow.exceptions import MlflowException
@@ -273,7 +275,7 @@ class Registry(_RunCalls, WebhookCalls):
     def set_version_tags(self, model: str, version: int, tags: dict[str, str]) -> None:
         with self.calls(f"write tags on {model} v{version}"):
             for key, value in tags.items():
-                _once_more_on_conflict(
+                _write(
                     lambda k=key, v=value: self.rc.set_model_version_tag(
                         model, str(version), k, v[:TAG_VALUE_MAX]
                     )
@@ -295,7 +297,7 @@ class Registry(_RunCalls, WebhookCalls):
             if line in current.splitlines():
                 return
             text = f"{current.rstrip()}\n{line}" if current.strip() else line
-            self.rc.update_model_version(model, str(version), description=text)
+            _write(lambda: self.rc.update_model_version(model, str(version), description=text))
 
     def move_stage(self, model: str, version: int, stage: str) -> None:
         """Put `version` in `stage`; MLflow archives the other holders in the same call,
@@ -304,13 +306,15 @@ class Registry(_RunCalls, WebhookCalls):
         with self.calls(f"move {model} v{version} to {stage}"), warnings.catch_warnings():
             # Stages are deprecated in MLflow 3 but are what `models:/m/Production` reads.
             warnings.simplefilter("ignore", FutureWarning)
-            self.rc.transition_model_version_stage(
-                model, str(version), stage, archive_existing_versions=archive
+            _write(
+                lambda: self.rc.transition_model_version_stage(
+                    model, str(version), stage, archive_existing_versions=archive
+                )
             )
 
     def set_alias(self, model: str, alias: str, version: int) -> None:
         with self.calls(f"point @{alias} of {model} at v{version}"):
-            self.rc.set_registered_model_alias(model, alias, str(version))
+            _write(lambda: self.rc.set_registered_model_alias(model, alias, str(version)))
 
     def delete_alias(self, model: str, alias: str) -> None:
         with self.calls(f"remove @{alias} of {model}"):
@@ -411,6 +415,14 @@ def _mapped_errors(what: str, where: str) -> Iterator[None]:
 _CONFLICT = re.compile(r"UNIQUE constraint|duplicate key|IntegrityError|Duplicate entry", re.I)
 
 
+def _write(write: Callable[[], Any]) -> Any:
+    """An idempotent write, made again while the store is busy (bot/registry_at_once.py)
+    and once more after losing an insert race."""
+    from mlflow.exceptions import MlflowException
+
+    return again_when_busy(lambda: _once_more_on_conflict(write), MlflowException)
+
+
 def _once_more_on_conflict(write: Callable[[], Any]) -> Any:
     """Run an idempotent tag write; if a concurrent writer of the same key won the insert
     (MLflow's SQL stores then fail with a unique-constraint error rather than update),
@@ -431,7 +443,7 @@ def _unless_missing(delete: Callable[[], Any]) -> None:
     from mlflow.exceptions import MlflowException
 
     try:
-        delete()
+        again_when_busy(delete, MlflowException)
     except MlflowException as exc:
         if getattr(exc, "error_code", "") not in _MISSING:
             raise
