@@ -11,12 +11,13 @@ archives the previous holder.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot import events, state
-from bot.ports import ModelInfo, VersionInfo
+from bot.ports import ModelInfo, Registry, VersionInfo
 from bot.results import DONE, REFUSED, Result
 from bot.service.common import STAGE_ALIASES, Context, Deps, already, holder, target_of, uri
 from bot.service.proposal import Reads
@@ -169,26 +170,16 @@ class Executor:
         description: str | None = None,
         resume: bool = False,
     ) -> None:
-        """Carry out an execution from its event (`resume`: the event is written already)."""
+        """Carry out an execution from its event (`resume`: the event is written already).
+
+        Three rounds: the event (the intent), then every write between it and the
+        outcome at once (none reads what another writes, and each is idempotent), then
+        the outcome. A crash inside the middle round leaves some of them done: the next
+        command finds the event still open and makes them all again."""
         registry = self.deps.registry
         if not resume:
             registry.set_model_tag(model, key, state.dumps(event))
-        version = int(event["version"])
-        if event["target_kind"] == "stage":
-            registry.move_stage(model, version, event["target_name"])
-            registry.set_alias(model, event["target_name"].lower(), version)
-            for alias in event["stale_aliases"]:
-                registry.delete_alias(model, alias)
-        else:
-            registry.set_alias(model, event["target_name"], version)
-        new_tags, old_tags = state.audit_tags(event)
-        registry.set_version_tags(model, version, new_tags)
-        # Events written before they carried the list have none to remove.
-        for key in event.get("stale_tags", ()):
-            registry.delete_version_tag(model, version, key)
-        if event["previous"] is not None and old_tags:
-            registry.set_version_tags(model, int(event["previous"]), old_tags)
-        registry.append_description(model, version, event["line"], description)
+        registry.at_once(middle_writes(registry, model, event, description))
         registry.set_model_tag(
             model, state.state_key(event["request"]), state.dumps(state.done_outcome(event))
         )
@@ -242,3 +233,36 @@ class Executor:
         base.status = REFUSED
         base.reasons.append(f"{req.id} cannot be carried out: {why}.")
         return base
+
+
+def middle_writes(
+    registry: Registry, model: str, event: dict[str, Any], description: str | None
+) -> list[Callable[[], None]]:
+    """The writes between an execution's intent and its outcome, one call each.
+
+    The stage move archives the previous holder in the same call, so the target is never
+    empty; the mirrored alias, the audit tags of both versions and the description line
+    touch other rows, and MLflow's SQL stores update only the columns a call names."""
+    version = int(event["version"])
+    name = event["target_name"]
+    writes: list[Callable[[], None]] = []
+    if event["target_kind"] == "stage":
+        writes.append(lambda: registry.move_stage(model, version, name))
+        writes.append(lambda: registry.set_alias(model, name.lower(), version))
+        for alias in event["stale_aliases"]:
+            writes.append(lambda a=alias: registry.delete_alias(model, a))
+    else:
+        writes.append(lambda: registry.set_alias(model, name, version))
+    new_tags, old_tags = state.audit_tags(event)
+    for tag, value in new_tags.items():
+        writes.append(lambda t=tag, v=value: registry.set_version_tags(model, version, {t: v}))
+    # Events written before they carried the list have none to remove.
+    for tag in event.get("stale_tags", ()):
+        writes.append(lambda t=tag: registry.delete_version_tag(model, version, t))
+    if event["previous"] is not None:
+        previous = int(event["previous"])
+        for tag, value in old_tags.items():
+            writes.append(lambda t=tag, v=value: registry.set_version_tags(model, previous, {t: v}))
+    line = event["line"]
+    writes.append(lambda: registry.append_description(model, version, line, description))
+    return writes

@@ -16,7 +16,7 @@ from bot.policy import (
     counted_approvers,
     quorum_counts,
 )
-from bot.ports import ModelInfo
+from bot.ports import ModelInfo, Registry
 from bot.results import DONE, PENDING, REFUSED, NextStep, Result
 from bot.service.common import Context, Deps, already, holder, target_of, uri
 from bot.service.deciding import assess, metric_rows
@@ -72,8 +72,11 @@ class Requests:
         if refusal := approval_check(policy, rule, req.actor, ctx.actor, membership=membership):
             base.reasons.append(refusal)
             return base
-        info = self._record_approval(info, req, cmd.comment, ctx)
+        key, value = approval_tag(self.deps, req, cmd.comment, ctx)
+        info = replace(info, tags={**info.tags, key: value})
         approvers = self.counted(info, req, rule, membership)
+        completes = len(approvers) >= rule.approvals
+        record_approval(self.deps.registry, info, req, (key, value), reads, completes)
         base.approvals = len(approvers)
         base.approved_by = [policy.display(a) for a in approvers]
         base.approval_comments = self.comments(info, req, approvers)
@@ -88,26 +91,6 @@ class Requests:
         if result.status == DONE and not result.already:
             self.deps.publish(events.REQUEST_DECIDED, result, ctx)
         return result
-
-    def _record_approval(
-        self, info: ModelInfo, req: state.Request, comment: str, ctx: Context
-    ) -> ModelInfo:
-        """Write one tag for this person's approval; the model as it now stands (what the
-        search returned plus this approval: under the lock, every approval there is)."""
-        person = self.deps.policy.person_for(ctx.actor)
-        person_key = person.key if person else ctx.actor
-        key = state.approval_key(req.id, person_key)
-        value = state.dumps(
-            {
-                "actor": ctx.actor,
-                "person": person_key,
-                "at": state.format_time(self.deps.clock()),
-                "comment": comment[: state.REASON_MAX],
-                "channel": ctx.channel,
-            }
-        )
-        self.deps.registry.set_model_tag(req.model, key, value)
-        return replace(info, tags={**info.tags, key: value})
 
     def _still_pending(
         self, base: Result, req: state.Request, rule: TargetRule, ctx: Context, counts: bool
@@ -329,6 +312,42 @@ class Requests:
     def comments(self, info: ModelInfo, req: state.Request, approvers: list[str]) -> dict[str, str]:
         """What each of `approvers` said with their approval, by how people are named."""
         return approval_comments(self.deps.policy, info.tags, req.id, approvers)
+
+
+def approval_tag(deps: Deps, req: state.Request, comment: str, ctx: Context) -> tuple[str, str]:
+    """The tag of this person's approval (under the lock, with what the search returned,
+    the model then holds every approval there is)."""
+    person = deps.policy.person_for(ctx.actor)
+    person_key = person.key if person else ctx.actor
+    value = {
+        "actor": ctx.actor,
+        "person": person_key,
+        "at": state.format_time(deps.clock()),
+        "comment": comment[: state.REASON_MAX],
+        "channel": ctx.channel,
+    }
+    return state.approval_key(req.id, person_key), state.dumps(value)
+
+
+def record_approval(
+    registry: Registry,
+    info: ModelInfo,
+    req: state.Request,
+    tag: tuple[str, str],
+    reads: Reads,
+    completes: bool,
+) -> None:
+    """Write the approval. The one that completes the request needs the candidate's run
+    metrics next (the re-check, the description line): they are read while the approval
+    is written, one round trip instead of two."""
+
+    def write() -> None:
+        registry.set_model_tag(req.model, *tag)
+
+    if not completes:
+        write()
+        return
+    registry.at_once([write, lambda: reads.metrics(reads.version(info, req.version))])
 
 
 def quorum_step(result: Result, request_id: str, click: str = "") -> NextStep:
