@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
@@ -26,6 +27,9 @@ from bot.service.common import Outside, utcnow
 from bot.service.membership import resolve
 from bot.service.registration import Registration
 from bot.service.webhooks import WebhookInstall
+
+if TYPE_CHECKING:
+    from bot.github_client import GitHubClient
 
 log = logging.getLogger("promobot")
 
@@ -61,16 +65,25 @@ def resolve_groups(settings: Settings, policy: Policy) -> tuple[tuple[str, ...],
     return sources, resolve(build_directory(settings), sources)
 
 
+def build_github_client(settings: Settings, *, timeout: float | None = None) -> GitHubClient | None:
+    """GitHub's REST API at GITHUB_API_URL with GITHUB_TOKEN; None without a token."""
+    token = settings.github_token.get_secret_value() if settings.github_token else ""
+    if not token:
+        return None
+    from bot.github_client import TIMEOUT_S, GitHubClient
+
+    return GitHubClient(token, base_url=settings.github_api_url, timeout=timeout or TIMEOUT_S)
+
+
 def build_github(settings: Settings, *, timeout: float | None = None) -> GitHubPorts:
     """GitHub's checks and deployments, where GITHUB_TOKEN is set (at GITHUB_API_URL);
     without it, none: the checks gate refuses and no deployment is sent."""
-    token = settings.github_token.get_secret_value() if settings.github_token else ""
-    if not token:
+    client = build_github_client(settings, timeout=timeout)
+    if client is None:
         return GitHubPorts(mlflow_ui_url=settings.promobot_mlflow_ui_url)
-    from bot.github_client import TIMEOUT_S, GitHubChecks, GitHubClient
+    from bot.github_client import GitHubChecks
     from bot.notifiers.github_deployments import GitHubDeploymentSender
 
-    client = GitHubClient(token, base_url=settings.github_api_url, timeout=timeout or TIMEOUT_S)
     return GitHubPorts(
         checks=GitHubChecks(client),
         deployer=GitHubDeploymentSender(client),
@@ -104,10 +117,12 @@ def build_service(
 ) -> Service:
     """The service with its notifiers: where a Slack token is set, the Slack message of a
     request follows what happens to it in every door, and each model's channel hears of
-    its requests, promotions, drift and new versions; where a GitHub token is set, every
-    promotion of a version from a GitHub commit becomes a GitHub deployment, and the
-    checks gate reads GitHub. `clock` is for the demo, which may step out of a freeze
-    window; `github` replaces build_github's (tests give theirs a short timeout)."""
+    its requests, promotions, drift, new versions and verifications; where a GitHub token
+    is set, every promotion of a version from a GitHub commit becomes a GitHub
+    deployment, the checks gate reads GitHub, and a failed verification is told on the
+    pull request it was promoted from and marks its deployment failed. `clock` is for
+    the demo, which may step out of a freeze window; `github` replaces build_github's
+    (tests give theirs a short timeout)."""
     policy = policy if policy is not None else build_policy(settings)
     bus = EventBus()
     github = github if github is not None else build_github(settings)
@@ -138,6 +153,11 @@ def build_service(
 
         notifier = github_deployments.DeploymentNotifier(service)
         bus.subscribe(notifier, github_deployments.KINDS)
+    if (client := build_github_client(settings)) is not None:
+        from bot.notifiers import github_verification
+
+        told = github_verification.VerificationNotifier(client)
+        bus.subscribe(told, github_verification.KINDS)
     return service
 
 

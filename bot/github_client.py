@@ -1,7 +1,8 @@
 """GitHub's REST API for what promobot does outside the comment door: read the checks on a
-commit, create deployments and their statuses. Plain `requests`, one attempt per call,
-a timeout, and every failure of GitHub or the network as a GitHubError with a sentence
-(never a requests exception), in the style of bot/doors/github_api.py.
+commit, create deployments and their statuses, and tell a pull request that a version
+it promoted failed its verification. Plain `requests`, one attempt per call, a timeout,
+and every failure of GitHub or the network as a GitHubError with a sentence (never a
+requests exception), in the style of bot/doors/github_api.py.
 
 `GitHubClient` names only the calls made; `GitHubChecks` is the core's CommitChecks
 port over it (bot/github_ports.py). The deployment sequence is the notifier's
@@ -27,6 +28,7 @@ SCOPES = {
     "deployments": "deployments: write",
     "checks": "checks: read",
     "statuses": "statuses: read",
+    "issues": "issues: write",
 }
 
 
@@ -67,6 +69,14 @@ class GitHubClient:
         path = f"{_repo(repository)}/deployments/{deployment_id}/statuses"
         what = f"set deployment {deployment_id} of {repository} {body.get('state', '')}".strip()
         self._call("POST", path, what, "deployments", body)
+
+    def create_issue_comment(self, repository: str, number: int, body: str) -> str:
+        """POST /repos/{owner}/{repo}/issues/{number}/comments (a pull request is an issue
+        to this API) → the new comment's URL ("" when GitHub gave none)."""
+        path = f"{_repo(repository)}/issues/{number}/comments"
+        what = f"comment on #{number} in {repository}"
+        answer = self._call("POST", path, what, "issues", {"body": body})
+        return str(answer.get("html_url") or "") if isinstance(answer, dict) else ""
 
     def check_runs(self, repository: str, sha: str) -> list[dict[str, Any]]:
         """GET /repos/{owner}/{repo}/commits/{ref}/check-runs, every page (the latest run

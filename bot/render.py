@@ -63,6 +63,10 @@ def message(r: Result, door: str = "cli") -> Message:
         return _policy(r)
     if r.action in ("lock", "unlock"):
         return _lock(r, door)
+    if r.action == "verify":
+        from bot import render_verification
+
+        return render_verification.verification(r, door)
     if r.action in ("registered", "drift"):
         from bot import render_cards
 

@@ -119,6 +119,7 @@ def test_a_failing_github_is_one_sentence(
         ("GET", "check_runs", "checks: read"),
         ("GET", "commit_statuses", "statuses: read"),
         ("POST", "create_deployment", "deployments: write"),
+        ("POST", "create_issue_comment", "issues: write"),
     ],
 )
 def test_a_refusal_names_the_permission_the_token_lacks(
@@ -126,7 +127,11 @@ def test_a_refusal_names_the_permission_the_token_lacks(
 ) -> None:
     github.fail(method, ".", "403")
     client = GitHubClient("t", base_url=github.url)
-    args = (REPO, {"ref": SHA}) if method == "POST" else (REPO, SHA)
+    args: tuple[object, ...] = (REPO, SHA)
+    if call == "create_deployment":
+        args = (REPO, {"ref": SHA})
+    elif call == "create_issue_comment":
+        args = (REPO, 7, "❌ failed verification")
 
     with pytest.raises(GitHubError) as raised:
         getattr(client, call)(*args)
@@ -136,6 +141,19 @@ def test_a_refusal_names_the_permission_the_token_lacks(
     assert str(raised.value).endswith(
         f", the token lacks `{permission}` or the rate limit is used up: "
         "Resource not accessible by integration"
+    )
+
+
+def test_a_comment_on_a_pull_request_gives_its_url(github: FakeGitHubServer) -> None:
+    client = GitHubClient("t", base_url=github.url)
+
+    url = client.create_issue_comment(REPO, 7, "❌ **m v2 on Production** failed")
+
+    assert url == "https://github.test/c/9001"
+    assert github.calls[-1] == (
+        "POST",
+        f"/repos/{REPO}/issues/7/comments",
+        {"body": "❌ **m v2 on Production** failed"},
     )
 
 

@@ -13,6 +13,15 @@ a model with neither is announced nowhere. What is posted there (`chat.postMessa
                         message is redrawn in its end state instead).
     drift_found         ⚠ each finding and the commands that put it right.
     version_registered  a new version's card, with a Promote button per next target.
+    verification_passed ✅ the version passed its verification: each check's last figure
+                        against its threshold, who promoted it and where.
+    verification_failed ❌ the failing check's figure against its threshold, and either
+                        the version promobot rolled back to or why not with the
+                        `/rollback` command to type; who promoted it and where. Posted
+                        wherever the promotion was asked, Slack included: the model's
+                        channel hears of it even when the promotion was typed elsewhere.
+                        promobot's own rollback (channel `verify`) is not posted apart
+                        as `executed`: this message says it.
 
 What happens in Slack is posted by the Slack door where it was typed or clicked, and
 only there: a request typed in Slack is posted once, in that channel, even when the
@@ -37,7 +46,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("promobot.slack")
 
-KINDS = (events.REQUEST_MADE, events.EXECUTED, events.DRIFT_FOUND, events.VERSION_REGISTERED)
+KINDS = (
+    events.REQUEST_MADE,
+    events.EXECUTED,
+    events.DRIFT_FOUND,
+    events.VERSION_REGISTERED,
+    events.VERIFICATION_PASSED,
+    events.VERIFICATION_FAILED,
+)
+# The channel of promobot's own rollback after a failed verification
+# (bot/service/verification.py VERIFY): its verification_failed message tells it.
+VERIFY_CHANNEL = "verify"
 
 
 class AnnouncedMessages(Protocol):
@@ -73,6 +92,8 @@ class SlackAnnouncer:
             return
         if event.kind in (events.REQUEST_MADE, events.EXECUTED) and event.ctx.channel == DOOR:
             return  # the Slack door posts it where it was typed or clicked: once
+        if event.kind == events.EXECUTED and event.ctx.channel == VERIFY_CHANNEL:
+            return  # the verification_failed that follows says it, with the figures
         channel = self.channel_for(result.model)
         if not channel:
             return
@@ -102,6 +123,8 @@ class SlackAnnouncer:
                 self._post(channel, result, result_blocks(result))
         elif kind == events.VERSION_REGISTERED:
             self._post(channel, result, card_blocks(result))
+        elif kind in (events.VERIFICATION_PASSED, events.VERIFICATION_FAILED):
+            self._post(channel, result, result_blocks(result))
 
     def _post(self, channel: str, result: Result, blocks: list[dict[str, Any]]) -> dict[str, str]:
         from bot.render_slack import fallback_text

@@ -22,7 +22,7 @@ from bot.policy.values import SYMBOLS, MetricExpr, passes
 from bot.ports import ModelInfo
 from bot.results import DONE, REFUSED, NextStep, Result
 from bot.service.audit import Audit
-from bot.service.common import Context, Deps, holder
+from bot.service.common import Context, Deps, holder, uri
 from bot.service.execution import Execution, Executor
 from bot.service.proposal import Reads
 from bot.state.watch import Watch, current_watch
@@ -195,7 +195,8 @@ class Verifier:
         self.deps.registry.set_version_tags(
             info.name, watch.version, {"verification": "passed", "verified_at": at}
         )
-        self._save(info.name, replace(watch, state="passed", ended_at=now, detail=detail))
+        watch = replace(watch, state="passed", ended_at=now, detail=detail)
+        self._save(info.name, watch)
         shown = self._shown(info.name, watch, target, DONE)
         shown.message = (
             f"{info.name} v{watch.version} passed verification on {target.label}: {detail}."
@@ -209,6 +210,9 @@ class Verifier:
         figure = figure_text(name, watch.last.get(name, {}), threshold_label(check))
         reason = f"verification failed: {figure}, {count} checks in a row"
         now = self.deps.clock()
+        # Read before anything moves: the GitHub deployment of this promotion, so the
+        # notifier can mark it failed (bot/notifiers/github_verification.py).
+        deployment = self._deployment(info, watch, target)
         previous = watch.event.get("previous")
         rolled, why = None, ""
         if watch.plan.get("on_failure") != "rollback":
@@ -224,11 +228,15 @@ class Verifier:
         }
         self.deps.registry.set_version_tags(info.name, watch.version, tags)
         done = f"; rolled back to v{rolled}" if rolled else f"; not rolled back ({why})"
-        self._save(info.name, replace(watch, state="failed", ended_at=now, detail=reason + done))
+        watch = replace(watch, state="failed", ended_at=now, detail=reason + done)
+        self._save(info.name, watch)
         shown = self._shown(info.name, watch, target, DONE if rolled else REFUSED)
         shown.message = reason
         shown.replaced_version = rolled
         shown.extra["rolled_back_to"] = rolled
+        shown.extra["failed_check"] = name
+        if deployment is not None:
+            shown.extra["deployment"] = deployment
         if rolled is None:
             shown.reasons = [why]
             command = f"rollback {info.name}" + (
@@ -281,8 +289,20 @@ class Verifier:
         )
         shown.requested_by = str(watch.event.get("by", ""))
         shown.request_id = watch.request
+        shown.asked_in = str(watch.event.get("channel") or "")
+        shown.link = str(watch.event.get("link") or "")
+        shown.uri = uri(model, target)
         shown.extra["verification"] = self.view(watch, target)
         return shown
+
+    def _deployment(self, info: ModelInfo, watch: Watch, target: Target) -> dict[str, Any] | None:
+        """The GitHub deployment recorded for the promotion being verified, if GitHub
+        made one: {repository, id, environment}."""
+        version = Reads(self.deps.registry).version(info, watch.version)
+        record = state.deployment_record(version.tags, target.label) if version else None
+        if record is None or record.id is None or record.request != watch.request:
+            return None  # none made, or it belongs to another promotion of this version
+        return {"repository": record.repository, "id": record.id, "environment": record.environment}
 
     def _origin(self, watch: Watch) -> Context:
         """The promotion's own door and link, so its PR or workflow can be told."""

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from bolt_helpers import BoltSlack, unescape
 from conftest import FIXTURES, Clock, ModelFactory
 from fake_slack import Call, FakeSlack
+from verification_setup import CHANNEL as VERIFY_CHANNEL
+from verification_setup import Watched, watch_factory
 
 from bot.app import build_service
 from bot.commands import parse
@@ -435,3 +437,46 @@ def test_a_click_on_a_card_promotes_as_the_clicker_then_asks_for_approval(
     assert models.tags(M, version)["approved_by"] == "alice@example.com"
     assert len(posts(fake)) == 3
     assert fake.responses() == []
+
+
+# ---- verification ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def watch(
+    tracking_uri: str, models: ModelFactory, prometheus: Any, exporter: Any, clock: Clock
+) -> Iterator[Callable[..., Watched]]:
+    yield from watch_factory(tracking_uri, models, prometheus, exporter, clock)
+
+
+def test_a_passed_verification_is_announced_in_the_models_channel_even_if_typed_in_slack(
+    watch: Callable[..., Watched],
+) -> None:
+    w = watch("watch-slack-passed", good=0.001, bad=0.005)
+    typed = Context(actor="slack:U01BOB", channel="slack")
+    assert w.do(f"promote {w.name} v2 production shadow ok", typed).status == "done"
+    assert w.posts() == []  # the Slack door answers the person who typed it
+
+    w.until("passed")
+
+    [post] = w.posts()
+    assert post.body["channel"] == VERIFY_CHANNEL
+    assert post.text.splitlines()[:2] == [
+        f"✅ {w.name} v2 on Production passed verification",
+        f"promoted by bob@example.com · request `{post.text.split('`')[1]}` · 3 runs",
+    ]
+    blocks = post.blocks
+    assert blocks[0]["text"]["text"] == f"✅ *{w.name} v2 on Production* passed verification"
+    assert "Promoted in Slack." in post.text
+    fields = [f["text"] for b in blocks for f in b.get("fields", [])]
+    assert fields == [
+        "*check*",
+        "*last figure*",
+        "✅ error rate &lt; 0.02",
+        "0.005",
+        "✅ p99 latency &lt; 0.5",
+        "0.1",
+    ]
+    assert w.models.tags(w.name, 2)["verification"] == "passed"
+    assert w.comments() == []  # GitHub hears only of failures
+    assert w.github.statuses_of(1001) == ["success"]
