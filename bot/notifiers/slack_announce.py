@@ -20,8 +20,9 @@ a model with neither is announced nowhere. What is posted there (`chat.postMessa
                         `/rollback` command to type; who promoted it and where. Posted
                         wherever the promotion was asked, Slack included: the model's
                         channel hears of it even when the promotion was typed elsewhere.
-                        promobot's own rollback (channel `verify`) is not posted apart
-                        as `executed`: this message says it.
+                        promobot's own rollback is also announced as `executed`, as a
+                        person's is (a rollback carried out by `promobot`, channel
+                        `verify`, with its `verification failed:` reason).
 
 What happens in Slack is posted by the Slack door where it was typed or clicked, and
 only there: a request typed in Slack is posted once, in that channel, even when the
@@ -54,9 +55,6 @@ KINDS = (
     events.VERIFICATION_PASSED,
     events.VERIFICATION_FAILED,
 )
-# The channel of promobot's own rollback after a failed verification
-# (bot/service/verification.py VERIFY): its verification_failed message tells it.
-VERIFY_CHANNEL = "verify"
 
 
 class AnnouncedMessages(Protocol):
@@ -92,8 +90,6 @@ class SlackAnnouncer:
             return
         if event.kind in (events.REQUEST_MADE, events.EXECUTED) and event.ctx.channel == DOOR:
             return  # the Slack door posts it where it was typed or clicked: once
-        if event.kind == events.EXECUTED and event.ctx.channel == VERIFY_CHANNEL:
-            return  # the verification_failed that follows says it, with the figures
         channel = self.channel_for(result.model)
         if not channel:
             return

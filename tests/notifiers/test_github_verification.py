@@ -87,12 +87,15 @@ def test_a_failed_verification_is_told_on_the_pull_request_and_marks_the_deploym
     assert "| ✅ p99 latency < 0.5 | 0.1 |" in body
     assert f"Now serving: `models:/{w.name}/Production` (v1)." in body
     assert body.endswith("cc @bob")
-    # The model's channel is told once: the failure, not the rollback apart.
+    # The model's channel hears of the rollback, as of a person's, then of the failure.
     texts = [p.text for p in w.posts() if p.body["channel"] == CHANNEL]
-    assert [t.splitlines()[0] for t in texts[-1:]] == [
+    rollback, verdict = texts[-2:]
+    assert rollback.startswith(f"⏪ {w.name} v1 → Production rolled back"), rollback
+    assert "Asked through verify" in rollback, rollback
+    assert "verification failed: error rate 0.071" in rollback, rollback
+    assert verdict.splitlines()[0] == (
         f"❌ {w.name} v2 on Production failed verification: promobot rolled it back to v1"
-    ]
-    assert not [t for t in texts if "⏪" in t]
+    )
 
 
 def test_github_and_slack_down_change_nothing_in_the_registry(
