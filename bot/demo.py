@@ -53,6 +53,8 @@ class Demo:
         self.where = where
         self.policy_path = policy_path
         self.step = 0
+        self.uri = f"sqlite:///{where / 'mlflow.db'}"
+        self.runs: list[str] = []  # the training runs, registered again by the watch part
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def say(self, text: str) -> None:
@@ -62,11 +64,15 @@ class Demo:
         self.step += 1
         self.say(f"\n── {self.step}. {title} " + "─" * max(0, 66 - len(title)))
 
+    def command(self, service: Service, actor: str, text: str) -> object:
+        """Type a command as a person would, and print what they would see."""
+        return _Runner(self, service)(actor, text)
+
     def run(self) -> int:
         if self.where.exists():
             shutil.rmtree(self.where)
         self.where.mkdir(parents=True)
-        uri = f"sqlite:///{self.where / 'mlflow.db'}"
+        uri = self.uri
         os.environ["MLFLOW_TRACKING_URI"] = uri
         self.say(f"promobot demo: a fresh MLflow registry at {uri}")
         # MLflow's own INFO lines (database migrations, model logging) drown the story.
@@ -91,9 +97,10 @@ class Demo:
         except PolicyError as exc:
             self.say(f"The policy files are invalid:\n{exc}")
             return 1
+        registration = build_registration(settings)
         try:
-            self._train_and_register(build_registration(settings))
-            return self._story(service)
+            self._train_and_register(registration)
+            return self._story(service, registration)
         except RegistryError as exc:
             self.say(f"MLflow failed: {exc}")
             return 3
@@ -136,8 +143,9 @@ class Demo:
             if isinstance(mv, str):
                 raise SystemExit(f"demo: {mv}")
             self.say(f"   registered {MODEL} v{mv.version} from run {res.run_id[:8]}")
+            self.runs.append(str(res.run_id))
 
-    def _story(self, service: Service) -> int:
+    def _story(self, service: Service, registration: Registration) -> int:
         from examples.sentiment_classifier.predict import predict
 
         run = _Runner(self, service)
@@ -176,12 +184,17 @@ class Demo:
         self.section("What the registry holds now")
         run("cli:demo", f"status {MODEL}")
         run("cli:demo", f"history {MODEL}")
-        self._table(service.versions(MODEL))
+        self.table(service.versions(MODEL))
+
+        from bot.demo_watch import show_watch
+
+        watched = show_watch(self, registration)
 
         self.say("\nDone. Open the result in the MLflow UI with:")
         self.say(f"   .venv/bin/mlflow ui --backend-store-uri sqlite:///{self.where}/mlflow.db")
+        models = "sentiment-classifier" + (" and sentiment-watched" if watched else "")
         self.say(
-            "and look at Models → sentiment-classifier: the tags and descriptions of v1 "
+            f"and look at Models → {models}: the tags and descriptions of v1 "
             "and v2 are the audit trail."
         )
         return 0
@@ -213,7 +226,7 @@ class Demo:
         for text, label in zip(SAMPLES, labels, strict=True):
             self.say(f"     {'positive' if label == 1 else 'negative':8}  {text}")
 
-    def _table(self, versions: list[VersionInfo]) -> None:
+    def table(self, versions: list[VersionInfo]) -> None:
         rows = [["version", "stage", "aliases", "promoted_to", "requested_by", "approved_by"]]
         for mv in versions:
             tags = mv.tags

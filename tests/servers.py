@@ -10,20 +10,12 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from bot.processes import await_health, free_port, stop_group
 
 
 @dataclass
@@ -132,35 +124,3 @@ class PromobotServe:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-
-def await_health(
-    proc: subprocess.Popen[bytes], url: str, timeout: float, what: str, log_name: str
-) -> None:
-    """Poll `url` until it answers 200; RuntimeError if the process exits or time runs out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited: see {log_name}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{what} did not answer {urllib.parse.urlsplit(url).path} in {timeout}s")
-
-
-def stop_group(proc: subprocess.Popen[bytes], timeout: float, *, resume: bool = False) -> None:
-    """SIGTERM the process group (after SIGCONT when it may be paused), SIGKILL if it
-    outlives `timeout`."""
-    try:
-        if resume:
-            os.killpg(proc.pid, signal.SIGCONT)
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=timeout)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)

@@ -7,15 +7,21 @@ import csv
 import io
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from conftest import REPO
 from fake_slack import FakeSlack
 from mlflow import MlflowClient
+from prometheus_servers import missing_reason, prometheus_binary, required
+
+from bot.demo_watch import HOW_TO_SEE, DemoSteps, show_watch
 
 PROMOBOT = str(Path(sys.executable).with_name("promobot"))
 MODEL = "sentiment-classifier"
@@ -166,3 +172,94 @@ def test_audit_export_lists_every_event_of_the_demo_in_order(demo: DemoRun) -> N
     since = records[4]["at"]
     later = [json.loads(line) for line in export("--since", since).splitlines()]
     assert later == [r for r in records if r["at"] >= since]
+
+
+# ---- the watch part: promobot rolling a bad version back on its own ---------------------
+
+WATCHED = "sentiment-watched"
+REASON = "verification failed: error rate 0.071 (pass < 0.02), 2 checks in a row"
+
+
+def _answers(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_demo_rolls_a_bad_version_back_on_its_own_with_prometheus(demo: DemoRun) -> None:
+    if prometheus_binary() is None:
+        if required():
+            pytest.fail(missing_reason())
+        pytest.skip(missing_reason())
+    out = demo.out
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    text = out.stdout
+    assert HOW_TO_SEE not in text
+    marks = [
+        "rolls a bad version back on its own",
+        f"promote {WATCHED} v2 production",
+        "reports error rate 0.071",
+        "pass 1: 🔎 sentiment-watched v2 on Production: running: error rate 0.071 (pass < 0.02)",
+        f"pass 2: ❌ sentiment-watched v2 on Production: failed: {REASON}",
+        f"history {WATCHED}",
+        f"→ Production by promobot: rollback: {REASON}",
+        "mlflow ui",
+    ]
+    at = 0
+    for mark in marks:
+        found = text.find(mark, at)
+        assert found >= 0, f"{mark!r} missing after position {at}:\n{text[at : at + 3000]}"
+        at = found + len(mark)
+    # what MLflow holds: promobot itself put v1 back, through the one execution
+    client = MlflowClient(tracking_uri=f"sqlite:///{demo.where / 'mlflow.db'}")
+    v1, v2 = (client.get_model_version(WATCHED, v) for v in ("1", "2"))
+    assert (v1.current_stage, v2.current_stage) == ("Production", "Archived")
+    assert str(client.get_model_version_by_alias(WATCHED, "production").version) == "1"
+    assert v2.tags["verification"] == "failed"
+    assert v2.tags["rolled_back_by"] == "promobot"
+    assert v2.tags["rollback_reason"] == REASON
+    assert v1.tags["promotion_channel"] == "verify"
+    # and Prometheus and the exporter were stopped
+    ports = [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", text.split(WATCHED, 1)[0])]
+    assert len(ports) == 2, ports
+    assert not any(_answers(port) for port in ports)
+
+
+@dataclass
+class _Said:
+    """The demo as far as the watch part's refusals need it: what it said."""
+
+    lines: list[str] = field(default_factory=list)
+
+    def say(self, text: str) -> None:
+        self.lines.append(text)
+
+
+def _show(said: _Said) -> bool:
+    # Neither branch reaches the registry: both stop before anything is registered.
+    return show_watch(cast(DemoSteps, said), cast(Any, None))
+
+
+def test_without_prometheus_the_demo_says_in_one_line_how_to_see_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no prometheus on it
+    said = _Said()
+    assert _show(said) is False
+    assert said.lines == [f"\n{HOW_TO_SEE}"]
+    assert "apt-get install prometheus" in HOW_TO_SEE and "make demo" in HOW_TO_SEE
+
+
+def test_a_prometheus_that_does_not_start_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "prometheus"
+    broken.write_text("#!/bin/sh\necho 'err=\"bind: address already in use\"' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    said = _Said()
+    assert _show(said) is False
+    assert len(said.lines) == 1, said.lines
+    assert said.lines[0].startswith("\nPrometheus did not start (")
+    assert "address already in use" in said.lines[0]
+    assert "skips promobot rolling a bad version back" in said.lines[0]

@@ -14,8 +14,12 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from bot.doors.common import ExitCode, service_or_problems
+
+if TYPE_CHECKING:
+    from bot.service.verification import VerifyOutcome
 
 VERIFY_HELP = """\
 usage: promobot verify [--json]
@@ -30,6 +34,12 @@ Run it from cron or a scheduled workflow as often as the shortest `every`;
 Exit status: 0 nothing failed, 1 a verification failed and was acted on, 2 usage error,
 3 MLflow unreachable.
 """
+
+
+def outcome_line(o: VerifyOutcome) -> str:
+    """`❌ m v2 on Production: failed: verification failed: …`, one verification's run."""
+    icon = {"passed": "✅", "failed": "❌", "ended": "⏹"}.get(o.state, "🔎")
+    return f"{icon} {o.model} v{o.version} on {o.target}: {o.state}: {o.detail}"
 
 
 def run_verify(args: list[str], as_json: bool) -> int:
@@ -56,7 +66,6 @@ def run_verify(args: list[str], as_json: bool) -> int:
         print(json.dumps({"outcomes": [asdict(o) for o in report.outcomes]}))
     else:
         for o in report.outcomes:
-            icon = {"passed": "✅", "failed": "❌", "ended": "⏹"}.get(o.state, "🔎")
-            print(f"{icon} {o.model} v{o.version} on {o.target}: {o.state}: {o.detail}")
+            print(outcome_line(o))
         print(f"verify: {len(report.outcomes)} verification(s) run, {len(report.failed)} failed")
     return ExitCode.REFUSED if report.failed else ExitCode.OK
