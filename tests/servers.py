@@ -89,9 +89,23 @@ REPO = Path(__file__).resolve().parents[1]
 PROMOBOT = Path(sys.executable).with_name("promobot")
 
 
+def promobot_env(settings: dict[str, str]) -> dict[str, str]:
+    """This process's environment without any Slack, promobot, MLflow or GitHub setting
+    of its own, and with `settings` (PROMOBOT_PROMETHEUS_URL, PROMOBOT_VERIFY_SECONDS, …)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "PROMOBOT_", "MLFLOW_", "GITHUB_"))
+    }
+    # Kept: the tests' own telemetry switches (tests/conftest.py).
+    env.update({k: os.environ[k] for k in ("MLFLOW_DISABLE_TELEMETRY",) if k in os.environ})
+    return {**env, **settings}
+
+
 @dataclass
 class PromobotServe:
-    """`promobot serve` on 127.0.0.1 with the given environment (Slack and MLflow URLs)."""
+    """`promobot serve` on 127.0.0.1 with the given environment (Slack and MLflow URLs);
+    promobot_env() makes one from this process's."""
 
     env: dict[str, str]
     workdir: Path
