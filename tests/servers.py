@@ -121,18 +121,30 @@ class PromobotServe:
         return self.workdir / f"serve-{self.port}.log"
 
     def start(self, timeout: float = 30.0) -> PromobotServe:
+        return self.launch().ready(timeout)
+
+    def launch(self) -> PromobotServe:
+        """Start the process without waiting for it (ready() waits), so a test can set its
+        scene while serve boots."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
-        self.proc = subprocess.Popen(
-            [str(PROMOBOT), "serve", "--port", str(self.port), "--host", "127.0.0.1"],
-            cwd=REPO,
-            env=self.env,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
+        with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                [str(PROMOBOT), "serve", "--port", str(self.port), "--host", "127.0.0.1"],
+                cwd=REPO,
+                env=self.env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        return self
+
+    def ready(self, timeout: float = 30.0) -> PromobotServe:
+        """Wait until /healthz answers; RuntimeError with the log if it never does."""
+        assert self.proc is not None, "launch() first"
         try:
-            await_health(self.proc, f"{self.url}/healthz", timeout, "promobot serve", log.name)
+            await_health(
+                self.proc, f"{self.url}/healthz", timeout, "promobot serve", str(self.log_path)
+            )
         except RuntimeError as exc:
             self.stop()
             raise RuntimeError(f"{exc}\n{self.log()}") from None

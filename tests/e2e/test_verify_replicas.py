@@ -51,7 +51,7 @@ def replicas(
     mlflow_server: Any, prometheus: Any, fake: FakeSlack, tmp_path: Path
 ) -> Iterator[list[PromobotServe]]:
     """Two `promobot serve` processes on the session's MLflow server and Prometheus,
-    started side by side; only their verification pass runs (no sweep, no audit)."""
+    launched side by side; only their verification pass runs (no sweep, no audit)."""
     env = promobot_env(
         {
             "MLFLOW_TRACKING_URI": mlflow_server.url,
@@ -69,7 +69,8 @@ def replicas(
     )
     serves = [PromobotServe(env, tmp_path / f"replica-{n}") for n in (1, 2)]
     try:
-        side_by_side([serve.start for serve in serves])
+        for serve in serves:
+            serve.launch()  # the test sets its scene while they boot, then waits: ready()
         yield serves
     finally:
         side_by_side([serve.stop for serve in serves])
@@ -136,6 +137,7 @@ def test_two_serve_replicas_roll_back_once_and_pass_once(
     assert do(f"promote {name} v1 production first").status == "done"
     assert do(f"promote {name} v2 production next").status == "done"
     assert models.tags(name, 2)["verification"] == "running"
+    side_by_side([serve.ready for serve in replicas])
 
     # The bad v2: rolled back to v1 by one of the replicas (the failed tag is written
     # after the rollback is in place).
