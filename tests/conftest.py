@@ -76,8 +76,15 @@ class ModelFactory:
 
     def experiment(self) -> str:
         if self._experiment is None:
-            self._experiment = self.client.create_experiment(
-                "tests", artifact_location=self.artifacts.as_uri()
+            # On the session's shared `mlflow server` another test's factory may have
+            # made it already.
+            found = self.client.get_experiment_by_name("tests")
+            self._experiment = (
+                found.experiment_id
+                if found is not None
+                else self.client.create_experiment(
+                    "tests", artifact_location=self.artifacts.as_uri()
+                )
             )
         return self._experiment
 

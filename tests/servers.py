@@ -81,9 +81,23 @@ REPO = Path(__file__).resolve().parents[1]
 PROMOBOT = Path(sys.executable).with_name("promobot")
 
 
+def promobot_env(settings: dict[str, str]) -> dict[str, str]:
+    """This process's environment without any Slack, promobot, MLflow or GitHub setting
+    of its own, and with `settings` (PROMOBOT_PROMETHEUS_URL, PROMOBOT_VERIFY_SECONDS, …)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "PROMOBOT_", "MLFLOW_", "GITHUB_"))
+    }
+    # Kept: the tests' own telemetry switches (tests/conftest.py).
+    env.update({k: os.environ[k] for k in ("MLFLOW_DISABLE_TELEMETRY",) if k in os.environ})
+    return {**env, **settings}
+
+
 @dataclass
 class PromobotServe:
-    """`promobot serve` on 127.0.0.1 with the given environment (Slack and MLflow URLs)."""
+    """`promobot serve` on 127.0.0.1 with the given environment (Slack and MLflow URLs);
+    promobot_env() makes one from this process's."""
 
     env: dict[str, str]
     workdir: Path
@@ -99,18 +113,30 @@ class PromobotServe:
         return self.workdir / f"serve-{self.port}.log"
 
     def start(self, timeout: float = 30.0) -> PromobotServe:
+        return self.launch().ready(timeout)
+
+    def launch(self) -> PromobotServe:
+        """Start the process without waiting for it (ready() waits), so a test can set its
+        scene while serve boots."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
-        self.proc = subprocess.Popen(
-            [str(PROMOBOT), "serve", "--port", str(self.port), "--host", "127.0.0.1"],
-            cwd=REPO,
-            env=self.env,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
+        with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                [str(PROMOBOT), "serve", "--port", str(self.port), "--host", "127.0.0.1"],
+                cwd=REPO,
+                env=self.env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        return self
+
+    def ready(self, timeout: float = 30.0) -> PromobotServe:
+        """Wait until /healthz answers; RuntimeError with the log if it never does."""
+        assert self.proc is not None, "launch() first"
         try:
-            await_health(self.proc, f"{self.url}/healthz", timeout, "promobot serve", log.name)
+            await_health(
+                self.proc, f"{self.url}/healthz", timeout, "promobot serve", str(self.log_path)
+            )
         except RuntimeError as exc:
             self.stop()
             raise RuntimeError(f"{exc}\n{self.log()}") from None

@@ -18,7 +18,10 @@ from typing import Any, ClassVar
 import pytest
 from servers import free_port
 
+from bot.policy.promql import fill
 from bot.prometheus import PrometheusClient
+
+CHECK = 'model_error_rate{model="{model}",version="{version}"}'
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +55,22 @@ def test_real_prometheus_answers_become_one_number_or_why_not(
     reading = PrometheusClient(gauges.url, timeout_s=3).query(query)
     assert reading.value == value
     assert problem in reading.problem
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        pytest.param('adapter-m",version=~".+', id="another-matcher"),
+        pytest.param('adapter-m"} or vector(1) #', id="another-query"),
+        pytest.param("adapter-m\\", id="backslash"),
+    ],
+)
+def test_a_model_name_cannot_break_out_of_its_label_value(gauges: Any, model: str) -> None:
+    """Filled as the checks are, a name that would match adapter-m's series (or add a
+    query of its own) if it escaped its quotes matches nothing in the real Prometheus."""
+    query = fill(CHECK, model=model, version=1, target="production")
+    reading = PrometheusClient(gauges.url, timeout_s=3).query(query)
+    assert (reading.value, reading.problem) == (None, "the query returned no series")
 
 
 def test_an_unreachable_prometheus_is_no_data() -> None:

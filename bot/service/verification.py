@@ -19,7 +19,7 @@ from typing import Any
 from bot import events, state
 from bot.commands import Target
 from bot.policy.values import SYMBOLS, MetricExpr, passes
-from bot.ports import ModelInfo
+from bot.ports import LockBusy, ModelInfo
 from bot.results import DONE, REFUSED, NextStep, Result
 from bot.service.audit import Audit
 from bot.service.common import Context, Deps, holder, uri
@@ -77,7 +77,8 @@ class Verifier:
     def run_all(self) -> VerifyReport:
         """One pass: every due verification on every governed model, run once. MLflow
         calls: one listing, one read per governed model, and for each due target its
-        lock and one read under it; Prometheus: one query per check of a due target."""
+        lock and one read under it; Prometheus: one query per check of a due target. A
+        target whose lock stays busy is skipped (LockBusy), never the whole pass."""
         report = VerifyReport()
         now = self.deps.clock()
         for model in self.audit.governed():
@@ -86,10 +87,16 @@ class Verifier:
                 continue
             for key in self.audit.target_keys(model):
                 watch = current_watch(info.tags, key)
-                if watch is not None and watch.due(now):
+                if watch is None or not watch.due(now):
+                    continue
+                try:
                     found = self.run_target(model, key)
-                    if found is not None:
-                        report.outcomes.append(found)
+                except LockBusy:
+                    # A promotion or rollback of this target outlasted the lock wait:
+                    # it is left to the next pass, and every other target still runs.
+                    continue
+                if found is not None:
+                    report.outcomes.append(found)
         return report
 
     def run_target(self, model: str, target_key: str) -> VerifyOutcome | None:

@@ -260,3 +260,22 @@ def test_two_services_on_one_registry_roll_back_exactly_once(
 
 def models_stage(client: Any, name: str, version: int) -> str:
     return str(client.get_model_version(name, str(version)).current_stage)
+
+
+def test_a_busy_target_is_left_to_the_next_pass_and_the_others_still_run(
+    tracking_uri: str, models: Any
+) -> None:
+    from bot import state
+
+    busy, free = "watch-busy-held", "watch-busy-free"
+    for name in (busy, free):
+        models.version(name, accuracy=0.9)
+    # No Prometheus: each run is no data, a failure in a row (no_data: fail), still running.
+    service = Service(Registry(tracking_uri, lock_wait_s=0.2), POLICY)
+    for name in (busy, free):
+        assert do(service, f"promote {name} v1 production").status == "done"
+    other = Registry(tracking_uri)  # a promotion elsewhere holding the busy target's lock
+    with other.lock(state.lock_bucket(busy, "production"), busy, "production"):
+        outcomes = service.verify().outcomes
+    assert [(o.model, o.state) for o in outcomes] == [(free, "running")]
+    assert busy in {o.model for o in service.verify().outcomes}  # its turn, once free

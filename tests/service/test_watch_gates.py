@@ -10,6 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from bot.commands import parse
 from bot.policy import load_policy
 from bot.prometheus import PrometheusClient
@@ -20,11 +22,12 @@ from bot.service import Context, Outside, Service
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "verify_policy.yaml"
 POLICY = load_policy(FIXTURE)
 BOB = Context(actor="cli:bob")
+CAROL = Context(actor="cli:carol")
 PROMOBOT = str(Path(sys.executable).with_name("promobot"))
 
 
-def do(service: Service, text: str) -> Any:
-    return service.handle(parse(text).command, BOB)  # type: ignore[union-attr]
+def do(service: Service, text: str, ctx: Context = BOB) -> Any:
+    return service.handle(parse(text).command, ctx)  # type: ignore[union-attr]
 
 
 def test_live_gates_refuse_with_the_figure_and_pass_when_it_holds(
@@ -164,3 +167,60 @@ def test_promobot_verify_exits_1_when_a_verification_failed_and_3_without_mlflow
     down = run("verify", MLFLOW_TRACKING_URI="http://127.0.0.1:9")
     assert down.returncode == 3
     assert "Traceback" not in down.stderr
+
+
+def _gated_with_approval(tmp_path: Path) -> Any:
+    """The fixture's gated-* rules with one approval from the on-call group, so the gate
+    is decided when the request is made and again when the approval carries it out."""
+    data = yaml.safe_load(FIXTURE.read_text())
+    gated = next(e for e in data["models"] if e["name"] == "gated-*")
+    gated["targets"]["production"].update(approvers=["oncall"], approvals=1)
+    path = tmp_path / "gated.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return load_policy(path)
+
+
+def test_a_live_gate_is_decided_again_when_the_approval_executes(
+    tracking_uri: str, models: Any, prometheus: Any, exporter: Any, tmp_path: Path
+) -> None:
+    name = "gated-approved"
+    models.version(name, accuracy=0.9)
+    service = Service(
+        Registry(tracking_uri),
+        _gated_with_approval(tmp_path),
+        outside=Outside(prometheus=PrometheusClient(prometheus.url, timeout_s=2)),
+    )
+    query = f'model_error_rate{{model="{name}",version="1"}}'
+    exporter.set(name, 1, error_rate=0.01)
+    prometheus.wait_for(query, 0.01)
+    pending = do(service, f"promote {name} v1 production")
+    assert pending.status == "pending", pending.reasons
+    assert "✅ shadow error rate ≤ 0.05  0.010 (live)" in to_text(pending)
+
+    exporter.set(name, 1, error_rate=0.2)  # the shadow traffic turns bad before the approval
+    prometheus.wait_for(query, 0.2)
+    refused = do(service, f"approve {pending.request_id}", CAROL)
+    assert refused.status == "refused"
+    assert refused.reasons[0].startswith(
+        "shadow error rate of v1 is 0.200 live, which fails the gate shadow error rate ≤ 0.05"
+    )
+    assert models.stage(name, 1) == "None"  # nothing moved
+
+
+def test_a_prometheus_that_answers_garbage_refuses_a_live_gate_writing_nothing(
+    tracking_uri: str, models: Any, exporter: Any
+) -> None:
+    name = "gated-garbage"
+    models.version(name, accuracy=0.9)
+    # The exporter answers every path with its text exposition format: not Prometheus'
+    # JSON API.
+    garbage = PrometheusClient(f"http://127.0.0.1:{exporter.port}", timeout_s=2)
+    service = Service(Registry(tracking_uri), POLICY, outside=Outside(prometheus=garbage))
+    before = models.snapshot(name)
+    refused = do(service, f"promote {name} v1 production")
+    assert refused.status == "refused"
+    [reason] = refused.reasons
+    assert reason.startswith("The live gate shadow error rate ≤ 0.05 has no figure for v1: ")
+    assert "answered something that is not JSON" in reason
+    assert "Traceback" not in to_text(refused)
+    assert models.snapshot(name) == before
