@@ -184,10 +184,18 @@ def test_two_serve_replicas_roll_back_once_and_pass_once(
     passed_at = state.parse_time(models.tags(name, 3)["verified_at"])
     assert passed_at >= watched[3].started + timedelta(seconds=4)
 
-    # Acted on once: one replica logged each outcome, and Slack heard of one rollback.
+    # Acted on once: one replica logged each outcome, and the model's channel heard of
+    # one rollback, one failure and one pass (the promotions were made by this process).
     assert len(outcome_lines(replicas, f"verification failed: {name} v2 ")) == 1
     assert len(outcome_lines(replicas, f"verification passed: {name} v3 ")) == 1
     posts = [c for c in fake.calls if c.method == "chat.postMessage" and name in c.text]
-    assert len(posts) == 1, [c.text for c in posts]
-    assert posts[0].body["channel"] == CHANNEL
-    assert "verification failed: error rate 0.09" in posts[0].text
+    heads = sorted(p.text.splitlines()[0] for p in posts)
+    assert heads == sorted(
+        [
+            f"⏪ {name} v1 → Production rolled back (v2 moved out)",
+            f"❌ {name} v2 on Production failed verification: promobot rolled it back to v1",
+            f"✅ {name} v3 on Production passed verification",
+        ]
+    ), [p.text for p in posts]
+    assert {p.body["channel"] for p in posts} == {CHANNEL}
+    assert all("verification failed: error rate 0.09" in p.text for p in posts[:2])
