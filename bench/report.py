@@ -72,6 +72,11 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"≤ {TARGETS['slack_p99_ms']:.0f} ms",
             slack["p99_ms"] <= TARGETS["slack_p99_ms"],
         )
+    if results.get("replicas") or results.get("memory"):
+        from bench.replica_report import targets as replica_targets
+
+        for name, figure, limit, met in replica_targets(results):
+            add(name, figure, limit, met)
     cold = results.get("coldstart")
     if cold and "help_over_import" in cold:
         add(
@@ -174,6 +179,10 @@ def table(results: dict[str, Any]) -> str:
                 f"{cold['github_over_import_plus_calls']}×"
             )
         lines.append("")
+    if results.get("replicas") or results.get("memory"):
+        from bench.replica_report import table_lines
+
+        lines.extend(table_lines(results))
     checks = results.get("targets", [])
     if checks:
         lines.append("Targets")
