@@ -82,7 +82,7 @@ def table_lines(results: dict[str, Any]) -> list[str]:
                 f"{row['cpu_mlflow']:>8}{row['cpu_postgres']:>6}{row['cpu_replicas']:>8}"
                 f"{row['cpu_bench']:>7}{row['cpu_machine']:>9}  "
                 f"{'yes' if row['correct'] else 'NO'} ({row['lost']} lost, "
-                f"{row['done_twice']} twice)"
+                f"{row['done_twice']} twice, {row.get('refused', 0)} refused: lock busy)"
             )
         loads = [r["cpu"].get("load") for r in rep.get("runs", [])]
         lines.append(
