@@ -307,9 +307,13 @@ def send(rig: Rig, url: str, commands: list[Command], *, pgids: list[int]) -> di
     acks = [t for _, t in answers]
     window = max(last - t0, 1e-9)
     done = sum(1 for c in commands if finals.get(c.key))
+    # Carried out: announced in the channel. A refusal is an answer, not a promotion.
+    carried = sum(1 for c in commands if finals.get(c.key) and finals[c.key][0][1] == "posted")
     return {
-        "promotions_per_s": round(done / window, 2),
+        "promotions_per_s": round(carried / window, 2),
+        "answers_per_s": round(done / window, 2),
         "completed": done,
+        "carried_out": carried,
         "window_s": round(window, 2),
         "all_acked_s": round(sent_s, 2),
         "ack_p50_ms": ms(percentile(acks, 50)),
