@@ -187,7 +187,7 @@ def table(results: dict[str, Any]) -> str:
     if checks:
         lines.append("Targets")
         for c in checks:
-            mark = "met   " if c["met"] else "MISSED"
+            mark = "n/a   " if c["met"] is None else "met   " if c["met"] else "MISSED"
             lines.append(f"  {mark} {c['target']}: {c['figure']} ({c['limit']})")
     return "\n".join(lines)
 
