@@ -5,7 +5,7 @@
     python -m bench --quick          a smoke run (~2 min): SQLite, 10-version registry
                                      only, few repeats; writes bench/.cache/results-quick.json
     python -m bench --only overhead  one part (repeatable): overhead, scale, drift, slack,
-                                     coldstart
+                                     coldstart, replicas (1/2/4 serves + memory, PostgreSQL)
     python -m bench --only drift --no-postgres --repeats 3
                                      drift detection's cost alone: status and audit at 10
                                      and 10,000 versions (SQLite; ~2 min)
@@ -37,7 +37,7 @@ os.environ.setdefault("DO_NOT_TRACK", "true")
 from pathlib import Path
 from typing import Any
 
-PARTS = ("overhead", "scale", "drift", "slack", "coldstart")
+PARTS = ("overhead", "scale", "drift", "slack", "coldstart", "replicas")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             "PYTHONPATH": str(paths.BENCH / "mlflow_patch"),
             "PROMOBOT_BENCH_PATCH_MLFLOW": "1",
         }
-        parts -= {"slack", "coldstart"}
+        parts -= {"slack", "coldstart", "replicas"}
     out = args.out or (
         paths.CACHE / "results-quick.json"
         if quick
@@ -202,6 +202,13 @@ def main(argv: list[str] | None = None) -> int:
                     results["registry"]["postgresql"] = registry_phase(
                         regs, "postgresql", deadline, floor_large=args.floor_large
                     )
+        if "replicas" in parts and not args.no_postgres:
+            from bench import replica_bench
+
+            say("replicas: 1, 2, 4 `promobot serve` behind a round-robin, one mlflow server")
+            small_run = replica_bench.Options(commands=40, memory_commands=100, rounds=1)
+            both = replica_bench.run(workdir / "replicas", small_run if quick else None, say)
+            results["replicas"], results["memory"] = both["replicas"], both["memory"]
     finally:
         results["machine"]["load_end"] = _load()
         results["elapsed_s"] = round(time.monotonic() - started)

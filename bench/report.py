@@ -72,6 +72,11 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"≤ {TARGETS['slack_p99_ms']:.0f} ms",
             slack["p99_ms"] <= TARGETS["slack_p99_ms"],
         )
+    if results.get("replicas") or results.get("memory"):
+        from bench.replica_report import targets as replica_targets
+
+        for name, figure, limit, met in replica_targets(results):
+            add(name, figure, limit, met)
     cold = results.get("coldstart")
     if cold and "help_over_import" in cold:
         add(
@@ -174,11 +179,15 @@ def table(results: dict[str, Any]) -> str:
                 f"{cold['github_over_import_plus_calls']}×"
             )
         lines.append("")
+    if results.get("replicas") or results.get("memory"):
+        from bench.replica_report import table_lines
+
+        lines.extend(table_lines(results))
     checks = results.get("targets", [])
     if checks:
         lines.append("Targets")
         for c in checks:
-            mark = "met   " if c["met"] else "MISSED"
+            mark = "n/a   " if c["met"] is None else "met   " if c["met"] else "MISSED"
             lines.append(f"  {mark} {c['target']}: {c['figure']} ({c['limit']})")
     return "\n".join(lines)
 

@@ -59,13 +59,15 @@ def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
     }
 
 
-def slash_body(command: str, text: str, user: str, response_url: str) -> bytes:
+def slash_body(
+    command: str, text: str, user: str, response_url: str, channel: str = "C0BENCH"
+) -> bytes:
     return urllib.parse.urlencode(
         {
             "token": "unused",
             "team_id": "T0FAKE",
             "team_domain": "fake",
-            "channel_id": "C0BENCH",
+            "channel_id": channel,
             "channel_name": "releases",
             "user_id": user,
             "user_name": user.lower(),

@@ -52,6 +52,9 @@ what they are:
                                                   pass; 0: off
     PORT                            3000          `promobot serve`'s port
     WEB_CONCURRENCY                 1             `promobot serve`'s gunicorn worker processes
+    PROMOBOT_WORK_THREADS           16            commands each `promobot serve` worker carries
+                                                  out at once after their acks (the rest wait
+                                                  in line, holding no lock)
 
 A malformed value stops only the door that needs it, as it always has, never every
 command: PORT (and the secrets) are checked by pydantic, so a bad one fails
@@ -60,7 +63,7 @@ PROMOBOT_GITHUB_MIN_PERMISSION leaves the default in place and a sentence in
 `Settings.problem(variable)`, which `promobot serve` and `promobot github` report at the
 point they always did (a bad PROMOBOT_SLACK_CHANNEL likewise: no default channel, and
 app.py logs the sentence); a malformed or non-positive lock time, a malformed or negative
-group cache time, or WEB_CONCURRENCY, is quietly the default.
+group cache time, WEB_CONCURRENCY or PROMOBOT_WORK_THREADS, is quietly the default.
 """
 
 from __future__ import annotations
@@ -114,6 +117,7 @@ class Settings(BaseSettings):
     promobot_verify_seconds: float = 10.0
     port: int = 3000
     web_concurrency: int = 1
+    promobot_work_threads: int = 16
 
     _problems: dict[str, str] = PrivateAttr(default_factory=dict)
 
@@ -167,14 +171,15 @@ class Settings(BaseSettings):
             return 300.0
         return seconds if seconds >= 0 and not math.isnan(seconds) else 300.0
 
-    @field_validator("web_concurrency", mode="before")
+    @field_validator("web_concurrency", "promobot_work_threads", mode="before")
     @classmethod
-    def _worker_count(cls, value: Any) -> int:
-        """At least one worker; a value that is not a whole number is the default, 1."""
+    def _worker_count(cls, value: Any, info: ValidationInfo) -> int:
+        """At least one; a value that is not a whole number is the default."""
+        default = int(cls.model_fields[str(info.field_name)].default)
         try:
-            return max(1, int(value or 1))
+            return max(1, int(value or default))
         except (TypeError, ValueError):
-            return 1
+            return default
 
 
 def _interval(variable: str, default: float) -> Callable[[Any], tuple[float, str]]:

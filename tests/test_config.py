@@ -39,6 +39,7 @@ DEFAULTS = {
     "github_api_url": "https://api.github.com",
     "port": 3000,
     "web_concurrency": 1,
+    "promobot_work_threads": 16,
 }
 
 
@@ -104,6 +105,7 @@ def test_the_module_docstring_lists_every_variable():
         ),
         ("PORT", "8080", "port", 8080),
         ("WEB_CONCURRENCY", "4", "web_concurrency", 4),
+        ("PROMOBOT_WORK_THREADS", "4", "promobot_work_threads", 4),
     ],
 )
 def test_a_setting_is_read_from_its_variable(clean_env, variable, value, field, expected):
@@ -194,6 +196,12 @@ def test_a_bad_lock_time_is_quietly_the_default(clean_env, variable, default, va
 def test_web_concurrency_is_at_least_one_worker(clean_env, value, expected):
     clean_env.setenv("WEB_CONCURRENCY", value)
     assert load_settings().web_concurrency == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", 16), ("0", 1), ("many", 16), ("4", 4)])
+def test_work_threads_are_at_least_one(clean_env, value, expected):
+    clean_env.setenv("PROMOBOT_WORK_THREADS", value)
+    assert load_settings().promobot_work_threads == expected
 
 
 def test_a_malformed_port_fails_loading(clean_env):

@@ -41,7 +41,6 @@ log = logging.getLogger("promobot.slack")
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 BODY_MAX = 1_000_000  # Slack's payloads are a few kilobytes
-WORK_THREADS = 16  # per worker: commands being carried out after their ack
 
 SERVE_HELP = """\
 usage: promobot serve [--port N] [--host ADDR] [--workers N] [--threads N] [--socket-mode]
@@ -284,7 +283,12 @@ def build_door(settings: Settings, policy: Policy) -> Doors:
     services = Services(settings, policy)
     services.warm()
     client = web_client(settings)
-    executor = ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="promobot-work")
+    # Commands carried out at once (PROMOBOT_WORK_THREADS); the others wait in line here,
+    # holding no lock: with several replicas on one MLflow server, more at once only
+    # lengthens every call (docs/performance.md, "Replicas side by side").
+    executor = ThreadPoolExecutor(
+        max_workers=settings.promobot_work_threads, thread_name_prefix="promobot-work"
+    )
     try:
         app = build_app(settings, services.get, client=client, executor=executor)
     except BoltError as exc:
