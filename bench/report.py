@@ -265,7 +265,8 @@ def _verify_lines(verify: dict[str, Any] | None) -> list[str]:
             f"  exporter bad → rolled back ({label}, {len(rb['runs'])} runs): median "
             f"{rb['median_s']} s, max {rb['max_s']} s (bound every × failures + 2 scrapes: "
             f"{rb['bound_s']} s); Prometheus had it after {rb['prometheus_saw_it_median_s']} s, "
-            f"the pass that rolled back took {rb['rollback_pass_median_s']} s"
+            f"the pass that rolled back began after {rb.get('decided_median_s')} s and took "
+            f"{rb['rollback_pass_median_s']} s"
         )
     lines.append("")
     return lines

@@ -290,6 +290,8 @@ def rollbacks(subject: Subject, live: Live, repeats: int, bound_s: float) -> dic
         "max_s": max(took),
         "prometheus_saw_it_median_s": r2(median(seen)),
         "rollback_pass_median_s": r2(median([r["rollback_pass_s"] for r in runs])),
+        # when the pass that rolled back began: the third failure seen, the decision
+        "decided_median_s": r2(median([r["rolled_back_s"] - r["rollback_pass_s"] for r in runs])),
         "bound_s": bound_s,
         "runs": runs,
     }
