@@ -268,5 +268,12 @@ def _verify_lines(verify: dict[str, Any] | None) -> list[str]:
             f"the pass that rolled back began after {rb.get('decided_median_s')} s and took "
             f"{rb['rollback_pass_median_s']} s"
         )
+    measured = verify.get("measured")
+    if measured:  # merged in from a run of this part alone
+        machine = measured.get("machine", {})
+        lines.append(
+            f"  (this part: run of {measured.get('generated_at')}, load "
+            f"{machine.get('load_start')} → {machine.get('load_end')})"
+        )
     lines.append("")
     return lines
