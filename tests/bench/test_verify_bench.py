@@ -23,9 +23,11 @@ def test_the_verify_part_counts_a_pass_and_sees_the_rollback(
 
     client = MlflowClient(tracking_uri=mlflow_server.url)
     name = f"bench-verify-{uuid.uuid4().hex[:8]}"
+    experiment = client.create_experiment(name)
     client.create_registered_model(name)
     for _ in range(2):
-        client.create_model_version(name, f"models:/m-{uuid.uuid4().hex}")
+        run_id = client.create_run(experiment).info.run_id
+        client.create_model_version(name, f"runs:/{run_id}/model", run_id=run_id)
     subject = verify_bench.Subject("small", mlflow_server.url, name, 2, 1, 2)
     live = verify_bench.Live(exporter, prometheus)
     live.good(subject)
