@@ -5,7 +5,11 @@
     python -m bench --quick          a smoke run (~2 min): SQLite, 10-version registry
                                      only, few repeats; writes bench/.cache/results-quick.json
     python -m bench --only overhead  one part (repeatable): overhead, scale, drift, slack,
-                                     coldstart, replicas (1/2/4 serves + memory, PostgreSQL)
+                                     coldstart, replicas (1/2/4 serves + memory, PostgreSQL),
+                                     verify
+    python -m bench --only verify --repeats 5
+                                     verification: one pass's MLflow and Prometheus calls at
+                                     10 and 10,000 versions, and exporter bad → rollback (~3 min)
     python -m bench --only drift --no-postgres --repeats 3
                                      drift detection's cost alone: status and audit at 10
                                      and 10,000 versions (SQLite; ~2 min)
@@ -37,14 +41,14 @@ os.environ.setdefault("DO_NOT_TRACK", "true")
 from pathlib import Path
 from typing import Any
 
-PARTS = ("overhead", "scale", "drift", "slack", "coldstart", "replicas")
+PARTS = ("overhead", "scale", "drift", "slack", "coldstart", "replicas", "verify")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     warnings.simplefilter("ignore")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
-    from bench import coldstart, drift_bench, paths, registry_bench, slack_bench
+    from bench import coldstart, drift_bench, paths, registry_bench, slack_bench, verify_bench
     from bench.env import registries
     from bench.report import evaluate, extra_calls, table
     from bench.seed import LARGE, SMALL, postgres_available
@@ -189,6 +193,18 @@ def main(argv: list[str] | None = None) -> int:
                     results["registry"]["sqlite"] = registry_phase(
                         timed, "sqlite", deadline, floor_large=not args.no_floor_large
                     )
+        if "verify" in parts:
+            say("verify: one pass at 10 and 10,000 versions; exporter bad → rollback")
+            where = workdir / "verify"  # copies of their own: the part promotes and rolls back
+            verify_shapes = [SMALL] if quick else [SMALL, LARGE]
+            with registries("sqlite", verify_shapes, where, server_env) as regs:
+                results["verify"] = verify_bench.run(
+                    {label: verify_bench.subject_of(label, reg) for label, reg in regs.items()},
+                    where,
+                    repeats=repeats,
+                    rollback_repeats={"small": 2 if quick else 5, "large": 0 if quick else 3},
+                    progress=say,
+                )
         if want_registry and not quick and not args.no_postgres:
             why = postgres_available()
             if why:

@@ -23,6 +23,11 @@ paths.add_tests()
 
 from servers import MlflowServer  # noqa: E402  (tests/servers.py)
 
+# uvicorn's supervisor kills a worker that does not answer its health ping within 5 s,
+# and on a loaded machine importing mlflow takes longer: the workers are killed and
+# restarted until the server's start times out. A patient ping changes nothing else.
+PATIENT = ("--uvicorn-opts", "--timeout-worker-healthcheck 120")
+
 
 @dataclass
 class Registry:
@@ -61,7 +66,9 @@ def registries(
                 db = f"promobot_bench_{os.getpid()}_{shape.name}"
                 stack.callback(drop_pg_database, db)
                 uri, seeded = postgres_registry(shape, db, where / "artifacts")
-            server = MlflowServer(backend_uri=uri, workdir=where, env=dict(server_env or {}))
+            server = MlflowServer(
+                backend_uri=uri, workdir=where, env=dict(server_env or {}), extra_args=PATIENT
+            )
             made[shape.name] = Registry(backend, shape, uri, seeded, server)
         # The servers take 10-20 s each to start: start them side by side.
         errors: list[BaseException] = []

@@ -64,6 +64,12 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
 
         for name, figure, limit, met in targets(drift):
             add(name, figure, limit, met)
+    verify = results.get("verify")
+    if verify:
+        from bench.verify_bench import targets as verify_targets
+
+        for name, figure, limit, met in verify_targets(verify):
+            add(name, figure, limit, met)
     slack = results.get("slack")
     if slack and "p99_ms" in slack:
         add(
@@ -154,6 +160,7 @@ def table(results: dict[str, Any]) -> str:
                 lines.append(f"    {command:<9}" + " · ".join(cells))
         lines.append("")
     lines.extend(_drift_lines(results.get("drift")))
+    lines.extend(_verify_lines(results.get("verify")))
     slack = results.get("slack")
     if slack:
         if "skipped" in slack:
@@ -222,5 +229,60 @@ def _drift_lines(drift: dict[str, Any] | None) -> list[str]:
     for label, entry in counts.items():
         for command, facts in entry.items():
             lines.append(f"    {label} {command}: {', '.join(facts['calls'])}")
+    lines.append("")
+    return lines
+
+
+def _verify_lines(verify: dict[str, Any] | None) -> list[str]:
+    """The verify part: one pass and one target run at 10 and 10,000 versions (MLflow
+    and Prometheus calls, median ms), then exporter bad → rolled back (seconds)."""
+    if not verify:
+        return []
+    if "skipped" in verify:
+        return [f"[verify] skipped: {verify['skipped']}", ""]
+    plan = verify.get("plan", {})
+    counts, timings = verify.get("rest_calls", {}), verify.get("timings", {})
+    lines = [
+        f"[verify] one governed target under verification ({plan.get('checks')} checks, every "
+        f"{plan.get('every_s')} s, {plan.get('failures')} failures; SQLite); calls counted at "
+        "the HTTP level; times are medians (ms)",
+        f"  {'run':<8}{'mlflow 10':>10}{'10k':>5}{'prom 10':>9}{'10k':>5}"
+        f"{'10 ms':>9}{'10k ms':>9}{'scale':>7}",
+    ]
+    for kind, entry in timings.items():
+        small = counts.get("small", {}).get(kind, {})
+        large = counts.get("large", {}).get(kind, {})
+        lines.append(
+            f"  {kind:<8}{_f(small.get('mlflow', {}).get('count')):>10}"
+            f"{_f(large.get('mlflow', {}).get('count')):>5}"
+            f"{_f(small.get('prometheus', {}).get('count')):>9}"
+            f"{_f(large.get('prometheus', {}).get('count')):>5}"
+            f"{_f(entry.get('small', {}).get('ms'), ' ms'):>9}"
+            f"{_f(entry.get('large', {}).get('ms'), ' ms'):>9}{_f(entry.get('scale')):>7}"
+        )
+    for label, entry in counts.items():
+        for kind, facts in entry.items():
+            shown = ", ".join(
+                f"{call} {t:,.0f}"
+                for call, t in zip(
+                    facts["mlflow"]["calls"], facts["mlflow"]["server_ms"], strict=True
+                )
+            )
+            lines.append(f"    {label} {kind} (server ms): {shown}")
+    for label, rb in verify.get("rollback", {}).items():
+        lines.append(
+            f"  exporter bad → rolled back ({label}, {len(rb['runs'])} runs): median "
+            f"{rb['median_s']} s, max {rb['max_s']} s (bound every × failures + 2 scrapes: "
+            f"{rb['bound_s']} s); Prometheus had it after {rb['prometheus_saw_it_median_s']} s, "
+            f"the pass that rolled back began after {rb.get('decided_median_s')} s and took "
+            f"{rb['rollback_pass_median_s']} s"
+        )
+    measured = verify.get("measured")
+    if measured:  # merged in from a run of this part alone
+        machine = measured.get("machine", {})
+        lines.append(
+            f"  (this part: run of {measured.get('generated_at')}, load "
+            f"{machine.get('load_start')} → {machine.get('load_end')})"
+        )
     lines.append("")
     return lines
