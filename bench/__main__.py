@@ -5,7 +5,9 @@
     python -m bench --quick          a smoke run (~2 min): SQLite, 10-version registry
                                      only, few repeats; writes bench/.cache/results-quick.json
     python -m bench --only overhead  one part (repeatable): overhead, scale, drift, slack,
-                                     coldstart
+                                     coldstart, latency
+    python -m bench --only latency   promote, approve, rollback through a 20 ms link, vs
+                                     the floor (SQLite and PostgreSQL; ~3 min)
     python -m bench --only drift --no-postgres --repeats 3
                                      drift detection's cost alone: status and audit at 10
                                      and 10,000 versions (SQLite; ~2 min)
@@ -37,14 +39,14 @@ os.environ.setdefault("DO_NOT_TRACK", "true")
 from pathlib import Path
 from typing import Any
 
-PARTS = ("overhead", "scale", "drift", "slack", "coldstart")
+PARTS = ("overhead", "scale", "drift", "slack", "coldstart", "latency")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     warnings.simplefilter("ignore")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
-    from bench import coldstart, drift_bench, paths, registry_bench, slack_bench
+    from bench import coldstart, drift_bench, latency_bench, paths, registry_bench, slack_bench
     from bench.env import registries
     from bench.report import evaluate, extra_calls, table
     from bench.seed import LARGE, SMALL, postgres_available
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             "PYTHONPATH": str(paths.BENCH / "mlflow_patch"),
             "PROMOBOT_BENCH_PATCH_MLFLOW": "1",
         }
-        parts -= {"slack", "coldstart"}
+        parts -= {"slack", "coldstart", "latency"}
     out = args.out or (
         paths.CACHE / "results-quick.json"
         if quick
@@ -202,6 +204,15 @@ def main(argv: list[str] | None = None) -> int:
                     results["registry"]["postgresql"] = registry_phase(
                         regs, "postgresql", deadline, floor_large=args.floor_large
                     )
+        if "latency" in parts:
+            say("latency: promote, approve, rollback through a 20 ms link")
+            results["latency"] = latency_bench.run(
+                policy,
+                workdir / "latency",
+                ("sqlite",) if quick or args.no_postgres else ("sqlite", "postgresql"),
+                latency_bench.Settings(repeats=args.repeats or (3 if quick else 5)),
+                progress=say,
+            )
     finally:
         results["machine"]["load_end"] = _load()
         results["elapsed_s"] = round(time.monotonic() - started)
