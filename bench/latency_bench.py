@@ -41,6 +41,9 @@ from bench.stats import median, r2
 DELAY_MS = 20  # a cross-zone round trip
 COMMANDS = ("promote", "approve", "rollback")
 TARGETS = {"over_floor": 0.6, "rounds_over_path": 1.2}
+# On a loaded machine uvicorn's supervisor kills a worker still importing MLflow after 5 s
+# and starts another, endlessly; the health check's patience changes nothing measured.
+_SERVER_ENV = {"UVICORN_TIMEOUT_WORKER_HEALTHCHECK": "120"}
 
 
 class LinkProxy(CountingProxy):
@@ -57,12 +60,16 @@ class LinkProxy(CountingProxy):
         super().before(req)
 
 
+# (command, contender) → every run: (seconds, the calls the proxy recorded)
+Samples = dict[tuple[str, str], list[tuple[float, list[Call]]]]
+
+
 @dataclass(frozen=True)
 class Settings:
     repeats: int = 5
     delay_ms: int = DELAY_MS
     commands: tuple[str, ...] = COMMANDS
-    warmups: int = 2  # untimed runs per command and contender, with no delay
+    warmups: int = 2  # untimed repeats with no delay, made as the timed ones are
 
 
 def run(
@@ -86,8 +93,12 @@ def run(
             progress(f"latency/{backend} skipped: {why}")
             continue
         progress(f"latency/{backend}: seeding and starting an mlflow server")
-        with registries(backend, [SMALL], workdir) as regs:
-            out["backends"][backend] = measure(regs["small"], policy, settings, progress)
+        try:
+            with registries(backend, [SMALL], workdir, _SERVER_ENV) as regs:
+                out["backends"][backend] = measure(regs["small"], policy, settings, progress)
+        except Exception as exc:  # one backend's failure keeps the other's figures
+            out["backends"][backend] = {"failed": f"{type(exc).__name__}: {exc}"}
+            progress(f"latency/{backend} failed: {exc}")
     return out
 
 
@@ -96,26 +107,20 @@ def measure(
 ) -> dict[str, Any]:
     """One registry: warm-up with no delay (counting its calls), the link's own check,
     then the timed repeats through the delayed link."""
-    samples: dict[tuple[str, str], list[tuple[float, list[Call]]]] = {}
-    undelayed: dict[tuple[str, str], list[Call]] = {}
+    samples: Samples = {}
+    undelayed: Samples = {}
     with LinkProxy(reg.url) as proxy:
         bench = Bench(reg, policy, via=proxy.url)
-        # Twice each, so that every candidate has been moved out once (and sheds those
-        # tags when it moves back in): the steady state every timed run is in.
-        for command in settings.commands:
-            for contender in CONTENDERS:
-                for _ in range(settings.warmups):
-                    undelayed[(command, contender)] = _once(bench, proxy, command, contender)[1]
+        # The warm-up runs as the timed repeats do, so its runs meet the same states: a
+        # candidate sheds the tags of its last move out (3, or 6 after a rollback), and
+        # which contender meets which depends on the order.
+        for i in range(settings.warmups):
+            _repeat(bench, proxy, settings.commands, i, undelayed)
         proxy.delay_ms = settings.delay_ms
         link = link_check(proxy, settings.delay_ms)
         started = time.monotonic()
         for i in range(settings.repeats):
-            order = CONTENDERS if i % 2 == 0 else tuple(reversed(CONTENDERS))
-            for command in settings.commands:
-                for contender in order:
-                    samples.setdefault((command, contender), []).append(
-                        _once(bench, proxy, command, contender)
-                    )
+            _repeat(bench, proxy, settings.commands, i, samples)
             progress(
                 f"    latency/{reg.backend}: repeat {i + 1}/{settings.repeats} "
                 f"({time.monotonic() - started:.0f} s)"
@@ -127,6 +132,18 @@ def measure(
             for command in settings.commands
         },
     }
+
+
+def _repeat(
+    bench: Bench, proxy: LinkProxy, commands: tuple[str, ...], i: int, into: Samples
+) -> None:
+    """Every command once per contender, in an order that alternates with `i`."""
+    order = CONTENDERS if i % 2 == 0 else tuple(reversed(CONTENDERS))
+    for command in commands:
+        for contender in order:
+            into.setdefault((command, contender), []).append(
+                _once(bench, proxy, command, contender)
+            )
 
 
 def _once(bench: Bench, proxy: LinkProxy, command: str, contender: str) -> tuple[float, list[Call]]:
@@ -174,8 +191,8 @@ def link_check(proxy: LinkProxy, delay_ms: int, width: int = 4) -> dict[str, Any
 
 def _command(
     command: str,
-    samples: dict[tuple[str, str], list[tuple[float, list[Call]]]],
-    undelayed: dict[tuple[str, str], list[Call]],
+    samples: Samples,
+    undelayed: Samples,
     delay_ms: int,
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {}
@@ -186,8 +203,11 @@ def _command(
         entry[contender] = {
             "wall_ms": round(wall_ms, 1),
             "wall_runs_ms": [round(w * 1000, 1) for w in walls],
-            "calls": round(median([len(calls) for _, calls in runs])),
-            "calls_at_0_ms": len(undelayed[(command, contender)]),
+            # The most calls of a run: the state that costs most (6 stale tags to shed),
+            # which every contender meets, through the link and at 0 ms alike.
+            "calls": max(len(calls) for _, calls in runs),
+            "calls_runs": [len(calls) for _, calls in runs],
+            "calls_at_0_ms": max(len(calls) for _, calls in undelayed[(command, contender)]),
             "rounds": r2(wall_ms / delay_ms) if delay_ms else None,
             "in_a_row": round(median([len(latency_path.in_a_row(calls)) for _, calls in runs])),
             "most_in_flight": max(latency_path.most_in_flight(calls) for _, calls in runs),
@@ -254,10 +274,10 @@ def targets(part: dict[str, Any]) -> list[tuple[str, Any, str, bool]]:
             )
             found.append(
                 (
-                    f"{where}: REST calls (at 0 ms; floor)",
+                    f"{where}: REST calls, most of a run (at 0 ms; floor)",
                     f"{p['calls']} ({p['calls_at_0_ms']}; {f['calls']})",
-                    "≤ at 0 ms",
-                    p["calls"] <= p["calls_at_0_ms"],
+                    "≤ at 0 ms, ≤ floor + 2",
+                    p["calls"] <= p["calls_at_0_ms"] and p["calls"] <= f["calls"] + 2,
                 )
             )
     return found
@@ -275,8 +295,8 @@ def lines(part: dict[str, Any] | None) -> list[str]:
         f"{'at once':>9}",
     ]
     for backend, entry in part.get("backends", {}).items():
-        if "skipped" in entry:
-            out.append(f"  {backend}: skipped: {entry['skipped']}")
+        if "commands" not in entry:
+            out.append(f"  {backend}: {entry}")
             continue
         for command, c in entry["commands"].items():
             p, f = c["promobot"], c["floor"]
