@@ -6,10 +6,12 @@
                                      only, few repeats; writes bench/.cache/results-quick.json
     python -m bench --only overhead  one part (repeatable): overhead, scale, drift, slack,
                                      coldstart, replicas (1/2/4 serves + memory, PostgreSQL),
-                                     verify
+                                     verify, latency
     python -m bench --only verify --repeats 5
                                      verification: one pass's MLflow and Prometheus calls at
                                      10 and 10,000 versions, and exporter bad → rollback (~3 min)
+    python -m bench --only latency   promote, approve, rollback through a 20 ms link, vs
+                                     the floor (SQLite and PostgreSQL; ~3 min)
     python -m bench --only drift --no-postgres --repeats 3
                                      drift detection's cost alone: status and audit at 10
                                      and 10,000 versions (SQLite; ~2 min)
@@ -41,14 +43,22 @@ os.environ.setdefault("DO_NOT_TRACK", "true")
 from pathlib import Path
 from typing import Any
 
-PARTS = ("overhead", "scale", "drift", "slack", "coldstart", "replicas", "verify")
+PARTS = ("overhead", "scale", "drift", "slack", "coldstart", "replicas", "verify", "latency")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     warnings.simplefilter("ignore")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
-    from bench import coldstart, drift_bench, paths, registry_bench, slack_bench, verify_bench
+    from bench import (
+        coldstart,
+        drift_bench,
+        latency_bench,
+        paths,
+        registry_bench,
+        slack_bench,
+        verify_bench,
+    )
     from bench.env import registries
     from bench.report import evaluate, extra_calls, table
     from bench.seed import LARGE, SMALL, postgres_available
@@ -69,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             "PYTHONPATH": str(paths.BENCH / "mlflow_patch"),
             "PROMOBOT_BENCH_PATCH_MLFLOW": "1",
         }
-        parts -= {"slack", "coldstart", "replicas"}
+        parts -= {"slack", "coldstart", "replicas", "latency"}
     out = args.out or (
         paths.CACHE / "results-quick.json"
         if quick
@@ -225,6 +235,15 @@ def main(argv: list[str] | None = None) -> int:
             small_run = replica_bench.Options(commands=40, memory_commands=100, rounds=1)
             both = replica_bench.run(workdir / "replicas", small_run if quick else None, say)
             results["replicas"], results["memory"] = both["replicas"], both["memory"]
+        if "latency" in parts:
+            say("latency: promote, approve, rollback through a 20 ms link")
+            results["latency"] = latency_bench.run(
+                policy,
+                workdir / "latency",
+                ("sqlite",) if quick or args.no_postgres else ("sqlite", "postgresql"),
+                latency_bench.Settings(repeats=args.repeats or (3 if quick else 5)),
+                progress=say,
+            )
     finally:
         results["machine"]["load_end"] = _load()
         results["elapsed_s"] = round(time.monotonic() - started)

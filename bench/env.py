@@ -75,7 +75,7 @@ def registries(
 
         def start(reg: Registry) -> None:
             try:
-                reg.server.start(timeout=180)
+                reg.server.start(timeout=300)  # a loaded machine: MLflow imports slowly
             except BaseException as exc:
                 errors.append(exc)
 

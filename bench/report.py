@@ -70,6 +70,12 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
 
         for name, figure, limit, met in verify_targets(verify):
             add(name, figure, limit, met)
+    latency = results.get("latency")
+    if latency:
+        from bench.latency_bench import targets as latency_targets
+
+        for name, figure, limit, met in latency_targets(latency):
+            add(name, figure, limit, met)
     slack = results.get("slack")
     if slack and "p99_ms" in slack:
         add(
@@ -161,6 +167,10 @@ def table(results: dict[str, Any]) -> str:
         lines.append("")
     lines.extend(_drift_lines(results.get("drift")))
     lines.extend(_verify_lines(results.get("verify")))
+    if results.get("latency"):
+        from bench.latency_bench import lines as latency_lines
+
+        lines.extend(latency_lines(results["latency"]))
     slack = results.get("slack")
     if slack:
         if "skipped" in slack:

@@ -44,7 +44,11 @@ def short_path(path: str) -> str:
 @dataclass(frozen=True)
 class Call:
     call: str  # "GET registered-models/get"
-    ms: float  # the upstream's answer time, as the proxy saw it
+    ms: float  # the upstream's answer time, as the proxy saw it (with any delay it added)
+    # When the proxy received the request and when it began to answer (perf_counter
+    # seconds): which calls overlapped in time (bench/latency_bench.py).
+    start: float = 0.0
+    end: float = 0.0
 
 
 class CountingProxy(SlowProxy):
@@ -75,16 +79,18 @@ class CountingProxy(SlowProxy):
         filters = dict(parse_qsl(urlsplit(req.path).query)).get("filter", "")
         if filters:
             shown += f" [{_filter_shape(filters)}]"
-        started = getattr(req, "promobot_started", time.perf_counter())
-        took = round((time.perf_counter() - started) * 1000, 2)
+        ended = time.perf_counter()
+        started = getattr(req, "promobot_started", ended)
+        took = round((ended - started) * 1000, 2)
         with self._rec_lock:
             for calls in self._recorders:
-                calls.append(Call(shown, took))
+                calls.append(Call(shown, took, started, ended))
         super()._answer(req, status, reason, headers, payload)
 
     @contextmanager
     def recording(self) -> Iterator[list[Call]]:
-        """Record the calls made while the block runs (one client at a time: in order)."""
+        """Record the calls made while the block runs, in the order they were answered
+        (one client at a time; concurrent calls of that client by their `end`)."""
         calls: list[Call] = []
         with self._rec_lock:
             self._recorders.append(calls)
