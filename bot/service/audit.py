@@ -83,6 +83,8 @@ class Audit:
                 return []  # another replica reported it a moment ago
             findings = [f for f in self.drift(info) if f.target_key == key]
             signature = "|".join(f.signature for f in findings)
+            if info.tags.get(state.drift_key(key), "") == signature:
+                return []  # what the read outside the lock saw has settled since
             registry.set_model_tag(model, state.drift_key(key), signature)
         if findings:
             shown = Result(status=DONE, action="drift", model=model, target=findings[0].target)

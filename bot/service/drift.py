@@ -66,10 +66,18 @@ def find_drift(info: ModelInfo, target_keys: list[str]) -> list[Finding]:
     """The drift of each target in `target_keys`, in that order. Pure."""
     last = _last_recorded(info.tags)
     found: list[Finding] = []
+    # An execution under way writes its moves at once (bot/service/execution.py): until
+    # its outcome, what MLflow shows of it is half landed, not drift, and the next
+    # command on the target finishes it. A stage move touches every stage target (the
+    # version it moves leaves its old stage, the stale mirrored aliases go).
+    busy = {key for key in target_keys if state.inflight(info.tags, key) is not None}
+    stages_busy = any(not key.startswith("@") for key in busy)
     for key in target_keys:
-        if key == "archived":
+        if key == "archived" or key in busy:
             continue
         target = target_of_key(key)
+        if stages_busy and target.kind == "stage":
+            continue
         holder, alias = _holders(info, target)
         event = last.get(key)
         recorded = event.version if event else None
