@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.processes import await_health, free_port, stop_group
+from bot.processes import LocalServer, await_health, free_port, stop_group
 
 SCRAPE_SECONDS = 1
 
@@ -62,19 +62,12 @@ class Exporter:
 
 
 @dataclass
-class PrometheusServer:
+class PrometheusServer(LocalServer):
+    LOG_PREFIX = "prometheus"
     workdir: Path
     targets: list[str]
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def log_path(self) -> Path:
-        return self.workdir / f"prometheus-{self.port}.log"
 
     def start(self, timeout: float = 30.0) -> PrometheusServer:
         """Start it and wait until it is ready; RuntimeError (saying why) if it is not."""

@@ -12,6 +12,24 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
+from pathlib import Path
+
+
+class LocalServer:
+    """What a server this process starts on 127.0.0.1 shares: its URL and its log file
+    (`port` and `workdir` are the dataclass fields of the class that mixes it in)."""
+
+    LOG_PREFIX = "server"
+    port: int
+    workdir: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"{self.LOG_PREFIX}-{self.port}.log"
 
 
 def free_port() -> int:

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.processes import await_health, free_port, stop_group
+from bot.processes import LocalServer, await_health, free_port, stop_group
 
 
 @dataclass
@@ -95,22 +95,16 @@ def promobot_env(settings: dict[str, str]) -> dict[str, str]:
 
 
 @dataclass
-class PromobotServe:
+class PromobotServe(LocalServer):
     """`promobot serve` on 127.0.0.1 with the given environment (Slack and MLflow URLs);
     promobot_env() makes one from this process's."""
+
+    LOG_PREFIX = "serve"
 
     env: dict[str, str]
     workdir: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def log_path(self) -> Path:
-        return self.workdir / f"serve-{self.port}.log"
 
     def start(self, timeout: float = 30.0) -> PromobotServe:
         return self.launch().ready(timeout)
