@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.env import registries
     from bench.report import evaluate, extra_calls, table
     from bench.seed import LARGE, SMALL, postgres_available
-    from bot.policy import load_policy
+    from bot.core.policy import load_policy
 
     started = time.monotonic()
     budget = args.budget

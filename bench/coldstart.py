@@ -99,7 +99,7 @@ def importtime(cmd: list[str], env: dict[str, str], top: int = 8) -> list[dict[s
 def run(reg: Any, workdir: Path, *, repeats: int = 7, progress: Any = print) -> dict[str, Any]:
     """`reg`: a bench.env.Registry (the small SQLite one)."""
     from bench.registry_bench import REQUESTER, Bench
-    from bot.policy import load_policy
+    from bot.core.policy import load_policy
 
     workdir.mkdir(parents=True, exist_ok=True)
     mlflow_url, model, roles = reg.url, reg.seeded.model, reg.seeded.roles

@@ -100,8 +100,8 @@ class Driver:
         from mlflow import MlflowClient
 
         from bench.floor import Floor
-        from bot.registry import Registry
-        from bot.service import Service
+        from bot.adapters.mlflow.gateway import Registry
+        from bot.core.service import Service
 
         self.subject = subject
         self.service = Service(Registry(url or subject.url), policy)
@@ -117,8 +117,8 @@ class Driver:
         }[command]
 
     def status(self) -> None:
-        from bot.commands import Status
-        from bot.service import Context
+        from bot.core.commands import Status
+        from bot.core.service import Context
 
         result = self.service.handle(Status(self.subject.model), Context(actor="cli:bob"))
         self.expect("status", [(f.target, f.kind) for f in result.drift])

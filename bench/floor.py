@@ -19,7 +19,7 @@ model (`GET registered-models/get`, to refuse writes to prompts), one hidden cal
 write. A floor paying those would flatter promobot; a script using MlflowClient's
 public methods makes 15 more calls per promotion than this floor.
 
-Pure formatting reuses promobot's pure helpers (bot.state keys, the policy's display
+Pure formatting reuses promobot's pure helpers (bot.core.state keys, the policy's display
 names) so that the values are byte-identical; that is CPU the floor would need anyway
 and costs microseconds.
 
@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot import state
-from bot.policy import Policy
-from bot.state import dumps
+from bot.core import state
+from bot.core.policy import Policy
+from bot.core.state import dumps
 
 STAGE_ALIASES = ("staging", "production", "archived")
 STAGES = {"staging": "Staging", "production": "Production", "archived": "Archived"}

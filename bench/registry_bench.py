@@ -54,8 +54,8 @@ class Bench:
     def __init__(self, reg: Reg, policy: Any, via: str | None = None) -> None:
         from mlflow import MlflowClient
 
-        from bot.registry import Registry
-        from bot.service import Service
+        from bot.adapters.mlflow.gateway import Registry
+        from bot.core.service import Service
 
         self.reg = reg
         self.model = reg.seeded.model
@@ -76,8 +76,8 @@ class Bench:
     # ---- promobot, as a door would call it ---------------------------------------------
 
     def handle(self, service: Any, text: str, actor: str) -> Any:
-        from bot.commands import parse
-        from bot.service import Context
+        from bot.core.commands import parse
+        from bot.core.service import Context
 
         parsed = parse(text)
         if parsed.command is None:
@@ -160,8 +160,8 @@ class Bench:
 
 def _request_id(model: str, target_key: str) -> str:
     """An id of promobot's shape, so the floor's tag keys are as long as promobot's."""
-    from bot.service import new_request_id
-    from bot.state import lock_bucket
+    from bot.core.service import new_request_id
+    from bot.core.state import lock_bucket
 
     return new_request_id(lock_bucket(model, target_key))
 

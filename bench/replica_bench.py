@@ -418,8 +418,8 @@ def check(rig: Rig, sent: list[Command], finals: dict[str, list[Any]]) -> dict[s
     promotion that was refused and told so (its target's lock stayed busy longer than
     PROMOBOT_LOCK_WAIT_SECONDS) is not lost: it is counted as `refused`, and must then
     have left no event."""
-    from bot.registry import Registry
-    from bot.state.records import events
+    from bot.adapters.mlflow.gateway import Registry
+    from bot.core.state.records import events
 
     registry = Registry(rig.mlflow.url)
     promotions = [c for c in sent if c.kind == "promote"]

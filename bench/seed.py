@@ -130,10 +130,10 @@ def record_holders(uri: str, roles: dict[str, int]) -> None:
     (promoting the version that holds a target records it): otherwise every target is
     drift — set outside promobot — and promobot refuses to promote onto it."""
     from bench import paths
-    from bot.commands import parse
-    from bot.policy import load_policy
-    from bot.registry import Registry
-    from bot.service import Context, Service
+    from bot.adapters.mlflow.gateway import Registry
+    from bot.core.commands import parse
+    from bot.core.policy import load_policy
+    from bot.core.service import Context, Service
 
     service = Service(Registry(uri), load_policy(paths.POLICY))
 

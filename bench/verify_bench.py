@@ -19,7 +19,7 @@ HTTP calls through the same recording proxy in front of Prometheus. Times are me
 over repeats taken against the servers directly, in an order that rotates between the
 registries, each run once the verification is due again (`every`).
 
-The rollback: `promobot serve`'s own pass loop (bot/doors/verify_pass.py VerifyPass,
+The rollback: `promobot serve`'s own pass loop (bot/doors/passes/verification.py VerifyPass,
 every PROMOBOT_VERIFY_SECONDS = 1 s) runs while the figures are good, for a random
 1.5–2.5 s (so the change lands anywhere in the loop's cycle); then the exporter turns
 the error rate bad, and the clock runs until the pass that rolled the target back to D
@@ -70,18 +70,18 @@ def subject_of(label: str, reg: Any) -> Subject:
 
 
 def service_for(mlflow_url: str, prometheus_url: str) -> Any:
-    from bot.policy import load_policy
-    from bot.prometheus import PrometheusClient
-    from bot.registry import Registry
-    from bot.service import Outside, Service
+    from bot.adapters.mlflow.gateway import Registry
+    from bot.adapters.prometheus import PrometheusClient
+    from bot.core.policy import load_policy
+    from bot.core.service import Outside, Service
 
     client = PrometheusClient(prometheus_url, timeout_s=5)
     return Service(Registry(mlflow_url), load_policy(POLICY), outside=Outside(prometheus=client))
 
 
 def holder_of(service: Any, model: str) -> int | None:
-    from bot.commands import Target
-    from bot.service.common import holder
+    from bot.core.commands import Target
+    from bot.core.service.common import holder
 
     info = service.registry.get_model(model)
     return None if info is None else holder(info, Target("stage", "Production"))
@@ -89,8 +89,8 @@ def holder_of(service: Any, model: str) -> int | None:
 
 def watch(service: Any, subject: Subject) -> None:
     """C onto Production, as a person promotes it: the verification starts."""
-    from bot.commands import parse
-    from bot.service import Context
+    from bot.core.commands import parse
+    from bot.core.service import Context
 
     if holder_of(service, subject.model) == subject.watched:
         return
@@ -215,7 +215,7 @@ class Watcher:
 
 @contextmanager
 def serve_loop(watcher: Watcher, interval: float) -> Iterator[None]:
-    from bot.doors.verify_pass import VerifyPass
+    from bot.doors.passes.verification import VerifyPass
 
     loop = VerifyPass(lambda: watcher, interval)  # type: ignore[arg-type, return-value]
     loop.start()
@@ -318,7 +318,7 @@ def live_figures(workdir: Path) -> Iterator[Live]:
 
 def plan() -> dict[str, Any]:
     """The watched rule's verify, as the policy gives it."""
-    from bot.policy import load_policy
+    from bot.core.policy import load_policy
 
     rules = load_policy(POLICY).rules_for("bench-classifier")
     assert rules is not None

@@ -10,26 +10,26 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
+from bot.adapters.directory import Directories
+from bot.adapters.directory.cached import CachedDirectory
+from bot.adapters.directory.github_teams import GitHubTeams
+from bot.adapters.directory.http import TIMEOUT_S
+from bot.adapters.directory.slack_groups import SlackGroups
+from bot.adapters.mlflow.gateway import Registry
 from bot.config import Settings
-from bot.directory import Directories
-from bot.directory.cached import CachedDirectory
-from bot.directory.github_teams import GitHubTeams
-from bot.directory.http import TIMEOUT_S
-from bot.directory.slack_groups import SlackGroups
-from bot.directory_port import Directory
-from bot.events import EventBus
-from bot.github_ports import GitHubPorts
-from bot.policy import Membership, Policy, load_policy
-from bot.ports import NoPrometheus, Prometheus
-from bot.registry import Registry
-from bot.service import Service
-from bot.service.common import Outside, utcnow
-from bot.service.membership import resolve
-from bot.service.registration import Registration
-from bot.service.webhooks import WebhookInstall
+from bot.core.events import EventBus
+from bot.core.policy import Membership, Policy, load_policy
+from bot.core.ports.directory import Directory
+from bot.core.ports.github import GitHubPorts
+from bot.core.ports.registry import NoPrometheus, Prometheus
+from bot.core.service import Service
+from bot.core.service.common import Outside, utcnow
+from bot.core.service.membership import resolve
+from bot.core.service.registration import Registration
+from bot.core.service.webhooks import WebhookInstall
 
 if TYPE_CHECKING:
-    from bot.github_client import GitHubClient
+    from bot.adapters.github.client import GitHubClient
 
 log = logging.getLogger("promobot")
 
@@ -70,7 +70,7 @@ def build_github_client(settings: Settings, *, timeout: float | None = None) -> 
     token = settings.github_token.get_secret_value() if settings.github_token else ""
     if not token:
         return None
-    from bot.github_client import TIMEOUT_S, GitHubClient
+    from bot.adapters.github.client import TIMEOUT_S, GitHubClient
 
     return GitHubClient(token, base_url=settings.github_api_url, timeout=timeout or TIMEOUT_S)
 
@@ -81,7 +81,7 @@ def build_github(settings: Settings, *, timeout: float | None = None) -> GitHubP
     client = build_github_client(settings, timeout=timeout)
     if client is None:
         return GitHubPorts(mlflow_ui_url=settings.promobot_mlflow_ui_url)
-    from bot.github_client import GitHubChecks
+    from bot.adapters.github.client import GitHubChecks
     from bot.notifiers.github_deployments import GitHubDeploymentSender
 
     return GitHubPorts(
@@ -95,7 +95,7 @@ def build_prometheus(settings: Settings) -> Prometheus:
     """The Prometheus live gates and verification query (none configured: no data)."""
     if not settings.promobot_prometheus_url.strip():
         return NoPrometheus()
-    from bot.prometheus import PrometheusClient
+    from bot.adapters.prometheus import PrometheusClient
 
     token = settings.promobot_prometheus_token
     password = settings.promobot_prometheus_password

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from bot.doors.common import ExitCode
 
 if TYPE_CHECKING:
-    from bot.results import Result
+    from bot.core.results import Result
 
 TOP_HELP = """\
 promobot: release management for MLflow models, run from chat.
@@ -71,7 +71,7 @@ def _main(args: list[str]) -> int:
     if problem:
         return _usage_error(problem, as_json)
     if not args or args[0] in ("-h", "--help"):
-        from bot.commands import USAGE
+        from bot.core.commands import USAGE
 
         print(TOP_HELP.format(usage="\n".join(f"  {line}" for line in USAGE.values())))
         return ExitCode.OK
@@ -84,35 +84,35 @@ def _main(args: list[str]) -> int:
     if head == "policy" and len(args) >= 2 and args[1] == "check":
         return _policy_check(args[2:], as_json)
     if head == "audit":
-        from bot.doors.audit_cli import run_audit
+        from bot.doors.cli.audit import run_audit
 
         return run_audit(args[1:], as_json)
     if head == "deployments":
-        from bot.doors.deployments_cli import run_deployments
+        from bot.doors.cli.deployments import run_deployments
 
         return run_deployments(args[1:], as_json)
     if head == "verify":
-        from bot.doors.verify_cli import run_verify
+        from bot.doors.cli.verify import run_verify
 
         return run_verify(args[1:], as_json)
     if head == "register":
-        from bot.doors.register_cli import run_register
+        from bot.doors.cli.register import run_register
 
         return run_register(args[1:])
     if head == "webhooks":
-        from bot.doors.webhooks_cli import run_webhooks
+        from bot.doors.cli.webhooks import run_webhooks
 
         return run_webhooks(args[1:])
     if head == "serve":
-        from bot.doors.slack_server import run_serve
+        from bot.doors.slack.server import run_serve
 
         return run_serve(args[1:])
     if head == "github":
-        from bot.doors.github_door import run_github
+        from bot.doors.github.comment import run_github
 
         return run_github(args[1:])
     if head == "demo":
-        from bot.demo import run_demo
+        from bot.doors.demo.story import run_demo
 
         return run_demo(args[1:])
     return _command(" ".join(args), actor, as_json)
@@ -160,24 +160,24 @@ def _user() -> str:
 
 
 def _command(text: str, actor: str, as_json: bool) -> int:
-    from bot.commands import parse
+    from bot.core.commands import parse
 
     parsed = parse(text)
     if parsed.command is None:
         return _usage_error(parsed.reply or "could not read that command", as_json)
 
-    from bot.commands import Help
+    from bot.core.commands import Help
 
     if isinstance(parsed.command, Help):
-        from bot.commands import help_text
+        from bot.core.commands import help_text
 
         return _emit_plain(help_text(parsed.command.topic), as_json, "help")
 
     from bot.app import build_service
     from bot.config import load_settings
-    from bot.policy import PolicyError
-    from bot.ports import RegistryError
-    from bot.service import Context
+    from bot.core.policy import PolicyError
+    from bot.core.ports.registry import RegistryError
+    from bot.core.service import Context
 
     # MLflow's INFO lines (database migrations and the like) are noise in a terminal.
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
@@ -201,7 +201,7 @@ def _command(text: str, actor: str, as_json: bool) -> int:
 
 def _emit(result: Result, as_json: bool) -> int:
     from bot.doors.common import exit_code
-    from bot.render import to_text
+    from bot.render.message import to_text
 
     if as_json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
@@ -214,7 +214,7 @@ def _print_json(status: str, reasons: list[str], **detail: Any) -> None:
     """An answer that is not a use case's result (help, a usage error, a failure before
     the service answered, `policy check`), in the one envelope. These have always
     escaped non-ASCII characters (json.dumps' default); a result does not."""
-    from bot.results import envelope
+    from bot.core.results import envelope
 
     print(json.dumps(envelope(status, reasons, **detail)))
 
@@ -249,7 +249,7 @@ def _failure(code: ExitCode, headline: str, details: list[str], as_json: bool) -
 
 def _policy_check(args: list[str], as_json: bool) -> int:
     from bot.config import load_settings
-    from bot.policy import check
+    from bot.core.policy import check
 
     resolve = "--resolve" in args
     args = [arg for arg in args if arg != "--resolve"]
@@ -275,7 +275,7 @@ def _resolve_groups(path: str, settings: Any, as_json: bool) -> int:
     """`policy check --resolve`: read every GitHub team and Slack user group the valid
     policy names; exit 1 when one cannot be read."""
     from bot.app import resolve_groups
-    from bot.policy import load_policy, lookups
+    from bot.core.policy import load_policy, lookups
 
     policy = load_policy(path)
     sources, membership = resolve_groups(settings, policy)

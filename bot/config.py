@@ -217,7 +217,7 @@ def _min_permission(text: Any) -> tuple[str, str]:
 def _slack_channel(text: Any) -> tuple[str, str]:
     import re
 
-    from bot.policy.schema_types import SLACK_CHANNEL_PATTERN
+    from bot.core.policy.schema_types import SLACK_CHANNEL_PATTERN
 
     channel = str(text or "").strip()
     if channel and not re.match(SLACK_CHANNEL_PATTERN, channel):

@@ -1,5 +1,5 @@
-"""Driving promobot's bolt App in-process (bot/doors/slack_app.py), for tests outside
-tests/doors/test_slack_app.py that need a click on a message another door posted: signed
+"""Driving promobot's bolt App in-process (bot/doors/slack/app.py), for tests outside
+tests/doors/slack/test_slack_app.py that need a click on a message another door posted: signed
 form posts built as bolt's own BoltRequest objects, the work after the ack held until
 `run()`, a WebClient on the fake Slack Web API (tests/fake_slack.py)."""
 
@@ -45,7 +45,7 @@ class BoltSlack:
         from slack_sdk import WebClient
 
         from bot.config import Settings
-        from bot.doors.slack_app import build_app
+        from bot.doors.slack.app import build_app
 
         settings = Settings(slack_signing_secret=SECRET, slack_bot_token=TOKEN)
         client = WebClient(token=TOKEN, base_url=fake.api_url, timeout=10)

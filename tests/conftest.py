@@ -142,9 +142,9 @@ def models(tracking_uri: str, tmp_path: Path) -> ModelFactory:
 
 @pytest.fixture
 def service_factory(tracking_uri: str, clock: Clock) -> Iterator[Callable[..., object]]:
-    from bot.policy import load_policy
-    from bot.registry import Registry
-    from bot.service import Service
+    from bot.adapters.mlflow.gateway import Registry
+    from bot.core.policy import load_policy
+    from bot.core.service import Service
 
     def make(policy_path: Path = SERVICE_POLICY) -> Service:
         return Service(Registry(tracking_uri), load_policy(policy_path), clock=clock)
@@ -173,7 +173,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
 @pytest.fixture
 def two_versions(models: ModelFactory) -> tuple[int, int]:
-    """Two versions of the service tests' model, the second the better (tests/service/)."""
+    """Two versions of the service tests' model, the second the better (tests/core/service/)."""
     v1 = models.version("sentiment-classifier", accuracy=0.91, f1=0.874)
     v2 = models.version("sentiment-classifier", accuracy=0.93, f1=0.890)
     return v1, v2

@@ -13,12 +13,12 @@ from typing import Any
 from fake_github import FakeGitHubServer
 from fake_slack import FakeSlack
 
+from bot.adapters.mlflow.gateway import Registry
 from bot.app import build_directory
 from bot.config import Settings
-from bot.policy import load_policy
-from bot.registry import Registry
-from bot.service import Service
-from bot.service.common import Outside
+from bot.core.policy import load_policy
+from bot.core.service import Service
+from bot.core.service.common import Outside
 
 GROUPS_POLICY = Path(__file__).resolve().parent / "fixtures" / "groups_policy.yaml"
 # The GitHub team acme/ml-leads: bob asks for releases and is in it; zed is in no

@@ -1,6 +1,6 @@
 """A real Prometheus for the tests, and a small exporter the tests control.
 
-Both live in bot/local_prometheus.py (the demo runs them too): the exporter
+Both live in bot/doors/demo/local_prometheus.py (the demo runs them too): the exporter
 (`prometheus_client`) serves `model_error_rate{model, version}` and
 `prediction_p99_seconds{model, version}` gauges; Prometheus scrapes it every second.
 Without a `prometheus` binary the fixtures skip and say why; with
@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import os
 
-from bot.local_prometheus import SCRAPE_SECONDS, Exporter, PrometheusServer, prometheus_binary
+from bot.doors.demo.local_prometheus import (
+    SCRAPE_SECONDS,
+    Exporter,
+    PrometheusServer,
+    prometheus_binary,
+)
 
 __all__ = [
     "SCRAPE_SECONDS",

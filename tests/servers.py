@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.processes import LocalServer, await_health, free_port, stop_group
+from bot.doors.demo.processes import LocalServer, await_health, free_port, stop_group
 
 
 @dataclass

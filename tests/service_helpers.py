@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.commands import parse
-from bot.results import Result
-from bot.service import Context, Service
+from bot.core.commands import parse
+from bot.core.results import Result
+from bot.core.service import Context, Service
 
 M = "sentiment-classifier"
 

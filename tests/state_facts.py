@@ -1,5 +1,5 @@
 """Facts about promobot's state read straight from a model's tags, independently of
-bot/state.py, so tests do not check the code with itself."""
+bot/core/state.py, so tests do not check the code with itself."""
 
 from __future__ import annotations
 

@@ -15,12 +15,12 @@ module-length    no module longer than 500 lines.
 class-length     no class longer than 300 lines (the `class` line to its last line).
 function-length  no function or method longer than 80 lines (the `def` line, decorators
                  excluded, to the last line of its body).
-mlflow-import    only registry.py and registry_lock.py import mlflow: any `import mlflow…`
-                 or `from mlflow… import`, at the top or inside a function.
-door-registry    no door (doors/…, cli.py, demo.py) calls the registry: it neither imports
-                 bot.registry or bot.registry_lock, nor reaches through an attribute
-                 called `registry` (`service.registry.x`), nor calls a method on a name
-                 `registry` (`registry.get_model(…)`), nor calls `Registry(…)`.
+mlflow-import    only the MLflow adapter (adapters/mlflow/) imports mlflow: any `import
+                 mlflow…` or `from mlflow… import`, at the top or inside a function.
+door-registry    no door (doors/…, cli.py) calls the registry: it neither imports
+                 bot.adapters.mlflow (or anything under it), nor reaches through an
+                 attribute called `registry` (`service.registry.x`), nor calls a method on a
+                 name `registry` (`registry.get_model(…)`), nor calls `Registry(…)`.
 door-tag-key     no door spells a promobot tag key: no string literal (an f-string's
                  literal parts included) starting with `promobot.` (or `mlflow.promobot.`,
                  where the state lives now) and a letter.
@@ -38,6 +38,22 @@ repeated-block   no block of 6 or more lines repeated inside ROOT (in one file o
                  import statements (anywhere in the module: import lists repeat
                  legitimately) are left out first. Docstring lines count. One repeated
                  region is reported once per pair of places.
+top-entries      at most 8 entries (modules and packages) at the top of ROOT, besides
+                 `__init__.py` and `__main__.py`: the entry points, the one wiring place,
+                 and one folder per question.
+import-cycle     no cycle of imports between modules of ROOT. Every import counts: at the
+                 top, under `if TYPE_CHECKING:`, inside a function. `from bot.a import b`
+                 is an arrow to bot/a/b.py when that is a module, else to bot/a. The parent
+                 packages an import runs first are not arrows of their own.
+function-import  no import of a `bot.` module inside a function or method, except the
+                 places FUNCTION_IMPORTS allows, each with its reason.
+core-arrows      the core (core/…) imports no door, notifier, adapter, renderer, nor the
+                 wiring (bot.doors, bot.notifiers, bot.adapters, bot.render, bot.app,
+                 bot.cli); notifiers never import the service (bot.core.service).
+github-home      only the GitHub adapter (adapters/github/) talks to GitHub: no other
+                 module imports PyGithub (`github`) or spells GitHub's API host; and the
+                 adapter itself uses one HTTP library (one of requests, urllib.request,
+                 http.client, httpx, urllib3, github).
 """
 
 from __future__ import annotations
@@ -57,11 +73,27 @@ MAX_CLASS_LINES = 300
 MAX_FUNCTION_LINES = 80
 REPEAT_LINES = 6
 
-MLFLOW_MODULES = {"registry.py", "registry_lock.py"}
-REGISTRY_MODULES = {"bot.registry", "bot.registry_lock"}
-DOOR_MODULES = {"cli.py", "demo.py"}
+MLFLOW_FOLDER = "adapters/mlflow/"
+REGISTRY_MODULES = {"bot.adapters.mlflow"}
+DOOR_MODULES = {"cli.py"}
+MAX_TOP_ENTRIES = 8
+NOT_ENTRIES = {"__init__.py", "__main__.py", "__pycache__"}
+GITHUB_FOLDER = "adapters/github/"
+GITHUB_HOST = "api.github.com"
+HTTP_LIBRARIES = {"requests", "urllib.request", "http.client", "httpx", "urllib3", "github"}
+CORE_FOLDER = "core/"
+NOT_FROM_CORE = {"bot.doors", "bot.notifiers", "bot.adapters", "bot.render", "bot.app", "bot.cli"}
+NOT_FROM_NOTIFIERS = {"bot.core.service"}
+# Imports of bot modules that may stay inside a function: (module, imported module) → why.
+FUNCTION_IMPORTS: dict[tuple[str, str], str] = {
+    # `promobot --help` and `promobot policy check` must not import mlflow, pydantic or
+    # bolt (a tenth of a second against several): the CLI imports a door when it runs it.
+    ("cli.py", "bot.app"): "the CLI loads the wiring only for a command that needs it",
+    ("cli.py", "bot.config"): "settings (pydantic) only for a command that needs them",
+    ("cli.py", "bot.doors"): "each door is imported when its command runs",
+}
 DOOR_FOLDER = "doors/"
-CONFIG_MODULE = "config.py"
+CONFIG_MODULE = "config.py"  # also the one place that names GitHub's default API URL
 
 TAG_KEY = re.compile(r"(?:mlflow\.)?promobot\.[A-Za-z]")
 ENV_NAME = re.compile(r"PROMOBOT_[A-Z0-9_]+")
@@ -157,7 +189,7 @@ def check_imports(mod: Module) -> Iterator[Violation]:
         if not isinstance(node, ast.Import | ast.ImportFrom):
             continue
         names = imported_modules(mod, node)
-        if mod.rel not in MLFLOW_MODULES and any(_is_under(n, {"mlflow"}) for n in names):
+        if not mod.rel.startswith(MLFLOW_FOLDER) and any(_is_under(n, {"mlflow"}) for n in names):
             yield Violation(mod.shown, node.lineno, "mlflow-import", "imports mlflow")
         if mod.is_door:
             hit = next((n for n in names if _is_under(n, REGISTRY_MODULES)), None)
@@ -306,6 +338,189 @@ def check_repeats(modules: list[Module]) -> Iterator[Violation]:
         yield Violation(a, start, "repeated-block", detail)
 
 
+# ---- the house: its top, its arrows, its cycles ------------------------------------------------
+
+
+def dotted(mod: Module) -> str:
+    parts = list(Path(mod.rel).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(["bot", *parts])
+
+
+def arrows(mod: Module, node: ast.Import | ast.ImportFrom, known: set[str]) -> set[str]:
+    """The modules of ROOT an import statement brings in (see import-cycle)."""
+    found: set[str] = set()
+    if isinstance(node, ast.Import):
+        candidates = [alias.name for alias in node.names]
+    else:
+        base, *members = imported_modules(mod, node)
+        candidates = [m if m in known else base for m in members] or [base]
+    for name in candidates:
+        while name and name not in known:
+            name = name.rpartition(".")[0]
+        if name:
+            found.add(name)
+    return found
+
+
+def imports_in_functions(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    seen: dict[int, ast.Import | ast.ImportFrom] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Import | ast.ImportFrom):
+                    seen[id(inner)] = inner
+    return sorted(seen.values(), key=lambda n: n.lineno)
+
+
+def check_function_imports(mod: Module) -> Iterator[Violation]:
+    for node in imports_in_functions(mod.tree):
+        for name in (
+            imported_modules(mod, node)[:1]
+            if isinstance(node, ast.ImportFrom)
+            else [alias.name for alias in node.names]
+        ):
+            if not _is_under(name, {"bot"}):
+                continue
+            allowed = any(
+                rel == mod.rel and _is_under(name, {target}) for rel, target in FUNCTION_IMPORTS
+            )
+            if not allowed:
+                detail = f"imports {name} inside a function"
+                yield Violation(mod.shown, node.lineno, "function-import", detail)
+
+
+def check_arrows(mod: Module) -> Iterator[Violation]:
+    forbidden: set[str] = set()
+    if mod.rel.startswith(CORE_FOLDER):
+        forbidden = NOT_FROM_CORE
+    elif mod.rel.startswith("notifiers/"):
+        forbidden = NOT_FROM_NOTIFIERS
+    for node in ast.walk(mod.tree):
+        if not isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        names = imported_modules(mod, node)
+        hit = next((n for n in names if _is_under(n, forbidden)), None)
+        if hit:
+            yield Violation(mod.shown, node.lineno, "core-arrows", f"imports {hit}")
+
+
+def check_github(mod: Module) -> Iterator[Violation]:
+    inside = mod.rel.startswith(GITHUB_FOLDER)
+    for node in ast.walk(mod.tree):
+        if isinstance(node, ast.Import | ast.ImportFrom) and not inside:
+            names = imported_modules(mod, node)
+            if any(_is_under(n, {"github"}) for n in names):
+                yield Violation(mod.shown, node.lineno, "github-home", "imports PyGithub")
+        elif (
+            not inside
+            and mod.rel != CONFIG_MODULE
+            and isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and GITHUB_HOST in node.value
+        ):
+            yield Violation(mod.shown, node.lineno, "github-home", f"spells {GITHUB_HOST}")
+
+
+def check_github_libraries(modules: list[Module]) -> Iterator[Violation]:
+    used: dict[str, tuple[str, int]] = {}
+    for mod in modules:
+        if not mod.rel.startswith(GITHUB_FOLDER):
+            continue
+        for node in ast.walk(mod.tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                for name in (
+                    imported_modules(mod, node)[:1]
+                    if isinstance(node, ast.ImportFrom)
+                    else [alias.name for alias in node.names]
+                ):
+                    library = next((lib for lib in HTTP_LIBRARIES if _is_under(name, {lib})), None)
+                    if library and library not in used:
+                        used[library] = (mod.shown, node.lineno)
+    if len(used) > 1:
+        for library, (shown, line) in sorted(used.items()):
+            detail = f"uses {library}; the GitHub adapter uses one HTTP library ({len(used)} seen)"
+            yield Violation(shown, line, "github-home", detail)
+
+
+def check_top(root: Path) -> Iterator[Violation]:
+    entries = sorted(
+        p.name
+        for p in root.iterdir()
+        if p.name not in NOT_ENTRIES and (p.is_dir() or p.suffix == ".py")
+    )
+    if len(entries) > MAX_TOP_ENTRIES:
+        detail = f"{len(entries)} entries (max {MAX_TOP_ENTRIES}): {', '.join(entries)}"
+        yield Violation(f"{root.name}/", 1, "top-entries", detail)
+
+
+def check_cycles(modules: list[Module]) -> Iterator[Violation]:
+    by_name = {dotted(m): m for m in modules}
+    known = set(by_name)
+    graph: dict[str, set[str]] = {name: set() for name in known}
+    lines: dict[tuple[str, str], int] = {}
+    for name, mod in by_name.items():
+        for node in ast.walk(mod.tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                for target in arrows(mod, node, known) - {name}:
+                    graph[name].add(target)
+                    lines.setdefault((name, target), node.lineno)
+    for component in strongly_connected(graph):
+        if len(component) < 2:
+            continue
+        first = min(component)
+        ring = " → ".join(sorted(component))
+        target = min(t for t in graph[first] if t in component)
+        shown = by_name[first].shown
+        detail = f"{len(component)} modules import one another: {ring}"
+        yield Violation(shown, lines[(first, target)], "import-cycle", detail)
+
+
+def strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
+    """Tarjan's components, iteratively (no recursion limit on a large house)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[set[str]] = []
+    counter = 0
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                found.append(component)
+    return found
+
+
 # ---- running it --------------------------------------------------------------------------------
 
 
@@ -328,9 +543,20 @@ def check(root: Path) -> list[Violation]:
     """Every violation of the rules under `root` (a bot/ folder), sorted by place."""
     modules, found = load(root)
     for mod in modules:
-        for checker in (check_sizes, check_imports, check_door_calls, check_literals):
+        for checker in (
+            check_sizes,
+            check_imports,
+            check_door_calls,
+            check_literals,
+            check_function_imports,
+            check_arrows,
+            check_github,
+        ):
             found.extend(checker(mod))
     found.extend(check_repeats(modules))
+    found.extend(check_cycles(modules))
+    found.extend(check_github_libraries(modules))
+    found.extend(check_top(root))
     return sorted(set(found))
 
 

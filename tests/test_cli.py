@@ -149,7 +149,7 @@ def _envelope(status: str, reasons: list[str], **rest: object) -> dict[str, obje
 
 
 def test_json_help_is_a_done_envelope_with_the_text(capsys):
-    from bot.commands import help_text
+    from bot.core.commands import help_text
 
     code, out, _ = cli(capsys, "help", "--json")
     assert code == 0
@@ -159,7 +159,7 @@ def test_json_help_is_a_done_envelope_with_the_text(capsys):
 
 
 def test_json_help_for_one_command(capsys):
-    from bot.commands import help_text
+    from bot.core.commands import help_text
 
     code, out, _ = cli(capsys, "--json", "help", "rollback")
     assert code == 0
@@ -187,7 +187,7 @@ def test_json_usage_error_has_no_action(capsys, args, problem):
 
 
 def test_json_usage_error_from_the_parser_escapes_non_ascii(capsys):
-    from bot.commands import parse
+    from bot.core.commands import parse
 
     code, out, _ = cli(capsys, "promte", "x", "--json")
     assert code == 2
@@ -210,7 +210,7 @@ def test_json_unreachable_mlflow_is_an_error_envelope(capsys, monkeypatch):
 
 
 def test_json_invalid_policy_is_a_refused_envelope(cli_env, capsys, monkeypatch, tmp_path):
-    from bot.policy import check
+    from bot.core.policy import check
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("people: {}\ngroups: {}\nmodels:\n  - name: m\n    targetz: {}\n")

@@ -123,12 +123,12 @@ CASES = [
     ("import mlflowish is not mlflow", {"service.py": "import mlflowish\n"}, set()),
     # ---- doors and the registry
     (
-        "a door imports bot.registry",
-        {"doors/slack_app.py": "def f():\n    from bot.registry import RegistryError\n"},
+        "a door imports bot.adapters.mlflow.gateway",
+        {"doors/slack_app.py": "def f():\n    from bot.adapters.mlflow.gateway import X\n"},
         {(DOOR, 2, "door-registry")},
     ),
     (
-        "a door imports bot.registry_lock relatively",
+        "a door imports bot.adapters.mlflow.mutex relatively",
         {"doors/slack_app.py": "from ..registry_lock import lock\n"},
         {(DOOR, 1, "door-registry")},
     ),
@@ -153,7 +153,10 @@ CASES = [
     ),
     (
         "the core may use the registry",
-        {"app.py": "from bot.registry import Registry\n\nr = Registry('uri')\nr.registry.x()\n"},
+        {
+            "app.py": "from bot.adapters.mlflow.gateway import Registry\n\n"
+            "r = Registry('uri')\nr.registry.x()\n"
+        },
         set(),
     ),
     # ---- doors and tag keys

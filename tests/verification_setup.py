@@ -15,10 +15,10 @@ from fake_github import FakeGitHubServer
 from fake_slack import Call, FakeSlack
 
 from bot.app import build_service
-from bot.commands import parse
 from bot.config import Settings
-from bot.results import Result
-from bot.service import Context, Service
+from bot.core.commands import parse
+from bot.core.results import Result
+from bot.core.service import Context, Service
 
 POLICY = FIXTURES / "verify_policy.yaml"
 REPO = "acme/models"

@@ -10,8 +10,8 @@ from enum import IntEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.results import Result
-    from bot.service import Service
+    from bot.core.results import Result
+    from bot.core.service import Service
 
 
 class ExitCode(IntEnum):
@@ -33,7 +33,7 @@ class ExitCode(IntEnum):
 def exit_code(result: Result) -> ExitCode:
     """A use case's result as an exit status: refused → 1, error → 3, else (done,
     pending) 0."""
-    from bot.results import ERROR, REFUSED
+    from bot.core.results import ERROR, REFUSED
 
     if result.status == REFUSED:
         return ExitCode.REFUSED
@@ -63,7 +63,7 @@ def service_or_problems() -> tuple[Service | None, list[str]]:
     pass stops on an invalid policy, with file:line errors)."""
     from bot.app import build_service
     from bot.config import load_settings
-    from bot.policy import PolicyError
+    from bot.core.policy import PolicyError
 
     try:
         return build_service(load_settings()), []

@@ -28,8 +28,8 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.service import Service
-    from bot.service.webhooks import Delivery
+    from bot.core.service import Service
+    from bot.core.service.webhooks import Delivery
 
 log = logging.getLogger("promobot.webhooks")
 
@@ -73,7 +73,7 @@ def signature_problem(secret: str, headers: Mapping[str, str], body: bytes, now:
 
 def read_delivery(headers: Mapping[str, str], body: bytes) -> Delivery | None:
     """The delivery a verified body holds, or None when it is not an MLflow event."""
-    from bot.service.webhooks import Delivery
+    from bot.core.service.webhooks import Delivery
 
     try:
         payload = json.loads(body)
@@ -117,7 +117,7 @@ class MlflowWebhookDoor:
         return "200 OK", {"ok": True}
 
     def work(self, delivery: Delivery) -> None:
-        from bot.ports import RegistryError
+        from bot.core.ports.registry import RegistryError
 
         try:
             done = self.services().receive_webhook(delivery)

@@ -1,4 +1,4 @@
-"""What goes out: notifiers subscribe to the service's events (bot/events.py).
+"""What goes out: notifiers subscribe to the service's events (bot/core/events.py).
 
 slack.py               keeps the Slack message that shows a request in step with the request
 slack_announce.py      posts each model's requests, promotions, drift and new versions' cards

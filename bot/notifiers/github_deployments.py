@@ -1,5 +1,5 @@
 """Every promotion a GitHub deployment: the notifier of `executed`, and the deployment
-sequence it sends through bot/github_client.py.
+sequence it sends through bot/adapters/github/client.py.
 
 When a promotion or rollback puts a version carrying `git_repository` and `git_commit`
 on a target, GitHub gets a deployment of that commit to the environment
@@ -17,12 +17,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot import events
-from bot.github_ports import DeploymentPlan, GitHubError, SentDeployment
+from bot.core import events
+from bot.core.ports.github import DeploymentPlan, GitHubError, SentDeployment
 
 if TYPE_CHECKING:
-    from bot.github_client import GitHubClient
-    from bot.results import Result
+    from bot.adapters.github.client import GitHubClient
+    from bot.core.results import Result
 
 log = logging.getLogger("promobot.github")
 
@@ -56,7 +56,7 @@ class DeploymentNotifier:
 
 
 class GitHubDeploymentSender:
-    """The DeploymentSender port (bot/github_ports.py) on GitHub's REST API: a deployment,
+    """The DeploymentSender port (bot/core/ports/github.py) on GitHub's REST API: a deployment,
     its `success` status, and `inactive` on the deployments it replaced."""
 
     def __init__(self, client: GitHubClient) -> None:

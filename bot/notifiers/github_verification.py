@@ -1,5 +1,5 @@
 """Tell GitHub when a promoted version fails its verification: the notifier of
-`verification_failed`, through bot/github_client.py.
+`verification_failed`, through bot/adapters/github/client.py.
 
 - **The pull request it was promoted from.** When the promotion was asked in a
   pull-request comment (the event's channel `github`, its link
@@ -24,12 +24,12 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot import events
-from bot.text import clip, one_line
+from bot.core import events
+from bot.core.text import clip, one_line
 
 if TYPE_CHECKING:
-    from bot.github_client import GitHubClient
-    from bot.results import Result
+    from bot.adapters.github.client import GitHubClient
+    from bot.core.results import Result
 
 log = logging.getLogger("promobot.github")
 
@@ -52,7 +52,7 @@ def pull_request_of(link: str) -> tuple[str, int] | None:
 def comment_body(result: Result, actor: str) -> str:
     """The comment: the outcome for GitHub, then a mention of the person who promoted it
     (their login, from the door's `github:<login>` identity)."""
-    from bot.render import to_markdown
+    from bot.render.message import to_markdown
 
     body = to_markdown(result, DOOR)
     login = actor.removeprefix("github:") if actor.startswith("github:") else ""

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot import events
-from bot.results import DONE, PENDING, Result
+from bot.core import events
+from bot.core.results import DONE, PENDING, Result
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -105,7 +105,7 @@ def update_request_message(
 
 def redraw(client: WebClient, ref: dict[str, Any], shown: Result) -> None:
     """chat.update the message at `ref` with `shown`; buttons only while it is pending."""
-    from bot.render_slack import fallback_text, result_blocks
+    from bot.render.slack_blocks import fallback_text, result_blocks
 
     client.chat_update(
         channel=str(ref["channel"]),

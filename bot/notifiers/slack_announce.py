@@ -36,14 +36,14 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot import events
+from bot.core import events
+from bot.core.results import DONE, PENDING, Result
 from bot.notifiers.slack import DOOR
-from bot.results import DONE, PENDING, Result
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.policy import Policy
+    from bot.core.policy import Policy
 
 log = logging.getLogger("promobot.slack")
 
@@ -101,7 +101,7 @@ class SlackAnnouncer:
             )
 
     def _announce(self, kind: str, result: Result, channel: str) -> None:
-        from bot.render_slack import card_blocks, result_blocks
+        from bot.render.slack_blocks import card_blocks, result_blocks
 
         if kind == events.REQUEST_MADE:
             if result.status != PENDING or not result.request_id or result.dry_run:
@@ -123,7 +123,7 @@ class SlackAnnouncer:
             self._post(channel, result, result_blocks(result))
 
     def _post(self, channel: str, result: Result, blocks: list[dict[str, Any]]) -> dict[str, str]:
-        from bot.render_slack import fallback_text
+        from bot.render.slack_blocks import fallback_text
 
         answer = self.client.chat_postMessage(
             channel=channel, text=fallback_text(result), blocks=blocks, unfurl_links=False

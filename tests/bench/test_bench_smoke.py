@@ -113,11 +113,11 @@ def test_floor_makes_the_same_change_as_promobot(
 ) -> None:
     from mlflow import MlflowClient
 
-    from bot.commands import parse
-    from bot.policy import load_policy
-    from bot.registry import Registry
-    from bot.service import Context, Service
-    from bot.state import lock_bucket
+    from bot.adapters.mlflow.gateway import Registry
+    from bot.core.commands import parse
+    from bot.core.policy import load_policy
+    from bot.core.service import Context, Service
+    from bot.core.state import lock_bucket
 
     theirs, ours = twins
     policy = load_policy(paths.POLICY)
@@ -227,10 +227,10 @@ def test_the_drift_part_finds_the_planted_drift_and_counts_its_calls(mlflow_serv
 
     from bench import drift_bench
     from bench.registry_bench import BenchError
-    from bot.commands import parse
-    from bot.policy import load_policy
-    from bot.registry import Registry
-    from bot.service import Context, Service
+    from bot.adapters.mlflow.gateway import Registry
+    from bot.core.commands import parse
+    from bot.core.policy import load_policy
+    from bot.core.service import Context, Service
 
     client = MlflowClient(tracking_uri=mlflow_server.url)
     name = f"bench-drift-{uuid.uuid4().hex[:8]}"

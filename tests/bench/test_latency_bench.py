@@ -61,10 +61,10 @@ def seeded_model(url: str) -> Seeded:
     D in Production, A in Staging, B and C archived, the holders recorded by promobot."""
     from mlflow import MlflowClient
 
-    from bot.commands import parse
-    from bot.policy import load_policy
-    from bot.registry import Registry
-    from bot.service import Context, Service
+    from bot.adapters.mlflow.gateway import Registry
+    from bot.core.commands import parse
+    from bot.core.policy import load_policy
+    from bot.core.service import Context, Service
 
     client = MlflowClient(tracking_uri=url)
     name = f"bench-latency-{uuid.uuid4().hex[:8]}"
@@ -95,7 +95,7 @@ def seeded_model(url: str) -> Seeded:
 
 def test_one_short_run_gives_every_figure(mlflow_server: Any) -> None:
     from bench.env import Registry as Reg
-    from bot.policy import load_policy
+    from bot.core.policy import load_policy
 
     reg = Reg("sqlite", TINY, "", seeded_model(mlflow_server.url), mlflow_server)
     # rollback makes the calls promote makes (its set-up alone is a promotion): left out

@@ -18,9 +18,10 @@ import pytest
 import yaml
 from conftest import REPO
 
+from bot.adapters.github.comments import PERMISSION_LEVELS
 from bot.config import Settings
-from bot.doors import github_door, register_cli
-from bot.doors.github_api import PERMISSION_LEVELS
+from bot.doors.cli import register as register_cli
+from bot.doors.github import comment as github_door
 
 ACTIONS = sorted((REPO / "actions").glob("*/action.yml"))
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.results import DONE, ERROR, PENDING, REFUSED, Result
 from bot.doors.common import ExitCode, exit_code, run_url
-from bot.results import DONE, ERROR, PENDING, REFUSED, Result
 
 
 def test_exit_codes_are_the_contracts_numbers():

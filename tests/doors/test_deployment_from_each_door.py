@@ -1,6 +1,6 @@
 """A promotion from each door records its GitHub deployment (bot/notifiers/
 github_deployments.py wired by bot/app.py): the CLI in-process, the pull-request comment
-door in-process, and the Slack app in-process as tests/doors/test_slack_app.py drives it.
+door in-process, and the Slack app in-process as tests/doors/slack/test_slack_app.py drives it.
 
 GitHub is tests/fake_github.py on 127.0.0.1 (real HTTP) for the deployments and, for the
 comment door, for every call it makes; Slack is tests/fake_slack.py; MLflow a real
@@ -19,11 +19,11 @@ import pytest
 from conftest import FIXTURES, SERVICE_POLICY
 from fake_github import FakeGitHubServer
 from fake_slack import FakeSlack
-from test_github_door import PERMISSIONS, comment_event
-from test_slack_app import CHANNEL, SECRET, TOKEN, HeldWork, Slack, ack, posts
+from github_door_helpers import PERMISSIONS, comment_event
+from slack_door import CHANNEL, SECRET, TOKEN, HeldWork, Slack, ack, posts
 
 from bot.cli import main
-from bot.doors.github_door import run_github
+from bot.doors.github.comment import run_github
 
 M = "sentiment-classifier"
 REPO = "acme/models"
@@ -176,7 +176,7 @@ def slack(
 
     from bot.app import build_service
     from bot.config import Settings
-    from bot.doors.slack_app import build_app
+    from bot.doors.slack.app import build_app
 
     # The rest from the environment, as `promobot serve` reads it: GITHUB_TOKEN and
     # GITHUB_API_URL among it. The service is built as serve builds it.

@@ -16,7 +16,7 @@ from mlflow.webhooks.delivery import _generate_hmac_signature
 from service_helpers import M
 
 from bot.doors.mlflow_webhook import MlflowWebhookDoor
-from bot.doors.slack_server import wsgi_app
+from bot.doors.slack.server import wsgi_app
 
 SECRET = "whsec-0123456789abcdef0123456789abcdef"
 NOW = 1_800_000_000
@@ -251,9 +251,9 @@ def test_other_methods_sizes_and_bodies(app, later) -> None:
 def test_work_that_fails_is_logged_and_goes_no_further(later, caplog, monkeypatch) -> None:
     from conftest import SERVICE_POLICY
 
-    from bot.policy import load_policy
-    from bot.registry import Registry
-    from bot.service import Service
+    from bot.adapters.mlflow.gateway import Registry
+    from bot.core.policy import load_policy
+    from bot.core.service import Service
 
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")

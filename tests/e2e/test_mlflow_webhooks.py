@@ -41,7 +41,7 @@ from fake_slack import FakeSlack, slack_signature
 from mlflow.webhooks.delivery import _generate_hmac_signature
 from servers import MlflowServer, PromobotServe
 
-from bot import state
+from bot.core import state
 
 pytestmark = pytest.mark.server
 
@@ -164,9 +164,9 @@ def models(servers: tuple[MlflowServer, PromobotServe], workdir: Path, installed
 @pytest.fixture(scope="module")
 def core(servers: tuple[MlflowServer, PromobotServe], policy: Path) -> Any:
     """promobot itself, through the same server (as the CLI or another replica)."""
-    from bot.policy import load_policy
-    from bot.registry import Registry
-    from bot.service import Service
+    from bot.adapters.mlflow.gateway import Registry
+    from bot.core.policy import load_policy
+    from bot.core.service import Service
 
     return Service(Registry(servers[0].url), load_policy(policy))
 
@@ -186,8 +186,8 @@ def logged(serve: PromobotServe, pattern: str) -> list[re.Match[str]]:
 
 
 def promote(core: Any, text: str, actor: str = "cli:bob") -> None:
-    from bot.commands import Approve, parse
-    from bot.service import Context
+    from bot.core.commands import Approve, parse
+    from bot.core.service import Context
 
     result = core.handle(parse(text).command, Context(actor=actor))
     if result.status == "pending":

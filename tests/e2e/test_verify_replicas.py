@@ -25,12 +25,12 @@ from conftest import FIXTURES, ModelFactory
 from fake_slack import FakeSlack
 from servers import PromobotServe, promobot_env
 
-from bot import state
-from bot.commands import parse
-from bot.policy import load_policy
-from bot.registry import Registry
-from bot.service import Context, Service
-from bot.state.watch import watches
+from bot.adapters.mlflow.gateway import Registry
+from bot.core import state
+from bot.core.commands import parse
+from bot.core.policy import load_policy
+from bot.core.service import Context, Service
+from bot.core.state.watch import watches
 
 pytestmark = pytest.mark.server
 

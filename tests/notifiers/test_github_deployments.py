@@ -2,7 +2,7 @@
 the service's sentence to the result people see, and never raises into the service; the
 sender's bodies are what GitHub's deployments API takes. (The whole path, from each door
 against the fake GitHub and a real registry, is tests/doors/test_deployment_from_each_door.py
-and tests/service/test_deployments.py.)"""
+and tests/core/service/test_deployments.py.)"""
 
 from __future__ import annotations
 
@@ -10,17 +10,17 @@ import logging
 
 import pytest
 
-from bot import events
-from bot.github_ports import DeploymentPlan
+from bot.core import events
+from bot.core.ports.github import DeploymentPlan
+from bot.core.ports.registry import RegistryError
+from bot.core.results import Result
+from bot.core.service import Context
 from bot.notifiers.github_deployments import (
     KINDS,
     DeploymentNotifier,
     deployment_body,
     status_body,
 )
-from bot.ports import RegistryError
-from bot.results import Result
-from bot.service import Context
 
 
 class Records:

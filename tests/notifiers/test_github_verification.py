@@ -13,9 +13,9 @@ import pytest
 from conftest import Clock, ModelFactory
 from verification_setup import CHANNEL, PR_COMMENT, REPO, RUN_URL, Watched, watch_factory
 
+from bot.core.results import Result
+from bot.core.service import Context
 from bot.notifiers.github_verification import failure_status, pull_request_of
-from bot.results import Result
-from bot.service import Context
 
 REASON = "verification failed: error rate 0.071 (pass < 0.02), 3 checks in a row"
 

@@ -18,10 +18,10 @@ from verification_setup import CHANNEL as VERIFY_CHANNEL
 from verification_setup import Watched, watch_factory
 
 from bot.app import build_service
-from bot.commands import parse
 from bot.config import Settings
-from bot.results import Result
-from bot.service import Context, Service
+from bot.core.commands import parse
+from bot.core.results import Result
+from bot.core.service import Context, Service
 
 M = "sentiment-classifier"
 POLICY = FIXTURES / "announce_policy.yaml"

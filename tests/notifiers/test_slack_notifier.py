@@ -14,8 +14,10 @@ from conftest import Clock, ModelFactory
 from fake_slack import Call, FakeSlack
 from service_helpers import to_legacy_layout
 
-from bot.commands import Approve, Deny, parse
 from bot.config import Settings
+from bot.core.commands import Approve, Deny, parse
+from bot.core.results import Result
+from bot.core.service import Context, Service
 from bot.notifiers.slack import (
     DOOR,
     KINDS,
@@ -24,9 +26,7 @@ from bot.notifiers.slack import (
     update_request_message,
     web_client,
 )
-from bot.render_slack import fallback_text, result_blocks
-from bot.results import Result
-from bot.service import Context, Service
+from bot.render.slack_blocks import fallback_text, result_blocks
 
 POSTED_TAG = "mlflow.promobot.slack.posted"
 

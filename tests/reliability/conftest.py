@@ -126,7 +126,7 @@ def _policy_text() -> str:
 def reliability_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("reliability-policy") / "policy.yaml"
     path.write_text(_policy_text())
-    from bot.policy import load_policy
+    from bot.core.policy import load_policy
 
     load_policy(path)  # fail here, loudly, if the test policy itself is wrong
     return path

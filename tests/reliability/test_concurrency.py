@@ -26,16 +26,16 @@ pytestmark = pytest.mark.server
 
 
 def service_for(url: str, policy: Any) -> Any:
-    from bot.policy import load_policy
-    from bot.registry import Registry as BotRegistry
-    from bot.service import Service
+    from bot.adapters.mlflow.gateway import Registry as BotRegistry
+    from bot.core.policy import load_policy
+    from bot.core.service import Service
 
     return Service(BotRegistry(url), load_policy(policy))
 
 
 def run(service: Any, actor: str, text: str) -> Any:
-    from bot.commands import parse
-    from bot.service import Context
+    from bot.core.commands import parse
+    from bot.core.service import Context
 
     command = parse(text).command
     assert command is not None, text

@@ -93,7 +93,7 @@ def test_fault_in_the_middle_then_the_same_command_finishes(backend, reliability
     env = dict(FAST)
     shipped = backend.name == "sqlite" and fault == "pause"
     if shipped:
-        from bot.registry import CLIENT_DEFAULTS
+        from bot.adapters.mlflow.gateway import CLIENT_DEFAULTS
 
         env = {**CLIENT_DEFAULTS, "PROMOBOT_LOCK_TTL_SECONDS": FAST["PROMOBOT_LOCK_TTL_SECONDS"]}
     model, versions = production_history(backend.url, reliability_policy)
@@ -258,11 +258,11 @@ def test_chat_message_when_mlflow_is_down(reliability_policy):
     unreachable, and to try again; never a traceback."""
     from servers import free_port
 
-    from bot.commands import parse
-    from bot.ports import RegistryError
-    from bot.render import to_markdown, to_text
-    from bot.results import ERROR, Result
-    from bot.service import Context
+    from bot.core.commands import parse
+    from bot.core.ports.registry import RegistryError
+    from bot.core.results import ERROR, Result
+    from bot.core.service import Context
+    from bot.render.message import to_markdown, to_text
 
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
@@ -276,7 +276,7 @@ def test_chat_message_when_mlflow_is_down(reliability_policy):
         assert "MLflow is unreachable" in text and "try again" in text
         assert "Traceback" not in text
     try:
-        from bot.render_slack import fallback_text
+        from bot.render.slack_blocks import fallback_text
     except ImportError:  # the Slack door is optional here
         return
     assert "MLflow is unreachable" in fallback_text(shown)
@@ -288,8 +288,8 @@ def test_many_waiters_on_a_stale_lock_never_hold_it_together(backend):
     never overlap."""
     import threading
 
-    from bot.registry import Registry as BotRegistry
-    from bot.state import lock_bucket
+    from bot.adapters.mlflow.gateway import Registry as BotRegistry
+    from bot.core.state import lock_bucket
 
     model = unique("fault")
     client = Registry(backend.url).client

@@ -21,10 +21,10 @@ def main() -> int:
     commands: list[dict[str, str]] = json.loads(sys.stdin.readline())
 
     from bot.app import build_policy, build_service
-    from bot.commands import parse
     from bot.config import load_settings
-    from bot.ports import RegistryError
-    from bot.service import Context
+    from bot.core.commands import parse
+    from bot.core.ports.registry import RegistryError
+    from bot.core.service import Context
 
     settings = load_settings()
     policy = build_policy(settings)

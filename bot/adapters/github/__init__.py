@@ -1,0 +1,1 @@
+"""GitHub's REST API: every call promobot makes to GitHub goes through this package."""

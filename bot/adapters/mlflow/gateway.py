@@ -1,0 +1,492 @@
+"""The gateway to MLflow: the only module that imports mlflow (with its lock,
+bot/adapters/mlflow/mutex.py). It implements bot/core/ports/registry.py's Registry and speaks only
+MLflow:
+what promobot's tags mean is bot/state's business. Calls are exact look-ups by name and
+version; no filter string is ever built from user text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+from bot.adapters.mlflow.at_once import AtOnce, again_when_busy
+from bot.adapters.mlflow.mutex import TargetLocks
+from bot.adapters.mlflow.webhooks import WebhookCalls
+from bot.core.ports.registry import ModelInfo, RunInfo, VersionInfo
+from bot.core.ports.registry import RegistryError as RegistryError
+from bot.core.state.keys import TAG_VALUE_MAX
+
+STAGE_NAMES = ("Staging", "Production", "Archived")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,255}")
+# A tag key that goes into a filter string: promobot's own keys only, never user text.
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]+")
+_MISSING = ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND")
+
+# A chat command has seconds, not minutes: MLflow's own defaults (7 retries, 120 s
+# timeout) would keep Slack and the on-call engineer waiting for minutes on a dead
+# server. With these, one call to a server that does not answer gives up after about
+# 3 x 10 s + 2-4 s of backoff (docs/reliability.md). Callers can still override these
+# through the environment.
+CLIENT_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
+    # Room for the writes an execution makes at once (bot/adapters/mlflow/at_once.py): MLflow's
+    # pool keeps 10 connections and would open and drop the rest on every command.
+    "MLFLOW_HTTP_POOL_MAXSIZE": "32",
+}
+
+
+class _RunCalls:
+    """The calls on runs: their metrics, and CI's registration of what a run logged.
+    A part of Registry, kept apart to keep each class short."""
+
+    tracking_uri: str
+    _client: Any
+    rc: Any
+
+    def calls(self, what: str) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def missing(self, exc: Exception) -> bool:
+        raise NotImplementedError
+
+    def run_metrics(self, run_id: str | None) -> dict[str, float]:
+        if not run_id:
+            return {}
+        from mlflow.exceptions import MlflowException
+
+        with self.calls(f"read metrics of run {run_id}"):
+            try:
+                run = self._client.get_run(run_id)
+            except MlflowException as exc:
+                if self.missing(exc):
+                    return {}
+                raise
+        return {k: float(v) for k, v in run.data.metrics.items()}
+
+    def register(
+        self, model: str, source: str, run_id: str | None, tags: dict[str, str]
+    ) -> VersionInfo:
+        from mlflow.exceptions import MlflowException
+
+        with self.calls(f"register {model}"):
+            try:
+                self.rc.create_registered_model(model)
+            except MlflowException as exc:
+                if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                    raise
+            mv = self._client.create_model_version(model, source=source, run_id=run_id, tags=tags)
+            mv = self._wait_ready(model, int(mv.version))
+        return _version_info(mv)
+
+    def _wait_ready(self, model: str, version: int, timeout: float = 300.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            mv = self.rc.get_model_version(model, str(version))
+            if mv.status != "PENDING_REGISTRATION" or time.monotonic() > deadline:
+                return mv
+            time.sleep(0.5)
+
+    def run_info(self, run_id: str) -> RunInfo | None:
+        """A run's experiment, tags and metrics; None when there is no such run."""
+        from mlflow.exceptions import MlflowException
+
+        with self.calls(f"read run {run_id}"):
+            try:
+                run = self._client.get_run(run_id)
+            except MlflowException as exc:
+                if self.missing(exc):
+                    return None
+                raise
+        return RunInfo(
+            run_id=run.info.run_id,
+            experiment_id=str(run.info.experiment_id),
+            tags=dict(run.data.tags),
+            metrics={k: float(v) for k, v in run.data.metrics.items()},
+        )
+
+    def create_run(self, experiment: str, tags: dict[str, str]) -> str:
+        with self.calls(f"create a run in experiment {experiment}"):
+            exp = self._client.get_experiment_by_name(experiment)
+            exp_id = exp.experiment_id if exp else self._client.create_experiment(experiment)
+            run = self._client.create_run(exp_id, tags=tags)
+        return run.info.run_id
+
+    def ensure_experiment(self, name: str, artifact_location: str | None = None) -> str:
+        with self.calls(f"create experiment {name}"):
+            exp = self._client.get_experiment_by_name(name)
+            if exp is not None:
+                return exp.experiment_id
+            return self._client.create_experiment(name, artifact_location=artifact_location)
+
+    def logged_model_uri(self, run_id: str, artifact_name: str = "model") -> str:
+        """The URI of the model a run logged under `artifact_name`.
+
+        MLflow 3 stores models as LoggedModels (`models:/m-…`) outside the run's
+        artifacts; registering `runs:/<id>/model` only works through a fallback that
+        warns. So look the logged model up by its source run (the id is checked to be
+        hex first: it goes into a filter string)."""
+        if not re.fullmatch(r"[0-9a-fA-F]{8,64}", run_id):
+            raise ValueError(f"`{run_id[:80]}` is not an MLflow run id (32 hex characters)")
+        with self.calls(f"find the model logged by run {run_id}"):
+            run = self._client.get_run(run_id)
+            found = self._client.search_logged_models(
+                experiment_ids=[run.info.experiment_id],
+                filter_string=f"source_run_id = '{run_id}'",
+                max_results=50,
+            )
+        named = [m for m in found if m.name == artifact_name] or list(found)
+        if named:
+            return f"models:/{named[0].model_id}"
+        return f"runs:/{run_id}/{artifact_name}"
+
+
+class Registry(_RunCalls, WebhookCalls, AtOnce):
+    """Narrow interface over MlflowClient: only the calls promobot makes."""
+
+    def __init__(
+        self,
+        tracking_uri: str,
+        *,
+        registry_uri: str | None = None,
+        lock_ttl_s: float = 120.0,
+        lock_wait_s: float = 30.0,
+    ) -> None:
+        for key, value in CLIENT_DEFAULTS.items():
+            os.environ.setdefault(key, value)
+        self.tracking_uri = tracking_uri
+        self._registry_uri = registry_uri
+        self._client_instance: Any = None
+        self._locks = TargetLocks(self, ttl_s=lock_ttl_s, wait_s=lock_wait_s)
+
+    @property
+    def _client(self) -> Any:
+        """The MlflowClient, made on first use: commands that need no registry (help,
+        policy) never import mlflow nor touch (or create) a SQLite file."""
+        if self._client_instance is None:
+            from mlflow import MlflowClient
+
+            self._client_instance = MlflowClient(
+                tracking_uri=self.tracking_uri, registry_uri=self._registry_uri
+            )
+        return self._client_instance
+
+    @property
+    def rc(self) -> Any:
+        """MLflow's ModelRegistryClient: what MlflowClient wraps for registry calls.
+
+        MlflowClient 3.x reads the whole registered model (`GET registered-models/get`,
+        which loads every version in the SQL stores) before each registry write, to refuse
+        writes to prompts. promobot writes ~15 tags per promotion, so that check alone
+        doubled its REST calls and made each command O(versions) (docs/performance.md).
+        promobot never writes to prompts: its models come from the policy and the
+        parser, and the lock models are its own. mlflow is pinned to 3.17.x."""
+        return self._client._get_registry_client()
+
+    # ---- error mapping -------------------------------------------------------------
+
+    def calls(self, what: str) -> AbstractContextManager[None]:
+        """Turn MLflow's and the network's failures into RegistryError with a sentence."""
+        return _mapped_errors(what, self._where())
+
+    def _where(self) -> str:
+        uri = self.tracking_uri
+        return re.sub(r"//[^@/]*@", "//***@", uri)  # never show credentials
+
+    def missing(self, exc: Exception) -> bool:
+        return getattr(exc, "error_code", "") in _MISSING
+
+    # ---- reading -------------------------------------------------------------------
+
+    def get_model(self, name: str) -> ModelInfo | None:
+        """The model with its tags, aliases and the latest version of each stage.
+
+        MLflow's SQL store answers `get_registered_model` by loading every version of the
+        model; `search_registered_models(name = …)` returns the same facts with the
+        latest versions found by one query, so a model with 10,000 versions costs little
+        more than one with 10. The search is used only for names that cannot carry
+        anything but a name into the filter (the parser's rule: letters, digits, . _ -);
+        any other name is read by the exact call."""
+        from mlflow.exceptions import MlflowException
+
+        if _PLAIN_NAME.fullmatch(name):
+            with self.calls(f"read model {name}"):
+                found = self.rc.search_registered_models(
+                    filter_string=f"name = '{name}'", max_results=2
+                )
+            match = [rm for rm in found if rm.name == name]
+            return _model_info(match[0]) if match else None
+        with self.calls(f"read model {name}"):
+            try:
+                rm = self.rc.get_registered_model(name)
+            except MlflowException as exc:
+                if self.missing(exc) or getattr(exc, "error_code", "") == (
+                    "INVALID_PARAMETER_VALUE"
+                ):
+                    return None
+                raise
+        return _model_info(rm)
+
+    def get_version(self, model: str, version: int) -> VersionInfo | None:
+        from mlflow.exceptions import MlflowException
+
+        with self.calls(f"read {model} v{version}"):
+            try:
+                mv = self.rc.get_model_version(model, str(version))
+            except MlflowException as exc:
+                if self.missing(exc) or exc.error_code == "INVALID_PARAMETER_VALUE":
+                    return None
+                raise
+        return _version_info(mv)
+
+    def find_model_with_tag(self, key: str) -> ModelInfo | None:
+        """A model carrying tag `key`, as read by the search that found it. `key` is one
+        of promobot's own keys (bot/state), checked before it goes into the filter."""
+        if not _PLAIN_KEY.fullmatch(key):
+            return None
+        with self.calls(f"look up the model tagged {key}"):
+            found = self.rc.search_registered_models(
+                filter_string=f"tags.`{key}` LIKE '%'", max_results=2
+            )
+        return _model_info(found[0]) if found else None
+
+    # ---- writing -------------------------------------------------------------------
+
+    def set_model_tag(self, model: str, key: str, value: str) -> None:
+        with self.calls(f"write tag {key} on {model}"):
+            _write(lambda: self.rc.set_registered_model_tag(model, key, value[:TAG_VALUE_MAX]))
+
+    def delete_model_tag(self, model: str, key: str) -> None:
+        from mlflow.exceptions import MlflowException
+
+        with self.calls(f"remove tag {key} of {model}"):
+            try:
+                self.rc.delete_registered_model_tag(model, key)
+            except MlflowException as exc:
+                if not self.missing(exc):
+                    raise
+
+    def set_version_tags(self, model: str, version: int, tags: dict[str, str]) -> None:
+        with self.calls(f"write tags on {model} v{version}"):
+            for key, value in tags.items():
+                _write(
+                    lambda k=key, v=value: self.rc.set_model_version_tag(
+                        model, str(version), k, v[:TAG_VALUE_MAX]
+                    )
+                )
+
+    def delete_version_tag(self, model: str, version: int, key: str) -> None:
+        """Remove a model-version tag; one that is not there is fine (retries are harmless)."""
+        with self.calls(f"remove tag {key} of {model} v{version}"):
+            _unless_missing(lambda: self.rc.delete_model_version_tag(model, str(version), key))
+
+    def append_description(
+        self, model: str, version: int, line: str, current: str | None = None
+    ) -> None:
+        """Add `line` to the description unless it is already there (retries are harmless).
+        `current` is the description the caller read under the lock, else it is read."""
+        with self.calls(f"update the description of {model} v{version}"):
+            if current is None:
+                current = self.rc.get_model_version(model, str(version)).description or ""
+            if line in current.splitlines():
+                return
+            text = f"{current.rstrip()}\n{line}" if current.strip() else line
+            _write(lambda: self.rc.update_model_version(model, str(version), description=text))
+
+    def move_stage(self, model: str, version: int, stage: str) -> None:
+        """Put `version` in `stage`; MLflow archives the other holders in the same call,
+        so the target is never empty and never doubly held."""
+        archive = stage in ("Staging", "Production")
+        with self.calls(f"move {model} v{version} to {stage}"), warnings.catch_warnings():
+            # Stages are deprecated in MLflow 3 but are what `models:/m/Production` reads.
+            warnings.simplefilter("ignore", FutureWarning)
+            _write(
+                lambda: self.rc.transition_model_version_stage(
+                    model, str(version), stage, archive_existing_versions=archive
+                )
+            )
+
+    def set_alias(self, model: str, alias: str, version: int) -> None:
+        with self.calls(f"point @{alias} of {model} at v{version}"):
+            _write(lambda: self.rc.set_registered_model_alias(model, alias, str(version)))
+
+    def delete_alias(self, model: str, alias: str) -> None:
+        with self.calls(f"remove @{alias} of {model}"):
+            _unless_missing(lambda: self.rc.delete_registered_model_alias(model, alias))
+
+    def versions_for_commit(self, model: str, sha: str) -> list[int]:
+        """Versions registered from git commit `sha` (tag `git_commit`), newest first.
+        Both parts are checked before they go into the filter string."""
+        if not re.fullmatch(r"[0-9a-fA-F]{7,40}", sha) or not re.fullmatch(
+            r"[A-Za-z0-9][A-Za-z0-9._-]{0,255}", model
+        ):
+            return []
+        with self.calls(f"find versions of {model} from commit {sha[:12]}"):
+            found = self.rc.search_model_versions(
+                filter_string=f"name = '{model}' and tags.git_commit = '{sha.lower()}'",
+                max_results=50,
+            )
+        return sorted((int(mv.version) for mv in found), reverse=True)
+
+    def model_names(self) -> list[str]:
+        """Every registered model's name (a paged search of models, not of versions)."""
+        return _model_names(self, "", "list the registered models")
+
+    def models_tagged(self, key: str) -> list[str]:
+        """The registered models that carry tag `key`. `key` is one of promobot's own
+        constants, never user text: it goes into a filter string, so anything but
+        [A-Za-z0-9_.-] is refused."""
+        if not _PLAIN_KEY.fullmatch(key):
+            raise ValueError(f"not a plain tag key: {key!r}")
+        return _model_names(self, f"tags.`{key}` LIKE '%'", f"search models tagged {key}")
+
+    # ---- the lock of one target (bot/adapters/mlflow/mutex.py) ----------------------------------
+
+    def lock(self, bucket: str, model: str, target_key: str) -> AbstractContextManager[str]:
+        """Hold the exclusive lock named `bucket` (state.lock_bucket of model and target)
+        while the block runs; `model` and `target_key` describe it in messages."""
+        return self._locks.hold(bucket, model, target_key)
+
+
+def _model_names(registry: Registry, filter_string: str, what: str) -> list[str]:
+    """The names of the registered models `filter_string` finds (all: ""), every page."""
+    names: list[str] = []
+    token: str | None = None
+    while True:
+        with registry.calls(what):
+            page = registry.rc.search_registered_models(
+                filter_string=filter_string or None, max_results=100, page_token=token
+            )
+        names.extend(rm.name for rm in page)
+        token = getattr(page, "token", None)
+        if not token:
+            return names
+
+
+@contextmanager
+def _mapped_errors(what: str, where: str) -> Iterator[None]:
+    """Turn MLflow's and the network's failures into RegistryError with a sentence."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        yield
+    except MlflowException as exc:
+        code = getattr(exc, "error_code", "")
+        if code in ("UNAUTHENTICATED", "CUSTOMER_UNAUTHORIZED"):
+            raise RegistryError(
+                f"MLflow denied permission to {what}: it did not accept the bot's "
+                f"credentials ({code}). Check MLFLOW_TRACKING_USERNAME and "
+                "MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN).",
+                kind="permission",
+            ) from exc
+        if code == "PERMISSION_DENIED":
+            raise RegistryError(
+                f"MLflow refused to {what}: the bot's MLflow user lacks permission "
+                f"({code}). Ask the platform team to grant it MANAGE on the model.",
+                kind="permission",
+            ) from exc
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, OSError):  # requests' network errors are OSErrors
+            raise RegistryError(
+                f"MLflow is unreachable at {where} ({what}): "
+                f"{_network_problem(cause)}. Once it answers again, run the same "
+                "command: it finishes what was started without doing anything twice."
+            ) from exc
+        raise RegistryError(f"MLflow failed to {what} at {where}: {_first_line(str(exc))}") from exc
+    except (OSError, TimeoutError) as exc:
+        raise RegistryError(
+            f"MLflow is unreachable at {where} ({what}): {_first_line(str(exc))}"
+        ) from exc
+    except Exception as exc:
+        # requests' errors and the like: anything below the client is a system fault.
+        if type(exc).__module__.split(".")[0] in ("requests", "urllib3", "sqlalchemy"):
+            raise RegistryError(
+                f"MLflow is unreachable at {where} ({what}): {_first_line(str(exc))}"
+            ) from exc
+        raise
+
+
+_CONFLICT = re.compile(r"UNIQUE constraint|duplicate key|IntegrityError|Duplicate entry", re.I)
+
+
+def _write(write: Callable[[], Any]) -> Any:
+    """An idempotent write, made again while the store is busy (bot/adapters/mlflow/at_once.py)
+    and once more after losing an insert race."""
+    from mlflow.exceptions import MlflowException
+
+    return again_when_busy(lambda: _once_more_on_conflict(write), MlflowException)
+
+
+def _once_more_on_conflict(write: Callable[[], Any]) -> Any:
+    """Run an idempotent tag write; if a concurrent writer of the same key won the insert
+    (MLflow's SQL stores then fail with a unique-constraint error rather than update),
+    write again: the row exists now, so the second write is an update."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return write()
+    except MlflowException as exc:
+        if not _CONFLICT.search(str(exc)):
+            raise
+        time.sleep(0.05)
+        return write()
+
+
+def _unless_missing(delete: Callable[[], Any]) -> None:
+    """Run a delete; what is already gone is fine (a retry, or a tag never written)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        again_when_busy(delete, MlflowException)
+    except MlflowException as exc:
+        if getattr(exc, "error_code", "") not in _MISSING:
+            raise
+
+
+def _model_info(rm: Any) -> ModelInfo:
+    latest = [_version_info(mv) for mv in rm.latest_versions or []]
+    return ModelInfo(
+        name=rm.name,
+        tags=dict(rm.tags or {}),
+        aliases={k: int(v) for k, v in (rm.aliases or {}).items()},
+        stage_latest={v.stage: v.version for v in latest},
+        versions={v.version: v for v in latest},
+    )
+
+
+def _version_info(mv: Any) -> VersionInfo:
+    return VersionInfo(
+        model=mv.name,
+        version=int(mv.version),
+        stage=mv.current_stage or "None",
+        run_id=mv.run_id or None,
+        source=mv.source or "",
+        aliases=tuple(mv.aliases or ()),
+        tags=dict(mv.tags or {}),
+        description=mv.description or "",
+    )
+
+
+def _network_problem(exc: BaseException) -> str:
+    """What went wrong on the wire, in words (not a urllib3 repr)."""
+    text = str(exc)
+    if "Timeout" in type(exc).__name__ or "timed out" in text.lower():
+        limit = os.environ.get("MLFLOW_HTTP_REQUEST_TIMEOUT", "")
+        return f"no answer within {limit} s" if limit else "no answer in time"
+    if "refused" in text.lower():
+        return "connection refused"
+    if "reset" in text.lower() or "aborted" in text.lower() or "closed" in text.lower():
+        return "the connection was dropped"
+    return _first_line(text)[:200]
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else "no details"
+    return line[:300]

@@ -1,0 +1,167 @@
+"""The narrow interfaces the core talks to, and the values that cross them.
+
+`Registry` names exactly the calls the use cases make on the MLflow registry;
+bot/adapters/mlflow/gateway.py implements it (the only module that imports mlflow, with its lock in
+bot/adapters/mlflow/mutex.py). The core imports this module, never the gateway: bot/app.py
+wires the real one in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class RegistryError(Exception):
+    """MLflow could not be reached or failed: a system's error, not a person's (exit 3)."""
+
+    def __init__(self, message: str, *, kind: str = "unavailable") -> None:
+        super().__init__(message)
+        # "unavailable" | "permission" | "conflict"; for webhooks also "unsupported" (a
+        # file store) and "invalid" (MLflow refused what it was given)
+        self.kind = kind
+
+
+class LockBusy(RegistryError):
+    """Another promotion of the same target holds the lock."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, kind="conflict")
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    model: str
+    version: int
+    stage: str  # "None" | "Staging" | "Production" | "Archived"
+    run_id: str | None
+    source: str
+    aliases: tuple[str, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    tags: dict[str, str]
+    aliases: dict[str, int]  # alias → version
+    stage_latest: dict[str, int]  # stage → highest version in that stage ("None" included)
+    # The versions MLflow returns with the model (the latest of each stage), with their
+    # tags and descriptions: reading them again would be a REST call each.
+    versions: dict[int, VersionInfo] = field(default_factory=dict)
+
+    @property
+    def latest_version(self) -> int | None:
+        return max(self.stage_latest.values(), default=None)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    experiment_id: str
+    tags: dict[str, str]
+    metrics: dict[str, float]
+
+
+@dataclass(frozen=True)
+class WebhookInfo:
+    """An MLflow webhook as MLflow shows it (it never gives its secret back)."""
+
+    webhook_id: str
+    name: str
+    url: str
+    events: tuple[str, ...]  # "model_version.created", …
+    status: str  # "ACTIVE" | "DISABLED"
+    description: str = ""
+    created_ms: int = 0  # MLflow's creation time, in milliseconds
+
+
+class Registry(Protocol):
+    """The MLflow registry as the use cases see it."""
+
+    # reads
+    def get_model(self, name: str) -> ModelInfo | None: ...
+    def get_version(self, model: str, version: int) -> VersionInfo | None: ...
+    def run_metrics(self, run_id: str | None) -> dict[str, float]: ...
+    def find_model_with_tag(self, key: str) -> ModelInfo | None: ...
+    def models_tagged(self, key: str) -> list[str]: ...
+    def model_names(self) -> list[str]: ...
+    def versions_for_commit(self, model: str, sha: str) -> list[int]: ...
+
+    # writes
+    def set_model_tag(self, model: str, key: str, value: str) -> None: ...
+    def delete_model_tag(self, model: str, key: str) -> None: ...
+    def set_version_tags(self, model: str, version: int, tags: dict[str, str]) -> None: ...
+    def delete_version_tag(self, model: str, version: int, key: str) -> None: ...
+    def append_description(
+        self, model: str, version: int, line: str, current: str | None = None
+    ) -> None: ...
+    def move_stage(self, model: str, version: int, stage: str) -> None: ...
+    def set_alias(self, model: str, alias: str, version: int) -> None: ...
+    def delete_alias(self, model: str, alias: str) -> None: ...
+
+    # calls that do not depend on each other, at once where that saves round trips
+    # (bot/adapters/mlflow/at_once.py); their results in order, the first failure raised
+    def at_once(self, calls: Sequence[Callable[[], Any]]) -> list[Any]: ...
+
+    # the lock of one target, held while the block runs
+    def lock(self, bucket: str, model: str, target_key: str) -> AbstractContextManager[str]: ...
+
+    # MLflow's webhooks (SQL-backed tracking servers only; else RegistryError "unsupported")
+    def webhooks(self) -> list[WebhookInfo]: ...
+    def create_webhook(
+        self, name: str, url: str, events: tuple[str, ...], secret: str, description: str
+    ) -> WebhookInfo: ...
+    def update_webhook(
+        self, webhook_id: str, url: str, events: tuple[str, ...], secret: str, description: str
+    ) -> WebhookInfo: ...
+    def delete_webhook(self, webhook_id: str) -> None: ...
+
+    # CI registration
+    def run_info(self, run_id: str) -> RunInfo | None: ...
+    def create_run(self, experiment: str, tags: dict[str, str]) -> str: ...
+    def ensure_experiment(self, name: str, artifact_location: str | None = None) -> str: ...
+    def logged_model_uri(self, run_id: str, artifact_name: str = "model") -> str: ...
+    def register(
+        self, model: str, source: str, run_id: str | None, tags: dict[str, str]
+    ) -> VersionInfo: ...
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one instant query gave: one number, or None and why there is none."""
+
+    value: float | None
+    problem: str = ""
+
+
+class Prometheus(Protocol):
+    """Prometheus as the core sees it: an instant query → one number, or why not. An
+    adapter never raises: an unreachable, slow or garbled server is a Reading with a
+    problem (a check's `no_data`)."""
+
+    def query(self, expr: str) -> Reading: ...
+
+
+class NoPrometheus:
+    """What the core reads when no Prometheus is configured."""
+
+    def query(self, expr: str) -> Reading:
+        return Reading(None, "no Prometheus is configured (set PROMOBOT_PROMETHEUS_URL)")
+
+
+__all__ = [
+    "LockBusy",
+    "ModelInfo",
+    "NoPrometheus",
+    "Prometheus",
+    "Reading",
+    "Registry",
+    "RegistryError",
+    "RunInfo",
+    "VersionInfo",
+    "WebhookInfo",
+]

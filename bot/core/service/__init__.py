@@ -1,0 +1,212 @@
+"""The use cases, behind one facade.
+
+    common.py       Context (who acts), Deps (registry, policy, clock, ids, events)
+    proposal.py     the Proposal value and the Reads of one command
+    deciding.py     the policy's decision on a proposal
+    moves.py        promote and rollback
+    requests.py     approve, deny, finding a request
+    locks.py        lock and unlock a target, and the check promotions pass while locked
+    execution.py    intent, apply, recover, roll forward, outcome records
+    queries.py      status, history, policy, a request as it stands
+    messages.py     where doors showed requests, and the pass that keeps them in step
+    membership.py   the members of GitHub teams and Slack user groups, through the port
+    export.py       the audit trail for auditors (`promobot audit export`)
+    registration.py CI registration and the comparison with Production
+    deployments.py  GitHub deployments of promotions: record, find the missing, repair
+    cards.py        a new version's card, and announcing it
+    webhooks.py     MLflow's webhook deliveries, and promobot's webhook in MLflow
+    verification.py the watch after a promotion: passed, or rolled back / told
+
+Each use case takes who acts and a parsed command and returns a Result. A person's
+failure (not allowed, no such version) is a refused Result with sentences; only a
+broken MLflow raises (RegistryError). No text is formatted for a channel here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from bot.core.commands import (
+    Approve,
+    Command,
+    Deny,
+    Help,
+    History,
+    Lock,
+    PolicyExplain,
+    Promote,
+    Rollback,
+    Status,
+    Unlock,
+    help_text,
+)
+from bot.core.events import EventBus
+from bot.core.policy import Policy
+from bot.core.ports.registry import Registry, VersionInfo
+from bot.core.results import DONE, DeploymentCheck, DeploymentRepair, MissingDeployment, Result
+from bot.core.service.cards import Cards
+from bot.core.service.common import Context, Deps, Outside, new_request_id, utcnow
+from bot.core.service.deployments import Deployments
+from bot.core.service.drift_scan import Audit
+from bot.core.service.execution import Executor
+from bot.core.service.messages import Messages
+from bot.core.service.moves import Moves
+from bot.core.service.proposal import Reads
+from bot.core.service.queries import Queries
+from bot.core.service.requests import Requests
+from bot.core.service.target_locks import Locks
+from bot.core.service.trail import Export
+from bot.core.service.verification import Verifier, VerifyReport
+from bot.core.service.webhooks import Deliveries, Delivery
+from bot.core.state import REASON_MAX
+
+__all__ = ["REASON_MAX", "Context", "Outside", "Service", "new_request_id"]
+
+
+class Service:
+    """The facade every door calls: `handle` dispatches a command to its use case."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        policy: Policy,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        new_id: Callable[[str], str] = new_request_id,
+        events: EventBus | None = None,
+        outside: Outside | None = None,
+    ) -> None:
+        """`outside`: the systems besides MLflow the rules read (GitHub teams and Slack
+        user groups, GitHub's checks and deployments); none by default."""
+        outside = outside or Outside()
+        self.deps = Deps(
+            registry, policy, clock, new_id, events or EventBus(), directory=outside.directory
+        )
+        if outside.github is not None:
+            self.deps.github = outside.github
+        if outside.prometheus is not None:
+            self.deps.prometheus = outside.prometheus
+        executor = Executor(self.deps)
+        self.audit = Audit(self.deps)
+        self.export = Export(self.deps, self.audit)
+        self.moves = Moves(self.deps, executor, self.audit)
+        self.requests = Requests(self.deps, executor)
+        self.queries = Queries(self.deps, self.requests, self.audit)
+        self.messages = Messages(self.deps, self.queries)
+        self.locks = Locks(self.deps)
+        self.deployments = Deployments(self.deps)
+        self.cards = Cards(self.deps)
+        # Looked up at each delivery, so the delivery always reaches the facade's method.
+        self.deliveries = Deliveries(
+            self.deps, self.audit, lambda model, version: self.announce_version(model, version)
+        )
+        self.verifier = Verifier(self.deps, executor, self.audit)
+        self.queries.verifier = self.verifier
+        # One entry per command type: the use case and what it is given.
+        self._table: dict[type, Callable[[Any, Context, Reads], Result]] = {
+            Promote: self.moves.promote,
+            Rollback: self.moves.rollback,
+            Approve: self.requests.approve,
+            Deny: lambda cmd, ctx, reads: self.requests.deny(cmd, ctx),
+            Status: lambda cmd, ctx, reads: self.queries.status(cmd, reads),
+            History: lambda cmd, ctx, reads: self.queries.history(cmd),
+            PolicyExplain: lambda cmd, ctx, reads: self.queries.explain_policy(cmd),
+            Lock: lambda cmd, ctx, reads: self.locks.lock(cmd, ctx),
+            Unlock: lambda cmd, ctx, reads: self.locks.unlock(cmd, ctx),
+            Help: lambda cmd, ctx, reads: Result(
+                status=DONE, action="help", text=help_text(cmd.topic)
+            ),
+        }
+
+    @property
+    def registry(self) -> Registry:
+        return self.deps.registry
+
+    @property
+    def policy(self) -> Policy:
+        return self.deps.policy
+
+    @property
+    def events(self) -> EventBus:
+        assert self.deps.events is not None
+        return self.deps.events
+
+    def clock(self) -> datetime:
+        return self.deps.clock()
+
+    def handle(self, command: Command, ctx: Context) -> Result:
+        use_case = self._table.get(type(command))
+        if use_case is None:  # pragma: no cover - the parser makes only these
+            raise TypeError(f"unknown command {command!r}")
+        # A fresh Reads per command: nothing read is trusted beyond the command.
+        return use_case(command, ctx, Reads(self.deps.registry))
+
+    # ---- for doors that show requests and keep those messages in step -------------------
+
+    def request_view(self, request_id: str, ctx: Context | None = None) -> Result | None:
+        return self.queries.request_view(request_id, ctx or Context(actor="promobot"))
+
+    def remember_message(self, model: str, request_id: str, door: str, ref: dict[str, str]) -> None:
+        self.messages.remember(model, request_id, door, ref)
+
+    def message_ref(self, model: str, request_id: str, door: str) -> dict[str, Any] | None:
+        return self.messages.ref(model, request_id, door)
+
+    def sweep(self, door: str) -> int:
+        """One pass of the scheduled sweep over the requests `door` shows."""
+        return self.messages.sweep(door)
+
+    def verify(self) -> VerifyReport:
+        """One verification pass: every due check once (`promobot verify`, serve's pass)."""
+        return self.verifier.run_all()
+
+    def version_for_commit(self, model: str, sha: str) -> int | None:
+        return self.queries.version_for_commit(model, sha)
+
+    def versions(self, model: str) -> list[VersionInfo]:
+        return self.queries.versions(model)
+
+    # ---- GitHub deployments of promotions (docs/contract.md, "Deployment records") -----
+
+    def record_deployment(self, result: Result) -> str | None:
+        """For the deployments notifier, right after an execution: send and record its
+        GitHub deployment; the sentence for the person, or None (nothing to record)."""
+        return self.deployments.record(result)
+
+    def records_deployments(self) -> bool:
+        """Whether promotions are recorded as GitHub deployments here (GITHUB_TOKEN)."""
+        return self.deps.github.deployer is not None
+
+    def missing_deployments(self, models: list[str]) -> list[MissingDeployment]:
+        """Versions holding a target whose GitHub deployment is missing (never sent, or
+        failed), for the named models or, with none named, every model."""
+        return self.deployments.check(models).missing
+
+    def deployment_check(self, models: list[str]) -> DeploymentCheck:
+        """As missing_deployments, and the names given that are no registered model."""
+        return self.deployments.check(models)
+
+    def repair_deployments(self, models: list[str]) -> list[DeploymentRepair]:
+        """Send each missing deployment exactly once (a second repair sends nothing)."""
+        return self.deployments.repair(models)
+
+    # ---- a new version -----------------------------------------------------------------
+
+    def version_card(self, model: str, version: int | str) -> Result | None:
+        """A version's card (action `registered`): its run, commit, pull request and CI
+        run, its metrics against Production, the targets it may be promoted to next. None
+        when the policy does not govern the model or the version does not exist."""
+        return self.cards.card(model, version)
+
+    def announce_version(self, model: str, version: int | str) -> Result | None:
+        """The card, published as `version_registered` (the Slack announcer posts it in
+        the model's channel); None, and nothing published, when there is no card."""
+        return self.cards.announce(model, version)
+
+    # ---- MLflow's webhook deliveries ----------------------------------------------------------
+
+    def receive_webhook(self, delivery: Delivery) -> str:
+        """One verified MLflow webhook delivery; returns what was done, for the log."""
+        return self.deliveries.receive(delivery)

@@ -1,0 +1,268 @@
+"""Execution: the only place that moves versions.
+
+The history event is the execution's intent: written first, it holds everything the
+execution writes and removes (state.audit_tags derives the version tags from it, and it
+lists the stale tags the version sheds). The request's outcome is the last write and
+closes it. Every step between is idempotent, so the next command on the target finishes
+(rolls forward) what a dead process began, without writing anything twice. The new
+version goes in before the old one goes out: one MLflow call moves the stage and
+archives the previous holder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.core import events, state
+from bot.core.ports.registry import ModelInfo, Registry, VersionInfo
+from bot.core.results import DONE, REFUSED, Result
+from bot.core.service.common import STAGE_ALIASES, Context, Deps, already, holder, target_of, uri
+from bot.core.service.proposal import Reads
+
+
+@dataclass(frozen=True)
+class Execution:
+    """A request about to be carried out, and the approvals that let it."""
+
+    req: state.Request
+    approvers: list[str]
+    reads: Reads
+
+
+class Executor:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def execute(self, run: Execution, base: Result, read_under_lock: ModelInfo | None) -> Result:
+        """Carry out a request under the target's lock. `read_under_lock`: the caller
+        holds the lock already, and this is the model as it read it under the lock."""
+        req = run.req
+        if read_under_lock is not None:
+            return self._execute_locked(run, base, read_under_lock)
+        with self.deps.registry.lock(state.lock_bucket(*req.lock_key), *req.lock_key):
+            info = self.deps.registry.get_model(req.model)
+            if info is None:
+                return self.fail(base, req, f"model {req.model} no longer exists")
+            info = self.recover(info, req.target_key, locked=True)
+            return self._execute_locked(run, base, info)
+
+    def _execute_locked(self, run: Execution, base: Result, info: ModelInfo) -> Result:
+        req = run.req
+        target = target_of(req)
+        done = state.outcome(info.tags, req.id)
+        if done is not None and done.state == "done":
+            return already(
+                base,
+                uri=uri(req.model, target),
+                message=f"{req.id} was already carried out; nothing changed.",
+            )
+        version = run.reads.version(info, req.version)
+        if (
+            version is None
+            or (version.run_id or None) != req.run_id
+            or version.source != req.source
+        ):
+            why = (
+                f"v{req.version} was deleted"
+                if version is None
+                else f"v{req.version} is no longer the version that was requested "
+                "(its run or source changed)"
+            )
+            return self.fail(base, req, f"{why}; nothing was promoted")
+        current = holder(info, target)
+        if current == req.version and not req.repair:
+            self.mark(req, "done", "promobot", f"v{req.version} already held it")
+            return already(
+                base,
+                uri=uri(req.model, target),
+                message=f"v{req.version} already holds {target.label}.",
+            )
+        # A repair records the holder it finds: nothing is moved out.
+        replaced = None if req.repair else current
+        key, event = self._event(run, info, version, replaced, self.deps.clock())
+        self.apply(req.model, key, event, description=version.description)
+        base.status = DONE
+        base.request_id = req.id
+        base.replaced_version = replaced
+        base.approved_by = [self.deps.policy.display(a) for a in run.approvers]
+        base.approval_comments = {c["by"]: c["comment"] for c in event["comments"]}
+        base.approvals = len(run.approvers)
+        base.uri = uri(req.model, target)
+        base.asked_in, base.link = req.channel, req.link
+        self.deps.publish(events.EXECUTED, base, Context(req.actor, req.channel, req.link))
+        return base
+
+    def _event(
+        self,
+        run: Execution,
+        info: ModelInfo,
+        version: VersionInfo,
+        current: int | None,
+        now: datetime,
+    ) -> tuple[str, dict[str, Any]]:
+        """The history event of this execution, holding everything it writes, so that it
+        is also the intent a later command finishes if this process dies half way."""
+        req, policy = run.req, self.deps.policy
+        target = target_of(req)
+        by = policy.display(req.actor)
+        approved = ", ".join(policy.display(a) for a in run.approvers)
+        # What each approver said goes with the event (history) and the description line.
+        said = {a.actor: a.comment for a in state.approvals(info.tags, req.id)}
+        notes = [(policy.display(a), said.get(a, "")) for a in run.approvers]
+        reason = req.reason
+        if req.action == "rollback":
+            reason = (
+                f"rollback: {req.reason}"
+                if req.reason
+                else (f"rollback: from v{current}" if current else "rollback")
+            )
+        # The gated metrics of the target's promotion rule (the example line in
+        # docs/contract.md), else the first two.
+        rule = self.deps.rule(req.model, "promote", req.target_key)
+        gated = [g.metric for g in rule.metrics] if rule else []
+        metrics = run.reads.metrics(version)
+        line = state.description_line(now, target.label, (by, notes), reason, metrics, gated)
+        event: dict[str, Any] = {
+            "kind": req.action,
+            "target_key": req.target_key,
+            "target_label": target.label,
+            "target_kind": target.kind,
+            "target_name": target.name,
+            "version": version.version,
+            "previous": current,
+            "by": by,
+            "actor": req.actor,
+            "approved_by": approved,
+            "comments": [{"by": name, "comment": note} for name, note in notes if note],
+            "at": state.format_time(now),
+            "reason": reason,
+            "request": req.id,
+            "channel": req.channel or "cli",
+            "link": req.link,
+            "line": line,
+            "stale_aliases": [
+                a
+                for a in STAGE_ALIASES
+                if a != target.alias and info.aliases.get(a) == version.version
+            ],
+        }
+        if req.action == "rollback":
+            event["rollback_reason"] = req.reason
+        # Read under the lock like the aliases above, and kept in the intent: a version
+        # moved back in sheds the tags of its move out (docs/contract.md).
+        event["stale_tags"] = state.stale_tags(event, version.tags)
+        if rule is not None and rule.verify is not None:
+            event["verify"] = rule.verify.plan(req.model, version.version, req.target_key)
+        replaced = run.reads.version(info, current) if current is not None else None
+        if replaced is not None and replaced.tags.get("verification") == "running":
+            event["ends_verification"] = True
+        return state.event_key(now, req.id), event
+
+    def apply(
+        self,
+        model: str,
+        key: str,
+        event: dict[str, Any],
+        *,
+        description: str | None = None,
+        resume: bool = False,
+    ) -> None:
+        """Carry out an execution from its event (`resume`: the event is written already).
+
+        Three rounds: the event (the intent), then every write between it and the
+        outcome at once (none reads what another writes, and each is idempotent), then
+        the outcome. A crash inside the middle round leaves some of them done: the next
+        command finds the event still open and makes them all again."""
+        registry = self.deps.registry
+        if not resume:
+            registry.set_model_tag(model, key, state.dumps(event))
+        registry.at_once(middle_writes(registry, model, event, description))
+        registry.set_model_tag(
+            model, state.state_key(event["request"]), state.dumps(state.done_outcome(event))
+        )
+
+    def recover(self, info: ModelInfo, target_key: str, *, locked: bool) -> ModelInfo:
+        """Finish an execution a dead process left half done, before deciding anything
+        about the target it touched. `locked`: the caller holds the target's lock."""
+        if state.inflight(info.tags, target_key) is None:
+            return info
+        registry = self.deps.registry
+        if locked:
+            self._roll_forward(info, target_key)
+        else:
+            with registry.lock(state.lock_bucket(info.name, target_key), info.name, target_key):
+                fresh = registry.get_model(info.name) or info
+                self._roll_forward(fresh, target_key)
+        return registry.get_model(info.name) or info
+
+    def _roll_forward(self, info: ModelInfo, target_key: str) -> None:
+        found = state.inflight(info.tags, target_key)
+        if found is None:
+            return
+        key, event = found
+        if self.deps.registry.get_version(info.name, int(event["version"])) is None:
+            # Its version was deleted since: nothing left to finish. Close the request
+            # (the event then drops out of the history) and let the target go on, rather
+            # than failing every later command.
+            self.deps.registry.set_model_tag(
+                info.name,
+                state.state_key(str(event["request"])),
+                state.outcome_record(
+                    "failed",
+                    "promobot",
+                    self.deps.clock(),
+                    f"v{event['version']} was deleted before it was in place",
+                ),
+            )
+            return
+        self.apply(info.name, key, event, resume=True)
+
+    def mark(self, req: state.Request, status: str, by: str, detail: str) -> None:
+        """Close a request: its outcome record."""
+        self.deps.registry.set_model_tag(
+            req.model,
+            state.state_key(req.id),
+            state.outcome_record(status, by, self.deps.clock(), detail),
+        )
+
+    def fail(self, base: Result, req: state.Request, why: str) -> Result:
+        self.mark(req, "failed", "promobot", why)
+        base.status = REFUSED
+        base.reasons.append(f"{req.id} cannot be carried out: {why}.")
+        return base
+
+
+def middle_writes(
+    registry: Registry, model: str, event: dict[str, Any], description: str | None
+) -> list[Callable[[], None]]:
+    """The writes between an execution's intent and its outcome, one call each.
+
+    The stage move archives the previous holder in the same call, so the target is never
+    empty; the mirrored alias, the audit tags of both versions and the description line
+    touch other rows, and MLflow's SQL stores update only the columns a call names."""
+    version = int(event["version"])
+    name = event["target_name"]
+    writes: list[Callable[[], None]] = []
+    if event["target_kind"] == "stage":
+        writes.append(lambda: registry.move_stage(model, version, name))
+        writes.append(lambda: registry.set_alias(model, name.lower(), version))
+        for alias in event["stale_aliases"]:
+            writes.append(lambda a=alias: registry.delete_alias(model, a))
+    else:
+        writes.append(lambda: registry.set_alias(model, name, version))
+    new_tags, old_tags = state.audit_tags(event)
+    for tag, value in new_tags.items():
+        writes.append(lambda t=tag, v=value: registry.set_version_tags(model, version, {t: v}))
+    # Events written before they carried the list have none to remove.
+    for tag in event.get("stale_tags", ()):
+        writes.append(lambda t=tag: registry.delete_version_tag(model, version, t))
+    if event["previous"] is not None:
+        previous = int(event["previous"])
+        for tag, value in old_tags.items():
+            writes.append(lambda t=tag, v=value: registry.set_version_tags(model, previous, {t: v}))
+    line = event["line"]
+    writes.append(lambda: registry.append_description(model, version, line, description))
+    return writes

@@ -1,0 +1,304 @@
+"""The reading use cases: status, history, policy, and a request as it stands now."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from bot.core import state
+from bot.core.commands import History, PolicyExplain, Status
+from bot.core.policy import Membership, explain, lookups, model_sources
+from bot.core.policy.quorum import QuorumCount
+from bot.core.ports.registry import ModelInfo, VersionInfo
+from bot.core.results import (
+    DONE,
+    PENDING,
+    REFUSED,
+    ApprovalView,
+    HistoryEntry,
+    Holder,
+    PendingView,
+    Result,
+)
+from bot.core.service.common import STAGE_ALIASES, Context, Deps, no_model, target_of, uri
+from bot.core.service.drift import Finding, describe
+from bot.core.service.drift_scan import Audit
+from bot.core.service.membership import resolve
+from bot.core.service.moves import approve_step
+from bot.core.service.proposal import Reads
+from bot.core.service.requests import Requests, quorum_step
+from bot.core.service.target_locks import in_force
+from bot.core.service.verification import Verifier
+from bot.core.state.watch import current_watch, watches
+
+
+class Queries:
+    def __init__(self, deps: Deps, requests: Requests, audit: Audit) -> None:
+        self.deps = deps
+        self.requests = requests
+        self.audit = audit
+        self.verifier: Verifier | None = None  # set by the Service facade
+
+    def status(self, cmd: Status, reads: Reads) -> Result:
+        base = Result(status=DONE, action="status", model=cmd.model)
+        info = self.deps.registry.get_model(cmd.model)
+        if info is None:
+            return replace(base, status=REFUSED, reasons=[no_model(cmd.model)])
+        for stage in ("Production", "Staging"):
+            if stage in info.stage_latest:
+                base.holders.append(
+                    _holder_view(stage, reads.version(info, info.stage_latest[stage]))
+                )
+        for alias, number in sorted(info.aliases.items()):
+            if alias not in STAGE_ALIASES:
+                base.holders.append(_holder_view(f"@{alias}", reads.version(info, number)))
+        base.extra["latest_version"] = info.latest_version
+        base.extra["aliases"] = dict(sorted(info.aliases.items()))
+        base.pending = self._pending(info)
+        base.drift = self.audit.drift(info)
+        base.locks = in_force(info.tags, self.deps.clock())
+        if self.verifier is not None:
+            base.verifications = self.verifier.running(info)
+        return base
+
+    def _pending(self, info: ModelInfo) -> list[PendingView]:
+        now = self.deps.clock()
+        views = []
+        looked_up: dict[str, Membership] = {}  # one lookup per rule in this command
+        for req in state.open_requests(info.tags):
+            if req.expires_at < now:
+                continue
+            rule = self.deps.rule(req.model, req.action, req.target_key)
+            given = {a.actor: a for a in state.approvals(info.tags, req.id)}
+            counted: list[str] = []
+            quorum: tuple[QuorumCount, ...] = ()
+            if rule is not None:
+                key = f"{req.action} {req.target_key}"
+                if key not in looked_up:
+                    looked_up[key] = self.deps.membership(rule)
+                counted = self.requests.counted(info, req, rule, looked_up[key])
+                quorum = self.requests.quorum(info, req, rule, looked_up[key])
+            views.append(
+                PendingView(
+                    request_id=req.id,
+                    action=req.action,
+                    version=req.version,
+                    target=req.target_label,
+                    requested_by=self.deps.policy.display(req.actor),
+                    approvals=len(counted),
+                    approvals_required=rule.approvals if rule else 0,
+                    expires_at=req.expires_at,
+                    approved_by=tuple(
+                        ApprovalView(self.deps.policy.display(a), given[a].at, given[a].comment)
+                        for a in counted
+                        if a in given
+                    ),
+                    quorum=quorum,
+                )
+            )
+        return views
+
+    def history(self, cmd: History) -> Result:
+        base = Result(status=DONE, action="history", model=cmd.model)
+        info = self.deps.registry.get_model(cmd.model)
+        if info is None:
+            return replace(base, status=REFUSED, reasons=[no_model(cmd.model)])
+        history = sorted(_history(info.tags), key=lambda entry: entry[0], reverse=True)
+        entries = [entry for _, entry in history] + _verification_entries(info)
+        # Stable: entries of the same moment keep the order they were written in.
+        entries.sort(key=lambda h: h.at or datetime.min.replace(tzinfo=UTC), reverse=True)
+        base.history = _drift_entries(self.audit.drift(info))
+        base.history += entries[: max(0, cmd.limit - len(base.history))]
+        return base
+
+    def explain_policy(self, cmd: PolicyExplain) -> Result:
+        sources = model_sources(self.deps.policy, cmd.model)
+        membership = resolve(self.deps.directory, sources)
+        lines = explain(self.deps.policy, cmd.model, membership)
+        if lines is None:
+            return Result(
+                status=REFUSED,
+                action="policy",
+                model=cmd.model,
+                reasons=[
+                    f"No policy names model `{cmd.model}`, so every command on it is refused. "
+                    "Add an entry under `models:` in a file in policies/."
+                ],
+            )
+        result = Result(status=DONE, action="policy", model=cmd.model, explanation=lines)
+        if sources:
+            result.extra["lookups"] = lookups(self.deps.policy, membership, sources)
+        return result
+
+    def versions(self, model: str) -> list[VersionInfo]:
+        """Every version of a model, oldest first (the demo's closing table)."""
+        info = self.deps.registry.get_model(model)
+        latest = info.latest_version if info else None
+        found = (self.deps.registry.get_version(model, n) for n in range(1, (latest or 0) + 1))
+        return [v for v in found if v is not None]
+
+    def version_for_commit(self, model: str, sha: str) -> int | None:
+        """The newest version registered from a commit (a pull request's head)."""
+        found = self.deps.registry.versions_for_commit(model, sha)
+        return found[0] if found else None
+
+    def request_view(self, request_id: str, ctx: Context) -> Result | None:
+        """A request as it stands now, for a door or notifier that keeps a message about
+        it up to date: pending with the approvals so far, or how it ended (done, denied,
+        expired, failed). A request whose time is up without a decision is closed as
+        expired here, as approve and deny would. None when there is no such request."""
+        base = Result(status=REFUSED, action="promote", request_id=request_id)
+        found = self.requests.find(request_id, base)
+        if found is None:
+            return None
+        info, req, rule = found
+        self.requests.fill_from_request(base, req)
+        base.action = req.action
+        membership = self.deps.membership(rule)
+        approvers = self.requests.counted(info, req, rule, membership) if rule else []
+        base.quorum = self.requests.quorum(info, req, rule, membership) if rule else ()
+        base.approvals = len(approvers)
+        base.approved_by = [self.deps.policy.display(a) for a in approvers]
+        done = state.outcome(info.tags, req.id)
+        if done is not None and done.state == "done":
+            return replace(
+                base,
+                status=DONE,
+                uri=uri(req.model, target_of(req)),
+                approval_comments=self.requests.comments(info, req, approvers),
+            )
+        if done is not None and done.state == "denied":
+            return replace(
+                base,
+                status=DONE,
+                action="deny",
+                approvals=0,
+                approved_by=[],
+                message=f"{req.id} denied by {done.by}"
+                f"{': ' + done.detail if done.detail else ''}. "
+                "Nothing was promoted.",
+            )
+        closed = self.requests.closed(info, req, base, ctx)
+        if closed is not None:
+            return closed
+        base.status = PENDING
+        base.approval_comments = self.requests.comments(info, req, approvers)
+        base.approvals_required = rule.approvals if rule else 0
+        base.approvers = rule.approvers if rule else ()
+        base.expires_at = req.expires_at
+        if rule is not None and base.quorum and base.approvals:
+            base.next_steps = [quorum_step(base, req.id, click="Approve")]
+        elif rule is not None:
+            base.next_steps = [approve_step(rule.approvers, req.id)]
+        return base
+
+
+def _drift_entries(findings: list[Finding]) -> list[HistoryEntry]:
+    """The changes promobot did not make, newest of all: they hold now."""
+    return [
+        HistoryEntry(
+            at=None,
+            kind=f"drift:{f.kind}",
+            target=f.target,
+            version=f.holder or 0,
+            previous=f.recorded,
+            by="outside promobot",
+            approved_by="",
+            reason=describe(f),
+            request_id="",
+        )
+        for f in findings
+        if f.kind != "mirror"
+    ]
+
+
+def _history(tags: dict[str, str]) -> list[tuple[tuple[int, int], HistoryEntry]]:
+    """Every entry of a model's history with the order it happened in: promotions and
+    rollbacks (with their approvers' comments), denials (with their reasons), and the
+    locks and unlocks of its targets."""
+    found = [
+        (
+            state.sequence(ev.key),
+            HistoryEntry(
+                at=ev.at,
+                kind=ev.kind,
+                target=ev.target_label,
+                version=ev.version,
+                previous=ev.previous,
+                by=ev.by,
+                approved_by=ev.approved_by,
+                reason=ev.reason,
+                request_id=ev.request,
+                comments=ev.comments,
+            ),
+        )
+        for ev in state.events(tags)
+    ]
+    for lock in state.target_locks(tags):
+        entry = HistoryEntry(
+            lock.at, lock.kind, lock.target_label, None, None, lock.by, "", lock.reason, ""
+        )
+        found.append((state.sequence(lock.key), replace(entry, until=lock.until)))
+    for req in state.requests(tags):
+        ended = state.outcome(tags, req.id)
+        if ended is None or ended.state != "denied":
+            continue
+        entry = HistoryEntry(
+            at=ended.at,
+            kind="deny",
+            target=req.target_label,
+            version=req.version,
+            previous=None,
+            by=ended.by,
+            approved_by="",
+            reason=ended.detail,
+            request_id=req.id,
+        )
+        # An outcome keeps whole seconds: it sorts before what else happened in its second.
+        at_ms = int(ended.at.timestamp() * 1000) if ended.at else 0
+        found.append(((at_ms, 0), entry))
+    return found
+
+
+def _holder_view(label: str, version: VersionInfo | None) -> Holder:
+    if version is None:
+        return Holder(target=label, version=0)
+    tags = version.tags
+    return Holder(
+        target=label,
+        version=version.version,
+        promoted_at=tags.get("promoted_at", ""),
+        promoted_by=tags.get("requested_by", ""),
+        approved_by=tags.get("approved_by", ""),
+    )
+
+
+def _verification_entries(info: ModelInfo) -> list[HistoryEntry]:
+    """Each verification's outcome. One that never ended on its own was ended by the
+    next execution on its target."""
+    entries = []
+    current = {
+        w.request
+        for key in {w.event.get("target_key") for w in watches(info.tags)}
+        if (w := current_watch(info.tags, str(key))) is not None
+    }
+    for watch in watches(info.tags):
+        outcome = watch.state
+        if outcome == "running" and watch.request in current:
+            continue
+        if outcome == "running":
+            outcome = "ended"
+        entries.append(
+            HistoryEntry(
+                at=watch.ended_at or watch.last_run or watch.started,
+                kind=f"verification:{outcome}",
+                target=str(watch.event.get("target_label", "")),
+                version=watch.version,
+                previous=None,
+                by="promobot",
+                approved_by="",
+                reason=watch.detail or f"verification {outcome}",
+                request_id=watch.request,
+            )
+        )
+    return entries

@@ -1,0 +1,379 @@
+"""Approve and deny: find the request, check who decides, record the decision, and carry
+the request out when its last approval arrives."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.core import events, state
+from bot.core.commands import Approve, Deny
+from bot.core.policy import (
+    Membership,
+    Policy,
+    QuorumCount,
+    TargetRule,
+    approval_check,
+    counted_approvers,
+    quorum_counts,
+)
+from bot.core.ports.registry import ModelInfo, Registry
+from bot.core.results import DONE, PENDING, REFUSED, NextStep, Result
+from bot.core.service.common import Context, Deps, already, holder, target_of, uri
+from bot.core.service.deciding import assess, metric_rows
+from bot.core.service.execution import Execution, Executor
+from bot.core.service.moves import approve_step
+from bot.core.service.proposal import Proposal, Reads
+from bot.core.service.target_locks import held
+from bot.core.text import quorum_text, when
+
+Found = tuple[ModelInfo, state.Request, TargetRule | None]
+
+
+class Requests:
+    def __init__(self, deps: Deps, executor: Executor) -> None:
+        self.deps = deps
+        self.executor = executor
+
+    # ---- approve ---------------------------------------------------------------------
+
+    def approve(self, cmd: Approve, ctx: Context, reads: Reads) -> Result:
+        """Record an approval; the one that completes the request carries it out.
+
+        A request id names its target's lock (`req-` + 4 hex digits of the lock + 6
+        random), so the approval takes the lock before its first read: the search that
+        finds the request is then also the read an execution works from, and approvals
+        of one request are counted one after another."""
+        base = Result(status=REFUSED, action="approve", request_id=cmd.request_id)
+        bucket = state.request_bucket(cmd.request_id)
+        if bucket is None:  # promobot made no such id: nothing to look up
+            base.reasons.append(unknown_request(cmd.request_id))
+            return base
+        with self.deps.registry.lock(bucket, f"the target of {cmd.request_id}", ""):
+            return self._approve(cmd, ctx, reads, base)
+
+    def _approve(self, cmd: Approve, ctx: Context, reads: Reads, base: Result) -> Result:
+        """The approval, under the target's lock."""
+        found = self.find(cmd.request_id, base)
+        if found is None:
+            return base
+        info, req, rule = found
+        self.fill_from_request(base, req)
+        info = self.executor.recover(info, req.target_key, locked=True)
+        if (closed := self.closed(info, req, base, ctx)) is not None:
+            return closed
+        if rule is None:
+            base.reasons.append(
+                f"No policy covers {req.target_label} of {req.model} any more; "
+                "nothing was approved."
+            )
+            return base
+        membership = self.deps.membership(rule)
+        policy = self.deps.policy
+        if refusal := approval_check(policy, rule, req.actor, ctx.actor, membership=membership):
+            base.reasons.append(refusal)
+            return base
+        key, value = approval_tag(self.deps, req, cmd.comment, ctx)
+        info = replace(info, tags={**info.tags, key: value})
+        approvers = self.counted(info, req, rule, membership)
+        completes = len(approvers) >= rule.approvals
+        record_approval(self.deps.registry, info, req, (key, value), reads, completes)
+        base.approvals = len(approvers)
+        base.approved_by = [policy.display(a) for a in approvers]
+        base.approval_comments = self.comments(info, req, approvers)
+        base.quorum = self.quorum(info, req, rule, membership)
+        if len(approvers) < rule.approvals:
+            counts = any(policy.same_person(a, ctx.actor) for a in approvers)
+            return self._still_pending(base, req, rule, ctx, counts)
+        if (stale := self._recheck(info, req, base, reads, membership)) is not None:
+            return stale
+        run = Execution(req, approvers, reads)
+        result = self.executor.execute(run, base, info)
+        if result.status == DONE and not result.already:
+            self.deps.publish(events.REQUEST_DECIDED, result, ctx)
+        return result
+
+    def _still_pending(
+        self, base: Result, req: state.Request, rule: TargetRule, ctx: Context, counts: bool
+    ) -> Result:
+        """`counts`: whether this approval counts (with one count per group, one that
+        fills no group's open place is recorded but does not)."""
+        base.status = PENDING
+        base.approvals_required = rule.approvals
+        base.approvers = rule.approvers
+        base.expires_at = req.expires_at
+        if base.quorum:
+            note = "" if counts else ", but it counts toward no group that still needs one"
+            base.message = f"Approval recorded{note}: {quorum_text(base.quorum)}."
+            base.next_steps = [quorum_step(base, req.id)]
+        else:
+            base.message = (
+                f"Approval recorded: {base.approvals} of {rule.approvals} "
+                f"from {', '.join(rule.approvers)}."
+            )
+            base.next_steps = [approve_step(rule.approvers, req.id, another=True)]
+        self.deps.publish(events.APPROVAL_RECORDED, base, ctx)
+        return base
+
+    def _recheck(
+        self,
+        info: ModelInfo,
+        req: state.Request,
+        base: Result,
+        reads: Reads,
+        membership: Membership,
+    ) -> Result | None:
+        """Decide again, as of now, every rule but approvals: a freeze may have begun or
+        another version taken the target since the request was made. A request that no
+        longer passes stays open (its approvals kept) until it passes or expires."""
+        version = reads.version(info, req.version)
+        if version is None:
+            return None  # the executor refuses it and says why
+        target = target_of(req)
+        current = holder(info, target)
+        if current == req.version:
+            return None
+        asker = Context(actor=req.actor, channel=req.channel, link=req.link)
+        known = req.raw.get("compared")
+        proposal = Proposal(
+            req.action, info, version, target, asker, req.reason, self.deps.clock(), current
+        )
+        # The replaced version's metrics are read only to explain a refusal.
+        assessment = assess(
+            self.deps,
+            reads,
+            proposal,
+            table=False,
+            known=known if isinstance(known, dict) else None,
+            membership=membership,
+        )
+        decision = held(self.deps, proposal, assessment.decision)  # a lock placed since
+        if decision.outcome != "refused":
+            return None
+        base.status = REFUSED
+        base.checks = list(decision.checks)
+        base.metrics = metric_rows(reads, info, decision.rule, version, current)
+        base.reasons = list(decision.reasons)
+        base.message = (
+            f"Approval recorded, but {req.id} no longer passes the policy; nothing moved. "
+            f"It stays open until {when(req.expires_at)}: approve it again once it passes."
+        )
+        return base
+
+    # ---- deny ------------------------------------------------------------------------
+
+    def deny(self, cmd: Deny, ctx: Context) -> Result:
+        base = Result(status=REFUSED, action="deny", request_id=cmd.request_id)
+        found = self.find(cmd.request_id, base)
+        if found is None:
+            return base
+        info, req, rule = found
+        self.fill_from_request(base, req)
+        if (closed := self.closed(info, req, base, ctx)) is not None:
+            return closed
+        withdrawing = self.deps.policy.same_person(ctx.actor, req.actor)
+        if not withdrawing:
+            members = self.deps.membership(rule)
+            refusal = (
+                (
+                    approval_check(self.deps.policy, rule, req.actor, ctx.actor, membership=members)
+                    or ""
+                ).replace("approve", "deny")
+                if rule
+                else "No policy covers this request any more."
+            )
+            if refusal:
+                base.reasons.append(refusal)
+                return base
+            if rule is not None and rule.deny_requires_reason and not cmd.reason.strip():
+                base.reasons.append(_reason_required(req, rule))
+                return base
+        who = self.deps.policy.display(ctx.actor)
+        detail = cmd.reason or ("withdrawn by the requester" if withdrawing else "")
+        self.deps.registry.set_model_tag(
+            req.model,
+            state.state_key(req.id),
+            state.outcome_record("denied", who, self.deps.clock(), detail),
+        )
+        base.status = DONE
+        base.message = (
+            f"{req.id} {'withdrawn' if withdrawing else 'denied'} by {who}"
+            f"{': ' + detail if detail else ''}. Nothing was promoted."
+        )
+        self.deps.publish(events.REQUEST_DECIDED, base, ctx)
+        return base
+
+    # ---- finding a request and how it stands ------------------------------------------
+
+    def find(self, request_id: str, base: Result) -> Found | None:
+        """The request with its model (as the search read it) and rule, or None with the
+        reason in `base`."""
+        info = None
+        if state.REQUEST_ID.fullmatch(request_id):
+            # The search returns the whole model. A request made before the change of tag
+            # layout is under its legacy key: looked for only when the current one is not
+            # there, so a request made since costs one search, as before.
+            for key in state.request_keys(request_id):
+                info = self.deps.registry.find_model_with_tag(key)
+                if info is not None:
+                    break
+        req = state.request(info.tags, request_id) if info else None
+        if (
+            info is not None
+            and req is not None
+            and (
+                req.model != info.name
+                or req.id != request_id
+                or state.request_bucket(req.id) != state.lock_bucket(*req.lock_key)
+            )
+        ):
+            # Only promobot writes requests, onto the model they are for and under an id
+            # naming their target's lock: a request that claims another model, id or lock
+            # was planted by someone with tag access.
+            req = None
+        if info is None or req is None:
+            base.reasons.append(unknown_request(request_id))
+            return None
+        return info, req, self.deps.rule(req.model, req.action, req.target_key)
+
+    def fill_from_request(self, base: Result, req: state.Request) -> None:
+        base.model, base.version, base.target = req.model, req.version, req.target_label
+        base.reason = req.reason
+        base.requested_by = self.deps.policy.display(req.actor)
+        base.replaced_version = req.previous
+        base.asked_in, base.link = req.channel, req.link
+
+    def closed(
+        self, info: ModelInfo, req: state.Request, base: Result, ctx: Context
+    ) -> Result | None:
+        """The result for a request that is no longer open, else None. A request whose
+        time is up without a decision is closed as expired here."""
+        done = state.outcome(info.tags, req.id)
+        if done is None and self.deps.clock() > req.expires_at:
+            done = self.expire(req, ctx, base)
+        if done is None:
+            return None
+        if done.state == "done":
+            return already(
+                base,
+                uri=uri(req.model, target_of(req)),
+                message=f"{req.id} was already carried out"
+                f"{' by ' + done.by if done.by else ''}; nothing changed.",
+            )
+        if done.state == "expired":
+            base.reasons.append(
+                f"{req.id} expired at {when(req.expires_at)} without enough approvals; ask "
+                f"again: `{req.action} {req.model} v{req.version} {req.target_key}`."
+                if req.action == "promote"
+                else f"{req.id} expired at {when(req.expires_at)}; ask again: "
+                f"`rollback {req.model} {req.target_key} to v{req.version}`."
+            )
+        else:
+            base.reasons.append(
+                f"{req.id} was {done.state}"
+                f"{' by ' + done.by if done.by else ''}"
+                f"{': ' + done.detail if done.detail else ''}."
+            )
+        return base
+
+    def expire(self, req: state.Request, ctx: Context, base: Result) -> state.Outcome:
+        """Close a request whose time ran out, and say so."""
+        now = self.deps.clock()
+        self.deps.registry.set_model_tag(
+            req.model,
+            state.state_key(req.id),
+            state.outcome_record(
+                "expired", "promobot", now, f"no decision before {when(req.expires_at)}"
+            ),
+        )
+        self.deps.publish(events.REQUEST_EXPIRED, replace(base, status=REFUSED), ctx)
+        return state.Outcome("expired", "promobot", now, "")
+
+    def counted(
+        self,
+        info: ModelInfo,
+        req: state.Request,
+        rule: TargetRule,
+        membership: Membership | None = None,
+    ) -> list[str]:
+        """The actors whose approvals count, one per person, in the order they came.
+        `membership`: the rule's teams and user groups, if already looked up."""
+        actors = [a.actor for a in state.approvals(info.tags, req.id)]
+        if membership is None:
+            membership = self.deps.membership(rule)
+        return counted_approvers(self.deps.policy, rule, req.actor, actors, membership)
+
+    def quorum(
+        self, info: ModelInfo, req: state.Request, rule: TargetRule, membership: Membership
+    ) -> tuple[QuorumCount, ...]:
+        """Each group's count, for a rule with one count per group; () otherwise."""
+        actors = [a.actor for a in state.approvals(info.tags, req.id)]
+        return quorum_counts(self.deps.policy, rule, req.actor, actors, membership)
+
+    def comments(self, info: ModelInfo, req: state.Request, approvers: list[str]) -> dict[str, str]:
+        """What each of `approvers` said with their approval, by how people are named."""
+        return approval_comments(self.deps.policy, info.tags, req.id, approvers)
+
+
+def approval_tag(deps: Deps, req: state.Request, comment: str, ctx: Context) -> tuple[str, str]:
+    """The tag of this person's approval (under the lock, with what the search returned,
+    the model then holds every approval there is)."""
+    person = deps.policy.person_for(ctx.actor)
+    person_key = person.key if person else ctx.actor
+    value = {
+        "actor": ctx.actor,
+        "person": person_key,
+        "at": state.format_time(deps.clock()),
+        "comment": comment[: state.REASON_MAX],
+        "channel": ctx.channel,
+    }
+    return state.approval_key(req.id, person_key), state.dumps(value)
+
+
+def record_approval(
+    registry: Registry,
+    info: ModelInfo,
+    req: state.Request,
+    tag: tuple[str, str],
+    reads: Reads,
+    completes: bool,
+) -> None:
+    """Write the approval. The one that completes the request needs the candidate's run
+    metrics next (the re-check, the description line): they are read while the approval
+    is written, one round trip instead of two."""
+
+    def write() -> None:
+        registry.set_model_tag(req.model, *tag)
+
+    if not completes:
+        write()
+        return
+    registry.at_once([write, lambda: reads.metrics(reads.version(info, req.version))])
+
+
+def quorum_step(result: Result, request_id: str, click: str = "") -> NextStep:
+    """Who approves next with one count per group: a member of a group still short."""
+    short = [c.group for c in result.quorum if not c.met]
+    who = f"a member of {', '.join(short)}"
+    return NextStep(who=who, command=f"approve {request_id}", click=click)
+
+
+def _reason_required(req: state.Request, rule: TargetRule) -> str:
+    what = "rollbacks" if req.action == "rollback" else f"promotions to {req.target_label}"
+    return (
+        f"A denial of {what} of {req.model} needs a reason (the policy sets "
+        f"`deny_requires_reason: true`); write it after the request id: "
+        f"`deny {req.id} <why>`."
+    )
+
+
+def unknown_request(request_id: str) -> str:
+    return f"There is no request `{request_id}`. `status <model>` lists the pending ones."
+
+
+def approval_comments(
+    policy: Policy, tags: dict[str, str], request_id: str, approvers: list[str]
+) -> dict[str, str]:
+    """What each of `approvers` said with their approval, by how people are named (those
+    who said nothing left out)."""
+    said = {a.actor: a.comment for a in state.approvals(tags, request_id) if a.comment}
+    return {policy.display(a): said[a] for a in approvers if a in said}

@@ -1,0 +1,262 @@
+"""Pure readers of promobot's state: requests, approvals, outcomes and history events,
+read from a registered model's tag dict (the layout is in bot/core/state/keys.py). Each one
+reads both layouts, `mlflow.promobot.` and the legacy `promobot.`, so a registry written
+before the change reads as it did, and a request made before it can still be approved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.core.state.codec import format_time, loads, maybe_time, parse_time
+from bot.core.state.keys import (
+    WEBHOOK_PREFIX,
+    approval_prefixes,
+    event_keys,
+    message_keys,
+    request_id_of,
+    request_keys,
+    state_keys,
+)
+
+FINAL_STATES = ("done", "denied", "expired", "refused", "failed", "superseded")
+
+
+@dataclass(frozen=True)
+class Request:
+    id: str
+    action: str  # "promote" | "rollback"
+    model: str
+    version: int
+    target_key: str
+    target_label: str
+    target_kind: str  # "stage" | "alias"
+    actor: str
+    reason: str
+    created_at: datetime
+    expires_at: datetime
+    channel: str
+    link: str
+    run_id: str | None
+    source: str
+    previous: int | None
+    # Record the version that holds the target now (put there outside promobot) as a
+    # promotion, and put its mirrored alias right: drift repaired through the policy.
+    repair: bool = False
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def lock_key(self) -> tuple[str, str]:
+        """(model, target) of the lock its execution takes."""
+        return self.model, self.target_key
+
+    @classmethod
+    def from_tag(cls, value: str) -> Request | None:
+        data = loads(value)
+        try:
+            return cls(
+                id=str(data["id"]),
+                action=str(data["action"]),
+                model=str(data["model"]),
+                version=int(data["version"]),
+                target_key=str(data["target_key"]),
+                target_label=str(data["target_label"]),
+                target_kind=str(data.get("target_kind", "stage")),
+                actor=str(data["actor"]),
+                reason=str(data.get("reason", "")),
+                created_at=parse_time(data["created_at"]),
+                expires_at=parse_time(data["expires_at"]),
+                channel=str(data.get("channel", "")),
+                link=str(data.get("link", "")),
+                run_id=data.get("run_id") or None,
+                source=str(data.get("source", "")),
+                previous=int(data["previous"]) if data.get("previous") else None,
+                repair=data.get("repair") is True,
+                raw=data,
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "action": self.action,
+            "model": self.model,
+            "version": self.version,
+            "target_key": self.target_key,
+            "target_label": self.target_label,
+            "target_kind": self.target_kind,
+            "actor": self.actor,
+            "reason": self.reason,
+            "created_at": format_time(self.created_at),
+            "expires_at": format_time(self.expires_at),
+            "channel": self.channel,
+            "link": self.link,
+            "run_id": self.run_id,
+            "source": self.source,
+            "previous": self.previous,
+        }
+        if self.repair:
+            out["repair"] = True
+        return out
+
+
+@dataclass(frozen=True)
+class Approval:
+    actor: str
+    person: str
+    at: datetime
+    comment: str
+    channel: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str
+    by: str
+    at: datetime | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class Event:
+    key: str
+    kind: str  # "promote" | "rollback"
+    target_key: str
+    target_label: str
+    version: int
+    previous: int | None
+    by: str
+    approved_by: str
+    at: datetime | None
+    reason: str
+    request: str
+    channel: str
+    comments: tuple[tuple[str, str], ...] = ()  # (approver, comment) of its approvals
+    link: str = ""
+    actor: str = ""  # the handle that asked, as given (`by` names the person)
+
+
+def _first(tags: dict[str, str], keys: tuple[str, ...]) -> str | None:
+    """The value of the first of `keys` that is set: the current layout before the legacy
+    one."""
+    return next((tags[k] for k in keys if tags.get(k)), None)
+
+
+def has_request(tags: dict[str, str], request_id: str) -> bool:
+    return any(k in tags for k in request_keys(request_id))
+
+
+def request(tags: dict[str, str], request_id: str) -> Request | None:
+    value = _first(tags, request_keys(request_id))
+    return Request.from_tag(value) if value else None
+
+
+def message_ref(tags: dict[str, str], request_id: str, door: str) -> dict[str, Any] | None:
+    """Where a door showed a request (its message reference), or None. The current key
+    wins: a message recorded before the change of layout and redrawn after it has both."""
+    value = _first(tags, message_keys(request_id, door))
+    return loads(value) if value else None
+
+
+def approvals(tags: dict[str, str], request_id: str) -> list[Approval]:
+    prefixes = approval_prefixes(request_id)
+    found = []
+    for key in sorted(k for k in tags if k.startswith(prefixes)):
+        data = loads(tags[key])
+        found.append(
+            Approval(
+                actor=str(data.get("actor", "")),
+                person=str(data.get("person", "")),
+                at=maybe_time(data.get("at")),
+                comment=str(data.get("comment", "")),
+                channel=str(data.get("channel", "")),
+            )
+        )
+    found.sort(key=lambda a: a.at or datetime.min.replace(tzinfo=UTC))
+    return found
+
+
+def outcome(tags: dict[str, str], request_id: str) -> Outcome | None:
+    value = _first(tags, state_keys(request_id))
+    if not value:
+        return None
+    data = loads(value)
+    return Outcome(
+        state=str(data.get("state", "")),
+        by=str(data.get("by", "")),
+        at=maybe_time(data.get("at")),
+        detail=str(data.get("detail", "")),
+    )
+
+
+def requests(tags: dict[str, str]) -> list[Request]:
+    """Every request on the model, oldest first; each id once, in either layout."""
+    ids = {rid for key in tags if (rid := request_id_of(key))}
+    found = [req for rid in ids if (req := request(tags, rid))]
+    found.sort(key=lambda r: (r.created_at, r.id))
+    return found
+
+
+def open_requests(tags: dict[str, str]) -> list[Request]:
+    return [r for r in requests(tags) if outcome(tags, r.id) is None]
+
+
+def events(tags: dict[str, str]) -> list[Event]:
+    """All promotions and rollbacks, oldest first (keys sort by time). An execution that
+    could not be finished (its version was deleted before it was in place) is left out:
+    it never happened."""
+    found = []
+    for key in event_keys(tags):
+        data = loads(tags[key])
+        done = outcome(tags, str(data.get("request", "")))
+        if done is not None and done.state == "failed":
+            continue
+        try:
+            found.append(
+                Event(
+                    key=key,
+                    kind=str(data["kind"]),
+                    target_key=str(data["target_key"]),
+                    target_label=str(data.get("target_label", data["target_key"])),
+                    version=int(data["version"]),
+                    previous=int(data["previous"]) if data.get("previous") else None,
+                    by=str(data.get("by", "")),
+                    approved_by=str(data.get("approved_by", "")),
+                    at=maybe_time(data.get("at")),
+                    reason=str(data.get("reason", "")),
+                    request=str(data.get("request", "")),
+                    channel=str(data.get("channel", "")),
+                    comments=_comments(data.get("comments")),
+                    link=str(data.get("link", "")),
+                    actor=str(data.get("actor", "")),
+                )
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+    return found
+
+
+def _comments(value: Any) -> tuple[tuple[str, str], ...]:
+    """An event's `comments` ([{by, comment}]); () where there are none or they are not
+    as promobot writes them."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        (str(item.get("by", "")), str(item.get("comment", "")))
+        for item in value
+        if isinstance(item, dict) and item.get("comment")
+    )
+
+
+def deliveries_before(tags: dict[str, str], cutoff: datetime) -> list[str]:
+    """The keys of the webhook deliveries remembered on a model that were handled before
+    `cutoff` (an unreadable time counts as old: it is pruned too)."""
+    old = []
+    for key, value in tags.items():
+        if key.startswith(WEBHOOK_PREFIX):
+            at = maybe_time(value)
+            if at is None or at < cutoff:
+                old.append(key)
+    return sorted(old)

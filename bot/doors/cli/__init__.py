@@ -1,0 +1,1 @@
+"""The CLI doors beyond the command words: register, audit, deployments, verify, webhooks."""

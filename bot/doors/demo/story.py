@@ -1,0 +1,282 @@
+"""`promobot demo`: the whole story on a local SQLite registry, through the same service
+the Slack and GitHub doors use. Nothing here is faked: real training, a real registry,
+real policy decisions, predictions loaded from `models:/sentiment-classifier/Production`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from bot.core.ports.registry import VersionInfo
+    from bot.core.service import Service
+    from bot.core.service.registration import Registration
+
+MODEL = "sentiment-classifier"
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = [
+    "Absolutely loved it, works perfectly and arrived early",
+    "Terrible quality, it broke after two days and support never answered",
+    "Not bad at all, I would buy it again",
+]
+
+
+def run_demo(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="promobot demo", description=__doc__)
+    parser.add_argument(
+        "--dir",
+        default="demo-registry",
+        help="where the SQLite registry and artifacts go (recreated)",
+    )
+    parser.add_argument(
+        "--policy",
+        default=str(REPO / "policies"),
+        help="policy file or folder (default: the repository's policies/)",
+    )
+    args = parser.parse_args(argv)
+    return Demo(Path(args.dir).resolve(), args.policy).run()
+
+
+class Demo:
+    def __init__(self, where: Path, policy_path: str) -> None:
+        self.where = where
+        self.policy_path = policy_path
+        self.step = 0
+        self.uri = f"sqlite:///{where / 'mlflow.db'}"
+        self.runs: list[str] = []  # the training runs, registered again by the watch part
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def say(self, text: str) -> None:
+        print(text, flush=True)
+
+    def section(self, title: str) -> None:
+        self.step += 1
+        self.say(f"\n── {self.step}. {title} " + "─" * max(0, 66 - len(title)))
+
+    def command(self, service: Service, actor: str, text: str) -> object:
+        """Type a command as a person would, and print what they would see."""
+        return _Runner(self, service)(actor, text)
+
+    def run(self) -> int:
+        if self.where.exists():
+            shutil.rmtree(self.where)
+        self.where.mkdir(parents=True)
+        uri = self.uri
+        os.environ["MLFLOW_TRACKING_URI"] = uri
+        self.say(f"promobot demo: a fresh MLflow registry at {uri}")
+        # MLflow's own INFO lines (database migrations, model logging) drown the story.
+        os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+        logging.getLogger("mlflow").setLevel(logging.WARNING)
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module="mlflow")
+        self.say("(loading MLflow and scikit-learn…)")
+
+        from bot.app import build_registration, build_service
+        from bot.config import Settings
+        from bot.core.policy import PolicyError
+        from bot.core.ports.registry import RegistryError
+
+        # A throwaway registry: its story is not announced in a real Slack, whatever the
+        # environment holds.
+        settings = Settings(
+            mlflow_tracking_uri=uri, promobot_policy=self.policy_path, slack_bot_token=None
+        )
+        try:
+            service = build_service(settings, clock=lambda: self.clock())
+        except PolicyError as exc:
+            self.say(f"The policy files are invalid:\n{exc}")
+            return 1
+        registration = build_registration(settings)
+        try:
+            self._train_and_register(registration)
+            return self._story(service, registration)
+        except RegistryError as exc:
+            self.say(f"MLflow failed: {exc}")
+            return 3
+
+    def _train_and_register(self, registration: Registration) -> None:
+        # The example model lives beside the package in the repository.
+        if str(REPO) not in sys.path:
+            sys.path.insert(0, str(REPO))
+        from examples.sentiment_classifier.train import train
+
+        registration.ensure_experiment(MODEL, (self.where / "artifacts").as_uri())
+
+        self.section("Train two versions of the example model (TF-IDF + logistic regression)")
+        started = time.monotonic()
+        first = train(
+            c=0.3,
+            max_features=300,
+            ngram_max=1,
+            run_name="v1-baseline",
+            experiment=MODEL,
+            progress=lambda s: self.say(f"   v1: {s}"),
+        )
+        second = train(
+            c=4.0,
+            max_features=5000,
+            ngram_max=2,
+            run_name="v2-bigrams",
+            experiment=MODEL,
+            progress=lambda s: self.say(f"   v2: {s}"),
+        )
+        self.say(f"   trained both in {time.monotonic() - started:.1f}s")
+        for label, res in (("v1", first), ("v2", second)):
+            shown = ", ".join(f"{k} {v:.3f}" for k, v in sorted(res.metrics.items()))
+            self.say(f"   {label}: {shown}")
+
+        self.section("Register them (what the train-and-register action does on merge)")
+        for res in (first, second):
+            tags = {"git_commit": "demo", "registered_by": "promobot demo"}
+            mv = registration.register(MODEL, str(res.run_id), "model", tags, {})
+            if isinstance(mv, str):
+                raise SystemExit(f"demo: {mv}")
+            self.say(f"   registered {MODEL} v{mv.version} from run {res.run_id[:8]}")
+            self.runs.append(str(res.run_id))
+
+    def _story(self, service: Service, registration: Registration) -> int:
+        from examples.sentiment_classifier.predict import predict
+
+        run = _Runner(self, service)
+
+        self.section("bob puts v1 in Staging (no approval needed)")
+        run("slack:U01BOB", f"promote {MODEL} v1 staging first candidate")
+
+        self.section("bob asks for Production: the policy wants a lead's approval")
+        result = run(
+            "slack:U01BOB", f"promote {MODEL} v1 production passed offline eval", allow_refusal=True
+        )
+        if result.status == "refused" and any(
+            c.name == "freeze" and c.status == "fail" for c in result.checks
+        ):
+            self._leave_freeze()
+            result = run("slack:U01BOB", f"promote {MODEL} v1 production passed offline eval")
+        request_id = result.request_id
+
+        self.section("bob tries to approve his own request from GitHub: refused")
+        run("github:bob", f"approve {request_id}", allow_refusal=True)
+
+        self.section("alice (ml-leads) approves from GitHub: v1 goes live")
+        run("github:alice", f"approve {request_id} looks good")
+        self._predict(predict, "v1")
+
+        self.section("v2 goes through Staging to Production; v1 is archived")
+        run("slack:U01BOB", f"promote {MODEL} v2 staging bigram features")
+        pending = run("slack:U01BOB", f"promote {MODEL} v2 production better F1 on holdout")
+        run("slack:U01ALICE", f"approve {pending.request_id}")
+        self._predict(predict, "v2")
+
+        self.section("03:00, latency alarm: carol (on-call) rolls back in one command")
+        run("slack:U01CAROL", f"rollback {MODEL} p99 latency doubled after v2")
+        self._predict(predict, "v1")
+
+        self.section("What the registry holds now")
+        run("cli:demo", f"status {MODEL}")
+        run("cli:demo", f"history {MODEL}")
+        self.table(service.versions(MODEL))
+
+        from bot.doors.demo.watch import show_watch
+
+        watched = show_watch(self, registration)
+
+        self.say("\nDone. Open the result in the MLflow UI with:")
+        self.say(f"   .venv/bin/mlflow ui --backend-store-uri sqlite:///{self.where}/mlflow.db")
+        models = "sentiment-classifier" + (" and sentiment-watched" if watched else "")
+        self.say(
+            f"and look at Models → {models}: the tags and descriptions of v1 "
+            "and v2 are the audit trail."
+        )
+        return 0
+
+    def _leave_freeze(self) -> None:
+        """The example policy freezes Friday evenings (Berlin). A demo run then shows the
+        refusal, and continues on a clock set to the next Monday morning."""
+        berlin = ZoneInfo("Europe/Berlin")
+        now = datetime.now(berlin)
+        monday = (now + timedelta(days=(7 - now.weekday()) % 7 or 7)).replace(
+            hour=10, minute=0, second=0, microsecond=0
+        )
+        offset = monday - now
+        self.clock = lambda: datetime.now(UTC) + offset
+        self.say(
+            f"   (the freeze is real and in force now; the demo continues as if it were "
+            f"{monday:%A %Y-%m-%d %H:%M %Z})"
+        )
+
+    def _predict(self, predict: Callable[..., list[int]], expect: str) -> None:
+        from examples.sentiment_classifier.predict import serving_version
+
+        uri = f"models:/{MODEL}/Production"
+        labels = predict(SAMPLES, uri)
+        served = serving_version(uri)
+        self.say(f"   deployment code loads {uri}: the registry serves v{served}")
+        if f"v{served}" != expect:
+            raise SystemExit(f"demo: expected {expect} in Production, found v{served}")
+        for text, label in zip(SAMPLES, labels, strict=True):
+            self.say(f"     {'positive' if label == 1 else 'negative':8}  {text}")
+
+    def table(self, versions: list[VersionInfo]) -> None:
+        rows = [["version", "stage", "aliases", "promoted_to", "requested_by", "approved_by"]]
+        for mv in versions:
+            tags = mv.tags
+            rows.append(
+                [
+                    f"v{mv.version}",
+                    mv.stage,
+                    " ".join(sorted(f"@{a}" for a in mv.aliases)) or "—",
+                    tags.get("promoted_to", "—"),
+                    tags.get("requested_by", "—"),
+                    tags.get("approved_by", "") or "—",
+                ]
+            )
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        self.say("")
+        for n, row in enumerate(rows):
+            self.say("   " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+            if n == 0:
+                self.say("   " + "  ".join("-" * w for w in widths))
+        for mv in versions:
+            if mv.description:
+                self.say(f"\n   v{mv.version} description:")
+                for line in mv.description.splitlines():
+                    self.say(f"     {line}")
+
+
+class _Runner:
+    """Types a command as a person would, prints what they would see."""
+
+    def __init__(self, demo: Demo, service: object) -> None:
+        self.demo = demo
+        self.service = service
+
+    def __call__(self, actor: str, text: str, *, allow_refusal: bool = False) -> object:
+        from bot.core.commands import parse
+        from bot.core.service import Context, Service
+        from bot.render.message import to_text
+
+        assert isinstance(self.service, Service)
+        self.demo.say(f"\n   {actor} › /{text}")
+        parsed = parse(text)
+        assert parsed.command is not None, parsed.reply
+        channel = actor.split(":", 1)[0] if ":" in actor else "cli"
+        result = self.service.handle(parsed.command, Context(actor=actor, channel=channel))
+        for line in to_text(result).splitlines():
+            self.demo.say(f"     {line}" if line else "")
+        if result.status == "refused" and not allow_refusal:
+            raise SystemExit(f"demo: unexpected refusal: {result.reasons}")
+        return result
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run_demo(sys.argv[1:]))

@@ -1,0 +1,29 @@
+"""The audit pass of `promobot serve`: every PROMOBOT_AUDIT_SECONDS, one call into the
+service, which audits every governed model and reports each new finding once (as
+`drift_found`, under the target's lock and its `promobot.drift.*` tag, so however many
+workers and replicas run the pass, each finding is reported once).
+
+MLflow's webhooks announce alias changes but no stage transition: this pass is what
+finds a stage moved outside promobot.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.doors.passes.expiry import Pass
+
+if TYPE_CHECKING:
+    from bot.core.service import Service
+
+log = logging.getLogger("promobot.audit")
+
+
+class Auditor(Pass):
+    what = "audit"
+
+    def once(self, service: Service) -> None:
+        found = service.audit.report_all()
+        if found:
+            log.info("audit found %d new drift finding(s)", len(found))

@@ -1,0 +1,459 @@
+"""Result → words. One shape everywhere (docs/contract.md, "What people see"): the outcome
+in the first line, then what the policy checked, then the numbers, then what to do next.
+
+`message(result)` builds that shape once; `to_markdown` (GitHub), `to_text` (terminal)
+and the Slack door's blocks only lay it out. `ci_summary` is CI's job summary of a
+registration, around the Markdown of the request made with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.core.results import (
+    DONE,
+    ERROR,
+    PENDING,
+    REFUSED,
+    HistoryEntry,
+    NextStep,
+    Result,
+)
+from bot.core.text import clip, one_line, quorum_text, when, with_comment
+
+ICON = {"pass": "✅", "fail": "❌", "pending": "⏳"}
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Message:
+    headline: str  # markdown-ish: **bold** and `code` only
+    byline: str = ""
+    tables: list[Table] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # reasons, notes
+    next: list[str] = field(default_factory=list)
+    footer: str = ""
+
+
+def message(r: Result, door: str = "cli") -> Message:
+    """The one shape of a result. `door` words the next steps for where they are read:
+    on GitHub a command is a comment (`comments /approve …`), elsewhere it is typed."""
+    if r.action == "help":
+        return Message(headline="promobot help", lines=r.text.splitlines())
+    if r.status == ERROR:
+        return Message(
+            headline=f"⚠️ {r.message or 'Something went wrong'}",
+            lines=list(r.reasons),
+            next=[
+                "try again in a minute; if it keeps failing, tell the platform "
+                "team (MLflow may be down)"
+            ],
+        )
+    if r.action == "status":
+        return _status(r)
+    if r.action == "history":
+        return _history(r)
+    if r.action == "policy":
+        return _policy(r)
+    if r.action in ("lock", "unlock"):
+        return _lock(r, door)
+    if r.action == "verify":
+        from bot.render import verification as render_verification
+
+        return render_verification.verification(r, door)
+    if r.action in ("registered", "drift"):
+        from bot.render import cards as render_cards
+
+        return (render_cards.registered if r.action == "registered" else render_cards.drift)(
+            r, door
+        )
+    return _decision(r, door)
+
+
+def step_text(step: NextStep, door: str = "cli") -> str:
+    """`a member of ml-leads types `approve req-…` (or clicks Approve in Slack)`."""
+    verb, slash = ("comments", "/") if door == "github" else ("types", "")
+    text = f"{step.who} {verb} `{slash}{step.command}`"
+    return f"{text} (or clicks {step.click} in Slack)" if step.click else text
+
+
+def _subject(r: Result) -> str:
+    version = f" v{r.version}" if r.version else ""
+    arrow = f" → {r.target}" if r.target else ""
+    return f"**{r.model}{version}{arrow}**" if r.model else ""
+
+
+def _decision_headline(r: Result, subject: str) -> str:
+    """The first line: what happened (or would, or is waiting for)."""
+    if r.status == REFUSED:
+        verb = {"approve": "Approval refused", "deny": "Denial refused"}.get(r.action)
+        headline = f"❌ {verb}: {subject}" if verb else f"❌ {subject} refused"
+        if not r.model:
+            headline = f"❌ {verb or 'Refused'}" + (
+                f" for `{r.request_id}`" if r.request_id else ""
+            )
+    elif r.status == PENDING:
+        need = r.approvals_required - r.approvals
+        plural = "s" if need != 1 else ""
+        head = "⏳ (dry run) " if r.dry_run else "⏳ "
+        headline = (
+            f"{head}{subject} is waiting for approvals: {quorum_text(r.quorum)}"
+            if r.quorum
+            else f"{head}{subject} is waiting for {need} approval{plural} from "
+            f"{', '.join(r.approvers)}"
+        )
+    elif r.action == "deny":
+        headline = f"🛑 {subject} denied"
+    elif r.dry_run:
+        headline = f"🧪 (dry run) {subject} would be carried out"
+    elif r.already:
+        headline = f"✅ {subject}: nothing to do"
+    elif r.action == "rollback":
+        headline = f"⏪ {subject} rolled back" + (
+            f" (v{r.replaced_version} moved out)" if r.replaced_version else ""
+        )
+    else:
+        headline = f"🚀 {subject} done" + (
+            f" (v{r.replaced_version} moved out)" if r.replaced_version else ""
+        )
+    return headline
+
+
+def _decision(r: Result, door: str) -> Message:
+    headline = _decision_headline(r, _subject(r))
+    by = []
+    if r.requested_by:
+        by.append(f"requested by {r.requested_by}")
+    if r.approved_by:
+        by.append(f"approved by {approvers_text(r.approved_by, r.approval_comments)}")
+    if r.reason:
+        short = r.reason if len(r.reason) <= 200 else r.reason[:197] + "…"
+        by.append(f'"{one_line(short)}"')
+    if r.request_id:
+        by.append(f"request `{r.request_id}`")
+    msg = Message(headline=headline, byline=" · ".join(by))
+    if door == "slack" and (asked := asked_line(r.asked_in, r.link)):
+        msg.lines.append(asked)  # shown in a model's channel: where it was asked
+    if r.message:
+        msg.lines.append(r.message)
+    msg.lines.extend(r.notes)
+    if r.status == REFUSED:
+        msg.lines.extend(f"• {reason}" for reason in r.reasons)
+    if r.checks:
+        msg.tables.append(
+            Table(
+                ["check", "result"],
+                [[f"{ICON.get(c.status, '•')} {c.name}", c.detail] for c in r.checks],
+            )
+        )
+    if r.metrics and r.version:
+        current = f"v{r.replaced_version} ({r.target})" if r.replaced_version else "current"
+        header = ["metric", f"v{r.version} (candidate)"]
+        # The replaced version's column only when its metrics were read (not for a
+        # promotion that went through at once: nobody weighs it any more).
+        compare = r.replaced_version and any(m.current is not None for m in r.metrics)
+        msg.tables.append(metrics_table(r.metrics, header, current if compare else None))
+    if r.status == PENDING:
+        msg.next = [f"Next: {step_text(step, door)}." for step in r.next_steps]
+        if r.expires_at:
+            msg.footer = f"Expires {when(r.expires_at)}."
+    elif r.status == DONE and r.uri and not r.dry_run:
+        msg.next = [f"Now serving: `{r.uri}`"]
+    elif r.status == REFUSED:
+        fixes = [c.fix for c in r.checks if c.status == "fail" and c.fix]
+        msg.next = [f"To get past it: {fix}" for fix in fixes]
+    return msg
+
+
+def metrics_table(metrics: list[Any], header: list[str], other: str | None) -> Table:
+    """The candidate's metrics, and beside them (column `other`, when given) those of
+    the version it is weighed against."""
+    columns = [*header, other] if other else header
+    rows = [[m.name, num(m.candidate), *([num(m.current)] if other else [])] for m in metrics]
+    return Table(columns, rows)
+
+
+def approvers_text(names: list[str], comments: dict[str, str]) -> str:
+    """`alice@example.com ("dashboards checked"), erin@example.com`."""
+    return ", ".join(with_comment(name, comments.get(name, "")) for name in names)
+
+
+def _lock(r: Result, door: str) -> Message:
+    if r.status == REFUSED:
+        verb = "Lock" if r.action == "lock" else "Unlock"
+        where = f" **{r.model} → {r.target}**" if r.target else f" **{r.model}**"
+        return Message(
+            headline=f"❌ {verb} refused:{where}", lines=[f"• {reason}" for reason in r.reasons]
+        )
+    labels = [lock.target for lock in r.locks]
+    icon, done = ("🔒", "locked") if r.action == "lock" else ("🔓", "unlocked")
+    if r.already:
+        headline = f"✅ **{r.model}**: nothing to unlock"
+    elif r.target:
+        headline = f"{icon} **{r.model} → {r.target}** {done}"
+    else:
+        headline = f"{icon} **{r.model}** {done}: {', '.join(labels)}"
+    by = [f"by {r.requested_by}"] if r.requested_by else []
+    if r.action == "lock" and r.reason:
+        by.append(f'"{one_line(clip(r.reason, 200))}"')
+    if r.action == "lock" and r.locks:
+        until = r.locks[0].until
+        by.append(f"until {when(until)}" if until else "until unlocked")
+    msg = Message(headline=headline, byline=" · ".join(by))
+    if r.message:
+        msg.lines.append(r.message)
+    msg.next = [f"Next: {step_text(step, door)}." for step in r.next_steps]
+    return msg
+
+
+# Where a request was made, as its Slack announcement says it.
+_ASKED = {"github": "in a pull-request comment", "ci": "by CI", "cli": "in the terminal"}
+
+
+def asked_line(channel: str, link: str) -> str:
+    """`Asked in a pull-request comment: https://…`; "" for Slack (the message is there)."""
+    if not channel or channel == "slack":
+        return ""
+    where = _ASKED.get(channel, f"through {channel}")
+    return f"Asked {where}: {one_line(link)}" if link else f"Asked {where}."
+
+
+def _status(r: Result) -> Message:
+    if r.status == REFUSED:
+        return Message(
+            headline=f"❌ No status for `{r.model}`", lines=[f"• {reason}" for reason in r.reasons]
+        )
+    msg = Message(headline=f"📦 **{r.model}**")
+    msg.lines.extend(drift_lines(r.drift))
+    msg.lines.extend(verification_lines(r.verifications))
+    rows = [
+        [
+            h.target,
+            f"v{h.version}" if h.version else "—",
+            _short_time(h.promoted_at),
+            h.promoted_by,
+            h.approved_by,
+        ]
+        for h in r.holders
+    ]
+    if rows:
+        msg.tables.append(Table(["target", "version", "since", "by", "approved by"], rows))
+    else:
+        msg.lines.append("No version holds a stage or alias yet.")
+    latest = r.extra.get("latest_version")
+    if latest:
+        msg.lines.append(f"Latest registered version: v{latest}.")
+    if r.locks:
+        msg.tables.append(
+            Table(
+                ["locked", "by", "since", "until", "reason"],
+                [
+                    [
+                        f"🔒 {lock.target}",
+                        lock.by,
+                        when(lock.at),
+                        when(lock.until) if lock.until else "unlocked",
+                        clip(one_line(lock.reason), 60) or "—",
+                    ]
+                    for lock in r.locks
+                ],
+            )
+        )
+    if r.pending:
+        msg.tables.append(
+            Table(
+                ["pending request", "wants", "asked by", "approvals", "approved by", "expires"],
+                [
+                    [
+                        f"`{p.request_id}`",
+                        f"v{p.version} → {p.target}"
+                        + (" (rollback)" if p.action == "rollback" else ""),
+                        p.requested_by,
+                        quorum_text(p.quorum)
+                        if p.quorum
+                        else f"{p.approvals} of {p.approvals_required}",
+                        ", ".join(with_comment(a.by, a.comment, 60) for a in p.approved_by) or "—",
+                        when(p.expires_at),
+                    ]
+                    for p in r.pending
+                ],
+            )
+        )
+        msg.next = [
+            f"Next: `approve {r.pending[0].request_id}` or `deny {r.pending[0].request_id}`."
+        ]
+    else:
+        msg.lines.append("No pending requests.")
+    return msg
+
+
+def drift_lines(findings: list[Any], door: str = "cli") -> list[str]:
+    """Each finding as a ⚠ line and the commands that put it right."""
+    from bot.core.service.drift import describe
+
+    lines = []
+    for finding in findings:
+        lines.append(f"⚠ {describe(finding)}")
+        ways = " or ".join(step_text(step, door) for step in finding.fixes)
+        if ways:
+            lines.append(f"   To put it right: {ways}.")
+    return lines
+
+
+def verification_lines(views: list[dict[str, Any]]) -> list[str]:
+    """A running verification: its checks, last figures, failures so far, time left."""
+    lines = []
+    for view in views:
+        if view["state"] != "running":
+            continue
+        left = int(view["seconds_left"])
+        clock = f"{left // 60}m{left % 60:02d}s" if left >= 60 else f"{left}s"
+        act = "rolls back" if view["on_failure"] == "rollback" else "tells"
+        lines.append(
+            f"🔎 v{view['version']} on {view['target']} is being verified: {clock} left, "
+            f"{view['runs']} run(s); promobot {act} after {view['failures_to_act']} failures "
+            "of one check in a row"
+        )
+        for check in view["checks"]:
+            value = check["value"]
+            figure = (
+                f"{value:.6g}"
+                if isinstance(value, int | float)
+                else (f"no data ({check['problem']})" if check["problem"] else "not run yet")
+            )
+            lines.append(
+                f"   {check['name']} {check['pass']}: {figure}, "
+                f"{check['failures']} failure(s) in a row"
+            )
+    return lines
+
+
+def _history(r: Result) -> Message:
+    if r.status == REFUSED:
+        return Message(
+            headline=f"❌ No history for `{r.model}`", lines=[f"• {reason}" for reason in r.reasons]
+        )
+    msg = Message(headline=f"📜 **{r.model}**: history, newest first")
+    if not r.history:
+        msg.lines.append("Nothing promoted through promobot yet.")
+        return msg
+    msg.tables.append(
+        Table(
+            ["when", "what", "by", "approved by", "reason"],
+            [
+                [
+                    when(h.at) if h.at else ("⚠ now" if h.kind.startswith("drift") else "?"),
+                    _what(h),
+                    h.by,
+                    ", ".join(with_comment(by, said, 60) for by, said in h.comments)
+                    if h.comments
+                    else h.approved_by or "—",
+                    clip(one_line(h.reason), 60),
+                ]
+                for h in r.history
+            ],
+        )
+    )
+    return msg
+
+
+def _what(h: HistoryEntry) -> str:
+    """The `what` cell of a history entry: `v3 → Production (v2 out)`, `🔒 locked Production
+    until …`, `v3 → Production denied`."""
+    if h.kind.startswith("verification:"):
+        return f"v{h.version} on {h.target}: verification {h.kind.split(':', 1)[1]}"
+    if h.kind == "lock":
+        return f"🔒 locked {h.target}" + (f" until {when(h.until)}" if h.until else "")
+    if h.kind == "unlock":
+        return f"🔓 unlocked {h.target}"
+    if h.kind == "deny":
+        return f"v{h.version} → {h.target} denied"
+    return f"v{h.version} → {h.target}" + (f" (v{h.previous} out)" if h.previous else "")
+
+
+def _policy(r: Result) -> Message:
+    if r.status == REFUSED:
+        return Message(
+            headline=f"❌ No policy for `{r.model}`", lines=[f"• {reason}" for reason in r.reasons]
+        )
+    msg = Message(headline=f"📋 **{r.model}**: the rules")
+    for label, sentences in r.explanation:
+        msg.lines.append(f"**{label}**")
+        msg.lines.extend(f"• {s}" for s in sentences)
+    return msg
+
+
+# ---- layouts ------------------------------------------------------------------------------
+
+
+def to_markdown(r: Result, door: str = "cli") -> str:
+    m = message(r, door)
+    parts = [m.headline]
+    if m.byline:
+        parts[0] += f"\n{m.byline}"
+    if m.lines:
+        parts.append("\n".join(m.lines))
+    for table in m.tables:
+        parts.append(_md_table(table))
+    tail = "\n".join([*m.next, m.footer] if m.footer else m.next)
+    if tail:
+        parts.append(tail)
+    return "\n\n".join(parts)
+
+
+def to_text(r: Result) -> str:
+    m = message(r)
+    out = [_plain(m.headline)]
+    if m.byline:
+        out.append(_plain(m.byline))
+    for line in m.lines:
+        out.append(_plain(line))
+    for table in m.tables:
+        out.append("")
+        out.extend(_text_table(table))
+    if m.next or m.footer:
+        out.append("")
+        out.extend(_plain(x) for x in [*m.next, m.footer] if x)
+    return "\n".join(out)
+
+
+def _md_table(t: Table) -> str:
+    lines = ["| " + " | ".join(t.header) + " |", "| " + " | ".join("---" for _ in t.header) + " |"]
+    for row in t.rows:
+        lines.append("| " + " | ".join(md_cell(c) for c in row) + " |")
+    return "\n".join(lines)
+
+
+def md_cell(text: str) -> str:
+    return one_line(text).replace("|", "\\|")
+
+
+def _text_table(t: Table) -> list[str]:
+    rows = [t.header, *[[_plain(c) for c in row] for row in t.rows]]
+    widths = [max(len(one_line(r[i])) for r in rows) for i in range(len(t.header))]
+    out = []
+    for n, row in enumerate(rows):
+        out.append(
+            "  ".join(one_line(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        )
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return out
+
+
+def _plain(text: str) -> str:
+    return text.replace("**", "")
+
+
+def num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _short_time(text: str) -> str:
+    return text.replace("T", " ").replace("Z", " UTC")[:20] if text else ""

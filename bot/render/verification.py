@@ -1,0 +1,95 @@
+"""The words of a verification's outcome (a Result of action `verify`, published as
+`verification_passed` / `verification_failed`), in render.py's one shape: what happened
+to the version in the first line, who promoted it and where, each check's last figure
+against its threshold, then what serves now or the rollback command to type.
+
+    ❌ **m v2 on Production** failed verification: promobot rolled it back to v1
+    promoted by bob@example.com · request `req-…` · 3 runs
+    verification failed: error rate 0.071 (pass < 0.02), 3 checks in a row
+    Promoted in a pull-request comment: https://github.com/o/r/pull/7#issuecomment-1
+    | check | last figure |  …
+    Now serving: `models:/m/Production` (v1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.results import DONE, NextStep, Result
+from bot.core.text import one_line
+from bot.render.message import Message, Table, step_text
+
+# Where the promotion being verified was asked for (its execution's channel).
+_PROMOTED = {
+    "github": "in a pull-request comment",
+    "ci": "by CI",
+    "cli": "in the terminal",
+    "slack": "in Slack",
+    "verify": "by promobot, rolling back a failed verification",
+}
+
+
+def verification(r: Result, door: str = "cli") -> Message:
+    view: dict[str, Any] = r.extra.get("verification") or {}
+    subject = f"**{r.model} v{r.version} on {r.target}**"
+    rolled = r.extra.get("rolled_back_to")
+    if view.get("state") == "passed":
+        headline = f"✅ {subject} passed verification"
+    elif rolled:
+        headline = f"❌ {subject} failed verification: promobot rolled it back to v{rolled}"
+    else:
+        headline = f"❌ {subject} failed verification: not rolled back"
+    by = [f"promoted by {r.requested_by}"] if r.requested_by else []
+    if r.request_id:
+        by.append(f"request `{r.request_id}`")
+    if view.get("runs"):
+        by.append(f"{view['runs']} run{'s' if view['runs'] != 1 else ''}")
+    msg = Message(headline=headline, byline=" · ".join(by))
+    if view.get("state") != "passed" and r.message:
+        msg.lines.append(r.message)
+    if not rolled and view.get("state") != "passed":
+        msg.lines.extend(f"Not rolled back: {reason}." for reason in r.reasons)
+    if where := promoted_line(r.asked_in, r.link):
+        msg.lines.append(where)
+    msg.lines.extend(r.notes)
+    if view.get("checks"):
+        msg.tables.append(checks_table(view["checks"]))
+    if rolled and r.uri and r.status == DONE:
+        msg.next = [f"Now serving: `{r.uri}` (v{rolled})."]
+    else:
+        msg.next = [f"Next: {rollback_step(step, door)}." for step in r.next_steps]
+    return msg
+
+
+def promoted_line(channel: str, link: str) -> str:
+    """`Promoted in a pull-request comment: https://…`, `Promoted in the terminal.`"""
+    if not channel:
+        return ""
+    where = _PROMOTED.get(channel, f"through {channel}")
+    return f"Promoted {where}: {one_line(link)}" if link else f"Promoted {where}."
+
+
+def checks_table(checks: list[dict[str, Any]]) -> Table:
+    """Each check against its threshold, with its last figure and failures in a row."""
+    rows = []
+    for check in checks:
+        value, failures = check.get("value"), int(check.get("failures") or 0)
+        if isinstance(value, int | float):
+            figure = f"{value:.6g}"
+        else:
+            figure = f"no data ({check['problem']})" if check.get("problem") else "not run"
+        if failures:
+            icon = "❌"
+            figure += f", {failures} failure{'s' if failures != 1 else ''} in a row"
+        else:
+            icon = "✅" if isinstance(value, int | float) else "•"
+        rows.append([f"{icon} {check['name']} {check['pass']}", figure])
+    return Table(["check", "last figure"], rows)
+
+
+def rollback_step(step: NextStep, door: str) -> str:
+    """In Slack a rollback is the `/rollback` slash command itself; elsewhere as
+    render.step_text words it (`comments /rollback …` on GitHub, `types rollback …`)."""
+    if door == "slack":
+        return f"{step.who} types `/{step.command}`"
+    return step_text(step, door)

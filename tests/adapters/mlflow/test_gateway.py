@@ -1,0 +1,84 @@
+"""The MLflow gateway against a real SQLite registry."""
+
+from __future__ import annotations
+
+import threading
+
+from bot.adapters.mlflow.gateway import Registry
+
+
+def test_concurrent_writes_of_one_tag_all_succeed(tracking_uri, models):
+    """Two clicks on Approve write the same approval tag at once; MLflow's SQL store fails
+    the loser of the insert with a unique-constraint error, which the gateway retries."""
+    models.version("m", accuracy=0.9)
+    registry = Registry(tracking_uri)
+    registry.get_model("m")  # make the client before the threads start
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def write(n: int) -> None:
+        try:
+            barrier.wait()
+            registry.set_model_tag("m", "mlflow.promobot.request.req-abcdef.approval.alice", str(n))
+        except BaseException as exc:  # collected, asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert models.model_tags("m")["mlflow.promobot.request.req-abcdef.approval.alice"] in {
+        str(n) for n in range(8)
+    }
+
+
+def test_making_a_registry_opens_no_database(tmp_path):
+    """help and policy build a Registry but never call it: making one must not create
+    (or migrate) the SQLite file."""
+    db = tmp_path / "never.db"
+    registry = Registry(f"sqlite:///{db}")
+    assert registry.tracking_uri.endswith("never.db")
+    assert not db.exists()
+
+
+def test_missing_things_are_none_not_errors(tracking_uri, models):
+    models.version("m", accuracy=0.9)
+    registry = Registry(tracking_uri)
+    assert registry.get_model("nope") is None
+    assert registry.get_version("m", 99) is None
+    assert registry.find_model_with_tag("mlflow.promobot.request.req-abcdef") is None
+    assert registry.find_model_with_tag("x' OR name='y") is None
+    assert registry.run_info("0" * 32) is None
+    assert registry.versions_for_commit("m", "not-a-sha") == []
+
+
+def test_a_version_tag_is_removed_and_removing_it_again_is_fine(tracking_uri, models):
+    v = models.version("m", accuracy=0.9)
+    models.client.set_model_version_tag("m", str(v), "archived_by", "bob@example.com")
+    models.client.set_model_version_tag("m", str(v), "git_commit", "abc")
+    registry = Registry(tracking_uri)
+    registry.delete_version_tag("m", v, "archived_by")
+    registry.delete_version_tag("m", v, "archived_by")  # a retry
+    registry.delete_version_tag("m", v, "replaced_by")  # never written
+    assert models.tags("m", v) == {"git_commit": "abc"}
+
+
+def test_models_are_found_by_keys_of_either_layout(tracking_uri, models):
+    """promobot's keys go into search filters: the current `mlflow.promobot.` keys and the
+    legacy `promobot.` ones both pass the gateway's check and MLflow's search."""
+    models.version("new", accuracy=0.9)
+    models.version("old", accuracy=0.9)
+    models.client.set_registered_model_tag("new", "mlflow.promobot.request.req-8b4e000001", "{}")
+    models.client.set_registered_model_tag("old", "promobot.request.req-8b4e000002", "{}")
+    models.client.set_registered_model_tag("new", "mlflow.promobot.slack.posted", "1")
+    models.client.set_registered_model_tag("old", "promobot.slack.posted", "1")
+    registry = Registry(tracking_uri)
+    found = registry.find_model_with_tag("mlflow.promobot.request.req-8b4e000001")
+    assert found is not None and found.name == "new"
+    found = registry.find_model_with_tag("promobot.request.req-8b4e000002")
+    assert found is not None and found.name == "old"
+    assert registry.find_model_with_tag("mlflow.promobot.request.req-8b4e000002") is None
+    assert registry.models_tagged("mlflow.promobot.slack.posted") == ["new"]
+    assert registry.models_tagged("promobot.slack.posted") == ["old"]
