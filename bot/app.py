@@ -14,8 +14,9 @@ from bot.adapters.directory import Directories
 from bot.adapters.directory.cached import CachedDirectory
 from bot.adapters.directory.github_teams import GitHubTeams
 from bot.adapters.directory.http import TIMEOUT_S
-from bot.adapters.directory.slack_groups import SlackGroups
 from bot.adapters.mlflow.gateway import Registry
+from bot.adapters.slack.client import web_client
+from bot.adapters.slack.groups import SlackGroups
 from bot.config import Settings
 from bot.core.events import EventBus
 from bot.core.policy import Membership, Policy, load_policy
@@ -27,8 +28,11 @@ from bot.core.service.common import Outside, utcnow
 from bot.core.service.membership import resolve
 from bot.core.service.registration import Registration
 from bot.core.service.webhooks import WebhookInstall
+from bot.notifiers import slack, slack_announce
 
 if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
     from bot.adapters.github.client import GitHubClient
 
 log = logging.getLogger("promobot")
@@ -138,16 +142,7 @@ def build_service(
         ),
     )
     if settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():
-        from bot.notifiers import slack, slack_announce
-
-        client = slack.web_client(settings)
-        bus.subscribe(slack.SlackRequestSync(service, client), slack.KINDS)
-        if problem := settings.problem("promobot_slack_channel"):
-            log.warning("%s", problem)
-        channels = slack_announce.model_channels(policy, settings.promobot_slack_channel)
-        bus.subscribe(
-            slack_announce.SlackAnnouncer(service, client, channels), slack_announce.KINDS
-        )
+        subscribe_slack(service, settings)
     if github.deployer is not None:
         from bot.notifiers import github_deployments
 
@@ -159,6 +154,21 @@ def build_service(
         told = github_verification.VerificationNotifier(client)
         bus.subscribe(told, github_verification.KINDS)
     return service
+
+
+def subscribe_slack(service: Service, settings: Settings, client: WebClient | None = None) -> None:
+    """Slack's notifiers on the service's events: the one owner of each request's
+    message, and the announcer of the rest. Both ask the service (through the
+    RequestMessages protocol of bot/notifiers/slack.py) where a request's message is and
+    record where they posted it; the channel a Slack command was typed in reaches them
+    from the Slack door through bot/adapters/slack/conversation.py."""
+    client = client if client is not None else web_client(settings)
+    if problem := settings.problem("promobot_slack_channel"):
+        log.warning("%s", problem)
+    channels = slack.model_channels(service.policy, settings.promobot_slack_channel)
+    service.events.subscribe(slack.SlackRequestMessages(service, client, channels), slack.KINDS)
+    announcer = slack_announce.SlackAnnouncer(service, client, channels)
+    service.events.subscribe(announcer, slack_announce.KINDS)
 
 
 def build_registration(settings: Settings) -> Registration:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fake_slack import refused_payloads  # noqa: F401  (autouse: Slack's limits, every test)
 
 # Tests talk only to 127.0.0.1: MLflow 3 otherwise phones its telemetry service home from
 # every process (and `responses` would see that call among GitHub's). Set before mlflow

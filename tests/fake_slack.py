@@ -10,17 +10,25 @@ them) and POSTs to response URLs at `response_url(key)`. Point the app at it wit
         call = fake.wait_for(lambda c: c.method == "chat.postMessage", timeout=10)
         assert call.body["channel"] == "C1"
 
-Make a method fail like Slack does with `fake.fail("chat.postMessage", "not_in_channel")`;
-slow every answer down with `fake.delay_ms = 200`. `views.open` answers with the view it
-was given (an id added); `fake.opened_views()` are the views opened, with their trigger.
+It refuses what Slack refuses. Every message promobot sends (chat.postMessage,
+chat.update, chat.postEphemeral, a response URL) is checked against Slack's documented
+limits: each block parsed and validated with slack_sdk's Block Kit models
+(`Block.parse(b)`, `validate_json()`, and `to_dict()`, which validates the elements
+inside), at most 50 blocks, no block_id twice and no action_id twice in a block, a
+section field at most 2,000 characters, no empty text, the `text` at most 40,000; every
+view (views.open, views.update) with slack_sdk's `View`. A refused payload is answered
+as Slack does, HTTP 200 with `{"ok": false, "error": "invalid_blocks"}` (or
+`msg_too_long`, `no_text`), and recorded in `fake.refusals`; the autouse guard
+`refused_payloads` (tests/conftest.py) fails every test in which promobot sent one. A
+test that sends one on purpose says so with `fake.expect_refusals()`.
+
 Make a method fail like Slack does with `fake.fail("chat.postMessage", "not_in_channel")`,
 or answer what Slack never does with `fake.misbehave("usergroups.users.list", "garbage")`
 (not JSON) or `fake.misbehave(method, 503)` (that HTTP status); slow every answer down
-with `fake.delay_ms = 200`. `fake.usergroups` maps a user group id to its members, for
-`usergroups.users.list` (another id answers `no_such_subteam`).
-slow every answer down with `fake.delay_ms = 200`. Like Slack, it answers
-`invalid_blocks` to a message whose blocks repeat a `block_id`, or repeat an `action_id`
-inside one block.
+with `fake.delay_ms = 200`. `views.open` answers with the view it was given (an id
+added); `fake.opened_views()` are the views opened, with their trigger. `fake.usergroups`
+maps a user group id to its members, for `usergroups.users.list` (another id answers
+`no_such_subteam`).
 """
 
 from __future__ import annotations
@@ -36,6 +44,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+import pytest
 
 _JSON_FIELDS = ("blocks", "attachments", "metadata", "view")
 
@@ -65,9 +75,34 @@ class Call:
         return [el for b in self.blocks if b.get("type") == "actions" for el in b["elements"]]
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A payload the fake refused, as Slack would have: where it was sent, Slack's error,
+    and what exactly is wrong (slack_sdk's sentence, or the limit broken)."""
+
+    method: str  # "chat.postMessage", …, or "response_url"
+    error: str  # "invalid_blocks", "msg_too_long", "no_text"
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.method}: {self.error}: {self.detail}"
+
+
+# Every refusal of every fake not told to expect them, for the guard of tests/conftest.py.
+UNEXPECTED: list[Refusal] = []
+
+BLOCKS_MAX = 50  # blocks in one message
+FIELD_MAX = 2000  # characters in one section field
+TEXT_MAX = 40_000  # characters of a message's `text`
+_MESSAGES = ("chat.postMessage", "chat.update", "chat.postEphemeral")
+_VIEWS = ("views.open", "views.update", "views.push")
+
+
 class FakeSlack:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.calls: list[Call] = []
+        self.refusals: list[Refusal] = []
+        self._refusals_expected = False
         self.delay_ms = 0
         self.usergroups: dict[str, list[str]] = {}
         self._failures: dict[str, str] = {}
@@ -125,13 +160,15 @@ class FakeSlack:
 
     # ---- behaviour ----------------------------------------------------------------------------
 
-    def fail(self, method: str, error: str | None) -> None:
-        """Answer `method` with {"ok": false, "error": error} (None: answer normally again)."""
+    def fail(self, method: str, error: str | None, channel: str = "") -> None:
+        """Answer `method` with {"ok": false, "error": error} (None: answer normally
+        again); with `channel`, only the calls for that channel."""
+        key = f"{method}#{channel}" if channel else method
         with self._lock:
             if error is None:
-                self._failures.pop(method, None)
+                self._failures.pop(key, None)
             else:
-                self._failures[method] = error
+                self._failures[key] = error
 
     def misbehave(self, method: str, how: str | int | None) -> None:
         """Answer `method` with "garbage" (not JSON) or an HTTP status (None: normally)."""
@@ -140,6 +177,11 @@ class FakeSlack:
                 self._misbehaving.pop(method, None)
             else:
                 self._misbehaving[method] = how
+
+    def expect_refusals(self) -> None:
+        """This test sends payloads Slack refuses on purpose: they are recorded in
+        `refusals`, and the guard lets them be."""
+        self._refusals_expected = True
 
     def reset(self) -> None:
         with self._lock:
@@ -213,8 +255,13 @@ class FakeSlack:
             else:
                 self._send(req, 200, json.dumps(answer).encode(), "application/json")
         elif path.startswith("/response/"):
-            self._record(Call("response", path[len("/response/") :], body, headers))
-            self._send(req, 200, b"ok", "text/plain")
+            refused = self._refused("response_url", body)
+            answer = {"ok": False, "error": refused.error} if refused else {"ok": True}
+            self._record(Call("response", path[len("/response/") :], body, headers, answer))
+            if refused:
+                self._send(req, 200, json.dumps(answer).encode(), "application/json")
+            else:
+                self._send(req, 200, b"ok", "text/plain")
         else:
             self._send(req, 404, b"not found", "text/plain")
 
@@ -224,15 +271,16 @@ class FakeSlack:
             self._lock.notify_all()
 
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        channel = str(body.get("channel") or "")
         with self._lock:
-            error = self._failures.get(method)
+            error = self._failures.get(f"{method}#{channel}") or self._failures.get(method)
             self._ts += 1
             ts = f"{int(time.time())}.{self._ts:06d}"
         if error:
             return {"ok": False, "error": error}
-        if method in ("chat.postMessage", "chat.update") and not _blocks_valid(body):
-            return {"ok": False, "error": "invalid_blocks"}
-        channel = str(body.get("channel") or "")
+        refused = self._refused(method, body)
+        if refused:
+            return {"ok": False, "error": refused.error}
         if method == "auth.test":
             return {
                 "ok": True,
@@ -279,6 +327,23 @@ class FakeSlack:
             }
         return {"ok": True}
 
+    def _refused(self, method: str, body: dict[str, Any]) -> Refusal | None:
+        """Slack's refusal of this payload, recorded; None when Slack takes it."""
+        if method in _MESSAGES or method == "response_url":
+            found = message_problem(body, needs_text=method == "chat.postMessage")
+        elif method in _VIEWS:
+            found = view_problem(body.get("view"))
+        else:
+            return None
+        if found is None:
+            return None
+        refusal = Refusal(method, *found)
+        with self._lock:
+            self.refusals.append(refusal)
+            if not self._refusals_expected:
+                UNEXPECTED.append(refusal)
+        return refusal
+
     @staticmethod
     def _send(req: BaseHTTPRequestHandler, status: int, payload: bytes, ctype: str) -> None:
         # A client that timed out (a slow-answer test) has gone: nothing to answer.
@@ -308,22 +373,85 @@ def _decode(raw: bytes, content_type: str) -> dict[str, Any]:
     return body
 
 
-def _blocks_valid(body: dict[str, Any]) -> bool:
-    """Slack's uniqueness rules: block_ids across the message, action_ids within a block."""
-    blocks = body.get("blocks") or []
+def message_problem(body: dict[str, Any], *, needs_text: bool = False) -> tuple[str, str] | None:
+    """(Slack's error, what is wrong) for a message Slack refuses; None when it is valid."""
+    text, blocks = body.get("text"), body.get("blocks")
+    if isinstance(text, str) and len(text) > TEXT_MAX:
+        return "msg_too_long", f"text is {len(text)} characters (max {TEXT_MAX})"
+    if blocks is None or blocks == "":
+        if needs_text and not text:
+            return "no_text", "neither text nor blocks"
+        return None
+    return blocks_problem(blocks)
+
+
+def blocks_problem(blocks: Any) -> tuple[str, str] | None:
+    """What Slack refuses in a message's blocks: slack_sdk's own validation of each block
+    (its elements included), and the message-level rules it does not check."""
     if not isinstance(blocks, list):
-        return True
+        return "invalid_blocks_format", "blocks is not a list"
+    if len(blocks) > BLOCKS_MAX:
+        return "invalid_blocks", f"{len(blocks)} blocks (max {BLOCKS_MAX})"
     block_ids = [b.get("block_id") for b in blocks if isinstance(b, dict) and b.get("block_id")]
     if len(block_ids) != len(set(block_ids)):
-        return False
-    for block in blocks:
-        if not isinstance(block, dict) or not isinstance(block.get("elements"), list):
-            continue
+        return "invalid_blocks", "a block_id repeats"
+    for n, block in enumerate(blocks):
+        problem = _block_problem(block)
+        if problem:
+            return "invalid_blocks", f"block {n}: {problem}"
+    return None
+
+
+def view_problem(view: Any) -> tuple[str, str] | None:
+    """What Slack refuses in a modal: slack_sdk's View, and each of its blocks."""
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.views import View
+
+    if not isinstance(view, dict):
+        return "invalid_arguments", "view is not an object"
+    try:
+        View(**view).to_dict()
+    except (SlackObjectFormationError, TypeError, ValueError, AttributeError) as exc:
+        return "invalid_arguments", f"view: {exc}"
+    return blocks_problem(view.get("blocks") or [])
+
+
+def _block_problem(block: Any) -> str | None:
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import Block
+
+    if not isinstance(block, dict):
+        return "not an object"
+    try:
+        parsed = Block.parse(block)
+        if parsed is None:
+            return f"unknown block type {block.get('type')!r}"
+        parsed.validate_json()
+        parsed.to_dict()  # validates the elements and text objects inside
+    except (SlackObjectFormationError, TypeError, ValueError, AttributeError) as exc:
+        return str(exc)
+    if isinstance(block.get("elements"), list):
         ids = [el.get("action_id") for el in block["elements"] if isinstance(el, dict)]
         ids = [i for i in ids if i]
         if len(ids) != len(set(ids)):
-            return False
-    return True
+            return "an action_id repeats in the block"
+    for field_ in block.get("fields") or []:
+        if len(str(field_.get("text", ""))) > FIELD_MAX:
+            return f"a field of {len(str(field_.get('text', '')))} characters (max {FIELD_MAX})"
+    if _empty_text(block):
+        return "a text object with no text"
+    return None
+
+
+def _empty_text(node: Any) -> bool:
+    """Whether any text object (plain_text or mrkdwn) inside `node` has no text."""
+    if isinstance(node, list):
+        return any(_empty_text(item) for item in node)
+    if not isinstance(node, dict):
+        return False
+    if node.get("type") in ("plain_text", "mrkdwn") and not node.get("text"):
+        return True
+    return any(_empty_text(value) for value in node.values() if isinstance(value, dict | list))
 
 
 def _block_texts(blocks: list[dict[str, Any]]) -> list[str]:
@@ -340,6 +468,19 @@ def _block_texts(blocks: list[dict[str, Any]]) -> list[str]:
             elif isinstance(el.get("text"), str):
                 out.append(el["text"])
     return out
+
+
+@pytest.fixture(autouse=True)
+def refused_payloads() -> Iterator[None]:
+    """Fails the test in which promobot sent any fake Slack a payload Slack refuses
+    (imported by tests/conftest.py, so that it guards every test)."""
+    before = len(UNEXPECTED)
+    yield
+    refused = UNEXPECTED[before:]
+    if refused:
+        del UNEXPECTED[before:]
+        lines = "\n".join(f"  {r}" for r in refused)
+        pytest.fail(f"promobot sent Slack {len(refused)} payload(s) it refuses:\n{lines}")
 
 
 def slack_signature(secret: str, timestamp: str, body: str | bytes) -> str:

@@ -1,5 +1,8 @@
 """The Slack door in-process for tests: the app on a fake Slack, the signed bodies a person's
 slash command, click or modal submission sends, and what the fake saw (tests/doors/slack/).
+
+The service is wired as bot/app.py wires it where a Slack token is set: the Slack
+notifiers post and update the channel's messages; the door answers the person.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import pytest
 from bolt_helpers import SECRET, TOKEN, HeldWork
 from fake_slack import Call, FakeSlack, slack_signature
 
+from bot.app import subscribe_slack
 from bot.config import Settings
 from bot.core.commands import parse
 from bot.core.service import Context
@@ -150,6 +154,7 @@ def slack(service: Any, fake: FakeSlack, caplog: pytest.LogCaptureFixture) -> It
 
     settings = Settings(slack_signing_secret=SECRET, slack_bot_token=TOKEN)
     client = WebClient(token=TOKEN, base_url=fake.api_url, timeout=10)
+    subscribe_slack(service, settings, client)
     work = HeldWork()
     app = build_app(settings, lambda: service, client=client, executor=work)
     yield Slack(app, work, fake)

@@ -326,3 +326,10 @@ class DeploymentCheck:
 
     missing: list[MissingDeployment]
     unknown: list[str] = field(default_factory=list)
+
+
+def carried_out(result: Result) -> bool:
+    """Whether `result` changed something just now: done, not a dry run, and not found
+    done already (a promotion, rollback, approval, denial, lock or unlock that others
+    must see)."""
+    return result.status == DONE and not result.already and not result.dry_run

@@ -1,7 +1,9 @@
 """What goes out: notifiers subscribe to the service's events (bot/core/events.py).
 
-slack.py               keeps the Slack message that shows a request in step with the request
-slack_announce.py      posts each model's requests, promotions, drift and new versions' cards
-                       in its Slack channel
-github_deployments.py  records every promotion of a GitHub commit as a GitHub deployment
+slack.py                 the one owner of a request's Slack message: posts it where the
+                         request was asked, then updates it until it is decided
+slack_announce.py        posts promotions carried out, drift, new versions' cards and
+                         verifications in Slack
+github_deployments.py    records every promotion of a GitHub commit as a GitHub deployment
+github_verification.py   tells a failed verification on the pull request it came from
 """

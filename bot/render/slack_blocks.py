@@ -10,6 +10,7 @@ Deny buttons. The last two open a modal (`decision_modal`) that asks for a comme
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -36,11 +37,15 @@ PROMOTE_ACTION = "promobot_promote"
 PROMOTE_BLOCK = "promobot_promote"
 
 # Slack's limits: section text 3,000 characters, a field 2,000, 10 fields per section,
-# 50 blocks per message.
+# 50 blocks per message, a button's text 75, a block_id 255. Text that grows with what
+# people typed or named (reasons, model and alias names, many checks) is clipped with
+# "…"; buttons are never dropped.
 _TEXT_MAX = 3000
 _FIELD_MAX = 2000
 _FIELDS_PER_SECTION = 10
 _BLOCKS_MAX = 50
+_BUTTON_TEXT_MAX = 75
+_BLOCK_ID_MAX = 255
 _FALLBACK_MAX = 3000
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -90,16 +95,19 @@ def card_blocks(card: Result) -> list[Block]:
 
 
 def promote_block(model: str, version: int, target_key: str) -> Block:
+    block_id = f"{PROMOTE_BLOCK}.{target_key}"
+    if len(block_id) > _BLOCK_ID_MAX:  # unique all the same: a digest of the target
+        block_id = f"{PROMOTE_BLOCK}.{hashlib.sha256(target_key.encode()).hexdigest()}"
     return {
         "type": "actions",
-        "block_id": f"{PROMOTE_BLOCK}.{target_key}",
+        "block_id": block_id,
         "elements": [
             {
                 "type": "button",
                 "action_id": PROMOTE_ACTION,
                 "text": {
                     "type": "plain_text",
-                    "text": f"Promote to {target_label(target_key)}",
+                    "text": clip(f"Promote to {target_label(target_key)}", _BUTTON_TEXT_MAX),
                     "emoji": True,
                 },
                 "value": f"{model} v{version} {target_key}",
@@ -123,6 +131,12 @@ def message_blocks(m: Message) -> list[Block]:
     if len(blocks) > _BLOCKS_MAX:
         blocks = [*blocks[: _BLOCKS_MAX - 1], _context("… (shortened: more than Slack shows)")]
     return blocks
+
+
+def with_note(blocks: list[Block], text: str) -> list[Block]:
+    """`blocks`, then a context line of `text` (mrkdwn, escaped by the caller), within
+    Slack's 50 blocks."""
+    return [*blocks[: _BLOCKS_MAX - 1], _context(text)]
 
 
 def text_blocks(text: str) -> list[Block]:

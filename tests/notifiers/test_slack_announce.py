@@ -17,6 +17,7 @@ from fake_slack import Call, FakeSlack
 from verification_setup import CHANNEL as VERIFY_CHANNEL
 from verification_setup import Watched, watch_factory
 
+from bot.adapters.slack.conversation import asked_in
 from bot.app import build_service
 from bot.config import Settings
 from bot.core.commands import parse
@@ -454,12 +455,14 @@ def test_a_passed_verification_is_announced_in_the_models_channel_even_if_typed_
 ) -> None:
     w = watch("watch-slack-passed", good=0.001, bad=0.005)
     typed = Context(actor="slack:U01BOB", channel="slack")
-    assert w.do(f"promote {w.name} v2 production shadow ok", typed).status == "done"
-    assert w.posts() == []  # the Slack door answers the person who typed it
+    with asked_in(TYPED_CHANNEL):  # as the Slack door runs it
+        assert w.do(f"promote {w.name} v2 production shadow ok", typed).status == "done"
+    [done] = w.posts()  # where it was typed
+    assert done.body["channel"] == TYPED_CHANNEL
 
     w.until("passed")
 
-    [post] = w.posts()
+    [post] = w.posts()[1:]
     assert post.body["channel"] == VERIFY_CHANNEL
     assert post.text.splitlines()[:2] == [
         f"✅ {w.name} v2 on Production passed verification",

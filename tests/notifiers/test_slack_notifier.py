@@ -1,5 +1,6 @@
-"""Keeping a request's Slack message in step: the Slack notifier, subscribed to the
-service's events (a decision made on GitHub or in the CLI), and the scheduled pass
+"""A request's Slack message and its one owner: the Slack notifier posts it when the
+request is made, wherever it is made, and keeps it in step with the service's events (a
+decision made on GitHub, in the CLI or in Slack) and the scheduled pass
 (`Service.sweep`). Real SQLite registry, the fake Slack Web API over HTTP, the test
 clock."""
 
@@ -14,19 +15,13 @@ from conftest import Clock, ModelFactory
 from fake_slack import Call, FakeSlack
 from service_helpers import to_legacy_layout
 
+from bot.adapters.slack.client import api_base_url, web_client
+from bot.adapters.slack.conversation import asked_in
 from bot.config import Settings
 from bot.core.commands import Approve, Deny, parse
 from bot.core.results import Result
 from bot.core.service import Context, Service
-from bot.notifiers.slack import (
-    DOOR,
-    KINDS,
-    SlackRequestSync,
-    api_base_url,
-    update_request_message,
-    web_client,
-)
-from bot.render.slack_blocks import fallback_text, result_blocks
+from bot.notifiers.slack import KINDS, SlackRequestMessages, model_channels, update_request_message
 
 POSTED_TAG = "mlflow.promobot.slack.posted"
 
@@ -47,8 +42,11 @@ def settings(fake: FakeSlack) -> Settings:
 
 @pytest.fixture
 def service(service: Service, settings: Settings) -> Service:
-    """The service as bot/app.py wires it where a Slack token is set."""
-    service.events.subscribe(SlackRequestSync(service, web_client(settings)), KINDS)
+    """The service with the request messages' notifier, as bot/app.py wires it where a
+    Slack token is set (every model announced in CHANNEL)."""
+    channels = model_channels(service.policy, CHANNEL)
+    notifier = SlackRequestMessages(service, web_client(settings), channels)
+    service.events.subscribe(notifier, KINDS)
     return service
 
 
@@ -64,17 +62,6 @@ def ask(service: Service, text: str, actor: str) -> Result:
     return service.handle(command, Context(actor=actor, channel="slack"))
 
 
-def post_request(service: Service, settings: Settings, result: Result) -> dict[str, str]:
-    """What the Slack door does with a pending request: post it, remember where."""
-    assert result.status == "pending" and result.request_id and result.model
-    answer = web_client(settings).chat_postMessage(
-        channel=CHANNEL, text=fallback_text(result), blocks=result_blocks(result, buttons=True)
-    )
-    ref = {"channel": answer["channel"], "ts": answer["ts"]}
-    service.remember_message(result.model, result.request_id, DOOR, ref)
-    return ref
-
-
 def pending_production(service: Service, models: ModelFactory, settings: Settings) -> Result:
     version = models.version("sentiment-classifier", accuracy=0.91, f1=0.89)
     assert ask(service, f"promote sentiment-classifier v{version} staging", "cli:bob").status == (
@@ -85,7 +72,7 @@ def pending_production(service: Service, models: ModelFactory, settings: Setting
         f"promote sentiment-classifier v{version} production passed shadow test",
         "slack:U01BOB",
     )
-    post_request(service, settings, result)
+    assert result.status == "pending" and result.request_id
     return result
 
 
@@ -160,7 +147,6 @@ def test_a_partial_approval_redraws_the_count_and_keeps_the_buttons(
 ) -> None:
     version = models.version("fraud-detector", auc=0.93)
     request = ask(service, f"promote fraud-detector v{version} production", "slack:U01BOB")
-    post_request(service, settings, request)
     assert request.request_id
     partial = service.handle(Approve(request.request_id), Context(actor="github:alice"))
     assert partial.status == "pending"
@@ -263,3 +249,62 @@ def test_the_sweeper_keeps_a_message_posted_before_the_upgrade_in_step(
     assert ref_of(models, request)["final"]
     tags = models.model_tags("sentiment-classifier")
     assert json.loads(tags[f"promobot.request.{rid}.slack"]) == posted  # left as it was
+
+
+# ---- where a request's message goes ----------------------------------------------------------
+
+TYPED = "C0TYPED"
+
+
+def test_a_request_made_through_slack_is_posted_where_it_was_typed_and_remembered(
+    service: Service, models: ModelFactory, fake: FakeSlack
+) -> None:
+    version = models.version("fraud-detector", auc=0.93)
+
+    with asked_in(TYPED) as asked:
+        request = ask(service, f"promote fraud-detector v{version} production", "slack:U01BOB")
+
+    [message] = fake.api_calls("chat.postMessage")
+    assert message.body["channel"] == TYPED
+    assert asked.shown == {"channel": TYPED, "ts": message.answer["ts"]}
+    assert ref_of(models, request) == asked.shown
+    assert len(message.actions()) == 3
+
+
+def test_where_slack_refuses_the_typed_channel_the_models_channel_gets_it(
+    service: Service, models: ModelFactory, fake: FakeSlack
+) -> None:
+    fake.fail("chat.postMessage", "not_in_channel", channel=TYPED)
+    version = models.version("fraud-detector", auc=0.93)
+
+    with asked_in(TYPED) as asked:
+        request = ask(service, f"promote fraud-detector v{version} production", "slack:U01BOB")
+
+    refused, message = fake.api_calls("chat.postMessage")
+    assert (refused.answer["error"], message.body["channel"]) == ("not_in_channel", CHANNEL)
+    assert (
+        asked.shown == ref_of(models, request) == {"channel": CHANNEL, "ts": message.answer["ts"]}
+    )
+
+
+def test_two_approvals_typed_in_slack_update_the_one_message_in_place(
+    service: Service, models: ModelFactory, fake: FakeSlack
+) -> None:
+    """The quorum of two: each approval redraws the same message (no copy is posted), and
+    the last one leaves it without buttons."""
+    version = models.version("fraud-detector", auc=0.93)
+    with asked_in(TYPED):
+        request = ask(service, f"promote fraud-detector v{version} production", "slack:U01BOB")
+    assert request.request_id
+    [message] = fake.api_calls("chat.postMessage")
+
+    for actor, comment in (("slack:U01ALICE", "dashboards fine"), ("slack:U01ERIN", "ok")):
+        with asked_in(TYPED):
+            service.handle(Approve(request.request_id, comment), Context(actor, "slack"))
+
+    assert fake.api_calls("chat.postMessage") == [message]
+    first, last = updates(fake)
+    assert {u.body["ts"] for u in (first, last)} == {message.answer["ts"]}
+    assert len(first.actions()) == 3 and "is waiting for 1 approval" in first.text
+    assert last.actions() == [] and "done" in last.text
+    assert ref_of(models, request)["final"] == "done"

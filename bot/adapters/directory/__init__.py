@@ -2,7 +2,7 @@
 
     http.py          one JSON call with a short timeout, its failures as sentences
     github_teams.py  GET /orgs/{org}/teams/{team_slug}/members, every page
-    slack_groups.py  Slack's usergroups.users.list
+    (Slack's usergroups.users.list is bot/adapters/slack/groups.py)
     cached.py        the cache in front of both (PROMOBOT_GROUP_CACHE_SECONDS)
 
 `Directories` sends each policy entry to the adapter of its system; bot/app.py builds

@@ -1,16 +1,18 @@
 """The Slack door: a bolt App whose listeners turn slash commands and button clicks into
-commands for the core, and the core's Results into Slack messages.
+commands for the core, and answer the person who typed or clicked.
 
 Every listener acknowledges at once and does its registry work afterwards: bolt's lazy
 listeners, with `process_before_response=True` so that the ack is computed in the
 request's own thread (pure: parsing only, no I/O) and never waits for a free worker
 thread behind slow MLflow calls. The actor is `slack:<user id>` from the signed payload.
 
-Who sees what: refusals, errors, usage help and read-only answers go to the person who
-typed or clicked (ephemeral, via the payload's response_url); what others must see — a
-promotion or rollback carried out, a request waiting for approval, a lock placed or
-lifted — goes to the channel (chat.postMessage), and a request's message is redrawn when
-the request is decided.
+The door posts nothing in the channel itself. It runs each command inside
+`asked_in(<channel>)` (bot/adapters/slack/conversation.py), so that the Slack notifiers,
+which the service hands its events to while the command runs, post the command's outcome
+where it was typed or clicked: the request with its buttons (then updated in place until
+it is decided), the promotion carried out. The door then answers the person
+(bot/doors/slack/replies.py): privately, or in the channel through the response URL
+where nothing was posted there.
 
 Approve approves at once; Approve with comment… and Deny open a modal
 (bot/doors/slack/modals.py) whose submission is handled like a click.
@@ -23,10 +25,24 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
-from bot.core.commands import USAGE, Approve, Deny, Help, Promote, help_text, parse, vocabulary
-from bot.core.results import DONE, ERROR, PENDING, REFUSED, Result
-from bot.doors.slack.modals import SlackModals
-from bot.notifiers.slack import DOOR, update_request_message
+from slack_bolt import App, BoltResponse
+
+from bot.adapters.slack.conversation import asked_in
+from bot.core.commands import Approve, Command, Deny, Help, help_text, parse
+from bot.core.context import Context
+from bot.core.ports.registry import RegistryError
+from bot.core.results import ERROR, Result
+from bot.doors.slack.modals import SlackModals, not_a_request
+from bot.doors.slack.payloads import (
+    SLASH_COMMANDS,
+    clicked_decision,
+    clicked_promotion,
+    clicker,
+    command_text,
+    typed_by,
+    where,
+)
+from bot.doors.slack.replies import Reply, answer
 from bot.render.slack_blocks import (
     APPROVE_ACTION,
     APPROVE_COMMENT_ACTION,
@@ -35,35 +51,25 @@ from bot.render.slack_blocks import (
     DENY_VIEW,
     PROMOTE_ACTION,
     escape,
-    fallback_text,
-    result_blocks,
     text_blocks,
 )
 
 if TYPE_CHECKING:
-    from slack_bolt import App
     from slack_sdk import WebClient
 
     from bot.config import Settings
-    from bot.core.commands import Command
     from bot.core.service import Service
 
 log = logging.getLogger("promobot.slack")
 
-# The slash commands of slack/manifest.yaml and the words they stand for: the vocabulary's.
-SLASH_COMMANDS = vocabulary.SLASH_COMMANDS
-# What a typed command announces in the channel when it is carried out.
-ANNOUNCED = ("promote", "rollback", "approve", "lock", "unlock")
+CHANNEL = "slack"  # the door, as the core's Context names it
 _SHOW_MAX = 80
+_FAILED = (
+    "promobot failed on this command; nothing was changed that the registry does not "
+    "show (the platform team finds the error in its logs)"
+)
 
-
-def command_text(slash: str, text: str) -> str:
-    """`/promote m v3 production` → `promote m v3 production`; `/promobot x` → `x`."""
-    verb = SLASH_COMMANDS.get(slash, "")
-    text = (text or "").strip()
-    if verb:
-        return f"{verb} {text}".strip()
-    return text or "help"
+__all__ = ["SLASH_COMMANDS", "SlackDoor", "build_app", "command_text"]
 
 
 def build_app(
@@ -76,8 +82,6 @@ def build_app(
 ) -> App:
     """The bolt App with promobot's listeners. `services()` returns the (lazily built)
     Service; it is called only after the ack."""
-    from slack_bolt import App, BoltResponse
-
     # bolt also reads SLACK_BOT_TOKEN itself and warns that the client's token wins;
     # they are the same token.
     logging.getLogger("slack_bolt.App").addFilter(_SameTokenFilter())
@@ -89,7 +93,7 @@ def build_app(
         listener_executor=executor,
         token_verification_enabled=token_verification,
     )
-    door = SlackDoor(settings, services, client)
+    door = SlackDoor(services)
 
     @app.middleware
     def skip_retries(request: Any, next: Callable[[], Any]) -> Any:
@@ -104,7 +108,7 @@ def build_app(
     app.action(APPROVE_ACTION)(ack=door.ack_click, lazy=[door.run_approve])
     # The other two buttons open a modal; its submission (signed like every request) is
     # then handled as the click would be.
-    modals = SlackModals(door)
+    modals = SlackModals(client, door.decide)
     app.action(APPROVE_COMMENT_ACTION)(ack=door.ack_click, lazy=[modals.open_approve])
     app.action(DENY_ACTION)(ack=door.ack_click, lazy=[modals.open_deny])
     app.view(APPROVE_VIEW)(ack=modals.ack_approve, lazy=[modals.run_approve])
@@ -114,12 +118,8 @@ def build_app(
 
 
 class SlackDoor:
-    def __init__(
-        self, settings: Settings, services: Callable[[], Service], client: WebClient
-    ) -> None:
-        self.settings = settings
+    def __init__(self, services: Callable[[], Service]) -> None:
         self.services = services
-        self.client = client
 
     # ---- acknowledgements: pure, no I/O ---------------------------------------------------
 
@@ -148,232 +148,58 @@ class SlackDoor:
         command = parse(command_text(body.get("command", ""), body.get("text", ""))).command
         if command is None or isinstance(command, Help):
             return  # answered in the ack
-        actor = f"slack:{body.get('user_id', '')}"
-        from bot.core.service import Context
-
+        actor = typed_by(body)
         log.info("%s: %s", actor, type(command).__name__.lower())
-        result = self._handle(command, Context(actor=actor, channel="slack"), respond)
-        if result is None:
-            return
-        self._answer(result, body.get("channel_id", ""), respond)
+        self._run(command, actor, str(body.get("channel_id") or ""), Reply(respond))
 
     def run_promote(self, body: dict[str, Any], respond: Any) -> None:
         """A version card's Promote button: `promote <value>` as the person who clicked,
         answered as the same slash command would be, in the card's channel."""
-        actions = body.get("actions") or [{}]
-        value = " ".join(str(actions[0].get("value", "")).split())
-        # Exactly "<model> v<N> <target>", as the card wrote it: no reason, no flags.
-        command = parse(f"promote {value}").command if len(value.split()) == 3 else None
-        if not isinstance(command, Promote) or command.version is None or command.reason:
-            self._reply(respond, f"That button does not name a promotion (`{value[:60]}`).")
+        command, value = clicked_promotion(body)
+        if command is None:
+            Reply(respond).say(f"That button does not name a promotion (`{value[:60]}`).")
             return
-        actor = f"slack:{(body.get('user') or {}).get('id', '')}"
-        from bot.core.service import Context
-
+        actor = clicker(body)
         log.info("%s: promote %s (button)", actor, value)
-        result = self._handle(command, Context(actor=actor, channel="slack"), respond)
-        if result is None:
-            return
-        self._answer(result, where(body)["channel"], respond)
-
-    def _answer(self, result: Result, channel: str, respond: Any) -> None:
-        """What a command's result shows: a pending request posted in `channel` with its
-        buttons (and remembered), a move carried out posted there, everything else to the
-        person alone; a decided request's message redrawn."""
-        service = self.services()
-        if result.status == PENDING and result.request_id and not result.dry_run:
-            ref = self._post(channel, result, respond, buttons=True)
-            if ref is not None and result.model:
-                try:
-                    service.remember_message(result.model, result.request_id, DOOR, ref)
-                except Exception:
-                    log.warning(
-                        "could not record where %s was posted", result.request_id, exc_info=True
-                    )
-        elif _carried_out(result) and result.action in ANNOUNCED:
-            self._post(channel, result, respond, buttons=False)
-        elif result.action == "approve" and result.status == PENDING:
-            self._reply(respond, f"✅ {result.message or 'Your approval is recorded.'}")
-        else:
-            self._ephemeral(respond, result, usage=True)
-        if result.action in ("approve", "deny") and result.request_id:
-            self._sync(service, result)
+        self._run(command, actor, where(body)["channel"], Reply(respond))
 
     def run_approve(self, body: dict[str, Any], respond: Any) -> None:
-        command = self.clicked(body, respond, "approve")
-        if command is not None:
-            self.decide(command, clicker(body), where(body), respond)
-
-    def clicked(self, body: dict[str, Any], respond: Any, verb: str) -> Approve | Deny | None:
-        """The command a button's click stands for (`verb` its request id), or None when
-        the button names no request (the clicker is told)."""
-        actions = body.get("actions") or [{}]
-        request_id = str(actions[0].get("value", ""))
-        command = parse(f"{verb} {request_id}").command
-        if not isinstance(command, Approve | Deny):
-            self._reply(respond, f"That button does not name a request (`{request_id[:40]}`).")
-            return None
-        return command
+        command = clicked_decision(body, "approve")
+        if command is None:
+            Reply(respond).say(not_a_request(body))
+            return
+        self.decide(command, clicker(body), where(body), Reply(respond))
 
     def decide(
-        self, command: Approve | Deny, actor: str, here: dict[str, str], respond: Any
+        self, command: Approve | Deny, actor: str, here: dict[str, str], reply: Reply
     ) -> None:
-        """Run an approval or denial from a click or a modal, then show it: the request's
-        message (`here`, or where MLflow says it is) is redrawn for everyone; a refusal
-        goes only to the person (`respond`)."""
-        from bot.core.service import Context
-
+        """An approval or denial from a click or a modal on the request's message (`here`):
+        the notifier updates that message for everyone; the person hears only what the
+        message does not show (an approval still short of others, a refusal)."""
         verb = type(command).__name__.lower()
         log.info("%s: %s %s (button)", actor, verb, command.request_id)
-        result = self._handle(command, Context(actor=actor, channel="slack"), respond)
-        if result is None:
-            return
-        service = self.services()
-        if _carried_out(result):
-            # The redrawn message says it all, in the channel, for everyone.
-            self._sync(service, result, here, respond)
-        elif result.status == PENDING:
-            # Another approval is still needed: redraw the count, tell the approver.
-            self._sync(service, result, here, respond)
-            self._reply(respond, f"✅ {result.message or 'Your approval is recorded.'}")
-        else:
-            # Refused (not allowed, own request, already decided) or nothing to do: only the
-            # person who clicked hears about it. A request found closed is redrawn.
-            self._ephemeral(respond, result)
-            if result.status == REFUSED:
-                self._sync(service, result, here, respond)
+        self._run(command, actor, here.get("channel", ""), reply, clicked=True)
 
     # ---- helpers ---------------------------------------------------------------------------
 
-    def _handle(self, command: Command, ctx: Any, respond: Any) -> Result | None:
-        from bot.core.ports.registry import RegistryError
-
+    def _run(
+        self, command: Command, actor: str, channel: str, reply: Reply, *, clicked: bool = False
+    ) -> None:
+        """Handle `command` as `actor`, asked in `channel`, and answer the person."""
+        ctx = Context(actor=actor, channel=CHANNEL)
         action = type(command).__name__.lower()
-        try:
-            return self.services().handle(command, ctx)
-        except RegistryError as exc:
-            log.warning("%s failed: %s", action, exc)
-            self._ephemeral(respond, Result(status=ERROR, action=action, message=str(exc)))
-        except Exception:
-            log.exception("%s failed", action)
-            self._ephemeral(
-                respond,
-                Result(
-                    status=ERROR,
-                    action=action,
-                    message="promobot failed on this command; nothing was changed that the "
-                    "registry does not show (the platform team finds the error in its logs)",
-                ),
-            )
-        return None
-
-    def _post(
-        self, channel: str, result: Result, respond: Any, *, buttons: bool
-    ) -> dict[str, str] | None:
-        """Post to the channel; where the bot may not post (a private channel it is not
-        in, a DM), answer in the channel through the response_url instead."""
-        from slack_sdk.errors import SlackApiError
-
-        text, blocks = fallback_text(result), result_blocks(result, buttons=buttons)
-        try:
-            answer = self.client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, unfurl_links=False
-            )
-            return {"channel": str(answer["channel"]), "ts": str(answer["ts"])}
-        except SlackApiError as exc:
-            log.warning(
-                "chat.postMessage to %s failed (%s); answering through the response_url",
-                channel,
-                exc.response.get("error"),
-            )
-        except OSError as exc:
-            log.warning("chat.postMessage to %s failed (%s)", channel, exc)
-        try:
-            respond(response_type="in_channel", text=text, blocks=blocks)
-        except Exception:
-            log.warning("could not answer through the response_url either", exc_info=True)
-        return None
-
-    def _ephemeral(self, respond: Any, result: Result, *, usage: bool = False) -> None:
-        blocks = result_blocks(result)
-        if usage and result.status == REFUSED and not result.checks and result.action in USAGE:
-            # The command could not be applied as typed (no such model, version, request):
-            # show how it is written.
-            blocks.append(
-                {
-                    "type": "context",
-                    "elements": [
-                        {
-                            "type": "mrkdwn",
-                            "text": escape(
-                                f"Usage: `{USAGE[result.action]}` · `/promobot help "
-                                f"{result.action}` explains it"
-                            ),
-                        }
-                    ],
-                }
-            )
-        try:
-            respond(
-                response_type="ephemeral",
-                replace_original=False,
-                text=fallback_text(result),
-                blocks=blocks,
-            )
-        except Exception:
-            log.warning("could not answer through the response_url", exc_info=True)
-
-    def _reply(self, respond: Any, text: str) -> None:
-        try:
-            respond(response_type="ephemeral", replace_original=False, text=escape(text))
-        except Exception:
-            log.warning("could not answer through the response_url", exc_info=True)
-
-    def _sync(
-        self,
-        service: Service,
-        result: Result,
-        here: dict[str, str] | None = None,
-        respond: Any = None,
-    ) -> Result | None:
-        try:
-            return update_request_message(service, self.client, result, fallback_ref=here)
-        except Exception as exc:
-            log.warning("could not update the message of %s: %s", result.request_id, exc)
-            if respond is not None and here is not None:
-                # A message we may not chat.update (posted through a response_url in a
-                # channel the bot is not in) can still be replaced through the click's.
-                view = result if _carried_out(result) else None
-                if view is not None:
-                    try:
-                        respond(
-                            replace_original=True,
-                            text=fallback_text(view),
-                            blocks=result_blocks(view),
-                        )
-                    except Exception:
-                        log.warning("could not replace the message either", exc_info=True)
-        return None
-
-
-def clicker(body: dict[str, Any]) -> str:
-    """The actor of a click or a modal's submission: its signed payload's user."""
-    return f"slack:{(body.get('user') or {}).get('id', '')}"
-
-
-def where(body: dict[str, Any]) -> dict[str, str]:
-    """The channel and ts of the message a button was clicked in."""
-    container = body.get("container") or {}
-    return {
-        "channel": str(container.get("channel_id") or (body.get("channel") or {}).get("id") or ""),
-        "ts": str(container.get("message_ts") or (body.get("message") or {}).get("ts") or ""),
-    }
+        with asked_in(channel) as asked:
+            try:
+                result = self.services().handle(command, ctx)
+            except RegistryError as exc:
+                log.warning("%s failed: %s", action, exc)
+                result = Result(status=ERROR, action=action, message=str(exc))
+            except Exception:
+                log.exception("%s failed", action)
+                result = Result(status=ERROR, action=action, message=_FAILED)
+        answer(result, asked, reply, clicked=clicked)
 
 
 class _SameTokenFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return "`token` will be unused" not in record.getMessage()
-
-
-def _carried_out(result: Result) -> bool:
-    return result.status == DONE and not result.already and not result.dry_run

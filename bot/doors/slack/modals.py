@@ -13,55 +13,66 @@ goes to them with chat.postEphemeral in the request's channel.
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.core.commands import Approve, Deny, parse
-from bot.render.slack_blocks import TEXT_BLOCK, TEXT_INPUT, TEXT_MAX, decision_modal
+from slack_sdk.errors import SlackApiError
+
+from bot.core.commands import Approve, Deny
+from bot.doors.slack.payloads import (
+    button_value,
+    clicked_decision,
+    clicker,
+    submitted,
+    submitted_request_id,
+    where,
+)
+from bot.doors.slack.replies import Reply, Whisper
+from bot.render.slack_blocks import TEXT_BLOCK, decision_modal
 
 if TYPE_CHECKING:
-    from bot.doors.slack.app import SlackDoor
+    from slack_sdk import WebClient
 
 log = logging.getLogger("promobot.slack")
 
-_NO_REQUEST = "This form names no request; close it and use the message's buttons again."
+# How a decision is carried out and answered: the door's `decide` (bot/doors/slack/app.py).
+Decide = Callable[[Approve | Deny, str, dict[str, str], Reply], None]
+
+NO_REQUEST = "This form names no request; close it and use the message's buttons again."
 _NO_REASON = "Say why it is denied: the requester reads it."
 
 
 class SlackModals:
-    def __init__(self, door: SlackDoor) -> None:
-        self.door = door
+    def __init__(self, client: WebClient, decide: Decide) -> None:
+        self.client = client
+        self.decide = decide
 
     # ---- the buttons that open a modal -------------------------------------------------
 
     def open_approve(self, body: dict[str, Any], respond: Any) -> None:
-        self._open(body, respond, "approve")
+        self._open(body, Reply(respond), "approve")
 
     def open_deny(self, body: dict[str, Any], respond: Any) -> None:
-        self._open(body, respond, "deny")
+        self._open(body, Reply(respond), "deny")
 
-    def _open(self, body: dict[str, Any], respond: Any, verb: str) -> None:
-        from slack_sdk.errors import SlackApiError
-
-        from bot.doors.slack.app import where
-
-        command = self.door.clicked(body, respond, verb)
+    def _open(self, body: dict[str, Any], reply: Reply, verb: str) -> None:
+        command = clicked_decision(body, verb)
         if command is None:
+            reply.say(not_a_request(body))
             return
         about = str((body.get("message") or {}).get("text") or "")
         view = decision_modal(verb, command.request_id, about, where(body))
         try:
-            self.door.client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
+            self.client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
         except (SlackApiError, OSError) as exc:
             # The trigger lasts three seconds; past it (or with Slack away) the person can
             # still type the command.
             log.warning("views.open for %s failed: %s", command.request_id, exc)
             typed = "deny <id> <reason>" if verb == "deny" else "approve <id> <comment>"
-            self.door._reply(
-                respond,
+            reply.say(
                 f"Slack did not open the form; type `/promobot {typed}` instead: "
-                f"`/promobot {verb} {command.request_id} …`.",
+                f"`/promobot {verb} {command.request_id} …`."
             )
 
     # ---- the submissions -------------------------------------------------------------------
@@ -76,7 +87,7 @@ class SlackModals:
         """Close the modal, or keep it open with what is missing (pure: no I/O)."""
         command, _ = submitted(body, verb)
         if command is None:
-            missing = _NO_REASON if verb == "deny" and _request_id(body) else _NO_REQUEST
+            missing = _NO_REASON if verb == "deny" and submitted_request_id(body) else NO_REQUEST
             ack(response_action="errors", errors={TEXT_BLOCK: missing})
         else:
             ack()
@@ -88,69 +99,13 @@ class SlackModals:
         self._run(body, "deny")
 
     def _run(self, body: dict[str, Any], verb: str) -> None:
-        from bot.doors.slack.app import clicker
-
         command, here = submitted(body, verb)
         if command is None:
             return  # answered in the ack: the modal stays open
         user = str((body.get("user") or {}).get("id", ""))
-        whisper = Whisper(self.door.client, here.get("channel", ""), user)
-        self.door.decide(command, clicker(body), here, whisper)
+        whisper = Whisper(self.client, here.get("channel", ""), user)
+        self.decide(command, clicker(body), here, Reply(whisper))
 
 
-def submitted(body: dict[str, Any], verb: str) -> tuple[Approve | Deny | None, dict[str, str]]:
-    """The command a modal's submission stands for, and where the request's message is;
-    None when it names no request, or is a denial without a reason."""
-    view = body.get("view") or {}
-    meta = _metadata(view)
-    here = {"channel": str(meta.get("channel") or ""), "ts": str(meta.get("ts") or "")}
-    text = _text(view)[:TEXT_MAX].strip()
-    if verb == "deny" and not text:
-        return None, here
-    command = parse(f"{verb} {meta.get('request_id') or ''}").command
-    if not isinstance(command, Approve | Deny):
-        return None, here
-    # The text as typed, whole lines and all (the parser's reason would come from the
-    # first line only when the text sits on the command line).
-    command = (
-        Approve(command.request_id, text) if verb == "approve" else Deny(command.request_id, text)
-    )
-    return command, here
-
-
-def _request_id(body: dict[str, Any]) -> str:
-    return str(_metadata(body.get("view") or {}).get("request_id") or "")
-
-
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        meta = json.loads(str(view.get("private_metadata") or "{}"))
-    except ValueError:
-        return {}
-    return meta if isinstance(meta, dict) else {}
-
-
-def _text(view: dict[str, Any]) -> str:
-    values = ((view.get("state") or {}).get("values") or {}).get(TEXT_BLOCK) or {}
-    value = (values.get(TEXT_INPUT) or {}).get("value")
-    return value if isinstance(value, str) else ""
-
-
-class Whisper:
-    """A `respond` for a modal's submission, which has no response_url: what only the
-    person should read, as an ephemeral message to them in the request's channel."""
-
-    def __init__(self, client: Any, channel: str, user: str) -> None:
-        self.client = client
-        self.channel = channel
-        self.user = user
-
-    def __call__(self, **message: Any) -> None:
-        if message.get("replace_original") or not self.channel:
-            return  # only a response_url may replace a message; and nowhere to say it
-        self.client.chat_postEphemeral(
-            channel=self.channel,
-            user=self.user,
-            text=str(message.get("text") or ""),
-            blocks=message.get("blocks"),
-        )
+def not_a_request(body: dict[str, Any]) -> str:
+    return f"That button does not name a request (`{button_value(body)[:40]}`)."

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from bot.doors.mlflow_webhook import BODY_MAX, WEBHOOK_PATH, MlflowWebhookDoor
-from bot.doors.slack.server import HEALTH_PATH
+from bot.doors.slack.http_app import HEALTH_PATH
 
 
 def socket_mode_http(served: list[MlflowWebhookDoor]) -> type[BaseHTTPRequestHandler]:

@@ -16,6 +16,7 @@ import urllib.parse
 from typing import Any
 
 import pytest
+import slack_door
 from bolt_helpers import TOKEN, unescape
 from fake_slack import Call, FakeSlack
 from slack_door import (
@@ -32,6 +33,11 @@ from slack_door import (
     posts,
     run,
 )
+
+# The in-process door's fixtures (tests/slack_door.py).
+fake = slack_door.fake
+slack = slack_door.slack
+request_message = slack_door.request_message
 
 
 def test_a_slash_command_is_acknowledged_at_once_privately_and_worked_on_after(
@@ -365,8 +371,11 @@ def test_a_lock_from_slack_is_announced_and_refuses_promotions(
     ack(slack.command(ALICE, "/promobot", f"lock {M} production incident 4711 --for 2h", "lock"))
     slack.work.run()
 
-    (announced,) = fake.api_calls("chat.postMessage")
-    assert announced.body["channel"] == CHANNEL
+    # The core reports no event for a lock: the door answers in the channel, through the
+    # command's response URL.
+    assert fake.api_calls("chat.postMessage") == []
+    (announced,) = fake.responses("lock")
+    assert announced.body["response_type"] == "in_channel"
     assert f"*{M} → Production* locked" in announced.text
     assert 'by alice@example.com · "incident 4711" · until 2026-11-25 12:00 UTC' in (announced.text)
     before = models.snapshot(M)
@@ -391,7 +400,8 @@ def test_a_lock_from_slack_is_announced_and_refuses_promotions(
 
     ack(slack.command(BOB, "/promobot", f"unlock {M} production", "unlock"))
     slack.work.run()
-    unlocked = fake.api_calls("chat.postMessage")[-1]
+    (unlocked,) = fake.responses("unlock")
+    assert unlocked.body["response_type"] == "in_channel"
     assert f"*{M} → Production* unlocked" in unlocked.text
     assert run(service, "cli:x", f"status {M}").locks == []
 

@@ -1,5 +1,11 @@
 """A Slack user group's members: Slack's `usergroups.users.list` (the bot token needs
-the `usergroups:read` scope)."""
+the `usergroups:read` scope); the Directory port (bot/core/ports/directory.py) for the
+`slack-group:` entries of a policy.
+
+The call goes through the directory's one JSON call (bot/adapters/directory/http.py)
+rather than slack_sdk: it follows no redirect (one would carry the bot token wherever it
+points), caps the answer's size and turns every failure into a sentence; a lookup that
+fails grants nothing."""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import urllib.parse
 import urllib.request
 
 from bot.adapters.directory.http import TIMEOUT_S, LookupFailed, fetch_json
+from bot.adapters.slack.client import api_base_url
 from bot.core.ports.directory import Lookup
 
 _USER = re.compile(r"^[A-Z0-9]{2,}$")
@@ -23,7 +30,7 @@ _HINTS = {
 
 class SlackGroups:
     def __init__(self, api_url: str, token: str | None, *, timeout: float = TIMEOUT_S) -> None:
-        self.api_url = (api_url or "https://slack.com/api/").rstrip("/") + "/"
+        self.api_url = api_base_url(api_url)
         self.token = token
         self.timeout = timeout
 

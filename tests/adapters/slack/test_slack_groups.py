@@ -1,4 +1,4 @@
-"""A Slack user group's members (bot/adapters/directory/slack_groups.py) against the fake Slack Web
+"""A Slack user group's members (bot/adapters/slack/groups.py) against the fake Slack Web
 API on 127.0.0.1: `usergroups.users.list`, and every failure a sentence."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fake_slack import FakeSlack
 
-from bot.adapters.directory.slack_groups import SlackGroups
+from bot.adapters.slack.groups import SlackGroups
 
 GROUP = "slack-group:S0SRE"
 
