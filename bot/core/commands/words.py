@@ -15,10 +15,11 @@ from bot.core.commands.echo import code, describe_char
 from bot.core.commands.types import STAGES, Target, VersionSpec
 
 MODEL_MAX_LENGTH = 256
+ALIAS_MAX_LENGTH = 64  # the longest alias a command can name (the policy's limit too)
 VERSION_MAX_DIGITS = 18  # keeps the number inside a signed 64-bit integer
 
 _MODEL_CHARS = frozenset(string.ascii_letters + string.digits + "._-")
-_ALIAS_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_ALIAS_RE = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{ALIAS_MAX_LENGTH - 1}}}")
 _RESERVED_ALIAS_RE = re.compile(r"latest|v[0-9]+")
 NUMBER_RE = re.compile(r"[vV]?([0-9]+)")
 _NEGATIVE_RE = re.compile(r"[vV]?-[0-9]+")
@@ -49,7 +50,7 @@ _MODEL_RULE = (
 )
 _ALIAS_RULE = (
     "Alias names use letters, digits, `_` and `-`, start with a letter or digit "
-    "and are at most 64 characters."
+    f"and are at most {ALIAS_MAX_LENGTH} characters."
 )
 _REQUEST_RULE = (
     "A request id is `req-` and 6 to 32 hex digits, as shown in the request message, "

@@ -18,6 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from bot.core.commands.words import ALIAS_MAX_LENGTH
 from bot.core.policy import promql, values
 from bot.core.policy.groups import MEMBER_PATTERN, PREFIXES, member_problem
 from bot.core.policy.values import (
@@ -34,7 +35,10 @@ from bot.core.policy.values import (
 _MIRRORED_ALIASES = {"@staging", "@production", "@archived"}
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-TARGET_PATTERN = r"^(staging|production|archived|@[a-z0-9][a-z0-9_-]*)$"
+# An alias target is at most as long as a command can name it (bot/core/commands/words.py).
+TARGET_PATTERN = (
+    rf"^(staging|production|archived|@[a-z0-9][a-z0-9_-]{{0,{ALIAS_MAX_LENGTH - 1}}})$"
+)
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 GITHUB_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\[bot\])?$"
 SLACK_PATTERN = r"^[A-Z0-9]{2,}$"
@@ -50,6 +54,11 @@ def _target_problem(text: str) -> str | None:
         )
     if text == "@latest" or re.fullmatch(r"@v[0-9]+", text):
         return f"MLflow reserves the alias {text} (choose another name, e.g. @champion)"
+    if text.startswith("@") and len(text) - 1 > ALIAS_MAX_LENGTH:
+        return (
+            f"the alias `{text[:24]}…` is {len(text) - 1} characters long; an alias is at "
+            f"most {ALIAS_MAX_LENGTH} characters (the longest a command can name)"
+        )
     if re.match(TARGET_PATTERN, text):
         return None
     lowered = text.lower()
