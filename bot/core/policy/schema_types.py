@@ -36,9 +36,8 @@ _MIRRORED_ALIASES = {"@staging", "@production", "@archived"}
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 # An alias target is at most as long as a command can name it (bot/core/commands/words.py).
-TARGET_PATTERN = (
-    rf"^(staging|production|archived|@[a-z0-9][a-z0-9_-]{{0,{ALIAS_MAX_LENGTH - 1}}})$"
-)
+_ALIAS_PATTERN = rf"@[a-z0-9][a-z0-9_-]{{0,{ALIAS_MAX_LENGTH - 1}}}"
+TARGET_PATTERN = rf"^(staging|production|archived|{_ALIAS_PATTERN})$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 GITHUB_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\[bot\])?$"
 SLACK_PATTERN = r"^[A-Z0-9]{2,}$"
