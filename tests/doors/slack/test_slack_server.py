@@ -26,11 +26,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import responses
 import yaml
 from conftest import SERVICE_POLICY, ModelFactory
 from fake_slack import Call, FakeSlack, slack_signature
+from github_door_helpers import FakeGitHub, comment_event
 from servers import PromobotServe
 from slow_proxy import SlowProxy
+
+from bot.cli import main as cli
+from bot.doors.github.comment import run_github
 
 REPO = Path(__file__).resolve().parents[3]
 PROMOBOT = Path(sys.executable).with_name("promobot")
@@ -191,6 +196,9 @@ def key(kind: str) -> str:
     return f"{kind}-{secrets.token_hex(4)}"
 
 
+LONG_ALIAS = "@" + "a" * 64  # the longest alias a command can name
+
+
 def derived_policy(path: Path) -> Path:
     data = yaml.safe_load(SERVICE_POLICY.read_text())
     for entry in data["models"]:
@@ -198,6 +206,31 @@ def derived_policy(path: Path) -> Path:
             entry["name"] = "sentiment-*"
             for rule in entry["targets"].values():
                 rule.pop("freeze", None)
+    # A quorum of three groups, one approval from each; and the longest alias there is.
+    data["groups"].update({"q-leads": ["alice", "dave"], "q-sre": ["carol"], "q-sec": ["erin"]})
+    data["models"].append(
+        {
+            "name": "quorum-*",
+            "targets": {
+                "production": {
+                    "requesters": ["ml-engineers"],
+                    "approvals": {"q-leads": 1, "q-sre": 1, "q-sec": 1},
+                }
+            },
+        }
+    )
+    data["models"].append(
+        {
+            "name": "long-*",
+            "targets": {
+                LONG_ALIAS: {
+                    "requesters": ["ml-engineers"],
+                    "approvers": ["ml-leads"],
+                    "approvals": 1,
+                }
+            },
+        }
+    )
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
 
@@ -695,6 +728,171 @@ def test_the_sweeper_closes_an_expired_request_and_updates_its_message(
     state = json.loads(models.model_tags(model)[f"{tag}.state"])
     assert state["state"] == "expired"
     assert models.stage(model, version) == "Staging"
+
+
+# ---- one message per request, updated in place --------------------------------------------------
+
+
+def request_posts(fake: FakeSlack, model: str) -> list[Call]:
+    """Every chat.postMessage about `model`."""
+    return [c for c in fake.api_calls("chat.postMessage") if model in c.text]
+
+
+def updates_of(fake: FakeSlack, message: Call) -> list[Call]:
+    ts = message.answer["ts"]
+    return [c for c in fake.api_calls("chat.update") if c.body.get("ts") == ts]
+
+
+def has_buttons(call: Call) -> bool:
+    return any(block.get("type") == "actions" for block in call.blocks)
+
+
+def typed_request(slack: Slack, fake: FakeSlack, models: ModelFactory, text: str) -> Call:
+    """bob's `/promote <text>` typed in the channel: the request's message, once its place
+    is recorded."""
+    assert slack.command(BOB, "/promote", text, key("ask")).status == 200
+    model = text.split()[0]
+    message = posted(fake, model)
+    request_id = message.actions()[0]["value"]
+    until(lambda: f"mlflow.promobot.request.{request_id}.slack" in models.model_tags(model))
+    return message
+
+
+def typed_approval(slack: Slack, fake: FakeSlack, user: str, text: str) -> Call:
+    """`/promobot approve …` typed by `user`; the answer only they see."""
+    reply_key = key("approve")
+    assert slack.command(user, "/promobot", f"approve {text}", reply_key).status == 200
+    reply = fake.wait_for_response(reply_key, WAIT)
+    assert reply.body["response_type"] == "ephemeral"
+    return reply
+
+
+def in_channel_answers(fake: FakeSlack, model: str) -> list[Call]:
+    return [
+        c
+        for c in fake.responses()
+        if c.body.get("response_type") == "in_channel" and model in c.text
+    ]
+
+
+def test_two_typed_approvals_update_the_one_request_message_in_place(
+    slack: Slack, fake: FakeSlack, models: ModelFactory
+) -> None:
+    """fraud-* needs two approvals from ml-leads. Each typed approval updates the request's
+    message where it is (no copy with live buttons is posted), and the last one leaves it
+    without buttons."""
+    model = f"fraud-typed-{secrets.token_hex(3)}"
+    version = models.version(model, auc=0.93)
+    message = typed_request(slack, fake, models, f"{model} v{version} production shadow ok")
+    request_id = message.actions()[0]["value"]
+
+    first = typed_approval(slack, fake, ALICE, f"{request_id} dashboards look fine")
+    last = typed_approval(slack, fake, ERIN, f"{request_id} holdout checked")
+
+    assert "Approval recorded: 1 of 2 from ml-leads" in first.text
+    assert f"*{model} v{version} → Production* done" in last.text
+    assert models.stage(model, version) == "Production"
+    assert request_posts(fake, model) == [message]  # exactly one message for the request
+    redrawn = updates_of(fake, message)
+    assert len(redrawn) == 2
+    assert has_buttons(redrawn[0]) and "is waiting for 1 approval from ml-leads" in (
+        redrawn[0].text
+    )
+    assert not has_buttons(redrawn[-1])
+    assert f"*{model} v{version} → Production* done" in redrawn[-1].text
+    assert 'approved by alice@example.com ("dashboards look fine"), erin@example.com' in (
+        redrawn[-1].text
+    )
+    assert in_channel_answers(fake, model) == []
+
+
+def in_env(monkeypatch: pytest.MonkeyPatch, values: dict[str, str]) -> None:
+    """The environment of a promobot process other than serve, on serve's registry."""
+    for name in list(os.environ):
+        if name.startswith(("GITHUB_", "SLACK_", "PROMOBOT_")):
+            monkeypatch.delenv(name)
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_a_quorum_approved_from_four_doors_keeps_one_message_updated_in_place(
+    slack: Slack,
+    fake: FakeSlack,
+    models: ModelFactory,
+    db_uri: str,
+    policy_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """One approval from each of three groups: a lead clicks in Slack, a second lead
+    approves in the terminal (recorded; it fills no group's open place), the SRE types
+    it in Slack, and security comments on the pull request, which carries it out. The
+    CLI and the GitHub door are other processes with the Slack token: each updates the
+    same message."""
+    model = f"quorum-{secrets.token_hex(3)}"
+    version = models.version(model, auc=0.93)
+    message = typed_request(slack, fake, models, f"{model} v{version} production")
+    request_id = message.actions()[0]["value"]
+    assert "q-leads 0 of 1 ⏳ · q-sre 0 of 1 ⏳ · q-sec 0 of 1 ⏳" in message.text
+
+    clicked = key("click")
+    assert slack.click(ALICE, "promobot_approve", message, clicked).status == 200
+    assert "Approval recorded: q-leads 1 of 1 ✅" in fake.wait_for_response(clicked, WAIT).text
+
+    slack_env = {
+        "MLFLOW_TRACKING_URI": db_uri,
+        "PROMOBOT_POLICY": str(policy_file),
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_API_URL": fake.api_url,
+    }
+    in_env(monkeypatch, slack_env)
+    assert cli(["approve", request_id, "--as", "cli:dave"]) == 0
+
+    typed = typed_approval(slack, fake, CAROL, f"{request_id} error budget is fine")
+    assert "Approval recorded" in typed.text and "q-sre 1 of 1 ✅" in typed.text
+
+    in_env(
+        monkeypatch,
+        {
+            **slack_env,
+            "GITHUB_TOKEN": "ghs_test_token",
+            "GITHUB_REPOSITORY": "acme/models",
+            "GITHUB_API_URL": "https://api.github.com",
+        },
+    )
+    comment_event(tmp_path, monkeypatch, body=f"/approve {request_id} reviewed", login="erin")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        FakeGitHub(rsps)
+        assert run_github([]) == 0
+
+    assert models.stage(model, version) == "Production"
+    assert request_posts(fake, model) == [message]  # one message in the channel, ever
+    redrawn = updates_of(fake, message)
+    assert len(redrawn) == 4  # click, terminal, typed, comment
+    assert all(has_buttons(call) for call in redrawn[:-1])
+    assert not has_buttons(redrawn[-1])
+    assert f"*{model} v{version} → Production* done" in redrawn[-1].text
+    assert in_channel_answers(fake, model) == []
+    ref = json.loads(models.model_tags(model)[f"mlflow.promobot.request.{request_id}.slack"])
+    assert (ref["ts"], ref["final"]) == (message.answer["ts"], "done")
+
+
+def test_the_longest_alias_and_a_long_model_name_stay_within_slacks_limits(
+    slack: Slack, fake: FakeSlack, models: ModelFactory
+) -> None:
+    """Every payload passes slack_sdk's Block Kit validation: the fake refuses any that
+    does not, and the guard fails the test."""
+    model = f"long-{'x' * 200}-{secrets.token_hex(3)}"
+    version = models.version(model, auc=0.93)
+    message = typed_request(slack, fake, models, f"{model} v{version} {LONG_ALIAS} shadow ok")
+    assert message.answer["ok"] is True
+
+    assert slack.click(ALICE, "promobot_approve", message, key("long")).status == 200
+
+    update = updated(fake, message)
+    assert update.answer["ok"] is True and f"→ {LONG_ALIAS}*" in update.text
+    assert models.aliases(model) == {LONG_ALIAS[1:]: version}
+    assert fake.refusals == []
 
 
 # ---- a slow MLflow -------------------------------------------------------------------------------
