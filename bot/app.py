@@ -141,8 +141,6 @@ def build_service(
             prometheus=build_prometheus(settings),
         ),
     )
-    if settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():
-        subscribe_slack(service, settings)
     if github.deployer is not None:
         from bot.notifiers import github_deployments
 
@@ -153,6 +151,10 @@ def build_service(
 
         told = github_verification.VerificationNotifier(client)
         bus.subscribe(told, github_verification.KINDS)
+    if settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():
+        # Last: what Slack shows of an execution carries what the others added to it
+        # (the GitHub deployment recorded, or why not).
+        subscribe_slack(service, settings)
     return service
 
 

@@ -181,8 +181,10 @@ def slack(
     # The rest from the environment, as `promobot serve` reads it: GITHUB_TOKEN and
     # GITHUB_API_URL among it. The service is built as serve builds it.
     settings = Settings(slack_signing_secret=SECRET, slack_bot_token=TOKEN)
-    service = build_service(Settings(), clock=clock)
     with FakeSlack() as fake:
+        service = build_service(
+            Settings(slack_bot_token=TOKEN, slack_api_url=fake.api_url), clock=clock
+        )
         client = WebClient(token=TOKEN, base_url=fake.api_url, timeout=10)
         work = HeldWork()
         app = build_app(settings, lambda: service, client=client, executor=work)

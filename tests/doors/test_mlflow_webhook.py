@@ -16,7 +16,7 @@ from mlflow.webhooks.delivery import _generate_hmac_signature
 from service_helpers import M
 
 from bot.doors.mlflow_webhook import MlflowWebhookDoor
-from bot.doors.slack.server import wsgi_app
+from bot.doors.slack.http_app import wsgi_app
 
 SECRET = "whsec-0123456789abcdef0123456789abcdef"
 NOW = 1_800_000_000

@@ -17,6 +17,7 @@ from fake_slack import Call
 from group_fakes import GROUPS_POLICY, PR, Fakes, group_fakes
 from slack_door import SECRET, TOKEN, HeldWork, Slack, ack
 
+from bot.app import subscribe_slack
 from bot.config import Settings
 from bot.core.service.common import utcnow
 from bot.doors.github.comment import run_github
@@ -40,6 +41,7 @@ def slack(fakes: Fakes, tracking_uri: str) -> Slack:
     service = fakes.service(tracking_uri, utcnow, promobot_group_cache_seconds=300)
     client = WebClient(token=TOKEN, base_url=fakes.slack.api_url, timeout=10)
     settings = Settings(slack_signing_secret=SECRET, slack_bot_token=TOKEN)
+    subscribe_slack(service, settings, client)  # as serve wires it: the notifiers post
     work = HeldWork()
     app = build_app(settings, lambda: service, client=client, executor=work)
     return Slack(app, work, fakes.slack)

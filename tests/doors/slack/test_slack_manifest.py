@@ -8,7 +8,7 @@ import yaml
 from conftest import REPO
 
 from bot.core.commands.vocabulary import SLASH_COMMANDS, SPEC
-from bot.doors.slack.server import EVENTS_PATH
+from bot.doors.slack.http_app import EVENTS_PATH
 
 MANIFEST = REPO / "slack" / "manifest.yaml"
 
