@@ -1,5 +1,10 @@
-"""Where doors showed requests (a Slack message), and the pass that keeps those messages
-in step when nobody told them: requests that expired, or were decided elsewhere.
+"""Where a request is shown outside the registry (its Slack message), and the pass that
+keeps those messages in step when nobody told them: requests that expired, or were
+decided where no Slack notifier was listening.
+
+The notifier that owns the message (bot/notifiers/slack.py) records where it posted it
+and reads it back through the Service's `remember_message` / `message_ref`: it is handed
+the Service as a protocol by bot/app.py and never imports this package.
 
 No state is kept in memory: where a message is lives in MLflow
 (`mlflow.promobot.request.<id>.<door>`), and a marker tag on the registered model lets a
@@ -20,11 +25,12 @@ from bot.core.service.queries import Queries
 
 log = logging.getLogger("promobot.service")
 
-# Doors that keep messages about requests, and the marker tag of each: the one written,
-# then the legacy ones the pass also looks for.
+# Where requests are shown (the key their message is remembered under), and the marker
+# tag of each: the one written, then the legacy ones the pass also looks for.
 MARKERS = {"slack": state.SLACK_POSTED_TAGS}
 # A request decided elsewhere (the CLI, GitHub without a Slack token) is redrawn by the
-# pass only after this long, so that the door which decided it draws it first.
+# pass only after this long, so that the notifier of the process that decided it, if it
+# has one, draws it first.
 DECIDED_GRACE = timedelta(seconds=15)
 SWEEP = Context(actor="promobot", channel="sweep")
 
@@ -35,7 +41,7 @@ class Messages:
         self.queries = queries
 
     def remember(self, model: str, request_id: str, door: str, ref: dict[str, str]) -> None:
-        """Record where a door showed a request (and mark the model for the pass)."""
+        """Record where a request is shown (and mark the model for the pass)."""
         registry = self.deps.registry
         registry.set_model_tag(model, state.message_key(request_id, door), state.dumps(ref))
         if door in MARKERS and not ref.get("final"):
@@ -51,7 +57,7 @@ class Messages:
         """The pass: close the expired requests the door shows (publishing
         `request_expired`), and publish `request_decided` (or `request_expired`) for each
         one that has ended where nobody redrew its message. Returns how many were
-        published; the door's notifier redraws them and marks them final."""
+        published; the Slack notifier redraws them and marks them final."""
         count = 0
         models: list[str] = []
         for marker in MARKERS[door]:
