@@ -1,5 +1,6 @@
-"""Every request announced where the approvers are (bot/notifiers/slack_announce.py): the
-service as bot/app.py wires it with a Slack token, on a real SQLite registry; the fake
+"""Every request announced where the approvers are (bot/notifiers/slack.py posts a
+request's message, bot/notifiers/slack_announce.py the rest): the service as bot/app.py
+wires it with a Slack token, on a real SQLite registry; the fake
 Slack Web API over HTTP records what people see; clicks go through the real bolt App
 in-process (tests/bolt_helpers.py)."""
 
@@ -114,7 +115,7 @@ def test_a_request_made_outside_slack_is_posted_in_the_models_channel_with_butto
         ("promobot_approve_comment", pending.request_id),
         ("promobot_deny", pending.request_id),
     ]
-    # Remembered as the Slack door remembers its own, so the notifier and the sweep
+    # Remembered as a request typed in Slack is, so the notifier and the sweep
     # keep this very message in step.
     assert slack_ref(models, pending.request_id) == {
         "channel": MODELS_CHANNEL,
@@ -426,7 +427,7 @@ def test_a_click_on_a_card_promotes_as_the_clicker_then_asks_for_approval(
 
     slack.click(BOB, card, "promobot_promote", "production", f"{M} v{version} production")
 
-    [asked] = posts(fake)[2:]  # once: by the Slack door, in the card's channel
+    [asked] = posts(fake)[2:]  # once, in the card's channel
     assert asked.body["channel"] == MODELS_CHANNEL
     assert f"*{M} v{version} → Production* is waiting for 1 approval" in asked.text
     request_id = asked.actions()[0]["value"]

@@ -542,3 +542,55 @@ def test_a_button_that_names_no_promotion_does_nothing(
     assert "That button does not name a promotion" in reply.text
     assert fake.api_calls() == []
     assert models.snapshot(M) == before
+
+
+# ---- one message per request; what the door answers --------------------------------------------
+
+
+def test_a_typed_approval_updates_the_request_message_and_answers_the_person_alone(
+    slack: Slack, fake: FakeSlack, request_message: Call, models: Any
+) -> None:
+    request_id = request_message.actions()[0]["value"]
+
+    ack(slack.command(ALICE, "/promobot", f"approve {request_id} dashboards fine", "typed"))
+    slack.work.run()
+
+    assert fake.api_calls("chat.postMessage") == [request_message]  # no copy is posted
+    (update,) = fake.api_calls("chat.update")
+    assert update.body["ts"] == request_message.answer["ts"] and update.actions() == []
+    assert f"*{M} v1 → Production* done" in update.text
+    (told,) = fake.responses("typed")
+    assert told.body["response_type"] == "ephemeral"
+    assert models.stage(M, 1) == "Production"
+
+
+def test_where_the_bot_may_not_post_a_request_goes_to_the_person_with_what_to_type(
+    slack: Slack, fake: FakeSlack, service: Any, models: Any
+) -> None:
+    version = models.version(M, accuracy=0.91, f1=0.89)
+    assert run(service, "cli:bob", f"promote {M} v{version} staging candidate").status == "done"
+    fake.fail("chat.postMessage", "not_in_channel", channel=CHANNEL)
+
+    ack(slack.command(BOB, "/promote", f"{M} v{version} production shadow ok", "ask"))
+    slack.work.run()
+
+    (told,) = fake.responses("ask")
+    assert told.body["response_type"] == "ephemeral"
+    assert "is waiting for 1 approval" in told.text
+    assert "promobot could not post this request in the channel" in told.text
+    assert told.actions() == []  # buttons only on a message that can be kept in step
+
+
+def test_where_the_bot_may_not_post_a_promotion_is_answered_in_the_channel(
+    slack: Slack, fake: FakeSlack, models: Any
+) -> None:
+    version = models.version(M, accuracy=0.9, f1=0.88)
+    fake.fail("chat.postMessage", "not_in_channel", channel=CHANNEL)
+
+    ack(slack.command(BOB, "/promote", f"{M} v{version} staging smoke ok", "stage"))
+    slack.work.run()
+
+    (answer,) = fake.responses("stage")
+    assert answer.body["response_type"] == "in_channel"
+    assert f"*{M} v{version} → Staging* done" in answer.text
+    assert models.stage(M, version) == "Staging"
