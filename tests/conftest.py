@@ -16,6 +16,10 @@ from pathlib import Path
 
 import pytest
 
+# The doors' shared fixtures (the Slack app on a fake Slack, the GitHub comment door's
+# environment), for the door tests in tests/doors/ and the tests that mix doors.
+pytest_plugins = ["slack_door", "github_door_helpers"]
+
 # Tests talk only to 127.0.0.1: MLflow 3 otherwise phones its telemetry service home from
 # every process (and `responses` would see that call among GitHub's). Set before mlflow
 # is imported, and inherited by every server and CLI process the tests start.
