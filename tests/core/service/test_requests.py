@@ -424,3 +424,31 @@ def test_a_request_closed_before_the_upgrade_stays_closed(service, models, two_v
 
     assert late.status == "refused" and "denied" in " ".join(late.reasons), late.reasons
     assert models.snapshot(M) == before
+
+
+def test_request_view_writes_nothing_and_an_expired_request_reads_as_expired(
+    service, models, two_versions, clock
+):
+    """A read: the view of a pending request and of one whose time ran out leaves the
+    registry as it was; the expired one reads as expired before anything records it, and
+    the next approve (a use case that writes) closes it."""
+    run(service, "slack:U01BOB", f"promote {M} v1 staging x")
+    pending = run(service, "slack:U01BOB", f"promote {M} v1 production y")
+    before = models.snapshot(M)
+
+    view = service.request_view(pending.request_id)
+    assert view is not None and view.status == "pending" and view.approvals_required == 1
+
+    clock.advance(hours=25)
+    expired = service.request_view(pending.request_id)
+    assert expired is not None and expired.status == "refused"
+    assert expired.reasons[0].startswith(f"{pending.request_id} expired at ")
+    assert service.request_view(pending.request_id) == expired
+    assert models.snapshot(M) == before
+    state_key = f"mlflow.promobot.request.{pending.request_id}.state"
+    assert state_key not in models.model_tags(M)
+
+    late = run(service, "github:alice", f"approve {pending.request_id}")
+    assert late.reasons == expired.reasons
+    assert json.loads(models.model_tags(M)[state_key])["state"] == "expired"
+    assert service.request_view(pending.request_id) == expired
