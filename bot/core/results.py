@@ -22,36 +22,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
 from bot.core.policy import Check, QuorumCount
-
-
-class Status(StrEnum):
-    DONE = "done"
-    PENDING = "pending"
-    REFUSED = "refused"
-    ERROR = "error"
-
-
-class Action(StrEnum):
-    PROMOTE = "promote"
-    ROLLBACK = "rollback"
-    APPROVE = "approve"
-    DENY = "deny"
-    STATUS = "status"
-    HISTORY = "history"
-    POLICY = "policy"
-    LOCK = "lock"
-    UNLOCK = "unlock"
-    HELP = "help"
-    REGISTERED = "registered"  # a new version's card
-    DRIFT = "drift"  # drift found by the audit
-    VERIFY = "verify"  # a verification's outcome
-    COMMAND = "command"  # a door refused the command before any use case read it
-
+from bot.core.status import Action, Status
 
 DONE, PENDING, REFUSED, ERROR = Status.DONE, Status.PENDING, Status.REFUSED, Status.ERROR
 # The actions whose result is a MoveResult with the policy's checks (`--json`'s data).
