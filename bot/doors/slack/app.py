@@ -24,7 +24,7 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 from bot.core.commands import USAGE, Approve, Deny, Help, Promote, help_text, parse, vocabulary
-from bot.core.results import DONE, ERROR, PENDING, REFUSED, Result
+from bot.core.results import DONE, PENDING, REFUSED, ErrorResult, Result
 from bot.doors.slack.modals import SlackModals
 from bot.notifiers.slack import DOOR, update_request_message
 from bot.render.slack_blocks import (
@@ -253,14 +253,12 @@ class SlackDoor:
             return self.services().handle(command, ctx)
         except RegistryError as exc:
             log.warning("%s failed: %s", action, exc)
-            self._ephemeral(respond, Result(status=ERROR, action=action, message=str(exc)))
+            self._ephemeral(respond, ErrorResult(message=str(exc)))
         except Exception:
             log.exception("%s failed", action)
             self._ephemeral(
                 respond,
-                Result(
-                    status=ERROR,
-                    action=action,
+                ErrorResult(
                     message="promobot failed on this command; nothing was changed that the "
                     "registry does not show (the platform team finds the error in its logs)",
                 ),
