@@ -81,4 +81,4 @@ def test_models_given_are_read_as_given_and_unknown_ones_named(
 def test_a_registry_without_promobot_records_gives_none(service, models) -> None:
     models.version(M, accuracy=0.9)
     trail = service.export.trail()
-    assert trail == () and trail.models_read == 1
+    assert list(trail) == [] and trail.models_read == 1
