@@ -75,6 +75,8 @@ from typing import Any
 from pydantic import PrivateAttr, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.policy.schema_types import SLACK_CHANNEL_PATTERN
+
 # The repository roles GitHub names, weakest first, that a minimum permission can be.
 GITHUB_PERMISSIONS = ("read", "triage", "write", "maintain", "admin")
 
@@ -216,8 +218,6 @@ def _min_permission(text: Any) -> tuple[str, str]:
 
 def _slack_channel(text: Any) -> tuple[str, str]:
     import re
-
-    from bot.core.policy.schema_types import SLACK_CHANNEL_PATTERN
 
     channel = str(text or "").strip()
     if channel and not re.match(SLACK_CHANNEL_PATTERN, channel):

@@ -15,7 +15,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fake_slack import refused_payloads  # noqa: F401  (autouse: Slack's limits, every test)
+
+# The doors' shared fixtures (the Slack app on a fake Slack, the GitHub comment door's
+# environment), for the door tests in tests/doors/ and the tests that mix doors; and the
+# fake Slack's guard (autouse): no test may send Slack a payload it refuses.
+pytest_plugins = ["slack_door", "github_door_helpers", "fake_slack"]
 
 # Tests talk only to 127.0.0.1: MLflow 3 otherwise phones its telemetry service home from
 # every process (and `responses` would see that call among GitHub's). Set before mlflow

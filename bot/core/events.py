@@ -5,14 +5,18 @@ written what it decided to MLflow it publishes one event: the Result people woul
 and the Context it came from. Notifiers (bot/notifiers/) subscribe to the kinds they
 care about; bot/app.py wires them. A notifier that fails is logged and forgotten: it
 never undoes or blocks what the registry already holds.
+
+The published Result never changes. A notifier with something to tell the person who
+acted (the GitHub deployment recorded, or why not) replies on the event; `publish`
+returns the result with the replies added (a new value), which the use case returns.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from bot.core.context import Context
@@ -47,10 +51,36 @@ KINDS = (
 
 
 @dataclass(frozen=True)
+class Reply:
+    """What a notifier tells the person who acted: a sentence for the result's notes, and
+    detail for `--json`'s data."""
+
+    note: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Event:
     kind: str
     result: Result
     ctx: Context
+    replies: list[Reply] = field(default_factory=list, compare=False, repr=False)
+
+    def reply(self, reply: Reply) -> None:
+        """Say something back to the person who acted (the result itself never changes)."""
+        self.replies.append(reply)
+
+    def answered(self) -> Result:
+        """The result with what the notifiers said back: a new value, or the same one."""
+        if not self.replies:
+            return self.result
+        notes = tuple(r.note for r in self.replies if r.note)
+        data = {key: value for r in self.replies for key, value in r.data.items()}
+        return replace(
+            self.result,
+            notes=(*self.result.notes, *notes),
+            extra={**self.result.extra, **data},
+        )
 
 
 class Notifier(Protocol):
@@ -69,7 +99,8 @@ class EventBus:
             raise ValueError(f"unknown event kinds: {sorted(unknown)}")
         self._subscribers.append((frozenset(kinds), notifier.notify))
 
-    def publish(self, kind: str, result: Result, ctx: Context) -> None:
+    def publish(self, kind: str, result: Result, ctx: Context) -> Result:
+        """Hand the event to its notifiers; returns `result` with their replies added."""
         event = Event(kind, result, ctx)
         for kinds, notify in self._subscribers:
             if kind not in kinds:
@@ -78,3 +109,4 @@ class EventBus:
                 notify(event)
             except Exception:
                 log.warning("a notifier failed on %s of %s", kind, result.request_id, exc_info=True)
+        return event.answered()

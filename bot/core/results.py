@@ -1,15 +1,36 @@
-"""What a use case returns. Facts only; render.py turns them into words for a channel."""
+"""What a use case returns: one frozen type per kind of outcome, facts only (bot/render/
+turns them into words for a channel, dispatching on the type).
+
+    MoveResult      promote, rollback, approve, deny (and a command a door refused before
+                    any use case read it)
+    StatusResult    status          HistoryResult   history
+    PolicyResult    policy          LockResult      lock, unlock
+    HelpResult      help            CardResult      a new version's card (`registered`)
+    DriftResult     drift found     VerifyResult    a verification's outcome (`verify`)
+    ErrorResult     MLflow or promobot failed: nothing to say about the command itself
+
+A result is built by its use case and never changed once it is returned or published:
+the dataclasses are frozen, their sequences are tuples and their mappings read-only. What
+a notifier says back while the command runs (a GitHub deployment recorded) comes back
+through the event (bot/core/events.py), and the use case returns a new value with it.
+`status` and `action` are StrEnums, so `--json` and the contract's strings stay the
+words they always were.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from bot.core.policy import Check, QuorumCount
+from bot.core.status import Action, Status
 
-DONE, PENDING, REFUSED, ERROR = "done", "pending", "refused", "error"
+DONE, PENDING, REFUSED, ERROR = Status.DONE, Status.PENDING, Status.REFUSED, Status.ERROR
+# The actions whose result is a MoveResult with the policy's checks (`--json`'s data).
+MOVES = (Action.PROMOTE, Action.ROLLBACK, Action.APPROVE, Action.DENY)
 
 
 @dataclass(frozen=True)
@@ -100,50 +121,49 @@ def iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat()
 
 
-@dataclass
+def _frozen(value: Any) -> Any:
+    """A list as a tuple, a dict as a read-only view of a copy: what a result holds."""
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, dict):
+        return MappingProxyType(dict(value))
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
 class Result:
-    status: str  # done | pending | refused | error
-    # promote | rollback | approve | deny | status | history | policy | lock | unlock | help
-    # | register
-    action: str
+    """What every outcome says: the envelope's facts (docs/contract.md, "The CLI"). Build
+    one of the types below, never this one."""
+
+    status: Status
+    action: Action
     model: str | None = None
     version: int | None = None
     target: str | None = None  # label
     request_id: str | None = None
-    reasons: list[str] = field(default_factory=list)
+    reasons: tuple[str, ...] = ()
     message: str = ""  # one sentence when there is something to say beyond the facts
-    checks: list[Check] = field(default_factory=list)
-    metrics: list[MetricRow] = field(default_factory=list)
-    replaced_version: int | None = None
-    requested_by: str = ""
-    approved_by: list[str] = field(default_factory=list)
-    reason: str = ""
-    approvals: int = 0
-    approvals_required: int = 0
-    approvers: tuple[str, ...] = ()
-    expires_at: datetime | None = None
-    quorum: tuple[QuorumCount, ...] = ()  # each group's count, with one count per group
-    uri: str = ""
+    next_steps: tuple[NextStep, ...] = ()
+    # Read by doors and notifiers that do not ask which kind of outcome they hold: the
+    # policy's checks (none but a move's), nothing changed because it already was so, a
+    # dry run that wrote nothing.
+    checks: tuple[Check, ...] = ()
+    already: bool = False
     dry_run: bool = False
-    already: bool = False  # nothing changed: it was already so
-    next_steps: list[NextStep] = field(default_factory=list)
-    holders: list[Holder] = field(default_factory=list)
-    pending: list[PendingView] = field(default_factory=list)
-    history: list[HistoryEntry] = field(default_factory=list)
-    explanation: list[tuple[str, list[str]]] = field(default_factory=list)
-    drift: list[Any] = field(default_factory=list)  # bot/core/service/drift.py Finding
-    verifications: list[dict[str, Any]] = field(default_factory=list)  # status: the watches
-    text: str = ""  # help text
-    extra: dict[str, Any] = field(default_factory=dict)
-    locks: list[LockView] = field(default_factory=list)  # status; what lock/unlock changed
-    approval_comments: dict[str, str] = field(default_factory=dict)  # approver → comment
-    # Sentences the notifiers add while the command runs (they run synchronously, before
-    # the door shows the result): e.g. the GitHub deployment recorded, or why it was not.
-    notes: list[str] = field(default_factory=list)
-    # Where a promotion or rollback was asked for (a Context's channel and link), so that
-    # the Slack channel it is announced in can point back at it.
-    asked_in: str = ""
-    link: str = ""
+    # Sentences the notifiers said back while the command ran (they run synchronously,
+    # before the door shows the result): e.g. the GitHub deployment recorded, or why not.
+    notes: tuple[str, ...] = ()
+    # Command-specific detail for `--json`'s data, after everything else (read-only).
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if type(self) is Result:
+            raise TypeError("Result is what every outcome shares: build one of its types")
+        object.__setattr__(self, "status", Status(self.status))
+        if self.action is not None:
+            object.__setattr__(self, "action", Action(self.action))
+        for f in fields(self):
+            object.__setattr__(self, f.name, _frozen(getattr(self, f.name)))
 
     def to_json(self) -> dict[str, Any]:
         """The object of the contract's `--json`, plus command-specific detail under `data`."""
@@ -152,35 +172,7 @@ class Result:
             data["message"] = self.message
         if self.dry_run:
             data["dry_run"] = True
-        if self.action in ("promote", "rollback", "approve", "deny"):
-            data["checks"] = [
-                {"name": c.name, "status": c.status, "detail": c.detail, "fix": c.fix}
-                for c in self.checks
-            ]
-            if self.replaced_version is not None:
-                data["replaced_version"] = self.replaced_version
-            if self.approvals_required:
-                data["approvals"] = self.approvals
-                data["approvals_required"] = self.approvals_required
-            if self.quorum:
-                data["quorum"] = quorum_json(self.quorum)
-            if self.expires_at:
-                data["expires_at"] = self.expires_at.isoformat()
-            if self.uri:
-                data["uri"] = self.uri
-        if self.action == "status":
-            data["holders"] = [h.__dict__ for h in self.holders]
-            data["pending"] = [_pending_json(p) for p in self.pending]
-            data["drift"] = [finding.to_json() for finding in self.drift]
-            data["verifications"] = list(self.verifications)
-        if self.action in ("status", "lock", "unlock"):
-            data["locks"] = [lock.to_json() for lock in self.locks]
-        if self.action == "history":
-            data["history"] = [_history_json(h) for h in self.history]
-        if self.action == "policy":
-            data["targets"] = {label: lines for label, lines in self.explanation}
-        if self.action == "help":
-            data["help"] = self.text
+        data.update(self._data())
         if self.notes:
             data["notes"] = list(self.notes)
         data.update(self.extra)
@@ -190,7 +182,162 @@ class Result:
             "version": self.version,
             "target": self.target,
         }
-        return envelope(self.status, self.reasons, action=self.action, data=data, about=about)
+        return envelope(self.status, list(self.reasons), action=self.action, data=data, about=about)
+
+    def _data(self) -> dict[str, Any]:
+        """The detail of this kind of outcome under `data`, in the contract's order."""
+        return {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoveResult(Result):
+    """promote, rollback, approve, deny: asked, waiting, carried out, denied or refused."""
+
+    metrics: tuple[MetricRow, ...] = ()
+    replaced_version: int | None = None
+    requested_by: str = ""
+    approved_by: tuple[str, ...] = ()
+    reason: str = ""
+    approvals: int = 0
+    approvals_required: int = 0
+    approvers: tuple[str, ...] = ()
+    expires_at: datetime | None = None
+    quorum: tuple[QuorumCount, ...] = ()  # each group's count, with one count per group
+    uri: str = ""
+    approval_comments: Mapping[str, str] = field(default_factory=dict)  # approver → comment
+    # Where a promotion or rollback was asked for (a Context's channel and link), so that
+    # the Slack channel it is announced in can point back at it.
+    asked_in: str = ""
+    link: str = ""
+
+    def _data(self) -> dict[str, Any]:
+        if self.action not in MOVES:
+            return {}
+        data: dict[str, Any] = {
+            "checks": [
+                {"name": c.name, "status": c.status, "detail": c.detail, "fix": c.fix}
+                for c in self.checks
+            ]
+        }
+        if self.replaced_version is not None:
+            data["replaced_version"] = self.replaced_version
+        if self.approvals_required:
+            data["approvals"] = self.approvals
+            data["approvals_required"] = self.approvals_required
+        if self.quorum:
+            data["quorum"] = quorum_json(self.quorum)
+        if self.expires_at:
+            data["expires_at"] = self.expires_at.isoformat()
+        if self.uri:
+            data["uri"] = self.uri
+        return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusResult(Result):
+    """`status`: who holds each target, what waits, drift, verifications, locks."""
+
+    action: Action = Action.STATUS
+    holders: tuple[Holder, ...] = ()
+    pending: tuple[PendingView, ...] = ()
+    drift: tuple[Any, ...] = ()  # bot/core/state/drift.py Finding
+    verifications: tuple[Mapping[str, Any], ...] = ()  # the watches, as status shows them
+    locks: tuple[LockView, ...] = ()
+
+    def _data(self) -> dict[str, Any]:
+        return {
+            "holders": [h.__dict__ for h in self.holders],
+            "pending": [_pending_json(p) for p in self.pending],
+            "drift": [finding.to_json() for finding in self.drift],
+            "verifications": [dict(view) for view in self.verifications],
+            "locks": [lock.to_json() for lock in self.locks],
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class HistoryResult(Result):
+    action: Action = Action.HISTORY
+    history: tuple[HistoryEntry, ...] = ()
+
+    def _data(self) -> dict[str, Any]:
+        return {"history": [_history_json(h) for h in self.history]}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyResult(Result):
+    action: Action = Action.POLICY
+    explanation: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (target label, sentences)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        lines = tuple((label, tuple(said)) for label, said in self.explanation)
+        object.__setattr__(self, "explanation", lines)
+
+    def _data(self) -> dict[str, Any]:
+        return {"targets": {label: list(lines) for label, lines in self.explanation}}
+
+
+@dataclass(frozen=True, kw_only=True)
+class LockResult(Result):
+    """lock, unlock: what was locked or lifted (`locks`), by whom, why."""
+
+    locks: tuple[LockView, ...] = ()
+    requested_by: str = ""
+    reason: str = ""
+
+    def _data(self) -> dict[str, Any]:
+        return {"locks": [lock.to_json() for lock in self.locks]}
+
+
+@dataclass(frozen=True, kw_only=True)
+class HelpResult(Result):
+    status: Status = Status.DONE
+    action: Action = Action.HELP
+    text: str = ""
+
+    def _data(self) -> dict[str, Any]:
+        return {"help": self.text}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CardResult(Result):
+    """A new version's card: where it came from (`extra`), its metrics against
+    Production, and the promote command of each target it may take next."""
+
+    status: Status = Status.DONE
+    action: Action = Action.REGISTERED
+    metrics: tuple[MetricRow, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftResult(Result):
+    """Drift the audit found on one target of a model, reported once."""
+
+    status: Status = Status.DONE
+    action: Action = Action.DRIFT
+    drift: tuple[Any, ...] = ()  # bot/core/state/drift.py Finding
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerifyResult(Result):
+    """A verification's outcome (`extra`: the verification as status shows it, and the
+    version rolled back to); who promoted the version, and where it was asked."""
+
+    action: Action = Action.VERIFY
+    requested_by: str = ""
+    replaced_version: int | None = None  # what promobot rolled back to
+    uri: str = ""
+    asked_in: str = ""
+    link: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErrorResult(Result):
+    """MLflow (or promobot itself) failed: the command may not have been carried out.
+    `action` says which command, when a use case was reached (None otherwise)."""
+
+    status: Status = Status.ERROR
+    action: Action | None = None  # type: ignore[assignment]
 
 
 def _pending_json(p: PendingView) -> dict[str, Any]:

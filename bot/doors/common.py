@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
+from bot.core.status import Status
+
 if TYPE_CHECKING:
     from bot.core.results import Result
     from bot.core.service import Service
@@ -33,11 +35,9 @@ class ExitCode(IntEnum):
 def exit_code(result: Result) -> ExitCode:
     """A use case's result as an exit status: refused → 1, error → 3, else (done,
     pending) 0."""
-    from bot.core.results import ERROR, REFUSED
-
-    if result.status == REFUSED:
+    if result.status == Status.REFUSED:
         return ExitCode.REFUSED
-    if result.status == ERROR:
+    if result.status == Status.ERROR:
         return ExitCode.UNAVAILABLE
     return ExitCode.OK
 

@@ -27,6 +27,9 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
+from bot.core.ports.registry import RegistryError
+from bot.core.service.webhooks import Delivery
+
 if TYPE_CHECKING:
     from bot.core.service import Service
     from bot.core.service.webhooks import Delivery
@@ -73,7 +76,6 @@ def signature_problem(secret: str, headers: Mapping[str, str], body: bytes, now:
 
 def read_delivery(headers: Mapping[str, str], body: bytes) -> Delivery | None:
     """The delivery a verified body holds, or None when it is not an MLflow event."""
-    from bot.core.service.webhooks import Delivery
 
     try:
         payload = json.loads(body)
@@ -117,7 +119,6 @@ class MlflowWebhookDoor:
         return "200 OK", {"ok": True}
 
     def work(self, delivery: Delivery) -> None:
-        from bot.core.ports.registry import RegistryError
 
         try:
             done = self.services().receive_webhook(delivery)

@@ -6,8 +6,9 @@ on a target, GitHub gets a deployment of that commit to the environment
 `<model>/<target>` with a `success` status, and the deployment it replaced an `inactive`
 one. The notifier runs synchronously, inside the execution's lock, before the door shows
 the result: it asks the service to record the deployment (the service builds it from
-MLflow and writes what happened on the version) and adds the service's sentence to
-`result.notes`, so the person sees "recorded" or "not recorded, and why". It never
+MLflow and writes what happened on the version) and replies with the service's sentence,
+which the use case adds to the result's notes, so the person sees "recorded" or "not
+recorded, and why". It never
 raises into the service: GitHub failing leaves the promotion done, and the record says
 `failed` until `promobot deployments repair` sends it.
 """
@@ -32,7 +33,7 @@ KINDS = (events.EXECUTED,)
 class DeploymentRecords(Protocol):
     """What the notifier asks the service (bot/service)."""
 
-    def record_deployment(self, result: Result) -> str | None: ...
+    def record_deployment(self, result: Result) -> events.Reply | None: ...
 
 
 class DeploymentNotifier:
@@ -45,14 +46,14 @@ class DeploymentNotifier:
         if event.kind != events.EXECUTED:
             return
         try:
-            note = self.service.record_deployment(event.result)
+            reply = self.service.record_deployment(event.result)
         except Exception:
             # MLflow failing to take the record: the promotion itself is in place, and
             # the deployment is listed as missing until it is repaired.
             log.warning("recording the GitHub deployment failed", exc_info=True)
             return
-        if note:
-            event.result.notes.append(note)
+        if reply is not None:
+            event.reply(reply)
 
 
 class GitHubDeploymentSender:

@@ -58,7 +58,9 @@ class SlackAnnouncer(SlackNotifier):
         if not channels:
             return
         try:
-            self._announce(event.kind, result, channels, asked)
+            # As the person who acted sees it: with what the notifiers before this one
+            # said back (the GitHub deployment recorded, or why not).
+            self._announce(event.kind, event.answered(), channels, asked)
         except Exception as exc:  # Slack down, refusing, or MLflow hiccupping: log it
             model, where = result.model, ", ".join(channels)
             log.warning("could not announce %s of %s in %s: %s", event.kind, model, where, exc)
@@ -83,7 +85,7 @@ class SlackAnnouncer(SlackNotifier):
     def _has_message(self, result: Result) -> bool:
         """Whether this execution ends a request shown in Slack. One nobody approved was
         carried out at once, never shown as a request: no registry read for it."""
-        if not result.request_id or not result.approved_by:
+        if not result.request_id or not getattr(result, "approved_by", ()):
             return False
         ref = self.service.message_ref(str(result.model), result.request_id, DOOR) or {}
         return bool(ref.get("channel") and ref.get("ts"))

@@ -1,15 +1,15 @@
-"""The words of what promobot announces on its own, in render.py's one shape: a new
-version's card (`registered`) and drift found (`drift`). (The line that points an
-announced request back at where it was asked is render.asked_line.)"""
+"""The words of what promobot announces on its own, in the one shape (bot/render/shape.py):
+a new version's card (`registered`) and drift found (`drift`). (The line that points an
+announced request back at where it was asked is message.asked_line.)"""
 
 from __future__ import annotations
 
-from bot.core.results import Result
+from bot.core.results import CardResult, DriftResult
 from bot.core.text import one_line
-from bot.render.message import Message, drift_lines, metrics_table
+from bot.render.shape import Message, drift_lines, metrics_table
 
 
-def registered(r: Result, door: str = "cli") -> Message:
+def registered(r: CardResult, door: str = "cli") -> Message:
     """📦 sentiment-classifier v5 registered: where it came from, its metrics against the
     version in Production, and the targets it may be asked for next."""
     extra = r.extra
@@ -45,7 +45,7 @@ def registered(r: Result, door: str = "cli") -> Message:
     return msg
 
 
-def drift(r: Result, door: str = "cli") -> Message:
+def drift(r: DriftResult, door: str = "cli") -> Message:
     """⚠️ sentiment-classifier: Production changed outside promobot, each finding and the
     commands that put it right."""
     labels = list(dict.fromkeys(finding.target for finding in r.drift))

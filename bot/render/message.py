@@ -1,14 +1,12 @@
-"""Result → words. One shape everywhere (docs/contract.md, "What people see"): the outcome
-in the first line, then what the policy checked, then the numbers, then what to do next.
-
-`message(result)` builds that shape once; `to_markdown` (GitHub), `to_text` (terminal)
-and the Slack door's blocks only lay it out. `ci_summary` is CI's job summary of a
-registration, around the Markdown of the request made with it.
+"""Result → words. One shape everywhere (bot/render/shape.py): `message(result)` builds
+it once, dispatching on the result's type; `to_markdown` (GitHub), `to_text` (terminal)
+and the Slack door's blocks only lay it out. A new version's card and drift are worded
+in cards.py, a verification's outcome in verification.py; CI's job summary is ci.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot.core.results import (
@@ -16,35 +14,45 @@ from bot.core.results import (
     ERROR,
     PENDING,
     REFUSED,
+    Action,
+    CardResult,
+    DriftResult,
+    HelpResult,
     HistoryEntry,
-    NextStep,
+    HistoryResult,
+    LockResult,
+    MoveResult,
+    PolicyResult,
     Result,
+    StatusResult,
+    VerifyResult,
 )
 from bot.core.text import clip, one_line, quorum_text, when, with_comment
+from bot.render.cards import drift, registered
+from bot.render.shape import Message, Table, drift_lines, metrics_table, num, step_text
+from bot.render.verification import verification
+
+__all__ = [
+    "Message",
+    "Table",
+    "asked_line",
+    "drift_lines",
+    "md_cell",
+    "message",
+    "metrics_table",
+    "num",
+    "step_text",
+    "to_markdown",
+    "to_text",
+]
 
 ICON = {"pass": "✅", "fail": "❌", "pending": "⏳"}
-
-
-@dataclass
-class Table:
-    header: list[str]
-    rows: list[list[str]]
-
-
-@dataclass
-class Message:
-    headline: str  # markdown-ish: **bold** and `code` only
-    byline: str = ""
-    tables: list[Table] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)  # reasons, notes
-    next: list[str] = field(default_factory=list)
-    footer: str = ""
 
 
 def message(r: Result, door: str = "cli") -> Message:
     """The one shape of a result. `door` words the next steps for where they are read:
     on GitHub a command is a comment (`comments /approve …`), elsewhere it is typed."""
-    if r.action == "help":
+    if isinstance(r, HelpResult):
         return Message(headline="promobot help", lines=r.text.splitlines())
     if r.status == ERROR:
         return Message(
@@ -55,41 +63,19 @@ def message(r: Result, door: str = "cli") -> Message:
                 "team (MLflow may be down)"
             ],
         )
-    if r.action == "status":
-        return _status(r)
-    if r.action == "history":
-        return _history(r)
-    if r.action == "policy":
-        return _policy(r)
-    if r.action in ("lock", "unlock"):
-        return _lock(r, door)
-    if r.action == "verify":
-        from bot.render import verification as render_verification
-
-        return render_verification.verification(r, door)
-    if r.action in ("registered", "drift"):
-        from bot.render import cards as render_cards
-
-        return (render_cards.registered if r.action == "registered" else render_cards.drift)(
-            r, door
-        )
-    return _decision(r, door)
+    words = _WORDS.get(type(r))
+    if words is None:  # pragma: no cover - every result type has its words
+        raise TypeError(f"no words for {type(r).__name__}")
+    return words(r, door)
 
 
-def step_text(step: NextStep, door: str = "cli") -> str:
-    """`a member of ml-leads types `approve req-…` (or clicks Approve in Slack)`."""
-    verb, slash = ("comments", "/") if door == "github" else ("types", "")
-    text = f"{step.who} {verb} `{slash}{step.command}`"
-    return f"{text} (or clicks {step.click} in Slack)" if step.click else text
-
-
-def _subject(r: Result) -> str:
+def _subject(r: MoveResult) -> str:
     version = f" v{r.version}" if r.version else ""
     arrow = f" → {r.target}" if r.target else ""
     return f"**{r.model}{version}{arrow}**" if r.model else ""
 
 
-def _decision_headline(r: Result, subject: str) -> str:
+def _decision_headline(r: MoveResult, subject: str) -> str:
     """The first line: what happened (or would, or is waiting for)."""
     if r.status == REFUSED:
         verb = {"approve": "Approval refused", "deny": "Denial refused"}.get(r.action)
@@ -125,7 +111,7 @@ def _decision_headline(r: Result, subject: str) -> str:
     return headline
 
 
-def _decision(r: Result, door: str) -> Message:
+def _decision(r: MoveResult, door: str) -> Message:
     headline = _decision_headline(r, _subject(r))
     by = []
     if r.requested_by:
@@ -171,28 +157,20 @@ def _decision(r: Result, door: str) -> Message:
     return msg
 
 
-def metrics_table(metrics: list[Any], header: list[str], other: str | None) -> Table:
-    """The candidate's metrics, and beside them (column `other`, when given) those of
-    the version it is weighed against."""
-    columns = [*header, other] if other else header
-    rows = [[m.name, num(m.candidate), *([num(m.current)] if other else [])] for m in metrics]
-    return Table(columns, rows)
-
-
-def approvers_text(names: list[str], comments: dict[str, str]) -> str:
+def approvers_text(names: Sequence[str], comments: Mapping[str, str]) -> str:
     """`alice@example.com ("dashboards checked"), erin@example.com`."""
     return ", ".join(with_comment(name, comments.get(name, "")) for name in names)
 
 
-def _lock(r: Result, door: str) -> Message:
+def _lock(r: LockResult, door: str) -> Message:
     if r.status == REFUSED:
-        verb = "Lock" if r.action == "lock" else "Unlock"
+        verb = "Lock" if r.action == Action.LOCK else "Unlock"
         where = f" **{r.model} → {r.target}**" if r.target else f" **{r.model}**"
         return Message(
             headline=f"❌ {verb} refused:{where}", lines=[f"• {reason}" for reason in r.reasons]
         )
     labels = [lock.target for lock in r.locks]
-    icon, done = ("🔒", "locked") if r.action == "lock" else ("🔓", "unlocked")
+    icon, done = ("🔒", "locked") if r.action == Action.LOCK else ("🔓", "unlocked")
     if r.already:
         headline = f"✅ **{r.model}**: nothing to unlock"
     elif r.target:
@@ -200,9 +178,9 @@ def _lock(r: Result, door: str) -> Message:
     else:
         headline = f"{icon} **{r.model}** {done}: {', '.join(labels)}"
     by = [f"by {r.requested_by}"] if r.requested_by else []
-    if r.action == "lock" and r.reason:
+    if r.action == Action.LOCK and r.reason:
         by.append(f'"{one_line(clip(r.reason, 200))}"')
-    if r.action == "lock" and r.locks:
+    if r.action == Action.LOCK and r.locks:
         until = r.locks[0].until
         by.append(f"until {when(until)}" if until else "until unlocked")
     msg = Message(headline=headline, byline=" · ".join(by))
@@ -224,7 +202,7 @@ def asked_line(channel: str, link: str) -> str:
     return f"Asked {where}: {one_line(link)}" if link else f"Asked {where}."
 
 
-def _status(r: Result) -> Message:
+def _status(r: StatusResult, door: str = "cli") -> Message:
     if r.status == REFUSED:
         return Message(
             headline=f"❌ No status for `{r.model}`", lines=[f"• {reason}" for reason in r.reasons]
@@ -293,20 +271,7 @@ def _status(r: Result) -> Message:
     return msg
 
 
-def drift_lines(findings: list[Any], door: str = "cli") -> list[str]:
-    """Each finding as a ⚠ line and the commands that put it right."""
-    from bot.core.service.drift import describe
-
-    lines = []
-    for finding in findings:
-        lines.append(f"⚠ {describe(finding)}")
-        ways = " or ".join(step_text(step, door) for step in finding.fixes)
-        if ways:
-            lines.append(f"   To put it right: {ways}.")
-    return lines
-
-
-def verification_lines(views: list[dict[str, Any]]) -> list[str]:
+def verification_lines(views: Sequence[Mapping[str, Any]]) -> list[str]:
     """A running verification: its checks, last figures, failures so far, time left."""
     lines = []
     for view in views:
@@ -334,7 +299,7 @@ def verification_lines(views: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _history(r: Result) -> Message:
+def _history(r: HistoryResult, door: str = "cli") -> Message:
     if r.status == REFUSED:
         return Message(
             headline=f"❌ No history for `{r.model}`", lines=[f"• {reason}" for reason in r.reasons]
@@ -377,7 +342,7 @@ def _what(h: HistoryEntry) -> str:
     return f"v{h.version} → {h.target}" + (f" (v{h.previous} out)" if h.previous else "")
 
 
-def _policy(r: Result) -> Message:
+def _policy(r: PolicyResult, door: str = "cli") -> Message:
     if r.status == REFUSED:
         return Message(
             headline=f"❌ No policy for `{r.model}`", lines=[f"• {reason}" for reason in r.reasons]
@@ -387,6 +352,19 @@ def _policy(r: Result) -> Message:
         msg.lines.append(f"**{label}**")
         msg.lines.extend(f"• {s}" for s in sentences)
     return msg
+
+
+# Each kind of result and its words (an error is worded above, whatever its kind).
+_WORDS: dict[type, Callable[[Any, str], Message]] = {
+    MoveResult: _decision,
+    StatusResult: _status,
+    HistoryResult: _history,
+    PolicyResult: _policy,
+    LockResult: _lock,
+    VerifyResult: verification,
+    CardResult: registered,
+    DriftResult: drift,
+}
 
 
 # ---- layouts ------------------------------------------------------------------------------
@@ -449,10 +427,6 @@ def _text_table(t: Table) -> list[str]:
 
 def _plain(text: str) -> str:
     return text.replace("**", "")
-
-
-def num(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
 
 
 def _short_time(text: str) -> str:

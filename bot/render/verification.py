@@ -1,7 +1,7 @@
-"""The words of a verification's outcome (a Result of action `verify`, published as
-`verification_passed` / `verification_failed`), in render.py's one shape: what happened
-to the version in the first line, who promoted it and where, each check's last figure
-against its threshold, then what serves now or the rollback command to type.
+"""The words of a verification's outcome (a VerifyResult, published as
+`verification_passed` / `verification_failed`), in the one shape (bot/render/shape.py):
+what happened to the version in the first line, who promoted it and where, each check's
+last figure against its threshold, then what serves now or the rollback command to type.
 
     ❌ **m v2 on Production** failed verification: promobot rolled it back to v1
     promoted by bob@example.com · request `req-…` · 3 runs
@@ -13,11 +13,12 @@ against its threshold, then what serves now or the rollback command to type.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.core.results import DONE, NextStep, Result
+from bot.core.results import DONE, NextStep, VerifyResult
 from bot.core.text import one_line
-from bot.render.message import Message, Table, step_text
+from bot.render.shape import Message, Table, step_text
 
 # Where the promotion being verified was asked for (its execution's channel).
 _PROMOTED = {
@@ -29,8 +30,8 @@ _PROMOTED = {
 }
 
 
-def verification(r: Result, door: str = "cli") -> Message:
-    view: dict[str, Any] = r.extra.get("verification") or {}
+def verification(r: VerifyResult, door: str = "cli") -> Message:
+    view: Mapping[str, Any] = r.extra.get("verification") or {}
     subject = f"**{r.model} v{r.version} on {r.target}**"
     rolled = r.extra.get("rolled_back_to")
     if view.get("state") == "passed":
@@ -69,7 +70,7 @@ def promoted_line(channel: str, link: str) -> str:
     return f"Promoted {where}: {one_line(link)}" if link else f"Promoted {where}."
 
 
-def checks_table(checks: list[dict[str, Any]]) -> Table:
+def checks_table(checks: Sequence[Mapping[str, Any]]) -> Table:
     """Each check against its threshold, with its last figure and failures in a row."""
     rows = []
     for check in checks:
@@ -89,7 +90,7 @@ def checks_table(checks: list[dict[str, Any]]) -> Table:
 
 def rollback_step(step: NextStep, door: str) -> str:
     """In Slack a rollback is the `/rollback` slash command itself; elsewhere as
-    render.step_text words it (`comments /rollback …` on GitHub, `types rollback …`)."""
+    shape.step_text words it (`comments /rollback …` on GitHub, `types rollback …`)."""
     if door == "slack":
         return f"{step.who} types `/{step.command}`"
     return step_text(step, door)

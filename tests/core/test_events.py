@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from bot.core import events
-from bot.core.results import Result
+from bot.core.results import MoveResult, Result
 from bot.core.service import Context
 
 
@@ -24,7 +24,7 @@ class Recorder:
 
 
 def result(request_id: str) -> Result:
-    return Result(status="done", action="approve", model="m", request_id=request_id)
+    return MoveResult(status="done", action="approve", model="m", request_id=request_id)
 
 
 def test_each_notifier_gets_only_the_kinds_it_subscribed_to() -> None:

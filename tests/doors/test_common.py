@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.results import DONE, ERROR, PENDING, REFUSED, Result
+from bot.core.results import DONE, ERROR, PENDING, REFUSED, MoveResult
 from bot.doors.common import ExitCode, exit_code, run_url
 
 
@@ -23,7 +23,7 @@ def test_exit_codes_are_the_contracts_numbers():
     ids=["done", "pending", "refused", "error"],
 )
 def test_a_result_maps_to_its_exit_code(status, code):
-    assert exit_code(Result(status=status, action="promote")) == code
+    assert exit_code(MoveResult(status=status, action="promote")) == code
 
 
 ACTIONS = {

@@ -1,8 +1,8 @@
-"""bot/notifiers/github_deployments.py on its own: the notifier takes only `executed`, adds
-the service's sentence to the result people see, and never raises into the service; the
-sender's bodies are what GitHub's deployments API takes. (The whole path, from each door
-against the fake GitHub and a real registry, is tests/doors/test_deployment_from_each_door.py
-and tests/core/service/test_deployments.py.)"""
+"""bot/notifiers/github_deployments.py on its own: the notifier takes only `executed`, replies
+with the service's sentence (added to the result people see, never to the published one),
+and never raises into the service; the sender's bodies are what GitHub's deployments API
+takes. (The whole path, from each door against the fake GitHub and a real registry, is
+tests/doors/test_deployment_from_each_door.py and tests/core/service/test_deployments.py.)"""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from bot.core import events
 from bot.core.ports.github import DeploymentPlan
 from bot.core.ports.registry import RegistryError
-from bot.core.results import Result
+from bot.core.results import MoveResult, Result
 from bot.core.service import Context
 from bot.notifiers.github_deployments import (
     KINDS,
@@ -30,15 +30,15 @@ class Records:
         self.answer = answer
         self.asked: list[Result] = []
 
-    def record_deployment(self, result: Result) -> str | None:
+    def record_deployment(self, result: Result) -> events.Reply | None:
         self.asked.append(result)
         if isinstance(self.answer, Exception):
             raise self.answer
-        return self.answer
+        return events.Reply(self.answer, {"deployment": {"id": 7}}) if self.answer else None
 
 
 def executed() -> events.Event:
-    done = Result(status="done", action="promote", model="m", version=3, request_id="req-1")
+    done = MoveResult(status="done", action="promote", model="m", version=3, request_id="req-1")
     return events.Event(events.EXECUTED, done, Context(actor="cli:bob"))
 
 
@@ -48,11 +48,13 @@ def test_it_subscribes_to_executed_only_and_adds_the_sentence_to_the_result() ->
     bus.subscribe(DeploymentNotifier(records), KINDS)
     event = executed()
 
-    bus.publish(events.REQUEST_MADE, event.result, event.ctx)
-    bus.publish(events.EXECUTED, event.result, event.ctx)
+    made = bus.publish(events.REQUEST_MADE, event.result, event.ctx)
+    shown = bus.publish(events.EXECUTED, event.result, event.ctx)
 
     assert records.asked == [event.result]
-    assert event.result.notes == ["Recorded on GitHub: deployment 7."]
+    assert made is event.result and event.result.notes == ()
+    assert shown.notes == ("Recorded on GitHub: deployment 7.",)
+    assert shown.to_json()["data"]["deployment"] == {"id": 7}
 
 
 def test_mlflow_failing_to_take_the_record_leaves_the_promotion_alone(
@@ -62,7 +64,7 @@ def test_mlflow_failing_to_take_the_record_leaves_the_promotion_alone(
 
     DeploymentNotifier(Records(RegistryError("MLflow is unreachable"))).notify(event)
 
-    assert event.result.notes == [] and event.result.status == "done"
+    assert event.answered() is event.result and event.result.status == "done"
     assert "recording the GitHub deployment failed" in caplog.text
     assert [r.levelno for r in caplog.records] == [logging.WARNING]
 

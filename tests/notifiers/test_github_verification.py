@@ -13,7 +13,7 @@ import pytest
 from conftest import Clock, ModelFactory
 from verification_setup import CHANNEL, PR_COMMENT, REPO, RUN_URL, Watched, watch_factory
 
-from bot.core.results import Result
+from bot.core.results import VerifyResult
 from bot.core.service import Context
 from bot.notifiers.github_verification import failure_status, pull_request_of
 
@@ -134,7 +134,7 @@ def test_which_pull_request_a_link_names(link: str, found: tuple[str, int] | Non
 
 
 def test_the_deployment_status_fits_githubs_140_characters() -> None:
-    told = Result(status="refused", action="verify", message="verification failed: " + "x" * 200)
+    told = VerifyResult(status="refused", message="verification failed: " + "x" * 200)
     body = failure_status(told)
     assert len(body["description"]) == 140
     assert body["description"].startswith("verification failed: xxx")

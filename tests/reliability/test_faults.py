@@ -260,7 +260,7 @@ def test_chat_message_when_mlflow_is_down(reliability_policy):
 
     from bot.core.commands import parse
     from bot.core.ports.registry import RegistryError
-    from bot.core.results import ERROR, Result
+    from bot.core.results import ErrorResult
     from bot.core.service import Context
     from bot.render.message import to_markdown, to_text
 
@@ -271,7 +271,7 @@ def test_chat_message_when_mlflow_is_down(reliability_policy):
     with pytest.raises(RegistryError) as caught:
         service.handle(command, Context(actor="slack:UENG0", channel="slack"))
     assert caught.value.kind == "unavailable"
-    shown = Result(status=ERROR, action="promote", message=str(caught.value))
+    shown = ErrorResult(action="promote", message=str(caught.value))
     for text in (to_markdown(shown), to_text(shown)):
         assert "MLflow is unreachable" in text and "try again" in text
         assert "Traceback" not in text

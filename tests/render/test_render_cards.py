@@ -3,11 +3,12 @@ asked_line): a new version's card, drift found, and where an announced request w
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
-from bot.core.results import DONE, PENDING, MetricRow, NextStep, Result
+from bot.core.results import PENDING, CardResult, DriftResult, MetricRow, MoveResult, NextStep
 from bot.core.service.drift import Finding, fixes_for
 from bot.render.message import asked_line, message, to_markdown, to_text
 
@@ -17,7 +18,7 @@ COMMIT = "0123456789abcdef0123456789abcdef01234567"
 RUN_URL = "https://github.com/acme/models/actions/runs/42"
 
 
-def card(**extra: object) -> Result:
+def card(**extra: object) -> CardResult:
     facts: dict[str, object] = {
         "run_id": RUN,
         "git_commit": COMMIT,
@@ -28,9 +29,7 @@ def card(**extra: object) -> Result:
         "next_targets": ["staging", "production", "@champion"],
         **extra,
     }
-    return Result(
-        status=DONE,
-        action="registered",
+    return CardResult(
         model=M,
         version=5,
         metrics=[MetricRow("accuracy", 0.912, 0.897), MetricRow("f1", 0.89, None)],
@@ -78,8 +77,7 @@ def test_a_card_with_nothing_in_production_and_no_ci_tags() -> None:
 
 
 def test_a_card_whose_run_logged_no_metrics_says_so() -> None:
-    shown = card()
-    shown.metrics = []
+    shown = replace(card(), metrics=())
 
     assert "Its run logged no metrics." in message(shown).lines
 
@@ -102,8 +100,7 @@ def finding(**overrides: object) -> Finding:
 
 
 def test_drift_found_names_each_finding_and_the_commands_that_put_it_right() -> None:
-    drift = Result(status=DONE, action="drift", model=M, target="Production")
-    drift.drift = [finding(), finding(kind="mirror")]
+    drift = DriftResult(model=M, target="Production", drift=[finding(), finding(kind="mirror")])
 
     assert to_text(drift).splitlines() == [
         f"⚠️ {M}: Production changed outside promobot",
@@ -144,7 +141,7 @@ def test_where_a_request_was_asked(channel: str, link: str, line: str) -> None:
 
 
 def test_only_slack_shows_where_a_request_was_asked() -> None:
-    asked = Result(
+    asked = MoveResult(
         status=PENDING,
         action="promote",
         model=M,

@@ -14,13 +14,20 @@ from bot.core.results import (
     PENDING,
     REFUSED,
     ApprovalView,
+    ErrorResult,
+    HelpResult,
     HistoryEntry,
+    HistoryResult,
     Holder,
+    LockResult,
     LockView,
     MetricRow,
+    MoveResult,
     NextStep,
     PendingView,
+    PolicyResult,
     Result,
+    StatusResult,
 )
 from bot.render import message as render
 
@@ -48,7 +55,10 @@ def result(status: str, action: str = "promote", **fields: object) -> Result:
         "request_id": "req-7f3a2c91bd",
         **fields,
     }
-    return Result(status=status, action=action, **values)  # type: ignore[arg-type]
+    if status == ERROR:
+        about = ("model", "version", "target", "request_id", "message", "reasons")
+        return ErrorResult(action=action, **{k: values[k] for k in about if k in values})  # type: ignore[arg-type]
+    return MoveResult(status=status, action=action, **values)  # type: ignore[arg-type]
 
 
 def pending(**fields: object) -> Result:
@@ -454,7 +464,7 @@ def status(**fields: object) -> Result:
         "extra": {"latest_version": 4},
         **fields,
     }
-    return Result(status=DONE, action="status", model="m", **values)  # type: ignore[arg-type]
+    return StatusResult(status=DONE, model="m", **values)  # type: ignore[arg-type]
 
 
 STATUS_MARKDOWN = "\n".join(
@@ -520,7 +530,7 @@ def test_status_of_a_model_nothing_holds() -> None:
 
 
 def history(entries: list[HistoryEntry]) -> Result:
-    return Result(status=DONE, action="history", model="m", history=entries)
+    return HistoryResult(status=DONE, model="m", history=entries)
 
 
 HISTORY = [
@@ -649,7 +659,7 @@ def lock_result(**fields: object) -> Result:
         "next_steps": [NextStep("to lift it, a member of ml-leads", "unlock m production")],
         **fields,
     }
-    return Result(status=DONE, action="lock", **values)  # type: ignore[arg-type]
+    return LockResult(status=DONE, action="lock", **values)  # type: ignore[arg-type]
 
 
 def test_a_lock_says_what_is_locked_by_whom_why_and_until_when() -> None:
@@ -677,7 +687,7 @@ def test_a_lock_of_every_target_names_them_and_a_refused_lock_its_reasons() -> N
     )
     assert render.message(every).headline == "🔒 **m** locked: Staging, Production"
     assert render.message(every).byline == "by alice@example.com · until 2026-11-25 12:00 UTC"
-    refusal = Result(
+    refusal = LockResult(
         status=REFUSED, action="unlock", model="m", target="@champion", reasons=["Only x."]
     )
     assert render.to_text(refusal) == "❌ Unlock refused: m → @champion\n• Only x."
@@ -688,14 +698,19 @@ REFUSED_QUERIES = [
     ("history", "❌ No history for `m`"),
     ("policy", "❌ No policy for `m`"),
 ]
+QUERY_TYPES: dict[str, type[Result]] = {
+    "status": StatusResult,
+    "history": HistoryResult,
+    "policy": PolicyResult,
+}
 
 
 @pytest.mark.parametrize(
     ("action", "headline"), REFUSED_QUERIES, ids=[row[0] for row in REFUSED_QUERIES]
 )
 def test_a_query_about_an_unknown_model(action: str, headline: str) -> None:
-    made = Result(
-        status=REFUSED, action=action, model="m", reasons=["There is no registered model `m`."]
+    made = QUERY_TYPES[action](
+        status=REFUSED, model="m", reasons=["There is no registered model `m`."]
     )
     assert render.to_markdown(made) == f"{headline}\n\n• There is no registered model `m`."
 
@@ -707,9 +722,8 @@ def test_empty_history() -> None:
 
 
 def test_policy_explained() -> None:
-    made = Result(
+    made = PolicyResult(
         status=DONE,
-        action="policy",
         model="m",
         explanation=[
             ("Production", ["bob may ask.", "1 approval from ml-leads."]),
@@ -729,7 +743,7 @@ def test_policy_explained() -> None:
 
 
 def test_help() -> None:
-    made = Result(status=DONE, action="help", text="promote <model> …\n  moves a version")
+    made = HelpResult(text="promote <model> …\n  moves a version")
     assert render.to_markdown(made) == "promobot help\n\npromote <model> …\n  moves a version"
     assert render.to_text(made) == "promobot help\npromote <model> …\n  moves a version"
 

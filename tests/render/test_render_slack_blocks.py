@@ -9,7 +9,17 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.core.policy import Check
-from bot.core.results import DONE, PENDING, Holder, MetricRow, NextStep, Result
+from bot.core.results import (
+    DONE,
+    PENDING,
+    CardResult,
+    Holder,
+    MetricRow,
+    MoveResult,
+    NextStep,
+    Result,
+    StatusResult,
+)
 from bot.render.slack_blocks import fallback_text, mrkdwn, result_blocks, text_blocks
 
 
@@ -36,7 +46,7 @@ def pending(**overrides: object) -> Result:
         next_steps=[NextStep("a member of ml-leads", "approve req-7f3a2c")],
     )
     values.update(overrides)
-    return Result(**values)  # type: ignore[arg-type]
+    return MoveResult(**values)  # type: ignore[arg-type]
 
 
 def texts(blocks: list[dict]) -> list[str]:
@@ -152,9 +162,8 @@ def test_big_results_stay_within_slacks_limits() -> None:
 
 
 def test_wide_tables_are_monospaced() -> None:
-    result = Result(
+    result = StatusResult(
         status=DONE,
-        action="status",
         model="sentiment-classifier",
         holders=[
             Holder("Production", 3, "2026-11-26T10:02:00Z", "bob@example.com", "alice@example.com")
@@ -219,9 +228,7 @@ def test_the_decision_modal(verb: str, callback: str, title: str, optional: bool
 
 
 def version_card(targets: list[str]) -> Result:
-    return Result(
-        status=DONE,
-        action="registered",
+    return CardResult(
         model="sentiment-classifier",
         version=5,
         metrics=[MetricRow("accuracy", 0.912, 0.897)],

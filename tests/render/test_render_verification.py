@@ -4,11 +4,12 @@ bot/core/service/verification.py publishes them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from bot.core.results import DONE, REFUSED, NextStep, Result
+from bot.core.results import DONE, REFUSED, NextStep, Result, VerifyResult
 from bot.render.message import to_markdown, to_text
 from bot.render.slack_blocks import fallback_text, result_blocks
 
@@ -35,25 +36,33 @@ def view(state: str, error_rate: float | None, failures: int, problem: str = "")
 
 
 def outcome(status: str, verification: dict[str, Any], rolled: int | None = None) -> Result:
-    r = Result(status=status, action="verify", model="m", version=2, target="Production")
-    r.requested_by, r.request_id = "bob@example.com", "req-1"
-    r.asked_in, r.link = "github", "https://github.com/o/r/pull/7#issuecomment-1"
-    r.uri = "models:/m/Production"
-    r.extra = {"verification": verification, "rolled_back_to": rolled}
-    return r
+    return VerifyResult(
+        status=status,
+        model="m",
+        version=2,
+        target="Production",
+        requested_by="bob@example.com",
+        request_id="req-1",
+        asked_in="github",
+        link="https://github.com/o/r/pull/7#issuecomment-1",
+        uri="models:/m/Production",
+        extra={"verification": verification, "rolled_back_to": rolled},
+    )
 
 
 def rolled_back() -> Result:
     r = outcome(DONE, view("failed", 0.071, 3), rolled=1)
-    r.message, r.replaced_version = REASON, 1
-    return r
+    return replace(r, message=REASON, replaced_version=1)
 
 
 def told(why: str) -> Result:
     r = outcome(REFUSED, view("failed", None, 3, "no series"))
-    r.message, r.reasons = REASON, [why]
-    r.next_steps = [NextStep(who="the on-call engineer", command="rollback m")]
-    return r
+    return replace(
+        r,
+        message=REASON,
+        reasons=[why],
+        next_steps=[NextStep(who="the on-call engineer", command="rollback m")],
+    )
 
 
 def test_a_rollback_reads_as_what_failed_what_promobot_did_and_what_serves() -> None:
@@ -101,9 +110,12 @@ def test_in_slack_the_rollback_is_the_slash_command_and_nothing_typed_pings() ->
 
 
 def test_a_pass_shows_each_figure_against_its_threshold_and_nothing_to_do() -> None:
-    r = outcome(DONE, view("passed", 0.005, 0))
-    r.message = "m v2 passed verification on Production: passed: error rate 0.005 (pass < 0.02)."
-    r.asked_in, r.link = "cli", ""
+    r = replace(
+        outcome(DONE, view("passed", 0.005, 0)),
+        message="m v2 passed verification on Production: passed: error rate 0.005 (pass < 0.02).",
+        asked_in="cli",
+        link="",
+    )
     assert to_markdown(r).split("\n\n") == [
         "✅ **m v2 on Production** passed verification\n"
         "promoted by bob@example.com · request `req-1` · 3 runs",

@@ -7,7 +7,8 @@ problems      friendly `file:line: field: ...` sentences, PolicyError
 remainder     the valid part of a file that failed the schema
 cross_checks  checks across files, on the typed models
 files         read every file a path names; all problems in one report
-rules         normalized rules (Person, TargetRule, Policy) and load_policy
+rules         normalized rules (Person, TargetRule, Policy)
+loading       load_policy: the checked files → the rules
 decisions     decide, approval_check, counted_approvers
 locking       who may lock and unlock a target (`lock`, `unlock`)
 decisions     decide, approval_check, counted_approvers, quorum_counts
@@ -29,6 +30,7 @@ from bot.core.policy.decisions import (
 )
 from bot.core.policy.explanations import explain, lookups, model_sources
 from bot.core.policy.groups import NO_LOOKUPS, Membership
+from bot.core.policy.loading import check, load_policy
 from bot.core.policy.locking import lock_refusal, lockers
 from bot.core.policy.problems import PolicyError
 from bot.core.policy.quorum import QuorumCount
@@ -39,8 +41,6 @@ from bot.core.policy.rules import (
     Person,
     Policy,
     TargetRule,
-    check,
-    load_policy,
     target_label,
 )
 from bot.core.policy.schema import write_json_schema

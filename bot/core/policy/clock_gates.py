@@ -4,15 +4,12 @@ the stage a target requires. Pure: `now` comes with the facts."""
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.core.policy.check import Check
+from bot.core.policy.facts import RequestFacts
 from bot.core.policy.rules import FreezeWindow, TargetRule
 from bot.core.policy.values import DAYS, duration_text
-
-if TYPE_CHECKING:
-    from bot.core.policy.decisions import RequestFacts
 
 
 def _utc(at: datetime.datetime) -> str:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.core.policy.check import Check
 from bot.core.policy.clock_gates import freeze_gate, soak_gate
-from bot.core.policy.commit_checks import CHECK_NAME, ChecksSnapshot, judge
+from bot.core.policy.commit_checks import CHECK_NAME, judge
+from bot.core.policy.facts import RequestFacts
 from bot.core.policy.groups import NO_LOOKUPS, Membership
 from bot.core.policy.quorum import QuorumCount, assign_approvers, counts
 from bot.core.policy.rules import (
@@ -28,31 +29,6 @@ from bot.core.policy.rules import (
 )
 from bot.core.policy.values import SYMBOLS, passes
 from bot.core.policy.watching import LiveCheck
-
-
-@dataclass(frozen=True)
-class RequestFacts:
-    model: str
-    action: str  # "promote" | "rollback"
-    target_key: str  # Target.key
-    target_label: str  # Target.label
-    actor: str
-    reason: str
-    version: int  # the candidate
-    version_stage: str  # "None"/"Staging"/"Production"/"Archived"
-    version_metrics: dict[str, float]
-    holders: dict[str, tuple[int, dict[str, float]]]  # stage → (version, metrics) now
-    now: datetime.datetime  # aware, UTC
-    # The members of the rule's GitHub teams and Slack user groups as looked up for this
-    # decision (bot/core/policy/groups.py); a team not in it grants nothing.
-    membership: Membership = field(default=NO_LOOKUPS)
-    # The GitHub checks on the version's commit, read by the service when the rule has
-    # `require_checks` (None when it does not, or they were not read).
-    checks: ChecksSnapshot | None = None
-    # When the candidate entered the rule's require_stage (for soak), if recorded.
-    stage_since: datetime.datetime | None = None
-    # Live gates' figures by check name: (the number, or None and why there is none).
-    live: dict[str, tuple[float | None, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

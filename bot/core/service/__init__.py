@@ -42,10 +42,18 @@ from bot.core.commands import (
     Unlock,
     help_text,
 )
-from bot.core.events import EventBus
+from bot.core.events import EventBus, Reply
 from bot.core.policy import Policy
 from bot.core.ports.registry import Registry, VersionInfo
-from bot.core.results import DONE, DeploymentCheck, DeploymentRepair, MissingDeployment, Result
+from bot.core.results import (
+    CardResult,
+    DeploymentCheck,
+    DeploymentRepair,
+    HelpResult,
+    MissingDeployment,
+    MoveResult,
+    Result,
+)
 from bot.core.service.cards import Cards
 from bot.core.service.common import Context, Deps, Outside, new_request_id, utcnow
 from bot.core.service.deployments import Deployments
@@ -115,9 +123,7 @@ class Service:
             PolicyExplain: lambda cmd, ctx, reads: self.queries.explain_policy(cmd),
             Lock: lambda cmd, ctx, reads: self.locks.lock(cmd, ctx),
             Unlock: lambda cmd, ctx, reads: self.locks.unlock(cmd, ctx),
-            Help: lambda cmd, ctx, reads: Result(
-                status=DONE, action="help", text=help_text(cmd.topic)
-            ),
+            Help: lambda cmd, ctx, reads: HelpResult(text=help_text(cmd.topic)),
         }
 
     @property
@@ -145,8 +151,9 @@ class Service:
 
     # ---- for doors that show requests and keep those messages in step -------------------
 
-    def request_view(self, request_id: str, ctx: Context | None = None) -> Result | None:
-        return self.queries.request_view(request_id, ctx or Context(actor="promobot"))
+    def request_view(self, request_id: str) -> MoveResult | None:
+        """A request as it stands now (it writes nothing: expiry is the sweep's)."""
+        return self.queries.request_view(request_id)
 
     def remember_message(self, model: str, request_id: str, door: str, ref: dict[str, str]) -> None:
         self.messages.remember(model, request_id, door, ref)
@@ -170,9 +177,9 @@ class Service:
 
     # ---- GitHub deployments of promotions (docs/contract.md, "Deployment records") -----
 
-    def record_deployment(self, result: Result) -> str | None:
+    def record_deployment(self, result: Result) -> Reply | None:
         """For the deployments notifier, right after an execution: send and record its
-        GitHub deployment; the sentence for the person, or None (nothing to record)."""
+        GitHub deployment; what to tell the person, or None (nothing to record)."""
         return self.deployments.record(result)
 
     def records_deployments(self) -> bool:
@@ -194,13 +201,13 @@ class Service:
 
     # ---- a new version -----------------------------------------------------------------
 
-    def version_card(self, model: str, version: int | str) -> Result | None:
+    def version_card(self, model: str, version: int | str) -> CardResult | None:
         """A version's card (action `registered`): its run, commit, pull request and CI
         run, its metrics against Production, the targets it may be promoted to next. None
         when the policy does not govern the model or the version does not exist."""
         return self.cards.card(model, version)
 
-    def announce_version(self, model: str, version: int | str) -> Result | None:
+    def announce_version(self, model: str, version: int | str) -> CardResult | None:
         """The card, published as `version_registered` (the Slack announcer posts it in
         the model's channel); None, and nothing published, when there is no card."""
         return self.cards.announce(model, version)

@@ -9,7 +9,7 @@ every target of the model's policy entry it does not hold yet, in policy order.
 from __future__ import annotations
 
 from bot.core import events
-from bot.core.results import DONE, NextStep, Result
+from bot.core.results import CardResult, NextStep
 from bot.core.service.common import Context, Deps, holder
 from bot.core.service.deciding import metric_rows
 from bot.core.service.drift import target_of_key
@@ -25,7 +25,7 @@ class Cards:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
-    def card(self, model: str, number: int | str) -> Result | None:
+    def card(self, model: str, number: int | str) -> CardResult | None:
         """The card of version `number` of `model` (action `registered`), or None when no
         policy entry names the model or MLflow has no such version.
 
@@ -50,31 +50,36 @@ class Cards:
         next_targets = [
             key for key in rules.targets if holder(info, target_of_key(key)) != version.version
         ]
-        card = Result(status=DONE, action="registered", model=model, version=version.version)
-        card.metrics = rows
-        card.extra = {
-            "run_id": version.run_id,
-            **{key: version.tags.get(key, "") for key in CARD_TAGS},
-            "production_version": compared,
-            "next_targets": next_targets,
-        }
-        card.next_steps = [
-            NextStep(
-                who="someone who may ask for it",
-                command=f"promote {model} v{version.version} {key}",
-                click=f"Promote to {target_of_key(key).label}",
-            )
-            for key in next_targets
-        ]
-        return card
+        return CardResult(
+            model=model,
+            version=version.version,
+            metrics=tuple(rows),
+            extra={
+                "run_id": version.run_id,
+                **{key: version.tags.get(key, "") for key in CARD_TAGS},
+                "production_version": compared,
+                "next_targets": next_targets,
+            },
+            next_steps=tuple(
+                NextStep(
+                    who="someone who may ask for it",
+                    command=f"promote {model} v{version.version} {key}",
+                    click=f"Promote to {target_of_key(key).label}",
+                )
+                for key in next_targets
+            ),
+        )
 
-    def announce(self, model: str, number: int | str, ctx: Context = ANNOUNCER) -> Result | None:
+    def announce(
+        self, model: str, number: int | str, ctx: Context = ANNOUNCER
+    ) -> CardResult | None:
         """The card, published as `version_registered` for the notifiers (the Slack
         announcer posts it in the model's channel); None, and nothing published, when
         there is no card."""
         card = self.card(model, number)
-        if card is not None:
-            self.deps.publish(events.VERSION_REGISTERED, card, ctx)
+        if card is None:
+            return None
+        self.deps.publish(events.VERSION_REGISTERED, card, ctx)
         return card
 
 

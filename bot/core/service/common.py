@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.core.commands import Target
 from bot.core.context import Context
@@ -16,11 +16,12 @@ from bot.core.policy import Membership, Policy, TargetRule
 from bot.core.ports.directory import Directory
 from bot.core.ports.github import GitHubPorts
 from bot.core.ports.registry import ModelInfo, NoPrometheus, Prometheus, Registry
-from bot.core.results import Result
+from bot.core.results import DONE, REFUSED, Result
 from bot.core.service.membership import resolve
 from bot.core.state import REASON_MAX, Request
 
 STAGE_ALIASES = ("staging", "production", "archived")
+R = TypeVar("R", bound=Result)
 
 
 def utcnow() -> datetime:
@@ -67,9 +68,11 @@ class Deps:
             return None
         return rules.rollback if action == "rollback" else rules.targets.get(target_key)
 
-    def publish(self, kind: str, result: Result, ctx: Context) -> None:
-        if self.events is not None:
-            self.events.publish(kind, result, ctx)
+    def publish(self, kind: str, result: Result, ctx: Context) -> Result:
+        """Publish `result`; returns it with what the notifiers said back (a new value)."""
+        if self.events is None:
+            return result
+        return self.events.publish(kind, result, ctx)
 
 
 def holder(info: ModelInfo, target: Target) -> int | None:
@@ -94,9 +97,14 @@ def uri(model: str, target: Target) -> str:
     return f"models:/{model}@{target.name}"
 
 
-def already(base: Result, **facts: Any) -> Result:
+def already(base: R, **facts: Any) -> R:
     """Done before this command: nothing changed (the uri and message say what holds)."""
-    return replace(base, status="done", already=True, **facts)
+    return replace(base, status=DONE, already=True, **facts)
+
+
+def refused(base: R, *reasons: str) -> R:
+    """`base`, refused, with `reasons` after the ones it has."""
+    return replace(base, status=REFUSED, reasons=(*base.reasons, *reasons))
 
 
 def no_model(name: str) -> str:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import urllib.parse
 from dataclasses import dataclass, replace
-from typing import Any
 
 from bot.core import state
 from bot.core.commands import Target
+from bot.core.events import Reply
 from bot.core.ports.github import DeploymentPlan, DeploymentSender, GitHubError, SentDeployment
 from bot.core.ports.registry import ModelInfo, VersionInfo
 from bot.core.results import DONE, DeploymentCheck, DeploymentRepair, MissingDeployment, Result
@@ -40,13 +40,13 @@ class _Deployable:
     """An execution whose version comes from a GitHub commit, ready to be sent."""
 
     info: ModelInfo
-    event: dict[str, Any]
+    event: state.HistoryEvent
     version: VersionInfo
     source: tuple[str, str]  # (repository, commit)
 
     @property
     def label(self) -> str:
-        return str(self.event["target_label"])
+        return self.event.target_label
 
 
 class Deployments:
@@ -55,10 +55,11 @@ class Deployments:
 
     # ---- right after an execution (the notifier) -----------------------------------------
 
-    def record(self, result: Result) -> str | None:
-        """Send and record the GitHub deployment of the execution `result` reports; the
-        sentence for the person (recorded, or not and why), or None when there is
-        nothing to record (no token, no git metadata, nothing moved, `archived`)."""
+    def record(self, result: Result) -> Reply | None:
+        """Send and record the GitHub deployment of the execution `result` reports; what
+        to tell the person (recorded, or not and why; the deployment for `--json`), or
+        None when there is nothing to record (no token, no git metadata, nothing moved,
+        `archived`)."""
         sender = self.deps.github.deployer
         if sender is None or result.status != DONE or result.already or result.dry_run:
             return None
@@ -70,7 +71,7 @@ class Deployments:
         if found is None:
             return None
         deployment_id, why, left = self._send(found, sender, None)
-        result.extra["deployment"] = {
+        deployment = {
             "environment": state.environment_name(found.info.name, found.label),
             "repository": found.source[0],
             "id": deployment_id,
@@ -80,7 +81,7 @@ class Deployments:
         note = self._note(found, deployment_id, why)
         if left:
             note += f" The deployment it replaced is still shown as active: {left[0]}."
-        return note
+        return Reply(note, {"deployment": deployment})
 
     # ---- what is missing, and its repair ---------------------------------------------------
 
@@ -125,7 +126,7 @@ class Deployments:
         info = self.deps.registry.get_model(gap.model)
         event = state.latest_executions(info.tags).get(gap.target_key) if info else None
         found = self._deployable(info, event, Reads(self.deps.registry)) if info else None
-        if found is None or event is None or event.get("request") != gap.request_id:
+        if found is None or event is None or event.request != gap.request_id:
             return DeploymentRepair(gap, skipped=True)  # another promotion came since
         if _missing(found) is None:
             return DeploymentRepair(gap, skipped=True)
@@ -137,14 +138,14 @@ class Deployments:
     # ---- building, sending, recording --------------------------------------------------------
 
     def _deployable(
-        self, info: ModelInfo | None, event: dict[str, Any] | None, reads: Reads
+        self, info: ModelInfo | None, event: state.HistoryEvent | None, reads: Reads
     ) -> _Deployable | None:
         """The execution `event` as a deployment to make, if its version still holds the
         target and comes from a GitHub commit. `archived` is retiring, not deploying."""
-        if info is None or event is None or event.get("target_label") == "Archived":
+        if info is None or event is None or event.target_label == "Archived":
             return None
-        target = Target(str(event.get("target_kind", "stage")), str(event.get("target_name")))
-        number = int(event["version"])
+        target = Target(event.target_kind, event.target_name)
+        number = event.version
         if holder(info, target) != number:
             return None  # replaced since: deploying it now would misstate what serves
         version = reads.version(info, number)
@@ -173,8 +174,7 @@ class Deployments:
         self, found: _Deployable, existing_id: int | None
     ) -> tuple[DeploymentPlan, dict[int, tuple[VersionInfo, str, state.DeploymentRecord]]]:
         event, version, model = found.event, found.version, found.info.name
-        by, reason = str(event.get("by") or ""), str(event.get("reason") or "")
-        approved = str(event.get("approved_by") or "")
+        by, reason, approved = event.by, event.reason, event.approved_by
         line = f"v{version.version} → {found.label} by {by}"
         line += (f", approved by {approved}" if approved else "") + (
             f": {reason}" if reason else ""
@@ -183,7 +183,7 @@ class Deployments:
         url = (
             f"{ui}/#/models/{urllib.parse.quote(model, safe='')}/versions/{version.version}"
             if ui
-            else str(event.get("link") or "")
+            else event.link
         )
         replaced = self._replaced(found)
         plan = DeploymentPlan(
@@ -195,7 +195,7 @@ class Deployments:
             payload={
                 "model": model,
                 "version": version.version,
-                "request": str(event.get("request") or ""),
+                "request": event.request,
                 "requested_by": by,
                 "approved_by": approved,
                 "reason": reason,
@@ -212,11 +212,11 @@ class Deployments:
         """The live deployments this one supersedes, by id: the previous holder's on this
         target, and (a stage move) this version's own on the stage it left."""
         candidates: list[tuple[VersionInfo | None, str]] = []
-        previous = found.event.get("previous")
-        if previous is not None and int(previous) != found.version.version:
+        previous = found.event.previous
+        if previous is not None and previous != found.version.version:
             reads = Reads(self.deps.registry)
-            candidates.append((reads.version(found.info, int(previous)), found.label))
-        if found.event.get("target_kind") == "stage":
+            candidates.append((reads.version(found.info, previous), found.label))
+        if found.event.target_kind == "stage":
             candidates += [(found.version, s) for s in _MOVING_STAGES if s != found.label]
         out: dict[int, tuple[VersionInfo, str, state.DeploymentRecord]] = {}
         for version, label in candidates:
@@ -268,7 +268,7 @@ class Deployments:
             )
         return (
             f"⚠️ The GitHub deployment to `{environment}` was not recorded: {why}. The "
-            f"{'rollback' if found.event.get('kind') == 'rollback' else 'promotion'} stands; "
+            f"{'rollback' if found.event.kind == 'rollback' else 'promotion'} stands; "
             f"`{REPAIR_COMMAND} {found.info.name}` records it later."
         )
 
@@ -277,7 +277,7 @@ def _missing(found: _Deployable) -> MissingDeployment | None:
     """The gap, if the execution's deployment is not recorded as sent."""
     event = found.event
     record = state.deployment_record(found.version.tags, found.label)
-    if record is not None and record.request == event.get("request"):
+    if record is not None and record.request == event.request:
         if record.state in (state.RECORD_SUCCESS, state.RECORD_INACTIVE):
             return None
         why = f"failed: {record.why or 'no reason recorded'}"
@@ -287,9 +287,9 @@ def _missing(found: _Deployable) -> MissingDeployment | None:
         model=found.info.name,
         version=found.version.version,
         target=found.label,
-        target_key=str(event["target_key"]),
-        request_id=str(event.get("request") or ""),
-        at=state.maybe_time(event.get("at")),
+        target_key=event.target_key,
+        request_id=event.request,
+        at=event.at,
         why=why,
         repository=found.source[0],
         commit=found.source[1],

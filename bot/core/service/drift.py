@@ -16,44 +16,17 @@ its tags): no scan over the versions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from bot.core import state
 from bot.core.commands import STAGES, Target
 from bot.core.ports.registry import ModelInfo
 from bot.core.results import NextStep
-from bot.core.text import when
+from bot.core.state.drift import MIRROR, ORPHAN, OUTSIDE, Finding, describe
 
-OUTSIDE, MIRROR, ORPHAN = "outside", "mirror", "orphan"
+# `describe` and `Finding` live with the state they describe (render reads them too).
 
-
-@dataclass(frozen=True)
-class Finding:
-    model: str
-    target_key: str  # "production", "@champion"
-    target: str  # its label: "Production", "@champion"
-    kind: str  # outside | mirror | orphan
-    holder: int | None  # what MLflow holds now (for a stage: the stage's holder)
-    recorded: int | None  # what promobot last put there
-    alias: int | None = None  # for a stage: what its mirrored alias names
-    recorded_by: str = ""
-    recorded_at: datetime | None = None
-    fixes: tuple[NextStep, ...] = field(default=(), compare=False)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "target": self.target,
-            "kind": self.kind,
-            "holder": self.holder,
-            "recorded": self.recorded,
-        }
-
-    @property
-    def signature(self) -> str:
-        """What makes two findings the same drift (to report each one once)."""
-        return f"{self.kind}:{self.holder}:{self.recorded}:{self.alias}"
+__all__ = ["Finding", "describe", "find_drift", "fixes_for", "target_of_key"]
 
 
 def target_of_key(key: str) -> Target:
@@ -111,11 +84,11 @@ def _holders(info: ModelInfo, target: Target) -> tuple[int | None, int | None]:
     return info.stage_latest.get(target.name), info.aliases.get(target.alias)
 
 
-def _last_recorded(tags: dict[str, str]) -> dict[str, state.Event | None]:
+def _last_recorded(tags: dict[str, str]) -> dict[str, state.HistoryEvent | None]:
     """What promobot's history says holds each target: the last promotion or rollback
     onto it, unless promobot moved that version on to another stage since (a version
     promoted from Staging to Production leaves Staging empty). None: promobot emptied it."""
-    last: dict[str, state.Event | None] = {}
+    last: dict[str, state.HistoryEvent | None] = {}
     for event in state.events(tags):
         if not event.target_key.startswith("@"):
             for key, held in last.items():
@@ -151,33 +124,3 @@ def fixes_for(finding: Finding) -> tuple[NextStep, ...]:
             )
         )
     return tuple(steps)
-
-
-def describe(finding: Finding) -> str:
-    """The finding as one sentence, for status, refusals and announcements."""
-    label, model = finding.target, finding.model
-    if finding.kind == MIRROR:
-        holder = f"v{finding.holder}" if finding.holder is not None else "nothing"
-        alias = f"v{finding.alias}" if finding.alias is not None else "nothing"
-        mirror = label.lower()
-        return (
-            f"{label} holds {holder} but its alias @{mirror} names {alias}: "
-            f"`models:/{model}/{label}` and `models:/{model}@{mirror}` load different things."
-        )
-    if finding.kind == ORPHAN:
-        return f"Nothing holds {label}, but {_recorded(finding)}."
-    if finding.recorded is None:
-        return (
-            f"{label} holds v{finding.holder}, but promobot never moved {label}: "
-            "it was set outside promobot."
-        )
-    return (
-        f"{label} holds v{finding.holder}, but {_recorded(finding)}: "
-        "it was changed outside promobot."
-    )
-
-
-def _recorded(finding: Finding) -> str:
-    who = f" ({finding.recorded_by}" if finding.recorded_by else ""
-    at = f", {when(finding.recorded_at)}" if finding.recorded_at and who else ""
-    return f"promobot last put v{finding.recorded} there{who}{at}{')' if who else ''}"

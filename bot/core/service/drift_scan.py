@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.core import events, state
 from bot.core.ports.registry import ModelInfo
-from bot.core.results import DONE, Result
+from bot.core.results import DriftResult
 from bot.core.service.common import Context, Deps
 from bot.core.service.drift import Finding, find_drift
 
@@ -87,8 +87,7 @@ class Audit:
                 return []  # what the read outside the lock saw has settled since
             registry.set_model_tag(model, state.drift_key(key), signature)
         if findings:
-            shown = Result(status=DONE, action="drift", model=model, target=findings[0].target)
-            shown.drift = findings
+            shown = DriftResult(model=model, target=findings[0].target, drift=tuple(findings))
             self.deps.publish(events.DRIFT_FOUND, shown, ctx)
         return findings
 

@@ -12,15 +12,15 @@ archives the previous holder.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from bot.core import events, state
 from bot.core.ports.registry import ModelInfo, Registry, VersionInfo
-from bot.core.results import DONE, REFUSED, Result
+from bot.core.results import DONE, REFUSED, MoveResult
 from bot.core.service.common import STAGE_ALIASES, Context, Deps, already, holder, target_of, uri
 from bot.core.service.proposal import Reads
+from bot.core.state import HistoryEvent
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,9 @@ class Executor:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
-    def execute(self, run: Execution, base: Result, read_under_lock: ModelInfo | None) -> Result:
+    def execute(
+        self, run: Execution, base: MoveResult, read_under_lock: ModelInfo | None
+    ) -> MoveResult:
         """Carry out a request under the target's lock. `read_under_lock`: the caller
         holds the lock already, and this is the model as it read it under the lock."""
         req = run.req
@@ -49,7 +51,7 @@ class Executor:
             info = self.recover(info, req.target_key, locked=True)
             return self._execute_locked(run, base, info)
 
-    def _execute_locked(self, run: Execution, base: Result, info: ModelInfo) -> Result:
+    def _execute_locked(self, run: Execution, base: MoveResult, info: ModelInfo) -> MoveResult:
         req = run.req
         target = target_of(req)
         done = state.outcome(info.tags, req.id)
@@ -82,18 +84,21 @@ class Executor:
             )
         # A repair records the holder it finds: nothing is moved out.
         replaced = None if req.repair else current
-        key, event = self._event(run, info, version, replaced, self.deps.clock())
-        self.apply(req.model, key, event, description=version.description)
-        base.status = DONE
-        base.request_id = req.id
-        base.replaced_version = replaced
-        base.approved_by = [self.deps.policy.display(a) for a in run.approvers]
-        base.approval_comments = {c["by"]: c["comment"] for c in event["comments"]}
-        base.approvals = len(run.approvers)
-        base.uri = uri(req.model, target)
-        base.asked_in, base.link = req.channel, req.link
-        self.deps.publish(events.EXECUTED, base, Context(req.actor, req.channel, req.link))
-        return base
+        event = self._event(run, info, version, replaced, self.deps.clock())
+        self.apply(req.model, event, description=version.description)
+        done = replace(
+            base,
+            status=DONE,
+            request_id=req.id,
+            replaced_version=replaced,
+            approved_by=tuple(self.deps.policy.display(a) for a in run.approvers),
+            approval_comments=dict(event.comments),
+            approvals=len(run.approvers),
+            uri=uri(req.model, target),
+            asked_in=req.channel,
+            link=req.link,
+        )
+        return self.deps.publish(events.EXECUTED, done, Context(req.actor, req.channel, req.link))
 
     def _event(
         self,
@@ -102,7 +107,7 @@ class Executor:
         version: VersionInfo,
         current: int | None,
         now: datetime,
-    ) -> tuple[str, dict[str, Any]]:
+    ) -> HistoryEvent:
         """The history event of this execution, holding everything it writes, so that it
         is also the intent a later command finishes if this process dies half way."""
         req, policy = run.req, self.deps.policy
@@ -125,47 +130,49 @@ class Executor:
         gated = [g.metric for g in rule.metrics] if rule else []
         metrics = run.reads.metrics(version)
         line = state.description_line(now, target.label, (by, notes), reason, metrics, gated)
-        event: dict[str, Any] = {
-            "kind": req.action,
-            "target_key": req.target_key,
-            "target_label": target.label,
-            "target_kind": target.kind,
-            "target_name": target.name,
-            "version": version.version,
-            "previous": current,
-            "by": by,
-            "actor": req.actor,
-            "approved_by": approved,
-            "comments": [{"by": name, "comment": note} for name, note in notes if note],
-            "at": state.format_time(now),
-            "reason": reason,
-            "request": req.id,
-            "channel": req.channel or "cli",
-            "link": req.link,
-            "line": line,
-            "stale_aliases": [
+        replaced = run.reads.version(info, current) if current is not None else None
+        return HistoryEvent(
+            kind=req.action,
+            target_key=req.target_key,
+            target_label=target.label,
+            target_kind=target.kind,
+            target_name=target.name,
+            version=version.version,
+            previous=current,
+            by=by,
+            actor=req.actor,
+            approved_by=approved,
+            comments=tuple((name, note) for name, note in notes if note),
+            at=now,
+            reason=reason,
+            request=req.id,
+            channel=req.channel or "cli",
+            link=req.link,
+            line=line,
+            stale_aliases=tuple(
                 a
                 for a in STAGE_ALIASES
                 if a != target.alias and info.aliases.get(a) == version.version
-            ],
-        }
-        if req.action == "rollback":
-            event["rollback_reason"] = req.reason
-        # Read under the lock like the aliases above, and kept in the intent: a version
-        # moved back in sheds the tags of its move out (docs/contract.md).
-        event["stale_tags"] = state.stale_tags(event, version.tags)
-        if rule is not None and rule.verify is not None:
-            event["verify"] = rule.verify.plan(req.model, version.version, req.target_key)
-        replaced = run.reads.version(info, current) if current is not None else None
-        if replaced is not None and replaced.tags.get("verification") == "running":
-            event["ends_verification"] = True
-        return state.event_key(now, req.id), event
+            ),
+            rollback_reason=req.reason if req.action == "rollback" else None,
+            # Read under the lock like the aliases above, and kept in the intent: a version
+            # moved back in sheds the tags of its move out (docs/contract.md).
+            stale_tags=state.stale_tags(req.link, version.tags),
+            verify=(
+                rule.verify.plan(req.model, version.version, req.target_key)
+                if rule is not None and rule.verify is not None
+                else None
+            ),
+            ends_verification=(
+                replaced is not None and replaced.tags.get("verification") == "running"
+            ),
+            key=state.event_key(now, req.id),
+        )
 
     def apply(
         self,
         model: str,
-        key: str,
-        event: dict[str, Any],
+        event: HistoryEvent,
         *,
         description: str | None = None,
         resume: bool = False,
@@ -178,10 +185,10 @@ class Executor:
         command finds the event still open and makes them all again."""
         registry = self.deps.registry
         if not resume:
-            registry.set_model_tag(model, key, state.dumps(event))
+            registry.set_model_tag(model, event.key, event.to_tag())
         registry.at_once(middle_writes(registry, model, event, description))
         registry.set_model_tag(
-            model, state.state_key(event["request"]), state.dumps(state.done_outcome(event))
+            model, state.state_key(event.request), state.dumps(state.done_outcome(event))
         )
 
     def recover(self, info: ModelInfo, target_key: str, *, locked: bool) -> ModelInfo:
@@ -199,26 +206,25 @@ class Executor:
         return registry.get_model(info.name) or info
 
     def _roll_forward(self, info: ModelInfo, target_key: str) -> None:
-        found = state.inflight(info.tags, target_key)
-        if found is None:
+        event = state.inflight(info.tags, target_key)
+        if event is None:
             return
-        key, event = found
-        if self.deps.registry.get_version(info.name, int(event["version"])) is None:
+        if self.deps.registry.get_version(info.name, event.version) is None:
             # Its version was deleted since: nothing left to finish. Close the request
             # (the event then drops out of the history) and let the target go on, rather
             # than failing every later command.
             self.deps.registry.set_model_tag(
                 info.name,
-                state.state_key(str(event["request"])),
+                state.state_key(event.request),
                 state.outcome_record(
                     "failed",
                     "promobot",
                     self.deps.clock(),
-                    f"v{event['version']} was deleted before it was in place",
+                    f"v{event.version} was deleted before it was in place",
                 ),
             )
             return
-        self.apply(info.name, key, event, resume=True)
+        self.apply(info.name, event, resume=True)
 
     def mark(self, req: state.Request, status: str, by: str, detail: str) -> None:
         """Close a request: its outcome record."""
@@ -228,28 +234,27 @@ class Executor:
             state.outcome_record(status, by, self.deps.clock(), detail),
         )
 
-    def fail(self, base: Result, req: state.Request, why: str) -> Result:
+    def fail(self, base: MoveResult, req: state.Request, why: str) -> MoveResult:
         self.mark(req, "failed", "promobot", why)
-        base.status = REFUSED
-        base.reasons.append(f"{req.id} cannot be carried out: {why}.")
-        return base
+        reason = f"{req.id} cannot be carried out: {why}."
+        return replace(base, status=REFUSED, reasons=(*base.reasons, reason))
 
 
 def middle_writes(
-    registry: Registry, model: str, event: dict[str, Any], description: str | None
+    registry: Registry, model: str, event: HistoryEvent, description: str | None
 ) -> list[Callable[[], None]]:
     """The writes between an execution's intent and its outcome, one call each.
 
     The stage move archives the previous holder in the same call, so the target is never
     empty; the mirrored alias, the audit tags of both versions and the description line
     touch other rows, and MLflow's SQL stores update only the columns a call names."""
-    version = int(event["version"])
-    name = event["target_name"]
+    version = event.version
+    name = event.target_name
     writes: list[Callable[[], None]] = []
-    if event["target_kind"] == "stage":
+    if event.target_kind == "stage":
         writes.append(lambda: registry.move_stage(model, version, name))
         writes.append(lambda: registry.set_alias(model, name.lower(), version))
-        for alias in event["stale_aliases"]:
+        for alias in event.stale_aliases:
             writes.append(lambda a=alias: registry.delete_alias(model, a))
     else:
         writes.append(lambda: registry.set_alias(model, name, version))
@@ -257,12 +262,12 @@ def middle_writes(
     for tag, value in new_tags.items():
         writes.append(lambda t=tag, v=value: registry.set_version_tags(model, version, {t: v}))
     # Events written before they carried the list have none to remove.
-    for tag in event.get("stale_tags", ()):
+    for tag in event.stale_tags or ():
         writes.append(lambda t=tag: registry.delete_version_tag(model, version, t))
-    if event["previous"] is not None:
-        previous = int(event["previous"])
+    if event.previous is not None:
+        previous = event.previous
         for tag, value in old_tags.items():
             writes.append(lambda t=tag, v=value: registry.set_version_tags(model, previous, {t: v}))
-    line = event["line"]
+    line = event.line
     writes.append(lambda: registry.append_description(model, version, line, description))
     return writes

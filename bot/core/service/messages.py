@@ -91,10 +91,10 @@ class Messages:
                 # Closing it writes (and publishes); under its target's lock, so that
                 # replicas close it once.
                 with self.deps.registry.lock(state.lock_bucket(*req.lock_key), *req.lock_key):
-                    view = self.queries.request_view(rid, SWEEP)
+                    view = self.queries.requests.expire_due(rid, SWEEP)
                 count += view is not None and view.status != PENDING
             elif ended is not None and (ended.at is None or now - ended.at > DECIDED_GRACE):
-                view = self.queries.request_view(rid, SWEEP)
+                view = self.queries.request_view(rid)
                 if view is not None and view.status != PENDING:
                     kind = (
                         events.REQUEST_EXPIRED

@@ -12,14 +12,23 @@ from bot.core import events, state
 from bot.core.commands import Promote, Rollback, VersionSpec
 from bot.core.policy import QuorumCount
 from bot.core.ports.registry import ModelInfo, VersionInfo
-from bot.core.results import DONE, PENDING, REFUSED, NextStep, Result
-from bot.core.service.common import Context, Deps, already, holder, no_model, reason_problem, uri
+from bot.core.results import DONE, PENDING, REFUSED, Action, MoveResult, NextStep
+from bot.core.service.common import (
+    Context,
+    Deps,
+    already,
+    holder,
+    no_model,
+    reason_problem,
+    refused,
+    uri,
+)
 from bot.core.service.deciding import Assessment, assess
-from bot.core.service.drift import Finding, describe
 from bot.core.service.drift_scan import Audit
 from bot.core.service.execution import Execution, Executor
 from bot.core.service.proposal import Proposal, Reads
 from bot.core.service.target_locks import held
+from bot.core.state.drift import Finding, describe
 
 
 class Moves:
@@ -28,27 +37,24 @@ class Moves:
         self.executor = executor
         self.audit = audit
 
-    def promote(self, cmd: Promote, ctx: Context, reads: Reads) -> Result:
-        base = _base("promote", cmd.model, cmd.target.label, cmd.reason, cmd.dry_run)
+    def promote(self, cmd: Promote, ctx: Context, reads: Reads) -> MoveResult:
+        base = _base(Action.PROMOTE, cmd.model, cmd.target.label, cmd.reason, cmd.dry_run)
         if cmd.version is None:
-            base.reasons.append(
+            return refused(
+                base,
                 f"Which version? Write it after the model: "
-                f"`promote {cmd.model} v3 {cmd.target.key}`."
+                f"`promote {cmd.model} v3 {cmd.target.key}`.",
             )
-            return base
         if problem := reason_problem(cmd.reason):
-            base.reasons.append(problem)
-            return base
+            return refused(base, problem)
         with self._lock_first(cmd.model, "promote", cmd.target.key, cmd.dry_run) as locked:
             info = self.deps.registry.get_model(cmd.model)
             if info is None:
-                base.reasons.append(no_model(cmd.model))
-                return base
+                return refused(base, no_model(cmd.model))
             version, problem = resolve(reads, info, cmd.version)
             if version is None:
-                base.reasons.append(problem)
-                return base
-            base.version = version.version
+                return refused(base, problem)
+            base = replace(base, version=version.version)
             info = self.executor.recover(info, cmd.target.key, locked=locked)
             current = holder(info, cmd.target)
             drifted = self._drift(info, cmd.target.key)
@@ -56,8 +62,7 @@ class Moves:
             # recorded holder was changed behind its back must be put right first.
             blocking = [f for f in drifted if f.recorded is not None]
             if blocking and version.version != current:
-                base.reasons = [_drift_refusal(f) for f in blocking]
-                return base
+                return refused(base, *(_drift_refusal(f) for f in blocking))
             repair = bool(drifted) and version.version == current
             now = self.deps.clock()
             proposal = Proposal(
@@ -65,23 +70,22 @@ class Moves:
             )
             return self._decide_and_act(proposal, base, reads, locked)
 
-    def rollback(self, cmd: Rollback, ctx: Context, reads: Reads) -> Result:
-        base = _base("rollback", cmd.model, cmd.target.label, cmd.reason, cmd.dry_run)
+    def rollback(self, cmd: Rollback, ctx: Context, reads: Reads) -> MoveResult:
+        base = _base(Action.ROLLBACK, cmd.model, cmd.target.label, cmd.reason, cmd.dry_run)
         if problem := reason_problem(cmd.reason):
-            base.reasons.append(problem)
-            return base
+            return refused(base, problem)
         with self._lock_first(cmd.model, "rollback", cmd.target.key, cmd.dry_run) as locked:
             info = self.deps.registry.get_model(cmd.model)
             if info is None:
-                base.reasons.append(no_model(cmd.model))
-                return base
-            _, interrupted = state.inflight(info.tags, cmd.target.key) or ("", {})
+                return refused(base, no_model(cmd.model))
+            interrupted = state.inflight(info.tags, cmd.target.key)
             info = self.executor.recover(info, cmd.target.key, locked=locked)
             current = holder(info, cmd.target)
             if (
                 cmd.to_version is None
-                and interrupted.get("kind") == "rollback"
-                and interrupted.get("version") == current
+                and interrupted is not None
+                and interrupted.kind == "rollback"
+                and interrupted.version == current
             ):
                 # A rollback cut short (MLflow went away) was just finished by this
                 # command: that is what the person retrying it asked for, not one more
@@ -89,7 +93,7 @@ class Moves:
                 return already(
                     base,
                     version=current,
-                    request_id=str(interrupted.get("request") or "") or None,
+                    request_id=interrupted.request or None,
                     uri=uri(cmd.model, cmd.target),
                     message=f"The interrupted rollback is now complete: v{current} holds "
                     f"{cmd.target.label}; nothing further changed.",
@@ -97,9 +101,8 @@ class Moves:
             drifted = self._drift(info, cmd.target.key)
             version, problem = self._rollback_version(cmd, reads, info, (current, drifted))
             if version is None:
-                base.reasons.append(problem)
-                return base
-            base.version = version.version
+                return refused(base, problem)
+            base = replace(base, version=version.version)
             repair = bool(drifted) and version.version == current
             now = self.deps.clock()
             proposal = Proposal(
@@ -153,8 +156,8 @@ class Moves:
             yield True
 
     def _decide_and_act(
-        self, proposal: Proposal, base: Result, reads: Reads, locked: bool
-    ) -> Result:
+        self, proposal: Proposal, base: MoveResult, reads: Reads, locked: bool
+    ) -> MoveResult:
         """Nothing to do, or the policy's decision and what follows from it."""
         if proposal.current == proposal.version.version and not proposal.repair:
             return already(
@@ -167,30 +170,35 @@ class Moves:
         # A lock people put on the target refuses it (a rollback, only if its rule says so).
         assessment = replace(assessment, decision=held(self.deps, proposal, assessment.decision))
         decision = assessment.decision
-        base.checks = list(decision.checks)
-        base.metrics = assessment.metrics
-        base.replaced_version = proposal.current
-        base.requested_by = self.deps.policy.display(proposal.ctx.actor)
-        base.approvals_required = decision.approvals_required
-        base.approvers = decision.approvers
+        base = replace(
+            base,
+            checks=decision.checks,
+            metrics=tuple(assessment.metrics),
+            replaced_version=proposal.current,
+            requested_by=self.deps.policy.display(proposal.ctx.actor),
+            approvals_required=decision.approvals_required,
+            approvers=decision.approvers,
+        )
         if decision.outcome == "refused":
-            base.reasons = list(decision.reasons)
-            return base
+            return replace(base, reasons=tuple(decision.reasons))
         request = self._request(proposal, decision.expires_at or proposal.now)
         if decision.outcome == "needs_approval":
             rule = decision.rule
-            base.quorum = tuple(QuorumCount(g, 0, n) for g, n in (rule.quorum if rule else ()))
-            return self._ask(proposal, base, request, assessment)
+            quorum = tuple(QuorumCount(g, 0, n) for g, n in (rule.quorum if rule else ()))
+            return self._ask(proposal, replace(base, quorum=quorum), request, assessment)
         if base.dry_run:
-            base.status = DONE
-            base.message = (
-                f"Dry run: v{proposal.version.version} would move to {proposal.target.label}"
-                f"{f' (replacing v{proposal.current})' if proposal.current else ''}; "
-                "nothing was written."
+            return replace(
+                base,
+                status=DONE,
+                message=(
+                    f"Dry run: v{proposal.version.version} would move to "
+                    f"{proposal.target.label}"
+                    f"{f' (replacing v{proposal.current})' if proposal.current else ''}; "
+                    "nothing was written."
+                ),
             )
-            return base
-        base.request_id = request.id
         run = Execution(request, [], reads)
+        base = replace(base, request_id=request.id)
         return self.executor.execute(run, base, proposal.info if locked else None)
 
     def _request(self, proposal: Proposal, expires_at: datetime) -> state.Request:
@@ -222,27 +230,30 @@ class Moves:
         )
 
     def _ask(
-        self, proposal: Proposal, base: Result, request: state.Request, assessment: Assessment
-    ) -> Result:
+        self,
+        proposal: Proposal,
+        base: MoveResult,
+        request: state.Request,
+        assessment: Assessment,
+    ) -> MoveResult:
         """Record a request that waits for approvals (unless this is a dry run)."""
         decision = assessment.decision
-        base.status = PENDING
-        base.expires_at = decision.expires_at
-        base.next_steps = [approve_step(decision.approvers, request.id)]
+        base = replace(
+            base,
+            status=PENDING,
+            expires_at=decision.expires_at,
+            next_steps=(approve_step(decision.approvers, request.id),),
+        )
         if base.dry_run:
-            base.message = "Dry run: nothing was written."
-            base.request_id = None
-            return base
-        base.request_id = request.id
-        base.asked_in, base.link = request.channel, request.link
+            return replace(base, message="Dry run: nothing was written.", request_id=None)
+        base = replace(base, request_id=request.id, asked_in=request.channel, link=request.link)
         record = request.to_json()
         if assessment.compared:
             record["compared"] = assessment.compared
         self.deps.registry.set_model_tag(
             proposal.model, state.request_key(request.id), state.dumps(record)
         )
-        self.deps.publish(events.REQUEST_MADE, base, proposal.ctx)
-        return base
+        return self.deps.publish(events.REQUEST_MADE, base, proposal.ctx)
 
 
 def approve_step(approvers: tuple[str, ...], request_id: str, *, another: bool = False) -> NextStep:
@@ -287,7 +298,8 @@ def _drift_refusal(finding: Finding) -> str:
     return f"{describe(finding)} Put {finding.target} right first: {ways}."
 
 
-def _base(action: str, model: str, target: str, reason: str, dry_run: bool) -> Result:
-    return Result(
+def _base(action: Action, model: str, target: str, reason: str, dry_run: bool) -> MoveResult:
+    """A move as asked; refused until a step finds otherwise."""
+    return MoveResult(
         status=REFUSED, action=action, model=model, target=target, reason=reason, dry_run=dry_run
     )

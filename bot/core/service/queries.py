@@ -1,4 +1,5 @@
-"""The reading use cases: status, history, policy, and a request as it stands now."""
+"""The reading use cases: status, history, policy, and a request as it stands now. They
+write nothing."""
 
 from __future__ import annotations
 
@@ -12,23 +13,24 @@ from bot.core.policy.quorum import QuorumCount
 from bot.core.ports.registry import ModelInfo, VersionInfo
 from bot.core.results import (
     DONE,
-    PENDING,
     REFUSED,
     ApprovalView,
     HistoryEntry,
+    HistoryResult,
     Holder,
+    MoveResult,
     PendingView,
-    Result,
+    PolicyResult,
+    StatusResult,
 )
-from bot.core.service.common import STAGE_ALIASES, Context, Deps, no_model, target_of, uri
-from bot.core.service.drift import Finding, describe
+from bot.core.service.common import STAGE_ALIASES, Deps, no_model
 from bot.core.service.drift_scan import Audit
 from bot.core.service.membership import resolve
-from bot.core.service.moves import approve_step
 from bot.core.service.proposal import Reads
-from bot.core.service.requests import Requests, quorum_step
+from bot.core.service.requests import Requests
 from bot.core.service.target_locks import in_force
 from bot.core.service.verification import Verifier
+from bot.core.state.drift import Finding, describe
 from bot.core.state.watch import current_watch, watches
 
 
@@ -39,27 +41,33 @@ class Queries:
         self.audit = audit
         self.verifier: Verifier | None = None  # set by the Service facade
 
-    def status(self, cmd: Status, reads: Reads) -> Result:
-        base = Result(status=DONE, action="status", model=cmd.model)
+    def status(self, cmd: Status, reads: Reads) -> StatusResult:
         info = self.deps.registry.get_model(cmd.model)
         if info is None:
-            return replace(base, status=REFUSED, reasons=[no_model(cmd.model)])
-        for stage in ("Production", "Staging"):
-            if stage in info.stage_latest:
-                base.holders.append(
-                    _holder_view(stage, reads.version(info, info.stage_latest[stage]))
-                )
-        for alias, number in sorted(info.aliases.items()):
-            if alias not in STAGE_ALIASES:
-                base.holders.append(_holder_view(f"@{alias}", reads.version(info, number)))
-        base.extra["latest_version"] = info.latest_version
-        base.extra["aliases"] = dict(sorted(info.aliases.items()))
-        base.pending = self._pending(info)
-        base.drift = self.audit.drift(info)
-        base.locks = in_force(info.tags, self.deps.clock())
-        if self.verifier is not None:
-            base.verifications = self.verifier.running(info)
-        return base
+            return StatusResult(status=REFUSED, model=cmd.model, reasons=(no_model(cmd.model),))
+        holders = [
+            _holder_view(stage, reads.version(info, info.stage_latest[stage]))
+            for stage in ("Production", "Staging")
+            if stage in info.stage_latest
+        ]
+        holders += [
+            _holder_view(f"@{alias}", reads.version(info, number))
+            for alias, number in sorted(info.aliases.items())
+            if alias not in STAGE_ALIASES
+        ]
+        return StatusResult(
+            status=DONE,
+            model=cmd.model,
+            holders=tuple(holders),
+            pending=tuple(self._pending(info)),
+            drift=tuple(self.audit.drift(info)),
+            verifications=tuple(self.verifier.running(info) if self.verifier else ()),
+            locks=tuple(in_force(info.tags, self.deps.clock())),
+            extra={
+                "latest_version": info.latest_version,
+                "aliases": dict(sorted(info.aliases.items())),
+            },
+        )
 
     def _pending(self, info: ModelInfo) -> list[PendingView]:
         now = self.deps.clock()
@@ -98,37 +106,38 @@ class Queries:
             )
         return views
 
-    def history(self, cmd: History) -> Result:
-        base = Result(status=DONE, action="history", model=cmd.model)
+    def history(self, cmd: History) -> HistoryResult:
         info = self.deps.registry.get_model(cmd.model)
         if info is None:
-            return replace(base, status=REFUSED, reasons=[no_model(cmd.model)])
+            return HistoryResult(status=REFUSED, model=cmd.model, reasons=(no_model(cmd.model),))
         history = sorted(_history(info.tags), key=lambda entry: entry[0], reverse=True)
         entries = [entry for _, entry in history] + _verification_entries(info)
         # Stable: entries of the same moment keep the order they were written in.
         entries.sort(key=lambda h: h.at or datetime.min.replace(tzinfo=UTC), reverse=True)
-        base.history = _drift_entries(self.audit.drift(info))
-        base.history += entries[: max(0, cmd.limit - len(base.history))]
-        return base
+        shown = _drift_entries(self.audit.drift(info))
+        shown += entries[: max(0, cmd.limit - len(shown))]
+        return HistoryResult(status=DONE, model=cmd.model, history=tuple(shown))
 
-    def explain_policy(self, cmd: PolicyExplain) -> Result:
+    def explain_policy(self, cmd: PolicyExplain) -> PolicyResult:
         sources = model_sources(self.deps.policy, cmd.model)
         membership = resolve(self.deps.directory, sources)
         lines = explain(self.deps.policy, cmd.model, membership)
         if lines is None:
-            return Result(
+            return PolicyResult(
                 status=REFUSED,
-                action="policy",
                 model=cmd.model,
-                reasons=[
+                reasons=(
                     f"No policy names model `{cmd.model}`, so every command on it is refused. "
-                    "Add an entry under `models:` in a file in policies/."
-                ],
+                    "Add an entry under `models:` in a file in policies/.",
+                ),
             )
-        result = Result(status=DONE, action="policy", model=cmd.model, explanation=lines)
-        if sources:
-            result.extra["lookups"] = lookups(self.deps.policy, membership, sources)
-        return result
+        found = {"lookups": lookups(self.deps.policy, membership, sources)} if sources else {}
+        return PolicyResult(
+            status=DONE,
+            model=cmd.model,
+            explanation=tuple((label, tuple(said)) for label, said in lines),
+            extra=found,
+        )
 
     def versions(self, model: str) -> list[VersionInfo]:
         """Every version of a model, oldest first (the demo's closing table)."""
@@ -142,55 +151,11 @@ class Queries:
         found = self.deps.registry.versions_for_commit(model, sha)
         return found[0] if found else None
 
-    def request_view(self, request_id: str, ctx: Context) -> Result | None:
+    def request_view(self, request_id: str) -> MoveResult | None:
         """A request as it stands now, for a door or notifier that keeps a message about
-        it up to date: pending with the approvals so far, or how it ended (done, denied,
-        expired, failed). A request whose time is up without a decision is closed as
-        expired here, as approve and deny would. None when there is no such request."""
-        base = Result(status=REFUSED, action="promote", request_id=request_id)
-        found = self.requests.find(request_id, base)
-        if found is None:
-            return None
-        info, req, rule = found
-        self.requests.fill_from_request(base, req)
-        base.action = req.action
-        membership = self.deps.membership(rule)
-        approvers = self.requests.counted(info, req, rule, membership) if rule else []
-        base.quorum = self.requests.quorum(info, req, rule, membership) if rule else ()
-        base.approvals = len(approvers)
-        base.approved_by = [self.deps.policy.display(a) for a in approvers]
-        done = state.outcome(info.tags, req.id)
-        if done is not None and done.state == "done":
-            return replace(
-                base,
-                status=DONE,
-                uri=uri(req.model, target_of(req)),
-                approval_comments=self.requests.comments(info, req, approvers),
-            )
-        if done is not None and done.state == "denied":
-            return replace(
-                base,
-                status=DONE,
-                action="deny",
-                approvals=0,
-                approved_by=[],
-                message=f"{req.id} denied by {done.by}"
-                f"{': ' + done.detail if done.detail else ''}. "
-                "Nothing was promoted.",
-            )
-        closed = self.requests.closed(info, req, base, ctx)
-        if closed is not None:
-            return closed
-        base.status = PENDING
-        base.approval_comments = self.requests.comments(info, req, approvers)
-        base.approvals_required = rule.approvals if rule else 0
-        base.approvers = rule.approvers if rule else ()
-        base.expires_at = req.expires_at
-        if rule is not None and base.quorum and base.approvals:
-            base.next_steps = [quorum_step(base, req.id, click="Approve")]
-        elif rule is not None:
-            base.next_steps = [approve_step(rule.approvers, req.id)]
-        return base
+        it up to date (bot/core/service/requests.py, `Requests.view`): it writes nothing.
+        None when there is no such request."""
+        return self.requests.view(request_id)
 
 
 def _drift_entries(findings: list[Finding]) -> list[HistoryEntry]:
@@ -279,8 +244,8 @@ def _verification_entries(info: ModelInfo) -> list[HistoryEntry]:
     entries = []
     current = {
         w.request
-        for key in {w.event.get("target_key") for w in watches(info.tags)}
-        if (w := current_watch(info.tags, str(key))) is not None
+        for key in {w.event.target_key for w in watches(info.tags)}
+        if (w := current_watch(info.tags, key)) is not None
     }
     for watch in watches(info.tags):
         outcome = watch.state
@@ -292,7 +257,7 @@ def _verification_entries(info: ModelInfo) -> list[HistoryEntry]:
             HistoryEntry(
                 at=watch.ended_at or watch.last_run or watch.started,
                 kind=f"verification:{outcome}",
-                target=str(watch.event.get("target_label", "")),
+                target=watch.event.target_label,
                 version=watch.version,
                 previous=None,
                 by="promobot",

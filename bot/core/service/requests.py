@@ -17,8 +17,8 @@ from bot.core.policy import (
     quorum_counts,
 )
 from bot.core.ports.registry import ModelInfo, Registry
-from bot.core.results import DONE, PENDING, REFUSED, NextStep, Result
-from bot.core.service.common import Context, Deps, already, holder, target_of, uri
+from bot.core.results import DONE, PENDING, REFUSED, Action, MoveResult, NextStep
+from bot.core.service.common import Context, Deps, already, holder, refused, target_of, uri
 from bot.core.service.deciding import assess, metric_rows
 from bot.core.service.execution import Execution, Executor
 from bot.core.service.moves import approve_step
@@ -36,51 +36,52 @@ class Requests:
 
     # ---- approve ---------------------------------------------------------------------
 
-    def approve(self, cmd: Approve, ctx: Context, reads: Reads) -> Result:
+    def approve(self, cmd: Approve, ctx: Context, reads: Reads) -> MoveResult:
         """Record an approval; the one that completes the request carries it out.
 
         A request id names its target's lock (`req-` + 4 hex digits of the lock + 6
         random), so the approval takes the lock before its first read: the search that
         finds the request is then also the read an execution works from, and approvals
         of one request are counted one after another."""
-        base = Result(status=REFUSED, action="approve", request_id=cmd.request_id)
+        base = MoveResult(status=REFUSED, action=Action.APPROVE, request_id=cmd.request_id)
         bucket = state.request_bucket(cmd.request_id)
         if bucket is None:  # promobot made no such id: nothing to look up
-            base.reasons.append(unknown_request(cmd.request_id))
-            return base
+            return refused(base, unknown_request(cmd.request_id))
         with self.deps.registry.lock(bucket, f"the target of {cmd.request_id}", ""):
             return self._approve(cmd, ctx, reads, base)
 
-    def _approve(self, cmd: Approve, ctx: Context, reads: Reads, base: Result) -> Result:
+    def _approve(self, cmd: Approve, ctx: Context, reads: Reads, base: MoveResult) -> MoveResult:
         """The approval, under the target's lock."""
-        found = self.find(cmd.request_id, base)
+        found = self.find(cmd.request_id)
         if found is None:
-            return base
+            return refused(base, unknown_request(cmd.request_id))
         info, req, rule = found
-        self.fill_from_request(base, req)
+        base = self.about(base, req)
         info = self.executor.recover(info, req.target_key, locked=True)
-        if (closed := self.closed(info, req, base, ctx)) is not None:
+        if (closed := self.close_if_ended(info, req, base, ctx)) is not None:
             return closed
         if rule is None:
-            base.reasons.append(
+            return refused(
+                base,
                 f"No policy covers {req.target_label} of {req.model} any more; "
-                "nothing was approved."
+                "nothing was approved.",
             )
-            return base
         membership = self.deps.membership(rule)
         policy = self.deps.policy
         if refusal := approval_check(policy, rule, req.actor, ctx.actor, membership=membership):
-            base.reasons.append(refusal)
-            return base
+            return refused(base, refusal)
         key, value = approval_tag(self.deps, req, cmd.comment, ctx)
         info = replace(info, tags={**info.tags, key: value})
         approvers = self.counted(info, req, rule, membership)
         completes = len(approvers) >= rule.approvals
         record_approval(self.deps.registry, info, req, (key, value), reads, completes)
-        base.approvals = len(approvers)
-        base.approved_by = [policy.display(a) for a in approvers]
-        base.approval_comments = self.comments(info, req, approvers)
-        base.quorum = self.quorum(info, req, rule, membership)
+        base = replace(
+            base,
+            approvals=len(approvers),
+            approved_by=tuple(policy.display(a) for a in approvers),
+            approval_comments=self.comments(info, req, approvers),
+            quorum=self.quorum(info, req, rule, membership),
+        )
         if len(approvers) < rule.approvals:
             counts = any(policy.same_person(a, ctx.actor) for a in approvers)
             return self._still_pending(base, req, rule, ctx, counts)
@@ -89,39 +90,45 @@ class Requests:
         run = Execution(req, approvers, reads)
         result = self.executor.execute(run, base, info)
         if result.status == DONE and not result.already:
-            self.deps.publish(events.REQUEST_DECIDED, result, ctx)
+            result = self.deps.publish(events.REQUEST_DECIDED, result, ctx)
         return result
 
     def _still_pending(
-        self, base: Result, req: state.Request, rule: TargetRule, ctx: Context, counts: bool
-    ) -> Result:
+        self, base: MoveResult, req: state.Request, rule: TargetRule, ctx: Context, counts: bool
+    ) -> MoveResult:
         """`counts`: whether this approval counts (with one count per group, one that
         fills no group's open place is recorded but does not)."""
-        base.status = PENDING
-        base.approvals_required = rule.approvals
-        base.approvers = rule.approvers
-        base.expires_at = req.expires_at
+        base = replace(
+            base,
+            status=PENDING,
+            approvals_required=rule.approvals,
+            approvers=rule.approvers,
+            expires_at=req.expires_at,
+        )
         if base.quorum:
             note = "" if counts else ", but it counts toward no group that still needs one"
-            base.message = f"Approval recorded{note}: {quorum_text(base.quorum)}."
-            base.next_steps = [quorum_step(base, req.id)]
-        else:
-            base.message = (
-                f"Approval recorded: {base.approvals} of {rule.approvals} "
-                f"from {', '.join(rule.approvers)}."
+            base = replace(
+                base,
+                message=f"Approval recorded{note}: {quorum_text(base.quorum)}.",
+                next_steps=(quorum_step(base, req.id),),
             )
-            base.next_steps = [approve_step(rule.approvers, req.id, another=True)]
-        self.deps.publish(events.APPROVAL_RECORDED, base, ctx)
-        return base
+        else:
+            base = replace(
+                base,
+                message=f"Approval recorded: {base.approvals} of {rule.approvals} "
+                f"from {', '.join(rule.approvers)}.",
+                next_steps=(approve_step(rule.approvers, req.id, another=True),),
+            )
+        return self.deps.publish(events.APPROVAL_RECORDED, base, ctx)
 
     def _recheck(
         self,
         info: ModelInfo,
         req: state.Request,
-        base: Result,
+        base: MoveResult,
         reads: Reads,
         membership: Membership,
-    ) -> Result | None:
+    ) -> MoveResult | None:
         """Decide again, as of now, every rule but approvals: a freeze may have begun or
         another version taken the target since the request was made. A request that no
         longer passes stays open (its approvals kept) until it passes or expires."""
@@ -149,26 +156,27 @@ class Requests:
         decision = held(self.deps, proposal, assessment.decision)  # a lock placed since
         if decision.outcome != "refused":
             return None
-        base.status = REFUSED
-        base.checks = list(decision.checks)
-        base.metrics = metric_rows(reads, info, decision.rule, version, current)
-        base.reasons = list(decision.reasons)
-        base.message = (
-            f"Approval recorded, but {req.id} no longer passes the policy; nothing moved. "
-            f"It stays open until {when(req.expires_at)}: approve it again once it passes."
+        return replace(
+            base,
+            status=REFUSED,
+            checks=decision.checks,
+            metrics=tuple(metric_rows(reads, info, decision.rule, version, current)),
+            reasons=tuple(decision.reasons),
+            message=f"Approval recorded, but {req.id} no longer passes the policy; nothing "
+            f"moved. It stays open until {when(req.expires_at)}: approve it again once it "
+            "passes.",
         )
-        return base
 
     # ---- deny ------------------------------------------------------------------------
 
-    def deny(self, cmd: Deny, ctx: Context) -> Result:
-        base = Result(status=REFUSED, action="deny", request_id=cmd.request_id)
-        found = self.find(cmd.request_id, base)
+    def deny(self, cmd: Deny, ctx: Context) -> MoveResult:
+        base = MoveResult(status=REFUSED, action=Action.DENY, request_id=cmd.request_id)
+        found = self.find(cmd.request_id)
         if found is None:
-            return base
+            return refused(base, unknown_request(cmd.request_id))
         info, req, rule = found
-        self.fill_from_request(base, req)
-        if (closed := self.closed(info, req, base, ctx)) is not None:
+        base = self.about(base, req)
+        if (closed := self.close_if_ended(info, req, base, ctx)) is not None:
             return closed
         withdrawing = self.deps.policy.same_person(ctx.actor, req.actor)
         if not withdrawing:
@@ -182,11 +190,9 @@ class Requests:
                 else "No policy covers this request any more."
             )
             if refusal:
-                base.reasons.append(refusal)
-                return base
+                return refused(base, refusal)
             if rule is not None and rule.deny_requires_reason and not cmd.reason.strip():
-                base.reasons.append(_reason_required(req, rule))
-                return base
+                return refused(base, _reason_required(req, rule))
         who = self.deps.policy.display(ctx.actor)
         detail = cmd.reason or ("withdrawn by the requester" if withdrawing else "")
         self.deps.registry.set_model_tag(
@@ -194,19 +200,44 @@ class Requests:
             state.state_key(req.id),
             state.outcome_record("denied", who, self.deps.clock(), detail),
         )
-        base.status = DONE
-        base.message = (
-            f"{req.id} {'withdrawn' if withdrawing else 'denied'} by {who}"
-            f"{': ' + detail if detail else ''}. Nothing was promoted."
+        denied = replace(
+            base,
+            status=DONE,
+            message=f"{req.id} {'withdrawn' if withdrawing else 'denied'} by {who}"
+            f"{': ' + detail if detail else ''}. Nothing was promoted.",
         )
-        self.deps.publish(events.REQUEST_DECIDED, base, ctx)
-        return base
+        return self.deps.publish(events.REQUEST_DECIDED, denied, ctx)
+
+    # ---- a request as it stands, and its expiry ----------------------------------------
+
+    def view(self, request_id: str) -> MoveResult | None:
+        """A request as it stands now: pending with the approvals so far, or how it ended
+        (done, denied, expired, failed). Reads only: a request whose time is up without
+        a decision reads as expired before anything records it. None when there is no
+        such request."""
+        found = self.find(request_id)
+        if found is None:
+            return None
+        return standing(self, *found)
+
+    def expire_due(self, request_id: str, ctx: Context) -> MoveResult | None:
+        """Close `request_id` as expired when its time is up without a decision (its
+        outcome written, `request_expired` published), for the pass that sweeps requests;
+        the caller holds its target's lock. Returns the request as it stands (None: no
+        such request)."""
+        found = self.find(request_id)
+        if found is None:
+            return None
+        info, req, rule = found
+        shown = standing(self, info, req, rule)
+        if state.outcome(info.tags, req.id) is None and self.deps.clock() > req.expires_at:
+            self.expire(req, ctx, shown)
+        return shown
 
     # ---- finding a request and how it stands ------------------------------------------
 
-    def find(self, request_id: str, base: Result) -> Found | None:
-        """The request with its model (as the search read it) and rule, or None with the
-        reason in `base`."""
+    def find(self, request_id: str) -> Found | None:
+        """The request with its model (as the search read it) and rule, or None."""
         info = None
         if state.REQUEST_ID.fullmatch(request_id):
             # The search returns the whole model. A request made before the change of tag
@@ -231,52 +262,36 @@ class Requests:
             # was planted by someone with tag access.
             req = None
         if info is None or req is None:
-            base.reasons.append(unknown_request(request_id))
             return None
         return info, req, self.deps.rule(req.model, req.action, req.target_key)
 
-    def fill_from_request(self, base: Result, req: state.Request) -> None:
-        base.model, base.version, base.target = req.model, req.version, req.target_label
-        base.reason = req.reason
-        base.requested_by = self.deps.policy.display(req.actor)
-        base.replaced_version = req.previous
-        base.asked_in, base.link = req.channel, req.link
+    def about(self, base: MoveResult, req: state.Request) -> MoveResult:
+        """`base` with what the request asked for, and who asked, where."""
+        return replace(
+            base,
+            model=req.model,
+            version=req.version,
+            target=req.target_label,
+            reason=req.reason,
+            requested_by=self.deps.policy.display(req.actor),
+            replaced_version=req.previous,
+            asked_in=req.channel,
+            link=req.link,
+        )
 
-    def closed(
-        self, info: ModelInfo, req: state.Request, base: Result, ctx: Context
-    ) -> Result | None:
-        """The result for a request that is no longer open, else None. A request whose
-        time is up without a decision is closed as expired here."""
+    def close_if_ended(
+        self, info: ModelInfo, req: state.Request, base: MoveResult, ctx: Context
+    ) -> MoveResult | None:
+        """For approve and deny: the result for a request that is no longer open, else
+        None. A request whose time is up without a decision is closed as expired here
+        (written and published), as the expiry pass would."""
         done = state.outcome(info.tags, req.id)
         if done is None and self.deps.clock() > req.expires_at:
-            done = self.expire(req, ctx, base)
-        if done is None:
-            return None
-        if done.state == "done":
-            return already(
-                base,
-                uri=uri(req.model, target_of(req)),
-                message=f"{req.id} was already carried out"
-                f"{' by ' + done.by if done.by else ''}; nothing changed.",
-            )
-        if done.state == "expired":
-            base.reasons.append(
-                f"{req.id} expired at {when(req.expires_at)} without enough approvals; ask "
-                f"again: `{req.action} {req.model} v{req.version} {req.target_key}`."
-                if req.action == "promote"
-                else f"{req.id} expired at {when(req.expires_at)}; ask again: "
-                f"`rollback {req.model} {req.target_key} to v{req.version}`."
-            )
-        else:
-            base.reasons.append(
-                f"{req.id} was {done.state}"
-                f"{' by ' + done.by if done.by else ''}"
-                f"{': ' + done.detail if done.detail else ''}."
-            )
-        return base
+            done = self.expire(req, ctx, replace(base, status=REFUSED))
+        return None if done is None else ended(req, base, done)
 
-    def expire(self, req: state.Request, ctx: Context, base: Result) -> state.Outcome:
-        """Close a request whose time ran out, and say so."""
+    def expire(self, req: state.Request, ctx: Context, shown: MoveResult) -> state.Outcome:
+        """Close a request whose time ran out (its outcome tag), and publish `shown`."""
         now = self.deps.clock()
         self.deps.registry.set_model_tag(
             req.model,
@@ -285,7 +300,7 @@ class Requests:
                 "expired", "promobot", now, f"no decision before {when(req.expires_at)}"
             ),
         )
-        self.deps.publish(events.REQUEST_EXPIRED, replace(base, status=REFUSED), ctx)
+        self.deps.publish(events.REQUEST_EXPIRED, shown, ctx)
         return state.Outcome("expired", "promobot", now, "")
 
     def counted(
@@ -350,7 +365,86 @@ def record_approval(
     registry.at_once([write, lambda: reads.metrics(reads.version(info, req.version))])
 
 
-def quorum_step(result: Result, request_id: str, click: str = "") -> NextStep:
+def standing(
+    requests: Requests, info: ModelInfo, req: state.Request, rule: TargetRule | None
+) -> MoveResult:
+    """A request as it stands in `info`'s tags (Requests.view): pending, or how it ended;
+    one whose time is up without a decision reads as expired. Writes nothing."""
+    base = MoveResult(status=REFUSED, action=req.action, request_id=req.id)
+    base = requests.about(base, req)
+    membership = requests.deps.membership(rule)
+    approvers = requests.counted(info, req, rule, membership) if rule else []
+    base = replace(
+        base,
+        quorum=requests.quorum(info, req, rule, membership) if rule else (),
+        approvals=len(approvers),
+        approved_by=tuple(requests.deps.policy.display(a) for a in approvers),
+    )
+    done = state.outcome(info.tags, req.id)
+    if done is not None and done.state == "done":
+        return replace(
+            base,
+            status=DONE,
+            uri=uri(req.model, target_of(req)),
+            approval_comments=requests.comments(info, req, approvers),
+        )
+    if done is not None and done.state == "denied":
+        return replace(
+            base,
+            status=DONE,
+            action=Action.DENY,
+            approvals=0,
+            approved_by=(),
+            message=f"{req.id} denied by {done.by}"
+            f"{': ' + done.detail if done.detail else ''}. "
+            "Nothing was promoted.",
+        )
+    if done is None and requests.deps.clock() > req.expires_at:
+        done = state.Outcome("expired", "promobot", req.expires_at, "")
+    if done is not None:
+        return ended(req, base, done)
+    base = replace(
+        base,
+        status=PENDING,
+        approval_comments=requests.comments(info, req, approvers),
+        approvals_required=rule.approvals if rule else 0,
+        approvers=rule.approvers if rule else (),
+        expires_at=req.expires_at,
+    )
+    if rule is not None and base.quorum and base.approvals:
+        return replace(base, next_steps=(quorum_step(base, req.id, click="Approve"),))
+    if rule is not None:
+        return replace(base, next_steps=(approve_step(rule.approvers, req.id),))
+    return base
+
+
+def ended(req: state.Request, base: MoveResult, done: state.Outcome) -> MoveResult:
+    """A request that is no longer open, as it ended (`done`)."""
+    if done.state == "done":
+        return already(
+            base,
+            uri=uri(req.model, target_of(req)),
+            message=f"{req.id} was already carried out"
+            f"{' by ' + done.by if done.by else ''}; nothing changed.",
+        )
+    if done.state == "expired":
+        return refused(
+            base,
+            f"{req.id} expired at {when(req.expires_at)} without enough approvals; ask "
+            f"again: `{req.action} {req.model} v{req.version} {req.target_key}`."
+            if req.action == "promote"
+            else f"{req.id} expired at {when(req.expires_at)}; ask again: "
+            f"`rollback {req.model} {req.target_key} to v{req.version}`.",
+        )
+    return refused(
+        base,
+        f"{req.id} was {done.state}"
+        f"{' by ' + done.by if done.by else ''}"
+        f"{': ' + done.detail if done.detail else ''}.",
+    )
+
+
+def quorum_step(result: MoveResult, request_id: str, click: str = "") -> NextStep:
     """Who approves next with one count per group: a member of a group still short."""
     short = [c.group for c in result.quorum if not c.met]
     who = f"a member of {', '.join(short)}"

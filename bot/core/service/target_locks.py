@@ -17,8 +17,8 @@ from bot.core import state
 from bot.core.commands import Lock, Target, Unlock
 from bot.core.policy import Check, Decision, ModelRules, lock_refusal, lockers, target_label
 from bot.core.policy.rules import join_names
-from bot.core.results import DONE, REFUSED, LockView, NextStep, Result
-from bot.core.service.common import Context, Deps, already, no_model, reason_problem
+from bot.core.results import DONE, REFUSED, Action, LockResult, LockView, NextStep
+from bot.core.service.common import Context, Deps, already, no_model, reason_problem, refused
 from bot.core.service.proposal import Proposal
 from bot.core.text import one_line, when
 
@@ -27,24 +27,23 @@ class Locks:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
-    def lock(self, cmd: Lock, ctx: Context) -> Result:
+    def lock(self, cmd: Lock, ctx: Context) -> LockResult:
         """Lock a target, or every target the policy names for the model."""
-        base = _base("lock", cmd.model, cmd.target, cmd.reason)
+        base = _base(Action.LOCK, cmd.model, cmd.target, cmd.reason)
         if problem := reason_problem(cmd.reason):
-            base.reasons.append(problem)
-            return base
-        found = self._allowed(cmd.model, cmd.target, ctx.actor, base)
-        if found is None:
-            return base
+            return refused(base, problem)
+        found = self._allowed(cmd.model, cmd.target, ctx.actor)
+        if isinstance(found, list):  # why not
+            return refused(base, *found)
         rules, keys = found
         info = self.deps.registry.get_model(cmd.model)
         if info is None:
-            base.reasons.append(no_model(cmd.model))
-            return base
+            return refused(base, no_model(cmd.model))
         now = self.deps.clock()
         before = state.locks_in_force(info.tags, now)
         who = self.deps.policy.display(ctx.actor)
         until = now + cmd.duration if cmd.duration else None
+        placed_views = []
         for key in keys:
             placed = state.TargetLock(
                 key="",  # made when it is written
@@ -59,28 +58,30 @@ class Locks:
                 channel=ctx.channel,
             )
             self.deps.registry.set_model_tag(cmd.model, *state.target_lock_record(placed))
-            base.locks.append(view(placed))
-        base.status = DONE
-        base.requested_by = who
-        base.message = _locked_sentence(rules, cmd.model, keys, until)
+            placed_views.append(view(placed))
+        message = _locked_sentence(rules, cmd.model, keys, until)
         replaced = [before[key] for key in keys if key in before]
         if replaced:
-            base.message += " It replaces " + "; ".join(_was(lock) for lock in replaced) + "."
+            message += " It replaces " + "; ".join(_was(lock) for lock in replaced) + "."
         unlock = f"unlock {cmd.model}" + (f" {cmd.target.key}" if cmd.target else "")
-        base.next_steps = [NextStep(who=_member_of(rules, keys[0]), command=unlock)]
-        return base
+        return replace(
+            base,
+            status=DONE,
+            locks=tuple(placed_views),
+            requested_by=who,
+            message=message,
+            next_steps=(NextStep(who=_member_of(rules, keys[0]), command=unlock),),
+        )
 
-    def unlock(self, cmd: Unlock, ctx: Context) -> Result:
+    def unlock(self, cmd: Unlock, ctx: Context) -> LockResult:
         """Lift the lock on a target, or every lock on the model."""
-        base = _base("unlock", cmd.model, cmd.target, "")
+        base = _base(Action.UNLOCK, cmd.model, cmd.target, "")
         rules = self.deps.policy.rules_for(cmd.model)
         if rules is None:
-            base.reasons.append(_no_policy(cmd.model))
-            return base
+            return refused(base, _no_policy(cmd.model))
         info = self.deps.registry.get_model(cmd.model)
         if info is None:
-            base.reasons.append(no_model(cmd.model))
-            return base
+            return refused(base, no_model(cmd.model))
         now = self.deps.clock()
         held = state.locks_in_force(info.tags, now)
         keys = [cmd.target.key] if cmd.target else list(held)
@@ -96,8 +97,7 @@ class Locks:
             lock_refusal(self.deps.policy, rules, cmd.model, key, ctx.actor) for key in keys
         ]
         if any(refusals):
-            base.reasons.extend(f"{refusal}." for refusal in refusals if refusal)
-            return base
+            return refused(base, *(f"{refusal}." for refusal in refusals if refusal))
         who = self.deps.policy.display(ctx.actor)
         for key in keys:
             lifted = replace(
@@ -105,42 +105,40 @@ class Locks:
             )
             lifted = replace(lifted, channel=ctx.channel)
             self.deps.registry.set_model_tag(cmd.model, *state.target_lock_record(lifted))
-            base.locks.append(view(held[key]))
-        base.status = DONE
-        base.requested_by = who
         labels = join_names([target_label(key) for key in keys], "and")
-        base.message = (
-            f"Promotions of {cmd.model} to {labels} are decided by the policy again; "
-            f"lifted: {'; '.join(_was(held[key]) for key in keys)}."
+        return replace(
+            base,
+            status=DONE,
+            locks=tuple(view(held[key]) for key in keys),
+            requested_by=who,
+            message=f"Promotions of {cmd.model} to {labels} are decided by the policy again; "
+            f"lifted: {'; '.join(_was(held[key]) for key in keys)}.",
         )
-        return base
 
     def _allowed(
-        self, model: str, target: Target | None, actor: str, base: Result
-    ) -> tuple[ModelRules, list[str]] | None:
-        """The policy entry and the target keys `actor` locks, or None with the reasons in
-        `base`: no policy for the model, a target it does not name, not allowed."""
+        self, model: str, target: Target | None, actor: str
+    ) -> tuple[ModelRules, list[str]] | list[str]:
+        """The policy entry and the target keys `actor` locks, or the reasons why not: no
+        policy for the model, a target it does not name, not allowed."""
         rules = self.deps.policy.rules_for(model)
         if rules is None:
-            base.reasons.append(_no_policy(model))
-            return None
+            return [_no_policy(model)]
         named = join_names([target_label(key) for key in rules.targets], "and") or "none"
         if target is not None and target.key not in rules.targets:
-            base.reasons.append(
+            return [
                 f"The policy for `{model}` ({rules.source}) has no rule for {target.label}, so "
                 f"there is nothing to lock there; its targets are {named}."
-            )
-            return None
+            ]
         keys = [target.key] if target is not None else list(rules.targets)
         refusals = [lock_refusal(self.deps.policy, rules, model, key, actor) for key in keys]
         if any(refusals):
-            base.reasons.extend(f"{refusal}." for refusal in refusals if refusal)
+            reasons = [f"{refusal}." for refusal in refusals if refusal]
             if target is None and not all(refusals):
-                base.reasons.append(
+                reasons.append(
                     f"Without a target, `lock` locks every target of {model} ({named}); name "
                     f"the target to lock only that one, e.g. `lock {model} {keys[0]}`."
                 )
-            return None
+            return reasons
         return rules, keys
 
 
@@ -235,6 +233,6 @@ def _no_policy(model: str) -> str:
     )
 
 
-def _base(action: str, model: str, target: Target | None, reason: str) -> Result:
+def _base(action: Action, model: str, target: Target | None, reason: str) -> LockResult:
     label = target.label if target is not None else None
-    return Result(status=REFUSED, action=action, model=model, target=label, reason=reason)
+    return LockResult(status=REFUSED, action=action, model=model, target=label, reason=reason)

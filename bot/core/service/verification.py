@@ -20,11 +20,12 @@ from bot.core import events, state
 from bot.core.commands import Target
 from bot.core.policy.values import SYMBOLS, MetricExpr, passes
 from bot.core.ports.registry import LockBusy, ModelInfo
-from bot.core.results import DONE, REFUSED, NextStep, Result
+from bot.core.results import DONE, REFUSED, Action, MoveResult, NextStep, Status, VerifyResult
 from bot.core.service.common import Context, Deps, holder, uri
 from bot.core.service.drift_scan import Audit
 from bot.core.service.execution import Execution, Executor
 from bot.core.service.proposal import Reads
+from bot.core.state import HistoryEvent
 from bot.core.state.watch import Watch, current_watch
 
 VERIFY = Context(actor="promobot", channel="verify")
@@ -51,9 +52,8 @@ class VerifyReport:
         return [o for o in self.outcomes if o.state == "failed"]
 
 
-def _target(event: dict[str, Any]) -> Target:
-    kind = "alias" if event.get("target_kind") == "alias" else "stage"
-    return Target(kind, str(event.get("target_name") or event.get("target_label", "")))
+def _target(event: HistoryEvent) -> Target:
+    return Target(event.target_kind, event.target_name)
 
 
 def threshold_label(check: dict[str, Any]) -> str:
@@ -204,10 +204,8 @@ class Verifier:
         )
         watch = replace(watch, state="passed", ended_at=now, detail=detail)
         self._save(info.name, watch)
-        shown = self._shown(info.name, watch, target, DONE)
-        shown.message = (
-            f"{info.name} v{watch.version} passed verification on {target.label}: {detail}."
-        )
+        message = f"{info.name} v{watch.version} passed verification on {target.label}: {detail}."
+        shown = self._shown(info.name, watch, target, DONE, message=message)
         self.deps.publish(events.VERIFICATION_PASSED, shown, self._origin(watch))
         return VerifyOutcome(info.name, target.label, watch.version, "passed", detail)
 
@@ -220,14 +218,14 @@ class Verifier:
         # Read before anything moves: the GitHub deployment of this promotion, so the
         # notifier can mark it failed (bot/notifiers/github_verification.py).
         deployment = self._deployment(info, watch, target)
-        previous = watch.event.get("previous")
+        previous = watch.event.previous
         rolled, why = None, ""
         if watch.plan.get("on_failure") != "rollback":
             why = "on_failure: notify"
         elif previous is None:
             why = f"v{watch.version} was the first holder of {target.label}: nothing to go back to"
         else:
-            rolled, why = self._roll_back(info, watch, target, int(previous), reason)
+            rolled, why = self._roll_back(info, watch, target, previous, reason)
         tags = {
             "verification": "failed",
             "verification_failed_at": state.format_time(now),
@@ -237,19 +235,27 @@ class Verifier:
         done = f"; rolled back to v{rolled}" if rolled else f"; not rolled back ({why})"
         watch = replace(watch, state="failed", ended_at=now, detail=reason + done)
         self._save(info.name, watch)
-        shown = self._shown(info.name, watch, target, DONE if rolled else REFUSED)
-        shown.message = reason
-        shown.replaced_version = rolled
-        shown.extra["rolled_back_to"] = rolled
-        shown.extra["failed_check"] = name
+        told: dict[str, Any] = {"rolled_back_to": rolled, "failed_check": name}
         if deployment is not None:
-            shown.extra["deployment"] = deployment
+            told["deployment"] = deployment
+        shown = self._shown(
+            info.name,
+            watch,
+            target,
+            DONE if rolled else REFUSED,
+            message=reason,
+            replaced_version=rolled,
+            extra=told,
+        )
         if rolled is None:
-            shown.reasons = [why]
             command = f"rollback {info.name}" + (
                 f" {target.key}" if target.key != "production" else ""
             )
-            shown.next_steps = [NextStep(who="the on-call engineer", command=command)]
+            shown = replace(
+                shown,
+                reasons=(why,),
+                next_steps=(NextStep(who="the on-call engineer", command=command),),
+            )
         self.deps.publish(events.VERIFICATION_FAILED, shown, self._origin(watch))
         return VerifyOutcome(info.name, target.label, watch.version, "failed", reason, rolled)
 
@@ -275,32 +281,44 @@ class Verifier:
             created_at=now,
             expires_at=now,
             channel=VERIFY.channel,
-            link=str(watch.event.get("link") or ""),
+            link=watch.event.link,
             run_id=version.run_id,
             source=version.source,
             previous=watch.version,
         )
-        base = Result(
-            status=REFUSED, action="rollback", model=info.name, target=target.label, reason=reason
+        base = MoveResult(
+            status=REFUSED,
+            action=Action.ROLLBACK,
+            model=info.name,
+            version=previous,
+            target=target.label,
+            reason=reason,
         )
-        base.version = previous
         done = self.executor.execute(Execution(req, [], reads), base, info)
         if done.status != DONE:
             return None, "; ".join(done.reasons) or "the rollback could not be carried out"
         return previous, ""
 
-    def _shown(self, model: str, watch: Watch, target: Target, status: str) -> Result:
-        """What the announcement of an outcome carries: who promoted it and where from."""
-        shown = Result(
-            status=status, action="verify", model=model, version=watch.version, target=target.label
+    def _shown(
+        self, model: str, watch: Watch, target: Target, status: Status, **facts: Any
+    ) -> VerifyResult:
+        """What the announcement of an outcome carries: who promoted it and where from,
+        the verification as status shows it, and `facts` (`extra` goes after it)."""
+        shown = watch_view(watch, self.deps.clock(), target)
+        extra = {"verification": shown, **facts.pop("extra", {})}
+        return VerifyResult(
+            status=status,
+            model=model,
+            version=watch.version,
+            target=target.label,
+            requested_by=watch.event.by,
+            request_id=watch.request,
+            asked_in=watch.event.channel,
+            link=watch.event.link,
+            uri=uri(model, target),
+            extra=extra,
+            **facts,
         )
-        shown.requested_by = str(watch.event.get("by", ""))
-        shown.request_id = watch.request
-        shown.asked_in = str(watch.event.get("channel") or "")
-        shown.link = str(watch.event.get("link") or "")
-        shown.uri = uri(model, target)
-        shown.extra["verification"] = self.view(watch, target)
-        return shown
 
     def _deployment(self, info: ModelInfo, watch: Watch, target: Target) -> dict[str, Any] | None:
         """The GitHub deployment recorded for the promotion being verified, if GitHub
@@ -315,45 +333,10 @@ class Verifier:
         """The promotion's own door and link, so its PR or workflow can be told."""
         event = watch.event
         return Context(
-            actor=str(event.get("actor") or "promobot"),
-            channel=str(event.get("channel") or "cli"),
-            link=str(event.get("link") or ""),
+            actor=event.actor or "promobot", channel=event.channel or "cli", link=event.link
         )
 
     # ---- what status shows ------------------------------------------------------------
-
-    def view(self, watch: Watch, target: Target | None = None) -> dict[str, Any]:
-        """A verification as `status` shows it (and `--json` carries it)."""
-        now = self.deps.clock()
-        label = (target or _target(watch.event)).label
-        left = max(0, int((watch.until - now).total_seconds()))
-        checks = []
-        for check in watch.plan["checks"]:
-            name = str(check["name"])
-            seen = watch.last.get(name, {})
-            checks.append(
-                {
-                    "name": name,
-                    "pass": threshold_label(check),
-                    "value": seen.get("value"),
-                    "problem": seen.get("problem", ""),
-                    "failures": watch.failures.get(name, 0),
-                }
-            )
-        return {
-            "target": label,
-            "version": watch.version,
-            "state": watch.state,
-            "runs": watch.runs,
-            "started_at": state.format_time(watch.started),
-            "until": state.format_time(watch.until),
-            "seconds_left": left if watch.state == "running" else 0,
-            "failures_to_act": int(watch.plan["failures"]),
-            "on_failure": str(watch.plan.get("on_failure")),
-            "no_data": str(watch.plan.get("no_data")),
-            "checks": checks,
-            "detail": watch.detail,
-        }
 
     def running(self, info: ModelInfo) -> list[dict[str, Any]]:
         """The verifications of the model's targets, as status shows them."""
@@ -361,5 +344,38 @@ class Verifier:
         for key in self.audit.target_keys(info.name):
             watch = current_watch(info.tags, key)
             if watch is not None:
-                found.append(self.view(watch))
+                found.append(watch_view(watch, self.deps.clock()))
         return found
+
+
+def watch_view(watch: Watch, now: datetime, target: Target | None = None) -> dict[str, Any]:
+    """A verification as `status` shows it (and `--json` carries it)."""
+    label = (target or _target(watch.event)).label
+    left = max(0, int((watch.until - now).total_seconds()))
+    checks = []
+    for check in watch.plan["checks"]:
+        name = str(check["name"])
+        seen = watch.last.get(name, {})
+        checks.append(
+            {
+                "name": name,
+                "pass": threshold_label(check),
+                "value": seen.get("value"),
+                "problem": seen.get("problem", ""),
+                "failures": watch.failures.get(name, 0),
+            }
+        )
+    return {
+        "target": label,
+        "version": watch.version,
+        "state": watch.state,
+        "runs": watch.runs,
+        "started_at": state.format_time(watch.started),
+        "until": state.format_time(watch.until),
+        "seconds_left": left if watch.state == "running" else 0,
+        "failures_to_act": int(watch.plan["failures"]),
+        "on_failure": str(watch.plan.get("on_failure")),
+        "no_data": str(watch.plan.get("no_data")),
+        "checks": checks,
+        "detail": watch.detail,
+    }

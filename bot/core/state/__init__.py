@@ -2,8 +2,10 @@
 
     keys.py     every tag key, prefix and lock name
     codec.py    the JSON and time formats of tag values
-    records.py  requests, approvals, outcomes, history events
+    records.py  requests, approvals, outcomes; the history events on a model
+    history_event.py  the history event: one type, written and read (old layouts too)
     history.py  the history walk (rollback) and unfinished executions
+    drift.py    a finding of drift, and its sentence
     audit.py    what an execution writes: version tags, description line, outcomes
     locks.py    the locks people put on targets (`lock`, `unlock`)
     deployments.py  the GitHub deployment recorded on a version, and what it is built from
@@ -37,6 +39,7 @@ from bot.core.state.execution_tags import (
     stale_tags,
 )
 from bot.core.state.history import inflight, rollback_candidate
+from bot.core.state.history_event import HistoryEvent
 from bot.core.state.keys import (
     DEPLOYMENT_TAG_PREFIX,
     DRIFT_PREFIX,
@@ -73,9 +76,9 @@ from bot.core.state.keys import (
 from bot.core.state.records import (
     FINAL_STATES,
     Approval,
-    Event,
     Outcome,
     Request,
+    all_events,
     approvals,
     deliveries_before,
     events,
@@ -111,10 +114,11 @@ __all__ = [
     "WEBHOOK_PREFIX",
     "Approval",
     "DeploymentRecord",
-    "Event",
+    "HistoryEvent",
     "Outcome",
     "Request",
     "TargetLock",
+    "all_events",
     "approval_key",
     "approvals",
     "audit_tags",

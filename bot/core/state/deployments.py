@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from bot.core.state.codec import dumps, format_time, loads
-from bot.core.state.keys import deployment_tag, event_keys
-from bot.core.state.records import outcome
+from bot.core.state.history_event import HistoryEvent
+from bot.core.state.keys import deployment_tag
+from bot.core.state.records import all_events, outcome
 
 REPOSITORY_TAG = "git_repository"
 COMMIT_TAG = "git_commit"
@@ -74,7 +74,7 @@ def deployment_record(version_tags: dict[str, str], target_label: str) -> Deploy
 
 def new_record(
     model: str,
-    event: dict[str, Any],
+    event: HistoryEvent,
     source: tuple[str, str],
     at: datetime,
     *,
@@ -86,8 +86,8 @@ def new_record(
     repository, sha = source
     return DeploymentRecord(
         state=RECORD_FAILED if why else RECORD_SUCCESS,
-        request=str(event.get("request") or ""),
-        environment=environment_name(model, str(event["target_label"])),
+        request=event.request,
+        environment=environment_name(model, event.target_label),
         repository=repository,
         sha=sha,
         at=format_time(at),
@@ -111,23 +111,23 @@ def environment_name(model: str, target_label: str) -> str:
     return f"{model}/{target_label}"
 
 
-def executions(model_tags: dict[str, str]) -> list[dict[str, Any]]:
+def executions(model_tags: dict[str, str]) -> list[HistoryEvent]:
     """Every promotion and rollback carried out (its event with the whole intent, whose
     request ended `done`), oldest first."""
-    found = []
-    for key in event_keys(model_tags):
-        data = loads(model_tags[key])
-        done = outcome(model_tags, str(data.get("request") or ""))
-        if "line" in data and done is not None and done.state == "done":
-            found.append(data)
-    return found
+    return [
+        event
+        for event in all_events(model_tags)
+        if event.is_intent
+        and (done := outcome(model_tags, event.request)) is not None
+        and done.state == "done"
+    ]
 
 
-def execution_of(model_tags: dict[str, str], request_id: str) -> dict[str, Any] | None:
+def execution_of(model_tags: dict[str, str], request_id: str) -> HistoryEvent | None:
     """The execution that carried out `request_id`."""
-    return next((e for e in executions(model_tags) if e.get("request") == request_id), None)
+    return next((e for e in executions(model_tags) if e.request == request_id), None)
 
 
-def latest_executions(model_tags: dict[str, str]) -> dict[str, dict[str, Any]]:
+def latest_executions(model_tags: dict[str, str]) -> dict[str, HistoryEvent]:
     """The latest execution on each target, by target key."""
-    return {str(e["target_key"]): e for e in executions(model_tags) if e.get("target_key")}
+    return {e.target_key: e for e in executions(model_tags) if e.target_key}

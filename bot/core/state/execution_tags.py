@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from bot.core.state.codec import dumps, format_time
+from bot.core.state.history_event import HistoryEvent
 from bot.core.text import metric_order, one_line, with_comment
 
 # A reason appears up to three times in an execution's event (its reason, the description
@@ -68,58 +68,59 @@ def description_line(
     return line
 
 
-def audit_tags(event: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+def audit_tags(event: HistoryEvent) -> tuple[dict[str, str], dict[str, str]]:
     """The model-version tags an execution writes (docs/contract.md, "What is written onto
     MLflow"): on the version put in place, and on the one it replaced."""
+    at = format_time(event.at) if event.at else ""
     new_tags = {
-        "requested_by": event["by"],
-        "approved_by": event["approved_by"],
-        "promoted_to": event["target_label"],
-        "promoted_at": event["at"],
-        "promotion_reason": event["reason"],
-        "promotion_request": event["request"],
-        "promotion_channel": event["channel"],
+        "requested_by": event.by,
+        "approved_by": event.approved_by,
+        "promoted_to": event.target_label,
+        "promoted_at": at,
+        "promotion_reason": event.reason,
+        "promotion_request": event.request,
+        "promotion_channel": event.channel,
     }
-    if event.get("link"):
-        new_tags["promotion_link"] = event["link"]
-    if isinstance(event.get("verify"), dict):
+    if event.link:
+        new_tags["promotion_link"] = event.link
+    if event.verifies:
         # A verification starts with this execution (bot/core/state/watch.py).
         new_tags["verification"] = "running"
     old_tags: dict[str, str] = {}
-    if event.get("previous") is not None:
-        old_tags = {"replaced_by": f"v{event['version']}"}
-        if event.get("ends_verification"):
+    if event.previous is not None:
+        old_tags = {"replaced_by": f"v{event.version}"}
+        if event.ends_verification:
             old_tags["verification"] = "ended"
-        if event["target_kind"] == "stage":
-            old_tags.update({"archived_at": event["at"], "archived_by": event["by"]})
-        if event["kind"] == "rollback":
+        if event.target_kind == "stage":
+            old_tags.update({"archived_at": at, "archived_by": event.by})
+        if event.kind == "rollback":
             old_tags.update(
                 {
-                    "rolled_back_at": event["at"],
-                    "rolled_back_by": event["by"],
-                    "rollback_reason": event.get("rollback_reason", ""),
+                    "rolled_back_at": at,
+                    "rolled_back_by": event.by,
+                    "rollback_reason": event.rollback_reason or "",
                 }
             )
     return new_tags, old_tags
 
 
-def stale_tags(event: dict[str, Any], version_tags: dict[str, str]) -> list[str]:
+def stale_tags(link: str, version_tags: dict[str, str]) -> tuple[str, ...]:
     """The tags of the version an execution puts in place (`version_tags`, as read under
     the lock) that no longer describe it once it holds the target: those of an earlier
-    move out, and a `promotion_link` this promotion does not overwrite. Only keys it has
-    now, so a version that was never moved out costs no call; the list goes into the
-    event, so a resumed execution removes the same ones."""
+    move out, and a `promotion_link` this promotion (its `link`) does not overwrite. Only
+    keys it has now, so a version that was never moved out costs no call; the list goes
+    into the event, so a resumed execution removes the same ones."""
     stale = set(MOVED_OUT_TAGS)
-    if not event.get("link"):
+    if not link:
         stale.add("promotion_link")
-    return sorted(k for k in version_tags if k in stale)
+    return tuple(sorted(k for k in version_tags if k in stale))
 
 
-def done_outcome(event: dict[str, Any]) -> dict[str, str]:
+def done_outcome(event: HistoryEvent) -> dict[str, str]:
     """The request's outcome tag that closes an execution: its last write."""
     return {
         "state": "done",
-        "by": event["approved_by"] or event["by"],
-        "at": event["at"],
-        "detail": event["line"],
+        "by": event.approved_by or event.by,
+        "at": format_time(event.at) if event.at else "",
+        "detail": event.line,
     }

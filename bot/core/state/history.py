@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from bot.core.state.codec import loads
-from bot.core.state.keys import event_keys
-from bot.core.state.records import events, outcome
+from bot.core.state.history_event import HistoryEvent
+from bot.core.state.records import all_events, events, outcome
 
 
 def rollback_candidate(tags: dict[str, str], target_key: str, current: int | None) -> int | None:
@@ -32,18 +29,17 @@ def rollback_candidate(tags: dict[str, str], target_key: str, current: int | Non
     return stack[-1] if stack else None
 
 
-def inflight(tags: dict[str, str], target_key: str) -> tuple[str, dict[str, Any]] | None:
-    """The execution on `target_key` that has begun and not ended: (event key, event).
+def inflight(tags: dict[str, str], target_key: str) -> HistoryEvent | None:
+    """The execution on `target_key` that has begun and not ended (its event, under `key`).
 
     Executions on a target are serial (the lock) and each one finishes an interrupted
     predecessor before it starts, so only the target's latest event can be unfinished.
     Events written before the event carried the whole intent (no "line") are history
     only."""
-    for key in reversed(event_keys(tags)):
-        data = loads(tags[key])
-        if data.get("target_key") != target_key:
+    for event in reversed(all_events(tags)):
+        if event.target_key != target_key:
             continue
-        if "line" not in data or outcome(tags, str(data.get("request", ""))) is not None:
+        if not event.is_intent or outcome(tags, event.request) is not None:
             return None
-        return key, data
+        return event
     return None

@@ -1,7 +1,8 @@
-"""Pure readers of promobot's state: requests, approvals, outcomes and history events,
-read from a registered model's tag dict (the layout is in bot/core/state/keys.py). Each one
-reads both layouts, `mlflow.promobot.` and the legacy `promobot.`, so a registry written
-before the change reads as it did, and a request made before it can still be approved."""
+"""Pure readers of promobot's state: requests, approvals, outcomes and history events
+(bot/core/state/history_event.py), read from a registered model's tag dict (the layout is
+in bot/core/state/keys.py). Each one reads both layouts, `mlflow.promobot.` and the
+legacy `promobot.`, so a registry written before the change reads as it did, and a
+request made before it can still be approved."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.state.codec import format_time, loads, maybe_time, parse_time
+from bot.core.state.history_event import HistoryEvent
 from bot.core.state.keys import (
     WEBHOOK_PREFIX,
     approval_prefixes,
@@ -119,25 +121,6 @@ class Outcome:
     detail: str
 
 
-@dataclass(frozen=True)
-class Event:
-    key: str
-    kind: str  # "promote" | "rollback"
-    target_key: str
-    target_label: str
-    version: int
-    previous: int | None
-    by: str
-    approved_by: str
-    at: datetime | None
-    reason: str
-    request: str
-    channel: str
-    comments: tuple[tuple[str, str], ...] = ()  # (approver, comment) of its approvals
-    link: str = ""
-    actor: str = ""  # the handle that asked, as given (`by` names the person)
-
-
 def _first(tags: dict[str, str], keys: tuple[str, ...]) -> str | None:
     """The value of the first of `keys` that is set: the current layout before the legacy
     one."""
@@ -203,51 +186,22 @@ def open_requests(tags: dict[str, str]) -> list[Request]:
     return [r for r in requests(tags) if outcome(tags, r.id) is None]
 
 
-def events(tags: dict[str, str]) -> list[Event]:
-    """All promotions and rollbacks, oldest first (keys sort by time). An execution that
-    could not be finished (its version was deleted before it was in place) is left out:
-    it never happened."""
-    found = []
-    for key in event_keys(tags):
-        data = loads(tags[key])
-        done = outcome(tags, str(data.get("request", "")))
-        if done is not None and done.state == "failed":
-            continue
-        try:
-            found.append(
-                Event(
-                    key=key,
-                    kind=str(data["kind"]),
-                    target_key=str(data["target_key"]),
-                    target_label=str(data.get("target_label", data["target_key"])),
-                    version=int(data["version"]),
-                    previous=int(data["previous"]) if data.get("previous") else None,
-                    by=str(data.get("by", "")),
-                    approved_by=str(data.get("approved_by", "")),
-                    at=maybe_time(data.get("at")),
-                    reason=str(data.get("reason", "")),
-                    request=str(data.get("request", "")),
-                    channel=str(data.get("channel", "")),
-                    comments=_comments(data.get("comments")),
-                    link=str(data.get("link", "")),
-                    actor=str(data.get("actor", "")),
-                )
-            )
-        except (KeyError, TypeError, ValueError):
-            continue
-    return found
+def all_events(tags: dict[str, str]) -> list[HistoryEvent]:
+    """Every history event on the model, oldest first (keys sort by time), whatever
+    became of its request."""
+    found = (HistoryEvent.from_tag(key, tags[key]) for key in event_keys(tags))
+    return [ev for ev in found if ev is not None]
 
 
-def _comments(value: Any) -> tuple[tuple[str, str], ...]:
-    """An event's `comments` ([{by, comment}]); () where there are none or they are not
-    as promobot writes them."""
-    if not isinstance(value, list):
-        return ()
-    return tuple(
-        (str(item.get("by", "")), str(item.get("comment", "")))
-        for item in value
-        if isinstance(item, dict) and item.get("comment")
-    )
+def events(tags: dict[str, str]) -> list[HistoryEvent]:
+    """All promotions and rollbacks, oldest first. An execution that could not be
+    finished (its version was deleted before it was in place) is left out: it never
+    happened."""
+    return [
+        ev
+        for ev in all_events(tags)
+        if (done := outcome(tags, ev.request)) is None or done.state != "failed"
+    ]
 
 
 def deliveries_before(tags: dict[str, str], cutoff: datetime) -> list[str]:

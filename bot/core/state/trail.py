@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.core.state.codec import format_time, loads
-from bot.core.state.keys import REQUEST_PREFIXES, event_keys, sequence
-from bot.core.state.records import Event, Request, approvals, events, outcome, requests
+from bot.core.state.codec import format_time
+from bot.core.state.history_event import HistoryEvent
+from bot.core.state.keys import REQUEST_PREFIXES, sequence
+from bot.core.state.records import Request, all_events, approvals, events, outcome, requests
 
 # The columns of an export, in order (CSV header, JSON keys).
 FIELDS = (
@@ -107,7 +108,7 @@ def trail(model: str, tags: dict[str, str], name: Callable[[str], str] = str) ->
     chains: dict[str, list[_Draft]] = {}
     for rid, own in _by_request(tags).items():
         req = asked.get(rid)
-        about = _about(req, context.get(rid, {}))
+        about = _about(req, context.get(rid))
         chain = chains.setdefault(rid, [])
         if req is not None:
             chain.append(_request_draft(req, name))
@@ -152,19 +153,17 @@ def _by_request(tags: dict[str, str]) -> dict[str, dict[str, str]]:
     return found
 
 
-def _event_context(tags: dict[str, str]) -> dict[str, dict[str, Any]]:
+def _event_context(tags: dict[str, str]) -> dict[str, HistoryEvent]:
     """What each request's history event says it was about (a request carried out at
     once has no request record; a failed one's event is left out of the history)."""
-    found: dict[str, dict[str, Any]] = {}
-    for key in event_keys(tags):
-        data = loads(tags[key])
-        rid = str(data.get("request", ""))
-        if rid and rid not in found:
-            found[rid] = data
+    found: dict[str, HistoryEvent] = {}
+    for event in all_events(tags):
+        if event.request and event.request not in found:
+            found[event.request] = event
     return found
 
 
-def _about(req: Request | None, event: dict[str, Any]) -> dict[str, Any]:
+def _about(req: Request | None, event: HistoryEvent | None) -> dict[str, Any]:
     """The facts every record of one request shares."""
     if req is not None:
         return {
@@ -174,18 +173,20 @@ def _about(req: Request | None, event: dict[str, Any]) -> dict[str, Any]:
             "target": req.target_label,
             "request": req.id,
         }
+    if event is None:
+        return {"action": "", "version": None, "previous": None, "target": "", "request": ""}
     return {
-        "action": str(event.get("kind", "")),
-        "version": _int(event.get("version")),
-        "previous": _int(event.get("previous")),
-        "target": str(event.get("target_label", event.get("target_key", ""))),
-        "request": str(event.get("request", "")),
+        "action": event.kind,
+        "version": event.version,
+        "previous": event.previous,
+        "target": event.target_label,
+        "request": event.request,
     }
 
 
 def _request_draft(req: Request, name: Callable[[str], str]) -> _Draft:
     fields = {
-        **_about(req, {}),
+        **_about(req, None),
         "event": "request",
         "by": name(req.actor),
         "actor": req.actor,
@@ -196,7 +197,7 @@ def _request_draft(req: Request, name: Callable[[str], str]) -> _Draft:
     return _Draft(fields, req.created_at)
 
 
-def _event_draft(ev: Event) -> _Draft:
+def _event_draft(ev: HistoryEvent) -> _Draft:
     fields = {
         "event": "rollback" if ev.kind == "rollback" else "promotion",
         "action": ev.kind,
@@ -248,10 +249,3 @@ def _place(model: str, rid: str, chain: list[_Draft]) -> list[TrailRecord]:
         placed.append(TrailRecord(**fields, order=(*when, rid, position)))
     placed.reverse()
     return placed
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None

@@ -20,8 +20,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.core.state.codec import dumps, format_time, loads, maybe_time
-from bot.core.state.keys import EVENT_PREFIX, verification_key
-from bot.core.state.records import events, outcome
+from bot.core.state.history_event import HistoryEvent
+from bot.core.state.keys import verification_key
+from bot.core.state.records import all_events, events, outcome
 
 FINAL = ("passed", "failed", "ended")
 
@@ -30,8 +31,7 @@ FINAL = ("passed", "failed", "ended")
 class Watch:
     """A verification as its execution started it, and as far as its runs got."""
 
-    event_key: str
-    event: dict[str, Any]
+    event: HistoryEvent  # the execution that started it (with its plan)
     state: str = "running"
     runs: int = 0
     failures: dict[str, int] = field(default_factory=dict)
@@ -42,19 +42,19 @@ class Watch:
 
     @property
     def plan(self) -> dict[str, Any]:
-        return self.event["verify"]
+        return self.event.verify or {}
 
     @property
     def request(self) -> str:
-        return str(self.event.get("request", ""))
+        return self.event.request
 
     @property
     def version(self) -> int:
-        return int(self.event["version"])
+        return self.event.version
 
     @property
     def started(self) -> datetime:
-        return maybe_time(self.event.get("at")) or datetime.min.replace(tzinfo=UTC)
+        return self.event.at or datetime.min.replace(tzinfo=UTC)
 
     @property
     def until(self) -> datetime:
@@ -80,25 +80,23 @@ class Watch:
         )
 
 
-def _latest_event(tags: dict[str, str], target_key: str) -> tuple[str, dict[str, Any]] | None:
+def _latest_event(tags: dict[str, str], target_key: str) -> HistoryEvent | None:
     """The target's newest finished execution (an unfinished one is finished first)."""
-    for key in sorted((k for k in tags if k.startswith(EVENT_PREFIX)), reverse=True):
-        data = loads(tags[key])
-        if data.get("target_key") != target_key:
+    for event in reversed(all_events(tags)):
+        if event.target_key != target_key:
             continue
-        done = outcome(tags, str(data.get("request", "")))
+        done = outcome(tags, event.request)
         if done is None or done.state != "done":
             continue
-        return key, data
+        return event
     return None
 
 
-def _from_record(key: str, event: dict[str, Any], value: str | None) -> Watch:
+def _from_record(event: HistoryEvent, value: str | None) -> Watch:
     data = loads(value) if value else {}
     failures = data.get("failures") if isinstance(data.get("failures"), dict) else {}
     last = data.get("last") if isinstance(data.get("last"), dict) else {}
     return Watch(
-        event_key=key,
         event=event,
         state=str(data.get("state") or "running"),
         runs=int(data.get("runs") or 0),
@@ -112,22 +110,19 @@ def _from_record(key: str, event: dict[str, Any], value: str | None) -> Watch:
 
 def current_watch(tags: dict[str, str], target_key: str) -> Watch | None:
     """The verification of the target's latest execution, if it started one."""
-    found = _latest_event(tags, target_key)
-    if found is None or not isinstance(found[1].get("verify"), dict):
+    event = _latest_event(tags, target_key)
+    if event is None or not event.verifies:
         return None
-    key, event = found
-    return _from_record(key, event, tags.get(verification_key(str(event.get("request", "")))))
+    return _from_record(event, tags.get(verification_key(event.request)))
 
 
 def watches(tags: dict[str, str]) -> list[Watch]:
     """Every verification an execution started, oldest first (for history)."""
-    found = []
-    for key in sorted(k for k in tags if k.startswith(EVENT_PREFIX)):
-        event = loads(tags[key])
-        if isinstance(event.get("verify"), dict):
-            request = str(event.get("request", ""))
-            found.append(_from_record(key, event, tags.get(verification_key(request))))
-    return found
+    return [
+        _from_record(event, tags.get(verification_key(event.request)))
+        for event in all_events(tags)
+        if event.verifies
+    ]
 
 
 def entered_stage(

@@ -18,6 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.app import build_registration, build_service
+from bot.config import Settings
+from bot.core.commands import parse
+from bot.core.policy import PolicyError
+from bot.core.ports.registry import RegistryError
+from bot.core.service import Context, Service
+from bot.doors.demo.watch import show_watch
+from bot.render.message import to_text
+
 if TYPE_CHECKING:
     from bot.core.ports.registry import VersionInfo
     from bot.core.service import Service
@@ -81,11 +90,6 @@ class Demo:
         warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.filterwarnings("ignore", category=UserWarning, module="mlflow")
         self.say("(loading MLflow and scikit-learn…)")
-
-        from bot.app import build_registration, build_service
-        from bot.config import Settings
-        from bot.core.policy import PolicyError
-        from bot.core.ports.registry import RegistryError
 
         # A throwaway registry: its story is not announced in a real Slack, whatever the
         # environment holds.
@@ -186,8 +190,6 @@ class Demo:
         run("cli:demo", f"history {MODEL}")
         self.table(service.versions(MODEL))
 
-        from bot.doors.demo.watch import show_watch
-
         watched = show_watch(self, registration)
 
         self.say("\nDone. Open the result in the MLflow UI with:")
@@ -261,9 +263,6 @@ class _Runner:
         self.service = service
 
     def __call__(self, actor: str, text: str, *, allow_refusal: bool = False) -> object:
-        from bot.core.commands import parse
-        from bot.core.service import Context, Service
-        from bot.render.message import to_text
 
         assert isinstance(self.service, Service)
         self.demo.say(f"\n   {actor} › /{text}")

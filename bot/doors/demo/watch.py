@@ -22,6 +22,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from bot.app import build_service
+from bot.config import Settings
+from bot.doors.cli.verify import outcome_line
 from bot.doors.demo.local_prometheus import Exporter, PrometheusServer, prometheus_binary
 
 if TYPE_CHECKING:
@@ -152,8 +155,6 @@ class _Watch:
         return True
 
     def _service(self) -> Service:
-        from bot.app import build_service
-        from bot.config import Settings
 
         demo = self.demo
         settings = Settings(
@@ -165,7 +166,6 @@ class _Watch:
         return build_service(settings, clock=lambda: demo.clock())
 
     def _passes(self, service: Service) -> None:
-        from bot.doors.cli.verify import outcome_line
 
         for n in range(1, MAX_PASSES + 1):
             report = service.verify()

@@ -265,16 +265,16 @@ class _CommentHandler:
         """`/promote <model> <target>` in a pull request means the newest version
         registered from the pull request's head commit."""
         from bot.core.commands import Promote, VersionSpec
-        from bot.core.results import REFUSED, Result
+        from bot.core.results import REFUSED, Action, MoveResult
 
         if not isinstance(command, Promote) or command.version is not None:
             return command, None
         sha = self.api.pull_head_sha(self.event.issue_number).lower()
         number = service.version_for_commit(command.model, sha)
         if number is None:
-            return command, Result(
+            return command, MoveResult(
                 status=REFUSED,
-                action="promote",
+                action=Action.PROMOTE,
                 model=command.model,
                 target=command.target.label,
                 reason=command.reason,
@@ -311,7 +311,7 @@ class _CommentHandler:
 
     def _permission_refusal(self, permission: Permission) -> str:
         from bot.core.policy import Check
-        from bot.core.results import REFUSED, Result
+        from bot.core.results import REFUSED, Action, MoveResult
         from bot.render.message import to_markdown
 
         who = f"@{self.event.login}"
@@ -321,9 +321,9 @@ class _CommentHandler:
             else f"{who} is not a collaborator on {self.api.repository}"
         )
         return to_markdown(
-            Result(
+            MoveResult(
                 status=REFUSED,
-                action="command",
+                action=Action.COMMAND,
                 reasons=[
                     f"{has}; promobot commands here need "
                     f"{self.minimum} access or higher. Nothing was read or changed."
@@ -341,7 +341,7 @@ class _CommentHandler:
         )
 
     def _mlflow_down(self, exc: Exception) -> str:
-        from bot.core.results import ERROR, Result
+        from bot.core.results import ErrorResult
         from bot.render.message import to_markdown
 
         # The details (host names) go to the workflow log, not into a public comment.
@@ -352,9 +352,7 @@ class _CommentHandler:
             else "The details are in the workflow log."
         )
         return to_markdown(
-            Result(
-                status=ERROR,
-                action="command",
+            ErrorResult(
                 message="promobot could not reach MLflow; the command "
                 "may not have been carried out",
                 reasons=[detail],

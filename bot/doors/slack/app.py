@@ -31,7 +31,7 @@ from bot.adapters.slack.conversation import asked_in
 from bot.core.commands import Approve, Command, Deny, Help, help_text, parse
 from bot.core.context import Context
 from bot.core.ports.registry import RegistryError
-from bot.core.results import ERROR, Result
+from bot.core.results import ErrorResult
 from bot.doors.slack.modals import SlackModals, not_a_request
 from bot.doors.slack.payloads import (
     SLASH_COMMANDS,
@@ -193,10 +193,10 @@ class SlackDoor:
                 result = self.services().handle(command, ctx)
             except RegistryError as exc:
                 log.warning("%s failed: %s", action, exc)
-                result = Result(status=ERROR, action=action, message=str(exc))
+                result = ErrorResult(message=str(exc))
             except Exception:
                 log.exception("%s failed", action)
-                result = Result(status=ERROR, action=action, message=_FAILED)
+                result = ErrorResult(message=_FAILED)
         answer(result, asked, reply, clicked=clicked)
 
 

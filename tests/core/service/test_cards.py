@@ -60,7 +60,7 @@ def test_the_card_holds_where_the_version_came_from_its_metrics_and_what_is_next
         "next_targets": ["staging", "production", "archived", "@champion"],
     }
     # The production rule's gated metrics first, then the rest (as a request's table).
-    assert card.metrics == [
+    assert list(card.metrics) == [
         MetricRow("accuracy", 0.91, 0.88),
         MetricRow("f1", 0.89, 0.86),
         MetricRow("precision", None, 0.8),
@@ -103,7 +103,7 @@ def test_a_version_without_ci_tags_or_metrics_still_has_a_card(
         "ci_run_url": "",
     }
     # The gated metrics are shown even when the run did not log them: the gates will ask.
-    assert card.metrics == [MetricRow("accuracy", None, None), MetricRow("f1", None, None)]
+    assert list(card.metrics) == [MetricRow("accuracy", None, None), MetricRow("f1", None, None)]
 
 
 @pytest.mark.parametrize(

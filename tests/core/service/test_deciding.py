@@ -194,7 +194,7 @@ def test_without_a_token_the_gate_refuses_and_says_so(
     result = run(make(token=""), "cli:bob", f"promote {M} v{version} staging")
 
     assert result.status == "refused"
-    assert result.reasons == [
+    assert list(result.reasons) == [
         f"The checks of v{version} could not be confirmed: GITHUB_TOKEN is not set, so "
         "promobot cannot read the checks on GitHub; set GITHUB_TOKEN to a token that may "
         "read checks and statuses (`checks: read`, `statuses: read`)."

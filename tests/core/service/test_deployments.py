@@ -104,7 +104,7 @@ def test_a_promotion_creates_a_deployment_of_the_commit_with_a_success_status(
             },
         )
     ]
-    assert result.notes == [
+    assert list(result.notes) == [
         f"Recorded on GitHub: deployment 1001 of `{SHA1[:12]}` to `{M}/Staging` in {REPO}."
     ]
     assert "Recorded on GitHub: deployment 1001" in to_text(result)
@@ -207,12 +207,12 @@ def test_versions_without_git_metadata_and_services_without_a_token_send_nothing
     make: Callable[..., Service], models: Any, github: FakeGitHubServer
 ) -> None:
     plain = models.version(M, accuracy=0.9, f1=0.88)
-    assert run(make(), "cli:bob", f"promote {M} v{plain} staging").notes == []
+    assert run(make(), "cli:bob", f"promote {M} v{plain} staging").notes == ()
 
     from_ci = ci_version(models, SHA1)
     result = run(make(token=""), "cli:bob", f"promote {M} v{from_ci} staging")
 
-    assert result.status == "done" and result.notes == []
+    assert result.status == "done" and result.notes == ()
     assert github.calls == []
     (gap,) = make().missing_deployments([M])
     assert (gap.version, gap.target, gap.why) == (from_ci, "Staging", "never sent")

@@ -98,7 +98,7 @@ def test_the_requester_in_the_team_cannot_approve_their_own_request(
     refused = run(service, own, f"approve {pending.request_id}")
 
     assert refused.status == "refused"
-    assert refused.reasons == ["bob cannot approve their own request"]
+    assert list(refused.reasons) == ["bob cannot approve their own request"]
     assert not any(".approval." in key for key in models.model_tags(M))
     assert models.stage(M, v1) == "Staging"
 
@@ -108,7 +108,7 @@ def test_someone_in_neither_people_nor_the_team_may_not_approve(service, models,
 
     refused = run(service, "github:mallory", f"approve {request_id}")
 
-    assert refused.reasons == [
+    assert list(refused.reasons) == [
         "github:mallory is not in ml-leads, who approve Production for sentiment-classifier"
     ]
     assert models.stage(M, v1) == "Staging"
@@ -187,7 +187,7 @@ def test_slack_failing_grants_nothing_and_the_refusal_says_why(
 
     refused = run(service, "slack:U0SAM", f"approve {request_id}", channel="slack")
 
-    assert refused.reasons == [
+    assert list(refused.reasons) == [
         "slack:U0SAM is not in sre, who approve @champion for sentiment-classifier "
         f"(slack-group:S0SRE could not be read: {why})"
     ]
@@ -252,7 +252,7 @@ def test_a_team_member_may_deny_and_a_stranger_may_not(service, models, v1) -> N
     stranger = run(service, "github:mallory", f"deny {request_id} no")
     denied = run(service, "github:zed", f"deny {request_id} not this week")
 
-    assert stranger.reasons == [
+    assert list(stranger.reasons) == [
         "github:mallory is not in ml-leads, who deny Production for sentiment-classifier"
     ]
     assert denied.status == "done" and "denied by github:zed" in denied.message

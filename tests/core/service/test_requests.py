@@ -87,7 +87,7 @@ def test_request_expires(service, models, two_versions, clock):
     assert late.status == "refused" and "expired" in late.reasons[0]
     assert models.stage(M, 1) == "Staging"
     status = run(service, "cli:x", f"status {M}")
-    assert status.pending == []
+    assert status.pending == ()
 
 
 def test_approval_binds_to_the_requested_version(service, models, two_versions):
@@ -198,7 +198,7 @@ def test_request_whose_id_names_no_lock_is_treated_as_planted(service, models, t
     before = models.snapshot(M)
     refused = run(service, "github:alice", f"approve {pending.request_id}")
     assert refused.status == "refused"
-    assert refused.reasons == [
+    assert list(refused.reasons) == [
         "There is no request `req-abc123`. `status <model>` lists the pending ones."
     ]
     assert models.snapshot(M) == before and models.stage(M, v1) == "Staging"
@@ -329,7 +329,7 @@ def test_a_policy_may_require_a_reason_to_deny(strict_denials, models):
     bare = run(service, "github:alice", f"deny {pending.request_id}")
 
     assert bare.status == "refused"
-    assert bare.reasons == [
+    assert list(bare.reasons) == [
         "A denial of promotions to Production of fraud-detector needs a reason (the policy "
         "sets `deny_requires_reason: true`); write it after the request id: "
         f"`deny {pending.request_id} <why>`."
@@ -385,7 +385,7 @@ def test_a_request_made_before_the_upgrade_is_approved_after_it(service, models,
     again = run(service, "github:alice", f"approve {rid}")
     assert again.status == "done" and again.already
     status = run(service, "cli:bob", f"status {M}")
-    assert status.pending == []
+    assert status.pending == ()
     history = run(service, "cli:bob", f"history {M}")
     assert [(h.kind, h.version, h.target) for h in history.history] == [
         ("promote", v1, "Production"),
@@ -424,3 +424,31 @@ def test_a_request_closed_before_the_upgrade_stays_closed(service, models, two_v
 
     assert late.status == "refused" and "denied" in " ".join(late.reasons), late.reasons
     assert models.snapshot(M) == before
+
+
+def test_request_view_writes_nothing_and_an_expired_request_reads_as_expired(
+    service, models, two_versions, clock
+):
+    """A read: the view of a pending request and of one whose time ran out leaves the
+    registry as it was; the expired one reads as expired before anything records it, and
+    the next approve (a use case that writes) closes it."""
+    run(service, "slack:U01BOB", f"promote {M} v1 staging x")
+    pending = run(service, "slack:U01BOB", f"promote {M} v1 production y")
+    before = models.snapshot(M)
+
+    view = service.request_view(pending.request_id)
+    assert view is not None and view.status == "pending" and view.approvals_required == 1
+
+    clock.advance(hours=25)
+    expired = service.request_view(pending.request_id)
+    assert expired is not None and expired.status == "refused"
+    assert expired.reasons[0].startswith(f"{pending.request_id} expired at ")
+    assert service.request_view(pending.request_id) == expired
+    assert models.snapshot(M) == before
+    state_key = f"mlflow.promobot.request.{pending.request_id}.state"
+    assert state_key not in models.model_tags(M)
+
+    late = run(service, "github:alice", f"approve {pending.request_id}")
+    assert late.reasons == expired.reasons
+    assert json.loads(models.model_tags(M)[state_key])["state"] == "expired"
+    assert service.request_view(pending.request_id) == expired

@@ -76,7 +76,7 @@ def test_a_locked_target_refuses_promotions_naming_who_when_why_and_until_when(
     refused = run(staged, "slack:U01BOB", f"promote {M} v2 production shadow ok")
 
     assert refused.status == "refused"
-    assert refused.reasons == [
+    assert list(refused.reasons) == [
         f"Production of {M} is locked by alice@example.com since 2026-11-25 10:00 UTC, until "
         '2026-11-25 12:00 UTC ("incident 4711"); promotions there are refused while it holds; '
         f"wait until 2026-11-25 12:00 UTC, or lift it: `unlock {M} production`."
@@ -136,7 +136,7 @@ def test_a_lock_for_a_while_ends_by_itself(staged: Service, models: Any, clock: 
     asked = run(staged, "slack:U01BOB", f"promote {M} v2 production ok")
     assert asked.status == "pending", asked.reasons
     assert not [c for c in asked.checks if c.name == "lock"]
-    assert run(staged, "cli:x", f"status {M}").locks == []
+    assert run(staged, "cli:x", f"status {M}").locks == ()
     # Nothing had to write the end of it.
     assert lock_tags(models) == writes
     late = run(staged, "github:alice", f"unlock {M} production")
@@ -156,7 +156,7 @@ def test_unlock_by_someone_not_allowed_is_refused_and_the_lock_holds(
     refused = run(staged, "github:bob", f"unlock {M} @champion")
 
     assert refused.status == "refused"
-    assert refused.reasons == [
+    assert list(refused.reasons) == [
         f"Only ml-leads (the requesters and approvers of @champion) may lock or unlock "
         f"@champion of {M}, and bob is not among them; ask alice or erin."
     ]
@@ -204,7 +204,7 @@ def test_without_a_target_every_target_of_the_policy_is_locked_and_unlocked(
     lifted = run(staged, "slack:U01ALICE", f"unlock {M}")
 
     assert lifted.status == "done" and len(lifted.locks) == 4
-    assert run(staged, "cli:x", f"status {M}").locks == []
+    assert run(staged, "cli:x", f"status {M}").locks == ()
     again = run(staged, "github:erin", f"unlock {M}")
     assert again.already and again.message == f"{M} has no lock in force; nothing changed."
 

@@ -175,7 +175,9 @@ def test_notify_and_a_first_holder_are_told_never_left_empty(
     assert models.tags(name, 2)["verification"] == "failed"
     [event] = recorder.seen
     assert event.result.replaced_version is None
-    assert event.result.reasons == ["v2 was the first holder of Production: nothing to go back to"]
+    assert list(event.result.reasons) == [
+        "v2 was the first holder of Production: nothing to go back to"
+    ]
     assert event.result.next_steps[0].command == f"rollback {name}"
 
 
@@ -191,7 +193,7 @@ def test_on_failure_notify_tells_with_the_rollback_command(
     assert event.result.message == (
         "verification failed: error rate 0.071 (pass < 0.02), 2 checks in a row"
     )
-    assert event.result.reasons == ["on_failure: notify"]
+    assert list(event.result.reasons) == ["on_failure: notify"]
     assert event.result.next_steps[0].command == f"rollback {name}"
 
 

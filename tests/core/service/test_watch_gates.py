@@ -45,7 +45,7 @@ def test_live_gates_refuse_with_the_figure_and_pass_when_it_holds(
     before = models.snapshot(name)
     refused = do(service, f"promote {name} v1 production")
     assert refused.status == "refused"
-    assert refused.reasons == [
+    assert list(refused.reasons) == [
         "shadow error rate of v1 is 0.071 live, which fails the gate shadow error rate ≤ 0.05; "
         "wait until shadow error rate ≤ 0.05 holds, or promote a version that meets it."
     ]
@@ -64,7 +64,7 @@ def test_a_live_gate_without_prometheus_refuses_saying_why(tracking_uri: str, mo
     name = "gated-nowhere"
     models.version(name, accuracy=0.9)
     refused = do(Service(Registry(tracking_uri), POLICY), f"promote {name} v1 production")
-    assert refused.reasons == [
+    assert list(refused.reasons) == [
         "The live gate shadow error rate ≤ 0.05 has no figure for v1: no Prometheus is "
         "configured (set PROMOBOT_PROMETHEUS_URL); check the query and that the model server "
         "exports it, then try again."
@@ -82,7 +82,7 @@ def test_soak_refuses_naming_when_the_version_may_go(
     clock.advance(hours=3)
     refused = do(service, f"promote {name} v1 production")
     ready = entered + timedelta(hours=24)
-    assert refused.reasons == [
+    assert list(refused.reasons) == [
         f"v1 entered Staging {entered:%Y-%m-%d %H:%M} UTC; Production needs 24h there: "
         f"from {ready:%Y-%m-%d %H:%M} UTC."
     ]

@@ -230,9 +230,9 @@ def test_inflight(steps: list[Step], target: str, expected: int | None) -> None:
         assert found is None
     else:
         assert found is not None
-        key, event = found
-        assert key == event_key(expected)
-        assert event == event_value(steps[expected - 1], expected)
+        assert found.key == event_key(expected)
+        value = json.dumps(event_value(steps[expected - 1], expected))
+        assert found == state.HistoryEvent.from_tag(event_key(expected), value)
 
 
 # ---- events -----------------------------------------------------------------------------------
@@ -260,8 +260,8 @@ def test_events_in_the_same_millisecond_keep_the_order_they_happened_in() -> Non
 
 def test_an_event_reads_back_every_field() -> None:
     (event,) = state.events(history(rollback(2, 3)))
-    assert event == state.Event(
-        key=event_key(1),
+    assert event.key == event_key(1)
+    assert event == state.HistoryEvent(
         kind="rollback",
         target_key="production",
         target_label="Production",
@@ -273,6 +273,8 @@ def test_an_event_reads_back_every_field() -> None:
         reason="rollback: it broke",
         request=request_id(1),
         channel="cli",
+        target_name="Production",  # an event without one names its target by the label
+        line=str(event_value(rollback(2, 3), 1)["line"]),
     )
 
 
@@ -417,7 +419,7 @@ def test_a_legacy_history_reads_as_it_did() -> None:
     ]
     assert state.rollback_candidate(old, "production", 3) == 1
     found = state.inflight(old, "production")
-    assert found is not None and found[0] == event_key(4).removeprefix("mlflow.")
+    assert found is not None and found.key == event_key(4).removeprefix("mlflow.")
 
 
 def test_events_of_both_layouts_interleave_in_the_order_they_happened() -> None:
@@ -538,7 +540,7 @@ STALE_TAGS = [
     ("tags", "event", "expected"), [r[1:] for r in STALE_TAGS], ids=[r[0] for r in STALE_TAGS]
 )
 def test_stale_tags(tags: dict[str, str], event: dict[str, str], expected: list[str]) -> None:
-    assert state.stale_tags(event, tags) == expected
+    assert state.stale_tags(event["link"], tags) == tuple(expected)
 
 
 def test_the_stale_tags_are_the_ones_a_move_out_writes() -> None:
@@ -551,14 +553,16 @@ def test_the_stale_tags_are_the_ones_a_move_out_writes() -> None:
         "at": "2026-11-25T11:00:00Z",
         "rollback_reason": "latency",
     }
-    _, old_tags = state.audit_tags(
-        {
-            **event,
-            "approved_by": "",
-            "target_label": "Production",
-            "reason": "rollback: latency",
-            "request": "req-1",
-            "channel": "cli",
-        }
-    )
+    value = {
+        **event,
+        "target_key": "production",
+        "approved_by": "",
+        "target_label": "Production",
+        "reason": "rollback: latency",
+        "request": "req-1",
+        "channel": "cli",
+    }
+    written = state.HistoryEvent.from_tag("", json.dumps(value))
+    assert written is not None
+    _, old_tags = state.audit_tags(written)
     assert set(old_tags) == set(state.MOVED_OUT_TAGS)

@@ -16,7 +16,6 @@ import urllib.parse
 from typing import Any
 
 import pytest
-import slack_door
 from bolt_helpers import TOKEN, unescape
 from fake_slack import Call, FakeSlack
 from slack_door import (
@@ -33,11 +32,6 @@ from slack_door import (
     posts,
     run,
 )
-
-# The in-process door's fixtures (tests/slack_door.py).
-fake = slack_door.fake
-slack = slack_door.slack
-request_message = slack_door.request_message
 
 
 def test_a_slash_command_is_acknowledged_at_once_privately_and_worked_on_after(
