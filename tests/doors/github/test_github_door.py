@@ -31,11 +31,24 @@ from github_door_helpers import (
     REPO_PATH,
     UNREACHABLE,
     FakeGitHub,
+    actions_env,
+    answered_github,
     comment_event,
     version_with_metrics,
 )
 
 from bot.doors.github.comment import is_command, run_github
+
+
+@pytest.fixture
+def github_env(tracking_uri: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    return actions_env(tracking_uri, monkeypatch, tmp_path)
+
+
+@pytest.fixture
+def github(github_env: Path) -> Iterator[FakeGitHub]:
+    with answered_github() as fake:
+        yield fake
 
 
 @pytest.mark.parametrize(
