@@ -88,7 +88,8 @@ class Service:
             self.deps.github = outside.github
         if outside.prometheus is not None:
             self.deps.prometheus = outside.prometheus
-        executor = Executor(self.deps)
+        self.deployments = Deployments(self.deps)
+        executor = Executor(self.deps, self.deployments)
         self.audit = Audit(self.deps)
         self.export = Export(self.deps, self.audit)
         self.moves = Moves(self.deps, executor, self.audit)
@@ -96,7 +97,6 @@ class Service:
         self.queries = Queries(self.deps, self.requests, self.audit)
         self.messages = Messages(self.deps, self.queries)
         self.locks = Locks(self.deps)
-        self.deployments = Deployments(self.deps)
         self.cards = Cards(self.deps)
         # Looked up at each delivery, so the delivery always reaches the facade's method.
         self.deliveries = Deliveries(
@@ -169,11 +169,6 @@ class Service:
         return self.queries.versions(model)
 
     # ---- GitHub deployments of promotions (docs/contract.md, "Deployment records") -----
-
-    def record_deployment(self, result: Result) -> str | None:
-        """For the deployments notifier, right after an execution: send and record its
-        GitHub deployment; the sentence for the person, or None (nothing to record)."""
-        return self.deployments.record(result)
 
     def records_deployments(self) -> bool:
         """Whether promotions are recorded as GitHub deployments here (GITHUB_TOKEN)."""

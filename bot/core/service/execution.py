@@ -20,6 +20,7 @@ from bot.core import events, state
 from bot.core.ports.registry import ModelInfo, Registry, VersionInfo
 from bot.core.results import DONE, REFUSED, Result
 from bot.core.service.common import STAGE_ALIASES, Context, Deps, already, holder, target_of, uri
+from bot.core.service.deployments import Deployments
 from bot.core.service.proposal import Reads
 
 
@@ -33,8 +34,9 @@ class Execution:
 
 
 class Executor:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, deployments: Deployments) -> None:
         self.deps = deps
+        self.deployments = deployments
 
     def execute(self, run: Execution, base: Result, read_under_lock: ModelInfo | None) -> Result:
         """Carry out a request under the target's lock. `read_under_lock`: the caller
@@ -92,6 +94,8 @@ class Executor:
         base.approvals = len(run.approvers)
         base.uri = uri(req.model, target)
         base.asked_in, base.link = req.channel, req.link
+        # GitHub's release record, still under the lock; the event then carries it.
+        self.deployments.record(base)
         self.deps.publish(events.EXECUTED, base, Context(req.actor, req.channel, req.link))
         return base
 

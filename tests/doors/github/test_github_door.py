@@ -578,16 +578,32 @@ def test_promote_without_a_version_says_so_when_the_head_has_none(
 @pytest.mark.parametrize(
     ("method", "url", "status", "says"),
     [
-        ("POST", REACTIONS, 403, "HTTP 403, the token lacks a permission"),
-        ("POST", REACTIONS, 404, "HTTP 404"),
-        ("POST", f"{API}{REPO_PATH}/issues/{PR}/comments", 500, "HTTP 500, GitHub had a problem"),
-        ("POST", f"{API}{REPO_PATH}/issues/{PR}/comments", 502, "HTTP 502"),
-        ("GET", f"{API}{REPO_PATH}/collaborators/bob/permission", 503, "HTTP 503"),
+        (
+            "POST",
+            REACTIONS,
+            403,
+            "), the token lacks `issues: write` or the rate limit is used up: simulated",
+        ),
+        ("POST", REACTIONS, 404, "GitHub answered HTTP 404 (react eyes to comment "),
+        (
+            "POST",
+            f"{API}{REPO_PATH}/issues/{PR}/comments",
+            500,
+            "GitHub answered HTTP 500 (comment on #7 in acme/models), GitHub had a problem",
+        ),
+        ("POST", f"{API}{REPO_PATH}/issues/{PR}/comments", 502, "HTTP 502 (comment on #7"),
+        (
+            "GET",
+            f"{API}{REPO_PATH}/collaborators/bob/permission",
+            503,
+            "GitHub answered HTTP 503 (read the repository permission of @bob in acme/models)",
+        ),
         (
             "GET",
             f"{API}{REPO_PATH}/collaborators/bob/permission",
             requests.ConnectionError("connection reset by peer"),
-            "GitHub is unreachable",
+            "GitHub could not be reached at https://api.github.com (read the repository "
+            "permission of @bob in acme/models): connection reset by peer",
         ),
     ],
     ids=[
