@@ -13,6 +13,7 @@
     export.py       the audit trail for auditors (`promobot audit export`)
     registration.py CI registration and the comparison with Production
     deployments.py  GitHub deployments of promotions: record, find the missing, repair
+    pull_requests.py  a promote asked in a pull request: the version from its head commit
     cards.py        a new version's card, and announcing it
     webhooks.py     MLflow's webhook deliveries, and promobot's webhook in MLflow
     verification.py the watch after a promotion: passed, or rolled back / told
@@ -54,6 +55,7 @@ from bot.core.service.execution import Executor
 from bot.core.service.messages import Messages
 from bot.core.service.moves import Moves
 from bot.core.service.proposal import Reads
+from bot.core.service.pull_requests import version_from_head
 from bot.core.service.queries import Queries
 from bot.core.service.requests import Requests
 from bot.core.service.target_locks import Locks
@@ -136,7 +138,13 @@ class Service:
     def clock(self) -> datetime:
         return self.deps.clock()
 
-    def handle(self, command: Command, ctx: Context) -> Result:
+    def handle(self, command: Command, ctx: Context, *, head_sha: str = "") -> Result:
+        """`head_sha`: the commit the command was asked on, a pull request's head; a
+        promote without a version takes the newest version registered from it."""
+        if head_sha:
+            command, refusal = version_from_head(self.deps, command, head_sha)
+            if refusal is not None:
+                return refusal
         use_case = self._table.get(type(command))
         if use_case is None:  # pragma: no cover - the parser makes only these
             raise TypeError(f"unknown command {command!r}")

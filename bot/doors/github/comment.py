@@ -5,8 +5,10 @@ whose first line is a promobot command:
 
 1. checks the commenter's repository permission before anything else (no registry
    read or write happens for someone below the minimum);
-2. reacts 👀, runs the command through the core as `github:<login>`, replies with one
-   Markdown comment (render.to_markdown), and reacts 🚀 (done or pending) or 👎.
+2. reacts 👀, runs the command through the core as `github:<login>` (a promote without a
+   version with the pull request's head commit, from which the core takes the version),
+   replies with one Markdown comment (render.to_markdown), and reacts 🚀 (done or
+   pending) or 👎.
 
 Everything else (edited comments, plain issues, comments that are not commands) is
 ignored without a single API call. The comment text is only ever data for the parser.
@@ -21,7 +23,7 @@ import json
 import os
 import sys
 import traceback
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +32,7 @@ from pydantic import ValidationError
 from bot.adapters.github.comments import PERMISSION_LEVELS, GitHubPullRequests
 from bot.app import build_github_client, build_service
 from bot.config import MIN_PERMISSION_VARIABLE, Settings, load_settings
-from bot.core.commands import (
-    Command,
-    Help,
-    Promote,
-    VersionSpec,
-    help_text,
-    parse,
-    parse_comment,
-    vocabulary,
-)
+from bot.core.commands import Command, Help, Promote, help_text, parse, parse_comment, vocabulary
 from bot.core.policy import Check, PolicyError
 from bot.core.ports.github import GitHubError, Permission, PullRequests
 from bot.core.ports.registry import RegistryError
@@ -255,41 +248,19 @@ class _CommentHandler:
                 "nothing was changed.",
                 ExitCode.REFUSED,
             )
+        # A promote without a version stands for the pull request's head commit: the
+        # core takes the version registered from it.
+        unversioned = isinstance(command, Promote) and command.version is None
+        head_sha = self.api.head_sha(self.event.issue_number) if unversioned else ""
+        ctx = Context(actor=self.actor, channel="github", link=self.event.comment_url)
         try:
-            command, refusal = self._fill_version(service, command)
-            if refusal is not None:
-                return self.finish(to_markdown(refusal), ExitCode.REFUSED)
-            ctx = Context(actor=self.actor, channel="github", link=self.event.comment_url)
-            result = service.handle(command, ctx)
+            result = service.handle(command, ctx, head_sha=head_sha)
         except RegistryError as exc:
             print(f"promobot github: {exc}", file=sys.stderr)
             return self.finish(self._mlflow_down(exc), ExitCode.UNAVAILABLE)
         # A decision made here reaches the request's Slack message through the service's
         # events (bot/app.py wires the Slack notifier when SLACK_BOT_TOKEN is set).
         return self.finish(to_markdown(result, door="github"), exit_code(result))
-
-    def _fill_version(self, service: Any, command: Command) -> tuple[Command, Result | None]:
-        """`/promote <model> <target>` in a pull request means the newest version
-        registered from the pull request's head commit."""
-        if not isinstance(command, Promote) or command.version is not None:
-            return command, None
-        sha = self.api.head_sha(self.event.issue_number)
-        number = service.version_for_commit(command.model, sha)
-        if number is None:
-            return command, Result(
-                status=REFUSED,
-                action="promote",
-                model=command.model,
-                target=command.target.label,
-                reason=command.reason,
-                reasons=[
-                    f"No version of {command.model} was registered from this pull request's "
-                    f"head commit `{sha[:12]}` (model-version tag `git_commit`). Register it "
-                    "first (the train-and-register workflow), or name a version: "
-                    f"`/promote {command.model} v3 {command.target.key}`."
-                ],
-            )
-        return replace(command, version=VersionSpec("number", str(number))), None
 
     # ---- replies and reactions ------------------------------------------------------------
 
