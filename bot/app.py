@@ -12,8 +12,12 @@ from pydantic import SecretStr
 
 from bot.adapters.directory import Directories
 from bot.adapters.directory.cached import CachedDirectory
-from bot.adapters.directory.github_teams import GitHubTeams
 from bot.adapters.directory.http import TIMEOUT_S
+from bot.adapters.github.checks import GitHubChecks
+from bot.adapters.github.client import TIMEOUT_S as GITHUB_TIMEOUT_S
+from bot.adapters.github.client import GitHubClient
+from bot.adapters.github.deployments import GitHubDeployments
+from bot.adapters.github.teams import GitHubTeams
 from bot.adapters.mlflow.gateway import Registry
 from bot.adapters.slack.client import web_client
 from bot.adapters.slack.groups import SlackGroups
@@ -28,12 +32,10 @@ from bot.core.service.common import Outside, utcnow
 from bot.core.service.membership import resolve
 from bot.core.service.registration import Registration
 from bot.core.service.webhooks import WebhookInstall
-from bot.notifiers import slack, slack_announce
+from bot.notifiers import github_verification, slack, slack_announce
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
-
-    from bot.adapters.github.client import GitHubClient
 
 log = logging.getLogger("promobot")
 
@@ -53,7 +55,7 @@ def build_registry(settings: Settings) -> Registry:
 def build_directory(settings: Settings, *, timeout: float = TIMEOUT_S) -> Directory:
     """GitHub teams and Slack user groups, read with the tokens the doors use and kept
     for PROMOBOT_GROUP_CACHE_SECONDS."""
-    github = GitHubTeams(settings.github_api_url, _secret(settings.github_token), timeout=timeout)
+    github = GitHubTeams(build_github_client(settings, timeout=timeout))
     slack = SlackGroups(settings.slack_api_url, _secret(settings.slack_bot_token), timeout=timeout)
     return CachedDirectory(Directories(github, slack), settings.promobot_group_cache_seconds)
 
@@ -69,28 +71,31 @@ def resolve_groups(settings: Settings, policy: Policy) -> tuple[tuple[str, ...],
     return sources, resolve(build_directory(settings), sources)
 
 
-def build_github_client(settings: Settings, *, timeout: float | None = None) -> GitHubClient | None:
-    """GitHub's REST API at GITHUB_API_URL with GITHUB_TOKEN; None without a token."""
-    token = settings.github_token.get_secret_value() if settings.github_token else ""
+def build_github_client(
+    settings: Settings, *, timeout: float = GITHUB_TIMEOUT_S
+) -> GitHubClient | None:
+    """The one GitHub client: GITHUB_TOKEN at GITHUB_API_URL; None without a token."""
+    token = _secret(settings.github_token)
     if not token:
         return None
-    from bot.adapters.github.client import TIMEOUT_S, GitHubClient
-
-    return GitHubClient(token, base_url=settings.github_api_url, timeout=timeout or TIMEOUT_S)
+    return GitHubClient(token, base_url=settings.github_api_url, timeout=timeout)
 
 
-def build_github(settings: Settings, *, timeout: float | None = None) -> GitHubPorts:
-    """GitHub's checks and deployments, where GITHUB_TOKEN is set (at GITHUB_API_URL);
-    without it, none: the checks gate refuses and no deployment is sent."""
-    client = build_github_client(settings, timeout=timeout)
+def build_github(
+    settings: Settings,
+    *,
+    timeout: float = GITHUB_TIMEOUT_S,
+    client: GitHubClient | None = None,
+) -> GitHubPorts:
+    """GitHub's checks and deployments, where GITHUB_TOKEN is set (at GITHUB_API_URL),
+    through `client` when given; without a token, none: the checks gate refuses and no
+    deployment is sent."""
+    client = client or build_github_client(settings, timeout=timeout)
     if client is None:
         return GitHubPorts(mlflow_ui_url=settings.promobot_mlflow_ui_url)
-    from bot.adapters.github.client import GitHubChecks
-    from bot.notifiers.github_deployments import GitHubDeploymentSender
-
     return GitHubPorts(
         checks=GitHubChecks(client),
-        deployer=GitHubDeploymentSender(client),
+        deployer=GitHubDeployments(client),
         mlflow_ui_url=settings.promobot_mlflow_ui_url,
     )
 
@@ -129,7 +134,8 @@ def build_service(
     (tests give theirs a short timeout)."""
     policy = policy if policy is not None else build_policy(settings)
     bus = EventBus()
-    github = github if github is not None else build_github(settings)
+    github_client = build_github_client(settings)
+    github = github if github is not None else build_github(settings, client=github_client)
     service = Service(
         build_registry(settings),
         policy,
@@ -141,20 +147,11 @@ def build_service(
             prometheus=build_prometheus(settings),
         ),
     )
-    if github.deployer is not None:
-        from bot.notifiers import github_deployments
-
-        notifier = github_deployments.DeploymentNotifier(service)
-        bus.subscribe(notifier, github_deployments.KINDS)
-    if (client := build_github_client(settings)) is not None:
-        from bot.notifiers import github_verification
-
-        told = github_verification.VerificationNotifier(client)
-        bus.subscribe(told, github_verification.KINDS)
     if settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():
-        # Last: what Slack shows of an execution carries what the others added to it
-        # (the GitHub deployment recorded, or why not).
         subscribe_slack(service, settings)
+    if github_client is not None:
+        told = github_verification.VerificationNotifier(github_client)
+        bus.subscribe(told, github_verification.KINDS)
     return service
 
 

@@ -4,7 +4,7 @@ reaction, a comment), the checks gate's (a commit's check runs, paged as GitHub 
 them, and its combined status) and the deployment record's (deployments and their
 statuses), and a team's members (`GET /orgs/{org}/teams/{slug}/members`, paged through
 the Link header as GitHub does). Every call is recorded as (method, path with its query,
-JSON body or None).
+JSON body or None), and its request headers in `headers`.
 
     with FakeGitHubServer("acme/models", pr=7) as github:
         env["GITHUB_API_URL"] = github.url
@@ -15,10 +15,11 @@ JSON body or None).
 Without `permissions`, everyone has write. `check_runs` and `statuses` map a commit SHA
 to what GitHub would list for it. `fail(method, path regex, mode)` makes matching calls
 answer 500 or 403 (a token without the permission), time out (answer only after
-`delay_s`, having done nothing) or send garbage (a 200 that is not JSON), `times` times or
-until `heal()`. `prefix` serves it all under a path, as GitHub Enterprise serves
-`/api/v3`. `teams` maps "org/slug" to logins; another team gets 404, and a call without
-`Authorization: Bearer …` gets 401. Make the team calls misbehave with
+`delay_s`, having done nothing), send garbage (a 200 that is not JSON) or redirect (a 307
+to the same path at `redirect_to`), `times` times or until `heal()`. `prefix` serves it
+all under a path, as GitHub Enterprise serves `/api/v3`. `teams` maps "org/slug" to
+logins; another team gets 404, and a team call without `Authorization: Bearer …` (or
+`token …`: GitHub takes both) gets 401. Make the team calls misbehave with
 `github.team_answer = "502"` (that status), `"garbage"` (not JSON) or `"not-a-list"`;
 slow them down with `github.team_delay_s = 2`.
 """
@@ -34,7 +35,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-MODES = ("500", "403", "timeout", "garbage")
+MODES = ("500", "403", "timeout", "garbage", "redirect")
 _TEAM_PATH = re.compile(r"(?:/api/v3)?/orgs/([^/]+)/teams/([^/]+)/members")
 
 
@@ -53,11 +54,13 @@ class FakeGitHubServer:
         teams: dict[str, list[str]] | None = None,
     ) -> None:
         self.calls: list[tuple[str, str, Any]] = []
+        self.headers: list[dict[str, str]] = []  # each call's request headers, in order
         self.deployments: list[dict[str, Any]] = []  # {"id": n, **the body sent}
         self.deployment_statuses: list[tuple[int, dict[str, Any]]] = []  # (id, body)
         self.check_runs = check_runs if check_runs is not None else {}
         self.statuses = statuses if statuses is not None else {}
         self.delay_s = 3.0
+        self.redirect_to = "http://127.0.0.1:9"  # where a `redirect` failure points
         self.teams = dict(teams or {})
         self.team_answer: str | None = None
         self.team_delay_s = 0.0
@@ -104,6 +107,9 @@ class FakeGitHubServer:
                 elif mode == "timeout":
                     time.sleep(fake.delay_s)
                     self._answer(502, {"message": "too late"})
+                elif mode == "redirect":
+                    where = {"Location": f"{fake.redirect_to}{path}"}
+                    self._answer(307, {"message": "Temporary Redirect"}, where)
                 else:
                     data = b"<html><body>Unicorn! This page is taking too long.</body></html>"
                     self.send_response(200)
@@ -115,6 +121,7 @@ class FakeGitHubServer:
 
             def do_GET(self) -> None:
                 fake.calls.append(("GET", self.path, None))
+                fake.headers.append(dict(self.headers))
                 url = urllib.parse.urlsplit(self.path)
                 query = dict(urllib.parse.parse_qsl(url.query))
                 if self._failed("GET", url.path):
@@ -163,6 +170,7 @@ class FakeGitHubServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 fake.calls.append(("POST", self.path, body))
+                fake.headers.append(dict(self.headers))
                 if self._failed("POST", self.path):
                     return
                 status = status_path.fullmatch(self.path)
@@ -194,7 +202,7 @@ class FakeGitHubServer:
 
     def fail(self, method: str, pattern: str, mode: str, times: int | None = None) -> None:
         """Make calls of `method` whose path matches `pattern` (re.search) fail: `mode` is
-        500, 403, timeout or garbage; `times` (None: until heal())."""
+        500, 403, timeout, garbage or redirect; `times` (None: until heal())."""
         assert mode in MODES, mode
         with self._lock:
             self._failures.append([method, re.compile(pattern), mode, times])
@@ -225,7 +233,7 @@ class FakeGitHubServer:
         if self.team_delay_s:
             time.sleep(self.team_delay_s)
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(handler.path).query)
-        if not handler.headers.get("Authorization", "").startswith("Bearer "):
+        if not handler.headers.get("Authorization", "").startswith(("Bearer ", "token ")):
             return handler._answer(401, {"message": "Requires authentication"})
         if self.team_answer == "garbage":
             return handler._send(200, b"<html>upstream trouble</html>", "text/html")

@@ -1,5 +1,7 @@
 """The GitHub comment door for tests: the issue_comment payloads, the environment Actions
-gives, and PyGithub's calls answered at the HTTP level (responses).
+gives, and PyGithub's calls answered at the HTTP level (responses), as GitHub's REST API
+documents them. The test modules make their fixtures of `actions_env` and
+`answered_github`.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +38,10 @@ PERMISSIONS = {
 }
 
 
-# ---- fixtures ------------------------------------------------------------------------------
+# ---- the environment -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def github_env(tracking_uri: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def actions_env(tracking_uri: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """The environment Actions gives the chatops step; returns the working directory."""
     for name in list(os.environ):
         if name.startswith(("GITHUB_", "SLACK_", "PROMOBOT_")):
@@ -147,8 +149,9 @@ class FakeGitHub:
         ]
 
 
-@pytest.fixture
-def github(github_env: Path) -> Iterator[FakeGitHub]:
+@contextmanager
+def answered_github() -> Iterator[FakeGitHub]:
+    """GitHub at api.github.com, answered in-process for as long as it is open."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         yield FakeGitHub(rsps)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from bot.core.context import Context
@@ -50,6 +50,9 @@ KINDS = (
 )
 
 
+R = TypeVar("R", bound="Result")
+
+
 @dataclass(frozen=True)
 class Reply:
     """What a notifier tells the person who acted: a sentence for the result's notes, and
@@ -72,15 +75,18 @@ class Event:
 
     def answered(self) -> Result:
         """The result with what the notifiers said back: a new value, or the same one."""
-        if not self.replies:
-            return self.result
-        notes = tuple(r.note for r in self.replies if r.note)
-        data = {key: value for r in self.replies for key, value in r.data.items()}
-        return replace(
-            self.result,
-            notes=(*self.result.notes, *notes),
-            extra={**self.result.extra, **data},
-        )
+        return with_replies(self.result, *self.replies)
+
+
+def with_replies(result: R, *replies: Reply | None) -> R:
+    """`result` with what was said back added to its notes and `--json` data: a new
+    value (results never change once built), or the same one when nothing was said."""
+    said = [r for r in replies if r is not None]
+    if not said:
+        return result
+    notes = tuple(r.note for r in said if r.note)
+    data = {key: value for r in said for key, value in r.data.items()}
+    return replace(result, notes=(*result.notes, *notes), extra={**result.extra, **data})
 
 
 class Notifier(Protocol):

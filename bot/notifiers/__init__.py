@@ -4,6 +4,6 @@ slack.py                 the one owner of a request's Slack message: posts it wh
                          request was asked, then updates it until it is decided
 slack_announce.py        posts promotions carried out, drift, new versions' cards and
                          verifications in Slack
-github_deployments.py    records every promotion of a GitHub commit as a GitHub deployment
-github_verification.py   tells a failed verification on the pull request it came from
+github_verification.py   tells GitHub of a failed verification: a comment on the pull
+                         request it was promoted from, a `failure` status on its deployment
 """

@@ -1,5 +1,6 @@
 """Tell GitHub when a promoted version fails its verification: the notifier of
-`verification_failed`, through bot/adapters/github/client.py.
+`verification_failed`, through bot/adapters/github/client.py (the client bot/app.py
+builds once).
 
 - **The pull request it was promoted from.** When the promotion was asked in a
   pull-request comment (the event's channel `github`, its link
@@ -22,14 +23,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.adapters.github.client import GitHubClient
 from bot.core import events
+from bot.core.results import Result
 from bot.core.text import clip, one_line
-
-if TYPE_CHECKING:
-    from bot.adapters.github.client import GitHubClient
-    from bot.core.results import Result
+from bot.render.message import to_markdown
 
 log = logging.getLogger("promobot.github")
 
@@ -52,8 +52,6 @@ def pull_request_of(link: str) -> tuple[str, int] | None:
 def comment_body(result: Result, actor: str) -> str:
     """The comment: the outcome for GitHub, then a mention of the person who promoted it
     (their login, from the door's `github:<login>` identity)."""
-    from bot.render.message import to_markdown
-
     body = to_markdown(result, DOOR)
     login = actor.removeprefix("github:") if actor.startswith("github:") else ""
     return body + (f"\n\ncc @{login}" if _LOGIN.fullmatch(login) else "")

@@ -1,6 +1,7 @@
-"""A promotion from each door records its GitHub deployment (bot/notifiers/
-github_deployments.py wired by bot/app.py): the CLI in-process, the pull-request comment
-door in-process, and the Slack app in-process as tests/doors/slack/test_slack_app.py drives it.
+"""A promotion from each door records its GitHub deployment (bot/core/service/
+deployments.py, sent through bot/adapters/github/ as bot/app.py wires it): the CLI
+in-process, the pull-request comment door in-process, and the Slack app in-process as
+tests/doors/slack/test_slack_app.py drives it.
 
 GitHub is tests/fake_github.py on 127.0.0.1 (real HTTP) for the deployments and, for the
 comment door, for every call it makes; Slack is tests/fake_slack.py; MLflow a real

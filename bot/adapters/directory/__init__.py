@@ -1,9 +1,11 @@
 """The directory adapters: who is in a GitHub team or a Slack user group.
 
     http.py          one JSON call with a short timeout, its failures as sentences
-    github_teams.py  GET /orgs/{org}/teams/{team_slug}/members, every page
     (Slack's usergroups.users.list is bot/adapters/slack/groups.py)
     cached.py        the cache in front of both (PROMOBOT_GROUP_CACHE_SECONDS)
+
+A GitHub team is read by GitHub's adapter, bot/adapters/github/teams.py, like every
+other call to GitHub.
 
 `Directories` sends each policy entry to the adapter of its system; bot/app.py builds
 it. They implement the port of bot/core/ports/directory.py, which is all the core sees.

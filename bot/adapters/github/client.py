@@ -1,27 +1,40 @@
-"""GitHub's REST API for what promobot does outside the comment door: read the checks on a
-commit, create deployments and their statuses, and tell a pull request that a version
-it promoted failed its verification. Plain `requests`, one attempt per call, a timeout,
-and every failure of GitHub or the network as a GitHubError with a sentence (never a
-requests exception), in the style of bot/adapters/github/comments.py.
+"""The one way promobot talks to GitHub: PyGithub, built once per token and API URL, with
+a short timeout, no retries and no throttling, and every failure a GitHubError with a
+sentence (bot/core/ports/github.py).
 
-`GitHubClient` names only the calls made; `GitHubChecks` is the core's CommitChecks
-port over it (bot/core/ports/github.py). The deployment sequence is the notifier's
-(bot/notifiers/github_deployments.py). `GITHUB_API_URL` is the base (GitHub Enterprise:
-`https://<host>/api/v3`).
+PyGithub carries the token, `GITHUB_API_URL` as the base (GitHub Enterprise:
+`https://<host>/api/v3`, whose path it puts before every call), the API version header
+and the timeout; it follows a `301` only on the same host and no other redirect, and a
+list's next page is asked for only on the base URL, so the token never goes anywhere
+else. promobot reads each answer itself, through PyGithub's requester (`Github.requester`,
+its way to the endpoints as GitHub documents them): the status, the size, JSON, then the
+shape each caller checks. PyGithub's objects would fetch themselves again where a field
+is missing, a call nobody asked for. (The size is checked once requests has read the
+answer: MAX_BYTES keeps a runaway answer out of promobot, not out of memory.)
+
+The calls are in the modules of the ports they serve (checks.py, deployments.py,
+comments.py, teams.py); here are the two that more than one of them makes.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import re
+import threading
 import urllib.parse
+from dataclasses import dataclass
 from typing import Any
 
-from bot.core.policy import ChecksSnapshot, CommitCheck
 from bot.core.ports.github import GitHubError
 
-TIMEOUT_S = 10.0
-PER_PAGE = 100
-MAX_PAGES = 100  # 10,000 check runs on one commit is more than any workflow makes
+DEFAULT_API_URL = "https://api.github.com"
+TIMEOUT_S = 10  # a call; the contract's "10 s a call"
 API_VERSION = "2022-11-28"
+PER_PAGE = 100
+MAX_PAGES = 100  # 10,000 items: more is refused rather than read in part
+MAX_BYTES = 5_000_000  # one answer; a page of 100 members or check runs is far less
+_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 # What each call needs of the token, for the sentence when GitHub says 403.
 SCOPES = {
@@ -29,187 +42,207 @@ SCOPES = {
     "checks": "checks: read",
     "statuses": "statuses: read",
     "issues": "issues: write",
+    "pulls": "pull-requests: read",
+    "metadata": "metadata: read",
+    "teams": "read:org",
 }
 
 
+@dataclass(frozen=True)
+class Answer:
+    data: Any  # the JSON GitHub answered ({} for an empty body)
+    headers: dict[str, str]  # names in lower case
+
+
 class GitHubClient:
-    """The REST calls of the checks gate and the deployment record, on any repository the
-    token can reach."""
+    """GitHub's REST API at `base_url` with one token. One client serves every thread:
+    each thread gets its own PyGithub connection on its first call, because PyGithub
+    keeps the request it is about to send on a connection it shares."""
 
-    def __init__(
-        self, token: str, *, base_url: str = "https://api.github.com", timeout: float = TIMEOUT_S
-    ) -> None:
-        self.base_url = (base_url or "https://api.github.com").rstrip("/")
-        self.timeout = timeout
-        # No shared requests.Session: one client serves every thread of a Slack worker.
-        self.headers = {
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": API_VERSION,
-            "User-Agent": "promobot",
-        }
+    def __init__(self, token: str, *, base_url: str = "", timeout: float = TIMEOUT_S) -> None:
+        self.base_url = (base_url or DEFAULT_API_URL).rstrip("/")
+        # PyGithub takes whole seconds: a fraction is rounded up.
+        self.timeout = max(1, math.ceil(timeout))
+        self._token = token
+        self._local = threading.local()
+        parts = urllib.parse.urlsplit(self.base_url)
+        self._problem = (
+            ""
+            if parts.scheme in ("http", "https") and parts.hostname
+            else f"GITHUB_API_URL {self.base_url!r} is not an http(s) URL"
+        )
 
-    # ---- the calls ---------------------------------------------------------------------
+    # ---- the calls more than one port makes ------------------------------------------------
 
-    def create_deployment(self, repository: str, body: dict[str, Any]) -> int:
-        """POST /repos/{owner}/{repo}/deployments → the new deployment's id."""
-        what = f"create a deployment in {repository}"
-        answer = self._call("POST", f"{_repo(repository)}/deployments", what, "deployments", body)
-        deployment_id = answer.get("id") if isinstance(answer, dict) else None
-        if not isinstance(deployment_id, int) or isinstance(deployment_id, bool):
-            # 202 means GitHub tried to merge the default branch into the ref instead
-            # (auto_merge), which promobot never asks for.
-            raise _not_understood(what, "no deployment id in the answer")
-        return deployment_id
+    def create_issue_comment(self, repository: str, number: int, body: str) -> str:
+        """POST /repos/{owner}/{repo}/issues/{number}/comments (a pull request is an issue
+        to this API) → the new comment's URL ("" when GitHub gave none)."""
+        path = f"{repo_path(repository)}/issues/{number}/comments"
+        what = f"comment on #{number} in {repository}"
+        answer = self.request("POST", path, what, "issues", body={"body": body})
+        return str(answer.data.get("html_url") or "") if isinstance(answer.data, dict) else ""
 
     def create_deployment_status(
         self, repository: str, deployment_id: int, body: dict[str, Any]
     ) -> None:
         """POST /repos/{owner}/{repo}/deployments/{id}/statuses."""
-        path = f"{_repo(repository)}/deployments/{deployment_id}/statuses"
+        path = f"{repo_path(repository)}/deployments/{deployment_id}/statuses"
         what = f"set deployment {deployment_id} of {repository} {body.get('state', '')}".strip()
-        self._call("POST", path, what, "deployments", body)
+        self.request("POST", path, what, "deployments", body=body)
 
-    def create_issue_comment(self, repository: str, number: int, body: str) -> str:
-        """POST /repos/{owner}/{repo}/issues/{number}/comments (a pull request is an issue
-        to this API) → the new comment's URL ("" when GitHub gave none)."""
-        path = f"{_repo(repository)}/issues/{number}/comments"
-        what = f"comment on #{number} in {repository}"
-        answer = self._call("POST", path, what, "issues", {"body": body})
-        return str(answer.get("html_url") or "") if isinstance(answer, dict) else ""
+    # ---- HTTP, through PyGithub ------------------------------------------------------------
 
-    def check_runs(self, repository: str, sha: str) -> list[dict[str, Any]]:
-        """GET /repos/{owner}/{repo}/commits/{ref}/check-runs, every page (the latest run
-        of each check, GitHub's default filter)."""
-        path = f"{_repo(repository)}/commits/{sha}/check-runs"
-        return self._pages(
-            path, f"read the check runs of {sha[:12]} in {repository}", "checks", "check_runs"
-        )
-
-    def commit_statuses(self, repository: str, sha: str) -> list[dict[str, Any]]:
-        """GET /repos/{owner}/{repo}/commits/{ref}/status (the latest status of each
-        context), every page."""
-        path = f"{_repo(repository)}/commits/{sha}/status"
-        return self._pages(
-            path, f"read the commit statuses of {sha[:12]} in {repository}", "statuses", "statuses"
-        )
-
-    # ---- HTTP ------------------------------------------------------------------------------
-
-    def _pages(self, path: str, what: str, scope: str, field: str) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        for page in range(1, MAX_PAGES + 1):
-            params = {"per_page": PER_PAGE, "page": page}
-            answer = self._call("GET", path, what, scope, params=params)
-            items = answer.get(field) if isinstance(answer, dict) else None
-            total = answer.get("total_count") if isinstance(answer, dict) else None
-            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-                raise _not_understood(what, f"no list of {field}")
-            found.extend(items)
-            if len(items) < PER_PAGE or (isinstance(total, int) and len(found) >= total):
-                return found
-        return found
-
-    def _call(
+    def request(
         self,
-        method: str,
+        verb: str,
         path: str,
         what: str,
         scope: str,
-        body: dict[str, Any] | None = None,
         *,
+        body: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
-    ) -> Any:
-        import requests
-
+    ) -> Answer:
+        """One call: `path` under the base URL (or a URL GitHub gave, on the same API).
+        `what` names the call in the sentence of a failure, `scope` what the token needs."""
+        if self._problem:
+            raise GitHubError(f"{self._problem} ({what})", short=self._problem)
         try:
-            response = requests.request(
-                method,
-                self.base_url + path,
-                json=body,
-                params=params,
-                headers=self.headers,
-                timeout=self.timeout,
+            status, headers, text = self._requester().requestJson(
+                verb,
+                path,
+                parameters=params,
+                headers={"Accept": "application/vnd.github+json"},
+                input=body,
             )
-        except requests.Timeout as exc:
-            raise GitHubError(f"GitHub did not answer within {self.timeout:g} s ({what})") from exc
-        except requests.RequestException as exc:
-            raise GitHubError(
-                f"GitHub is unreachable at {self.base_url} ({what}): {_first_line(str(exc))}"
-            ) from exc
+        except (OSError, RuntimeError) as exc:  # requests' errors are OSErrors
+            raise self._unreachable(exc, what) from exc
+        if len(text) > MAX_BYTES:
+            raise not_understood(what, f"larger than {MAX_BYTES // 1_000_000} MB")
         try:
-            answer = response.json() if response.content else {}
+            data = json.loads(text) if text.strip() else {}
         except ValueError:
-            answer = None
-        if response.status_code >= 400:
-            status = response.status_code
-            message = answer.get("message") if isinstance(answer, dict) else None
-            detail = _first_line(str(message or response.reason or "no details"))
+            data = None
+        if status >= 300:
+            message = data.get("message") if isinstance(data, dict) else None
+            detail = _first_line(str(message or "no details"))
             raise GitHubError(
                 f"GitHub answered HTTP {status} ({what}){_hint(status, scope)}: {detail}",
                 status=status,
+                short=f"GitHub answered {status}",
             )
-        if answer is None:
-            raise _not_understood(what, "not JSON")
-        return answer
+        if data is None:
+            raise not_understood(what, "not JSON")
+        return Answer(data, {str(k).lower(): str(v) for k, v in headers.items()})
+
+    def pages(
+        self,
+        path: str,
+        what: str,
+        scope: str,
+        *,
+        items: str = "items",
+        field: str = "",
+    ) -> list[Any]:
+        """Every item of a list GitHub pages (`per_page=100`), following the `Link`
+        header's `next` while it stays on the base URL: the token goes only there. A list
+        inside an object is its `field`; `items` names what is listed, for the sentence of
+        a failure; more than MAX_PAGES pages is one."""
+        url, query = path, {"per_page": PER_PAGE}
+        listed: list[Any] = []
+        for _ in range(MAX_PAGES):
+            answer = self.request("GET", url, what, scope, params=query)
+            page = (
+                answer.data.get(field) if field and isinstance(answer.data, dict) else answer.data
+            )
+            if not isinstance(page, list):
+                raise not_understood(what, f"not a list of {items}")
+            listed.extend(page)
+            link = _NEXT.search(answer.headers.get("link", ""))
+            if link is None:
+                return listed
+            following = link.group(1)
+            if not following.startswith(self.base_url + "/"):
+                short = "GitHub's next page points away from GITHUB_API_URL"
+                raise GitHubError(f"{short} ({what})", short=short)
+            url, query = following, {}  # the link carries its query
+        short = f"GitHub listed more than {MAX_PAGES * PER_PAGE:,} {items}"
+        raise GitHubError(f"{short} ({what})", short=short)
+
+    def _requester(self) -> Any:
+        github = getattr(self._local, "github", None)
+        if github is None:
+            # PyGithub takes a fifth of a second to import: only once GitHub is called.
+            from github import Auth, Github
+
+            github = Github(
+                auth=Auth.Token(self._token),
+                base_url=self.base_url,
+                timeout=self.timeout,
+                user_agent="promobot",
+                per_page=PER_PAGE,
+                # One attempt a call: a failure is said at once, not waited out (its
+                # default retry sleeps through rate limits and 5xx for minutes), and a
+                # handful of calls needs no throttle between writes.
+                retry=None,
+                seconds_between_requests=None,
+                seconds_between_writes=None,
+                lazy=True,
+                api_version=API_VERSION,
+            )
+            self._local.github = github
+        return github.requester
+
+    def _unreachable(self, exc: Exception, what: str) -> GitHubError:
+        """The network's failure, or PyGithub refusing a redirect to another host."""
+        if _is_timeout(exc):
+            short = f"GitHub did not answer within {self.timeout:g} s"
+            return GitHubError(f"{short} ({what})", short=short)
+        why = _first_line(str(exc))
+        return GitHubError(
+            f"GitHub could not be reached at {self.base_url} ({what}): {why}",
+            short=f"GitHub could not be reached ({why})",
+        )
 
 
-class GitHubChecks:
-    """The CommitChecks port: check runs and commit statuses of a commit, as the policy's
-    snapshot."""
-
-    def __init__(self, client: GitHubClient) -> None:
-        self.client = client
-
-    def commit_checks(self, repository: str, sha: str) -> ChecksSnapshot:
-        runs = self.client.check_runs(repository, sha)
-        statuses = self.client.commit_statuses(repository, sha)
-        what = f"read the checks of {sha[:12]} in {repository}"
-        checks = [_check_run(run, what) for run in runs]
-        checks += [_status(status, what) for status in statuses]
-        return ChecksSnapshot(repository, sha, tuple(checks))
-
-
-def _check_run(run: dict[str, Any], what: str) -> CommitCheck:
-    name, status = run.get("name"), run.get("status")
-    if not isinstance(name, str) or not isinstance(status, str):
-        raise _not_understood(what, "a check run without a name or status")
-    url = str(run.get("html_url") or run.get("details_url") or "")
-    if status != "completed":
-        return CommitCheck(name, "pending", status.replace("_", " "), url)
-    conclusion = str(run.get("conclusion") or "completed without a conclusion")
-    state = "success" if conclusion == "success" else "failure"
-    return CommitCheck(name, state, conclusion.replace("_", " "), url)
-
-
-def _status(status: dict[str, Any], what: str) -> CommitCheck:
-    context, state = status.get("context"), status.get("state")
-    if not isinstance(context, str) or state not in ("success", "pending", "failure", "error"):
-        raise _not_understood(what, "a commit status without a context or state")
-    url = str(status.get("target_url") or "")
-    shown = "success" if state == "success" else ("pending" if state == "pending" else "failure")
-    return CommitCheck(context, shown, str(state), url, kind="status")
-
-
-def _repo(repository: str) -> str:
+def repo_path(repository: str) -> str:
+    """`/repos/{owner}/{repo}`, each part quoted."""
     owner, _, name = repository.partition("/")
     return f"/repos/{urllib.parse.quote(owner, safe='')}/{urllib.parse.quote(name, safe='')}"
 
 
+def quoted(part: str) -> str:
+    return urllib.parse.quote(part, safe="")
+
+
+def not_understood(what: str, detail: str) -> GitHubError:
+    """An answer that is not what GitHub documents for the call: `detail` completes
+    "GitHub's answer was …"."""
+    return GitHubError(
+        f"GitHub sent an answer promobot does not understand ({what}): {detail}",
+        short=f"GitHub's answer was {detail}",
+    )
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    # requests' Timeout is an OSError, not a TimeoutError; its name says it (the adapter
+    # speaks to GitHub through PyGithub alone, so it does not import requests).
+    return isinstance(exc, TimeoutError) or any(
+        cls.__name__ == "Timeout" for cls in type(exc).__mro__
+    )
+
+
 def _hint(status: int, scope: str) -> str:
+    if status < 400:
+        return ", a redirect promobot does not follow"
     if status == 401:
         return ", the token is invalid or expired"
     if status == 403:
         return f", the token lacks `{SCOPES.get(scope, scope)}` or the rate limit is used up"
     if status == 404:
-        return ", not found (or the token cannot see the repository)"
+        return ", not found (or the token cannot see it)"
     if status == 422:
         return ", GitHub rejected the request"
     return ", GitHub had a problem" if status >= 500 else ""
-
-
-def _not_understood(what: str, detail: str) -> GitHubError:
-    return GitHubError(f"GitHub sent an answer promobot does not understand ({what}): {detail}")
 
 
 def _first_line(text: str) -> str:

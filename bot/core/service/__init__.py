@@ -13,6 +13,7 @@
     export.py       the audit trail for auditors (`promobot audit export`)
     registration.py CI registration and the comparison with Production
     deployments.py  GitHub deployments of promotions: record, find the missing, repair
+    pull_requests.py  a promote asked in a pull request: the version from its head commit
     cards.py        a new version's card, and announcing it
     webhooks.py     MLflow's webhook deliveries, and promobot's webhook in MLflow
     verification.py the watch after a promotion: passed, or rolled back / told
@@ -42,7 +43,7 @@ from bot.core.commands import (
     Unlock,
     help_text,
 )
-from bot.core.events import EventBus, Reply
+from bot.core.events import EventBus
 from bot.core.policy import Policy
 from bot.core.ports.registry import Registry, VersionInfo
 from bot.core.results import (
@@ -62,6 +63,7 @@ from bot.core.service.execution import Executor
 from bot.core.service.messages import Messages
 from bot.core.service.moves import Moves
 from bot.core.service.proposal import Reads
+from bot.core.service.pull_requests import version_from_head
 from bot.core.service.queries import Queries
 from bot.core.service.requests import Requests
 from bot.core.service.target_locks import Locks
@@ -96,7 +98,8 @@ class Service:
             self.deps.github = outside.github
         if outside.prometheus is not None:
             self.deps.prometheus = outside.prometheus
-        executor = Executor(self.deps)
+        self.deployments = Deployments(self.deps)
+        executor = Executor(self.deps, self.deployments)
         self.audit = Audit(self.deps)
         self.export = Export(self.deps, self.audit)
         self.moves = Moves(self.deps, executor, self.audit)
@@ -104,7 +107,6 @@ class Service:
         self.queries = Queries(self.deps, self.requests, self.audit)
         self.messages = Messages(self.deps, self.queries)
         self.locks = Locks(self.deps)
-        self.deployments = Deployments(self.deps)
         self.cards = Cards(self.deps)
         # Looked up at each delivery, so the delivery always reaches the facade's method.
         self.deliveries = Deliveries(
@@ -142,7 +144,13 @@ class Service:
     def clock(self) -> datetime:
         return self.deps.clock()
 
-    def handle(self, command: Command, ctx: Context) -> Result:
+    def handle(self, command: Command, ctx: Context, *, head_sha: str = "") -> Result:
+        """`head_sha`: the commit the command was asked on, a pull request's head; a
+        promote without a version takes the newest version registered from it."""
+        if head_sha:
+            command, refusal = version_from_head(self.deps, command, head_sha)
+            if refusal is not None:
+                return refusal
         use_case = self._table.get(type(command))
         if use_case is None:  # pragma: no cover - the parser makes only these
             raise TypeError(f"unknown command {command!r}")
@@ -176,11 +184,6 @@ class Service:
         return self.queries.versions(model)
 
     # ---- GitHub deployments of promotions (docs/contract.md, "Deployment records") -----
-
-    def record_deployment(self, result: Result) -> Reply | None:
-        """For the deployments notifier, right after an execution: send and record its
-        GitHub deployment; what to tell the person, or None (nothing to record)."""
-        return self.deployments.record(result)
 
     def records_deployments(self) -> bool:
         """Whether promotions are recorded as GitHub deployments here (GITHUB_TOKEN)."""

@@ -3,17 +3,20 @@ and their repair (docs/contract.md, "Deployment records").
 
 A promotion or rollback that puts a version carrying `git_repository` and `git_commit`
 on a target is recorded as a GitHub deployment of that commit to the environment
-`<model>/<target>`. The notifier (bot/notifiers/github_deployments.py) asks for it right
-after the execution, under the target's lock the execution holds, through `record`;
-`repair` sends what is missing later, each under its target's lock after reading again,
-so a deployment is sent once however many repairs run. The HTTP is the DeploymentSender
-port's (bot/core/ports/github.py); what was sent, or why not, is written on the version
+`<model>/<target>`. The execution (bot/core/service/execution.py) calls `record` once the
+version is in place, under the target's lock it holds and before it reports `executed`:
+the person sees in the result whether it was recorded (the one place that shows it), and
+whoever hears of the execution hears of its deployment too. `repair` sends what is
+missing later, each under its target's lock after reading again, so a deployment is sent
+once however many repairs run. The HTTP is the DeploymentSender port's
+(bot/core/ports/github.py); what was sent, or why not, is written on the version
 (`github_deployment.<target>`, bot/state). GitHub failing never undoes the promotion: it
 is said in the result and listed by `missing`.
 """
 
 from __future__ import annotations
 
+import logging
 import urllib.parse
 from dataclasses import dataclass, replace
 
@@ -26,6 +29,8 @@ from bot.core.results import DONE, DeploymentCheck, DeploymentRepair, MissingDep
 from bot.core.service.common import Deps, holder
 from bot.core.service.proposal import Reads
 from bot.core.text import clip, one_line
+
+log = logging.getLogger("promobot.deployments")
 
 # How a person records what is missing (the lead folds it into `promobot audit --repair`).
 REPAIR_COMMAND = "promobot deployments repair"
@@ -53,13 +58,22 @@ class Deployments:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
-    # ---- right after an execution (the notifier) -----------------------------------------
+    # ---- right after an execution -------------------------------------------------------
 
     def record(self, result: Result) -> Reply | None:
         """Send and record the GitHub deployment of the execution `result` reports; what
         to tell the person (recorded, or not and why; the deployment for `--json`), or
         None when there is nothing to record (no token, no git metadata, nothing moved,
-        `archived`)."""
+        `archived`). Never raises: the execution is in place."""
+        try:
+            return self._record(result)
+        except Exception:
+            # MLflow failing to take the record (GitHub failing is a note already): the
+            # promotion stands, and the deployment is listed as missing until repaired.
+            log.warning("recording the GitHub deployment failed", exc_info=True)
+            return None
+
+    def _record(self, result: Result) -> Reply | None:
         sender = self.deps.github.deployer
         if sender is None or result.status != DONE or result.already or result.dry_run:
             return None

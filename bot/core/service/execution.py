@@ -16,9 +16,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.core import events, state
+from bot.core.events import with_replies
 from bot.core.ports.registry import ModelInfo, Registry, VersionInfo
 from bot.core.results import DONE, REFUSED, MoveResult
 from bot.core.service.common import STAGE_ALIASES, Context, Deps, already, holder, target_of, uri
+from bot.core.service.deployments import Deployments
 from bot.core.service.proposal import Reads
 from bot.core.state import HistoryEvent
 
@@ -33,8 +35,9 @@ class Execution:
 
 
 class Executor:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, deployments: Deployments) -> None:
         self.deps = deps
+        self.deployments = deployments
 
     def execute(
         self, run: Execution, base: MoveResult, read_under_lock: ModelInfo | None
@@ -98,6 +101,8 @@ class Executor:
             asked_in=req.channel,
             link=req.link,
         )
+        # GitHub's release record, still under the lock; the event then carries it.
+        done = with_replies(done, self.deployments.record(done))
         return self.deps.publish(events.EXECUTED, done, Context(req.actor, req.channel, req.link))
 
     def _event(

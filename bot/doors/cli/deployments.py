@@ -33,7 +33,7 @@ through promobot has a GitHub deployment of its commit to the environment
 promoted) or GitHub failed; without MODEL, every model is checked.
 
 Environment: MLFLOW_TRACKING_URI; GITHUB_TOKEN (repair: deployments: write),
-GITHUB_API_URL (default https://api.github.com), PROMOBOT_MLFLOW_UI_URL.
+GITHUB_API_URL (default GitHub's), PROMOBOT_MLFLOW_UI_URL.
 Exit status: 0 nothing missing; 1 missing (check) or repaired (repair); 2 usage, or
 repair without GITHUB_TOKEN; 3 MLflow or GitHub unreachable.
 """

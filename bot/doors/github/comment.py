@@ -5,8 +5,10 @@ whose first line is a promobot command:
 
 1. checks the commenter's repository permission before anything else (no registry
    read or write happens for someone below the minimum);
-2. reacts 👀, runs the command through the core as `github:<login>`, replies with one
-   Markdown comment (render.to_markdown), and reacts 🚀 (done or pending) or 👎.
+2. reacts 👀, runs the command through the core as `github:<login>` (a promote without a
+   version with the pull request's head commit, from which the core takes the version),
+   replies with one Markdown comment (render.to_markdown), and reacts 🚀 (done or
+   pending) or 👎.
 
 Everything else (edited comments, plain issues, comments that are not commands) is
 ignored without a single API call. The comment text is only ever data for the parser.
@@ -21,17 +23,23 @@ import json
 import os
 import sys
 import traceback
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.adapters.github.comments import PERMISSION_LEVELS, GitHubApi, GitHubApiError, Permission
-from bot.config import MIN_PERMISSION_VARIABLE, Settings
-from bot.core.commands import parse_comment, vocabulary
+from pydantic import ValidationError
+
+from bot.adapters.github.comments import PERMISSION_LEVELS, GitHubPullRequests
+from bot.app import build_github_client, build_service
+from bot.config import MIN_PERMISSION_VARIABLE, Settings, load_settings
+from bot.core.commands import Command, Help, Promote, help_text, parse, parse_comment, vocabulary
+from bot.core.policy import Check, PolicyError
+from bot.core.ports.github import GitHubError, Permission, PullRequests
+from bot.core.ports.registry import RegistryError
+from bot.core.results import REFUSED, Action, ErrorResult, MoveResult
+from bot.core.service import Context
 from bot.doors.common import ExitCode, exit_code, run_url
-
-if TYPE_CHECKING:
-    from bot.core.results import Result
+from bot.render.message import to_markdown
 
 # The first word of a comment that makes it a command (docs/contract.md, "Commands").
 COMMAND_WORDS = vocabulary.COMMENT_WORDS
@@ -53,7 +61,8 @@ Environment:
                       deployments: write (each promotion's GitHub deployment)
   PROMOBOT_MLFLOW_UI_URL  the MLflow UI a deployment links (default: the comment)
   GITHUB_REPOSITORY   owner/name (default: the event's repository)
-  GITHUB_API_URL      the REST API (default https://api.github.com)
+  GITHUB_API_URL      the REST API (default GitHub's; GitHub Enterprise:
+                      https://<host>/api/v3)
   {ENV_MIN_PERMISSION}
                       the least repository permission a commenter needs:
                       {"|".join(PERMISSION_LEVELS[1:])} (default {DEFAULT_MIN_PERMISSION})
@@ -136,10 +145,6 @@ def run_github(args: list[str]) -> int:
         return ExitCode.OK
     if args:
         return _setup_error(f"`promobot github` takes no arguments, not {' '.join(args)!r}")
-    from pydantic import ValidationError
-
-    from bot.config import load_settings
-
     try:
         settings = load_settings()
     except ValidationError as exc:
@@ -174,8 +179,8 @@ def _run(settings: Settings) -> int:
     if problem := settings.problem(ENV_MIN_PERMISSION):
         return _setup_error(problem)
     minimum = settings.promobot_github_min_permission
-    token = settings.github_token.get_secret_value() if settings.github_token else ""
-    if not token:
+    client = build_github_client(settings)
+    if client is None:
         return _setup_error(
             "GITHUB_TOKEN is not set; pass the workflow's token to the action "
             "(github-token: ${{ github.token }})."
@@ -185,11 +190,11 @@ def _run(settings: Settings) -> int:
         return _setup_error(
             "the event lacks the repository, commenter, comment id or pull request number"
         )
-    api = GitHubApi(token, repository, base_url=settings.github_api_url)
-    handler = _CommentHandler(api, event, settings, minimum)
+    api = GitHubPullRequests(client, repository)
+    handler = _CommentHandler(api, repository, event, settings, minimum)
     try:
         return handler.run()
-    except GitHubApiError as exc:
+    except GitHubError as exc:
         print(f"promobot github: {exc}", file=sys.stderr)
         handler.react_quietly("-1")
         return ExitCode.UNAVAILABLE
@@ -201,9 +206,15 @@ def _run(settings: Settings) -> int:
 
 class _CommentHandler:
     def __init__(
-        self, api: GitHubApi, event: CommentEvent, settings: Settings, minimum: str
+        self,
+        api: PullRequests,
+        repository: str,
+        event: CommentEvent,
+        settings: Settings,
+        minimum: str,
     ) -> None:
         self.api = api
+        self.repository = repository
         self.event = event
         self.settings = settings
         self.minimum = minimum
@@ -213,29 +224,18 @@ class _CommentHandler:
         # The gate comes first: nothing below it runs for someone without the permission.
         permission = self.api.permission(self.event.login)
         self.react("eyes")
-        if not permission.at_least(self.minimum):
+        if not at_least(permission.level, self.minimum):
             return self.finish(self._permission_refusal(permission), ExitCode.REFUSED)
-
-        from bot.core.commands import Help, parse
-
         parsed = parse(self.event.body)
         if parsed.command is None:
             return self.finish(
                 _usage_reply(parsed.reply or "promobot could not read that."), ExitCode.REFUSED
             )
         if isinstance(parsed.command, Help):
-            from bot.core.commands import help_text
-
             return self.finish(_help_reply(help_text(parsed.command.topic)), ExitCode.OK)
         return self._command(parsed.command)
 
-    def _command(self, command: Any) -> int:
-        from bot.app import build_service
-        from bot.core.policy import PolicyError
-        from bot.core.ports.registry import RegistryError
-        from bot.core.service import Context
-        from bot.render.message import to_markdown
-
+    def _command(self, command: Command) -> int:
         try:
             service = build_service(self.settings)
         except PolicyError as exc:
@@ -248,44 +248,19 @@ class _CommentHandler:
                 "nothing was changed.",
                 ExitCode.REFUSED,
             )
+        # A promote without a version stands for the pull request's head commit: the
+        # core takes the version registered from it.
+        unversioned = isinstance(command, Promote) and command.version is None
+        head_sha = self.api.head_sha(self.event.issue_number) if unversioned else ""
+        ctx = Context(actor=self.actor, channel="github", link=self.event.comment_url)
         try:
-            command, refusal = self._fill_version(service, command)
-            if refusal is not None:
-                return self.finish(to_markdown(refusal), ExitCode.REFUSED)
-            ctx = Context(actor=self.actor, channel="github", link=self.event.comment_url)
-            result = service.handle(command, ctx)
+            result = service.handle(command, ctx, head_sha=head_sha)
         except RegistryError as exc:
             print(f"promobot github: {exc}", file=sys.stderr)
             return self.finish(self._mlflow_down(exc), ExitCode.UNAVAILABLE)
         # A decision made here reaches the request's Slack message through the service's
         # events (bot/app.py wires the Slack notifier when SLACK_BOT_TOKEN is set).
         return self.finish(to_markdown(result, door="github"), exit_code(result))
-
-    def _fill_version(self, service: Any, command: Any) -> tuple[Any, Result | None]:
-        """`/promote <model> <target>` in a pull request means the newest version
-        registered from the pull request's head commit."""
-        from bot.core.commands import Promote, VersionSpec
-        from bot.core.results import REFUSED, Action, MoveResult
-
-        if not isinstance(command, Promote) or command.version is not None:
-            return command, None
-        sha = self.api.pull_head_sha(self.event.issue_number).lower()
-        number = service.version_for_commit(command.model, sha)
-        if number is None:
-            return command, MoveResult(
-                status=REFUSED,
-                action=Action.PROMOTE,
-                model=command.model,
-                target=command.target.label,
-                reason=command.reason,
-                reasons=[
-                    f"No version of {command.model} was registered from this pull request's "
-                    f"head commit `{sha[:12]}` (model-version tag `git_commit`). Register it "
-                    "first (the train-and-register workflow), or name a version: "
-                    f"`/promote {command.model} v3 {command.target.key}`."
-                ],
-            )
-        return replace(command, version=VersionSpec("number", str(number))), None
 
     # ---- replies and reactions ------------------------------------------------------------
 
@@ -298,27 +273,23 @@ class _CommentHandler:
         return code
 
     def react(self, content: str) -> None:
-        self.api.add_reaction(self.event.issue_number, self.event.comment_id, content)
+        self.api.add_reaction(self.event.comment_id, content)
 
     def react_quietly(self, content: str) -> None:
         try:
             self.react(content)
-        except GitHubApiError as exc:
+        except GitHubError as exc:
             print(
                 f"promobot github: could not add the {content} reaction either: {exc}",
                 file=sys.stderr,
             )
 
     def _permission_refusal(self, permission: Permission) -> str:
-        from bot.core.policy import Check
-        from bot.core.results import REFUSED, Action, MoveResult
-        from bot.render.message import to_markdown
-
         who = f"@{self.event.login}"
         has = (
-            f"{who} has {permission.level} access to {self.api.repository}"
+            f"{who} has {permission.level} access to {self.repository}"
             if permission.collaborator
-            else f"{who} is not a collaborator on {self.api.repository}"
+            else f"{who} is not a collaborator on {self.repository}"
         )
         return to_markdown(
             MoveResult(
@@ -341,9 +312,6 @@ class _CommentHandler:
         )
 
     def _mlflow_down(self, exc: Exception) -> str:
-        from bot.core.results import ErrorResult
-        from bot.render.message import to_markdown
-
         # The details (host names) go to the workflow log, not into a public comment.
         where = run_url(os.environ)
         detail = (
@@ -358,6 +326,15 @@ class _CommentHandler:
                 reasons=[detail],
             )
         )
+
+
+def at_least(level: str, wanted: str) -> bool:
+    """Is the role `level` the role `wanted` or a stronger one?"""
+    return _rank(level) >= _rank(wanted)
+
+
+def _rank(level: str) -> int:
+    return PERMISSION_LEVELS.index(level) if level in PERMISSION_LEVELS else 0
 
 
 def _usage_reply(reply: str) -> str:

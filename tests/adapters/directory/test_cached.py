@@ -9,7 +9,8 @@ import pytest
 from fake_github import FakeGitHubServer
 
 from bot.adapters.directory.cached import FAILURE_SECONDS, CachedDirectory
-from bot.adapters.directory.github_teams import GitHubTeams
+from bot.adapters.github.client import GitHubClient
+from bot.adapters.github.teams import GitHubTeams
 
 TEAM = "github-team:acme/ml-leads"
 
@@ -30,7 +31,9 @@ def github() -> Iterator[FakeGitHubServer]:
 
 def test_members_are_read_once_per_cache_time(github: FakeGitHubServer) -> None:
     clock = Clock()
-    cached = CachedDirectory(GitHubTeams(github.url, "ghs_token"), 300, clock=clock)
+    cached = CachedDirectory(
+        GitHubTeams(GitHubClient("ghs_token", base_url=github.url)), 300, clock=clock
+    )
 
     first = cached.members(TEAM)
     github.teams["acme/ml-leads"] = ["alice", "erin"]  # changed in GitHub meanwhile
@@ -48,7 +51,9 @@ def test_members_are_read_once_per_cache_time(github: FakeGitHubServer) -> None:
 
 def test_a_failure_is_kept_only_briefly(github: FakeGitHubServer) -> None:
     clock = Clock()
-    cached = CachedDirectory(GitHubTeams(github.url, "ghs_token"), 300, clock=clock)
+    cached = CachedDirectory(
+        GitHubTeams(GitHubClient("ghs_token", base_url=github.url)), 300, clock=clock
+    )
     github.team_answer = "502"
 
     assert cached.members(TEAM).error == "GitHub answered 502"
@@ -61,7 +66,7 @@ def test_a_failure_is_kept_only_briefly(github: FakeGitHubServer) -> None:
 
 
 def test_zero_seconds_turns_the_cache_off(github: FakeGitHubServer) -> None:
-    cached = CachedDirectory(GitHubTeams(github.url, "ghs_token"), 0)
+    cached = CachedDirectory(GitHubTeams(GitHubClient("ghs_token", base_url=github.url)), 0)
 
     for _ in range(3):
         assert cached.members(TEAM).ok

@@ -1,14 +1,15 @@
-"""bot/core/service/deployments.py with its notifier, wired as bot/app.py wires them: every
-promotion of a version from a GitHub commit becomes a GitHub deployment, what GitHub
-failed to take is listed as missing, and a repair sends it once.
+"""bot/core/service/deployments.py, wired as bot/app.py wires it: every promotion of a
+version from a GitHub commit becomes a GitHub deployment, sent by the execution itself,
+what GitHub failed to take is listed as missing, and a repair sends it once.
 
 MLflow is a real SQLite registry; GitHub is tests/fake_github.py on 127.0.0.1, over real
-HTTP (bot/adapters/github/client.py's requests, with a short timeout for the timeout case).
+HTTP (bot/adapters/github/, with a short timeout for the timeout case).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from service_helpers import M, run, to_production
 
 from bot.app import build_github, build_service
 from bot.config import Settings
+from bot.core.ports.github import DeploymentPlan, GitHubPorts, SentDeployment
 from bot.core.service import Service
 from bot.render.ci import missing_deployment_line, repair_line
 from bot.render.message import to_text
@@ -48,7 +50,7 @@ def make(tracking_uri: str, clock: Any, github: FakeGitHubServer) -> Callable[..
             github_api_url=github.url,
             promobot_mlflow_ui_url=ui,
         )
-        return build_service(settings, clock=clock, github=build_github(settings, timeout=0.5))
+        return build_service(settings, clock=clock, github=build_github(settings, timeout=1))
 
     return build
 
@@ -227,7 +229,7 @@ def test_versions_without_git_metadata_and_services_without_a_token_send_nothing
 
 FAILURES = [
     ("500", "GitHub answered HTTP 500 (create a deployment in acme/models), GitHub had a problem"),
-    ("timeout", "GitHub did not answer within 0.5 s (create a deployment in acme/models)"),
+    ("timeout", "GitHub did not answer within 1 s (create a deployment in acme/models)"),
     ("garbage", "GitHub sent an answer promobot does not understand (create a deployment in"),
 ]
 
@@ -347,3 +349,27 @@ def test_a_replaced_deployment_github_would_not_retire_is_said(
     assert record(models, v1, "Staging")["state"] == "success"
     assert record(models, v2, "Staging")["state"] == "success"
     assert service.missing_deployments([M]) == []
+
+
+class Broken:
+    """A sender with a bug: it raises what no port promises."""
+
+    def send(self, plan: DeploymentPlan) -> SentDeployment:
+        raise RuntimeError("a bug in the sender")
+
+
+def test_a_sender_that_breaks_leaves_the_promotion_done_and_the_deployment_missing(
+    tracking_uri: str, clock: Any, models: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(mlflow_tracking_uri=tracking_uri, promobot_policy=str(SERVICE_POLICY))
+    service = build_service(settings, clock=clock, github=GitHubPorts(deployer=Broken()))
+    version = ci_version(models, SHA1)
+
+    with caplog.at_level(logging.WARNING, logger="promobot.deployments"):
+        result = run(service, "cli:bob", f"promote {M} v{version} staging")
+
+    assert (result.status, result.notes) == ("done", [])
+    assert models.stage(M, version) == "Staging"
+    assert "recording the GitHub deployment failed" in caplog.text
+    (gap,) = service.missing_deployments([M])
+    assert (gap.version, gap.why) == (version, "never sent")

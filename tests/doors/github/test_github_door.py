@@ -31,11 +31,24 @@ from github_door_helpers import (
     REPO_PATH,
     UNREACHABLE,
     FakeGitHub,
+    actions_env,
+    answered_github,
     comment_event,
     version_with_metrics,
 )
 
 from bot.doors.github.comment import is_command, run_github
+
+
+@pytest.fixture
+def github_env(tracking_uri: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    return actions_env(tracking_uri, monkeypatch, tmp_path)
+
+
+@pytest.fixture
+def github(github_env: Path) -> Iterator[FakeGitHub]:
+    with answered_github() as fake:
+        yield fake
 
 
 @pytest.mark.parametrize(
@@ -565,16 +578,32 @@ def test_promote_without_a_version_says_so_when_the_head_has_none(
 @pytest.mark.parametrize(
     ("method", "url", "status", "says"),
     [
-        ("POST", REACTIONS, 403, "HTTP 403, the token lacks a permission"),
-        ("POST", REACTIONS, 404, "HTTP 404"),
-        ("POST", f"{API}{REPO_PATH}/issues/{PR}/comments", 500, "HTTP 500, GitHub had a problem"),
-        ("POST", f"{API}{REPO_PATH}/issues/{PR}/comments", 502, "HTTP 502"),
-        ("GET", f"{API}{REPO_PATH}/collaborators/bob/permission", 503, "HTTP 503"),
+        (
+            "POST",
+            REACTIONS,
+            403,
+            "), the token lacks `issues: write` or the rate limit is used up: simulated",
+        ),
+        ("POST", REACTIONS, 404, "GitHub answered HTTP 404 (react eyes to comment "),
+        (
+            "POST",
+            f"{API}{REPO_PATH}/issues/{PR}/comments",
+            500,
+            "GitHub answered HTTP 500 (comment on #7 in acme/models), GitHub had a problem",
+        ),
+        ("POST", f"{API}{REPO_PATH}/issues/{PR}/comments", 502, "HTTP 502 (comment on #7"),
+        (
+            "GET",
+            f"{API}{REPO_PATH}/collaborators/bob/permission",
+            503,
+            "GitHub answered HTTP 503 (read the repository permission of @bob in acme/models)",
+        ),
         (
             "GET",
             f"{API}{REPO_PATH}/collaborators/bob/permission",
             requests.ConnectionError("connection reset by peer"),
-            "GitHub is unreachable",
+            "GitHub could not be reached at https://api.github.com (read the repository "
+            "permission of @bob in acme/models): connection reset by peer",
         ),
     ],
     ids=[

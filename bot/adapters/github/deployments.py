@@ -1,72 +1,33 @@
-"""Every promotion a GitHub deployment: the notifier of `executed`, and the deployment
-sequence it sends through bot/adapters/github/client.py.
+"""The DeploymentSender port (bot/core/ports/github.py): the release record of a promotion
+on GitHub (docs/contract.md, "Deployment records").
 
-When a promotion or rollback puts a version carrying `git_repository` and `git_commit`
-on a target, GitHub gets a deployment of that commit to the environment
-`<model>/<target>` with a `success` status, and the deployment it replaced an `inactive`
-one. The notifier runs synchronously, inside the execution's lock, before the door shows
-the result: it asks the service to record the deployment (the service builds it from
-MLflow and writes what happened on the version) and replies with the service's sentence,
-which the use case adds to the result's notes, so the person sees "recorded" or "not
-recorded, and why". It never
-raises into the service: GitHub failing leaves the promotion done, and the record says
-`failed` until `promobot deployments repair` sends it.
+    POST /repos/{owner}/{repo}/deployments                    the deployment of the commit
+    POST /repos/{owner}/{repo}/deployments/{id}/statuses      `success`, then `inactive`
+                                                              on the ones it replaced
+
+What to send, and writing down what was sent, is the service's
+(bot/core/service/deployments.py); this is only the sequence of calls.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
-from bot.core import events
+from bot.adapters.github.client import GitHubClient, not_understood, repo_path
 from bot.core.ports.github import DeploymentPlan, GitHubError, SentDeployment
-
-if TYPE_CHECKING:
-    from bot.adapters.github.client import GitHubClient
-    from bot.core.results import Result
 
 log = logging.getLogger("promobot.github")
 
-KINDS = (events.EXECUTED,)
 
-
-class DeploymentRecords(Protocol):
-    """What the notifier asks the service (bot/service)."""
-
-    def record_deployment(self, result: Result) -> events.Reply | None: ...
-
-
-class DeploymentNotifier:
-    """Subscribed to `executed`: the deployment of what was just put in place."""
-
-    def __init__(self, service: DeploymentRecords) -> None:
-        self.service = service
-
-    def notify(self, event: events.Event) -> None:
-        if event.kind != events.EXECUTED:
-            return
-        try:
-            reply = self.service.record_deployment(event.result)
-        except Exception:
-            # MLflow failing to take the record: the promotion itself is in place, and
-            # the deployment is listed as missing until it is repaired.
-            log.warning("recording the GitHub deployment failed", exc_info=True)
-            return
-        if reply is not None:
-            event.reply(reply)
-
-
-class GitHubDeploymentSender:
-    """The DeploymentSender port (bot/core/ports/github.py) on GitHub's REST API: a deployment,
-    its `success` status, and `inactive` on the deployments it replaced."""
-
+class GitHubDeployments:
     def __init__(self, client: GitHubClient) -> None:
         self.client = client
 
     def send(self, plan: DeploymentPlan) -> SentDeployment:
         deployment_id = plan.existing_id
         if deployment_id is None:
-            deployment_id = self.client.create_deployment(plan.repository, deployment_body(plan))
+            deployment_id = self._create(plan)
         try:
             self.client.create_deployment_status(
                 plan.repository, deployment_id, status_body(plan, "success")
@@ -75,6 +36,7 @@ class GitHubDeploymentSender:
             raise GitHubError(
                 f"{exc} (deployment {deployment_id} was created; only its status is missing)",
                 status=exc.status,
+                short=exc.short,
                 deployment_id=deployment_id,
             ) from exc
         inactive: list[int] = []
@@ -90,6 +52,22 @@ class GitHubDeploymentSender:
             else:
                 inactive.append(old_id)
         return SentDeployment(deployment_id, tuple(inactive), tuple(problems))
+
+    def _create(self, plan: DeploymentPlan) -> int:
+        what = f"create a deployment in {plan.repository}"
+        answer = self.client.request(
+            "POST",
+            f"{repo_path(plan.repository)}/deployments",
+            what,
+            "deployments",
+            body=deployment_body(plan),
+        )
+        deployment_id = answer.data.get("id") if isinstance(answer.data, dict) else None
+        if not isinstance(deployment_id, int) or isinstance(deployment_id, bool):
+            # 202 means GitHub tried to merge the default branch into the ref instead
+            # (auto_merge), which promobot never asks for.
+            raise not_understood(what, "without a deployment id")
+        return deployment_id
 
 
 def deployment_body(plan: DeploymentPlan) -> dict[str, Any]:
