@@ -393,7 +393,7 @@ def test_a_lock_from_slack_is_announced_and_refuses_promotions(
     slack.work.run()
     unlocked = fake.api_calls("chat.postMessage")[-1]
     assert f"*{M} → Production* unlocked" in unlocked.text
-    assert run(service, "cli:x", f"status {M}").locks == []
+    assert run(service, "cli:x", f"status {M}").locks == ()
 
 
 def test_through_slack_a_lock_lets_rollbacks_pass_refuses_unlocking_and_ends_by_itself(
