@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from bot.core.service.registration import Registration
 
 MODEL = "sentiment-classifier"
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]  # bot/doors/demo/ → the checkout
 SAMPLES = [
     "Absolutely loved it, works perfectly and arrived early",
     "Terrible quality, it broke after two days and support never answered",

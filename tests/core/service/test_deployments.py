@@ -368,7 +368,7 @@ def test_a_sender_that_breaks_leaves_the_promotion_done_and_the_deployment_missi
     with caplog.at_level(logging.WARNING, logger="promobot.deployments"):
         result = run(service, "cli:bob", f"promote {M} v{version} staging")
 
-    assert (result.status, result.notes) == ("done", [])
+    assert (result.status, result.notes) == ("done", ())
     assert models.stage(M, version) == "Staging"
     assert "recording the GitHub deployment failed" in caplog.text
     (gap,) = service.missing_deployments([M])

@@ -53,11 +53,11 @@ def test_no_version_from_the_head_is_a_refusal_that_moves_nothing(
     refused = asked_on_head(service, f"promote {M} staging")
 
     assert refused.status == "refused"
-    assert refused.reasons == [
+    assert refused.reasons == (
         f"No version of {M} was registered from this pull request's head commit "
         f"`{HEAD[:12]}` (model-version tag `git_commit`). Register it first (the "
-        f"train-and-register workflow), or name a version: `/promote {M} v3 staging`."
-    ]
+        f"train-and-register workflow), or name a version: `/promote {M} v3 staging`.",
+    )
     assert models.snapshot(M) == before
 
 
