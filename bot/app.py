@@ -19,6 +19,7 @@ from bot.adapters.github.client import GitHubClient
 from bot.adapters.github.deployments import GitHubDeployments
 from bot.adapters.github.teams import GitHubTeams
 from bot.adapters.mlflow.gateway import Registry
+from bot.adapters.prometheus import PrometheusClient
 from bot.adapters.slack.client import web_client
 from bot.adapters.slack.groups import SlackGroups
 from bot.config import Settings
@@ -104,7 +105,6 @@ def build_prometheus(settings: Settings) -> Prometheus:
     """The Prometheus live gates and verification query (none configured: no data)."""
     if not settings.promobot_prometheus_url.strip():
         return NoPrometheus()
-    from bot.adapters.prometheus import PrometheusClient
 
     token = settings.promobot_prometheus_token
     password = settings.promobot_prometheus_password
