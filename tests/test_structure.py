@@ -114,27 +114,36 @@ CASES = [
         {"service.py": "def f():\n    from mlflow.exceptions import MlflowException\n"},
         {(SVC, 2, "mlflow-import")},
     ),
-    ("import mlflow in registry.py", {"registry.py": "import mlflow\n"}, set()),
     (
-        "from mlflow in registry_lock.py",
-        {"registry_lock.py": "from mlflow import MlflowClient\n"},
+        "import mlflow in the MLflow adapter",
+        {"adapters/mlflow/gateway.py": "import mlflow\n"},
         set(),
+    ),
+    (
+        "from mlflow anywhere in the MLflow adapter",
+        {"adapters/mlflow/mutex.py": "from mlflow import MlflowClient\n"},
+        set(),
+    ),
+    (
+        "import mlflow in another adapter",
+        {"adapters/prometheus.py": "import mlflow\n"},
+        {("bot/adapters/prometheus.py", 1, "mlflow-import")},
     ),
     ("import mlflowish is not mlflow", {"service.py": "import mlflowish\n"}, set()),
     # ---- doors and the registry
     (
         "a door imports bot.adapters.mlflow.gateway",
-        {"doors/slack_app.py": "def f():\n    from bot.adapters.mlflow.gateway import X\n"},
-        {(DOOR, 2, "door-registry")},
-    ),
-    (
-        "a door imports bot.adapters.mlflow.mutex relatively",
-        {"doors/slack_app.py": "from ..registry_lock import lock\n"},
+        {"doors/slack_app.py": "from bot.adapters.mlflow.gateway import X\n"},
         {(DOOR, 1, "door-registry")},
     ),
     (
-        "cli.py does `from bot import registry`",
-        {"cli.py": "from bot import registry\n"},
+        "a door imports the MLflow adapter relatively",
+        {"doors/slack_app.py": "from ..adapters.mlflow import mutex\n"},
+        {(DOOR, 1, "door-registry")},
+    ),
+    (
+        "cli.py does `from bot.adapters import mlflow`",
+        {"cli.py": "from bot.adapters import mlflow\n"},
         {("bot/cli.py", 1, "door-registry")},
     ),
     (
@@ -143,13 +152,16 @@ CASES = [
         {(DOOR, 2, "door-registry")},
     ),
     (
-        "demo.py builds a Registry and calls it",
+        "the demo door builds a Registry and calls it",
         {
-            "demo.py": (
+            "doors/demo/story.py": (
                 "def f(Registry, uri):\n    registry = Registry(uri)\n    registry.get_model('m')\n"
             )
         },
-        {("bot/demo.py", 2, "door-registry"), ("bot/demo.py", 3, "door-registry")},
+        {
+            ("bot/doors/demo/story.py", 2, "door-registry"),
+            ("bot/doors/demo/story.py", 3, "door-registry"),
+        },
     ),
     (
         "the core may use the registry",
@@ -225,6 +237,121 @@ CASES = [
                 "def f(x):\n"
                 "    return f'PROMOBOT_X must be a number, not {x!r}'\n"
             )
+        },
+        set(),
+    ),
+    # ---- the top of the house
+    (
+        "9 entries at the top",
+        {f"m{i}.py": "x = 1\n" for i in range(9)},
+        {("bot/", 1, "top-entries")},
+    ),
+    (
+        "8 entries, __init__ and __main__ not counted",
+        {
+            **{f"m{i}.py": "x = 1\n" for i in range(7)},
+            "core/__init__.py": "",
+            "__init__.py": "",
+            "__main__.py": "",
+        },
+        set(),
+    ),
+    # ---- cycles
+    (
+        "two modules import one another",
+        {"a.py": "from bot.b import x\n", "b.py": "import bot.a\n"},
+        {("bot/a.py", 1, "import-cycle")},
+    ),
+    (
+        "a cycle through TYPE_CHECKING is a cycle",
+        {
+            "a.py": (
+                "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot.b import x\n"
+            ),
+            "b.py": "from bot.a import y\n",
+        },
+        {("bot/a.py", 3, "import-cycle")},
+    ),
+    (
+        "a package and its module: `from bot.p import m` is an arrow to the module",
+        {
+            "p/__init__.py": "from bot.p.m import x\n",
+            "p/m.py": "x = 1\n",
+            "q.py": "from bot.p import m\n",
+        },
+        set(),
+    ),
+    (
+        "three modules in a ring",
+        {"a.py": "import bot.b\n", "b.py": "import bot.c\n", "c.py": "import bot.a\n"},
+        {("bot/a.py", 1, "import-cycle")},
+    ),
+    # ---- imports inside functions
+    (
+        "a bot module imported inside a function",
+        {"service.py": "def f():\n    from bot.state import x\n    return x\n"},
+        {(SVC, 2, "function-import")},
+    ),
+    (
+        "another library inside a function is fine",
+        {"service.py": "def f():\n    import json\n    return json\n"},
+        set(),
+    ),
+    (
+        "the allowlist: the CLI imports a door when its command runs",
+        {"cli.py": "def f():\n    from bot.doors.cli.audit import run_audit\n"},
+        set(),
+    ),
+    # ---- the core's arrows
+    (
+        "the core imports a door",
+        {"core/service.py": "from bot.doors.common import ExitCode\n"},
+        {("bot/core/service.py", 1, "core-arrows")},
+    ),
+    (
+        "the core imports an adapter",
+        {"core/service.py": "import bot.adapters.mlflow.gateway\n"},
+        {("bot/core/service.py", 1, "core-arrows")},
+    ),
+    (
+        "a notifier imports the service",
+        {"notifiers/slack.py": "from bot.core.service import Service\n"},
+        {("bot/notifiers/slack.py", 1, "core-arrows")},
+    ),
+    (
+        "a door imports the core",
+        {"doors/x.py": "from bot.core.service import Service\n"},
+        set(),
+    ),
+    # ---- GitHub's one home
+    (
+        "PyGithub outside the GitHub adapter",
+        {"doors/x.py": "import github\n"},
+        {("bot/doors/x.py", 1, "github-home")},
+    ),
+    (
+        "GitHub's API host spelled outside the adapter",
+        {"notifiers/x.py": "URL = 'https://api.github.com/repos'\n"},
+        {("bot/notifiers/x.py", 1, "github-home")},
+    ),
+    (
+        "config.py names the default URL",
+        {"config.py": "URL = 'https://api.github.com'\n"},
+        set(),
+    ),
+    (
+        "two HTTP libraries in the GitHub adapter",
+        {"adapters/github/a.py": "import github\n", "adapters/github/b.py": "import requests\n"},
+        {
+            ("bot/adapters/github/a.py", 1, "github-home"),
+            ("bot/adapters/github/b.py", 1, "github-home"),
+        },
+    ),
+    (
+        "one HTTP library in the GitHub adapter",
+        {
+            "adapters/github/a.py": "import github\n",
+            "adapters/github/b.py": "from github import X\n",
         },
         set(),
     ),
