@@ -15,13 +15,27 @@ from typing import Any, Protocol
 
 
 class RegistryError(Exception):
-    """MLflow could not be reached or failed: a system's error, not a person's (exit 3)."""
+    """A call to MLflow did not do what was asked: MLflow could not be reached or failed
+    on its side (`kind` "unavailable"), or a target's lock stayed held ("conflict"): exit
+    3, try again; or MLflow answered and refused (every other kind): exit 1, put right
+    what it names (bot/doors/common.registry_exit). A person's mistake in a command is
+    not one of these: it comes back as a result."""
 
-    def __init__(self, message: str, *, kind: str = "unavailable") -> None:
+    def __init__(self, message: str, *, kind: str = "unavailable", code: str = "") -> None:
         super().__init__(message)
-        # "unavailable" | "permission" | "conflict"; for webhooks also "unsupported" (a
+        # "unavailable" (no answer, or MLflow's own 5xx failure) | "refused" (MLflow
+        # answered 4xx: a bad source, no such resource) | "permission" (401, 403) |
+        # "conflict" (a target's lock still held); for webhooks also "unsupported" (a
         # file store) and "invalid" (MLflow refused what it was given)
         self.kind = kind
+        # MLflow's error code when it answered (INVALID_PARAMETER_VALUE, …), else ""
+        self.code = code
+
+    @property
+    def is_refusal(self) -> bool:
+        """MLflow answered and said no: the same command gets the same answer until what
+        it names is put right. Not so for no answer, or a lock still held: try again."""
+        return self.kind not in ("unavailable", "conflict")
 
 
 class LockBusy(RegistryError):
