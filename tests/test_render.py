@@ -305,6 +305,15 @@ TAILS = [
         ["try again in a minute; if it keeps failing, tell the platform team (MLflow may be down)"],
         "",
     ),
+    (
+        "MLflow refused: put it right",
+        result(ERROR, message="MLflow refused to …", extra={"mlflow": "refused"}),
+        [
+            "put right what MLflow named (a name, a setting, or a grant the platform team "
+            "gives), then run the command again"
+        ],
+        "",
+    ),
 ]
 
 

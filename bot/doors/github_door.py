@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands import parse_comment, vocabulary
 from bot.config import MIN_PERMISSION_VARIABLE, Settings
-from bot.doors.common import ExitCode, exit_code, run_url
+from bot.doors.common import ExitCode, exit_code, registry_exit, run_url
 from bot.doors.github_api import PERMISSION_LEVELS, GitHubApi, GitHubApiError, Permission
 
 if TYPE_CHECKING:
+    from bot.ports import RegistryError
     from bot.results import Result
 
 # The first word of a comment that makes it a command (docs/contract.md, "Commands").
@@ -256,7 +257,7 @@ class _CommentHandler:
             result = service.handle(command, ctx)
         except RegistryError as exc:
             print(f"promobot github: {exc}", file=sys.stderr)
-            return self.finish(self._mlflow_down(exc), ExitCode.UNAVAILABLE)
+            return self.finish(self._mlflow_failed(exc), registry_exit(exc))
         # A decision made here reaches the request's Slack message through the service's
         # events (bot/app.py wires the Slack notifier when SLACK_BOT_TOKEN is set).
         return self.finish(to_markdown(result, door="github"), exit_code(result))
@@ -340,7 +341,7 @@ class _CommentHandler:
             )
         )
 
-    def _mlflow_down(self, exc: Exception) -> str:
+    def _mlflow_failed(self, exc: RegistryError) -> str:
         from bot.render import to_markdown
         from bot.results import ERROR, Result
 
@@ -355,9 +356,15 @@ class _CommentHandler:
             Result(
                 status=ERROR,
                 action="command",
-                message="promobot could not reach MLflow; the command "
-                "may not have been carried out",
+                message=(
+                    f"MLflow refused what promobot asked of it ({exc.code or exc.kind}); "
+                    "the command was not carried out"
+                    if exc.is_refusal
+                    else "promobot could not reach MLflow; the command may not have been "
+                    "carried out"
+                ),
                 reasons=[detail],
+                extra={"mlflow": "refused"} if exc.is_refusal else {},
             )
         )
 

@@ -253,7 +253,10 @@ class SlackDoor:
             return self.services().handle(command, ctx)
         except RegistryError as exc:
             log.warning("%s failed: %s", action, exc)
-            self._ephemeral(respond, Result(status=ERROR, action=action, message=str(exc)))
+            said = {"mlflow": "refused"} if exc.is_refusal else {}
+            self._ephemeral(
+                respond, Result(status=ERROR, action=action, message=str(exc), extra=said)
+            )
         except Exception:
             log.exception("%s failed", action)
             self._ephemeral(

@@ -2,8 +2,8 @@
 
 The bot acts through its own MLflow user, which holds MANAGE on registered models; a
 person's MLflow user can only READ, so the bot is the only way a person can move a stage
-or an alias. MLflow's 401 and 403 reach the person as a clear message (exit 3, naming
-the permission problem), never as a traceback.
+or an alias. MLflow's 401 and 403 reach the person as a clear message (exit 1: MLflow answered
+and refused; the message names the permission problem), never as a traceback.
 
 Needs `mlflow[auth]` (Flask-WTF); skipped with a message when it is not installed.
 """
@@ -123,7 +123,7 @@ def test_401_and_403_reach_the_person_as_a_clear_message(
         "github:eng0",
         **credentials(creds),
     )
-    assert code == 3, (out, err)
+    assert code == 1 and out["status"] == "refused", (out, err)
     message = out["reasons"][0]
     assert "permission" in message.lower(), message
     assert "Traceback" not in err
