@@ -78,6 +78,22 @@ class RunInfo:
     experiment_id: str
     tags: dict[str, str]
     metrics: dict[str, float]
+    # the models the run logged, by id, with the step each was logged at (run outputs)
+    model_steps: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LoggedModel:
+    """A model a run logged: MLflow 3 keeps it beside the run (not among the run's
+    artifacts), under an id of its own, and a version registered from it names both."""
+
+    model_id: str  # m-…
+    name: str  # what log_model was given as name= (or artifact_path=)
+    created_ms: int = 0
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.model_id}"
 
 
 @dataclass(frozen=True)
@@ -138,9 +154,9 @@ class Registry(Protocol):
     def run_info(self, run_id: str) -> RunInfo | None: ...
     def create_run(self, experiment: str, tags: dict[str, str]) -> str: ...
     def ensure_experiment(self, name: str, artifact_location: str | None = None) -> str: ...
-    def logged_model_uri(self, run_id: str, artifact_name: str = "model") -> str: ...
+    def logged_models(self, run_id: str, experiment_id: str) -> list[LoggedModel]: ...
     def register(
-        self, model: str, source: str, run_id: str | None, tags: dict[str, str]
+        self, model: str, logged: LoggedModel, run_id: str, tags: dict[str, str]
     ) -> VersionInfo: ...
 
 
@@ -169,6 +185,7 @@ class NoPrometheus:
 
 __all__ = [
     "LockBusy",
+    "LoggedModel",
     "ModelInfo",
     "NoPrometheus",
     "Prometheus",

@@ -191,6 +191,15 @@ def mlflow_auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[obj
 
 
 @pytest.fixture
+def ci_account(mlflow_auth_server: object) -> object:
+    """A fresh CI user on the basic-auth server, with the grants docs/deploy.md gives
+    `promobot-ci` on a model and an experiment of its own (tests/servers.py ci_account)."""
+    from servers import ci_account
+
+    return ci_account(mlflow_auth_server.url)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
 def two_versions(models: ModelFactory) -> tuple[int, int]:
     """Two versions of the service tests' model, the second the better (tests/service/)."""
     v1 = models.version("sentiment-classifier", accuracy=0.91, f1=0.874)

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -127,6 +128,36 @@ def mlflow_user(who: tuple[str, str]) -> Iterator[None]:
 def credentials(who: tuple[str, str]) -> dict[str, str]:
     """The same credentials as environment variables for a process."""
     return {"MLFLOW_TRACKING_USERNAME": who[0], "MLFLOW_TRACKING_PASSWORD": who[1]}
+
+
+@dataclass
+class CiAccount:
+    """The CI user of a basic-auth server, with its model and experiment."""
+
+    who: tuple[str, str]
+    model: str
+    experiment: str
+
+
+def ci_account(url: str) -> CiAccount:
+    """`promobot-ci` as docs/deploy.md ("Accounts and permissions") makes it, under names of
+    its own: a user with EDIT on the registered model it registers into and on the
+    experiment it trains in, both made by the admin beforehand, and READ on everything
+    else (the server's default)."""
+    from mlflow import MlflowClient
+    from mlflow.server import get_app_client
+
+    tail = uuid.uuid4().hex[:8]
+    account = CiAccount((f"ci-{tail}", f"ci-password-{tail}"), f"ci-model-{tail}", f"ci-{tail}")
+    with mlflow_user(AUTH_ADMIN):
+        auth = get_app_client("basic-auth", tracking_uri=url)
+        auth.create_user(username=account.who[0], password=account.who[1])
+        mlflow = MlflowClient(tracking_uri=url)
+        mlflow.create_registered_model(account.model)
+        auth.grant_user_permission(account.who[0], "registered_model", account.model, "EDIT")
+        experiment_id = mlflow.create_experiment(account.experiment)
+        auth.grant_user_permission(account.who[0], "experiment", experiment_id, "EDIT")
+    return account
 
 
 REPO = Path(__file__).resolve().parents[1]

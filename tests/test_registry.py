@@ -154,3 +154,25 @@ def test_an_answer_is_a_refusal_unless_mlflow_failed_on_its_side(code, kind, tra
     assert (caught.value.kind, caught.value.code) == (kind, code)
     assert caught.value.is_refusal == (kind != "unavailable")
     assert f"{code}: what MLflow said" in str(caught.value)
+
+
+def test_a_local_store_finds_a_logged_model_through_mlflow_tracking_uri(
+    tracking_uri, models, tmp_path, monkeypatch
+):
+    """MLflow's SQL registry store reads a `models:/m-…` source's logged model through the
+    process's tracking URI (MLFLOW_TRACKING_URI), not the client's; a server reads its own
+    store. promobot's Registry therefore points where MLFLOW_TRACKING_URI does: the CLI
+    reads both from that variable, the demo sets it (docs/reliability.md)."""
+    from bot.ports import LoggedModel
+
+    experiment = models.experiment()
+    run = models.client.create_run(experiment).info.run_id
+    made = models.client.create_logged_model(experiment, name="model", source_run_id=run)
+    logged = LoggedModel(made.model_id, "model")
+    registry = Registry(tracking_uri)
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    with pytest.raises(RegistryError, match="Unable to fetch model from model URI"):
+        registry.register("m", logged, run, {})
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
+    assert registry.register("m", logged, run, {}).source == f"models:/{made.model_id}"
