@@ -40,6 +40,17 @@ GIT_TAGS = {
     "ci_actor": "alice",
 }
 
+CI_POLICY = FIXTURES / "github" / "policy.yaml"  # `cli:ci` may ask for staging at once
+
+
+def policy_for(model: str, folder: Path) -> Path:
+    """The CI tests' policy (tests/fixtures/github/policy.yaml), its rules given to `model`."""
+    path = folder / "policy.yaml"
+    rules = CI_POLICY.read_text().replace("- name: sentiment-classifier\n", f"- name: {model}\n")
+    path.write_text(rules)
+    return path
+
+
 _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _CONDITION = re.compile(r"inputs\.([\w-]+)\s*(==|!=)\s*'([^']*)'")
 STEP_FILES = ("GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STEP_SUMMARY")
