@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.doors.common import ExitCode
+from bot.doors.common import ExitCode, registry_exit
 
 if TYPE_CHECKING:
     from bot.core.results import Result
@@ -195,7 +195,7 @@ def _command(text: str, actor: str, as_json: bool) -> int:
     try:
         result = service.handle(parsed.command, Context(actor=actor, channel="cli"))
     except RegistryError as exc:
-        return _failure(ExitCode.UNAVAILABLE, str(exc), [], as_json)
+        return _failure(registry_exit(exc), str(exc), [], as_json)
     return _emit(result, as_json)
 
 

@@ -176,6 +176,34 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def mlflow_auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One real `mlflow server --app-name basic-auth` on SQLite for the whole session
+    (tests/servers.py basic_auth_server: READ for every user, servers.AUTH_ADMIN its
+    admin). Each test module makes the users it needs, under names of its own. Skipped
+    with a message without `mlflow[auth]` (Flask-WTF)."""
+    pytest.importorskip(
+        "flask_wtf", reason="basic-auth needs `mlflow[auth]` (Flask-WTF); pip install it"
+    )
+    from servers import basic_auth_server
+
+    server = basic_auth_server(tmp_path_factory.mktemp("mlflow-auth"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def ci_account(mlflow_auth_server: object) -> object:
+    """A fresh CI user on the basic-auth server, with the grants docs/deploy.md gives
+    `promobot-ci` on a model and an experiment of its own (tests/servers.py ci_account)."""
+    from servers import ci_account
+
+    return ci_account(mlflow_auth_server.url)  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def two_versions(models: ModelFactory) -> tuple[int, int]:
     """Two versions of the service tests' model, the second the better (tests/core/service/)."""

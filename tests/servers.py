@@ -12,6 +12,9 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +78,86 @@ class MlflowServer:
             return
         stop_group(self.proc, timeout=15, resume=True)
         self.proc = None
+
+
+# The admin of the basic-auth servers the tests start (MLflow 3.17 refuses its old default).
+AUTH_ADMIN = ("admin", "admin-password-for-tests-1234")
+
+
+def basic_auth_server(workdir: Path) -> MlflowServer:
+    """`mlflow server --app-name basic-auth` (MLflow's own basic-auth) on SQLite: every
+    user may READ everything (the default permission docs/deploy.md sets), AUTH_ADMIN is
+    its admin. Users and grants are made through MLflow's auth REST API, as the admin."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    ini = workdir / "auth.ini"
+    ini.write_text(
+        "[mlflow]\n"
+        "default_permission = READ\n"
+        f"database_uri = sqlite:///{workdir / 'basic_auth.db'}\n"
+        f"admin_username = {AUTH_ADMIN[0]}\n"
+        f"admin_password = {AUTH_ADMIN[1]}\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+    )
+    return MlflowServer(
+        backend_uri=f"sqlite:///{workdir / 'mlflow.db'}",
+        workdir=workdir,
+        extra_args=("--app-name", "basic-auth"),
+        env={
+            "MLFLOW_AUTH_CONFIG_PATH": str(ini),
+            "MLFLOW_FLASK_SERVER_SECRET_KEY": os.urandom(16).hex(),
+        },
+    )
+
+
+@contextmanager
+def mlflow_user(who: tuple[str, str]) -> Iterator[None]:
+    """MLflow credentials for the code inside (MlflowClient reads them per request)."""
+    names = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update(dict(zip(names, who, strict=True)))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def credentials(who: tuple[str, str]) -> dict[str, str]:
+    """The same credentials as environment variables for a process."""
+    return {"MLFLOW_TRACKING_USERNAME": who[0], "MLFLOW_TRACKING_PASSWORD": who[1]}
+
+
+@dataclass
+class CiAccount:
+    """The CI user of a basic-auth server, with its model and experiment."""
+
+    who: tuple[str, str]
+    model: str
+    experiment: str
+
+
+def ci_account(url: str) -> CiAccount:
+    """`promobot-ci` as docs/deploy.md ("Accounts and permissions") makes it, under names of
+    its own: a user with EDIT on the registered model it registers into and on the
+    experiment it trains in, both made by the admin beforehand, and READ on everything
+    else (the server's default)."""
+    from mlflow import MlflowClient
+    from mlflow.server import get_app_client
+
+    tail = uuid.uuid4().hex[:8]
+    account = CiAccount((f"ci-{tail}", f"ci-password-{tail}"), f"ci-model-{tail}", f"ci-{tail}")
+    with mlflow_user(AUTH_ADMIN):
+        auth = get_app_client("basic-auth", tracking_uri=url)
+        auth.create_user(username=account.who[0], password=account.who[1])
+        mlflow = MlflowClient(tracking_uri=url)
+        mlflow.create_registered_model(account.model)
+        auth.grant_user_permission(account.who[0], "registered_model", account.model, "EDIT")
+        experiment_id = mlflow.create_experiment(account.experiment)
+        auth.grant_user_permission(account.who[0], "experiment", experiment_id, "EDIT")
+    return account
 
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from bot.core.status import Status
 
 if TYPE_CHECKING:
+    from bot.core.ports.registry import RegistryError
     from bot.core.results import Result
     from bot.core.service import Service
 
@@ -21,9 +22,10 @@ class ExitCode(IntEnum):
 
     0 done, or pending approval (and, for the doors that ignore events, ignored);
     1 refused or invalid: the message says why (a policy refusal, an invalid policy
-      file or setting, no such run);
+      file or setting, no such run, MLflow refusing what was asked or who asked);
     2 usage error: the words or options could not be read, or the set-up is incomplete;
-    3 MLflow or another service (Slack, GitHub) unreachable or failing.
+    3 MLflow or another service (Slack, GitHub) unreachable or failing (no answer, or its
+      own 5xx), or the target's lock still held: the same command may work later.
     """
 
     OK = 0
@@ -40,6 +42,13 @@ def exit_code(result: Result) -> ExitCode:
     if result.status == Status.ERROR:
         return ExitCode.UNAVAILABLE
     return ExitCode.OK
+
+
+def registry_exit(exc: RegistryError) -> ExitCode:
+    """A RegistryError as an exit status: MLflow answered and refused (a bad source, no
+    such run, a missing permission, wrong credentials) → 1, with MLflow's message; it could
+    not be reached, failed on its side, or a target's lock is still held → 3."""
+    return ExitCode.REFUSED if exc.is_refusal else ExitCode.UNAVAILABLE
 
 
 def run_url(env: Mapping[str, str], *, attempt: bool = False) -> str:

@@ -59,7 +59,11 @@ def message(r: Result, door: str = "cli") -> Message:
             headline=f"⚠️ {r.message or 'Something went wrong'}",
             lines=list(r.reasons),
             next=[
-                "try again in a minute; if it keeps failing, tell the platform "
+                # MLflow answered and refused: the same command gets the same answer.
+                "put right what MLflow named (a name, a setting, or a grant the platform "
+                "team gives), then run the command again"
+                if r.extra.get("mlflow") == "refused"
+                else "try again in a minute; if it keeps failing, tell the platform "
                 "team (MLflow may be down)"
             ],
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.results import DONE, ERROR, PENDING, REFUSED, MoveResult
-from bot.doors.common import ExitCode, exit_code, run_url
+from bot.doors.common import ExitCode, exit_code, registry_exit, run_url
 
 
 def test_exit_codes_are_the_contracts_numbers():
@@ -78,3 +78,20 @@ ACTIONS = {
 )
 def test_run_url(env, attempt, expected):
     assert run_url(env, attempt=attempt) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [
+        ("refused", 1),
+        ("permission", 1),
+        ("invalid", 1),
+        ("unsupported", 1),
+        ("unavailable", 3),
+        ("conflict", 3),
+    ],
+)
+def test_mlflow_refusing_is_1_and_no_answer_is_3(kind, code):
+    from bot.core.ports.registry import RegistryError
+
+    assert registry_exit(RegistryError("…", kind=kind)) == code

@@ -41,8 +41,13 @@ def server_model(mlflow_server, tmp_path):
     return client, name, policy
 
 
-def promobot(server, policy: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MLFLOW_TRACKING_URI": server.url, "PROMOBOT_POLICY": str(policy)}
+def promobot(server, policy: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": server.url,
+        "PROMOBOT_POLICY": str(policy),
+        **extra,
+    }
     return subprocess.run(
         [PROMOBOT, *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
@@ -120,6 +125,64 @@ def test_unknown_version_exits_1_and_writes_nothing(mlflow_server, server_model)
     out = promobot(mlflow_server, policy, "promote", name, "v99", "staging", "--as", "github:bob")
     assert out.returncode == 1 and "has no version 99" in out.stdout
     assert client.get_registered_model(name).tags == before
+
+
+def test_deny_lock_and_unlock_write_to_the_server(mlflow_server, server_model):
+    client, name, policy = server_model
+    staged = promobot(mlflow_server, policy, "promote", name, "v1", "staging", "x", "--as", "bob")
+    assert staged.returncode == 0, staged.stdout + staged.stderr
+    asked = promobot(
+        mlflow_server, policy, "promote", name, "v1", "production", "ok", "--as", "bob", "--json"
+    )
+    request = json.loads(asked.stdout)["request_id"]
+
+    denied = promobot(mlflow_server, policy, "deny", request, "not yet", "--as", "github:alice")
+    locked = promobot(
+        mlflow_server, policy, "lock", name, "staging", "release week", "--as", "github:bob"
+    )
+    blocked = promobot(mlflow_server, policy, "promote", name, "v2", "staging", "--as", "bob")
+    unlocked = promobot(mlflow_server, policy, "unlock", name, "staging", "--as", "github:bob")
+    moved = promobot(mlflow_server, policy, "promote", name, "v2", "staging", "--as", "bob")
+
+    assert (denied.returncode, locked.returncode, unlocked.returncode) == (0, 0, 0)
+    assert denied.stdout.startswith("🛑"), denied.stdout + denied.stderr
+    assert blocked.returncode == 1 and "lock" in blocked.stdout.lower(), blocked.stdout
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    assert client.get_model_version(name, "1").current_stage == "Archived"
+    assert client.get_model_version(name, "2").current_stage == "Staging"
+    history = json.loads(promobot(mlflow_server, policy, "history", name, "--json").stdout)
+    kinds = [h["kind"] for h in history["data"]["history"]]
+    assert kinds[:4] == ["promote", "unlock", "lock", "deny"], kinds
+
+
+def test_the_deployment_repairs_send_to_github_from_what_the_server_holds(
+    mlflow_server, server_model
+):
+    """`deployments repair` and `audit --repair` against the server: two promotions made
+    without a GitHub token, each sent once when repaired."""
+    from fake_github import FakeGitHubServer
+
+    client, name, policy = server_model
+    for version in ("1", "2"):
+        client.set_model_version_tag(name, version, "git_repository", "acme/models")
+        client.set_model_version_tag(name, version, "git_commit", "5" * 40)
+    first = promobot(mlflow_server, policy, "promote", name, "v1", "staging", "x", "--as", "bob")
+    assert first.returncode == 0, first.stdout + first.stderr
+    with FakeGitHubServer("acme/models") as github:
+        token = {"GITHUB_TOKEN": "ghs_test_token", "GITHUB_API_URL": github.url}
+        repaired = promobot(mlflow_server, policy, "deployments", "repair", name, **token)
+        second = promobot(mlflow_server, policy, "promote", name, "v2", "staging", "--as", "bob")
+        audited = promobot(mlflow_server, policy, "audit", "--repair", name, **token)
+        again = promobot(mlflow_server, policy, "deployments", "check", name, **token)
+
+    assert repaired.returncode == 1, repaired.stdout + repaired.stderr  # "now recorded"
+    assert repaired.stdout.startswith("1 GitHub deployment(s) recorded:")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert audited.returncode == 0, audited.stdout + audited.stderr
+    assert "recorded as GitHub deployment" in audited.stdout
+    assert again.returncode == 0 and "No GitHub deployment is missing." in again.stdout
+    assert [d["payload"]["version"] for d in github.deployments] == [1, 2]
+    assert "github_deployment.Staging" in client.get_model_version(name, "2").tags
 
 
 def test_server_down_exits_3(tmp_path):

@@ -29,7 +29,7 @@ from bot.core.results import (
     Result,
     StatusResult,
 )
-from bot.render import message as render
+from bot.render.message import message as render
 
 EXPIRES = datetime(2026, 11, 27, 10, 2, tzinfo=UTC)
 PASSED = [
@@ -313,6 +313,15 @@ TAILS = [
         "error: try again",
         result(ERROR, message="MLflow did not answer"),
         ["try again in a minute; if it keeps failing, tell the platform team (MLflow may be down)"],
+        "",
+    ),
+    (
+        "MLflow refused: put it right",
+        result(ERROR, message="MLflow refused to …", extra={"mlflow": "refused"}),
+        [
+            "put right what MLflow named (a name, a setting, or a grant the platform team "
+            "gives), then run the command again"
+        ],
         "",
     ),
 ]

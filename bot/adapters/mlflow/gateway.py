@@ -17,8 +17,11 @@ from typing import Any
 
 from bot.adapters.mlflow.at_once import AtOnce, again_when_busy
 from bot.adapters.mlflow.mutex import TargetLocks
+from bot.adapters.mlflow.runs import MISSING, RunCalls
+from bot.adapters.mlflow.values import model_info as _model_info
+from bot.adapters.mlflow.values import version_info as _version_info
 from bot.adapters.mlflow.webhooks import WebhookCalls
-from bot.core.ports.registry import ModelInfo, RunInfo, VersionInfo
+from bot.core.ports.registry import ModelInfo, VersionInfo
 from bot.core.ports.registry import RegistryError as RegistryError
 from bot.core.state.keys import TAG_VALUE_MAX
 
@@ -26,7 +29,7 @@ STAGE_NAMES = ("Staging", "Production", "Archived")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,255}")
 # A tag key that goes into a filter string: promobot's own keys only, never user text.
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]+")
-_MISSING = ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND")
+_MISSING = MISSING
 
 # A chat command has seconds, not minutes: MLflow's own defaults (7 retries, 120 s
 # timeout) would keep Slack and the on-call engineer waiting for minutes on a dead
@@ -43,112 +46,7 @@ CLIENT_DEFAULTS = {
 }
 
 
-class _RunCalls:
-    """The calls on runs: their metrics, and CI's registration of what a run logged.
-    A part of Registry, kept apart to keep each class short."""
-
-    tracking_uri: str
-    _client: Any
-    rc: Any
-
-    def calls(self, what: str) -> AbstractContextManager[None]:
-        raise NotImplementedError
-
-    def missing(self, exc: Exception) -> bool:
-        raise NotImplementedError
-
-    def run_metrics(self, run_id: str | None) -> dict[str, float]:
-        if not run_id:
-            return {}
-        from mlflow.exceptions import MlflowException
-
-        with self.calls(f"read metrics of run {run_id}"):
-            try:
-                run = self._client.get_run(run_id)
-            except MlflowException as exc:
-                if self.missing(exc):
-                    return {}
-                raise
-        return {k: float(v) for k, v in run.data.metrics.items()}
-
-    def register(
-        self, model: str, source: str, run_id: str | None, tags: dict[str, str]
-    ) -> VersionInfo:
-        from mlflow.exceptions import MlflowException
-
-        with self.calls(f"register {model}"):
-            try:
-                self.rc.create_registered_model(model)
-            except MlflowException as exc:
-                if exc.error_code != "RESOURCE_ALREADY_EXISTS":
-                    raise
-            mv = self._client.create_model_version(model, source=source, run_id=run_id, tags=tags)
-            mv = self._wait_ready(model, int(mv.version))
-        return _version_info(mv)
-
-    def _wait_ready(self, model: str, version: int, timeout: float = 300.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            mv = self.rc.get_model_version(model, str(version))
-            if mv.status != "PENDING_REGISTRATION" or time.monotonic() > deadline:
-                return mv
-            time.sleep(0.5)
-
-    def run_info(self, run_id: str) -> RunInfo | None:
-        """A run's experiment, tags and metrics; None when there is no such run."""
-        from mlflow.exceptions import MlflowException
-
-        with self.calls(f"read run {run_id}"):
-            try:
-                run = self._client.get_run(run_id)
-            except MlflowException as exc:
-                if self.missing(exc):
-                    return None
-                raise
-        return RunInfo(
-            run_id=run.info.run_id,
-            experiment_id=str(run.info.experiment_id),
-            tags=dict(run.data.tags),
-            metrics={k: float(v) for k, v in run.data.metrics.items()},
-        )
-
-    def create_run(self, experiment: str, tags: dict[str, str]) -> str:
-        with self.calls(f"create a run in experiment {experiment}"):
-            exp = self._client.get_experiment_by_name(experiment)
-            exp_id = exp.experiment_id if exp else self._client.create_experiment(experiment)
-            run = self._client.create_run(exp_id, tags=tags)
-        return run.info.run_id
-
-    def ensure_experiment(self, name: str, artifact_location: str | None = None) -> str:
-        with self.calls(f"create experiment {name}"):
-            exp = self._client.get_experiment_by_name(name)
-            if exp is not None:
-                return exp.experiment_id
-            return self._client.create_experiment(name, artifact_location=artifact_location)
-
-    def logged_model_uri(self, run_id: str, artifact_name: str = "model") -> str:
-        """The URI of the model a run logged under `artifact_name`.
-
-        MLflow 3 stores models as LoggedModels (`models:/m-…`) outside the run's
-        artifacts; registering `runs:/<id>/model` only works through a fallback that
-        warns. So look the logged model up by its source run (the id is checked to be
-        hex first: it goes into a filter string)."""
-        if not re.fullmatch(r"[0-9a-fA-F]{8,64}", run_id):
-            raise ValueError(f"`{run_id[:80]}` is not an MLflow run id (32 hex characters)")
-        with self.calls(f"find the model logged by run {run_id}"):
-            run = self._client.get_run(run_id)
-            found = self._client.search_logged_models(
-                experiment_ids=[run.info.experiment_id],
-                filter_string=f"source_run_id = '{run_id}'",
-                max_results=50,
-            )
-        named = [m for m in found if m.name == artifact_name] or list(found)
-        if named:
-            return f"models:/{named[0].model_id}"
-        return f"runs:/{run_id}/{artifact_name}"
-
-
-class Registry(_RunCalls, WebhookCalls, AtOnce):
+class Registry(RunCalls, WebhookCalls, AtOnce):
     """Narrow interface over MlflowClient: only the calls promobot makes."""
 
     def __init__(
@@ -378,28 +276,7 @@ def _mapped_errors(what: str, where: str) -> Iterator[None]:
     try:
         yield
     except MlflowException as exc:
-        code = getattr(exc, "error_code", "")
-        if code in ("UNAUTHENTICATED", "CUSTOMER_UNAUTHORIZED"):
-            raise RegistryError(
-                f"MLflow denied permission to {what}: it did not accept the bot's "
-                f"credentials ({code}). Check MLFLOW_TRACKING_USERNAME and "
-                "MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN).",
-                kind="permission",
-            ) from exc
-        if code == "PERMISSION_DENIED":
-            raise RegistryError(
-                f"MLflow refused to {what}: the bot's MLflow user lacks permission "
-                f"({code}). Ask the platform team to grant it MANAGE on the model.",
-                kind="permission",
-            ) from exc
-        cause = exc.__cause__ or exc.__context__
-        if isinstance(cause, OSError):  # requests' network errors are OSErrors
-            raise RegistryError(
-                f"MLflow is unreachable at {where} ({what}): "
-                f"{_network_problem(cause)}. Once it answers again, run the same "
-                "command: it finishes what was started without doing anything twice."
-            ) from exc
-        raise RegistryError(f"MLflow failed to {what} at {where}: {_first_line(str(exc))}") from exc
+        raise _from_mlflow(exc, what, where) from exc
     except (OSError, TimeoutError) as exc:
         raise RegistryError(
             f"MLflow is unreachable at {where} ({what}): {_first_line(str(exc))}"
@@ -411,6 +288,65 @@ def _mapped_errors(what: str, where: str) -> Iterator[None]:
                 f"MLflow is unreachable at {where} ({what}): {_first_line(str(exc))}"
             ) from exc
         raise
+
+
+def _from_mlflow(exc: Any, what: str, where: str) -> RegistryError:
+    """One MlflowException as a RegistryError: no answer (the client wraps the network's
+    OSError) or a 5xx is "unavailable"; any other answer is MLflow refusing, with its code,
+    its own message and what to do about it."""
+    code = str(getattr(exc, "error_code", "") or "")
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(cause, OSError):  # requests' network errors are OSErrors
+        return RegistryError(
+            f"MLflow is unreachable at {where} ({what}): "
+            f"{_network_problem(cause)}. Once it answers again, run the same "
+            "command: it finishes what was started without doing anything twice."
+        )
+    said = _first_line(str(exc))
+    if code and not said.startswith(code):  # a REST answer already starts with its code
+        said = f"{code}: {said}"
+    if code in ("UNAUTHENTICATED", "CUSTOMER_UNAUTHORIZED"):
+        return RegistryError(
+            f"MLflow denied permission to {what}: it did not accept the credentials "
+            f"promobot sent ({said}). Check MLFLOW_TRACKING_USERNAME and "
+            "MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN).",
+            kind="permission",
+            code=code,
+        )
+    if code == "PERMISSION_DENIED":
+        user = os.environ.get("MLFLOW_TRACKING_USERNAME", "")
+        return RegistryError(
+            f"MLflow refused to {what}: the MLflow user{f' {user}' if user else ''} lacks "
+            f"permission ({said}). Ask the platform team to grant it what docs/deploy.md "
+            "lists for its account (the bot: MANAGE on the models; CI: EDIT on its "
+            "experiment and its models).",
+            kind="permission",
+            code=code,
+        )
+    if exc.get_http_status_code() >= 500:
+        return RegistryError(
+            f"MLflow failed to {what} at {where}: {said}. This is MLflow's own failure: "
+            "try again; if it lasts, MLflow's log says why.",
+            code=code,
+        )
+    return RegistryError(
+        f"MLflow at {where} refused to {what}: {said}. {_REFUSAL_HINTS.get(code, _REFUSED)}",
+        kind="refused",
+        code=code,
+    )
+
+
+_REFUSED = (
+    "MLflow answered, so the same command gets the same answer: put right what it names, "
+    "then run it again."
+)
+_REFUSAL_HINTS = {
+    "RESOURCE_DOES_NOT_EXIST": "Check the name or id, and that MLFLOW_TRACKING_URI is the "
+    "MLflow that holds it.",
+    "NOT_FOUND": "Check the name or id, and that MLFLOW_TRACKING_URI is the MLflow that holds it.",
+    "ENDPOINT_NOT_FOUND": "Check MLFLOW_TRACKING_URI: it must be the address of an MLflow 3 "
+    "tracking server (its API answered 404).",
+}
 
 
 _CONFLICT = re.compile(r"UNIQUE constraint|duplicate key|IntegrityError|Duplicate entry", re.I)
@@ -448,30 +384,6 @@ def _unless_missing(delete: Callable[[], Any]) -> None:
     except MlflowException as exc:
         if getattr(exc, "error_code", "") not in _MISSING:
             raise
-
-
-def _model_info(rm: Any) -> ModelInfo:
-    latest = [_version_info(mv) for mv in rm.latest_versions or []]
-    return ModelInfo(
-        name=rm.name,
-        tags=dict(rm.tags or {}),
-        aliases={k: int(v) for k, v in (rm.aliases or {}).items()},
-        stage_latest={v.stage: v.version for v in latest},
-        versions={v.version: v for v in latest},
-    )
-
-
-def _version_info(mv: Any) -> VersionInfo:
-    return VersionInfo(
-        model=mv.name,
-        version=int(mv.version),
-        stage=mv.current_stage or "None",
-        run_id=mv.run_id or None,
-        source=mv.source or "",
-        aliases=tuple(mv.aliases or ()),
-        tags=dict(mv.tags or {}),
-        description=mv.description or "",
-    )
 
 
 def _network_problem(exc: BaseException) -> str:

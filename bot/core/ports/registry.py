@@ -15,13 +15,27 @@ from typing import Any, Protocol
 
 
 class RegistryError(Exception):
-    """MLflow could not be reached or failed: a system's error, not a person's (exit 3)."""
+    """A call to MLflow did not do what was asked: MLflow could not be reached or failed
+    on its side (`kind` "unavailable"), or a target's lock stayed held ("conflict"): exit
+    3, try again; or MLflow answered and refused (every other kind): exit 1, put right
+    what it names (bot/doors/common.registry_exit). A person's mistake in a command is
+    not one of these: it comes back as a result."""
 
-    def __init__(self, message: str, *, kind: str = "unavailable") -> None:
+    def __init__(self, message: str, *, kind: str = "unavailable", code: str = "") -> None:
         super().__init__(message)
-        # "unavailable" | "permission" | "conflict"; for webhooks also "unsupported" (a
+        # "unavailable" (no answer, or MLflow's own 5xx failure) | "refused" (MLflow
+        # answered 4xx: a bad source, no such resource) | "permission" (401, 403) |
+        # "conflict" (a target's lock still held); for webhooks also "unsupported" (a
         # file store) and "invalid" (MLflow refused what it was given)
         self.kind = kind
+        # MLflow's error code when it answered (INVALID_PARAMETER_VALUE, …), else ""
+        self.code = code
+
+    @property
+    def is_refusal(self) -> bool:
+        """MLflow answered and said no: the same command gets the same answer until what
+        it names is put right. Not so for no answer, or a lock still held: try again."""
+        return self.kind not in ("unavailable", "conflict")
 
 
 class LockBusy(RegistryError):
@@ -64,6 +78,22 @@ class RunInfo:
     experiment_id: str
     tags: dict[str, str]
     metrics: dict[str, float]
+    # the models the run logged, by id, with the step each was logged at (run outputs)
+    model_steps: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LoggedModel:
+    """A model a run logged: MLflow 3 keeps it beside the run (not among the run's
+    artifacts), under an id of its own, and a version registered from it names both."""
+
+    model_id: str  # m-…
+    name: str  # what log_model was given as name= (or artifact_path=)
+    created_ms: int = 0
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.model_id}"
 
 
 @dataclass(frozen=True)
@@ -124,9 +154,9 @@ class Registry(Protocol):
     def run_info(self, run_id: str) -> RunInfo | None: ...
     def create_run(self, experiment: str, tags: dict[str, str]) -> str: ...
     def ensure_experiment(self, name: str, artifact_location: str | None = None) -> str: ...
-    def logged_model_uri(self, run_id: str, artifact_name: str = "model") -> str: ...
+    def logged_models(self, run_id: str, experiment_id: str) -> list[LoggedModel]: ...
     def register(
-        self, model: str, source: str, run_id: str | None, tags: dict[str, str]
+        self, model: str, logged: LoggedModel, run_id: str, tags: dict[str, str]
     ) -> VersionInfo: ...
 
 
@@ -155,6 +185,7 @@ class NoPrometheus:
 
 __all__ = [
     "LockBusy",
+    "LoggedModel",
     "ModelInfo",
     "NoPrometheus",
     "Prometheus",

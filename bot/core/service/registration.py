@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.core.ports.registry import Registry, RegistryError
+from bot.core.ports.registry import LoggedModel, Registry, RegistryError
 from bot.core.results import Comparison, Registered
 
 # The model-version (and run) tags that tie a version to its commit (docs/contract.md).
@@ -74,18 +74,19 @@ class Registration:
         `git_tags` (this workflow run's) filling what the run lacks; `extra_tags` win."""
         run = self.registry.run_info(run_id)
         if run is None:
-            return f"there is no MLflow run {run_id} at this tracking server"
-        source = self.registry.logged_model_uri(run_id, artifact)
-        if source.startswith("runs:/"):
             return (
-                f"run {run_id} logged no model, so there is nothing to register. Log one "
-                f"in the training command (e.g. mlflow.sklearn.log_model(model, "
-                f"name={artifact!r})), or pass --artifact with the name it was logged under."
+                f"there is no MLflow run {run_id} at this tracking server. Check --run-id "
+                "(or MLFLOW_RUN_ID), and that MLFLOW_TRACKING_URI is the server the training "
+                "logged to."
             )
+        logged = self.registry.logged_models(run_id, run.experiment_id)
+        chosen = _the_logged_model(logged, artifact, run.model_steps)
+        if chosen is None:
+            return _nothing_to_register(run_id, artifact, logged)
         run_tags = run.tags
         tags = {key: run_tags.get(key) or git_tags.get(key, "") for key in GIT_TAGS}
         tags = {key: value for key, value in {**tags, **extra_tags}.items() if value}
-        info = self.registry.register(model, source, run_id, tags)
+        info = self.registry.register(model, chosen, run_id, tags)
         return Registered(
             model=model,
             version=info.version,
@@ -105,3 +106,29 @@ class Registration:
             held = info.versions.get(number) or self.registry.get_version(model, number)
         production_metrics = self.registry.run_metrics(held.run_id) if held is not None else {}
         return Comparison(metrics, number, production_metrics)
+
+
+def _the_logged_model(
+    logged: list[LoggedModel], name: str, steps: Mapping[str, int]
+) -> LoggedModel | None:
+    """The model logged under `name`; of several (checkpoints logged at steps), the one
+    at the highest step, as mlflow.register_model picks, then the newest."""
+    named = [m for m in logged if m.name == name]
+    if not named:
+        return None
+    return max(named, key=lambda m: (steps.get(m.model_id, 0), m.created_ms))
+
+
+def _nothing_to_register(run_id: str, name: str, logged: list[LoggedModel]) -> str:
+    if logged:
+        others = ", ".join(sorted({repr(m.name) for m in logged}))
+        return (
+            f"run {run_id} logged no model named {name!r}, so there is nothing to register "
+            f"under that name; it logged {others}. Pass --artifact with the name the model "
+            "was logged under."
+        )
+    return (
+        f"run {run_id} logged no model, so there is nothing to register. Log one "
+        f"in the training command (e.g. mlflow.sklearn.log_model(model, "
+        f"name={name!r})), or pass --artifact with the name it was logged under."
+    )

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
-from bot.doors.common import ExitCode
+from bot.doors.common import ExitCode, registry_exit
 
 if TYPE_CHECKING:
     from bot.core.service import Service
@@ -99,7 +99,7 @@ def run_audit(args: list[str], as_json: bool) -> int:
         repaired, missing = _deployment_records(service, args, repair)
     except RegistryError as exc:
         print(f"promobot audit: {exc}", file=sys.stderr)
-        return ExitCode.UNAVAILABLE
+        return registry_exit(exc)
     if as_json:
         findings = [{"model": f.model, **f.to_json()} for f in report.findings]
         out: dict[str, Any] = {"models_checked": report.models_checked, "findings": findings}
@@ -184,7 +184,7 @@ def run_export(args: list[str], as_json: bool) -> int:
         written = write_records(trail, fmt, sys.stdout)
     except RegistryError as exc:
         print(f"promobot audit export: {exc}", file=sys.stderr)
-        return ExitCode.UNAVAILABLE
+        return registry_exit(exc)
     except BrokenPipeError:
         # The reader stopped early (`| head`): what it read was written whole.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

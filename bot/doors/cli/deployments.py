@@ -15,7 +15,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from bot.doors.common import ExitCode
+from bot.doors.common import ExitCode, registry_exit
 
 if TYPE_CHECKING:
     from bot.core.service import Service
@@ -76,7 +76,9 @@ def run_deployments(args: list[str], as_json: bool) -> int:
             return _check(service, models, as_json)
         return _repair(service, models, as_json)
     except RegistryError as exc:
-        return _emit("error", [], {}, as_json, ExitCode.UNAVAILABLE, str(exc))
+        code = registry_exit(exc)
+        status = "refused" if code == ExitCode.REFUSED else "error"
+        return _emit(status, [], {}, as_json, code, str(exc))
 
 
 def _check(service: Service, models: list[str], as_json: bool) -> int:

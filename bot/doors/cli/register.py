@@ -19,7 +19,9 @@ GITHUB_ACTOR); outside Actions they are simply absent. The composite action
 actions/train-register is only these two commands around the training command.
 
 Exit status: 0 registered (and the request done or pending); 1 refused (no such run, no
-logged model, the request refused by policy); 2 usage error; 3 MLflow unreachable.
+logged model, the request refused by policy, MLflow refusing what it was asked or whose
+credentials: its message says what, and this door what to do); 2 usage error; 3 MLflow
+unreachable (no answer, or its own 5xx failure: the same command may work later).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.doors.common import ExitCode, exit_code, run_url
+from bot.doors.common import ExitCode, exit_code, registry_exit, run_url
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -63,8 +65,8 @@ START_USAGE = "promobot register start-run --experiment NAME [--run-name NAME] [
 EPILOG = """\
 Environment: MLFLOW_TRACKING_URI (and MLFLOW_TRACKING_USERNAME/PASSWORD for a server),
 PROMOBOT_POLICY for --request, and the GITHUB_* variables Actions sets.
-Exit status: 0 registered; 1 refused (no such run, no logged model, request refused);
-2 usage error; 3 MLflow unreachable."""
+Exit status: 0 registered; 1 refused (no such run, no logged model, request refused,
+MLflow refused, e.g. a missing permission); 2 usage error; 3 MLflow unreachable."""
 
 
 class _UsageError(Exception):
@@ -248,7 +250,7 @@ def _start_run(options: argparse.Namespace) -> int:
         )
     except RegistryError as exc:
         print(f"promobot register start-run: {exc}", file=sys.stderr)
-        return ExitCode.UNAVAILABLE
+        return registry_exit(exc)
     # The training command resumes this run: mlflow.start_run() reads MLFLOW_RUN_ID, and
     # MLFLOW_EXPERIMENT_ID keeps a script that sets no experiment in the run's own.
     write_github_file("GITHUB_ENV", dict(zip(START_RUN_ENV, (run_id, experiment_id), strict=True)))
@@ -305,7 +307,7 @@ def _register(options: argparse.Namespace) -> int:
             return ExitCode.REFUSED
     except RegistryError as exc:
         print(f"promobot register: {exc}", file=sys.stderr)
-        return ExitCode.UNAVAILABLE
+        return registry_exit(exc)
     try:
         comparison = registration.compare_with_production(model, run_id)
     except RegistryError as exc:  # registered all the same: say so, and carry on
@@ -380,7 +382,7 @@ def _request(
         result = service.handle(command, ctx)
     except RegistryError as exc:
         print(f"promobot register: the {target.label} request failed: {exc}", file=sys.stderr)
-        return None, ExitCode.UNAVAILABLE
+        return None, registry_exit(exc)
     print(to_text(result))
     return result, exit_code(result)
 

@@ -16,7 +16,7 @@ import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from bot.doors.common import ExitCode, service_or_problems
+from bot.doors.common import ExitCode, registry_exit, service_or_problems
 
 if TYPE_CHECKING:
     from bot.core.service.verification import VerifyOutcome
@@ -61,7 +61,7 @@ def run_verify(args: list[str], as_json: bool) -> int:
         report = service.verify()
     except RegistryError as exc:
         print(f"promobot verify: {exc}", file=sys.stderr)
-        return ExitCode.UNAVAILABLE
+        return registry_exit(exc)
     if as_json:
         print(json.dumps({"outcomes": [asdict(o) for o in report.outcomes]}))
     else:

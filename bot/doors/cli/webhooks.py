@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from bot.doors.common import ExitCode
+from bot.doors.common import ExitCode, registry_exit
 
 if TYPE_CHECKING:
     from bot.core.service.webhooks import Installed
@@ -75,8 +75,7 @@ def run_webhooks(args: list[str]) -> int:
             ]
         for hint in hints:
             print(f"  {hint}", file=sys.stderr)
-        refused = exc.kind in ("unsupported", "invalid", "permission")
-        return ExitCode.REFUSED if refused else ExitCode.UNAVAILABLE
+        return registry_exit(exc)
     if installed.refused:
         print(f"promobot webhooks install: {installed.refused}", file=sys.stderr)
         return ExitCode.REFUSED

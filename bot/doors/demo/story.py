@@ -106,8 +106,10 @@ class Demo:
             self._train_and_register(registration)
             return self._story(service, registration)
         except RegistryError as exc:
+            from bot.doors.common import registry_exit
+
             self.say(f"MLflow failed: {exc}")
-            return 3
+            return registry_exit(exc)
 
     def _train_and_register(self, registration: Registration) -> None:
         # The example model lives beside the package in the repository.

@@ -38,7 +38,7 @@ from bot.core.ports.github import GitHubError, Permission, PullRequests
 from bot.core.ports.registry import RegistryError
 from bot.core.results import REFUSED, Action, ErrorResult, MoveResult
 from bot.core.service import Context
-from bot.doors.common import ExitCode, exit_code, run_url
+from bot.doors.common import ExitCode, exit_code, registry_exit, run_url
 from bot.render.message import to_markdown
 
 # The first word of a comment that makes it a command (docs/contract.md, "Commands").
@@ -257,7 +257,7 @@ class _CommentHandler:
             result = service.handle(command, ctx, head_sha=head_sha)
         except RegistryError as exc:
             print(f"promobot github: {exc}", file=sys.stderr)
-            return self.finish(self._mlflow_down(exc), ExitCode.UNAVAILABLE)
+            return self.finish(self._mlflow_failed(exc), registry_exit(exc))
         # A decision made here reaches the request's Slack message through the service's
         # events (bot/app.py wires the Slack notifier when SLACK_BOT_TOKEN is set).
         return self.finish(to_markdown(result, door="github"), exit_code(result))
@@ -311,7 +311,7 @@ class _CommentHandler:
             )
         )
 
-    def _mlflow_down(self, exc: Exception) -> str:
+    def _mlflow_failed(self, exc: RegistryError) -> str:
         # The details (host names) go to the workflow log, not into a public comment.
         where = run_url(os.environ)
         detail = (
@@ -321,9 +321,15 @@ class _CommentHandler:
         )
         return to_markdown(
             ErrorResult(
-                message="promobot could not reach MLflow; the command "
-                "may not have been carried out",
+                message=(
+                    f"MLflow refused what promobot asked of it ({exc.code or exc.kind}); "
+                    "the command was not carried out"
+                    if exc.is_refusal
+                    else "promobot could not reach MLflow; the command may not have been "
+                    "carried out"
+                ),
                 reasons=[detail],
+                extra={"mlflow": "refused"} if exc.is_refusal else {},
             )
         )
 

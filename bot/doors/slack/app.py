@@ -193,7 +193,8 @@ class SlackDoor:
                 result = self.services().handle(command, ctx)
             except RegistryError as exc:
                 log.warning("%s failed: %s", action, exc)
-                result = ErrorResult(message=str(exc))
+                said = {"mlflow": "refused"} if exc.is_refusal else {}
+                result = ErrorResult(message=str(exc), extra=said)
             except Exception:
                 log.exception("%s failed", action)
                 result = ErrorResult(message=_FAILED)

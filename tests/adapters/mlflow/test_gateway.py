@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from bot.adapters.mlflow.gateway import Registry
+import pytest
+
+from bot.adapters.mlflow.gateway import Registry, RegistryError
 
 
 def test_concurrent_writes_of_one_tag_all_succeed(tracking_uri, models):
@@ -82,3 +84,95 @@ def test_models_are_found_by_keys_of_either_layout(tracking_uri, models):
     assert registry.find_model_with_tag("mlflow.promobot.request.req-8b4e000002") is None
     assert registry.models_tagged("mlflow.promobot.slack.posted") == ["new"]
     assert registry.models_tagged("promobot.slack.posted") == ["old"]
+
+
+# ---- what a failure is: MLflow refusing (exit 1) or not answering (exit 3) ------------------
+
+
+def test_mlflow_refusing_is_a_refusal_with_its_code_its_message_and_what_to_do(
+    tracking_uri, models
+):
+    models.version("m", accuracy=0.9)
+    registry = Registry(tracking_uri)
+
+    with pytest.raises(RegistryError) as missing:
+        registry.set_model_tag("no-such-model", "team", "nlp")
+    with pytest.raises(RegistryError) as invalid:
+        registry.set_alias("m", "not an alias!", 1)
+
+    assert (missing.value.kind, missing.value.code) == ("refused", "RESOURCE_DOES_NOT_EXIST")
+    assert missing.value.is_refusal
+    assert str(missing.value).startswith(
+        f"MLflow at {tracking_uri} refused to write tag team on no-such-model: "
+        "RESOURCE_DOES_NOT_EXIST: Registered Model with name=no-such-model not found."
+    )
+    assert str(missing.value).endswith(
+        "Check the name or id, and that MLFLOW_TRACKING_URI is the MLflow that holds it."
+    )
+    assert (invalid.value.kind, invalid.value.code) == ("refused", "INVALID_PARAMETER_VALUE")
+    assert "put right what it names, then run it again" in str(invalid.value)
+
+
+def test_no_answer_is_unavailable(monkeypatch):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    registry = Registry("http://127.0.0.1:9")
+
+    with pytest.raises(RegistryError) as caught:
+        registry.get_version("m", 1)
+
+    assert (caught.value.kind, caught.value.code, caught.value.is_refusal) == (
+        "unavailable",
+        "",
+        False,
+    )
+    assert str(caught.value).startswith(
+        "MLflow is unreachable at http://127.0.0.1:9 (read m v1): connection refused."
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        ("INTERNAL_ERROR", "unavailable"),
+        ("TEMPORARILY_UNAVAILABLE", "unavailable"),
+        ("PERMISSION_DENIED", "permission"),
+        ("UNAUTHENTICATED", "permission"),
+        ("BAD_REQUEST", "refused"),
+        ("ENDPOINT_NOT_FOUND", "refused"),
+    ],
+)
+def test_an_answer_is_a_refusal_unless_mlflow_failed_on_its_side(code, kind, tracking_uri):
+    """What the client raises for an answer it got: a 5xx is MLflow's own failure (try
+    again), any other code MLflow refusing what it was asked."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import ErrorCode
+
+    registry = Registry(tracking_uri)
+    with pytest.raises(RegistryError) as caught, registry.calls("read model m"):
+        raise MlflowException(f"{code}: what MLflow said", error_code=ErrorCode.Value(code))
+
+    assert (caught.value.kind, caught.value.code) == (kind, code)
+    assert caught.value.is_refusal == (kind != "unavailable")
+    assert f"{code}: what MLflow said" in str(caught.value)
+
+
+def test_a_local_store_finds_a_logged_model_through_mlflow_tracking_uri(
+    tracking_uri, models, tmp_path, monkeypatch
+):
+    """MLflow's SQL registry store reads a `models:/m-…` source's logged model through the
+    process's tracking URI (MLFLOW_TRACKING_URI), not the client's; a server reads its own
+    store. promobot's Registry therefore points where MLFLOW_TRACKING_URI does: the CLI
+    reads both from that variable, the demo sets it (docs/reliability.md)."""
+    from bot.core.ports.registry import LoggedModel
+
+    experiment = models.experiment()
+    run = models.client.create_run(experiment).info.run_id
+    made = models.client.create_logged_model(experiment, name="model", source_run_id=run)
+    logged = LoggedModel(made.model_id, "model")
+    registry = Registry(tracking_uri)
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    with pytest.raises(RegistryError, match="Unable to fetch model from model URI"):
+        registry.register("m", logged, run, {})
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
+    assert registry.register("m", logged, run, {}).source == f"models:/{made.model_id}"

@@ -6,6 +6,7 @@ summary is the registration's only face.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -119,7 +120,10 @@ def test_a_run_that_does_not_exist_is_a_sentence(registration, models):
 
     said = registration.register(MODEL, missing, "model", {}, GIT)
 
-    assert said == f"there is no MLflow run {missing} at this tracking server"
+    assert said == (
+        f"there is no MLflow run {missing} at this tracking server. Check --run-id (or "
+        "MLFLOW_RUN_ID), and that MLFLOW_TRACKING_URI is the server the training logged to."
+    )
     assert registration.registry.run_info(missing) is None
     assert models.client.search_registered_models() == []
 
@@ -135,6 +139,56 @@ def test_a_run_without_a_logged_model_is_a_sentence(registration, models):
         "pass --artifact with the name it was logged under."
     )
     assert models.client.search_registered_models() == []
+
+
+def test_a_run_that_logged_its_model_under_another_name_is_a_sentence(registration, models):
+    run_id = trained(models, registration)
+
+    said = registration.register(MODEL, run_id, "classifier", {}, GIT)
+
+    assert said == (
+        f"run {run_id} logged no model named 'classifier', so there is nothing to register "
+        "under that name; it logged 'model'. Pass --artifact with the name the model was "
+        "logged under."
+    )
+    assert models.client.search_registered_models() == []
+
+
+def test_of_several_models_logged_under_one_name_the_highest_step_is_registered(
+    registration, models
+):
+    """Checkpoints: log_model(..., step=N) in a loop. mlflow.register_model picks the one
+    logged at the highest step; so does promobot, whatever order they were made in."""
+    from mlflow.entities import LoggedModelOutput
+
+    experiment = models.experiment()
+    run_id, _ = registration.start_run(models.client.get_experiment(experiment).name, GIT, {})
+    made = {}
+    for step in (5, 9, 2):
+        logged = models.client.create_logged_model(experiment, name="model", source_run_id=run_id)
+        models.client.log_outputs(run_id, [LoggedModelOutput(logged.model_id, step)])
+        made[step] = logged.model_id
+
+    registered = registration.register(MODEL, run_id, "model", {}, GIT)
+
+    assert isinstance(registered, Registered)
+    assert registered.source == f"models:/{made[9]}"
+
+
+def test_the_logged_model_lists_the_version_made_from_it(registration, models):
+    """MLflow's server records on a logged model the versions registered from it
+    (mlflow.modelVersions, shown on the model's page in its UI); a local store does not,
+    so the gateway writes it, once."""
+    run_id = trained(models, registration)
+
+    first = registration.register(MODEL, run_id, "model", {}, GIT)
+    again = registration.register(MODEL, run_id, "model", {}, GIT)
+
+    assert isinstance(first, Registered) and isinstance(again, Registered)
+    assert first.source == again.source
+    model_id = first.source.removeprefix("models:/")
+    listed = models.client.get_logged_model(model_id).tags["mlflow.modelVersions"]
+    assert json.loads(listed) == [{"name": MODEL, "version": 1}, {"name": MODEL, "version": 2}]
 
 
 def test_an_unreachable_mlflow_raises(monkeypatch):

@@ -1,9 +1,7 @@
-"""The train-and-register action, run here the way the Actions runner runs it.
-
-`run_composite` reads actions/train-register/action.yml and runs its steps as written:
-each `run:` with `bash -eo pipefail`, its `env:` and `if:` evaluated from the inputs,
-GITHUB_OUTPUT and GITHUB_ENV files handled between steps as the runner does. The
-registry is a real SQLite one; the training is the example model, trained once.
+"""The train-and-register action, run here the way the Actions runner runs it
+(tests/actions_runner.py), on a real SQLite registry; and `promobot register`'s own
+answers, in-process. The training is the example model, trained once.
+(tests/e2e/test_train_register_action.py runs the same action against `mlflow server`.)
 """
 
 from __future__ import annotations
@@ -12,170 +10,27 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from actions_runner import GIT_TAGS, RUN_URL, SHA, read_pairs, run_composite, runner_env
 from conftest import FIXTURES, REPO
 
 from bot.doors.cli.register import git_metadata, run_register
 
 ACTION = REPO / "actions" / "train-register" / "action.yml"
 POLICY = FIXTURES / "github" / "policy.yaml"
-PUSH_EVENT = FIXTURES / "github" / "push_main.json"
 MODEL = "sentiment-classifier"
-SHA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
-RUN_URL = "https://github.com/acme/models/actions/runs/9876"
-
-_EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
-_CONDITION = re.compile(r"inputs\.([\w-]+)\s*(==|!=)\s*'([^']*)'")
-
-
-# ---- a small runner for composite actions ----------------------------------------------------
-
-
-class StepFailed(AssertionError):
-    pass
-
-
-def _evaluate(
-    expression: str, inputs: dict[str, str], steps: dict[str, dict[str, str]], action_path: Path
-) -> str:
-    if expression.startswith("inputs."):
-        return inputs[expression.removeprefix("inputs.")]
-    if expression == "github.action_path":
-        return str(action_path)
-    found = re.fullmatch(r"steps\.([\w-]+)\.outputs\.([\w-]+)", expression)
-    if found:
-        return steps.get(found.group(1), {}).get(found.group(2), "")
-    raise AssertionError(f"the test runner does not know the expression {expression!r}")
-
-
-def _read_pairs(path: Path) -> dict[str, str]:
-    """Parse a GITHUB_OUTPUT / GITHUB_ENV file: name=value and name<<DELIM … DELIM."""
-    pairs: dict[str, str] = {}
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
-            name, delimiter = line.split("<<", 1)
-            end = lines.index(delimiter, i + 1)
-            pairs[name] = "\n".join(lines[i + 1 : end])
-            i = end + 1
-            continue
-        name, _, value = line.partition("=")
-        pairs[name] = value
-        i += 1
-    return pairs
-
-
-def run_composite(
-    action_file: Path, given: dict[str, str], env: dict[str, str], workspace: Path, runner_dir: Path
-) -> dict[str, Any]:
-    """Run a composite action's steps; return its outputs and each step's files."""
-    action = yaml.safe_load(action_file.read_text(encoding="utf-8"))
-    declared = action["inputs"]
-    unknown = set(given) - set(declared)
-    assert not unknown, f"inputs the action does not declare: {unknown}"
-    inputs = {
-        name: given.get(name, str(spec.get("default", ""))) for name, spec in declared.items()
-    }
-    missing = [name for name, spec in declared.items() if spec.get("required") and not inputs[name]]
-    assert not missing, f"required inputs missing: {missing}"
-    env = dict(env)
-    steps: dict[str, dict[str, str]] = {}
-    files: dict[str, dict[str, Path]] = {}
-    for number, step in enumerate(action["runs"]["steps"]):
-        condition = step.get("if")
-        if condition is not None:
-            test = _CONDITION.fullmatch(condition.strip())
-            assert test, f"the test runner cannot evaluate if: {condition!r}"
-            value = inputs[test.group(1)]
-            if (value == test.group(3)) != (test.group(2) == "=="):
-                continue
-
-        def expand(text: str) -> str:
-            return _EXPRESSION.sub(
-                lambda m: _evaluate(m.group(1), inputs, steps, action_file.parent), str(text)
-            )
-
-        step_id = step.get("id", f"step{number}")
-        step_files = {
-            name: runner_dir / f"{number:02d}-{step_id}.{name}"
-            for name in ("GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STEP_SUMMARY")
-        }
-        for path in step_files.values():
-            path.touch()
-        files[step_id] = step_files
-        step_env = {**env, **{k: str(p) for k, p in step_files.items()}}
-        step_env.update({k: expand(v) for k, v in (step.get("env") or {}).items()})
-        assert "${{" not in step["run"], "expressions belong in env:, never in run:"
-        cwd = workspace / expand(step.get("working-directory", "."))
-        done = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-            cwd=cwd,
-            env=step_env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if done.returncode != 0:
-            raise StepFailed(
-                f"step {step.get('name')!r} exited {done.returncode}\n"
-                f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
-            )
-        steps[step_id] = _read_pairs(step_files["GITHUB_OUTPUT"])
-        env.update(_read_pairs(step_files["GITHUB_ENV"]))
-    outputs = {
-        name: _EXPRESSION.sub(
-            lambda m: _evaluate(m.group(1), inputs, steps, action_file.parent), spec["value"]
-        )
-        for name, spec in action.get("outputs", {}).items()
-    }
-    return {"outputs": outputs, "files": files, "env": env}
 
 
 # ---- fixtures ------------------------------------------------------------------------------------
 
 
-def _bin_dir(tmp_path: Path) -> Path:
-    """Where `promobot` and `python` are found, as after `pip install` on a runner."""
-    venv_bin = Path(sys.executable).parent
-    if (venv_bin / "promobot").exists():
-        return venv_bin
-    shim = tmp_path / "bin"
-    shim.mkdir(exist_ok=True)
-    (shim / "promobot").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m bot "$@"\n')
-    (shim / "promobot").chmod(0o755)
-    (shim / "python").symlink_to(sys.executable)
-    return shim
-
-
 @pytest.fixture
-def actions_env(tracking_uri: str, tmp_path: Path) -> dict[str, str]:
+def actions_env(tracking_uri: str, tmp_path: Path, workspace: Path) -> dict[str, str]:
     """What the runner gives a push-to-main job."""
-    bin_dir = _bin_dir(tmp_path)
-    return {
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
-        "HOME": os.environ.get("HOME", str(tmp_path)),
-        "PYTHONPATH": str(REPO),
-        "MLFLOW_TRACKING_URI": tracking_uri,
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_EVENT_NAME": "push",
-        "GITHUB_EVENT_PATH": str(PUSH_EVENT),
-        "GITHUB_SHA": SHA,
-        "GITHUB_REF": "refs/heads/main",
-        "GITHUB_REF_NAME": "main",
-        "GITHUB_RUN_ID": "9876",
-        "GITHUB_RUN_ATTEMPT": "1",
-        "GITHUB_SERVER_URL": "https://github.com",
-        "GITHUB_REPOSITORY": "acme/models",
-        "GITHUB_ACTOR": "alice",
-    }
+    return runner_env(tmp_path, workspace, MLFLOW_TRACKING_URI=tracking_uri)
 
 
 @pytest.fixture
@@ -206,7 +61,7 @@ def test_train_register_runs_locally_on_the_example_model(
         runner_dir,
     )
 
-    outputs = ran["outputs"]
+    outputs = ran.outputs
     version = int(outputs["version"])
     assert version == production + 1
     assert re.fullmatch(r"[0-9a-f]{32}", outputs["run-id"])
@@ -214,19 +69,12 @@ def test_train_register_runs_locally_on_the_example_model(
     assert outputs["request-status"] == "done"
     assert re.fullmatch(r"req-[0-9a-f]+", outputs["request-id"])
     # The training command logged into the run start-run made (MLFLOW_RUN_ID via GITHUB_ENV).
-    assert ran["env"]["MLFLOW_RUN_ID"] == outputs["run-id"]
+    assert ran.env["MLFLOW_RUN_ID"] == outputs["run-id"]
 
     mv = models.client.get_model_version(MODEL, str(version))
     assert mv.run_id == outputs["run-id"]
     assert mv.source.startswith("models:/m-")  # MLflow 3's LoggedModel
-    git = {
-        "git_repository": "acme/models",
-        "git_commit": SHA,
-        "git_branch": "main",
-        "git_pull_request": "7",  # from the squash-merge message "… (#7)"
-        "ci_run_url": RUN_URL,
-        "ci_actor": "alice",
-    }
+    git = GIT_TAGS  # the pull request from the squash-merge message "… (#7)"
     assert {k: mv.tags.get(k) for k in git} == git
     run = models.client.get_run(outputs["run-id"])
     assert {k: run.data.tags.get(k) for k in git} == git
@@ -241,7 +89,7 @@ def test_train_register_runs_locally_on_the_example_model(
     assert tags["promotion_link"] == RUN_URL
     assert tags["promotion_reason"] == f"registered by CI from commit {SHA[:12]}"
 
-    summary = ran["files"]["register"]["GITHUB_STEP_SUMMARY"].read_text(encoding="utf-8")
+    summary = ran.summary
     assert f"### 📦 {MODEL} v{version} registered" in summary
     assert f"| model URI | `models:/{MODEL}/{version}` |" in summary
     assert "| pull request | #7 |" in summary
@@ -277,8 +125,8 @@ def test_start_run_tags_the_run_and_exports_its_id(ci_env: Path, models: Any, ca
     assert run_register(["start-run", "--experiment", "sentiment-ci"]) == 0
 
     run_id = capsys.readouterr().out.strip()
-    assert _read_pairs(ci_env / "github_env")["MLFLOW_RUN_ID"] == run_id
-    assert _read_pairs(ci_env / "github_output")["run-id"] == run_id
+    assert read_pairs(ci_env / "github_env")["MLFLOW_RUN_ID"] == run_id
+    assert read_pairs(ci_env / "github_output")["run-id"] == run_id
     tags = models.client.get_run(run_id).data.tags
     assert tags["git_repository"] == "acme/models"
     assert tags["git_commit"] == SHA
@@ -388,8 +236,8 @@ def test_git_metadata_of_a_pull_request_event_names_its_head(tmp_path: Path) -> 
     }
 
 
-def test_the_runner_in_this_file_reads_multiline_values(tmp_path: Path) -> None:
+def test_the_action_runner_reads_multiline_values(tmp_path: Path) -> None:
     path = tmp_path / "out"
     path.write_text("a=1\nb<<EOF\nx\ny\nEOF\nc=\n")
-    assert _read_pairs(path) == {"a": "1", "b": "x\ny", "c": ""}
+    assert read_pairs(path) == {"a": "1", "b": "x\ny", "c": ""}
     assert shutil.which("bash")

@@ -658,6 +658,36 @@ def test_mlflow_unreachable_is_said_in_the_reply(
     assert "MLflow" in err and "Traceback" not in err
 
 
+def test_mlflow_refusing_is_said_in_the_reply_and_exits_1(
+    github: FakeGitHub,
+    mlflow_auth_server: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+) -> None:
+    """MLflow answered, and refused (here the credentials: 401 from its basic-auth): not
+    "could not reach", and exit 1, not 3."""
+    github.rsps.add_passthru(mlflow_auth_server.url)  # the real MLflow server answers
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_auth_server.url)
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "not-the-password")
+    comment_event(tmp_path, monkeypatch)
+
+    assert run_github([]) == 1
+
+    [reply] = github.replies()
+    assert reply.startswith(
+        "⚠️ MLflow refused what promobot asked of it (UNAUTHENTICATED); the command was not "
+        "carried out"
+    )
+    assert "put right what MLflow named" in reply and "try again in a minute" not in reply
+    assert mlflow_auth_server.url not in reply and "not-the-password" not in reply
+    assert github.reactions() == ["eyes", "-1"]
+    err = capsys.readouterr().err
+    assert "it did not accept the credentials promobot sent (UNAUTHENTICATED" in err
+    assert "not-the-password" not in err and "Traceback" not in err
+
+
 def test_setup_errors_exit_2_without_a_call(
     github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
