@@ -8,17 +8,16 @@ or invalid; 2 usage error; 3 MLflow or another service unreachable. Heavy module
 
 from __future__ import annotations
 
-import getpass
-import json
-import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot.doors.common import ExitCode, registry_exit
+from bot import __version__
+from bot.core.commands import USAGE
+from bot.doors.common import ExitCode, normalise_actor
 
 if TYPE_CHECKING:
-    from bot.core.results import Result
+    pass
 
 TOP_HELP = """\
 promobot: release management for MLflow models, run from chat.
@@ -69,20 +68,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(args: list[str]) -> int:
     as_json, actor, args, problem = _global_flags(args)
     if problem:
-        return _usage_error(problem, as_json)
-    if not args or args[0] in ("-h", "--help"):
-        from bot.core.commands import USAGE
+        from bot.doors.cli.words import usage_error
 
+        return usage_error(problem, as_json)
+    if not args or args[0] in ("-h", "--help"):
         print(TOP_HELP.format(usage="\n".join(f"  {line}" for line in USAGE.values())))
         return ExitCode.OK
     if args[0] in ("--version", "-V"):
-        from bot import __version__
-
         print(f"promobot {__version__}")
         return ExitCode.OK
     head = args[0]
     if head == "policy" and len(args) >= 2 and args[1] == "check":
-        return _policy_check(args[2:], as_json)
+        from bot.doors.cli.words import run_policy_check
+
+        return run_policy_check(args[2:], as_json)
     if head == "audit":
         from bot.doors.cli.audit import run_audit
 
@@ -115,7 +114,9 @@ def _main(args: list[str]) -> int:
         from bot.doors.demo.story import run_demo
 
         return run_demo(args[1:])
-    return _command(" ".join(args), actor, as_json)
+    from bot.doors.cli.words import run_words
+
+    return run_words(" ".join(args), actor, as_json)
 
 
 def _global_flags(args: list[str]) -> tuple[bool, str, list[str], str]:
@@ -142,162 +143,7 @@ def _global_flags(args: list[str]) -> tuple[bool, str, list[str], str]:
         else:
             rest.append(word)
         i += 1
-    return as_json, actor and _normalise_actor(actor), rest, ""
-
-
-def _normalise_actor(actor: str) -> str:
-    actor = actor.strip()
-    if ":" in actor or "@" in actor:
-        return actor
-    return f"cli:{actor}"
-
-
-def _user() -> str:
-    try:
-        return os.environ.get("USER") or getpass.getuser()
-    except Exception:  # no passwd entry in some containers
-        return "unknown"
-
-
-def _command(text: str, actor: str, as_json: bool) -> int:
-    from bot.core.commands import parse
-
-    parsed = parse(text)
-    if parsed.command is None:
-        return _usage_error(parsed.reply or "could not read that command", as_json)
-
-    from bot.core.commands import Help
-
-    if isinstance(parsed.command, Help):
-        from bot.core.commands import help_text
-
-        return _emit_plain(help_text(parsed.command.topic), as_json, "help")
-
-    from bot.app import build_service
-    from bot.config import load_settings
-    from bot.core.policy import PolicyError
-    from bot.core.ports.registry import RegistryError
-    from bot.core.service import Context
-
-    # MLflow's INFO lines (database migrations and the like) are noise in a terminal.
-    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
-    settings = load_settings()
-    actor = actor or _normalise_actor(settings.promobot_actor or f"cli:{_user()}")
-    try:
-        service = build_service(settings)
-    except PolicyError as exc:
-        return _failure(
-            ExitCode.REFUSED,
-            "The policy files are invalid; promobot stops here.",
-            exc.problems,
-            as_json,
-        )
-    try:
-        result = service.handle(parsed.command, Context(actor=actor, channel="cli"))
-    except RegistryError as exc:
-        return _failure(registry_exit(exc), str(exc), [], as_json)
-    return _emit(result, as_json)
-
-
-def _emit(result: Result, as_json: bool) -> int:
-    from bot.doors.common import exit_code
-    from bot.render.message import to_text
-
-    if as_json:
-        print(json.dumps(result.to_json(), ensure_ascii=False))
-    else:
-        print(to_text(result))
-    return exit_code(result)
-
-
-def _print_json(status: str, reasons: list[str], **detail: Any) -> None:
-    """An answer that is not a use case's result (help, a usage error, a failure before
-    the service answered, `policy check`), in the one envelope. These have always
-    escaped non-ASCII characters (json.dumps' default); a result does not."""
-    from bot.core.results import envelope
-
-    print(json.dumps(envelope(status, reasons, **detail)))
-
-
-def _emit_plain(text: str, as_json: bool, action: str) -> int:
-    if as_json:
-        _print_json("done", [], action=action, data={"help": text})
-    else:
-        print(text)
-    return ExitCode.OK
-
-
-def _usage_error(problem: str, as_json: bool) -> int:
-    if as_json:
-        _print_json("error", [problem])
-    else:
-        print(problem, file=sys.stderr)
-        print("Run `promobot --help` for the commands.", file=sys.stderr)
-    return ExitCode.USAGE
-
-
-def _failure(code: ExitCode, headline: str, details: list[str], as_json: bool) -> int:
-    if as_json:
-        status = "error" if code == ExitCode.UNAVAILABLE else "refused"
-        _print_json(status, [headline, *details])
-    else:
-        print(headline, file=sys.stderr)
-        for line in details:
-            print(f"  {line}", file=sys.stderr)
-    return code
-
-
-def _policy_check(args: list[str], as_json: bool) -> int:
-    from bot.config import load_settings
-    from bot.core.policy import check
-
-    resolve = "--resolve" in args
-    args = [arg for arg in args if arg != "--resolve"]
-    if len(args) > 1 or any(arg.startswith("-") for arg in args):
-        return _usage_error("usage: `promobot policy check [PATH] [--resolve]`", as_json)
-    settings = load_settings()
-    path = args[0] if args else settings.promobot_policy
-    problems = check(path)
-    if problems or not resolve:
-        if as_json:
-            _print_json("refused" if problems else "done", problems)
-        elif problems:
-            print(f"{len(problems)} problem(s) in {path}:", file=sys.stderr)
-            for line in problems:
-                print(line, file=sys.stderr)
-        else:
-            print(f"{path}: OK")
-        return ExitCode.REFUSED if problems else ExitCode.OK
-    return _resolve_groups(path, settings, as_json)
-
-
-def _resolve_groups(path: str, settings: Any, as_json: bool) -> int:
-    """`policy check --resolve`: read every GitHub team and Slack user group the valid
-    policy names; exit 1 when one cannot be read."""
-    from bot.app import resolve_groups
-    from bot.core.policy import load_policy, lookups
-
-    policy = load_policy(path)
-    sources, membership = resolve_groups(settings, policy)
-    failures = membership.unread(sources)
-    found = lookups(policy, membership, sources)
-    if as_json:
-        _print_json("refused" if failures else "done", failures, data={"lookups": found})
-        return ExitCode.REFUSED if failures else ExitCode.OK
-    print(f"{path}: OK")
-    if not sources:
-        print("No group names a GitHub team or a Slack user group; nothing to look up.")
-    for source, answer in found.items():
-        names = answer.get("members")
-        if isinstance(names, list):
-            count = f"{len(names)} member{'' if len(names) == 1 else 's'}"
-            print(f"{source}: {count}" + (f": {', '.join(names)}" if names else ""))
-    if failures:
-        plural = "lookup" if len(failures) == 1 else "lookups"
-        print(f"{len(failures)} {plural} failed:", file=sys.stderr)
-        for line in failures:
-            print(line, file=sys.stderr)
-    return ExitCode.REFUSED if failures else ExitCode.OK
+    return as_json, actor and normalise_actor(actor), rest, ""
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,7 +14,6 @@ from bot.core.status import Status
 if TYPE_CHECKING:
     from bot.core.ports.registry import RegistryError
     from bot.core.results import Result
-    from bot.core.service import Service
 
 
 class ExitCode(IntEnum):
@@ -67,14 +66,9 @@ def run_url(env: Mapping[str, str], *, attempt: bool = False) -> str:
     return f"{url}/attempts/{number}" if number and number != "1" else url
 
 
-def service_or_problems() -> tuple[Service | None, list[str]]:
-    """The wired service from the environment's settings, or the policy's problems (a
-    pass stops on an invalid policy, with file:line errors)."""
-    from bot.app import build_service
-    from bot.config import load_settings
-    from bot.core.policy import PolicyError
-
-    try:
-        return build_service(load_settings()), []
-    except PolicyError as exc:
-        return None, list(exc.problems)
+def normalise_actor(actor: str) -> str:
+    """A name typed with `--as` as an actor: `bob` → `cli:bob`; handles pass as given."""
+    actor = actor.strip()
+    if ":" in actor or "@" in actor:
+        return actor
+    return f"cli:{actor}"

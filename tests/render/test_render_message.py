@@ -29,7 +29,7 @@ from bot.core.results import (
     Result,
     StatusResult,
 )
-from bot.render.message import message as render
+from bot.render import message as render
 
 EXPIRES = datetime(2026, 11, 27, 10, 2, tzinfo=UTC)
 PASSED = [
@@ -56,7 +56,7 @@ def result(status: str, action: str = "promote", **fields: object) -> Result:
         **fields,
     }
     if status == ERROR:
-        about = ("model", "version", "target", "request_id", "message", "reasons")
+        about = ("model", "version", "target", "request_id", "message", "reasons", "extra")
         return ErrorResult(action=action, **{k: values[k] for k in about if k in values})  # type: ignore[arg-type]
     return MoveResult(status=status, action=action, **values)  # type: ignore[arg-type]
 

@@ -26,7 +26,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
-from bot.doors.common import ExitCode, registry_exit
+from bot.core.ports.registry import RegistryError
+from bot.core.service.trail import EVENTS, FIELDS
+from bot.doors.common import ExitCode
+from bot.doors.setup import open_service, registry_failure
+from bot.render.ci import missing_deployment_line, repair_line
+from bot.render.message import drift_lines
 
 if TYPE_CHECKING:
     from bot.core.service import Service
@@ -88,18 +93,15 @@ def run_audit(args: list[str], as_json: bool) -> int:
         print(f"promobot audit: unknown option {flags[0]!r}", file=sys.stderr)
         print("Run `promobot audit --help` for the options.", file=sys.stderr)
         return ExitCode.USAGE
-    from bot.core.ports.registry import RegistryError
-    from bot.render.message import drift_lines
 
-    service = _service()
+    service, failure = open_service()
     if service is None:
-        return ExitCode.REFUSED
+        return failure.report() if failure else ExitCode.USAGE
     try:
         report = service.audit.audit(args)
         repaired, missing = _deployment_records(service, args, repair)
     except RegistryError as exc:
-        print(f"promobot audit: {exc}", file=sys.stderr)
-        return registry_exit(exc)
+        return registry_failure(exc, "promobot audit").report()
     if as_json:
         findings = [{"model": f.model, **f.to_json()} for f in report.findings]
         out: dict[str, Any] = {"models_checked": report.models_checked, "findings": findings}
@@ -135,7 +137,6 @@ def _deployment_records(service: Service, models: list[str], repair: bool) -> tu
 
 
 def _print_deployments(repaired: Any, missing: Any) -> None:
-    from bot.render.ci import missing_deployment_line, repair_line
 
     for done in repaired:
         print(repair_line(done))
@@ -143,29 +144,11 @@ def _print_deployments(repaired: Any, missing: Any) -> None:
         print(f"⚠ {missing_deployment_line(gap)}")
 
 
-def _service() -> Service | None:
-    """The service, or None once the invalid policy has been reported."""
-    from bot.app import build_service
-    from bot.config import load_settings
-    from bot.core.policy import PolicyError
-
-    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
-    try:
-        return build_service(load_settings())
-    except PolicyError as exc:
-        print("The policy files are invalid; promobot stops here.", file=sys.stderr)
-        for line in exc.problems:
-            print(f"  {line}", file=sys.stderr)
-        return None
-
-
 # ---- audit export ------------------------------------------------------------------------
 
 
 def run_export(args: list[str], as_json: bool) -> int:
     if any(a in ("-h", "--help") for a in args):
-        from bot.core.service.trail import EVENTS, FIELDS
-
         print(EXPORT_HELP.format(fields=", ".join(FIELDS), events=", ".join(EVENTS)), end="")
         return ExitCode.OK
     options, problem = export_options(args, as_json)
@@ -174,17 +157,15 @@ def run_export(args: list[str], as_json: bool) -> int:
         print("Run `promobot audit export --help` for the options.", file=sys.stderr)
         return ExitCode.USAGE
     models, since, fmt = options
-    from bot.core.ports.registry import RegistryError
 
-    service = _service()
+    service, failure = open_service()
     if service is None:
-        return ExitCode.REFUSED
+        return failure.report() if failure else ExitCode.USAGE
     try:
         trail = service.export.trail(models, since)
         written = write_records(trail, fmt, sys.stdout)
     except RegistryError as exc:
-        print(f"promobot audit export: {exc}", file=sys.stderr)
-        return registry_exit(exc)
+        return registry_failure(exc, "promobot audit export").report()
     except BrokenPipeError:
         # The reader stopped early (`| head`): what it read was written whole.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -247,7 +228,6 @@ def parse_since(text: str) -> datetime | None:
 
 def write_records(records: Iterable[Any], fmt: str, out: IO[str]) -> int:
     """Write each record as it comes; the number written."""
-    from bot.core.service.trail import FIELDS
 
     count = 0
     if fmt == "csv":

@@ -11,11 +11,15 @@ for a repair, unreachable or failing (what could not be sent stays missing).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import TYPE_CHECKING
 
+from bot.core.policy import Policy
+from bot.core.ports.registry import RegistryError
+from bot.core.results import envelope
 from bot.doors.common import ExitCode, registry_exit
+from bot.doors.setup import open_service, open_settings
+from bot.render.ci import missing_deployment_line, repair_line
 
 if TYPE_CHECKING:
     from bot.core.service import Service
@@ -51,18 +55,9 @@ def run_deployments(args: list[str], as_json: bool) -> int:
         what = f"unknown option {flags[0]!r}" if flags else f"unknown subcommand {sub!r}"
         return _usage(f"promobot deployments: {what} (check or repair, then model names)", as_json)
 
-    from pydantic import ValidationError
-
-    from bot.app import build_service
-    from bot.config import load_settings
-    from bot.core.policy import Policy
-    from bot.core.ports.registry import RegistryError
-
-    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
-    try:
-        settings = load_settings()
-    except ValidationError as exc:
-        return _usage(f"invalid settings in the environment: {exc.errors()[0]['msg']}", as_json)
+    settings, failure = open_settings()
+    if settings is None:
+        return failure.report(as_json) if failure else ExitCode.USAGE
     if sub == "repair" and not (settings.github_token and settings.github_token.get_secret_value()):
         return _usage(
             "promobot deployments repair: GITHUB_TOKEN is not set; it needs a token that "
@@ -70,7 +65,9 @@ def run_deployments(args: list[str], as_json: bool) -> int:
             as_json,
         )
     # The records need no policy: nothing here is decided, only what was carried out.
-    service = build_service(settings, Policy(people={}, groups={}, models=()))
+    service, failure = open_service(settings, Policy(people={}, groups={}, models=()))
+    if service is None:
+        return failure.report(as_json) if failure else ExitCode.USAGE
     try:
         if sub == "check":
             return _check(service, models, as_json)
@@ -82,7 +79,6 @@ def run_deployments(args: list[str], as_json: bool) -> int:
 
 
 def _check(service: Service, models: list[str], as_json: bool) -> int:
-    from bot.render.ci import missing_deployment_line
 
     found = service.deployment_check(models)
     lines = [missing_deployment_line(m) for m in found.missing]
@@ -95,7 +91,6 @@ def _check(service: Service, models: list[str], as_json: bool) -> int:
 
 
 def _repair(service: Service, models: list[str], as_json: bool) -> int:
-    from bot.render.ci import repair_line
 
     repairs = service.repair_deployments(models)
     data = {"repaired": [r.to_json() for r in repairs]}
@@ -118,8 +113,6 @@ def _emit(
     headline: str = "",
 ) -> int:
     if as_json:
-        from bot.core.results import envelope
-
         reasons = [] if code == ExitCode.OK else (lines or [headline])
         print(json.dumps(envelope(status, reasons, action="deployments", data=data)))
         return code
@@ -133,8 +126,6 @@ def _emit(
 
 def _usage(problem: str, as_json: bool) -> int:
     if as_json:
-        from bot.core.results import envelope
-
         print(json.dumps(envelope("error", [problem])))
     else:
         print(problem, file=sys.stderr)

@@ -33,10 +33,20 @@ import re
 import sys
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.app import build_registration
+from bot.config import load_settings
+from bot.core.commands import Promote, VersionSpec, parse
+from bot.core.ports.registry import RegistryError
+from bot.core.results import Comparison
+from bot.core.service import Context
 from bot.doors.common import ExitCode, exit_code, registry_exit, run_url
+from bot.doors.setup import open_service
+from bot.render.ci import ci_summary
+from bot.render.message import to_text
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -235,9 +245,6 @@ def _pull_request_number(event: dict[str, Any]) -> str:
 
 
 def _start_run(options: argparse.Namespace) -> int:
-    from bot.app import build_registration
-    from bot.config import load_settings
-    from bot.core.ports.registry import RegistryError
 
     extra = _tags(options.tag)
     if not options.experiment.strip():
@@ -270,10 +277,6 @@ def _start_run(options: argparse.Namespace) -> int:
 
 
 def _register(options: argparse.Namespace) -> int:
-    from bot.app import build_registration
-    from bot.config import load_settings
-    from bot.core.ports.registry import RegistryError
-    from bot.core.results import Comparison
 
     model = options.model.strip()
     if not _MODEL_RE.fullmatch(model) or ".." in model:
@@ -337,7 +340,6 @@ def _register(options: argparse.Namespace) -> int:
 
 
 def _request_target(model: str, text: str) -> Target:
-    from bot.core.commands import Promote, parse
 
     parsed = parse(f"promote {model} v1 {text.strip()}")
     command = parsed.command
@@ -353,27 +355,17 @@ def _request_target(model: str, text: str) -> Target:
 def _request(
     settings: Settings, registered: Registered, target: Target, reason: str
 ) -> tuple[Result | None, int]:
-    from bot.app import build_service
-    from bot.core.commands import Promote, VersionSpec
-    from bot.core.policy import PolicyError
-    from bot.core.ports.registry import RegistryError
-    from bot.core.service import Context
-    from bot.render.message import to_text
 
     commit = registered.tags.get("git_commit", "")
     reason = reason.strip() or (
         f"registered by CI from commit {commit[:12]}" if commit else "registered by CI"
     )
-    try:
-        service = build_service(settings)
-    except PolicyError as exc:
-        print(
-            "promobot register: the policy files are invalid; nothing was requested:",
-            file=sys.stderr,
-        )
-        for line in exc.problems:
-            print(f"  {line}", file=sys.stderr)
-        return None, ExitCode.REFUSED
+    service, failure = open_service(settings)
+    if service is None:
+        if failure and failure.code == ExitCode.REFUSED:
+            headline = "promobot register: the policy files are invalid; nothing was requested:"
+            failure = replace(failure, headline=headline)
+        return None, failure.report() if failure else ExitCode.USAGE
     command = Promote(
         registered.model, VersionSpec("number", str(registered.version)), target, reason
     )
@@ -408,7 +400,6 @@ def write_github_file(variable: str, values: Mapping[str, str]) -> None:
 def _write_summary(
     registered: Registered, comparison: Comparison, target: Target | None, result: Result | None
 ) -> None:
-    from bot.render.ci import ci_summary
 
     path = os.environ.get("GITHUB_STEP_SUMMARY", "")
     if not path:

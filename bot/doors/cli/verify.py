@@ -16,7 +16,9 @@ import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from bot.doors.common import ExitCode, registry_exit, service_or_problems
+from bot.core.ports.registry import RegistryError
+from bot.doors.common import ExitCode
+from bot.doors.setup import open_service, registry_failure
 
 if TYPE_CHECKING:
     from bot.core.service.verification import VerifyOutcome
@@ -50,18 +52,14 @@ def run_verify(args: list[str], as_json: bool) -> int:
         print(f"promobot verify: unexpected {args[0]!r}", file=sys.stderr)
         print("Run `promobot verify --help` for the options.", file=sys.stderr)
         return ExitCode.USAGE
-    from bot.core.ports.registry import RegistryError
 
-    service, problems = service_or_problems()
+    service, failure = open_service()
     if service is None:
-        print("The policy files are invalid; promobot stops here.", file=sys.stderr)
-        print("\n".join(f"  {line}" for line in problems), file=sys.stderr)
-        return ExitCode.REFUSED
+        return failure.report() if failure else ExitCode.USAGE
     try:
         report = service.verify()
     except RegistryError as exc:
-        print(f"promobot verify: {exc}", file=sys.stderr)
-        return registry_exit(exc)
+        return registry_failure(exc, "promobot verify").report()
     if as_json:
         print(json.dumps({"outcomes": [asdict(o) for o in report.outcomes]}))
     else:

@@ -10,7 +10,11 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
+from bot.app import build_webhook_install
+from bot.core.ports.registry import RegistryError
+from bot.core.service.webhooks import CREATED, EVENTS, UPDATED, url_problem
 from bot.doors.common import ExitCode, registry_exit
+from bot.doors.setup import open_settings
 
 if TYPE_CHECKING:
     from bot.core.service.webhooks import Installed
@@ -55,11 +59,9 @@ def run_webhooks(args: list[str]) -> int:
     if problem:
         return _usage(problem)
 
-    from bot.app import build_webhook_install
-    from bot.config import load_settings
-    from bot.core.ports.registry import RegistryError
-
-    settings = load_settings()
+    settings, failure = open_settings()
+    if settings is None:
+        return failure.report() if failure else ExitCode.USAGE
     secret = settings.promobot_mlflow_webhook_secret
     try:
         installed = build_webhook_install(settings).install(
@@ -85,7 +87,6 @@ def run_webhooks(args: list[str]) -> int:
 
 
 def _url_option(words: list[str]) -> tuple[str, str]:
-    from bot.core.service.webhooks import url_problem
 
     url: str | None = None
     rest = list(words)
@@ -108,7 +109,6 @@ def _url_option(words: list[str]) -> tuple[str, str]:
 
 
 def _report(installed: Installed, tracking_uri: str) -> list[str]:
-    from bot.core.service.webhooks import CREATED, EVENTS, UPDATED
 
     hook = installed.webhook
     assert hook is not None

@@ -24,6 +24,7 @@ from bot.core.commands import parse
 from bot.core.policy import PolicyError
 from bot.core.ports.registry import RegistryError
 from bot.core.service import Context, Service
+from bot.doors.common import registry_exit
 from bot.doors.demo.watch import show_watch
 from bot.render.message import to_text
 
@@ -106,8 +107,6 @@ class Demo:
             self._train_and_register(registration)
             return self._story(service, registration)
         except RegistryError as exc:
-            from bot.doors.common import registry_exit
-
             self.say(f"MLflow failed: {exc}")
             return registry_exit(exc)
 
