@@ -27,7 +27,7 @@ from bot.core.events import EventBus
 from bot.core.policy import Membership, Policy, load_policy
 from bot.core.ports.directory import Directory
 from bot.core.ports.github import GitHubPorts
-from bot.core.ports.registry import NoPrometheus, Prometheus
+from bot.core.ports.prometheus import NoPrometheus, Prometheus
 from bot.core.service import Service
 from bot.core.service.common import Outside, utcnow
 from bot.core.service.membership import resolve

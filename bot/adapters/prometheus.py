@@ -18,7 +18,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from bot.core.ports.registry import Reading
+from bot.core.ports.prometheus import Reading
 
 MAX_BYTES = 1_000_000
 

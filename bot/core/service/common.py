@@ -15,7 +15,8 @@ from bot.core.events import EventBus
 from bot.core.policy import Membership, Policy, TargetRule
 from bot.core.ports.directory import Directory
 from bot.core.ports.github import GitHubPorts
-from bot.core.ports.registry import ModelInfo, NoPrometheus, Prometheus, Registry
+from bot.core.ports.prometheus import NoPrometheus, Prometheus
+from bot.core.ports.registry import ModelInfo, Registry
 from bot.core.results import DONE, REFUSED, Result
 from bot.core.service.membership import resolve
 from bot.core.state import REASON_MAX, Request
