@@ -38,7 +38,7 @@ from bot.core.state.execution_tags import (
     outcome_record,
     stale_tags,
 )
-from bot.core.state.history import inflight, rollback_candidate
+from bot.core.state.history import held_versions, inflight, rollback_candidate
 from bot.core.state.history_event import HistoryEvent
 from bot.core.state.keys import (
     DEPLOYMENT_TAG_PREFIX,
@@ -138,6 +138,7 @@ __all__ = [
     "format_time",
     "git_source",
     "has_request",
+    "held_versions",
     "inflight",
     "latest_executions",
     "loads",
