@@ -61,6 +61,15 @@ class Executor:
                 uri=uri(req.model, target),
                 message=f"{req.id} was already carried out; nothing changed.",
             )
+        if done is not None:
+            # Closed otherwise (denied, expired, failed) before the lock was ours: one
+            # outcome per request, so nothing moves and the outcome stands.
+            by = f" by {done.by}" if done.by else ""
+            return replace(
+                base,
+                status=REFUSED,
+                reasons=(*base.reasons, f"{req.id} was {done.state}{by}; nothing moved."),
+            )
         version = run.reads.version(info, req.version)
         if (
             version is None
