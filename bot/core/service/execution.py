@@ -19,6 +19,8 @@ from bot.core import events, state
 from bot.core.ports.registry import ModelInfo, Registry, VersionInfo
 from bot.core.results import DONE, REFUSED, MoveResult
 from bot.core.service.common import STAGE_ALIASES, Context, Deps, already, holder, target_of, uri
+from bot.core.service.drift import find_drift
+from bot.core.service.drift_scan import keep_finding
 from bot.core.service.proposal import Reads
 from bot.core.state import HistoryEvent
 
@@ -91,6 +93,11 @@ class Executor:
                 uri=uri(req.model, target),
                 message=f"v{req.version} already holds {target.label}.",
             )
+        # What held the target behind promobot's back goes into the trail before this
+        # changes it (unless an audit recorded it already), so it stays there once put
+        # right.
+        drifted = find_drift(info, [req.target_key])
+        keep_finding(self.deps, info, req.target_key, drifted, req.action)
         # A repair records the holder it finds: nothing is moved out.
         replaced = None if req.repair else current
         event = self._event(run, info, version, replaced, self.deps.clock())
