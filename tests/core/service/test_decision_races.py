@@ -158,6 +158,32 @@ def test_an_approval_while_a_denial_is_written_is_told_it_was_denied(
     assert trail_of(service, pending) == ["request", "denial"]
 
 
+def test_the_sweep_expiring_a_request_while_its_last_approval_executes_waits(
+    service, models, tracking_uri, pending, clock
+):
+    """The review's "same gap" in the sweeper: an approval given in time is carried out
+    while the request's time runs out; the sweep waits for the target's lock, reads
+    again, and finds it carried out, not expired."""
+    service.remember_message(M, pending, "slack", {"channel": "C1", "ts": "1.0"})
+    approver = gated(service, tracking_uri, lambda key: ".event." in key)
+    sweeper = gated(service, tracking_uri, lambda key: False)
+    results: dict[str, Result] = {}
+    approving = in_thread(results, "approve", approver, "github:alice", f"approve {pending}")
+    until(approver.registry.stopped.is_set)  # decided in time, its execution begun
+    clock.advance(hours=25)  # and now the request's time is up
+    sweeping = threading.Thread(target=lambda: sweeper.sweep("slack"))
+    sweeping.start()
+    until(lambda: not sweeping.is_alive() or sweeper.registry.locking.is_set())
+    approver.registry.go.set()
+    approving.join()
+    sweeping.join()
+
+    assert results["approve"].status == "done" and not results["approve"].already
+    assert state_of(models, pending) == "done"
+    assert models.stage(M, 1) == "Production"
+    assert trail_of(service, pending) == ["request", "approval", "promotion"]
+
+
 def killed_in_the_middle(service: Service, monkeypatch: Any, actor: str, text: str) -> None:
     """Run `text`, the process dying as it writes the description: the version has
     moved, the request has no outcome yet (an execution cut short)."""
