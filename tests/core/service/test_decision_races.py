@@ -232,7 +232,7 @@ def test_an_execution_of_a_request_closed_meanwhile_moves_nothing(service, model
     execution got the lock stays as it ended."""
     from bot.core import state
     from bot.core.results import Action, MoveResult
-    from bot.core.service.execution import Execution, Executor
+    from bot.core.service.execution import Execution
     from bot.core.service.proposal import Reads
 
     assert run(service, "github:erin", f"deny {pending} no").status == "done"
@@ -242,7 +242,8 @@ def test_an_execution_of_a_request_closed_meanwhile_moves_nothing(service, model
     reads = Reads(service.registry)
     base = MoveResult(status="refused", action=Action.APPROVE, request_id=pending)
 
-    result = Executor(service.deps).execute(Execution(req, ["github:alice"], reads), base, None)
+    executor = service.requests.executor  # the facade's own
+    result = executor.execute(Execution(req, ["github:alice"], reads), base, None)
 
     assert result.status == "refused"
     assert result.reasons == (f"{pending} was denied by erin@example.com; nothing moved.",)
