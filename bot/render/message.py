@@ -343,6 +343,13 @@ def _what(h: HistoryEntry) -> str:
         return f"🔓 unlocked {h.target}"
     if h.kind == "deny":
         return f"v{h.version} → {h.target} denied"
+    if h.kind.startswith("drift-found:"):  # found then; the reason says by what
+        recorded = f" (promobot: v{h.previous})" if h.previous else ""
+        if h.version is None:
+            return f"⚠ {h.target} emptied outside promobot{recorded}"
+        if h.kind.endswith(":mirror"):
+            return f"⚠ {h.target} and its alias disagreed"
+        return f"⚠ v{h.version} on {h.target} outside promobot{recorded}"
     return f"v{h.version} → {h.target}" + (f" (v{h.previous} out)" if h.previous else "")
 
 

@@ -88,7 +88,8 @@ class Ids:
 
 def snapshot(client: Any, name: str) -> dict[str, Any]:
     """Everything about a model a command could change, with what must differ between
-    the twins (names, run ids, request ids, the nanoseconds in history keys) made equal."""
+    the twins (names, run ids, request ids, the nanoseconds in history and drift-record
+    keys) made equal."""
     rm = client.get_registered_model(name)
     versions = client.search_model_versions(f"name='{name}'")
     raw = {
@@ -104,7 +105,7 @@ def snapshot(client: Any, name: str) -> dict[str, Any]:
     for mv in versions:
         text = text.replace(mv.run_id, f"RUN-OF-V{mv.version}")
     text = re.sub(r"req-[0-9a-f]{4}[ab]0000", "req-X0000", text)
-    text = re.sub(r"(promobot\.event\.\d{13})\.\d{20}", r"\1.NS", text)
+    text = re.sub(r"(promobot\.(?:event|finding)\.\d{13})\.\d{20}", r"\1.NS", text)
     return json.loads(text)
 
 

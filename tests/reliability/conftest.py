@@ -292,11 +292,14 @@ def run_workers(
     groups: list[list[dict[str, str]]],
     *,
     timeout: float = 300,
+    rounds: int = 1,
     **extra: str,
 ) -> tuple[list[dict[str, Any]], float]:
     """Run each group of commands in its own OS process (tests/reliability/worker.py),
     one thread per command, all released at the same moment once every process has
-    imported MLflow. Returns every command's outcome and the wall time from release."""
+    imported MLflow. With `rounds`, the commands carry a "round" (0 to rounds - 1) and
+    each round is released in every process at once when the last one has ended.
+    Returns every command's outcome and the wall time from the first release."""
     env = cli_env(tracking_uri, policy, PYTHONPATH=str(REPO), **extra)
     procs = [
         subprocess.Popen(
@@ -320,10 +323,17 @@ def run_workers(
             if line.strip() != "ready":
                 raise RuntimeError(f"worker did not start: {line!r} {proc.stderr.read()[-2000:]}")
         started = time.monotonic()
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
+        for n in range(rounds):
+            if n:  # every process has ended the round before
+                for proc in procs:
+                    assert proc.stdout is not None
+                    line = proc.stdout.readline()
+                    if line.strip() != "round":
+                        raise RuntimeError(f"worker broke off: {line!r}")
+            for proc in procs:
+                assert proc.stdin is not None
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
         results: list[dict[str, Any]] = []
         for proc in procs:
             out, err = proc.communicate(timeout=timeout)

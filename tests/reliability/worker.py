@@ -5,6 +5,11 @@ the service the way the CLI does (settings from the environment: MLFLOW_TRACKING
 PROMOBOT_POLICY), one Service and MLflow client per thread as separate bot replicas
 would have, then prints "ready". On "go" every thread runs its command at once. Prints
 a JSON list of outcomes: what the command reported, or the error it raised.
+
+Commands may carry a "round" (0 when they do not): the rounds run one after another,
+each on its own "go", and "round" is printed when one ends and another follows, so the
+processes of a race release each round together (tests/reliability/conftest.py,
+`run_workers`).
 """
 
 from __future__ import annotations
@@ -52,15 +57,21 @@ def main() -> int:
         out["started"], out["ended"] = started, time.time()
         results[i] = out
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(commands))]
-    for thread in threads:
-        thread.start()
+    rounds = sorted({int(c.get("round", 0)) for c in commands})
     print("ready", flush=True)
-    if sys.stdin.readline().strip() != "go":
-        return 2
-    go.set()
-    for thread in threads:
-        thread.join()
+    for n, number in enumerate(rounds):
+        mine = [i for i, c in enumerate(commands) if int(c.get("round", 0)) == number]
+        threads = [threading.Thread(target=run, args=(i,)) for i in mine]
+        for thread in threads:
+            thread.start()
+        if sys.stdin.readline().strip() != "go":
+            return 2
+        go.set()
+        for thread in threads:
+            thread.join()
+        go.clear()
+        if n < len(rounds) - 1:
+            print("round", flush=True)
     print(json.dumps(results))
     return 0
 

@@ -27,6 +27,7 @@ from bot.core.policy.decisions import (
     counted_approvers,
     decide,
     quorum_counts,
+    unnamed_target,
 )
 from bot.core.policy.explanations import explain, lookups, model_sources
 from bot.core.policy.groups import NO_LOOKUPS, Membership
@@ -75,5 +76,6 @@ __all__ = [
     "model_sources",
     "quorum_counts",
     "target_label",
+    "unnamed_target",
     "write_json_schema",
 ]

@@ -138,27 +138,42 @@ def decide(policy: Policy, facts: RequestFacts) -> Decision:
 
 
 def _rule_for(rules: ModelRules, facts: RequestFacts) -> TargetRule | Decision:
-    if facts.action == ROLLBACK:
-        if rules.rollback is not None:
-            return rules.rollback
+    if facts.action == ROLLBACK and rules.rollback is None:
         reason = (
             f"The policy for `{facts.model}` ({rules.source}) has no rollback rule, so "
             f"nobody may roll it back; add `rollback:` with requesters to that entry."
         )
         fix = f"add `rollback:` to the entry at {rules.source}"
         return _refuse(Check("policy", "fail", "no rollback rule", fix), reason)
-    rule = rules.targets.get(facts.target_key)
-    if rule is not None:
-        return rule
+    refusal = unnamed_target(rules, facts.model, facts.target_key, facts.action)
+    if refusal is not None:
+        reason, fix = refusal
+        detail = f"no rule for {target_label(facts.target_key)}"
+        return _refuse(Check("policy", "fail", detail, fix), reason)
+    if facts.action == ROLLBACK and rules.rollback is not None:
+        return rules.rollback
+    return rules.targets[facts.target_key]
+
+
+def unnamed_target(
+    rules: ModelRules, model: str, target_key: str, action: str
+) -> tuple[str, str] | None:
+    """(the refusal, how to get past it) of a promotion or rollback onto a target the
+    model's entry does not list; None when it lists it. Fail closed: a rollback is no way
+    onto a target the policy does not govern (it would create it, e.g. a new alias)."""
+    if target_key in rules.targets:
+        return None
+    label = target_label(target_key)
     allowed = join_names([target_label(key) for key in rules.targets], "and") or "no target"
+    moves = "rollbacks" if action == ROLLBACK else "promotions"
     reason = (
-        f"The policy for `{facts.model}` ({rules.source}) has no rule for "
-        f"{facts.target_label}, so promotions there are refused; it has rules for "
-        f"{allowed}. Add `{facts.target_key}` under its targets to allow it."
+        f"The policy for `{model}` ({rules.source}) has no rule for "
+        f"{label}, so {moves} there are refused; it has rules for "
+        f"{allowed}. Add `{target_key}` under its targets to allow it."
     )
-    fix = f"promote to {allowed}, or add `{facts.target_key}` to the targets at {rules.source}"
-    detail = f"no rule for {facts.target_label}"
-    return _refuse(Check("policy", "fail", detail, fix), reason)
+    verb = "roll back" if action == ROLLBACK else "promote to"
+    fix = f"{verb} {allowed}, or add `{target_key}` to the targets at {rules.source}"
+    return reason, fix
 
 
 def _requester(policy: Policy, rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]:

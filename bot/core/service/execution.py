@@ -21,6 +21,8 @@ from bot.core.ports.registry import ModelInfo, Registry, VersionInfo
 from bot.core.results import DONE, REFUSED, MoveResult
 from bot.core.service.common import STAGE_ALIASES, Context, Deps, already, holder, target_of, uri
 from bot.core.service.deployments import Deployments
+from bot.core.service.drift import find_drift
+from bot.core.service.drift_scan import keep_finding
 from bot.core.service.proposal import Reads
 from bot.core.state import HistoryEvent
 
@@ -64,6 +66,15 @@ class Executor:
                 uri=uri(req.model, target),
                 message=f"{req.id} was already carried out; nothing changed.",
             )
+        if done is not None:
+            # Closed otherwise (denied, expired, failed) before the lock was ours: one
+            # outcome per request, so nothing moves and the outcome stands.
+            by = f" by {done.by}" if done.by else ""
+            return replace(
+                base,
+                status=REFUSED,
+                reasons=(*base.reasons, f"{req.id} was {done.state}{by}; nothing moved."),
+            )
         version = run.reads.version(info, req.version)
         if (
             version is None
@@ -85,6 +96,11 @@ class Executor:
                 uri=uri(req.model, target),
                 message=f"v{req.version} already holds {target.label}.",
             )
+        # What held the target behind promobot's back goes into the trail before this
+        # changes it (unless an audit recorded it already), so it stays there once put
+        # right.
+        drifted = find_drift(info, [req.target_key])
+        keep_finding(self.deps, info, req.target_key, drifted, req.action)
         # A repair records the holder it finds: nothing is moved out.
         replaced = None if req.repair else current
         event = self._event(run, info, version, replaced, self.deps.clock())

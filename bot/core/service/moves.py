@@ -10,7 +10,7 @@ from datetime import datetime
 
 from bot.core import events, state
 from bot.core.commands import Promote, Rollback, VersionSpec
-from bot.core.policy import QuorumCount
+from bot.core.policy import QuorumCount, unnamed_target
 from bot.core.ports.registry import ModelInfo, VersionInfo
 from bot.core.results import DONE, PENDING, REFUSED, Action, MoveResult, NextStep
 from bot.core.service.common import (
@@ -74,6 +74,13 @@ class Moves:
         base = _base(Action.ROLLBACK, cmd.model, cmd.target.label, cmd.reason, cmd.dry_run)
         if problem := reason_problem(cmd.reason):
             return refused(base, problem)
+        rules = self.deps.policy.rules_for(cmd.model)
+        if rules is not None and rules.rollback is not None:
+            # Fail closed before any history is read: a rollback onto a target the policy
+            # does not govern would make it (a new alias), as no promotion may.
+            unnamed = unnamed_target(rules, cmd.model, cmd.target.key, "rollback")
+            if unnamed is not None:
+                return refused(base, unnamed[0])
         with self._lock_first(cmd.model, "rollback", cmd.target.key, cmd.dry_run) as locked:
             info = self.deps.registry.get_model(cmd.model)
             if info is None:
@@ -120,11 +127,20 @@ class Moves:
         info: ModelInfo,
         now: tuple[int | None, list[Finding]],
     ) -> tuple[VersionInfo | None, str]:
-        """The version a rollback restores: the one named after `to`; on a drifted
-        target, what promobot last recorded there; else the one before the holder."""
+        """The version a rollback restores: the one named after `to`, if promobot ever
+        put it on the target; on a drifted target, what promobot last recorded there;
+        else the one before the holder."""
         current, drifted = now
         if cmd.to_version is not None:
-            return resolve(reads, info, cmd.to_version)
+            version, problem = resolve(reads, info, cmd.to_version)
+            if version is None or (version.version == current and not drifted):
+                return version, problem  # nothing to restore: "already holds" says so
+            if self.deps.rule(info.name, "rollback", cmd.target.key) is None:
+                return version, problem  # no rollback rule: the decision refuses it
+            held = state.held_versions(info.tags, cmd.target.key)
+            if version.version not in held:
+                return None, _never_held(cmd, version.version, held)
+            return version, ""
         recorded = drifted[0].recorded if drifted else None
         if recorded is not None:
             version = reads.version(info, recorded)
@@ -290,6 +306,23 @@ def resolve(reads: Reads, info: ModelInfo, spec: VersionSpec) -> tuple[VersionIn
             f"{name} has no version {number}{f'; the latest is v{latest}' if latest else ''}."
         )
     return version, ""
+
+
+def _never_held(cmd: Rollback, number: int, held: list[int]) -> str:
+    """A rollback `to` a version promobot never put on the target: break-glass restores
+    what was approved there before, it is no way to promote a version (it passes
+    freezes and locks, and its rule may ask for no approval)."""
+    label = cmd.target.label
+    known = (
+        f"promobot put {', '.join(f'v{n}' for n in held)} there"
+        if held
+        else "promobot has put no version there yet"
+    )
+    return (
+        f"v{number} never held {label} through promobot, and a rollback restores only a "
+        f"version that did ({known}). To put v{number} there, promote it: "
+        f"`promote {cmd.model} v{number} {cmd.target.key} <reason>`."
+    )
 
 
 def _drift_refusal(finding: Finding) -> str:

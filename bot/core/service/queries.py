@@ -30,7 +30,7 @@ from bot.core.service.proposal import Reads
 from bot.core.service.requests import Requests
 from bot.core.service.target_locks import in_force
 from bot.core.service.verification import Verifier
-from bot.core.state.drift import Finding, describe
+from bot.core.state.drift import OUTSIDE_PROMOBOT, Finding, describe
 from bot.core.state.watch import current_watch, watches
 
 
@@ -110,7 +110,7 @@ class Queries:
         info = self.deps.registry.get_model(cmd.model)
         if info is None:
             return HistoryResult(status=REFUSED, model=cmd.model, reasons=(no_model(cmd.model),))
-        history = sorted(_history(info.tags), key=lambda entry: entry[0], reverse=True)
+        history = sorted(_history(cmd.model, info.tags), key=lambda e: e[0], reverse=True)
         entries = [entry for _, entry in history] + _verification_entries(info)
         # Stable: entries of the same moment keep the order they were written in.
         entries.sort(key=lambda h: h.at or datetime.min.replace(tzinfo=UTC), reverse=True)
@@ -167,7 +167,7 @@ def _drift_entries(findings: list[Finding]) -> list[HistoryEntry]:
             target=f.target,
             version=f.holder or 0,
             previous=f.recorded,
-            by="outside promobot",
+            by=OUTSIDE_PROMOBOT,
             approved_by="",
             reason=describe(f),
             request_id="",
@@ -177,10 +177,10 @@ def _drift_entries(findings: list[Finding]) -> list[HistoryEntry]:
     ]
 
 
-def _history(tags: dict[str, str]) -> list[tuple[tuple[int, int], HistoryEntry]]:
+def _history(model: str, tags: dict[str, str]) -> list[tuple[tuple[int, int], HistoryEntry]]:
     """Every entry of a model's history with the order it happened in: promotions and
-    rollbacks (with their approvers' comments), denials (with their reasons), and the
-    locks and unlocks of its targets."""
+    rollbacks (with their approvers' comments), denials (with their reasons), the locks
+    and unlocks of its targets, and the drift promobot found (kept once put right)."""
     found = [
         (
             state.sequence(ev.key),
@@ -204,6 +204,20 @@ def _history(tags: dict[str, str]) -> list[tuple[tuple[int, int], HistoryEntry]]
             lock.at, lock.kind, lock.target_label, None, None, lock.by, "", lock.reason, ""
         )
         found.append((state.sequence(lock.key), replace(entry, until=lock.until)))
+    for drift in state.drift_records(model, tags):
+        first = drift.primary
+        entry = HistoryEntry(
+            at=drift.at,
+            kind=f"drift-found:{first.kind}",
+            target=drift.target,
+            version=first.holder,
+            previous=first.recorded,
+            by=OUTSIDE_PROMOBOT,
+            approved_by="",
+            reason=drift.reason,
+            request_id="",
+        )
+        found.append((state.sequence(drift.key), entry))
     for req in state.requests(tags):
         ended = state.outcome(tags, req.id)
         if ended is None or ended.state != "denied":

@@ -3,7 +3,9 @@ the request out when its last approval arrives."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from bot.core import events, state
 from bot.core.commands import Approve, Deny
@@ -27,6 +29,7 @@ from bot.core.service.target_locks import held
 from bot.core.text import quorum_text, when
 
 Found = tuple[ModelInfo, state.Request, TargetRule | None]
+Opened = Callable[[Found, MoveResult], MoveResult]  # what is done with an open request
 
 
 class Requests:
@@ -37,29 +40,37 @@ class Requests:
     # ---- approve ---------------------------------------------------------------------
 
     def approve(self, cmd: Approve, ctx: Context, reads: Reads) -> MoveResult:
-        """Record an approval; the one that completes the request carries it out.
-
-        A request id names its target's lock (`req-` + 4 hex digits of the lock + 6
-        random), so the approval takes the lock before its first read: the search that
-        finds the request is then also the read an execution works from, and approvals
-        of one request are counted one after another."""
+        """Record an approval; the one that completes the request carries it out. Under
+        the target's lock (`_open`): approvals of one request count one after another,
+        and the search that finds it is the read an execution works from."""
         base = MoveResult(status=REFUSED, action=Action.APPROVE, request_id=cmd.request_id)
-        bucket = state.request_bucket(cmd.request_id)
-        if bucket is None:  # promobot made no such id: nothing to look up
-            return refused(base, unknown_request(cmd.request_id))
-        with self.deps.registry.lock(bucket, f"the target of {cmd.request_id}", ""):
-            return self._approve(cmd, ctx, reads, base)
+        return self._open(cmd.request_id, base, ctx, partial(self._approve, cmd, ctx, reads))
 
-    def _approve(self, cmd: Approve, ctx: Context, reads: Reads, base: MoveResult) -> MoveResult:
-        """The approval, under the target's lock."""
-        found = self.find(cmd.request_id)
-        if found is None:
-            return refused(base, unknown_request(cmd.request_id))
+    def _open(self, request_id: str, base: MoveResult, ctx: Context, then: Opened) -> MoveResult:
+        """`then` on the request if it is still open, else how it ended; under its target's
+        lock (its id names it: `req-` + the lock's 4 hex digits + 6 random) and from a read
+        made under it. So a denial, an expiry and the approval that carries it out take
+        turns: one of them decides it, the others are told how it ended. An execution of
+        it cut short is finished first: it was carried out."""
+        bucket = state.request_bucket(request_id)
+        if bucket is None:  # promobot made no such id: nothing to look up
+            return refused(base, unknown_request(request_id))
+        with self.deps.registry.lock(bucket, f"the target of {request_id}", ""):
+            found = self.find(request_id)
+            if found is None:
+                return refused(base, unknown_request(request_id))
+            info, req, rule = found
+            base = self.about(base, req)
+            info = self.executor.recover(info, req.target_key, locked=True)
+            if (closed := self.close_if_ended(info, req, base, ctx)) is not None:
+                return closed
+            return then((info, req, rule), base)
+
+    def _approve(
+        self, cmd: Approve, ctx: Context, reads: Reads, found: Found, base: MoveResult
+    ) -> MoveResult:
+        """The approval of an open request, under the target's lock."""
         info, req, rule = found
-        base = self.about(base, req)
-        info = self.executor.recover(info, req.target_key, locked=True)
-        if (closed := self.close_if_ended(info, req, base, ctx)) is not None:
-            return closed
         if rule is None:
             return refused(
                 base,
@@ -170,29 +181,21 @@ class Requests:
     # ---- deny ------------------------------------------------------------------------
 
     def deny(self, cmd: Deny, ctx: Context) -> MoveResult:
+        """Close a request as denied, under its target's lock as an approval is (`_open`):
+        never a denial answered while the version is being promoted."""
         base = MoveResult(status=REFUSED, action=Action.DENY, request_id=cmd.request_id)
-        found = self.find(cmd.request_id)
-        if found is None:
-            return refused(base, unknown_request(cmd.request_id))
-        info, req, rule = found
-        base = self.about(base, req)
-        if (closed := self.close_if_ended(info, req, base, ctx)) is not None:
-            return closed
+        result = self._open(cmd.request_id, base, ctx, partial(self._deny, cmd, ctx))
+        if result.status == DONE and not result.already:
+            # Told after the lock is let go: a notifier's post holds up no one.
+            result = self.deps.publish(events.REQUEST_DECIDED, result, ctx)
+        return result
+
+    def _deny(self, cmd: Deny, ctx: Context, found: Found, base: MoveResult) -> MoveResult:
+        """The denial of an open request, under the target's lock."""
+        _, req, rule = found
         withdrawing = self.deps.policy.same_person(ctx.actor, req.actor)
-        if not withdrawing:
-            members = self.deps.membership(rule)
-            refusal = (
-                (
-                    approval_check(self.deps.policy, rule, req.actor, ctx.actor, membership=members)
-                    or ""
-                ).replace("approve", "deny")
-                if rule
-                else "No policy covers this request any more."
-            )
-            if refusal:
-                return refused(base, refusal)
-            if rule is not None and rule.deny_requires_reason and not cmd.reason.strip():
-                return refused(base, _reason_required(req, rule))
+        if not withdrawing and (refusal := _denial_refusal(self.deps, req, rule, ctx, cmd)):
+            return refused(base, refusal)
         who = self.deps.policy.display(ctx.actor)
         detail = cmd.reason or ("withdrawn by the requester" if withdrawing else "")
         self.deps.registry.set_model_tag(
@@ -200,13 +203,12 @@ class Requests:
             state.state_key(req.id),
             state.outcome_record("denied", who, self.deps.clock(), detail),
         )
-        denied = replace(
+        return replace(
             base,
             status=DONE,
             message=f"{req.id} {'withdrawn' if withdrawing else 'denied'} by {who}"
             f"{': ' + detail if detail else ''}. Nothing was promoted.",
         )
-        return self.deps.publish(events.REQUEST_DECIDED, denied, ctx)
 
     # ---- a request as it stands, and its expiry ----------------------------------------
 
@@ -229,6 +231,8 @@ class Requests:
         if found is None:
             return None
         info, req, rule = found
+        # An execution of it cut short is finished first: it was carried out, not expired.
+        info = self.executor.recover(info, req.target_key, locked=True)
         shown = standing(self, info, req, rule)
         if state.outcome(info.tags, req.id) is None and self.deps.clock() > req.expires_at:
             self.expire(req, ctx, shown)
@@ -449,6 +453,21 @@ def quorum_step(result: MoveResult, request_id: str, click: str = "") -> NextSte
     short = [c.group for c in result.quorum if not c.met]
     who = f"a member of {', '.join(short)}"
     return NextStep(who=who, command=f"approve {request_id}", click=click)
+
+
+def _denial_refusal(
+    deps: Deps, req: state.Request, rule: TargetRule | None, ctx: Context, cmd: Deny
+) -> str:
+    """Why `ctx.actor` may not deny `req` (someone other than its requester), or ""."""
+    if rule is None:
+        return "No policy covers this request any more."
+    members = deps.membership(rule)
+    refusal = approval_check(deps.policy, rule, req.actor, ctx.actor, membership=members)
+    if refusal:
+        return refusal.replace("approve", "deny")
+    if rule.deny_requires_reason and not cmd.reason.strip():
+        return _reason_required(req, rule)
+    return ""
 
 
 def _reason_required(req: state.Request, rule: TargetRule) -> str:

@@ -5,7 +5,7 @@
     records.py  requests, approvals, outcomes; the history events on a model
     history_event.py  the history event: one type, written and read (old layouts too)
     history.py  the history walk (rollback) and unfinished executions
-    drift.py    a finding of drift, and its sentence
+    drift.py    a finding of drift, its sentence, and the trail's record of it
     audit.py    what an execution writes: version tags, description line, outcomes
     locks.py    the locks people put on targets (`lock`, `unlock`)
     deployments.py  the GitHub deployment recorded on a version, and what it is built from
@@ -29,6 +29,13 @@ from bot.core.state.deployments import (
     latest_executions,
     new_record,
 )
+from bot.core.state.drift import (
+    DriftRecord,
+    drift_records,
+    finding_record,
+    last_move,
+    unrecorded,
+)
 from bot.core.state.execution_tags import (
     MOVED_OUT_TAGS,
     REASON_MAX,
@@ -38,12 +45,13 @@ from bot.core.state.execution_tags import (
     outcome_record,
     stale_tags,
 )
-from bot.core.state.history import inflight, rollback_candidate
+from bot.core.state.history import held_versions, inflight, rollback_candidate
 from bot.core.state.history_event import HistoryEvent
 from bot.core.state.keys import (
     DEPLOYMENT_TAG_PREFIX,
     DRIFT_PREFIX,
     EVENT_PREFIX,
+    FINDING_PREFIX,
     LEGACY_EVENT_PREFIX,
     LEGACY_REQUEST_PREFIX,
     LEGACY_SLACK_POSTED_TAG,
@@ -61,6 +69,7 @@ from bot.core.state.keys import (
     drift_key,
     event_key,
     event_keys,
+    finding_key,
     lock_bucket,
     lock_model_name,
     message_key,
@@ -96,6 +105,7 @@ __all__ = [
     "DRIFT_PREFIX",
     "EVENT_PREFIX",
     "FINAL_STATES",
+    "FINDING_PREFIX",
     "LEGACY_EVENT_PREFIX",
     "LEGACY_REQUEST_PREFIX",
     "LEGACY_SLACK_POSTED_TAG",
@@ -114,6 +124,7 @@ __all__ = [
     "WEBHOOK_PREFIX",
     "Approval",
     "DeploymentRecord",
+    "DriftRecord",
     "HistoryEvent",
     "Outcome",
     "Request",
@@ -129,16 +140,21 @@ __all__ = [
     "description_line",
     "done_outcome",
     "drift_key",
+    "drift_records",
     "dumps",
     "environment_name",
     "event_key",
     "event_keys",
     "events",
     "execution_of",
+    "finding_key",
+    "finding_record",
     "format_time",
     "git_source",
     "has_request",
+    "held_versions",
     "inflight",
+    "last_move",
     "latest_executions",
     "loads",
     "lock_bucket",
@@ -165,5 +181,6 @@ __all__ = [
     "state_key",
     "target_lock_record",
     "target_locks",
+    "unrecorded",
     "verification_key",
 ]

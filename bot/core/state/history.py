@@ -29,6 +29,18 @@ def rollback_candidate(tags: dict[str, str], target_key: str, current: int | Non
     return stack[-1] if stack else None
 
 
+def held_versions(tags: dict[str, str], target_key: str) -> list[int]:
+    """The versions promobot put on `target_key` (a promotion or rollback of each onto it),
+    most recent first, each once: the only versions a rollback may restore there. A
+    version that was on the target when promobot first moved it, or that was put there
+    outside promobot, is not among them."""
+    found: list[int] = []
+    for ev in reversed(events(tags)):
+        if ev.target_key == target_key and ev.version not in found:
+            found.append(ev.version)
+    return found
+
+
 def inflight(tags: dict[str, str], target_key: str) -> HistoryEvent | None:
     """The execution on `target_key` that has begun and not ended (its event, under `key`).
 

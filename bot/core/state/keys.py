@@ -12,6 +12,8 @@ One tag per fact, written once, so concurrent writers never overwrite one anothe
                                                     it is also the execution's intent
     mlflow.promobot.slack.posted                    "this model has requests shown in Slack"
     mlflow.promobot.drift.<target>                  the drift last reported on a target
+    mlflow.promobot.finding.<ms>.<ns>.<target>      one per drift found on a target: the
+                                                    trail's record of it, never removed
     mlflow.promobot.target-lock.<ms>.<ns>.<target>  one per `lock` or `unlock` of a target:
                                                     the newest says whether it is locked
     mlflow.promobot.webhook.<delivery id>           an MLflow webhook delivery handled (its
@@ -61,6 +63,8 @@ SLACK_POSTED_TAGS = (SLACK_POSTED_TAG, LEGACY_SLACK_POSTED_TAG)
 TARGET_LOCK_PREFIX = f"{STATE_PREFIX}target-lock."
 # What drift the audit last reported on a target (so each finding is reported once).
 DRIFT_PREFIX = f"{STATE_PREFIX}drift."
+# One per drift found on a target, kept for the trail after it is put right.
+FINDING_PREFIX = f"{STATE_PREFIX}finding."
 # The model-version tag that records a promotion's GitHub deployment, one per target:
 # `github_deployment.Production` (a stage, as labelled), `github_deployment.champion` (an
 # alias, without the `@` a tag key may not hold). Stage labels are capitalised and aliases
@@ -206,10 +210,17 @@ def target_lock_key(at: datetime, target_key: str) -> str:
     return f"{TARGET_LOCK_PREFIX}{int(at.timestamp() * 1000):013d}.{time.time_ns():020d}.{part}"
 
 
+def finding_key(at: datetime, target_key: str) -> str:
+    """The key of one drift found on a target (`@champion` written `alias-champion`, as in
+    a target-lock key); keys sort in the order they were written."""
+    part = safe_tag_part(target_key.replace("@", "alias-", 1))
+    return f"{FINDING_PREFIX}{int(at.timestamp() * 1000):013d}.{time.time_ns():020d}.{part}"
+
+
 def sequence(key: str) -> tuple[int, int]:
-    """(ms, ns) of an event or target-lock key (either layout): the order in which it
-    was written."""
-    for prefix in (EVENT_PREFIX, LEGACY_EVENT_PREFIX, TARGET_LOCK_PREFIX):
+    """(ms, ns) of an event, target-lock or finding key (either layout): the order in
+    which it was written."""
+    for prefix in (EVENT_PREFIX, LEGACY_EVENT_PREFIX, TARGET_LOCK_PREFIX, FINDING_PREFIX):
         if key.startswith(prefix):
             parts = key[len(prefix) :].split(".")
             try:

@@ -1,6 +1,7 @@
 """The audit trail of one model: every request, approval, denial, expiry, failure,
-promotion and rollback promobot recorded in its tags, as flat records, oldest first
-(`promobot audit export`). Pure: a model's tags in, records out.
+promotion and rollback promobot recorded in its tags, and every drift it found (a change
+made behind its back), as flat records, oldest first (`promobot audit export`). Pure: a
+model's tags in, records out.
 
 One request's records come in the order they happened: the request (only a request
 that waited for approvals is stored), its approvals, then how it ended (a promotion or
@@ -22,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.state.codec import format_time
+from bot.core.state.drift import OUTSIDE_PROMOBOT, DriftRecord, drift_records
 from bot.core.state.history_event import HistoryEvent
 from bot.core.state.keys import REQUEST_PREFIXES, sequence
 from bot.core.state.records import Request, all_events, approvals, events, outcome, requests
@@ -43,7 +45,7 @@ FIELDS = (
     "channel",
     "link",
 )
-EVENTS = ("request", "approval", "denial", "expiry", "failure", "promotion", "rollback")
+EVENTS = ("request", "approval", "denial", "expiry", "failure", "promotion", "rollback", "drift")
 # A request's outcome tag → the record it leaves (`done` is the promotion or rollback).
 _CLOSED = {"denied": "denial", "expired": "expiry", "failed": "failure"}
 _LAST = 10**24  # sorts after every nanosecond tick
@@ -132,6 +134,8 @@ def trail(model: str, tags: dict[str, str], name: Callable[[str], str] = str) ->
             chain.append(_Draft({**about, **closed}, ended.at))
     for ev in events(tags):
         chains.setdefault(ev.request or ev.key, []).append(_event_draft(ev))
+    for found in drift_records(model, tags):
+        chains[found.key] = [_drift_draft(found)]
     out: list[TrailRecord] = []
     for rid, chain in chains.items():
         out.extend(_place(model, rid, chain))
@@ -217,6 +221,26 @@ def _event_draft(ev: HistoryEvent) -> _Draft:
     if exact is None and ev.at is not None:
         exact = (int(ev.at.timestamp() * 1000), 0)
     return _Draft(fields, ev.at, exact)
+
+
+def _drift_draft(found: DriftRecord) -> _Draft:
+    """A change made behind promobot's back, as found: what held the target (`version`),
+    what promobot had recorded there (`previous`), what kind of drift (`action`) and
+    what found it (`channel`)."""
+    first = found.primary
+    fields = {
+        "event": "drift",
+        "action": first.kind,
+        "version": first.holder,
+        "previous": first.recorded,
+        "target": found.target,
+        "by": OUTSIDE_PROMOBOT,
+        "reason": found.reason,
+        "request": "",
+        "channel": found.found_by,
+    }
+    ms, tick = sequence(found.key)
+    return _Draft(fields, found.at, (ms, tick) if ms else None)
 
 
 def _place(model: str, rid: str, chain: list[_Draft]) -> list[TrailRecord]:

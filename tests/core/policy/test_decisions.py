@@ -310,6 +310,12 @@ CASES: dict[str, Case] = {
             "`rollback sentiment-classifier @champion <why>`.",
         ),
     ),
+    "rollback-onto-a-target-no-rule-names": Case(
+        facts(action="rollback", actor="slack:U01CAROL", reason="x", **to("@shadow")),
+        "refused",
+        {"policy": ("fail", "no rule for @shadow")},
+        ("has no rule for @shadow, so rollbacks there are refused; it has rules for",),
+    ),
     "rollback-without-rule": Case(
         fraud(action="rollback"),
         "refused",

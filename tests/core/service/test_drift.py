@@ -170,3 +170,104 @@ def test_a_target_promobot_never_moved_is_adopted_by_its_first_promotion(
     assert done.replaced_version == v1
     assert models.stage(M, v1) == "Archived" and models.aliases(M)["production"] == v2
     assert findings(service) == []
+
+
+# ---- drift in the trail: recorded when found, kept once put right ------------------------
+
+
+def drift_entries(service: Service) -> list[tuple]:
+    history = run(service, "cli:x", f"history {M}").history
+    return [(h.kind, h.version, h.previous, h.by) for h in history if h.kind.startswith("drift")]
+
+
+def drift_trail(service: Service) -> list[tuple]:
+    return [
+        (r.event, r.action, r.version, r.previous, r.target, r.channel)
+        for r in service.export.trail([M])
+        if r.event == "drift"
+    ]
+
+
+def test_the_audit_records_the_lessons_raw_rollback_and_the_trail_keeps_it(
+    service, models, two_in_production, clock
+):
+    v1, v2 = two_in_production
+    raw_rollback(models, v1)
+    clock.advance(hours=2)
+    assert len(service.audit.audit([M]).findings) == 2
+    assert len(service.audit.audit([M]).findings) == 2  # found again, recorded once
+    found_at = clock.now
+    clock.advance(minutes=5)
+    done = run(service, "slack:U01CAROL", f"rollback {M} someone moved it by hand")
+    assert done.status == "done" and done.version == v2
+
+    history = run(service, "cli:x", f"history {M}").history
+    assert [(h.kind, h.version) for h in history[:2]] == [
+        ("rollback", v2),
+        ("drift-found:outside", v1),
+    ]
+    found = history[1]
+    assert (found.at, found.target, found.previous, found.by) == (
+        found_at,
+        "Production",
+        v2,
+        "outside promobot",
+    )
+    assert found.reason.startswith(
+        "Production held v1, but promobot had last put v2 there (bob@example.com, "
+    )
+    assert found.reason.endswith("Found by `promobot audit`.")
+    assert drift_trail(service) == [("drift", "outside", v1, v2, "Production", "audit")]
+    records = list(service.export.trail([M]))
+    assert [r.event for r in records][-2:] == ["drift", "rollback"]
+    assert records[-2].at == found_at
+    # Put right: nothing drifts now, and nothing more is recorded.
+    assert service.audit.audit([M]).findings == []
+    assert len(drift_trail(service)) == 1
+
+
+def test_the_passes_and_the_audit_record_one_drift_once(service, models, two_in_production):
+    v1, _ = two_in_production
+    raw_rollback(models, v1)
+    assert len(service.audit.report_all()) == 2  # announced, and recorded
+    service.audit.audit([M])
+    service.audit.report_new(M)  # a webhook delivery
+    assert drift_trail(service) == [("drift", "outside", v1, 2, "Production", "audit-pass")]
+    run(service, "slack:U01CAROL", f"rollback {M} put right")
+    raw_rollback(models, v1)  # the same change again, after promobot put it right
+    service.audit.report_new(M)
+    assert [t[-1] for t in drift_trail(service)] == ["audit-pass", "webhook"]
+
+
+def test_a_rollback_of_a_drift_nobody_audited_records_it(service, models, two_in_production):
+    v1, v2 = two_in_production
+    raw_rollback(models, v1)
+    done = run(service, "slack:U01CAROL", f"rollback {M} someone moved it by hand")
+    assert done.status == "done", done.reasons
+    assert drift_trail(service) == [("drift", "outside", v1, v2, "Production", "rollback")]
+    assert drift_entries(service)[0] == ("drift-found:outside", v1, v2, "outside promobot")
+
+
+def test_a_target_adopted_by_its_first_promotion_keeps_what_held_it(service, models, two_versions):
+    v1, v2 = two_versions
+    models.client.transition_model_version_stage(M, str(v1), "Production")
+    assert to_production(service, v2).status == "done"
+    assert drift_trail(service) == [("drift", "outside", v1, None, "Production", "promote")]
+    (entry,) = [h for h in run(service, "cli:x", f"history {M}").history if h.kind[:5] == "drift"]
+    assert entry.reason.startswith(
+        f"Production held v{v1}, but promobot had never moved Production: it was set outside "
+        f"promobot. Production held v{v1} but its alias @production named nothing: "
+    )
+    assert entry.reason.endswith("Found by the promotion onto it.")
+
+
+def test_a_refused_promotion_onto_a_drifted_target_records_nothing(
+    service, models, two_in_production
+):
+    v1, _ = two_in_production
+    raw_rollback(models, v1)
+    v3 = models.version(M, accuracy=0.95, f1=0.9)
+    run(service, "slack:U01BOB", f"promote {M} v{v3} staging ok")
+    before = models.model_tags(M)
+    assert run(service, "slack:U01BOB", f"promote {M} v{v3} production x").status == "refused"
+    assert models.model_tags(M) == before

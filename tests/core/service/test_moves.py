@@ -303,11 +303,86 @@ def test_rollback_walks_a_history_begun_before_the_upgrade(service, models, two_
 
 def test_rollback_to_named_version_and_requires_reason(service, models, two_versions):
     v1, v2 = two_versions
+    to_production(service, v1)
     to_production(service, v2)
     no_reason = run(service, "slack:U01CAROL", f"rollback {M} to v1")
     assert no_reason.status == "refused"
     done = run(service, "slack:U01CAROL", f"rollback {M} to v1 hotfix")
     assert done.status == "done" and models.stage(M, v1) == "Production"
+
+
+def test_break_glass_cannot_restore_a_version_that_never_held_the_target(
+    service, models, two_versions
+):
+    """The security review's reproduction: carol (on call, not an approver) rolls
+    Production, locked by alice, "back" to v3, which was never staged nor approved. A
+    rollback restores only what promobot put there; v3 needs a promotion."""
+    v1, v2 = two_versions
+    to_production(service, v1)
+    to_production(service, v2)
+    v3 = models.version(M, accuracy=0.5, f1=0.1)
+    assert run(service, "github:alice", f"lock {M} production incident").status == "done"
+    before = models.snapshot(M)
+
+    for text in (f"rollback {M} production to v{v3} emergency", f"rollback {M} to v{v3} x"):
+        result = run(service, "slack:U01CAROL", text)
+        assert result.status == "refused"
+        assert result.reasons == (
+            f"v{v3} never held Production through promobot, and a rollback restores only a "
+            f"version that did (promobot put v{v2}, v{v1} there). To put v{v3} there, "
+            f"promote it: `promote {M} v{v3} production <reason>`.",
+        )
+    dry = run(service, "slack:U01CAROL", f"rollback {M} to v{v3} x --dry-run")
+    assert dry.status == "refused"
+    assert models.snapshot(M) == before
+    assert models.stage(M, v3) == "None" and models.aliases(M) == {"production": v2}
+
+    # What promobot did put there still passes the lock (break-glass), and only that.
+    back = run(service, "slack:U01CAROL", f"rollback {M} production to v{v1} emergency")
+    assert back.status == "done", back.reasons
+    assert models.stage(M, v1) == "Production"
+
+
+def test_a_version_held_before_promobot_is_not_a_rollback_target(service, models, two_versions):
+    """An adopted registry: v1 was in Production before promobot's first promotion. The
+    history names it as replaced, but promobot never put it there, so a rollback to it
+    is a promotion in disguise."""
+    v1, v2 = two_versions
+    models.client.transition_model_version_stage(M, str(v1), "Production")
+    to_production(service, v2)
+    result = run(service, "slack:U01CAROL", f"rollback {M} to v{v1} back to the old one")
+    assert result.status == "refused"
+    assert result.reasons[0].startswith(
+        f"v{v1} never held Production through promobot, and a rollback restores only a "
+        f"version that did (promobot put v{v2} there)."
+    )
+    assert models.stage(M, v2) == "Production"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"rollback {M} @shadow to v2 x",
+        f"rollback {M} @shadow x",
+        f"rollback {M} @shadow to v2 x --dry-run",
+    ],
+    ids=["to", "walk-back", "dry-run"],
+)
+def test_a_rollback_onto_a_target_no_rule_names_is_refused(service, models, two_versions, text):
+    """`promote … @shadow` is refused (no rule for @shadow); a rollback was a way round
+    it that created the alias."""
+    v1, v2 = two_versions
+    to_production(service, v1)
+    to_production(service, v2)
+    before = models.snapshot(M)
+    result = run(service, "slack:U01CAROL", text)
+    assert result.status == "refused"
+    assert result.reasons == (
+        f"The policy for `{M}` ({service.policy.rules_for(M).source}) has no rule for "
+        "@shadow, so rollbacks there are refused; it has rules for Staging, Production, "
+        "Archived and @champion. Add `@shadow` under its targets to allow it.",
+    )
+    assert models.snapshot(M) == before and "shadow" not in models.aliases(M)
 
 
 def test_rollback_refused_for_non_oncall(service, models, two_versions):

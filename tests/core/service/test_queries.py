@@ -24,10 +24,13 @@ def test_status_shows_holders_and_pending(service, models, two_versions):
 def test_history_newest_first_with_limit(service, models, two_versions):
     v1, v2 = two_versions
     to_production(service, v1)
-    run(service, "slack:U01CAROL", f"rollback {M} to v2 hmm")
+    to_production(service, v2)
+    run(service, "slack:U01CAROL", f"rollback {M} to v1 hmm")
     history = run(service, "cli:x", f"history {M}")
     assert [(h.kind, h.version, h.target) for h in history.history] == [
-        ("rollback", v2, "Production"),
+        ("rollback", v1, "Production"),
+        ("promote", v2, "Production"),
+        ("promote", v2, "Staging"),
         ("promote", v1, "Production"),
         ("promote", v1, "Staging"),
     ]

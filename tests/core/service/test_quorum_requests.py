@@ -138,12 +138,11 @@ def test_the_request_view_a_door_redraws_shows_each_groups_count(
 
 def test_a_rollback_quorum_of_two_from_one_group(service, models) -> None:
     # The rollback rule of fraud-detector: {sre: 2}.
-    for _ in range(2):
+    for v in (1, 2):  # each promoted through promobot: a rollback restores only those
         models.version(F, auc=0.9)
-    models.client.transition_model_version_stage(F, "1", "Production")
-    models.client.transition_model_version_stage(
-        F, "2", "Production", archive_existing_versions=True
-    )
+        asked = run(service, "slack:U01BOB", f"promote {F} v{v} production")
+        run(service, "github:alice", f"approve {asked.request_id}")
+        assert run(service, "slack:U01CAROL", f"approve {asked.request_id}").status == "done"
 
     pending = run(service, "github:bob", f"rollback {F} to v1 v2 misbehaves")
 

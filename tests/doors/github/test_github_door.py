@@ -339,14 +339,26 @@ def test_a_second_person_approves_a_pending_request_from_the_same_pr(
 
 
 def test_lock_and_unlock_from_comments(
-    github: FakeGitHub, models: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    github: FakeGitHub,
+    models: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tracking_uri: str,
 ) -> None:
+    from service_helpers import run
+
+    from bot.adapters.mlflow.gateway import Registry
+    from bot.core.policy import load_policy
+    from bot.core.service import Service
+
+    # Both promoted through promobot: a break-glass rollback restores only what it put there.
+    service = Service(Registry(tracking_uri), load_policy(os.environ["PROMOBOT_POLICY"]))
     old = version_with_metrics(models, accuracy=0.88, f1=0.86)
-    models.client.transition_model_version_stage(MODEL, str(old), "Production")
     current = version_with_metrics(models, accuracy=0.89, f1=0.87)
-    models.client.transition_model_version_stage(
-        MODEL, str(current), "Production", archive_existing_versions=True
-    )
+    for v in (old, current):
+        run(service, "github:bob", f"promote {MODEL} v{v} staging candidate")
+        asked = run(service, "github:bob", f"promote {MODEL} v{v} production shadow ok")
+        assert run(service, "github:alice", f"approve {asked.request_id}").status == "done"
     version = version_with_metrics(models)
     models.client.transition_model_version_stage(MODEL, str(version), "Staging")
     comment_event(
