@@ -1,7 +1,11 @@
 """The one shape every result is worded in (docs/contract.md, "What people see"), and the
 pieces the renderers share: the outcome in the first line, then what the policy checked,
 then the numbers, then what to do next. bot/render/message.py builds a Message from a
-result and lays it out; cards.py and verification.py word their own kinds in it."""
+result and lays it out; cards.py and verification.py word their own kinds in it.
+
+A Message's only marks are **bold** and `code`; text people wrote goes in through
+`bot.core.neutral.words`, so it carries neither, and the layouts (bot/render/markup.py)
+show everything else as typed."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.neutral import words
 from bot.core.results import MetricRow, NextStep
 from bot.core.state.drift import Finding, describe
 
@@ -21,7 +26,7 @@ class Table:
 
 @dataclass
 class Message:
-    headline: str  # markdown-ish: **bold** and `code` only
+    headline: str  # marks: **bold** and `code` only (text people wrote: through `words`)
     byline: str = ""
     tables: list[Table] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)  # reasons, notes
@@ -32,7 +37,7 @@ class Message:
 def step_text(step: NextStep, door: str = "cli") -> str:
     """`a member of ml-leads types `approve req-…` (or clicks Approve in Slack)`."""
     verb, slash = ("comments", "/") if door == "github" else ("types", "")
-    text = f"{step.who} {verb} `{slash}{step.command}`"
+    text = f"{words(step.who)} {verb} `{slash}{words(step.command)}`"
     return f"{text} (or clicks {step.click} in Slack)" if step.click else text
 
 
@@ -40,7 +45,9 @@ def metrics_table(metrics: Sequence[MetricRow], header: list[str], other: str | 
     """The candidate's metrics, and beside them (column `other`, when given) those of
     the version it is weighed against."""
     columns = [*header, other] if other else header
-    rows = [[m.name, num(m.candidate), *([num(m.current)] if other else [])] for m in metrics]
+    rows = [
+        [words(m.name), num(m.candidate), *([num(m.current)] if other else [])] for m in metrics
+    ]
     return Table(columns, rows)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.core.neutral import words
 from bot.core.results import DONE, NextStep, VerifyResult
 from bot.core.text import one_line
 from bot.render.shape import Message, Table, step_text
@@ -32,7 +33,7 @@ _PROMOTED = {
 
 def verification(r: VerifyResult, door: str = "cli") -> Message:
     view: Mapping[str, Any] = r.extra.get("verification") or {}
-    subject = f"**{r.model} v{r.version} on {r.target}**"
+    subject = f"**{words(r.model)} v{r.version} on {words(r.target)}**"
     rolled = r.extra.get("rolled_back_to")
     if view.get("state") == "passed":
         headline = f"✅ {subject} passed verification"
@@ -40,9 +41,9 @@ def verification(r: VerifyResult, door: str = "cli") -> Message:
         headline = f"❌ {subject} failed verification: promobot rolled it back to v{rolled}"
     else:
         headline = f"❌ {subject} failed verification: not rolled back"
-    by = [f"promoted by {r.requested_by}"] if r.requested_by else []
+    by = [f"promoted by {words(r.requested_by)}"] if r.requested_by else []
     if r.request_id:
-        by.append(f"request `{r.request_id}`")
+        by.append(f"request `{words(r.request_id)}`")
     if view.get("runs"):
         by.append(f"{view['runs']} run{'s' if view['runs'] != 1 else ''}")
     msg = Message(headline=headline, byline=" · ".join(by))
@@ -56,7 +57,7 @@ def verification(r: VerifyResult, door: str = "cli") -> Message:
     if view.get("checks"):
         msg.tables.append(checks_table(view["checks"]))
     if rolled and r.uri and r.status == DONE:
-        msg.next = [f"Now serving: `{r.uri}` (v{rolled})."]
+        msg.next = [f"Now serving: `{words(r.uri)}` (v{rolled})."]
     else:
         msg.next = [f"Next: {rollback_step(step, door)}." for step in r.next_steps]
     return msg
@@ -67,7 +68,7 @@ def promoted_line(channel: str, link: str) -> str:
     if not channel:
         return ""
     where = _PROMOTED.get(channel, f"through {channel}")
-    return f"Promoted {where}: {one_line(link)}" if link else f"Promoted {where}."
+    return f"Promoted {where}: {words(one_line(link))}" if link else f"Promoted {where}."
 
 
 def checks_table(checks: Sequence[Mapping[str, Any]]) -> Table:
@@ -78,13 +79,13 @@ def checks_table(checks: Sequence[Mapping[str, Any]]) -> Table:
         if isinstance(value, int | float):
             figure = f"{value:.6g}"
         else:
-            figure = f"no data ({check['problem']})" if check.get("problem") else "not run"
+            figure = f"no data ({words(check['problem'])})" if check.get("problem") else "not run"
         if failures:
             icon = "❌"
             figure += f", {failures} failure{'s' if failures != 1 else ''} in a row"
         else:
             icon = "✅" if isinstance(value, int | float) else "•"
-        rows.append([f"{icon} {check['name']} {check['pass']}", figure])
+        rows.append([f"{icon} {words(check['name'])} {words(check['pass'])}", figure])
     return Table(["check", "last figure"], rows)
 
 
@@ -92,5 +93,5 @@ def rollback_step(step: NextStep, door: str) -> str:
     """In Slack a rollback is the `/rollback` slash command itself; elsewhere as
     shape.step_text words it (`comments /rollback …` on GitHub, `types rollback …`)."""
     if door == "slack":
-        return f"{step.who} types `/{step.command}`"
+        return f"{words(step.who)} types `/{words(step.command)}`"
     return step_text(step, door)
