@@ -13,7 +13,9 @@ with `deployments_missing` (and `deployments_repaired`) where GITHUB_TOKEN is se
 
 `audit export`: every request, approval, denial, expiry, failure, promotion and
 rollback, oldest first, one record each, written as it is produced; exit 0 (even with
-no records), 1 when a model named does not exist, 2 usage, 3 MLflow unreachable.
+no records), 1 when a model named does not exist, 2 usage, 3 MLflow unreachable. The
+records hold text people wrote (reasons, comments): a CSV cell never starts a formula
+and a JSON line is one line for every line splitter (bot/core/neutral.py).
 """
 
 from __future__ import annotations
@@ -26,7 +28,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
+from bot.app import build_service
+from bot.config import load_settings
+from bot.core.neutral import csv_cell, jsonl
+from bot.core.policy import PolicyError
+from bot.core.ports.registry import RegistryError
+from bot.core.service.trail import EVENTS, FIELDS
 from bot.doors.common import ExitCode
+from bot.render.ci import missing_deployment_line, repair_line
+from bot.render.message import drift_lines
 
 if TYPE_CHECKING:
     from bot.core.service import Service
@@ -88,9 +98,6 @@ def run_audit(args: list[str], as_json: bool) -> int:
         print(f"promobot audit: unknown option {flags[0]!r}", file=sys.stderr)
         print("Run `promobot audit --help` for the options.", file=sys.stderr)
         return ExitCode.USAGE
-    from bot.core.ports.registry import RegistryError
-    from bot.render.message import drift_lines
-
     service = _service()
     if service is None:
         return ExitCode.REFUSED
@@ -135,8 +142,6 @@ def _deployment_records(service: Service, models: list[str], repair: bool) -> tu
 
 
 def _print_deployments(repaired: Any, missing: Any) -> None:
-    from bot.render.ci import missing_deployment_line, repair_line
-
     for done in repaired:
         print(repair_line(done))
     for gap in missing:
@@ -145,10 +150,6 @@ def _print_deployments(repaired: Any, missing: Any) -> None:
 
 def _service() -> Service | None:
     """The service, or None once the invalid policy has been reported."""
-    from bot.app import build_service
-    from bot.config import load_settings
-    from bot.core.policy import PolicyError
-
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     try:
         return build_service(load_settings())
@@ -164,8 +165,6 @@ def _service() -> Service | None:
 
 def run_export(args: list[str], as_json: bool) -> int:
     if any(a in ("-h", "--help") for a in args):
-        from bot.core.service.trail import EVENTS, FIELDS
-
         print(EXPORT_HELP.format(fields=", ".join(FIELDS), events=", ".join(EVENTS)), end="")
         return ExitCode.OK
     options, problem = export_options(args, as_json)
@@ -174,8 +173,6 @@ def run_export(args: list[str], as_json: bool) -> int:
         print("Run `promobot audit export --help` for the options.", file=sys.stderr)
         return ExitCode.USAGE
     models, since, fmt = options
-    from bot.core.ports.registry import RegistryError
-
     service = _service()
     if service is None:
         return ExitCode.REFUSED
@@ -246,20 +243,20 @@ def parse_since(text: str) -> datetime | None:
 
 
 def write_records(records: Iterable[Any], fmt: str, out: IO[str]) -> int:
-    """Write each record as it comes; the number written."""
-    from bot.core.service.trail import FIELDS
-
+    """Write each record as it comes; the number written. A CSV cell that a spreadsheet
+    would take for a formula (`=`, `+`, `-`, `@`, tab, CR first) starts with `'`; a JSON
+    line has NEL, U+2028 and U+2029 escaped, so `splitlines()` reads one record a line."""
     count = 0
     if fmt == "csv":
         writer = csv.writer(out)  # quotes commas, quotes and newlines (RFC 4180)
         writer.writerow(FIELDS)
         for record in records:
             row = record.to_json()
-            writer.writerow(["" if row[f] is None else row[f] for f in FIELDS])
+            writer.writerow(["" if row[f] is None else csv_cell(row[f]) for f in FIELDS])
             count += 1
     else:
         for record in records:
-            out.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+            out.write(jsonl(json.dumps(record.to_json(), ensure_ascii=False)) + "\n")
             count += 1
     out.flush()
     return count
