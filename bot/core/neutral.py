@@ -20,7 +20,7 @@ rules can be read side by side here.
 
 Escaping, never deleting: a character Markdown would act on gets a backslash (GitHub
 shows the character), `&`, `<` and `>` become entities, and a mention or an issue
-reference gets an invisible WORD JOINER (U+2060) after its `@` or `#` — GitHub finds
+reference (`#12`) gets an invisible WORD JOINER (U+2060) after its `@` or `#` — GitHub finds
 mentions in the rendered text, after backslashes are gone, so a backslash cannot stop
 one. A URL stays readable but is no link: `https\\://…`, `www\\.…`. An e-mail address is
 left as it is: GitHub may link it as `mailto:`, which shows the address itself.
@@ -46,11 +46,11 @@ _ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 _OPENS_HTML = re.compile(r"[A-Za-z/!?]")
 _ENTITY = re.compile(r"#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;")
 # What makes a line something other than a paragraph when it starts it (after spaces):
-# a blockquote, a list item (`-`, `+` or `1.` and a space), a thematic break or a setext
-# heading's underline (`---`, `===`). `#`, `*`, `_`, `~`, `` ` `` and `|` are escaped
+# a blockquote, a heading, a list item (`-`, `+` or `1.` and a space), a thematic break or
+# a setext heading's underline (`---`, `===`). `*`, `_`, `~`, `` ` `` and `|` are escaped
 # wherever they stand.
 _BLOCK_START = re.compile(
-    r"[ \t]*(?:(>)|([-+])(?=[ \t]|$)|([-=])(?=[-= \t]*$)|\d{1,9}([.)])(?=[ \t]|$))"
+    r"[ \t]*(?:(>)|(#)|([-+])(?=[ \t]|$)|([-=])(?=[-= \t]*$)|\d{1,9}([.)])(?=[ \t]|$))"
 )
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -67,7 +67,7 @@ def markdown(text: str) -> str:
 def _markdown_line(line: str) -> str:
     start = _BLOCK_START.match(line)
     # The character that would make the line a quote, a list item or a heading.
-    block_at = next((start.start(n) for n in range(1, 5) if start.group(n)), -1) if start else -1
+    block_at = next((start.start(n) for n in range(1, 6) if start.group(n)), -1) if start else -1
     out: list[str] = []
     for i, char in enumerate(line):
         before = line[i - 1] if i else ""
@@ -78,6 +78,8 @@ def _markdown_line(line: str) -> str:
             out.append("&amp;")
         elif char == ">" and i == block_at:
             out.append("&gt;")
+        elif char == "#" and after.isdigit():
+            out.append(char + WORD_JOINER)  # `#12`, `owner/repo#12`: issue references
         elif char in _BACKSLASHED or i == block_at:
             out.append("\\" + char)
         elif char == "_":
@@ -86,8 +88,6 @@ def _markdown_line(line: str) -> str:
         elif char == "@":
             # A mention needs `@` at the start of a word; `bob@example.com` is an address.
             out.append(char if before in _ASCII_WORD else char + WORD_JOINER)
-        elif char == "#":
-            out.append(char + WORD_JOINER)  # `#12`, `owner/repo#12`, a heading
         elif char == ":" and line.startswith("//", i + 1):
             out.append("\\:")  # `https://…` autolinks in GitHub and in MLflow's UI
         elif char == "." and _ends_www(line, i):
@@ -130,16 +130,22 @@ def slack_mentions(mrkdwn: str) -> str:
 
 # ---- the one shape's text ------------------------------------------------------------------
 
-# The one shape's markup is **bold** and `code` (bot/render/shape.py): text people wrote
-# keeps neither character, so every layout can trust the markup it finds.
+# The one shape's marks are **bold**, `code` and <URL> for a URL promobot recorded itself
+# (bot/render/shape.py `link`), where the URL is plain: http(s), a host, and only
+# characters no place acts on (no space, `<`, `>`, backtick, `*`, `@`, brackets,
+# parentheses or `|`), so the text shown is where it leads. Text people wrote keeps none
+# of the marks, so every layout can trust those it finds.
+PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][A-Za-z0-9._~%/?#=&+-]*)?")
 _MARKUP = str.maketrans({"`": "'", "*": "\u2217"})
+_LINK_MARK = re.compile(rf"<(?=(?:{PLAIN_URL.pattern})>)")
 
 
 def words(text: Any) -> str:
     """Text people wrote (a reason, a name, a tag's value) as the one shape holds it:
-    a backtick becomes `'` (as the parser's echo does) and `*` becomes `∗` (U+2217), so
-    neither ends a code span nor makes bold text in any layout."""
-    return str(text).translate(_MARKUP)
+    a backtick becomes `'` (as the parser's echo does), `*` becomes `∗` (U+2217), and the
+    `<` of a `<https://…>` it holds is followed by a WORD JOINER, so none of it ends a
+    code span, makes bold text or passes for one of promobot's links in any layout."""
+    return _LINK_MARK.sub("<" + WORD_JOINER, str(text).translate(_MARKUP))
 
 
 # ---- the terminal ----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot.core.neutral import words
 from bot.core.results import CardResult, DriftResult
 from bot.core.text import one_line
-from bot.render.shape import Message, drift_lines, metrics_table
+from bot.render.shape import Message, drift_lines, link, metrics_table
 
 
 def registered(r: CardResult, door: str = "cli") -> Message:
@@ -25,8 +25,8 @@ def registered(r: CardResult, door: str = "cli") -> Message:
         facts.append(f"commit `{extra['git_commit'][:12]}`{branch}")
     if extra.get("git_pull_request"):
         facts.append(f"pull request #{extra['git_pull_request']}")
-    if extra.get("ci_run_url"):
-        facts.append(f"CI run {extra['ci_run_url']}")
+    if r.extra.get("ci_run_url"):
+        facts.append(f"CI run {link(str(r.extra['ci_run_url']), door)}")
     msg.byline = " · ".join(facts)
     production = extra.get("production_version")
     if r.metrics:

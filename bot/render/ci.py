@@ -10,9 +10,7 @@ plain https URL."""
 
 from __future__ import annotations
 
-import re
-
-from bot.core.neutral import markdown
+from bot.core.neutral import PLAIN_URL, markdown
 from bot.core.results import Comparison, DeploymentRepair, MissingDeployment, Registered, Result
 from bot.core.text import metric_order, one_line, when
 from bot.render.message import num, to_markdown
@@ -28,9 +26,6 @@ _CI_FACTS = {
     "ci_actor": "actor",
 }
 _CI_METRICS_MAX = 12
-# A URL shown as a link: https, a host, a path of plain characters (as Actions makes a
-# workflow run's), nothing Markdown would read as syntax.
-_PLAIN_URL = re.compile(r"https://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._/-]*)?")
 
 
 def ci_summary(
@@ -72,7 +67,7 @@ def _ci_fact(key: str, value: str) -> str:
     if key == "git_pull_request":
         return f"#{_ci_text(value)}"
     if key == "ci_run_url":
-        return value if _PLAIN_URL.fullmatch(value) else _ci_text(value)
+        return value if PLAIN_URL.fullmatch(value) else _ci_text(value)
     return f"`{_ci_code(value)}`"
 
 

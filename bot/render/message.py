@@ -36,7 +36,7 @@ from bot.core.results import (
 from bot.core.text import clip, one_line, quorum_text, when
 from bot.render import markup
 from bot.render.cards import drift, registered
-from bot.render.shape import Message, Table, drift_lines, metrics_table, num, step_text
+from bot.render.shape import Message, Table, drift_lines, link, metrics_table, num, step_text
 from bot.render.verification import verification
 
 __all__ = [
@@ -210,12 +210,12 @@ def _lock(r: LockResult, door: str) -> Message:
 _ASKED = {"github": "in a pull-request comment", "ci": "by CI", "cli": "in the terminal"}
 
 
-def asked_line(channel: str, link: str) -> str:
+def asked_line(channel: str, url: str) -> str:
     """`Asked in a pull-request comment: https://…`; "" for Slack (the message is there)."""
     if not channel or channel == "slack":
         return ""
     where = _ASKED.get(channel, f"through {channel}")
-    return f"Asked {where}: {words(one_line(link))}" if link else f"Asked {where}."
+    return f"Asked {where}: {link(url, 'slack')}" if url else f"Asked {where}."
 
 
 def _status(r: StatusResult, door: str = "cli") -> Message:

@@ -3,9 +3,9 @@ pieces the renderers share: the outcome in the first line, then what the policy 
 then the numbers, then what to do next. bot/render/message.py builds a Message from a
 result and lays it out; cards.py and verification.py word their own kinds in it.
 
-A Message's only marks are **bold** and `code`; text people wrote goes in through
-`bot.core.neutral.words`, so it carries neither, and the layouts (bot/render/markup.py)
-show everything else as typed."""
+A Message's only marks are **bold**, `code` and, in a Message for GitHub, <URL> (`link`);
+text people wrote goes in through `bot.core.neutral.words`, so it carries none of them,
+and the layouts (bot/render/markup.py) show everything else as typed."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.neutral import words
+from bot.core.neutral import PLAIN_URL, words
 from bot.core.results import MetricRow, NextStep
 from bot.core.state.drift import Finding, describe
+from bot.core.text import one_line
 
 
 @dataclass
@@ -26,12 +27,22 @@ class Table:
 
 @dataclass
 class Message:
-    headline: str  # marks: **bold** and `code` only (text people wrote: through `words`)
+    headline: str  # marks: **bold**, `code`, <URL> only (text people wrote: through `words`)
     byline: str = ""
     tables: list[Table] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)  # reasons, notes
     next: list[str] = field(default_factory=list)
     footer: str = ""
+
+
+def link(url: str, door: str = "cli") -> str:
+    """A URL promobot recorded itself (where a request was asked or promoted, a workflow
+    run). On GitHub, where only promobot's own links are links, it is marked as one while
+    it is plain (http(s), a host, no character any place acts on: what is shown is where
+    it leads); elsewhere, and when it is not plain, it is text as typed (Slack and
+    terminals link a URL they see by themselves)."""
+    url = one_line(url)
+    return f"<{url}>" if door == "github" and PLAIN_URL.fullmatch(url) else words(url)
 
 
 def step_text(step: NextStep, door: str = "cli") -> str:

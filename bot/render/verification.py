@@ -18,8 +18,7 @@ from typing import Any
 
 from bot.core.neutral import words
 from bot.core.results import DONE, NextStep, VerifyResult
-from bot.core.text import one_line
-from bot.render.shape import Message, Table, step_text
+from bot.render.shape import Message, Table, link, step_text
 
 # Where the promotion being verified was asked for (its execution's channel).
 _PROMOTED = {
@@ -51,7 +50,7 @@ def verification(r: VerifyResult, door: str = "cli") -> Message:
         msg.lines.append(r.message)
     if not rolled and view.get("state") != "passed":
         msg.lines.extend(f"Not rolled back: {reason}." for reason in r.reasons)
-    if where := promoted_line(r.asked_in, r.link):
+    if where := promoted_line(r.asked_in, r.link, door):
         msg.lines.append(where)
     msg.lines.extend(r.notes)
     if view.get("checks"):
@@ -63,12 +62,12 @@ def verification(r: VerifyResult, door: str = "cli") -> Message:
     return msg
 
 
-def promoted_line(channel: str, link: str) -> str:
+def promoted_line(channel: str, url: str, door: str = "cli") -> str:
     """`Promoted in a pull-request comment: https://…`, `Promoted in the terminal.`"""
     if not channel:
         return ""
     where = _PROMOTED.get(channel, f"through {channel}")
-    return f"Promoted {where}: {words(one_line(link))}" if link else f"Promoted {where}."
+    return f"Promoted {where}: {link(url, door)}" if url else f"Promoted {where}."
 
 
 def checks_table(checks: Sequence[Mapping[str, Any]]) -> Table:

@@ -28,6 +28,7 @@ from bot.core.results import (
 )
 from bot.render import markup
 from bot.render.message import message, to_markdown, to_text
+from bot.render.shape import link
 from bot.render.slack_blocks import card_blocks, fallback_text, result_blocks
 
 WJ = WORD_JOINER
@@ -74,6 +75,36 @@ def test_github_cells_escape_pipes_inside_code_too() -> None:
 )
 def test_slack(text: str, mrkdwn: str) -> None:
     assert markup.slack(text) == mrkdwn
+
+
+def test_promobots_own_links_are_links_on_github_and_text_elsewhere() -> None:
+    url = "https://github.com/acme/models/pull/7#issuecomment-11"
+    assert link(url, "github") == f"<{url}>"
+    assert [link(url, door) for door in ("slack", "cli")] == [url, url]
+    assert markup.github(f"Promoted in a pull-request comment: {link(url, 'github')}") == (
+        f"Promoted in a pull-request comment: {url}"
+    )
+    assert seen(markup.github(f"see {link(url, 'github')}")).links == [url]
+    assert markup.plain(f"see <{url}>") == f"see {url}"
+    assert markup.slack(f"see <{url}>") == f"see <{url}>"
+    # Not plain (a label, brackets, a space, an @): shown as text, as typed.
+    for odd in ("https://evil.example|Approve", "https://e.x/(a)", "javascript:alert(1)"):
+        assert seen(markup.github(f"see {link(odd, 'github')}")).links == []
+
+
+@given(st.text())
+def test_text_people_wrote_is_never_a_link_on_github(text: str) -> None:
+    shown = seen(markup.github(words(text)))
+    assert all(found.startswith("mailto:") for found in shown.links)
+    for url in ("https://evil.example/approve", "http://e.x"):
+        assert seen(markup.github(words(f"x <{url}> y {text}"))).links == []
+
+
+def test_a_urls_fragment_is_left_whole_and_a_reference_is_not_made() -> None:
+    said = "see https://github.com/a/b/pull/7#issuecomment-1 and #12"
+    out = markup.github(said)
+    assert "#issuecomment-1" in out and f"#{WJ}12" in out
+    assert seen(out).links == [] and seen(out).references == []
 
 
 def test_plain() -> None:
