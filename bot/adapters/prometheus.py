@@ -5,6 +5,10 @@ It never raises. Anything but exactly one sample of one finite number is "no dat
 the reason: unreachable, an HTTP error, a slow answer (a deadline over the whole
 answer, not per read), an answer larger than `max_bytes`, garbage instead of JSON, an
 error status, no series, several series, a range (matrix), a string, NaN or ±Inf.
+
+Its credentials (a bearer token or basic auth) go only to the origin they were given for:
+a redirect to another scheme, host or port is followed without them (urllib would copy
+every header onto it), and the URL it shows in a problem has its secrets masked.
 """
 
 from __future__ import annotations
@@ -19,8 +23,28 @@ import urllib.request
 from typing import Any
 
 from bot.core.ports.prometheus import Reading
+from bot.core.text import masked
 
 MAX_BYTES = 1_000_000
+
+
+class _CredentialsStayHome(urllib.request.HTTPRedirectHandler):
+    """Follows redirects as urllib does, but a redirect to another origin (scheme, host
+    and port) leaves the Authorization header behind."""
+
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and _origin(new.full_url) != _origin(req.full_url):
+            new.remove_header("Authorization")
+        return new
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
 class PrometheusClient:
@@ -37,6 +61,7 @@ class PrometheusClient:
         self.timeout_s = timeout_s
         self.max_bytes = max_bytes
         self.headers = {"Accept": "application/json", "User-Agent": "promobot"}
+        self._opener = urllib.request.build_opener(_CredentialsStayHome())
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
         elif basic is not None:
@@ -50,12 +75,12 @@ class PrometheusClient:
         return parse_answer(body)
 
     def _get(self, expr: str) -> tuple[bytes | None, str]:
-        where = f"Prometheus at {self.url}"
+        where = f"Prometheus at {masked(self.url)}"
         address = f"{self.url}/api/v1/query?{urllib.parse.urlencode({'query': expr})}"
         request = urllib.request.Request(address, headers=self.headers)
         deadline = time.monotonic() + self.timeout_s
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:
+            with self._opener.open(request, timeout=self.timeout_s) as answer:
                 return self._read(answer, deadline, where)
         except urllib.error.HTTPError as error:
             detail = _error_text(error.read(self.max_bytes))
@@ -64,7 +89,7 @@ class PrometheusClient:
             return None, f"{where} did not answer within {self.timeout_s:g}s"
         except (urllib.error.URLError, OSError, ValueError) as error:
             reason = getattr(error, "reason", error)
-            return None, f"{where} could not be reached ({reason})"
+            return None, f"{where} could not be reached ({masked(str(reason))})"
 
     def _read(self, answer: Any, deadline: float, where: str) -> tuple[bytes | None, str]:
         chunks: list[bytes] = []

@@ -6,12 +6,22 @@ text on one line, clipped to a length, and a time written the one way people rea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 # The metrics people look for first, in this order, after those a policy gates on.
 PREFERRED_METRICS = ("accuracy", "f1", "precision", "recall")
+
+# The secrets a URI carries: its user information (`//user:password@`), and the value of
+# a query parameter whose name says it holds one (`?token=…`, `&password=…`, `sig=…`).
+_USERINFO = re.compile(r"(?<=//)[^/?#@\s]*@")
+_SECRET_PARAMETER = re.compile(
+    r"([?&;][^=&;#\s]*(?:token|passw(?:or)?d|pwd|secret|key|sig|auth|credential|session)"
+    r"[^=&;#\s]*=)[^&;#\s]*",
+    re.IGNORECASE,
+)
 
 
 def one_line(text: object) -> str:
@@ -29,6 +39,13 @@ def with_comment(name: str, comment: str, limit: int = 100) -> str:
     line and clipped; the name alone when they said nothing."""
     said = clip(one_line(comment), limit)
     return f'{name} ("{said}")' if said else name
+
+
+def masked(text: str) -> str:
+    """`text` (a URI, or a message that may quote one) with every secret a URI can carry
+    shown as `***`: `https://***@mlflow.example.com/?token=***&password=***`. For every
+    place promobot shows a URI: error messages, logs, replies."""
+    return _SECRET_PARAMETER.sub(r"\1***", _USERINFO.sub("***@", str(text)))
 
 
 def when(at: datetime) -> str:

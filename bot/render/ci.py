@@ -1,12 +1,19 @@
 """The words of what CI and the deployment records produce: the job summary of
 `promobot register` (Markdown for $GITHUB_STEP_SUMMARY) and the lines of
-`promobot deployments`. Built on bot/render/message.py's one shape."""
+`promobot deployments`. Built on bot/render/message.py's one shape.
+
+The summary shows the version's tags, and the branch (a pull request's head branch) is
+named by whoever opened the pull request: each is shown as typed (bot/core/neutral.py
+`markdown`), or inside a code span that it cannot end. The one link is the workflow run,
+which `promobot register` made from the runner's own variables, and only while it is a
+plain https URL."""
 
 from __future__ import annotations
 
+from bot.core.neutral import PLAIN_URL, markdown
 from bot.core.results import Comparison, DeploymentRepair, MissingDeployment, Registered, Result
 from bot.core.text import metric_order, one_line, when
-from bot.render.message import md_cell, num, to_markdown
+from bot.render.message import num, to_markdown
 
 # ---- CI's job summary ---------------------------------------------------------------------
 
@@ -32,12 +39,12 @@ def ci_summary(
     with it (`result`; None when it could not be made)."""
     v = f"v{registered.version}"
     lines = [
-        f"### 📦 {registered.model} {v} registered",
+        f"### 📦 {_ci_text(registered.model)} {v} registered",
         "",
         "| | |",
         "| --- | --- |",
-        f"| model URI | `{registered.model_uri}` |",
-        f"| run | `{registered.run_id}` |",
+        f"| model URI | `{_ci_code(registered.model_uri)}` |",
+        f"| run | `{_ci_code(registered.run_id)}` |",
     ]
     for key, label in _CI_FACTS.items():
         if value := registered.tags.get(key):
@@ -47,7 +54,7 @@ def ci_summary(
     if comparison.production is None:
         lines += ["", "No version is in Production yet, so there is nothing to compare with."]
     if requested is not None:
-        lines += ["", f"#### Request: {requested}", ""]
+        lines += ["", f"#### Request: {_ci_text(requested)}", ""]
         lines.append(
             to_markdown(result)
             if result is not None
@@ -58,10 +65,10 @@ def ci_summary(
 
 def _ci_fact(key: str, value: str) -> str:
     if key == "git_pull_request":
-        return f"#{_ci_cell(value)}"
+        return f"#{_ci_text(value)}"
     if key == "ci_run_url":
-        return _ci_cell(value)
-    return f"`{_ci_cell(value)}`"
+        return value if PLAIN_URL.fullmatch(value) else _ci_text(value)
+    return f"`{_ci_code(value)}`"
 
 
 def _ci_metrics(v: str, comparison: Comparison) -> list[str]:
@@ -78,7 +85,7 @@ def _ci_metrics(v: str, comparison: Comparison) -> list[str]:
     lines = [header, rule]
     for name in names:
         new = new_metrics.get(name)
-        row = f"| {_ci_cell(name)} | {num(new)} |"
+        row = f"| {_ci_text(name)} | {num(new)} |"
         if production is not None:
             old = old_metrics.get(name)
             change = "—" if new is None or old is None else f"{new - old:+.3f}"
@@ -87,10 +94,16 @@ def _ci_metrics(v: str, comparison: Comparison) -> list[str]:
     return lines
 
 
-def _ci_cell(text: str) -> str:
-    """A table cell of the summary: one line, no `|` to break the row, no backtick to
-    break the code span around it."""
-    return md_cell(text).replace("`", "'")
+def _ci_text(text: str) -> str:
+    """A tag's value in the summary's text or a table cell: on one line, shown as typed
+    (no `|` breaks the row, no mention, link or HTML)."""
+    return markdown(one_line(text))
+
+
+def _ci_code(text: str) -> str:
+    """A tag's value inside a code span of a table cell: on one line, no backtick to end
+    the span, no `|` to break the row (GitHub splits a row at a `|` inside code too)."""
+    return one_line(text).replace("`", "'").replace("|", "\\|")
 
 
 # ---- deployment records -------------------------------------------------------------------

@@ -2,6 +2,11 @@
 it once, dispatching on the result's type; `to_markdown` (GitHub), `to_text` (terminal)
 and the Slack door's blocks only lay it out. A new version's card and drift are worded
 in cards.py, a verification's outcome in verification.py; CI's job summary is ci.py.
+
+Text people wrote (names, reasons, comments, tag values, ids they typed) goes into the
+shape through `words` (bot/core/neutral.py), and each layout shows everything but the
+shape's own marks literally (bot/render/markup.py): what a person wrote is read, never
+acted on, wherever it is shown.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from bot.core.neutral import words
 from bot.core.results import (
     DONE,
     ERROR,
@@ -27,9 +33,10 @@ from bot.core.results import (
     StatusResult,
     VerifyResult,
 )
-from bot.core.text import clip, one_line, quorum_text, when, with_comment
+from bot.core.text import clip, one_line, quorum_text, when
+from bot.render import markup
 from bot.render.cards import drift, registered
-from bot.render.shape import Message, Table, drift_lines, metrics_table, num, step_text
+from bot.render.shape import Message, Table, drift_lines, link, metrics_table, num, step_text
 from bot.render.verification import verification
 
 __all__ = [
@@ -37,7 +44,6 @@ __all__ = [
     "Table",
     "asked_line",
     "drift_lines",
-    "md_cell",
     "message",
     "metrics_table",
     "num",
@@ -67,16 +73,16 @@ def message(r: Result, door: str = "cli") -> Message:
                 "team (MLflow may be down)"
             ],
         )
-    words = _WORDS.get(type(r))
-    if words is None:  # pragma: no cover - every result type has its words
+    wording = _WORDS.get(type(r))
+    if wording is None:  # pragma: no cover - every result type has its words
         raise TypeError(f"no words for {type(r).__name__}")
-    return words(r, door)
+    return wording(r, door)
 
 
 def _subject(r: MoveResult) -> str:
     version = f" v{r.version}" if r.version else ""
-    arrow = f" → {r.target}" if r.target else ""
-    return f"**{r.model}{version}{arrow}**" if r.model else ""
+    arrow = f" → {words(r.target)}" if r.target else ""
+    return f"**{words(r.model)}{version}{arrow}**" if r.model else ""
 
 
 def _decision_headline(r: MoveResult, subject: str) -> str:
@@ -86,7 +92,7 @@ def _decision_headline(r: MoveResult, subject: str) -> str:
         headline = f"❌ {verb}: {subject}" if verb else f"❌ {subject} refused"
         if not r.model:
             headline = f"❌ {verb or 'Refused'}" + (
-                f" for `{r.request_id}`" if r.request_id else ""
+                f" for `{words(r.request_id)}`" if r.request_id else ""
             )
     elif r.status == PENDING:
         need = r.approvals_required - r.approvals
@@ -96,7 +102,7 @@ def _decision_headline(r: MoveResult, subject: str) -> str:
             f"{head}{subject} is waiting for approvals: {quorum_text(r.quorum)}"
             if r.quorum
             else f"{head}{subject} is waiting for {need} approval{plural} from "
-            f"{', '.join(r.approvers)}"
+            f"{words(', '.join(r.approvers))}"
         )
     elif r.action == "deny":
         headline = f"🛑 {subject} denied"
@@ -119,14 +125,14 @@ def _decision(r: MoveResult, door: str) -> Message:
     headline = _decision_headline(r, _subject(r))
     by = []
     if r.requested_by:
-        by.append(f"requested by {r.requested_by}")
+        by.append(f"requested by {words(r.requested_by)}")
     if r.approved_by:
         by.append(f"approved by {approvers_text(r.approved_by, r.approval_comments)}")
     if r.reason:
         short = r.reason if len(r.reason) <= 200 else r.reason[:197] + "…"
-        by.append(f'"{one_line(short)}"')
+        by.append(f'"{words(one_line(short))}"')
     if r.request_id:
-        by.append(f"request `{r.request_id}`")
+        by.append(f"request `{words(r.request_id)}`")
     msg = Message(headline=headline, byline=" · ".join(by))
     if door == "slack" and (asked := asked_line(r.asked_in, r.link)):
         msg.lines.append(asked)  # shown in a model's channel: where it was asked
@@ -143,7 +149,7 @@ def _decision(r: MoveResult, door: str) -> Message:
             )
         )
     if r.metrics and r.version:
-        current = f"v{r.replaced_version} ({r.target})" if r.replaced_version else "current"
+        current = f"v{r.replaced_version} ({words(r.target)})" if r.replaced_version else "current"
         header = ["metric", f"v{r.version} (candidate)"]
         # The replaced version's column only when its metrics were read (not for a
         # promotion that went through at once: nobody weighs it any more).
@@ -154,7 +160,7 @@ def _decision(r: MoveResult, door: str) -> Message:
         if r.expires_at:
             msg.footer = f"Expires {when(r.expires_at)}."
     elif r.status == DONE and r.uri and not r.dry_run:
-        msg.next = [f"Now serving: `{r.uri}`"]
+        msg.next = [f"Now serving: `{words(r.uri)}`"]
     elif r.status == REFUSED:
         fixes = [c.fix for c in r.checks if c.status == "fail" and c.fix]
         msg.next = [f"To get past it: {fix}" for fix in fixes]
@@ -163,27 +169,37 @@ def _decision(r: MoveResult, door: str) -> Message:
 
 def approvers_text(names: Sequence[str], comments: Mapping[str, str]) -> str:
     """`alice@example.com ("dashboards checked"), erin@example.com`."""
-    return ", ".join(with_comment(name, comments.get(name, "")) for name in names)
+    return ", ".join(said_by(name, comments.get(name, "")) for name in names)
+
+
+def said_by(name: str, comment: str, limit: int = 100) -> str:
+    """`alice@example.com ("dashboards checked")`: a person and what they said, as the
+    one shape holds text people wrote (bot/core/text.py `with_comment`)."""
+    said = words(clip(one_line(comment), limit))
+    return f'{words(name)} ("{said}")' if said else words(name)
 
 
 def _lock(r: LockResult, door: str) -> Message:
     if r.status == REFUSED:
         verb = "Lock" if r.action == Action.LOCK else "Unlock"
-        where = f" **{r.model} → {r.target}**" if r.target else f" **{r.model}**"
+        where = (
+            f" **{words(r.model)} → {words(r.target)}**" if r.target else f" **{words(r.model)}**"
+        )
         return Message(
             headline=f"❌ {verb} refused:{where}", lines=[f"• {reason}" for reason in r.reasons]
         )
-    labels = [lock.target for lock in r.locks]
+    labels = [words(lock.target) for lock in r.locks]
+    model, target = words(r.model), words(r.target)
     icon, done = ("🔒", "locked") if r.action == Action.LOCK else ("🔓", "unlocked")
     if r.already:
-        headline = f"✅ **{r.model}**: nothing to unlock"
+        headline = f"✅ **{model}**: nothing to unlock"
     elif r.target:
-        headline = f"{icon} **{r.model} → {r.target}** {done}"
+        headline = f"{icon} **{model} → {target}** {done}"
     else:
-        headline = f"{icon} **{r.model}** {done}: {', '.join(labels)}"
-    by = [f"by {r.requested_by}"] if r.requested_by else []
+        headline = f"{icon} **{model}** {done}: {', '.join(labels)}"
+    by = [f"by {words(r.requested_by)}"] if r.requested_by else []
     if r.action == Action.LOCK and r.reason:
-        by.append(f'"{one_line(clip(r.reason, 200))}"')
+        by.append(f'"{words(one_line(clip(r.reason, 200)))}"')
     if r.action == Action.LOCK and r.locks:
         until = r.locks[0].until
         by.append(f"until {when(until)}" if until else "until unlocked")
@@ -198,29 +214,30 @@ def _lock(r: LockResult, door: str) -> Message:
 _ASKED = {"github": "in a pull-request comment", "ci": "by CI", "cli": "in the terminal"}
 
 
-def asked_line(channel: str, link: str) -> str:
+def asked_line(channel: str, url: str) -> str:
     """`Asked in a pull-request comment: https://…`; "" for Slack (the message is there)."""
     if not channel or channel == "slack":
         return ""
     where = _ASKED.get(channel, f"through {channel}")
-    return f"Asked {where}: {one_line(link)}" if link else f"Asked {where}."
+    return f"Asked {where}: {link(url, 'slack')}" if url else f"Asked {where}."
 
 
 def _status(r: StatusResult, door: str = "cli") -> Message:
     if r.status == REFUSED:
         return Message(
-            headline=f"❌ No status for `{r.model}`", lines=[f"• {reason}" for reason in r.reasons]
+            headline=f"❌ No status for `{words(r.model)}`",
+            lines=[f"• {reason}" for reason in r.reasons],
         )
-    msg = Message(headline=f"📦 **{r.model}**")
+    msg = Message(headline=f"📦 **{words(r.model)}**")
     msg.lines.extend(drift_lines(r.drift))
     msg.lines.extend(verification_lines(r.verifications))
     rows = [
         [
-            h.target,
+            words(h.target),
             f"v{h.version}" if h.version else "—",
-            _short_time(h.promoted_at),
-            h.promoted_by,
-            h.approved_by,
+            words(_short_time(h.promoted_at)),
+            words(h.promoted_by),
+            words(h.approved_by),
         ]
         for h in r.holders
     ]
@@ -237,11 +254,11 @@ def _status(r: StatusResult, door: str = "cli") -> Message:
                 ["locked", "by", "since", "until", "reason"],
                 [
                     [
-                        f"🔒 {lock.target}",
-                        lock.by,
+                        f"🔒 {words(lock.target)}",
+                        words(lock.by),
                         when(lock.at),
                         when(lock.until) if lock.until else "unlocked",
-                        clip(one_line(lock.reason), 60) or "—",
+                        words(clip(one_line(lock.reason), 60)) or "—",
                     ]
                     for lock in r.locks
                 ],
@@ -253,23 +270,22 @@ def _status(r: StatusResult, door: str = "cli") -> Message:
                 ["pending request", "wants", "asked by", "approvals", "approved by", "expires"],
                 [
                     [
-                        f"`{p.request_id}`",
-                        f"v{p.version} → {p.target}"
+                        f"`{words(p.request_id)}`",
+                        f"v{p.version} → {words(p.target)}"
                         + (" (rollback)" if p.action == "rollback" else ""),
-                        p.requested_by,
+                        words(p.requested_by),
                         quorum_text(p.quorum)
                         if p.quorum
                         else f"{p.approvals} of {p.approvals_required}",
-                        ", ".join(with_comment(a.by, a.comment, 60) for a in p.approved_by) or "—",
+                        ", ".join(said_by(a.by, a.comment, 60) for a in p.approved_by) or "—",
                         when(p.expires_at),
                     ]
                     for p in r.pending
                 ],
             )
         )
-        msg.next = [
-            f"Next: `approve {r.pending[0].request_id}` or `deny {r.pending[0].request_id}`."
-        ]
+        first = words(r.pending[0].request_id)
+        msg.next = [f"Next: `approve {first}` or `deny {first}`."]
     else:
         msg.lines.append("No pending requests.")
     return msg
@@ -285,7 +301,7 @@ def verification_lines(views: Sequence[Mapping[str, Any]]) -> list[str]:
         clock = f"{left // 60}m{left % 60:02d}s" if left >= 60 else f"{left}s"
         act = "rolls back" if view["on_failure"] == "rollback" else "tells"
         lines.append(
-            f"🔎 v{view['version']} on {view['target']} is being verified: {clock} left, "
+            f"🔎 v{view['version']} on {words(view['target'])} is being verified: {clock} left, "
             f"{view['runs']} run(s); promobot {act} after {view['failures_to_act']} failures "
             "of one check in a row"
         )
@@ -294,10 +310,10 @@ def verification_lines(views: Sequence[Mapping[str, Any]]) -> list[str]:
             figure = (
                 f"{value:.6g}"
                 if isinstance(value, int | float)
-                else (f"no data ({check['problem']})" if check["problem"] else "not run yet")
+                else (f"no data ({words(check['problem'])})" if check["problem"] else "not run yet")
             )
             lines.append(
-                f"   {check['name']} {check['pass']}: {figure}, "
+                f"   {words(check['name'])} {words(check['pass'])}: {figure}, "
                 f"{check['failures']} failure(s) in a row"
             )
     return lines
@@ -306,9 +322,10 @@ def verification_lines(views: Sequence[Mapping[str, Any]]) -> list[str]:
 def _history(r: HistoryResult, door: str = "cli") -> Message:
     if r.status == REFUSED:
         return Message(
-            headline=f"❌ No history for `{r.model}`", lines=[f"• {reason}" for reason in r.reasons]
+            headline=f"❌ No history for `{words(r.model)}`",
+            lines=[f"• {reason}" for reason in r.reasons],
         )
-    msg = Message(headline=f"📜 **{r.model}**: history, newest first")
+    msg = Message(headline=f"📜 **{words(r.model)}**: history, newest first")
     if not r.history:
         msg.lines.append("Nothing promoted through promobot yet.")
         return msg
@@ -319,11 +336,11 @@ def _history(r: HistoryResult, door: str = "cli") -> Message:
                 [
                     when(h.at) if h.at else ("⚠ now" if h.kind.startswith("drift") else "?"),
                     _what(h),
-                    h.by,
-                    ", ".join(with_comment(by, said, 60) for by, said in h.comments)
+                    words(h.by),
+                    ", ".join(said_by(by, said, 60) for by, said in h.comments)
                     if h.comments
-                    else h.approved_by or "—",
-                    clip(one_line(h.reason), 60),
+                    else words(h.approved_by) or "—",
+                    words(clip(one_line(h.reason), 60)),
                 ]
                 for h in r.history
             ],
@@ -335,30 +352,32 @@ def _history(r: HistoryResult, door: str = "cli") -> Message:
 def _what(h: HistoryEntry) -> str:
     """The `what` cell of a history entry: `v3 → Production (v2 out)`, `🔒 locked Production
     until …`, `v3 → Production denied`."""
+    target = words(h.target)
     if h.kind.startswith("verification:"):
-        return f"v{h.version} on {h.target}: verification {h.kind.split(':', 1)[1]}"
+        return f"v{h.version} on {target}: verification {words(h.kind.split(':', 1)[1])}"
     if h.kind == "lock":
-        return f"🔒 locked {h.target}" + (f" until {when(h.until)}" if h.until else "")
+        return f"🔒 locked {target}" + (f" until {when(h.until)}" if h.until else "")
     if h.kind == "unlock":
-        return f"🔓 unlocked {h.target}"
+        return f"🔓 unlocked {target}"
     if h.kind == "deny":
-        return f"v{h.version} → {h.target} denied"
+        return f"v{h.version} → {target} denied"
     if h.kind.startswith("drift-found:"):  # found then; the reason says by what
         recorded = f" (promobot: v{h.previous})" if h.previous else ""
         if h.version is None:
-            return f"⚠ {h.target} emptied outside promobot{recorded}"
+            return f"⚠ {target} emptied outside promobot{recorded}"
         if h.kind.endswith(":mirror"):
-            return f"⚠ {h.target} and its alias disagreed"
-        return f"⚠ v{h.version} on {h.target} outside promobot{recorded}"
-    return f"v{h.version} → {h.target}" + (f" (v{h.previous} out)" if h.previous else "")
+            return f"⚠ {target} and its alias disagreed"
+        return f"⚠ v{h.version} on {target} outside promobot{recorded}"
+    return f"v{h.version} → {target}" + (f" (v{h.previous} out)" if h.previous else "")
 
 
 def _policy(r: PolicyResult, door: str = "cli") -> Message:
     if r.status == REFUSED:
         return Message(
-            headline=f"❌ No policy for `{r.model}`", lines=[f"• {reason}" for reason in r.reasons]
+            headline=f"❌ No policy for `{words(r.model)}`",
+            lines=[f"• {reason}" for reason in r.reasons],
         )
-    msg = Message(headline=f"📋 **{r.model}**: the rules")
+    msg = Message(headline=f"📋 **{words(r.model)}**: the rules")
     for label, sentences in r.explanation:
         msg.lines.append(f"**{label}**")
         msg.lines.extend(f"• {s}" for s in sentences)
@@ -382,15 +401,18 @@ _WORDS: dict[type, Callable[[Any, str], Message]] = {
 
 
 def to_markdown(r: Result, door: str = "cli") -> str:
+    """GitHub Markdown: the shape's marks as Markdown, everything else shown as typed
+    (bot/render/markup.py `github`)."""
     m = message(r, door)
-    parts = [m.headline]
+    md = markup.github
+    parts = [md(m.headline)]
     if m.byline:
-        parts[0] += f"\n{m.byline}"
+        parts[0] += f"\n{md(m.byline)}"
     if m.lines:
-        parts.append("\n".join(m.lines))
+        parts.append("\n".join(md(line) for line in m.lines))
     for table in m.tables:
         parts.append(_md_table(table))
-    tail = "\n".join([*m.next, m.footer] if m.footer else m.next)
+    tail = "\n".join(md(line) for line in [*m.next, m.footer] if line)
     if tail:
         parts.append(tail)
     return "\n\n".join(parts)
@@ -413,14 +435,15 @@ def to_text(r: Result) -> str:
 
 
 def _md_table(t: Table) -> str:
-    lines = ["| " + " | ".join(t.header) + " |", "| " + " | ".join("---" for _ in t.header) + " |"]
+    head = [_md_cell(c) for c in t.header]
+    lines = ["| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
     for row in t.rows:
-        lines.append("| " + " | ".join(md_cell(c) for c in row) + " |")
+        lines.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
     return "\n".join(lines)
 
 
-def md_cell(text: str) -> str:
-    return one_line(text).replace("|", "\\|")
+def _md_cell(text: str) -> str:
+    return markup.github(one_line(text), cell=True)
 
 
 def _text_table(t: Table) -> list[str]:
@@ -437,7 +460,7 @@ def _text_table(t: Table) -> list[str]:
 
 
 def _plain(text: str) -> str:
-    return text.replace("**", "")
+    return markup.plain(text)
 
 
 def _short_time(text: str) -> str:

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.core.neutral import words
 from bot.core.results import DONE, NextStep, VerifyResult
-from bot.core.text import one_line
-from bot.render.shape import Message, Table, step_text
+from bot.render.shape import Message, Table, link, step_text
 
 # Where the promotion being verified was asked for (its execution's channel).
 _PROMOTED = {
@@ -32,7 +32,7 @@ _PROMOTED = {
 
 def verification(r: VerifyResult, door: str = "cli") -> Message:
     view: Mapping[str, Any] = r.extra.get("verification") or {}
-    subject = f"**{r.model} v{r.version} on {r.target}**"
+    subject = f"**{words(r.model)} v{r.version} on {words(r.target)}**"
     rolled = r.extra.get("rolled_back_to")
     if view.get("state") == "passed":
         headline = f"✅ {subject} passed verification"
@@ -40,9 +40,9 @@ def verification(r: VerifyResult, door: str = "cli") -> Message:
         headline = f"❌ {subject} failed verification: promobot rolled it back to v{rolled}"
     else:
         headline = f"❌ {subject} failed verification: not rolled back"
-    by = [f"promoted by {r.requested_by}"] if r.requested_by else []
+    by = [f"promoted by {words(r.requested_by)}"] if r.requested_by else []
     if r.request_id:
-        by.append(f"request `{r.request_id}`")
+        by.append(f"request `{words(r.request_id)}`")
     if view.get("runs"):
         by.append(f"{view['runs']} run{'s' if view['runs'] != 1 else ''}")
     msg = Message(headline=headline, byline=" · ".join(by))
@@ -50,24 +50,24 @@ def verification(r: VerifyResult, door: str = "cli") -> Message:
         msg.lines.append(r.message)
     if not rolled and view.get("state") != "passed":
         msg.lines.extend(f"Not rolled back: {reason}." for reason in r.reasons)
-    if where := promoted_line(r.asked_in, r.link):
+    if where := promoted_line(r.asked_in, r.link, door):
         msg.lines.append(where)
     msg.lines.extend(r.notes)
     if view.get("checks"):
         msg.tables.append(checks_table(view["checks"]))
     if rolled and r.uri and r.status == DONE:
-        msg.next = [f"Now serving: `{r.uri}` (v{rolled})."]
+        msg.next = [f"Now serving: `{words(r.uri)}` (v{rolled})."]
     else:
         msg.next = [f"Next: {rollback_step(step, door)}." for step in r.next_steps]
     return msg
 
 
-def promoted_line(channel: str, link: str) -> str:
+def promoted_line(channel: str, url: str, door: str = "cli") -> str:
     """`Promoted in a pull-request comment: https://…`, `Promoted in the terminal.`"""
     if not channel:
         return ""
     where = _PROMOTED.get(channel, f"through {channel}")
-    return f"Promoted {where}: {one_line(link)}" if link else f"Promoted {where}."
+    return f"Promoted {where}: {link(url, door)}" if url else f"Promoted {where}."
 
 
 def checks_table(checks: Sequence[Mapping[str, Any]]) -> Table:
@@ -78,13 +78,13 @@ def checks_table(checks: Sequence[Mapping[str, Any]]) -> Table:
         if isinstance(value, int | float):
             figure = f"{value:.6g}"
         else:
-            figure = f"no data ({check['problem']})" if check.get("problem") else "not run"
+            figure = f"no data ({words(check['problem'])})" if check.get("problem") else "not run"
         if failures:
             icon = "❌"
             figure += f", {failures} failure{'s' if failures != 1 else ''} in a row"
         else:
             icon = "✅" if isinstance(value, int | float) else "•"
-        rows.append([f"{icon} {check['name']} {check['pass']}", figure])
+        rows.append([f"{icon} {words(check['name'])} {words(check['pass'])}", figure])
     return Table(["check", "last figure"], rows)
 
 
@@ -92,5 +92,5 @@ def rollback_step(step: NextStep, door: str) -> str:
     """In Slack a rollback is the `/rollback` slash command itself; elsewhere as
     shape.step_text words it (`comments /rollback …` on GitHub, `types rollback …`)."""
     if door == "slack":
-        return f"{step.who} types `/{step.command}`"
+        return f"{words(step.who)} types `/{words(step.command)}`"
     return step_text(step, door)

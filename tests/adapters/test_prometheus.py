@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
@@ -145,3 +146,115 @@ def test_credentials_go_in_the_authorization_header(hostile: str) -> None:
     PrometheusClient(hostile, token="s3cret", timeout_s=1).query("auth")
     PrometheusClient(hostile, basic=("u", "p"), timeout_s=1).query("auth")
     assert _Hostile.seen_auth[-2:] == ["Bearer s3cret", "Basic dTpw"]
+
+
+# ---- credentials and redirects ----------------------------------------------------------------
+
+ONE = b'{"status":"success","data":{"resultType":"scalar","result":[1,"0.5"]}}'
+
+
+class _Recording(BaseHTTPRequestHandler):
+    """Answers one number, or redirects (`?query=go:<url>`) there; records each request's
+    Authorization header with the server's own name."""
+
+    seen: ClassVar[list[tuple[str, str, str]]] = []
+
+    def do_GET(self) -> None:
+        name = self.server.name  # type: ignore[attr-defined]
+        _Recording.seen.append((name, self.path, self.headers.get("Authorization", "")))
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("query", [""])
+        if query[0].startswith("go:"):
+            self.send_response(302)
+            self.send_header("Location", query[0][3:])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(ONE)))
+        self.end_headers()
+        self.wfile.write(ONE)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def two_servers() -> Iterator[dict[str, int]]:
+    """Two HTTP servers on 127.0.0.1: `home` (Prometheus as configured) and `elsewhere`."""
+    servers, ports = [], {}
+    for name in ("home", "elsewhere"):
+        server = ThreadingHTTPServer(("127.0.0.1", free_port()), _Recording)
+        server.name = name  # type: ignore[attr-defined]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        ports[name] = server.server_address[1]
+    try:
+        yield ports
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+def _redirected(client: PrometheusClient, to: str) -> list[tuple[str, str, str]]:
+    _Recording.seen.clear()
+    reading = client.query(f"go:{to}")
+    assert (reading.value, reading.problem) == (0.5, ""), "the redirect was followed"
+    return list(_Recording.seen)
+
+
+@pytest.mark.parametrize(
+    ("credentials", "header"),
+    [({"token": "s3cret"}, "Bearer s3cret"), ({"basic": ("u", "p")}, "Basic dTpw")],
+    ids=["bearer", "basic"],
+)
+def test_credentials_are_not_sent_across_a_redirect_to_another_host(
+    two_servers: dict[str, int], credentials: dict[str, Any], header: str
+) -> None:
+    home = f"http://127.0.0.1:{two_servers['home']}"
+    client = PrometheusClient(home, timeout_s=3, **credentials)
+    elsewhere = f"http://localhost:{two_servers['elsewhere']}/api/v1/query?query=up"
+
+    first, second = _redirected(client, elsewhere)
+
+    assert first[0] == "home" and first[2] == header
+    assert second == ("elsewhere", "/api/v1/query?query=up", "")
+
+
+def test_credentials_are_not_sent_to_another_port_of_the_same_host(
+    two_servers: dict[str, int],
+) -> None:
+    home = f"http://127.0.0.1:{two_servers['home']}"
+    client = PrometheusClient(home, token="s3cret", timeout_s=3)
+    elsewhere = f"http://127.0.0.1:{two_servers['elsewhere']}/api/v1/query?query=up"
+
+    assert [seen[::2] for seen in _redirected(client, elsewhere)] == [
+        ("home", "Bearer s3cret"),
+        ("elsewhere", ""),
+    ]
+
+
+def test_credentials_follow_a_redirect_within_the_same_origin(
+    two_servers: dict[str, int],
+) -> None:
+    """A Prometheus behind a proxy that moves its API (`/api` → `/prometheus/api`) still
+    gets its token: the origin is the one the token was given for."""
+    home = f"http://127.0.0.1:{two_servers['home']}"
+    client = PrometheusClient(home, token="s3cret", timeout_s=3)
+
+    seen = _redirected(client, f"{home}/prometheus/api/v1/query?query=up")
+
+    assert [(name, auth) for name, _, auth in seen] == [
+        ("home", "Bearer s3cret"),
+        ("home", "Bearer s3cret"),
+    ]
+
+
+def test_a_problem_shows_the_url_without_its_secrets() -> None:
+    port = free_port()
+    url = f"http://user:pw@127.0.0.1:{port}/prom?token=s3cret&x=1"
+    reading = PrometheusClient(url, timeout_s=1).query("up")
+    assert reading.problem.startswith(
+        f"Prometheus at http://***@127.0.0.1:{port}/prom?token=***&x=1 could not be reached"
+    )
+    assert "s3cret" not in reading.problem and "pw" not in reading.problem

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bot.core.text import clip, metric_order, one_line, when
+from bot.core.text import clip, masked, metric_order, one_line, when
 
 
 @pytest.mark.parametrize(
@@ -86,3 +86,41 @@ def test_when_is_utc_to_the_minute(at, expected):
 )
 def test_metric_order(gated, metrics, limit, expected):
     assert metric_order(gated, *metrics, limit=limit) == expected
+
+
+@pytest.mark.parametrize(
+    ("shown", "expected"),
+    [
+        ("https://bot:hunter2@mlflow.example.com", "https://***@mlflow.example.com"),
+        ("https://token@mlflow.example.com/x", "https://***@mlflow.example.com/x"),
+        (
+            "http://127.0.0.1:9/?token=t0k&password=pw&x=1",
+            "http://127.0.0.1:9/?token=***&password=***&x=1",
+        ),
+        (
+            "https://h/p?access_token=a;api_key=b&X-Amz-Signature=c&sig=d#frag",
+            "https://h/p?access_token=***;api_key=***&X-Amz-Signature=***&sig=***#frag",
+        ),
+        ("https://h/p?PASSWD=a&Secret=b", "https://h/p?PASSWD=***&Secret=***"),
+        (
+            "unreachable at postgresql://u:p@db/mlflow (read): url: /?token=x (refused)",
+            "unreachable at postgresql://***@db/mlflow (read): url: /?token=*** (refused)",
+        ),
+        ("sqlite:///tmp/mlflow.db", "sqlite:///tmp/mlflow.db"),
+        ("https://mlflow.example.com/?experiment=3", "https://mlflow.example.com/?experiment=3"),
+        ("bob@example.com asked", "bob@example.com asked"),
+    ],
+    ids=[
+        "user-and-password",
+        "user-only",
+        "token-and-password",
+        "other-secret-names",
+        "any-case",
+        "inside-a-message",
+        "no-secret",
+        "plain-query",
+        "an-address-is-no-uri",
+    ],
+)
+def test_masked_hides_every_secret_a_uri_carries(shown: str, expected: str) -> None:
+    assert masked(shown) == expected

@@ -5,11 +5,12 @@ the CLI as a flag or variable it reads, every declared output is one `promobot r
 writes, the reusable workflow passes its inputs and outputs straight through, and the
 rules of docs/contract.md ("GitHub") hold: no expressions inside `run:`, third-party actions
 pinned by commit SHA, least permissions, the default branch checked out without
-persisted credentials, and one chatops command at a time.
+persisted credentials, and chatops jobs only for the repository's people, none cancelled.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -210,7 +211,7 @@ def test_register_on_merge_calls_the_reusable_workflow_on_pushes_to_main() -> No
     assert job["permissions"] == {"contents": "read"}
 
 
-def test_chatops_workflow_runs_default_branch_code_one_command_at_a_time() -> None:
+def test_chatops_workflow_runs_default_branch_code_and_cancels_no_command() -> None:
     workflow = load(WORKFLOW["chatops"])
     assert triggers(workflow) == {"issue_comment": {"types": ["created"]}}
     [job] = workflow["jobs"].values()
@@ -223,9 +224,9 @@ def test_chatops_workflow_runs_default_branch_code_one_command_at_a_time() -> No
         "statuses": "read",
         "deployments": "write",
     }
-    concurrency = job.get("concurrency") or workflow.get("concurrency")
-    assert concurrency["cancel-in-progress"] is False
-    assert "github.repository" in concurrency["group"]
+    # No group: GitHub keeps one pending run per group and cancels the one before it, so
+    # any later comment would drop an /approve waiting its turn (issue 20).
+    assert "concurrency" not in job and "concurrency" not in workflow
     [checkout] = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout")]
     assert checkout["with"]["ref"] == "${{ github.event.repository.default_branch }}"
     step = _action_step(workflow, "chatops")
@@ -351,3 +352,137 @@ def test_the_copy_paste_workflows_in_the_docs_follow_the_same_rules() -> None:
     assert set(load(TRAIN_REGISTER)["inputs"]) <= documented_inputs
     assert set(load(CHATOPS)["inputs"]) <= documented_inputs
     assert set(load(TRAIN_REGISTER)["outputs"]) <= documented_inputs
+
+
+# ---- chatops: who starts a job ---------------------------------------------------------------
+
+
+def _comment(body: str, association: str, *, pull_request: bool = True) -> dict[str, Any]:
+    issue: dict[str, Any] = {"number": 7}
+    if pull_request:
+        issue["pull_request"] = {"url": "https://api.github.com/repos/acme/models/pulls/7"}
+    return {"event": {"issue": issue, "comment": {"body": body, "author_association": association}}}
+
+
+@pytest.mark.parametrize(
+    ("body", "association", "pull_request", "runs"),
+    [
+        ("/approve req-7f3a2c91bd", "OWNER", True, True),
+        ("/approve req-7f3a2c91bd", "MEMBER", True, True),
+        ("/approve req-7f3a2c91bd", "COLLABORATOR", True, True),
+        ("/x", "NONE", True, False),
+        ("/approve req-7f3a2c91bd", "CONTRIBUTOR", True, False),
+        ("/approve req-7f3a2c91bd", "FIRST_TIME_CONTRIBUTOR", True, False),
+        ("/approve req-7f3a2c91bd", "FIRST_TIMER", True, False),
+        ("/approve req-7f3a2c91bd", "MANNEQUIN", True, False),
+        ("looks good", "OWNER", True, False),
+        ("/status m", "OWNER", False, False),
+    ],
+    ids=[
+        "owner",
+        "member",
+        "collaborator",
+        "outsider",
+        "contributor",
+        "first-time-contributor",
+        "first-timer",
+        "mannequin",
+        "not-a-command",
+        "not-a-pull-request",
+    ],
+)
+def test_only_the_repositorys_people_start_a_chatops_job(
+    body: str, association: str, pull_request: bool, runs: bool
+) -> None:
+    """The job's `if:`, evaluated as GitHub evaluates its expressions: an outsider's
+    comment starts no job, so it costs no runner and cannot cancel or delay anyone's."""
+    [job] = load(WORKFLOW["chatops"])["jobs"].values()
+    context = {"github": _comment(body, association, pull_request=pull_request)}
+    assert _truthy(_Expression(job["if"], context).value()) is runs
+
+
+class _Expression:
+    """The part of GitHub's expression language the chatops `if:` uses: `&&`, `||`, `!`,
+    parentheses, 'strings', property paths, startsWith, contains and fromJSON (strings
+    compared without regard to case, as GitHub does)."""
+
+    _TOKEN = re.compile(r"\s*('(?:[^']|'')*'|&&|\|\||!|\(|\)|,|[A-Za-z_][\w.-]*)")
+
+    def __init__(self, text: str, context: dict[str, Any]) -> None:
+        self.tokens = self._TOKEN.findall(text.strip())
+        assert "".join(self.tokens).replace(" ", "") == re.sub(r"\s", "", text), text
+        self.context = context
+
+    def value(self) -> Any:
+        found = self._or()
+        assert not self.tokens, self.tokens
+        return found
+
+    def _take(self, expected: str | None = None) -> str:
+        token = self.tokens.pop(0)
+        assert expected is None or token == expected, (token, expected)
+        return token
+
+    def _or(self) -> Any:
+        left = self._and()
+        while self.tokens and self.tokens[0] == "||":
+            self._take()
+            right = self._and()
+            left = left if _truthy(left) else right
+        return left
+
+    def _and(self) -> Any:
+        left = self._not()
+        while self.tokens and self.tokens[0] == "&&":
+            self._take()
+            right = self._not()
+            left = right if _truthy(left) else left
+        return left
+
+    def _not(self) -> Any:
+        if self.tokens[0] == "!":
+            self._take()
+            return not _truthy(self._not())
+        return self._atom()
+
+    def _atom(self) -> Any:
+        token = self._take()
+        if token == "(":
+            inner = self._or()
+            self._take(")")
+            return inner
+        if token.startswith("'"):
+            return token[1:-1].replace("''", "'")
+        if self.tokens and self.tokens[0] == "(":
+            self._take("(")
+            args = [self._or()]
+            while self.tokens[0] == ",":
+                self._take()
+                args.append(self._or())
+            self._take(")")
+            return _FUNCTIONS[token.lower()](*args)
+        found: Any = self.context
+        for part in token.split("."):
+            found = found.get(part) if isinstance(found, dict) else None
+        return found
+
+
+def _truthy(value: Any) -> bool:
+    return value not in (None, False, 0, "")
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        return a.lower() == b.lower()
+    return bool(a == b)
+
+
+_FUNCTIONS = {
+    "startswith": lambda text, prefix: str(text or "").lower().startswith(str(prefix).lower()),
+    "contains": lambda where, what: (
+        any(_same(item, what) for item in where)
+        if isinstance(where, list)
+        else str(what).lower() in str(where or "").lower()
+    ),
+    "fromjson": json.loads,
+}

@@ -189,6 +189,48 @@ def test_a_stale_delivery_gets_401_however_well_signed(app, later, two_versions,
     assert later.queued == []
 
 
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "²",  # str.isdigit() takes it, int() refuses it
+        "1" * 5000,  # int() refuses more than 4,300 digits
+        str(NOW) + "0" * 20,
+        "١٨٠٠٠٠٠٠٠٠",  # Arabic-Indic digits: int() reads them as NOW
+        f"+{NOW}",
+        f"{NOW:_}",
+        f"{NOW}.5",
+        "-1",
+        "0x6b49d200",
+    ],
+    ids=[
+        "superscript-two",
+        "5000-digits",
+        "too-long",
+        "arabic-indic",
+        "plus",
+        "underscores",
+        "fraction",
+        "negative",
+        "hex",
+    ],
+)
+def test_a_timestamp_that_is_not_unix_seconds_gets_401_before_any_work(
+    app, later, two_versions, stamp
+) -> None:
+    """Checked before the signature, as ASCII digits of bounded length: never a 500 and a
+    traceback for whoever can reach the port, signed or not."""
+    body = body_of(two_versions[1])
+    headers = {**signed(body), "X-MLflow-Timestamp": stamp}
+    headers["X-MLflow-Signature"] = _generate_hmac_signature(
+        SECRET, headers["X-MLflow-Delivery-Id"], stamp, body.decode()
+    )
+    assert post(app, body, headers) == (
+        401,
+        {"ok": False, "error": "the timestamp is not Unix seconds"},
+    )
+    assert later.queued == []
+
+
 def test_a_delivery_within_five_minutes_is_accepted(app, later, two_versions) -> None:
     body = body_of(two_versions[1])
     assert post(app, body, signed(body, "a", at=NOW - 299))[0] == 200

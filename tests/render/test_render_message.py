@@ -31,6 +31,9 @@ from bot.core.results import (
 )
 from bot.render import message as render
 
+# On GitHub an `@` starting a word is a mention: promobot's Markdown joins it to an
+# invisible WORD JOINER, so `@champion` pings no user called champion.
+CHAMPION = "@\u2060champion"
 EXPIRES = datetime(2026, 11, 27, 10, 2, tzinfo=UTC)
 PASSED = [
     Check("requester", "pass", "bob is in ml-engineers"),
@@ -486,7 +489,7 @@ STATUS_MARKDOWN = "\n".join(
         "| --- | --- | --- | --- | --- |",
         "| Staging | v3 | 2026-11-25 10:00:00 | bob@example.com |  |",
         "| Production | v2 | 2026-11-20 09:30:00 | bob@example.com | alice@example.com |",
-        "| @champion | — |  |  |  |",
+        f"| {CHAMPION} | — |  |  |  |",
         "",
         "| pending request | wants | asked by | approvals | approved by | expires |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -579,7 +582,7 @@ HISTORY_MARKDOWN = "\n".join(
         # The reason is cut at 60 characters, then its pipe escaped.
         "| 2026-11-25 10:02 UTC | v2 → Production | bob@example.com | alice@example.com "
         "| passed shadow test \\| F1 0.89 and a great deal more to say a… |",
-        "| ? | v2 → @champion | alice@example.com | — |  |",
+        f"| ? | v2 → {CHAMPION} | alice@example.com | — |  |",
     ]
 )
 
@@ -649,7 +652,7 @@ def test_status_lists_the_locks_in_force() -> None:
                 "| --- | --- | --- | --- | --- |",
                 "| 🔒 Production | alice@example.com | 2026-11-25 10:00 UTC | 2026-11-25 12:00 UTC "
                 "| incident 4711 |",
-                "| 🔒 @champion | erin@example.com | 2026-11-25 10:00 UTC | unlocked | — |",
+                f"| 🔒 {CHAMPION} | erin@example.com | 2026-11-25 10:00 UTC | unlocked | — |",
             ]
         )
         in shown
@@ -753,7 +756,8 @@ def test_policy_explained() -> None:
 
 def test_help() -> None:
     made = HelpResult(text="promote <model> …\n  moves a version")
-    assert render.to_markdown(made) == "promobot help\n\npromote <model> …\n  moves a version"
+    # `<model>` would be an HTML tag to GitHub (and vanish): its `<` is an entity there.
+    assert render.to_markdown(made) == "promobot help\n\npromote &lt;model> …\n  moves a version"
     assert render.to_text(made) == "promobot help\npromote <model> …\n  moves a version"
 
 

@@ -24,6 +24,7 @@ from bot.adapters.mlflow.webhooks import WebhookCalls
 from bot.core.ports.registry import ModelInfo, VersionInfo
 from bot.core.ports.registry import RegistryError as RegistryError
 from bot.core.state.keys import TAG_VALUE_MAX
+from bot.core.text import masked
 
 STAGE_NAMES = ("Staging", "Production", "Archived")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,255}")
@@ -95,8 +96,7 @@ class Registry(RunCalls, WebhookCalls, AtOnce):
         return _mapped_errors(what, self._where())
 
     def _where(self) -> str:
-        uri = self.tracking_uri
-        return re.sub(r"//[^@/]*@", "//***@", uri)  # never show credentials
+        return masked(self.tracking_uri)  # never show credentials (user:pass@, ?token=)
 
     def missing(self, exc: Exception) -> bool:
         return getattr(exc, "error_code", "") in _MISSING
@@ -400,5 +400,7 @@ def _network_problem(exc: BaseException) -> str:
 
 
 def _first_line(text: str) -> str:
+    """The first line of an error, with any secret of a URI it quotes masked (requests
+    and urllib3 quote the URL they called, query and all)."""
     line = text.strip().splitlines()[0] if text.strip() else "no details"
-    return line[:300]
+    return masked(line)[:300]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.core.neutral import markdown
 from bot.core.state.codec import dumps, format_time
 from bot.core.state.history_event import HistoryEvent
 from bot.core.text import metric_order, one_line, with_comment
@@ -49,7 +50,12 @@ def description_line(
     ("dashboards checked"): passed shadow test (accuracy 0.91, f1 0.89)`. `people` is (by,
     approved by): the approvers as one string, or as (approver, comment) pairs, each
     comment then quoted after its approver; the figures are the gated metrics, else the
-    first two."""
+    first two.
+
+    The MLflow UI renders a description as Markdown (GitHub's flavour: mentions,
+    autolinks, images, some HTML), and the reason, the comments, the names and the metric
+    names are text people wrote: the line is written so that it shows them as typed
+    (bot/core/neutral.py `markdown`), on one line."""
     by, approvers = people
     approved = (
         approvers
@@ -65,7 +71,7 @@ def description_line(
         line += f": {one_line(reason)}"
     if numbers:
         line += f" ({numbers})"
-    return line
+    return markdown(one_line(line))
 
 
 def audit_tags(event: HistoryEvent) -> tuple[dict[str, str], dict[str, str]]:

@@ -13,7 +13,9 @@ with `deployments_missing` (and `deployments_repaired`) where GITHUB_TOKEN is se
 
 `audit export`: every request, approval, denial, expiry, failure, promotion and
 rollback, oldest first, one record each, written as it is produced; exit 0 (even with
-no records), 1 when a model named does not exist, 2 usage, 3 MLflow unreachable.
+no records), 1 when a model named does not exist, 2 usage, 3 MLflow unreachable. The
+records hold text people wrote (reasons, comments): a CSV cell never starts a formula
+and a JSON line is one line for every line splitter (bot/core/neutral.py).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
+from bot.core.neutral import csv_cell, jsonl
 from bot.core.ports.registry import RegistryError
 from bot.core.service.trail import EVENTS, FIELDS
 from bot.doors.common import ExitCode
@@ -227,19 +230,20 @@ def parse_since(text: str) -> datetime | None:
 
 
 def write_records(records: Iterable[Any], fmt: str, out: IO[str]) -> int:
-    """Write each record as it comes; the number written."""
-
+    """Write each record as it comes; the number written. A CSV cell that a spreadsheet
+    would take for a formula (`=`, `+`, `-`, `@`, tab, CR first) starts with `'`; a JSON
+    line has NEL, U+2028 and U+2029 escaped, so `splitlines()` reads one record a line."""
     count = 0
     if fmt == "csv":
         writer = csv.writer(out)  # quotes commas, quotes and newlines (RFC 4180)
         writer.writerow(FIELDS)
         for record in records:
             row = record.to_json()
-            writer.writerow(["" if row[f] is None else row[f] for f in FIELDS])
+            writer.writerow(["" if row[f] is None else csv_cell(row[f]) for f in FIELDS])
             count += 1
     else:
         for record in records:
-            out.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+            out.write(jsonl(json.dumps(record.to_json(), ensure_ascii=False)) + "\n")
             count += 1
     out.flush()
     return count

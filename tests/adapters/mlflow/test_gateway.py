@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
+from conftest import REPO, SERVICE_POLICY
 
 from bot.adapters.mlflow.gateway import Registry, RegistryError
 
@@ -176,3 +181,55 @@ def test_a_local_store_finds_a_logged_model_through_mlflow_tracking_uri(
         registry.register("m", logged, run, {})
     monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
     assert registry.register("m", logged, run, {}).source == f"models:/{made.model_id}"
+
+
+# ---- the tracking URI's secrets are never shown -----------------------------------------------
+
+SECRET_URI = "http://bot:hunter2@127.0.0.1:9/?token=tok-s3cret&password=pw-s3cret"
+MASKED_URI = "http://***@127.0.0.1:9/?token=***&password=***"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["status", "m"], ["--json", "status", "m"], ["audit", "export"]],
+    ids=["status", "status-json", "audit-export"],
+)
+def test_the_cli_shows_an_unreachable_tracking_uri_without_its_secrets(
+    tmp_path: Path, args: list[str]
+) -> None:
+    """`promobot` as a real process, MLflow unreachable: the message names the server
+    (so the platform team knows which) with its password, token and password parameter
+    masked, wherever the CLI writes it."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "MLFLOW_TRACKING_URI": SECRET_URI,
+        "PROMOBOT_POLICY": str(SERVICE_POLICY),
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+        "MLFLOW_HTTP_REQUEST_TIMEOUT": "2",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    shown = done.stdout + done.stderr
+    assert done.returncode == 3, shown
+    assert f"MLflow is unreachable at {MASKED_URI}" in shown
+    assert "hunter2" not in shown and "s3cret" not in shown
+
+
+def test_an_mlflow_error_that_quotes_the_url_is_masked_too() -> None:
+    """requests and urllib3 put the URL they called, query and all, into their errors;
+    the sentence the gateway makes of one masks it as it masks the server's address."""
+    registry = Registry(SECRET_URI)
+    try:
+        with registry.calls("read model m"):
+            raise OSError(f"Max retries exceeded with url: {SECRET_URI}/api/2.0/mlflow/x (refused)")
+    except RegistryError as exc:
+        said = str(exc)
+    assert said.startswith(f"MLflow is unreachable at {MASKED_URI} (read model m): ")
+    assert "hunter2" not in said and "s3cret" not in said

