@@ -59,6 +59,16 @@ have() {
   podman import "${@:3}" "$2" "$1" >/dev/null
 }
 
+# build podman-build-arguments…: podman build, then remove what it left behind (the stages'
+# images, and the image its tag was on before), and nothing else.
+build() {
+  local before
+  before="$(podman images --quiet --no-trunc --filter dangling=true | sort)"
+  podman build --layers=false "$@" >&2
+  comm -13 <(echo "$before") <(podman images --quiet --no-trunc --filter dangling=true | sort) |
+    xargs --no-run-if-empty podman rmi >/dev/null 2>&1 || true
+}
+
 debootstrap() {  # debootstrap TARBALL mmdebstrap-options…
   local tar="$1"
   shift
@@ -76,22 +86,25 @@ base() {
 }
 
 postgres() {
-  local tar="$CACHE/postgres-15.tar" image=localhost/postgres:15
-  local changes=(
-    --change 'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/bin:/usr/bin:/bin'
-    --change 'ENV PGDATA=/var/lib/postgresql/data'
-    --change 'USER postgres'
-    --change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]'
-    --change 'CMD ["postgres"]'
-    --change 'EXPOSE 5432'
-  )
-  have "$image" "$tar" "${changes[@]}" && return 0
-  debootstrap "$tar" --include=postgresql-15 \
-    --customize-hook="upload $HERE/postgres-entrypoint.sh /usr/local/bin/docker-entrypoint.sh" \
-    --customize-hook='chmod 0755 "$1/usr/local/bin/docker-entrypoint.sh"' \
-    --customize-hook='mkdir -p "$1/var/lib/postgresql/data" "$1/docker-entrypoint-initdb.d"' \
-    --customize-hook='chroot "$1" chown -R postgres:postgres /var/lib/postgresql /var/run/postgresql'
-  have "$image" "$tar" "${changes[@]}"
+  local tar="$CACHE/postgres-15.tar" rootfs=localhost/postgres-rootfs:15 image=localhost/postgres:15
+  if ! have "$rootfs" "$tar"; then
+    debootstrap "$tar" --include=postgresql-15 \
+      --customize-hook='mkdir -p "$1/var/lib/postgresql/data" "$1/docker-entrypoint-initdb.d"' \
+      --customize-hook='chroot "$1" chown -R postgres:postgres /var/lib/postgresql'
+    have "$rootfs" "$tar"
+  fi
+  # The official image's interface on it (postgres-entrypoint.sh): a layer of its own, so
+  # that changing the entry point does not make the root filesystem again.
+  build --tag "$image" --file - "$HERE" <<CONTAINERFILE
+FROM $rootfs
+COPY postgres-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/bin:/usr/bin:/bin PGDATA=/var/lib/postgresql/data \
+    PGHOST=/tmp
+USER postgres
+EXPOSE 5432
+ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
+CMD ["postgres"]
+CONTAINERFILE
 }
 
 prometheus() {
@@ -117,7 +130,7 @@ promobot() {  # promobot serve|mlflow
   [ "$target" = mlflow ] && image="localhost/promobot-mlflow:local"
   base
   local args=(
-    build --layers=false --format docker --target "$target" --tag "$image"
+    --format docker --target "$target" --tag "$image"
     --build-arg "BASE=$BASE_IMAGE"
     --build-arg "VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' "$REPO/pyproject.toml")"
     --build-arg "REVISION=$(git -C "$REPO" rev-parse HEAD 2>/dev/null || echo unknown)"
@@ -125,7 +138,7 @@ promobot() {  # promobot serve|mlflow
   )
   [ -r "$ca" ] && args+=(--secret "id=pip_cert,src=$ca")
   log "podman build --target $target → $image"
-  podman "${args[@]}" --file "$REPO/Containerfile" "$REPO" >&2
+  build "${args[@]}" --file "$REPO/Containerfile" "$REPO"
 }
 
 case "${1:-}" in

@@ -3,6 +3,8 @@
 # the same settings (POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_DB, PGDATA) and the same
 # first-start scripts (/docker-entrypoint-initdb.d/*.sql, *.sh), on Debian's PostgreSQL 15.
 set -eu
+# The socket goes to /tmp: /run is a fresh tmpfs, owned by root, in a container.
+export PGHOST=/tmp
 : "${PGDATA:=/var/lib/postgresql/data}"
 : "${POSTGRES_USER:=postgres}"
 : "${POSTGRES_DB:=$POSTGRES_USER}"
@@ -19,7 +21,7 @@ if [ "${1:-postgres}" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
     --auth-host=scram-sha-256 --encoding=UTF8 >/dev/null
   rm -f "$pwfile"
   echo "host all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
-  pg_ctl --wait --silent -o "-c listen_addresses=''" start
+  pg_ctl --wait --silent -o "-c listen_addresses='' -c unix_socket_directories=/tmp" start
   if [ "$POSTGRES_DB" != postgres ]; then
     psql -v ON_ERROR_STOP=1 -q -U "$POSTGRES_USER" -d postgres \
       -c "CREATE DATABASE \"$POSTGRES_DB\""
@@ -35,6 +37,6 @@ fi
 
 if [ "${1:-postgres}" = postgres ]; then
   shift || true
-  exec postgres -c listen_addresses='*' "$@"
+  exec postgres -c listen_addresses='*' -c unix_socket_directories=/tmp "$@"
 fi
 exec "$@"
