@@ -12,7 +12,7 @@
 #
 # Root filesystems are cached as tarballs in $PROMOBOT_IMAGE_CACHE (default
 # /var/tmp/promobot-image) and imported again when podman's storage lost them; from
-# nothing, each base takes about a minute. Needs (as root): podman runc mmdebstrap buildah
+# nothing, each base takes one to three minutes. Needs (as root): podman runc mmdebstrap buildah
 # uidmap slirp4netns fuse-overlayfs.
 set -euo pipefail
 
@@ -32,8 +32,8 @@ SLIM=(
 log() { echo "images.sh: $*" >&2; }
 
 # podman on these machines: runc with the cgroupfs manager (crun fails here), nproc
-# lowered, nofile at the host's limit (../shared/containers.md). One file, for podman,
-# its builds and podman-compose alike.
+# lowered, nofile at the host's limit (docs/deploy.md, "Building here"). One file, for
+# podman, its builds and podman-compose alike.
 containers_conf() {
   local conf="$CACHE/containers.conf" nofile
   nofile="$(ulimit -n)"

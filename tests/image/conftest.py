@@ -2,8 +2,8 @@
 collect this folder: pyproject.toml's norecursedirs).
 
 No image registry is reachable from these machines, so the image is built on a local
-Debian bookworm base made with mmdebstrap (deploy/local/images.sh; ../shared/containers.md
-says how podman runs here). PROMOBOT_IMAGE names an image built beforehand instead.
+Debian bookworm base made with mmdebstrap (deploy/local/images.sh; how podman runs here:
+docs/deploy.md, "Building here"). PROMOBOT_IMAGE names an image built beforehand instead.
 
 What the run measured (the image's size, the time to ready, the time to stop) is printed
 at the end of the session.
