@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from bot.core.service.registration import Registration
 
 WATCHED = "sentiment-watched"
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]  # the repository: examples/
 POLICY = REPO / "examples" / "sentiment_classifier" / "watched-policy.yaml"
 GOOD, BAD = 0.004, 0.071
 ERROR_RATE = 'model_error_rate{{model="{model}",version="{version}"}}'
