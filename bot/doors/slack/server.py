@@ -256,10 +256,12 @@ class Services:
 
 @dataclass
 class Doors:
-    """What one process serves: the bolt App, and the MLflow webhook door."""
+    """What one process serves: the bolt App, the MLflow webhook door, and the threads that
+    carry out their work after the ack (drained before the process exits)."""
 
     slack: Any
     mlflow: MlflowWebhookDoor
+    work: Any  # the ThreadPoolExecutor
 
 
 def build_door(settings: Settings, policy: Policy) -> Doors:
@@ -309,7 +311,7 @@ def build_door(settings: Settings, policy: Policy) -> Doors:
     secret = _secret(settings.promobot_mlflow_webhook_secret)
     if not secret:
         log.info("PROMOBOT_MLFLOW_WEBHOOK_SECRET is not set: %s answers 401", WEBHOOK_PATH)
-    return Doors(app, MlflowWebhookDoor(secret, services.get, executor))
+    return Doors(app, MlflowWebhookDoor(secret, services.get, executor), executor)
 
 
 def wsgi_app(
@@ -394,13 +396,23 @@ def run_gunicorn(
 ) -> int:
     from gunicorn.app.base import BaseApplication
 
+    built: list[Doors] = []
+
     def load() -> Callable[..., Iterable[bytes]]:
         # In each worker, after the fork: threads and clients never cross a fork.
         from slack_bolt.adapter.wsgi import SlackRequestHandler
 
         _setup_logging(settings)
         doors = build_door(settings, policy)
+        built.append(doors)
         return wsgi_app(SlackRequestHandler(doors.slack, path=EVENTS_PATH), doors.mlflow)
+
+    def worker_exit(server: Any, worker: Any) -> None:
+        # On SIGTERM the worker stops taking requests; the commands already acknowledged
+        # finish here, before Python's exit refuses them new threads (within
+        # graceful_timeout, after which the master kills the worker).
+        for doors in built:
+            doors.work.shutdown(wait=True)
 
     options: dict[str, Any] = {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
@@ -411,13 +423,18 @@ def run_gunicorn(
         "threads": threads,
         "timeout": 30,
         "graceful_timeout": 25,
-        "keepalive": 5,
+        # No idle kept-alive connections: on SIGTERM, gunicorn 26's gthread worker waits
+        # for its open connections in a select() bounded only by graceful_timeout, so one
+        # idle connection (MLflow's webhook session, a proxy's pool) held every stop for
+        # 25 s. Each request is answered and closed; in-flight commands still finish.
+        "keepalive": 0,
         "errorlog": "-",
         "accesslog": settings.promobot_access_log or None,
         "loglevel": settings.promobot_log_level.lower(),
         "proc_name": "promobot-serve",
         # One control socket per user ($HOME/.gunicorn) would clash between instances.
         "control_socket_disable": True,
+        "worker_exit": worker_exit,
     }
 
     class Server(BaseApplication):  # type: ignore[misc]
@@ -472,5 +489,6 @@ def run_socket_mode(settings: Settings, policy: Policy, host: str, port: int) ->
         pass
     finally:
         handler.close()
+        doors.work.shutdown(wait=True)  # the commands already acknowledged finish
         health.shutdown()
     return ExitCode.OK
