@@ -30,7 +30,7 @@ train_and_register() {  # train_and_register C: prints the new version number
   run=$(as_ci promobot register start-run --experiment "$MODEL")
   MLFLOW_RUN_ID=$run as_ci python3 examples/sentiment_classifier/train.py --c "$1" \
     >"/tmp/train-$1.log"
-  grep -E "accuracy|f1" "/tmp/train-$1.log" | sed 's/^/  /' >&2
+  grep -E "^(accuracy|f1):" "/tmp/train-$1.log" | sed 's/^/  /' >&2
   logged=$(sed -n 's/^model_uri: *//p' "/tmp/train-$1.log")
   as_ci python3 -c "
 import mlflow, sys
