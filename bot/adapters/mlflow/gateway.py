@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from bot.adapters.mlflow.at_once import AtOnce, again_when_busy
+from bot.adapters.mlflow.installed import check_store
 from bot.adapters.mlflow.mutex import TargetLocks
 from bot.adapters.mlflow.runs import MISSING, RunCalls
 from bot.adapters.mlflow.values import model_info as _model_info
@@ -70,6 +71,7 @@ class Registry(RunCalls, WebhookCalls, AtOnce):
         """The MlflowClient, made on first use: commands that need no registry (help,
         policy) never import mlflow nor touch (or create) a SQLite file."""
         if self._client_instance is None:
+            check_store(self.tracking_uri, self._where())
             from mlflow import MlflowClient
 
             self._client_instance = MlflowClient(

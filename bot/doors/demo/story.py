@@ -14,6 +14,7 @@ import time
 import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -55,7 +56,23 @@ def run_demo(argv: list[str]) -> int:
         help="policy file or folder (default: the repository's policies/)",
     )
     args = parser.parse_args(argv)
+    if problem := _missing_parts():
+        print(f"promobot demo: {problem}", file=sys.stderr)
+        return 1
     return Demo(Path(args.dir).resolve(), args.policy).run()
+
+
+def _missing_parts() -> str:
+    """What this installation lacks for the demo, in one sentence; "" when nothing."""
+    if find_spec("sklearn") is None or find_spec("sqlalchemy") is None:
+        return (
+            "the demo trains the example model on a local SQLite registry, which needs "
+            "scikit-learn and the full MLflow: install promobot[examples] "
+            "(pip install 'promobot[examples]'), or run `make demo` in a clone."
+        )
+    if not (REPO / "examples" / "sentiment_classifier").is_dir():
+        return "the demo trains examples/sentiment_classifier: run `make demo` in a clone."
+    return ""
 
 
 class Demo:

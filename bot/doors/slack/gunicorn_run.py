@@ -11,7 +11,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.doors.common import ExitCode
 from bot.doors.slack.http_app import EVENTS_PATH, WSGI, wsgi_app
-from bot.doors.slack.worker import build_doors, setup_logging
+from bot.doors.slack.worker import Doors, build_doors, setup_logging
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -21,11 +21,21 @@ if TYPE_CHECKING:
 def run_gunicorn(
     settings: Settings, policy: Policy, host: str, port: int, workers: int, threads: int
 ) -> int:
+    built: list[Doors] = []
+
     def load() -> WSGI:
         # In each worker, after the fork: threads and clients never cross a fork.
         setup_logging(settings)
         doors = build_doors(settings, policy)
+        built.append(doors)
         return wsgi_app(SlackRequestHandler(doors.slack, path=EVENTS_PATH), doors.mlflow)
+
+    def worker_exit(server: Any, worker: Any) -> None:
+        # On SIGTERM the worker stops taking requests; the commands already acknowledged
+        # finish here, before Python's exit refuses them new threads (within
+        # graceful_timeout, after which the master kills the worker).
+        for doors in built:
+            doors.work.shutdown(wait=True)
 
     options: dict[str, Any] = {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
@@ -36,13 +46,18 @@ def run_gunicorn(
         "threads": threads,
         "timeout": 30,
         "graceful_timeout": 25,
-        "keepalive": 5,
+        # No idle kept-alive connections: on SIGTERM, gunicorn 26's gthread worker waits
+        # for its open connections in a select() bounded only by graceful_timeout, so one
+        # idle connection (MLflow's webhook session, a proxy's pool) held every stop for
+        # 25 s. Each request is answered and closed; in-flight commands still finish.
+        "keepalive": 0,
         "errorlog": "-",
         "accesslog": settings.promobot_access_log or None,
         "loglevel": settings.promobot_log_level.lower(),
         "proc_name": "promobot-serve",
         # One control socket per user ($HOME/.gunicorn) would clash between instances.
         "control_socket_disable": True,
+        "worker_exit": worker_exit,
     }
 
     class Server(BaseApplication):  # type: ignore[misc]

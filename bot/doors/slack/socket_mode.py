@@ -50,5 +50,6 @@ def run_socket_mode(settings: Settings, policy: Policy, host: str, port: int) ->
         pass
     finally:
         handler.close()
+        doors.work.shutdown(wait=True)  # the commands already acknowledged finish
         health.shutdown()
     return ExitCode.OK

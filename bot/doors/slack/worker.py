@@ -60,10 +60,12 @@ class Services:
 
 @dataclass
 class Doors:
-    """What one process serves: the bolt App, and the MLflow webhook door."""
+    """What one process serves: the bolt App, the MLflow webhook door, and the threads that
+    carry out their work after the ack (drained before the process exits)."""
 
     slack: App
     mlflow: MlflowWebhookDoor
+    work: ThreadPoolExecutor
 
 
 def build_doors(settings: Settings, policy: Policy) -> Doors:
@@ -95,7 +97,7 @@ def build_doors(settings: Settings, policy: Policy) -> Doors:
     secret = secret_text(settings.promobot_mlflow_webhook_secret)
     if not secret:
         log.info("PROMOBOT_MLFLOW_WEBHOOK_SECRET is not set: %s answers 401", WEBHOOK_PATH)
-    return Doors(app, MlflowWebhookDoor(secret, services.get, executor))
+    return Doors(app, MlflowWebhookDoor(secret, services.get, executor), executor)
 
 
 def secret_text(value: Any) -> str:
