@@ -1,5 +1,5 @@
 """bot/adapters/github/comments.py, the comment door's calls, against the fake GitHub on
-127.0.0.1 (real HTTP). The door itself is tests/doors/github/test_github_door.py."""
+127.0.0.1 (real HTTP). The door itself is tests/doors/github/test_comment.py."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Live gates, soak and verify in the policy: the queries' placeholders, their safe
-filling, the file:line:field problems, the decisions and the explanation."""
+"""Live gates, soak and verify in the policy: the file:line:field problems, the plan,
+the decisions and the explanation (the queries' placeholders: test_promql.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from bot.core.policy import RequestFacts, check, decide, explain, load_policy
-from bot.core.policy.promql import fill, query_problem
 
 UTC = datetime.UTC
 NOW = datetime.datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
@@ -51,56 +50,6 @@ def policy_path(tmp_path: Path) -> Path:
     path = tmp_path / "p.yaml"
     path.write_text(POLICY)
     return path
-
-
-@pytest.mark.parametrize(
-    ("query", "problem"),
-    [
-        pytest.param('x{model="{model}"}', None, id="label-value"),
-        pytest.param("x{model='{model}', target='{target}'}", None, id="single-quotes"),
-        pytest.param('sum by (le) (rate(x{v="{ version }"}[5m]))', None, id="spaces-inside"),
-        pytest.param('x{model="{modle}"}', "`{modle}` is not a placeholder", id="unknown"),
-        pytest.param('x{m="{env}"}', "`{env}` is not a placeholder", id="env"),
-        pytest.param("x{model={model}}", "stands outside a quoted label value", id="unquoted"),
-        pytest.param("x > {version}", "stands outside a quoted label value", id="bare-number"),
-        pytest.param("{model}", "stands outside a quoted label value", id="whole-query"),
-        pytest.param('x{model=~"{model}"}', "regular-expression matcher", id="regex"),
-        pytest.param("x{model=`{model}`}", "backtick", id="backtick"),
-        pytest.param("   ", "the query is empty", id="empty"),
-        pytest.param("x" * 3000, "characters long", id="huge"),
-    ],
-)
-def test_a_query_may_hold_only_the_three_placeholders_inside_quotes(
-    query: str, problem: str | None
-) -> None:
-    found = query_problem(query)
-    if problem is None:
-        assert found is None
-    else:
-        assert found is not None and problem in found
-
-
-@pytest.mark.parametrize(
-    ("model", "expected"),
-    [
-        pytest.param("m", 'x{model="m",version="3"}', id="plain"),
-        pytest.param(
-            'a"} or vector(1) #', r'x{model="a\"} or vector(1) #",version="3"}', id="quote"
-        ),
-        pytest.param("a\\", r'x{model="a\\",version="3"}', id="backslash"),
-        pytest.param("a\nb", r'x{model="a\nb",version="3"}', id="newline"),
-    ],
-)
-def test_filling_escapes_for_the_string_literal_so_nothing_breaks_out(
-    model: str, expected: str
-) -> None:
-    assert fill('x{model="{model}",version="{version}"}', model=model, version=3, target="p") == (
-        expected
-    )
-
-
-def test_single_quoted_values_escape_the_single_quote() -> None:
-    assert fill("x{m='{model}'}", model="a'b", version=1, target="p") == r"x{m='a\'b'}"
 
 
 def test_the_plan_fills_each_check_for_the_version(policy_path: Path) -> None:

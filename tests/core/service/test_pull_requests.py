@@ -1,7 +1,7 @@
 """bot/core/service/pull_requests.py through the facade: a command asked in a pull request
 carries its head commit, and `promote <model> <target>` takes the newest version
 registered from it. A real SQLite registry; the door's half is
-tests/doors/github/test_github_door.py."""
+tests/doors/github/test_comment.py."""
 
 from __future__ import annotations
 

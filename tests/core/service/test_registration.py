@@ -1,13 +1,9 @@
-"""bot/core/service/registration.py: CI's registration use case against a real SQLite registry.
-
-Also what its result reads like in the job summary (render_ci.ci_summary), since the
-summary is the registration's only face.
-"""
+"""bot/core/service/registration.py: CI's registration use case against a real SQLite registry
+(what its result reads like in the job summary: tests/render/test_render_ci.py)."""
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import pytest
@@ -17,7 +13,6 @@ from bot.config import Settings
 from bot.core.ports.registry import RegistryError
 from bot.core.results import Comparison, Registered
 from bot.core.service.registration import GIT_TAGS, Registration
-from bot.render.ci import ci_summary
 
 MODEL = "sentiment-classifier"
 SHA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
@@ -231,76 +226,3 @@ def test_comparison_for_a_model_not_registered_yet(registration, models):
     assert registration.compare_with_production("new-model", run_id) == Comparison(
         {"accuracy": 0.9}, None, {}
     )
-
-
-# ---- the job summary ---------------------------------------------------------------------------
-
-
-REGISTERED = Registered(
-    model=MODEL,
-    version=3,
-    run_id="r" * 32,
-    model_uri=f"models:/{MODEL}/3",
-    source="models:/m-1",
-    tags={**GIT, "git_branch": "feat|x `y`"},
-)
-
-
-def test_summary_against_production():
-    comparison = Comparison({"f1": 0.9, "accuracy": 0.91, "auc": 0.5}, 2, {"accuracy": 0.85})
-
-    assert ci_summary(REGISTERED, comparison) == "\n".join(
-        [
-            f"### 📦 {MODEL} v3 registered",
-            "",
-            "| | |",
-            "| --- | --- |",
-            f"| model URI | `models:/{MODEL}/3` |",
-            f"| run | `{'r' * 32}` |",
-            f"| commit | `{SHA}` |",
-            "| branch | `feat\\|x 'y'` |",
-            "| pull request | #7 |",
-            "| workflow run | https://github.com/acme/models/actions/runs/9876 |",
-            "| actor | `alice` |",
-            "",
-            "| metric | v3 (new) | v2 (Production) | change |",
-            "| --- | --- | --- | --- |",
-            "| accuracy | 0.910 | 0.850 | +0.060 |",
-            "| f1 | 0.900 | — | — |",
-            "| auc | 0.500 | — | — |",
-            "",
-        ]
-    )
-
-
-def test_summary_without_production_or_metrics_and_a_failed_request():
-    bare = Registered(MODEL, 1, "r" * 32, f"models:/{MODEL}/1", "models:/m-1", {})
-
-    assert ci_summary(bare, Comparison({}, None, {}), "Staging", None) == "\n".join(
-        [
-            f"### 📦 {MODEL} v1 registered",
-            "",
-            "| | |",
-            "| --- | --- |",
-            f"| model URI | `models:/{MODEL}/1` |",
-            f"| run | `{'r' * 32}` |",
-            "",
-            "The run logged no metrics.",
-            "",
-            "No version is in Production yet, so there is nothing to compare with.",
-            "",
-            "#### Request: Staging",
-            "",
-            "⚠️ The request could not be made; see the step log.",
-            "",
-        ]
-    )
-
-
-def test_summary_shows_at_most_twelve_metrics():
-    metrics = {f"m{n:02d}": float(n) for n in range(15)}
-    summary = ci_summary(REGISTERED, Comparison(metrics, None, {}))
-
-    rows = [line for line in summary.splitlines() if re.match(r"\| m\d\d \|", line)]
-    assert [row.split()[1] for row in rows] == [f"m{n:02d}" for n in range(12)]
-    assert rows[0] == "| m00 | 0.000 |"

@@ -11,9 +11,8 @@ import re
 import socket
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
 
 import pytest
 from conftest import REPO
@@ -21,7 +20,7 @@ from fake_slack import FakeSlack
 from mlflow import MlflowClient
 from prometheus_servers import missing_reason, prometheus_binary, required
 
-from bot.doors.demo.watch import HOW_TO_SEE, DemoSteps, show_watch
+from bot.doors.demo.watch import HOW_TO_SEE
 
 PROMOBOT = str(Path(sys.executable).with_name("promobot"))
 MODEL = "sentiment-classifier"
@@ -223,43 +222,3 @@ def test_demo_rolls_a_bad_version_back_on_its_own_with_prometheus(demo: DemoRun)
     ports = [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", text.split(WATCHED, 1)[0])]
     assert len(ports) == 2, ports
     assert not any(_answers(port) for port in ports)
-
-
-@dataclass
-class _Said:
-    """The demo as far as the watch part's refusals need it: what it said."""
-
-    lines: list[str] = field(default_factory=list)
-
-    def say(self, text: str) -> None:
-        self.lines.append(text)
-
-
-def _show(said: _Said) -> bool:
-    # Neither branch reaches the registry: both stop before anything is registered.
-    return show_watch(cast(DemoSteps, said), cast(Any, None))
-
-
-def test_without_prometheus_the_demo_says_in_one_line_how_to_see_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path))  # no prometheus on it
-    said = _Said()
-    assert _show(said) is False
-    assert said.lines == [f"\n{HOW_TO_SEE}"]
-    assert "apt-get install prometheus" in HOW_TO_SEE and "make demo" in HOW_TO_SEE
-
-
-def test_a_prometheus_that_does_not_start_is_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    broken = tmp_path / "prometheus"
-    broken.write_text("#!/bin/sh\necho 'err=\"bind: address already in use\"' >&2\nexit 1\n")
-    broken.chmod(0o755)
-    monkeypatch.setenv("PATH", str(tmp_path))
-    said = _Said()
-    assert _show(said) is False
-    assert len(said.lines) == 1, said.lines
-    assert said.lines[0].startswith("\nPrometheus did not start (")
-    assert "address already in use" in said.lines[0]
-    assert "skips promobot rolling a bad version back" in said.lines[0]
