@@ -114,8 +114,8 @@ class Driver:
         return {
             "status": self.status,
             "status floor": lambda: self.floor.status(self.subject.model, datetime.now(UTC)),
-            "audit model": lambda: self.audit([self.subject.model]),
-            "audit": lambda: self.audit([]),
+            "audit model": lambda: self.drift_scan([self.subject.model]),
+            "audit": lambda: self.drift_scan([]),
         }[command]
 
     def status(self) -> None:
@@ -126,7 +126,7 @@ class Driver:
         self.expect("status", [(f.target, f.kind) for f in result.drift])
 
     def audit(self, models: list[str]) -> None:
-        report = self.service.audit.audit(models)
+        report = self.service.drift_scan.scan(models)
         found = [(f.target, f.kind) for f in report.findings if f.model == self.subject.model]
         self.expect("audit", found)
 
@@ -139,7 +139,7 @@ class Driver:
         """The comparison alone, on the model as one read returns it."""
         info = self.service.registry.get_model(self.subject.model)
         assert info is not None
-        audit = self.service.audit
+        audit = self.service.drift_scan
         t0 = time.perf_counter()
         for _ in range(runs):
             audit.drift(info)

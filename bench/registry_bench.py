@@ -161,9 +161,9 @@ class Bench:
 def _request_id(model: str, target_key: str) -> str:
     """An id of promobot's shape, so the floor's tag keys are as long as promobot's."""
     from bot.core.service import new_request_id
-    from bot.core.state import lock_bucket
+    from bot.core.state import mutex_bucket
 
-    return new_request_id(lock_bucket(model, target_key))
+    return new_request_id(mutex_bucket(model, target_key))
 
 
 @dataclass

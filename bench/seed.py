@@ -150,7 +150,7 @@ def record_holders(uri: str, roles: dict[str, int]) -> None:
     run(f"approve {asked} seeded", "cli:alice")
     run(f"promote {MODEL} v{roles['D']} @champion seeded", "cli:alice")
     info = service.registry.get_model(MODEL)
-    if info is None or service.audit.drift(info):
+    if info is None or service.drift_scan.drift(info):
         raise RuntimeError("seeding: the seeded model still drifts")
 
 

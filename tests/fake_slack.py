@@ -64,7 +64,9 @@ class Call:
         """Everything a person would read in this message: text and all block texts."""
         parts = [str(self.body.get("text") or "")]
         parts.extend(_block_texts(self.body.get("blocks") or []))
-        return "\n".join(p for p in parts if p)
+        # The WORD JOINER promobot puts after an `@` (so Slack makes no mention of it) is
+        # invisible: a person reads `@champion`.
+        return "\n".join(p for p in parts if p).replace("\u2060", "")
 
     @property
     def blocks(self) -> list[dict[str, Any]]:

@@ -16,9 +16,11 @@ import json
 import re
 from typing import Any
 
+from bot.core import neutral
 from bot.core.policy import target_label
 from bot.core.results import PENDING, Result
 from bot.core.text import clip, one_line
+from bot.render import markup
 from bot.render.message import Message, Table, message
 
 APPROVE_ACTION = "promobot_approve"
@@ -59,8 +61,10 @@ def escape(text: str) -> str:
 
 
 def mrkdwn(text: str) -> str:
-    """render's markdown (`**bold**`, `code`) → Slack mrkdwn (`*bold*`, `code`), escaped."""
-    return _BOLD.sub(r"*\1*", escape(text))
+    """The one shape's text (`**bold**`, `code`, promobot's own links) → Slack mrkdwn,
+    with what people wrote shown as typed: Slack's three characters escaped, no stray
+    backtick, no `@here` (bot/render/markup.py)."""
+    return markup.slack(text)
 
 
 def plain(text: str) -> str:
@@ -73,7 +77,7 @@ def fallback_text(result: Result) -> str:
     text = plain(m.headline)
     if m.byline:
         text += f"\n{plain(m.byline)}"
-    return clip(escape(text), _FALLBACK_MAX)
+    return clip(neutral.slack_mentions(escape(text)), _FALLBACK_MAX)
 
 
 def result_blocks(result: Result, *, buttons: bool = False) -> list[Block]:

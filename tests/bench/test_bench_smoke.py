@@ -118,7 +118,7 @@ def test_floor_makes_the_same_change_as_promobot(
     from bot.core.commands import parse
     from bot.core.policy import load_policy
     from bot.core.service import Context, Service
-    from bot.core.state import lock_bucket
+    from bot.core.state import mutex_bucket
 
     theirs, ours = twins
     policy = load_policy(paths.POLICY)
@@ -163,7 +163,7 @@ def test_floor_makes_the_same_change_as_promobot(
             "cli:bob",
             "bench smoke",
             now=NOW,
-            request_id=ids_ours(lock_bucket(ours, "staging")),
+            request_id=ids_ours(mutex_bucket(ours, "staging")),
         )
     same("promote")
     counts["promote"] = (len(by_promobot), len(by_floor))
@@ -181,7 +181,7 @@ def test_floor_makes_the_same_change_as_promobot(
             "cli:carol",
             "bench smoke",
             now=NOW,
-            request_id=ids_ours(lock_bucket(ours, "staging")),
+            request_id=ids_ours(mutex_bucket(ours, "staging")),
         )
     same("rollback")
     counts["rollback"] = (len(by_promobot), len(by_floor))
@@ -265,6 +265,6 @@ def test_the_drift_part_finds_the_planted_drift_and_counts_its_calls(mlflow_serv
     assert part["detection"]["small"]["versions_in_the_read"] == 1  # v1 and v2 are in None
     assert ("drift: calls that list versions", 0, "0", True) in drift_bench.targets(part)
     # put back afterwards, and a run that finds no drift stops the part
-    assert service.audit.audit([name]).findings == []
+    assert service.drift_scan.scan([name]).findings == []
     with pytest.raises(BenchError, match="expected"):
         drift_bench.run({"small": replace(subject, other=1)}, policy, 1, lambda _: None)

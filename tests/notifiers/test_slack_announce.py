@@ -361,7 +361,7 @@ def test_drift_found_posts_the_findings_and_the_commands_that_put_them_right(
     models.client.transition_model_version_stage(M, str(outside), "Staging")
     fake.reset()
 
-    found = service.audit.report_new(M)
+    found = service.drift_scan.report_new(M)
 
     assert {f.kind for f in found} == {"outside", "mirror"}
     [message] = posts(fake)
@@ -374,7 +374,7 @@ def test_drift_found_posts_the_findings_and_the_commands_that_put_them_right(
     assert f"its alias @staging names v{recorded}" in text
     assert message.actions() == []
 
-    assert service.audit.report_new(M) == []  # reported once
+    assert service.drift_scan.report_new(M) == []  # reported once
     assert len(posts(fake)) == 1
 
 

@@ -289,7 +289,7 @@ def test_many_waiters_on_a_stale_lock_never_hold_it_together(backend):
     import threading
 
     from bot.adapters.mlflow.gateway import Registry as BotRegistry
-    from bot.core.state import lock_bucket
+    from bot.core.state import mutex_bucket
 
     model = unique("fault")
     client = Registry(backend.url).client
@@ -308,7 +308,7 @@ def test_many_waiters_on_a_stale_lock_never_hold_it_together(backend):
         registry = BotRegistry(backend.url, lock_ttl_s=30, lock_wait_s=90)
         go.wait()
         try:
-            with registry.lock(lock_bucket(model, "production"), model, "production"):
+            with registry.mutex(mutex_bucket(model, "production"), model, "production"):
                 entered = time.monotonic()
                 time.sleep(0.3)
                 held.append((entered, time.monotonic()))

@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.adapters.mlflow.at_once import AtOnce, again_when_busy
 from bot.adapters.mlflow.installed import check_store
-from bot.adapters.mlflow.mutex import TargetLocks
+from bot.adapters.mlflow.mutex import ExecutionMutex
 from bot.adapters.mlflow.runs import MISSING, RunCalls
 from bot.adapters.mlflow.values import model_info as _model_info
 from bot.adapters.mlflow.values import version_info as _version_info
@@ -64,7 +64,7 @@ class Registry(RunCalls, WebhookCalls, AtOnce):
         self.tracking_uri = tracking_uri
         self._registry_uri = registry_uri
         self._client_instance: Any = None
-        self._locks = TargetLocks(self, ttl_s=lock_ttl_s, wait_s=lock_wait_s)
+        self._locks = ExecutionMutex(self, ttl_s=lock_ttl_s, wait_s=lock_wait_s)
 
     @property
     def _client(self) -> Any:
@@ -249,8 +249,8 @@ class Registry(RunCalls, WebhookCalls, AtOnce):
 
     # ---- the lock of one target (bot/adapters/mlflow/mutex.py) ----------------------------------
 
-    def lock(self, bucket: str, model: str, target_key: str) -> AbstractContextManager[str]:
-        """Hold the exclusive lock named `bucket` (state.lock_bucket of model and target)
+    def mutex(self, bucket: str, model: str, target_key: str) -> AbstractContextManager[str]:
+        """Hold the exclusive lock named `bucket` (state.mutex_bucket of model and target)
         while the block runs; `model` and `target_key` describe it in messages."""
         return self._locks.hold(bucket, model, target_key)
 

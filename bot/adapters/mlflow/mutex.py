@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
-from bot.core.ports.registry import LockBusy, RegistryError
+from bot.core.ports.registry import MutexBusy, RegistryError
 from bot.core.state import keys
 
 
@@ -41,7 +41,7 @@ _RELEASE_MARGIN_S = 15.0
 _LOST_CREATE = ("RESOURCE_ALREADY_EXISTS", "RESOURCE_DOES_NOT_EXIST")
 
 
-class TargetLocks:
+class ExecutionMutex:
     """Take, hold, take over and release target locks through one gateway."""
 
     def __init__(self, gateway: _Gateway, *, ttl_s: float, wait_s: float) -> None:
@@ -91,7 +91,7 @@ class TargetLocks:
                 continue
             if time.monotonic() > deadline:
                 who = holder[0] if holder else "another process"
-                raise LockBusy(
+                raise MutexBusy(
                     f"another promotion of {what} is in progress ({who}); try again in a minute"
                 )
             time.sleep(delay)

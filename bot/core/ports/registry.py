@@ -38,7 +38,7 @@ class RegistryError(Exception):
         return self.kind not in ("unavailable", "conflict")
 
 
-class LockBusy(RegistryError):
+class MutexBusy(RegistryError):
     """Another promotion of the same target holds the lock."""
 
     def __init__(self, message: str) -> None:
@@ -138,7 +138,7 @@ class Registry(Protocol):
     def at_once(self, calls: Sequence[Callable[[], Any]]) -> list[Any]: ...
 
     # the lock of one target, held while the block runs
-    def lock(self, bucket: str, model: str, target_key: str) -> AbstractContextManager[str]: ...
+    def mutex(self, bucket: str, model: str, target_key: str) -> AbstractContextManager[str]: ...
 
     # MLflow's webhooks (SQL-backed tracking servers only; else RegistryError "unsupported")
     def webhooks(self) -> list[WebhookInfo]: ...
@@ -161,9 +161,9 @@ class Registry(Protocol):
 
 
 __all__ = [
-    "LockBusy",
     "LoggedModel",
     "ModelInfo",
+    "MutexBusy",
     "Registry",
     "RegistryError",
     "RunInfo",

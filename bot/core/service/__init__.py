@@ -58,7 +58,7 @@ from bot.core.results import (
 from bot.core.service.cards import Cards
 from bot.core.service.common import Context, Deps, Outside, new_request_id, utcnow
 from bot.core.service.deployments import Deployments
-from bot.core.service.drift_scan import Audit
+from bot.core.service.drift_scan import DriftScan
 from bot.core.service.execution import Executor
 from bot.core.service.messages import Messages
 from bot.core.service.moves import Moves
@@ -100,19 +100,19 @@ class Service:
             self.deps.prometheus = outside.prometheus
         self.deployments = Deployments(self.deps)
         executor = Executor(self.deps, self.deployments)
-        self.audit = Audit(self.deps)
-        self.export = Export(self.deps, self.audit)
-        self.moves = Moves(self.deps, executor, self.audit)
+        self.drift_scan = DriftScan(self.deps)
+        self.export = Export(self.deps, self.drift_scan)
+        self.moves = Moves(self.deps, executor, self.drift_scan)
         self.requests = Requests(self.deps, executor)
-        self.queries = Queries(self.deps, self.requests, self.audit)
+        self.queries = Queries(self.deps, self.requests, self.drift_scan)
         self.messages = Messages(self.deps, self.queries)
         self.locks = Locks(self.deps)
         self.cards = Cards(self.deps)
         # Looked up at each delivery, so the delivery always reaches the facade's method.
         self.deliveries = Deliveries(
-            self.deps, self.audit, lambda model, version: self.announce_version(model, version)
+            self.deps, self.drift_scan, lambda model, version: self.announce_version(model, version)
         )
-        self.verifier = Verifier(self.deps, executor, self.audit)
+        self.verifier = Verifier(self.deps, executor, self.drift_scan)
         self.queries.verifier = self.verifier
         # One entry per command type: the use case and what it is given.
         self._table: dict[type, Callable[[Any, Context, Reads], Result]] = {

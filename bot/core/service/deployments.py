@@ -131,8 +131,8 @@ class Deployments:
                 why = "GITHUB_TOKEN is not set, so nothing can be sent to GitHub"
                 repairs.append(DeploymentRepair(gap, why=why))
                 continue
-            bucket = state.lock_bucket(gap.model, gap.target_key)
-            with self.deps.registry.lock(bucket, gap.model, gap.target_key):
+            bucket = state.mutex_bucket(gap.model, gap.target_key)
+            with self.deps.registry.mutex(bucket, gap.model, gap.target_key):
                 repairs.append(self._repair_one(gap, sender))
         return repairs
 

@@ -17,13 +17,13 @@ AUDIT = Context(actor="promobot", channel="audit")
 
 
 @dataclass(frozen=True)
-class AuditReport:
+class DriftReport:
     models_checked: int
     findings: list[Finding]
     unknown: list[str] = field(default_factory=list)  # names given that MLflow does not have
 
 
-class Audit:
+class DriftScan:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
@@ -43,7 +43,7 @@ class Audit:
             if not n.startswith(state.LOCK_MODEL_PREFIX) and self.deps.policy.rules_for(n)
         ]
 
-    def audit(self, models: Sequence[str] = ()) -> AuditReport:
+    def scan(self, models: Sequence[str] = ()) -> DriftReport:
         """Every finding on the models given, or on every governed model (`promobot
         audit`). Each drift the trail does not hold yet is recorded there; nothing is
         announced (that is the passes' job, `report_new`)."""
@@ -62,7 +62,7 @@ class Audit:
             for key in dict.fromkeys(f.target_key for f in found):
                 if state.unrecorded(info.tags, key, _on(found, key)):
                     self._record(name, key, "audit")
-        return AuditReport(checked, findings, unknown)
+        return DriftReport(checked, findings, unknown)
 
     def report_new(
         self, model: str, ctx: Context = AUDIT, found_by: str = "webhook"
@@ -88,7 +88,7 @@ class Audit:
 
     def _report(self, model: str, key: str, ctx: Context, found_by: str) -> list[Finding]:
         registry = self.deps.registry
-        with registry.lock(state.lock_bucket(model, key), model, key):
+        with registry.mutex(state.mutex_bucket(model, key), model, key):
             info = registry.get_model(model)
             if info is None:
                 return []
@@ -109,7 +109,7 @@ class Audit:
         """Record the drift on one target in the trail, under its lock, from a read made
         under it."""
         registry = self.deps.registry
-        with registry.lock(state.lock_bucket(model, key), model, key):
+        with registry.mutex(state.mutex_bucket(model, key), model, key):
             info = registry.get_model(model)
             if info is not None:
                 keep_finding(self.deps, info, key, _on(self.drift(info), key), found_by)

@@ -1,7 +1,7 @@
 """Execution: the only place that moves versions.
 
 The history event is the execution's intent: written first, it holds everything the
-execution writes and removes (state.audit_tags derives the version tags from it, and it
+execution writes and removes (state.version_tags_of derives the version tags from it, and it
 lists the stale tags the version sheds). The request's outcome is the last write and
 closes it. Every step between is idempotent, so the next command on the target finishes
 (rolls forward) what a dead process began, without writing anything twice. The new
@@ -49,7 +49,7 @@ class Executor:
         req = run.req
         if read_under_lock is not None:
             return self._execute_locked(run, base, read_under_lock)
-        with self.deps.registry.lock(state.lock_bucket(*req.lock_key), *req.lock_key):
+        with self.deps.registry.mutex(state.mutex_bucket(*req.mutex_key), *req.mutex_key):
             info = self.deps.registry.get_model(req.model)
             if info is None:
                 return self.fail(base, req, f"model {req.model} no longer exists")
@@ -221,7 +221,7 @@ class Executor:
         if locked:
             self._roll_forward(info, target_key)
         else:
-            with registry.lock(state.lock_bucket(info.name, target_key), info.name, target_key):
+            with registry.mutex(state.mutex_bucket(info.name, target_key), info.name, target_key):
                 fresh = registry.get_model(info.name) or info
                 self._roll_forward(fresh, target_key)
         return registry.get_model(info.name) or info
@@ -279,7 +279,7 @@ def middle_writes(
             writes.append(lambda a=alias: registry.delete_alias(model, a))
     else:
         writes.append(lambda: registry.set_alias(model, name, version))
-    new_tags, old_tags = state.audit_tags(event)
+    new_tags, old_tags = state.version_tags_of(event)
     for tag, value in new_tags.items():
         writes.append(lambda t=tag, v=value: registry.set_version_tags(model, version, {t: v}))
     # Events written before they carried the list have none to remove.

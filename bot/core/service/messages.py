@@ -90,7 +90,7 @@ class Messages:
             if ended is None and now > req.expires_at:
                 # Closing it writes (and publishes); under its target's lock, so that
                 # replicas close it once.
-                with self.deps.registry.lock(state.lock_bucket(*req.lock_key), *req.lock_key):
+                with self.deps.registry.mutex(state.mutex_bucket(*req.mutex_key), *req.mutex_key):
                     view = self.queries.requests.expire_due(rid, SWEEP)
                 count += view is not None and view.status != PENDING
             elif ended is not None and (ended.at is None or now - ended.at > DECIDED_GRACE):

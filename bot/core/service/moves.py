@@ -24,7 +24,7 @@ from bot.core.service.common import (
     uri,
 )
 from bot.core.service.deciding import Assessment, assess
-from bot.core.service.drift_scan import Audit
+from bot.core.service.drift_scan import DriftScan
 from bot.core.service.execution import Execution, Executor
 from bot.core.service.proposal import Proposal, Reads
 from bot.core.service.target_locks import held
@@ -32,10 +32,10 @@ from bot.core.state.drift import Finding, describe
 
 
 class Moves:
-    def __init__(self, deps: Deps, executor: Executor, audit: Audit) -> None:
+    def __init__(self, deps: Deps, executor: Executor, drift_scan: DriftScan) -> None:
         self.deps = deps
         self.executor = executor
-        self.audit = audit
+        self.drift_scan = drift_scan
 
     def promote(self, cmd: Promote, ctx: Context, reads: Reads) -> MoveResult:
         base = _base(Action.PROMOTE, cmd.model, cmd.target.label, cmd.reason, cmd.dry_run)
@@ -47,7 +47,7 @@ class Moves:
             )
         if problem := reason_problem(cmd.reason):
             return refused(base, problem)
-        with self._lock_first(cmd.model, "promote", cmd.target.key, cmd.dry_run) as locked:
+        with self._mutex_first(cmd.model, "promote", cmd.target.key, cmd.dry_run) as locked:
             info = self.deps.registry.get_model(cmd.model)
             if info is None:
                 return refused(base, no_model(cmd.model))
@@ -81,7 +81,7 @@ class Moves:
             unnamed = unnamed_target(rules, cmd.model, cmd.target.key, "rollback")
             if unnamed is not None:
                 return refused(base, unnamed[0])
-        with self._lock_first(cmd.model, "rollback", cmd.target.key, cmd.dry_run) as locked:
+        with self._mutex_first(cmd.model, "rollback", cmd.target.key, cmd.dry_run) as locked:
             info = self.deps.registry.get_model(cmd.model)
             if info is None:
                 return refused(base, no_model(cmd.model))
@@ -118,7 +118,7 @@ class Moves:
             return self._decide_and_act(proposal, base, reads, locked)
 
     def _drift(self, info: ModelInfo, target_key: str) -> list[Finding]:
-        return [f for f in self.audit.drift(info) if f.target_key == target_key]
+        return [f for f in self.drift_scan.drift(info) if f.target_key == target_key]
 
     def _rollback_version(
         self,
@@ -156,7 +156,7 @@ class Moves:
         return version, ""
 
     @contextmanager
-    def _lock_first(
+    def _mutex_first(
         self, model: str, action: str, target_key: str, dry_run: bool
     ) -> Iterator[bool]:
         """Hold the target's lock for the whole command when it will execute at once (the
@@ -168,7 +168,7 @@ class Moves:
         if dry_run or rule is None or rule.approvals > 0:
             yield False
             return
-        with self.deps.registry.lock(state.lock_bucket(model, target_key), model, target_key):
+        with self.deps.registry.mutex(state.mutex_bucket(model, target_key), model, target_key):
             yield True
 
     def _decide_and_act(
@@ -219,7 +219,7 @@ class Moves:
 
     def _request(self, proposal: Proposal, expires_at: datetime) -> state.Request:
         info, target, ctx = proposal.info, proposal.target, proposal.ctx
-        bucket = state.lock_bucket(info.name, target.key)
+        bucket = state.mutex_bucket(info.name, target.key)
         request_id = self.deps.new_id(bucket)
         for _ in range(8):  # unique on its model (1 in 16.7 million to need a second try)
             if not state.has_request(info.tags, request_id):

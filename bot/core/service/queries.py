@@ -24,7 +24,7 @@ from bot.core.results import (
     StatusResult,
 )
 from bot.core.service.common import STAGE_ALIASES, Deps, no_model
-from bot.core.service.drift_scan import Audit
+from bot.core.service.drift_scan import DriftScan
 from bot.core.service.membership import resolve
 from bot.core.service.proposal import Reads
 from bot.core.service.requests import Requests
@@ -35,10 +35,10 @@ from bot.core.state.watch import current_watch, watches
 
 
 class Queries:
-    def __init__(self, deps: Deps, requests: Requests, audit: Audit) -> None:
+    def __init__(self, deps: Deps, requests: Requests, drift_scan: DriftScan) -> None:
         self.deps = deps
         self.requests = requests
-        self.audit = audit
+        self.drift_scan = drift_scan
         self.verifier: Verifier | None = None  # set by the Service facade
 
     def status(self, cmd: Status, reads: Reads) -> StatusResult:
@@ -60,7 +60,7 @@ class Queries:
             model=cmd.model,
             holders=tuple(holders),
             pending=tuple(self._pending(info)),
-            drift=tuple(self.audit.drift(info)),
+            drift=tuple(self.drift_scan.drift(info)),
             verifications=tuple(self.verifier.running(info) if self.verifier else ()),
             locks=tuple(in_force(info.tags, self.deps.clock())),
             extra={
@@ -114,7 +114,7 @@ class Queries:
         entries = [entry for _, entry in history] + _verification_entries(info)
         # Stable: entries of the same moment keep the order they were written in.
         entries.sort(key=lambda h: h.at or datetime.min.replace(tzinfo=UTC), reverse=True)
-        shown = _drift_entries(self.audit.drift(info))
+        shown = _drift_entries(self.drift_scan.drift(info))
         shown += entries[: max(0, cmd.limit - len(shown))]
         return HistoryResult(status=DONE, model=cmd.model, history=tuple(shown))
 

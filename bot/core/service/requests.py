@@ -55,7 +55,7 @@ class Requests:
         bucket = state.request_bucket(request_id)
         if bucket is None:  # promobot made no such id: nothing to look up
             return refused(base, unknown_request(request_id))
-        with self.deps.registry.lock(bucket, f"the target of {request_id}", ""):
+        with self.deps.registry.mutex(bucket, f"the target of {request_id}", ""):
             found = self.find(request_id)
             if found is None:
                 return refused(base, unknown_request(request_id))
@@ -258,7 +258,7 @@ class Requests:
             and (
                 req.model != info.name
                 or req.id != request_id
-                or state.request_bucket(req.id) != state.lock_bucket(*req.lock_key)
+                or state.request_bucket(req.id) != state.mutex_bucket(*req.mutex_key)
             )
         ):
             # Only promobot writes requests, onto the model they are for and under an id

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from bot.core.service.common import Deps
-from bot.core.service.drift_scan import Audit
+from bot.core.service.drift_scan import DriftScan
 from bot.core.state.trail import EVENTS, FIELDS, TrailRecord, trail
 
 __all__ = ["EVENTS", "FIELDS", "Export", "Trail", "TrailRecord"]
@@ -51,11 +51,11 @@ class Trail:
 
 
 class Export:
-    def __init__(self, deps: Deps, audit: Audit) -> None:
+    def __init__(self, deps: Deps, drift_scan: DriftScan) -> None:
         self.deps = deps
-        self.audit = audit
+        self.drift_scan = drift_scan
 
     def trail(self, models: Sequence[str] = (), since: datetime | None = None) -> Trail:
         """The records of the models given, or of every governed model; `since`: only
         those at or after it."""
-        return Trail(self.deps, list(models) or self.audit.governed(), since)
+        return Trail(self.deps, list(models) or self.drift_scan.governed(), since)

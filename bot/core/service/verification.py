@@ -19,10 +19,10 @@ from typing import Any
 from bot.core import events, state
 from bot.core.commands import Target
 from bot.core.policy.values import SYMBOLS, MetricExpr, passes
-from bot.core.ports.registry import LockBusy, ModelInfo
+from bot.core.ports.registry import ModelInfo, MutexBusy
 from bot.core.results import DONE, REFUSED, Action, MoveResult, NextStep, Status, VerifyResult
 from bot.core.service.common import Context, Deps, holder, uri
-from bot.core.service.drift_scan import Audit
+from bot.core.service.drift_scan import DriftScan
 from bot.core.service.execution import Execution, Executor
 from bot.core.service.proposal import Reads
 from bot.core.state import HistoryEvent
@@ -69,29 +69,29 @@ def figure_text(name: str, seen: dict[str, Any], label: str) -> str:
 
 
 class Verifier:
-    def __init__(self, deps: Deps, executor: Executor, audit: Audit) -> None:
+    def __init__(self, deps: Deps, executor: Executor, drift_scan: DriftScan) -> None:
         self.deps = deps
         self.executor = executor
-        self.audit = audit
+        self.drift_scan = drift_scan
 
     def run_all(self) -> VerifyReport:
         """One pass: every due verification on every governed model, run once. MLflow
         calls: one listing, one read per governed model, and for each due target its
         lock and one read under it; Prometheus: one query per check of a due target. A
-        target whose lock stays busy is skipped (LockBusy), never the whole pass."""
+        target whose lock stays busy is skipped (MutexBusy), never the whole pass."""
         report = VerifyReport()
         now = self.deps.clock()
-        for model in self.audit.governed():
+        for model in self.drift_scan.governed():
             info = self.deps.registry.get_model(model)
             if info is None:
                 continue
-            for key in self.audit.target_keys(model):
+            for key in self.drift_scan.target_keys(model):
                 watch = current_watch(info.tags, key)
                 if watch is None or not watch.due(now):
                     continue
                 try:
                     found = self.run_target(model, key)
-                except LockBusy:
+                except MutexBusy:
                     # A promotion or rollback of this target outlasted the lock wait:
                     # it is left to the next pass, and every other target still runs.
                     continue
@@ -103,7 +103,7 @@ class Verifier:
         """Run one target's verification once, under its lock (None: not due after all:
         another replica ran it a moment ago)."""
         registry = self.deps.registry
-        with registry.lock(state.lock_bucket(model, target_key), model, target_key):
+        with registry.mutex(state.mutex_bucket(model, target_key), model, target_key):
             info = registry.get_model(model)
             if info is None:
                 return None
@@ -183,7 +183,7 @@ class Verifier:
         self._save(info.name, replace(watch, state="ended", ended_at=now, detail=detail))
         others = [
             w
-            for key in self.audit.target_keys(info.name)
+            for key in self.drift_scan.target_keys(info.name)
             if (w := current_watch(info.tags, key)) is not None
             and w.request != watch.request
             and w.version == watch.version
@@ -269,7 +269,7 @@ class Verifier:
             return None, f"v{previous}, the version it replaced, no longer exists"
         now = self.deps.clock()
         req = state.Request(
-            id=self.deps.new_id(state.lock_bucket(info.name, target.key)),
+            id=self.deps.new_id(state.mutex_bucket(info.name, target.key)),
             action="rollback",
             model=info.name,
             version=previous,
@@ -341,7 +341,7 @@ class Verifier:
     def running(self, info: ModelInfo) -> list[dict[str, Any]]:
         """The verifications of the model's targets, as status shows them."""
         found = []
-        for key in self.audit.target_keys(info.name):
+        for key in self.drift_scan.target_keys(info.name):
             watch = current_watch(info.tags, key)
             if watch is not None:
                 found.append(watch_view(watch, self.deps.clock()))

@@ -31,7 +31,7 @@ from typing import Any
 from bot.core import state
 from bot.core.ports.registry import Registry, WebhookInfo
 from bot.core.service.common import Deps
-from bot.core.service.drift_scan import Audit
+from bot.core.service.drift_scan import DriftScan
 
 log = logging.getLogger("promobot.webhooks")
 
@@ -61,9 +61,11 @@ class Delivery:
 class Deliveries:
     """What each delivery does."""
 
-    def __init__(self, deps: Deps, audit: Audit, announce: Callable[[str, int], Any]) -> None:
+    def __init__(
+        self, deps: Deps, drift_scan: DriftScan, announce: Callable[[str, int], Any]
+    ) -> None:
         self.deps = deps
-        self.audit = audit
+        self.drift_scan = drift_scan
         self.announce = announce
 
     def receive(self, delivery: Delivery) -> str:
@@ -83,7 +85,7 @@ class Deliveries:
             assert version is not None
             self.announce(model, version)
             return f"{event}: {model} v{version} announced"
-        found = self.audit.report_new(model)
+        found = self.drift_scan.report_new(model)
         alias = str(data.get("alias") or "")
         return f"{event}: {model} @{alias} audited, {len(found)} new finding(s)"
 
@@ -98,8 +100,8 @@ class Deliveries:
         deliveries older than a day. False: seen before, or the model is gone."""
         registry = self.deps.registry
         key = state.delivery_key(delivery_id)
-        bucket = state.lock_bucket(model, _DELIVERY_LOCK)
-        with registry.lock(bucket, model, _DELIVERY_LOCK):
+        bucket = state.mutex_bucket(model, _DELIVERY_LOCK)
+        with registry.mutex(bucket, model, _DELIVERY_LOCK):
             info = registry.get_model(model)
             if info is None or key in info.tags:
                 return False

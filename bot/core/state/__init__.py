@@ -39,11 +39,11 @@ from bot.core.state.drift import (
 from bot.core.state.execution_tags import (
     MOVED_OUT_TAGS,
     REASON_MAX,
-    audit_tags,
     description_line,
     done_outcome,
     outcome_record,
     stale_tags,
+    version_tags_of,
 )
 from bot.core.state.history import held_versions, inflight, rollback_candidate
 from bot.core.state.history_event import HistoryEvent
@@ -70,10 +70,10 @@ from bot.core.state.keys import (
     event_key,
     event_keys,
     finding_key,
-    lock_bucket,
     lock_model_name,
     message_key,
     message_request,
+    mutex_bucket,
     request_bucket,
     request_key,
     request_keys,
@@ -132,7 +132,6 @@ __all__ = [
     "all_events",
     "approval_key",
     "approvals",
-    "audit_tags",
     "deliveries_before",
     "delivery_key",
     "deployment_record",
@@ -157,13 +156,13 @@ __all__ = [
     "last_move",
     "latest_executions",
     "loads",
-    "lock_bucket",
     "lock_model_name",
     "locks_in_force",
     "maybe_time",
     "message_key",
     "message_ref",
     "message_request",
+    "mutex_bucket",
     "new_record",
     "open_requests",
     "outcome",
@@ -183,4 +182,5 @@ __all__ = [
     "target_locks",
     "unrecorded",
     "verification_key",
+    "version_tags_of",
 ]

@@ -19,7 +19,7 @@ from bot.core.text import metric_order, one_line, with_comment
 # longer story belongs in a linked document.
 REASON_MAX = 500
 
-# The tags a version gets when it is moved out of a target (audit_tags' `old_tags`). When
+# The tags a version gets when it is moved out of a target (version_tags_of' `old_tags`). When
 # the version takes a target again they describe a move it has since undone, so the
 # execution removes them (stale_tags); the description lines keep the whole story.
 MOVED_OUT_TAGS = (
@@ -74,7 +74,7 @@ def description_line(
     return markdown(one_line(line))
 
 
-def audit_tags(event: HistoryEvent) -> tuple[dict[str, str], dict[str, str]]:
+def version_tags_of(event: HistoryEvent) -> tuple[dict[str, str], dict[str, str]]:
     """The model-version tags an execution writes (docs/contract.md, "What is written onto
     MLflow"): on the version put in place, and on the one it replaced."""
     at = format_time(event.at) if event.at else ""

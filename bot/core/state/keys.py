@@ -92,7 +92,7 @@ TAG_VALUE_MAX = 100_000
 _TAG_KEY_UNSAFE = re.compile(r"[^A-Za-z0-9_\-. /]")
 
 
-def lock_bucket(model: str, target_key: str) -> str:
+def mutex_bucket(model: str, target_key: str) -> str:
     """The 4 hex digits naming the lock of (model, target)."""
     digest = hashlib.sha1(f"{model}\0{target_key}".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:LOCK_BUCKET_HEX]

@@ -49,7 +49,7 @@ class Request:
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
-    def lock_key(self) -> tuple[str, str]:
+    def mutex_key(self) -> tuple[str, str]:
         """(model, target) of the lock its execution takes."""
         return self.model, self.target_key
 

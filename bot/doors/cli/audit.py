@@ -101,7 +101,7 @@ def run_audit(args: list[str], as_json: bool) -> int:
     if service is None:
         return failure.report() if failure else ExitCode.USAGE
     try:
-        report = service.audit.audit(args)
+        report = service.drift_scan.scan(args)
         repaired, missing = _deployment_records(service, args, repair)
     except RegistryError as exc:
         return registry_failure(exc, "promobot audit").report()

@@ -20,10 +20,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("promobot.audit")
 
 
-class Auditor(Pass):
+class DriftPass(Pass):
     what = "audit"
 
     def once(self, service: Service) -> None:
-        found = service.audit.report_all()
+        found = service.drift_scan.report_all()
         if found:
             log.info("audit found %d new drift finding(s)", len(found))

@@ -1,7 +1,7 @@
 """The scheduled passes of `promobot serve`: every interval, one call into the service.
 
 `Sweeper` closes expired requests shown in Slack and reports those whose messages
-nobody redrew (the Slack notifier redraws them); `Auditor` (bot/doors/passes/drift_pass.py) looks
+nobody redrew (the Slack notifier redraws them); `DriftPass` (bot/doors/passes/drift_pass.py) looks
 for drift. Every worker of every replica runs them; the service makes many at once
 harmless.
 """

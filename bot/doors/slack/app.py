@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App, BoltResponse
 
 from bot.adapters.slack.conversation import asked_in
+from bot.core import neutral
 from bot.core.commands import Approve, Command, Deny, Help, help_text, parse
 from bot.core.context import Context
 from bot.core.ports.registry import RegistryError
@@ -128,7 +129,11 @@ class SlackDoor:
         parsed = parse(text)
         if parsed.command is None:
             reply = parsed.reply or "I could not read that command."
-            ack(response_type="ephemeral", text=escape(reply), blocks=text_blocks(reply))
+            ack(
+                response_type="ephemeral",
+                text=neutral.slack_mentions(escape(reply)),
+                blocks=text_blocks(reply),
+            )
         elif isinstance(parsed.command, Help):
             reply = help_text(parsed.command.topic)
             ack(response_type="ephemeral", text=escape(reply), blocks=text_blocks(reply))
@@ -137,7 +142,7 @@ class SlackDoor:
             shown = " ".join(shown.split())
             if len(shown) > _SHOW_MAX:
                 shown = shown[: _SHOW_MAX - 1] + "…"
-            ack(response_type="ephemeral", text=f"⏳ working on `{escape(shown)}`")
+            ack(response_type="ephemeral", text=f"⏳ working on `{neutral.slack(shown)}`")
 
     def ack_click(self, ack: Any) -> None:
         ack()

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bot.doors.passes.drift_pass import Auditor
+from bot.doors.passes.drift_pass import DriftPass
 from bot.doors.passes.expiry import Sweeper
 from bot.doors.passes.verification import VerifyPass
 
@@ -25,7 +25,7 @@ def start_passes(settings: Settings, services: Callable[[], Service]) -> list[th
     PROMOBOT_AUDIT_SECONDS, PROMOBOT_VERIFY_SECONDS); the threads started."""
     kinds: list[tuple[float, Callable[[Callable[[], Service], float], threading.Thread]]] = [
         (settings.promobot_sweep_seconds, Sweeper),
-        (settings.promobot_audit_seconds, Auditor),
+        (settings.promobot_audit_seconds, DriftPass),
         (settings.promobot_verify_seconds, VerifyPass),
     ]
     started = []

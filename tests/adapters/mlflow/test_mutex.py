@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from bot.adapters.mlflow.gateway import Registry
-from bot.core.ports.registry import LockBusy
-from bot.core.state import lock_bucket
+from bot.core.ports.registry import MutexBusy
+from bot.core.state import mutex_bucket
 
-BUCKET = lock_bucket("sentiment-classifier", "production")
+BUCKET = mutex_bucket("sentiment-classifier", "production")
 LOCK = f"promobot-lock.{BUCKET}"
 
 
@@ -25,7 +25,7 @@ def lock_models(models) -> dict[str, dict[str, str]]:
 
 def test_the_lock_is_a_model_of_its_own_while_held_and_gone_after(tracking_uri, models) -> None:
     registry = Registry(tracking_uri)
-    with registry.lock(BUCKET, "sentiment-classifier", "production") as owner:
+    with registry.mutex(BUCKET, "sentiment-classifier", "production") as owner:
         tags = lock_models(models)[LOCK]
         assert tags["promobot.lock.owner"] == owner
         assert (tags["promobot.lock.model"], tags["promobot.lock.target"]) == (
@@ -39,10 +39,10 @@ def test_the_lock_is_a_model_of_its_own_while_held_and_gone_after(tracking_uri, 
 def test_a_second_taker_is_told_who_holds_it(tracking_uri, models) -> None:
     holder = Registry(tracking_uri)
     other = Registry(tracking_uri, lock_wait_s=0)
-    with holder.lock(BUCKET, "sentiment-classifier", "production") as owner:
+    with holder.mutex(BUCKET, "sentiment-classifier", "production") as owner:
         with (
-            pytest.raises(LockBusy) as raised,
-            other.lock(BUCKET, "sentiment-classifier", "production"),
+            pytest.raises(MutexBusy) as raised,
+            other.mutex(BUCKET, "sentiment-classifier", "production"),
         ):
             pytest.fail("two holders at once")
         assert str(raised.value) == (
@@ -57,7 +57,7 @@ def test_a_failing_block_lets_go_of_the_lock(tracking_uri, models) -> None:
     registry = Registry(tracking_uri)
     with (
         pytest.raises(ValueError, match="the command failed"),
-        registry.lock(BUCKET, "sentiment-classifier", "production"),
+        registry.mutex(BUCKET, "sentiment-classifier", "production"),
     ):
         raise ValueError("the command failed")
     assert lock_models(models) == {}
@@ -71,7 +71,7 @@ def test_a_lock_left_by_a_dead_process_is_taken_over_and_the_takeover_recorded(
         LOCK, tags={"promobot.lock.owner": dead, "promobot.lock.expires": "1.000"}
     )
     registry = Registry(tracking_uri, lock_wait_s=0)
-    with registry.lock(BUCKET, "sentiment-classifier", "production") as owner:
+    with registry.mutex(BUCKET, "sentiment-classifier", "production") as owner:
         assert owner != dead
         assert lock_models(models)[LOCK]["promobot.lock.owner"] == owner
     left = lock_models(models)

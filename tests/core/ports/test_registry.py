@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from bot.core.ports.registry import (
-    LockBusy,
     LoggedModel,
     ModelInfo,
+    MutexBusy,
     RegistryError,
 )
 
@@ -41,7 +41,7 @@ def test_by_default_a_registry_error_is_mlflow_out_of_reach() -> None:
 
 
 def test_a_lock_still_held_is_a_conflict_to_try_again() -> None:
-    busy = LockBusy("another promotion of m production is in progress")
+    busy = MutexBusy("another promotion of m production is in progress")
     assert (busy.kind, busy.is_refusal) == ("conflict", False)
 
 

@@ -44,9 +44,9 @@ class Gate:
         self.real.set_model_tag(model, key, value)
 
     @contextmanager
-    def lock(self, bucket: str, model: str, target_key: str) -> Iterator[str]:
+    def mutex(self, bucket: str, model: str, target_key: str) -> Iterator[str]:
         self.locking.set()
-        with self.real.lock(bucket, model, target_key) as owner:
+        with self.real.mutex(bucket, model, target_key) as owner:
             self.holding.set()
             try:
                 yield owner

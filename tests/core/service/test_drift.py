@@ -31,7 +31,7 @@ def findings(service: Service) -> list[dict]:
 
 def test_nothing_drifts_while_only_promobot_moves_versions(service, two_in_production):
     assert findings(service) == []
-    assert service.audit.audit([M]).findings == []
+    assert service.drift_scan.scan([M]).findings == []
 
 
 def test_the_lessons_raw_rollback_is_found_and_shown(service, models, two_in_production):
@@ -78,7 +78,7 @@ def test_rollback_restores_what_promobot_recorded_and_its_mirror(
     assert models.stage(M, v2) == "Production"
     assert models.aliases(M)["production"] == v2
     assert findings(service) == []
-    assert service.audit.audit([M]).findings == []
+    assert service.drift_scan.scan([M]).findings == []
 
 
 def test_promoting_the_holder_records_it_and_fixes_the_mirror(service, models, two_in_production):
@@ -144,15 +144,15 @@ def test_each_new_finding_is_reported_once(service, models, two_in_production):
             seen.extend(f"{f.target} {f.kind}" for f in event.result.drift)
 
     service.events.subscribe(Recorder(), (events.DRIFT_FOUND,))
-    assert service.audit.report_all() == []
+    assert service.drift_scan.report_all() == []
     raw_rollback(models, v1)
-    assert len(service.audit.report_all()) == 2
-    assert service.audit.report_all() == []  # reported already
+    assert len(service.drift_scan.report_all()) == 2
+    assert service.drift_scan.report_all() == []  # reported already
     assert seen == ["Production outside", "Production mirror"]
     run(service, "slack:U01CAROL", f"rollback {M} put right")
-    assert service.audit.report_all() == []
+    assert service.drift_scan.report_all() == []
     raw_rollback(models, v1)  # the same drift again is news again
-    assert len(service.audit.report_all()) == 2
+    assert len(service.drift_scan.report_all()) == 2
 
 
 def test_a_target_promobot_never_moved_is_adopted_by_its_first_promotion(
@@ -194,8 +194,8 @@ def test_the_audit_records_the_lessons_raw_rollback_and_the_trail_keeps_it(
     v1, v2 = two_in_production
     raw_rollback(models, v1)
     clock.advance(hours=2)
-    assert len(service.audit.audit([M]).findings) == 2
-    assert len(service.audit.audit([M]).findings) == 2  # found again, recorded once
+    assert len(service.drift_scan.scan([M]).findings) == 2
+    assert len(service.drift_scan.scan([M]).findings) == 2  # found again, recorded once
     found_at = clock.now
     clock.advance(minutes=5)
     done = run(service, "slack:U01CAROL", f"rollback {M} someone moved it by hand")
@@ -222,20 +222,20 @@ def test_the_audit_records_the_lessons_raw_rollback_and_the_trail_keeps_it(
     assert [r.event for r in records][-2:] == ["drift", "rollback"]
     assert records[-2].at == found_at
     # Put right: nothing drifts now, and nothing more is recorded.
-    assert service.audit.audit([M]).findings == []
+    assert service.drift_scan.scan([M]).findings == []
     assert len(drift_trail(service)) == 1
 
 
 def test_the_passes_and_the_audit_record_one_drift_once(service, models, two_in_production):
     v1, _ = two_in_production
     raw_rollback(models, v1)
-    assert len(service.audit.report_all()) == 2  # announced, and recorded
-    service.audit.audit([M])
-    service.audit.report_new(M)  # a webhook delivery
+    assert len(service.drift_scan.report_all()) == 2  # announced, and recorded
+    service.drift_scan.scan([M])
+    service.drift_scan.report_new(M)  # a webhook delivery
     assert drift_trail(service) == [("drift", "outside", v1, 2, "Production", "audit-pass")]
     run(service, "slack:U01CAROL", f"rollback {M} put right")
     raw_rollback(models, v1)  # the same change again, after promobot put it right
-    service.audit.report_new(M)
+    service.drift_scan.report_new(M)
     assert [t[-1] for t in drift_trail(service)] == ["audit-pass", "webhook"]
 
 

@@ -29,8 +29,8 @@ def test_every_model_a_rule_names_is_audited_but_promobots_own_locks(
         models.version(name, accuracy=0.9)
     models.client.create_registered_model("promobot-lock.8b4e")
 
-    assert sorted(service.audit.governed()) == ["a-model", "b-model"]
-    assert service.audit.target_keys("a-model") == ["staging", "@champion"]
+    assert sorted(service.drift_scan.governed()) == ["a-model", "b-model"]
+    assert service.drift_scan.target_keys("a-model") == ["staging", "@champion"]
 
 
 def test_names_given_are_audited_as_given_and_unknown_ones_named(service, models) -> None:
@@ -38,12 +38,12 @@ def test_names_given_are_audited_as_given_and_unknown_ones_named(service, models
     models.client.transition_model_version_stage("sentiment-classifier", str(version), "Staging")
     models.version("ungoverned", accuracy=0.9)
 
-    report = service.audit.audit(["sentiment-classifier", "nope"])
+    report = service.drift_scan.scan(["sentiment-classifier", "nope"])
 
     assert (report.models_checked, report.unknown) == (1, ["nope"])
     assert [(f.target, f.kind, f.holder, f.recorded) for f in report.findings] == [
         ("Staging", "outside", version, None),
         ("Staging", "mirror", version, None),
     ]
-    assert service.audit.governed() == ["sentiment-classifier"]
-    assert service.audit.target_keys("ungoverned") == []
+    assert service.drift_scan.governed() == ["sentiment-classifier"]
+    assert service.drift_scan.target_keys("ungoverned") == []

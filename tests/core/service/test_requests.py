@@ -137,20 +137,20 @@ def test_partial_approval_says_how_many_are_still_needed(service, models):
 def test_request_id_names_its_targets_lock(service, models, two_versions):
     """`req-` + the 4 hex digits of the target's lock + 6 random: `approve` can take the
     lock before reading anything."""
-    from bot.core.state import lock_bucket
+    from bot.core.state import mutex_bucket
 
     v1, _ = two_versions
     run(service, "slack:U01BOB", f"promote {M} v{v1} staging ok")
     pending = run(service, "slack:U01BOB", f"promote {M} v{v1} production shadow ok")
-    assert pending.request_id[4:8] == lock_bucket(M, "production")
+    assert pending.request_id[4:8] == mutex_bucket(M, "production")
 
 
 def test_approval_waits_for_the_targets_lock_and_writes_nothing_when_it_stays_held(
     service, models, two_versions, tracking_uri
 ):
     from bot.adapters.mlflow.gateway import Registry
-    from bot.core.ports.registry import LockBusy
-    from bot.core.state import lock_bucket
+    from bot.core.ports.registry import MutexBusy
+    from bot.core.state import mutex_bucket
 
     v1, _ = two_versions
     run(service, "slack:U01BOB", f"promote {M} v{v1} staging ok")
@@ -159,8 +159,8 @@ def test_approval_waits_for_the_targets_lock_and_writes_nothing_when_it_stays_he
     impatient = Service(
         Registry(tracking_uri, lock_wait_s=0.3), service.policy, clock=service.deps.clock
     )
-    held = service.registry.lock(lock_bucket(M, "production"), M, "production")
-    with held, pytest.raises(LockBusy) as busy:
+    held = service.registry.mutex(mutex_bucket(M, "production"), M, "production")
+    with held, pytest.raises(MutexBusy) as busy:
         run(impatient, "github:alice", f"approve {pending.request_id}")
     assert "in progress" in str(busy.value)
     assert models.snapshot(M) == before

@@ -226,7 +226,7 @@ def test_a_busy_target_is_left_to_the_next_pass_and_the_others_still_run(
     for name in (busy, free):
         assert do(service, f"promote {name} v1 production").status == "done"
     other = Registry(tracking_uri)  # a promotion elsewhere holding the busy target's lock
-    with other.lock(state.lock_bucket(busy, "production"), busy, "production"):
+    with other.mutex(state.mutex_bucket(busy, "production"), busy, "production"):
         outcomes = service.verify().outcomes
     assert [(o.model, o.state) for o in outcomes] == [(free, "running")]
     assert busy in {o.model for o in service.verify().outcomes}  # its turn, once free

@@ -14,7 +14,7 @@ import pytest
 from markdown_seen import SHOWDOWN_MENTION, seen, visible
 
 from bot.core.state import HistoryEvent, description_line
-from bot.core.state.execution_tags import audit_tags, done_outcome, outcome_record
+from bot.core.state.execution_tags import done_outcome, outcome_record, version_tags_of
 
 AT = datetime(2026, 11, 26, 10, 2, tzinfo=UTC)
 HOSTILE = (
@@ -212,7 +212,7 @@ PROMOTED = {
 def test_the_tags_on_the_version_put_in_place_and_on_the_one_it_replaced(
     written: HistoryEvent, new_tags: dict[str, str], old_tags: dict[str, str]
 ) -> None:
-    assert audit_tags(written) == (new_tags, old_tags)
+    assert version_tags_of(written) == (new_tags, old_tags)
 
 
 @pytest.mark.parametrize(

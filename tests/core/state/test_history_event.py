@@ -137,7 +137,7 @@ def test_every_reader_reads_the_event_the_execution_writes() -> None:
 
 
 def test_the_audit_tags_come_from_the_event() -> None:
-    new_tags, old_tags = state.audit_tags(written())
+    new_tags, old_tags = state.version_tags_of(written())
     assert new_tags["promoted_at"] == "2026-11-25T10:02:00Z"
     assert new_tags["verification"] == "running"
     assert old_tags == {

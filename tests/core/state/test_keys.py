@@ -68,8 +68,8 @@ def test_a_tag_key_part_is_kept_when_safe_else_made_safe_and_unique(text: str, p
 
 
 def test_a_target_lock_is_named_by_4_hex_digits_request_ids_begin_with() -> None:
-    assert keys.lock_bucket("sentiment-classifier", "production") == "8b4e"
-    assert keys.lock_bucket("sentiment-classifier", "staging") != "8b4e"
+    assert keys.mutex_bucket("sentiment-classifier", "production") == "8b4e"
+    assert keys.mutex_bucket("sentiment-classifier", "staging") != "8b4e"
 
 
 @pytest.mark.parametrize(

@@ -86,7 +86,7 @@ def test_a_request_reads_back_every_field_and_writes_the_same() -> None:
         previous=2,
         repair=True,
     )
-    assert read is not None and read.lock_key == ("m", "production")
+    assert read is not None and read.mutex_key == ("m", "production")
     assert read.to_json() == json.loads(value)
 
 

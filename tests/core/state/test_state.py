@@ -564,5 +564,5 @@ def test_the_stale_tags_are_the_ones_a_move_out_writes() -> None:
     }
     written = state.HistoryEvent.from_tag("", json.dumps(value))
     assert written is not None
-    _, old_tags = state.audit_tags(written)
+    _, old_tags = state.version_tags_of(written)
     assert set(old_tags) == set(state.MOVED_OUT_TAGS)

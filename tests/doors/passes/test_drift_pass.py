@@ -10,7 +10,7 @@ import time
 from service_helpers import M, to_production
 
 from bot.core import events, state
-from bot.doors.passes.drift_pass import Auditor
+from bot.doors.passes.drift_pass import DriftPass
 
 
 class Published:
@@ -32,7 +32,7 @@ def test_two_passes_report_a_raw_stage_move_once(service_factory, models, two_ve
         replica.events.subscribe(published, (events.DRIFT_FOUND,))
     models.client.transition_model_version_stage(M, str(v2), "Production")
 
-    passes = [Auditor(lambda r=replica: r, 0.2) for replica in replicas]
+    passes = [DriftPass(lambda r=replica: r, 0.2) for replica in replicas]
     for audit in passes:
         audit.start()
     deadline = time.monotonic() + 30

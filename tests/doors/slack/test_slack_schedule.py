@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import Settings
-from bot.doors.passes.drift_pass import Auditor
+from bot.doors.passes.drift_pass import DriftPass
 from bot.doors.passes.expiry import Sweeper
 from bot.doors.passes.verification import VerifyPass
 from bot.doors.slack.schedule import start_passes
@@ -19,8 +19,8 @@ def no_service() -> object:
 @pytest.mark.parametrize(
     ("sweep", "audit", "verify", "kinds"),
     [
-        (60, 300, 10, [Sweeper, Auditor, VerifyPass]),
-        (0, 3600, 0, [Auditor]),
+        (60, 300, 10, [Sweeper, DriftPass, VerifyPass]),
+        (0, 3600, 0, [DriftPass]),
         (0, 0, 0, []),
     ],
     ids=["all-three", "only-the-audit", "all-off"],
