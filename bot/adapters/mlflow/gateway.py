@@ -304,7 +304,8 @@ def _from_mlflow(exc: Any, what: str, where: str) -> RegistryError:
             f"{_network_problem(cause)}. Once it answers again, run the same "
             "command: it finishes what was started without doing anything twice."
         )
-    said = _first_line(str(exc))
+    # Each sentence below ends MLflow's words with its own period.
+    said = _first_line(str(exc)).rstrip(". ")
     if code and not said.startswith(code):  # a REST answer already starts with its code
         said = f"{code}: {said}"
     if code in ("UNAUTHENTICATED", "CUSTOMER_UNAUTHORIZED"):

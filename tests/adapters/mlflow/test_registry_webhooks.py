@@ -68,11 +68,6 @@ def test_deleting_a_webhook_mlflow_no_longer_has_is_mlflow_refusing(registry: Re
     assert (raised.value.kind, raised.value.code) == ("refused", "RESOURCE_DOES_NOT_EXIST")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/adapters/mlflow/gateway.py _from_mlflow appends `. <hint>` to MLflow's message, "
-    "which already ends with a period: people read `not found.. Check the name`",
-)
 def test_mlflows_refusal_reads_as_sentences(registry: Registry, tracking_uri: str) -> None:
     with pytest.raises(RegistryError) as raised:
         registry.delete_webhook("0" * 32)
