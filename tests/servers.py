@@ -247,12 +247,15 @@ def auth_server(
     app: str = "promobot-guard",
     auth_db: str = "",
     env: dict[str, str] | None = None,
+    auth_cache_seconds: int = 0,
 ) -> MlflowServer:
     """An `mlflow server --app-name <app>` (MLflow's `basic-auth`, or promobot's guard on
     it) with MLflow's own auth config file: default permission READ (MLflow's default), its
     user store at `auth_db` (default: SQLite beside the server), admin `admin`.
     `env`: more of the server's environment, e.g. the guard's settings on the MLflow host
-    (PROMOBOT_POLICY, PROMOBOT_SERVICE_USERS, PROMOBOT_GUARD_ADMINS)."""
+    (PROMOBOT_POLICY, PROMOBOT_SERVICE_USERS, PROMOBOT_GUARD_ADMINS).
+    `auth_cache_seconds`: MLflow's cache of checked passwords (0, MLflow's default: every
+    request's password is hashed again)."""
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "basic_auth.ini"
     users_at = auth_db or f"sqlite:///{workdir / 'basic_auth.db'}"
@@ -262,6 +265,7 @@ def auth_server(
         f"database_uri = {users_at}\n"
         f"admin_username = {ADMIN}\n"
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+        f"auth_cache_ttl_seconds = {auth_cache_seconds}\n"
     )
     settings = {
         "MLFLOW_AUTH_CONFIG_PATH": str(config),
