@@ -71,7 +71,7 @@ REFUSES = (
 def create_app(app: Flask | None = None) -> Any:
     """The `mlflow.app` entry point: MLflow's basic-auth app, then the guard's check."""
     flask_app = app if app is not None else mlflow_app
-    guard = _start(load_guard_settings())
+    guard = start(load_guard_settings())
     flask_app.before_request(guard.screen)  # a malformed registry write: 400, before all
     served = auth.create_app(flask_app)  # then basic-auth's check: who, and MLflow's rights
     guard.install(flask_app)  # then the guard's
@@ -140,7 +140,7 @@ class Guard:
         return self.routes.get((rule.rule, request.method)) if rule is not None else None
 
 
-def _start(settings: GuardSettings) -> Guard:
+def start(settings: GuardSettings) -> Guard:
     """The guard, from the settings and the policy; stops the worker (and so the server)
     when either cannot be used."""
     problems = settings.problems()
