@@ -17,6 +17,7 @@ from bot.config import GuardSettings
 from bot.core.service.registration import GIT_TAGS
 from bot.core.state import keys
 from bot.core.state.execution_tags import MOVED_OUT_TAGS, audit_tags
+from bot.core.state.history_event import HistoryEvent
 
 GOV = "governed-model"
 verdict = rules.verdict_of(["governed-*", "exact-model"])
@@ -80,23 +81,23 @@ def test_what_is_refused_and_how_it_is_said(change: Change, says: str) -> None:
 
 
 def test_the_key_sets_hold_every_tag_promobot_writes_on_versions() -> None:
-    event = {
-        "by": "bob@example.com",
-        "approved_by": "alice@example.com",
-        "target_label": "Production",
-        "at": "2026-11-25T10:00:00Z",
-        "reason": "r",
-        "request": "req-0123456789",
-        "channel": "cli",
-        "link": "https://example.com",
-        "verify": {},
-        "previous": 1,
-        "version": 2,
-        "ends_verification": True,
-        "target_kind": "stage",
-        "kind": "rollback",
-        "rollback_reason": "r",
-    }
+    event = HistoryEvent(
+        kind="rollback",
+        target_key="production",
+        target_label="Production",
+        version=2,
+        previous=1,
+        by="bob@example.com",
+        approved_by="alice@example.com",
+        at=datetime(2026, 11, 25, 10, tzinfo=UTC),
+        reason="r",
+        request="req-0123456789",
+        channel="cli",
+        link="https://example.com",
+        rollback_reason="r",
+        verify={},
+        ends_verification=True,
+    )
     new, old = audit_tags(event)
     assert all(rules.is_audit_key(k) for k in [*new, *old, *MOVED_OUT_TAGS])
     assert rules.is_audit_key(keys.deployment_tag("Production"))
