@@ -6,12 +6,14 @@
                                      only, few repeats; writes bench/.cache/results-quick.json
     python -m bench --only overhead  one part (repeatable): overhead, scale, drift, slack,
                                      coldstart, replicas (1/2/4 serves + memory, PostgreSQL),
-                                     verify, latency
+                                     verify, latency, guard
     python -m bench --only verify --repeats 5
                                      verification: one pass's MLflow and Prometheus calls at
                                      10 and 10,000 versions, and exporter bad → rollback (~3 min)
     python -m bench --only latency   promote, approve, rollback through a 20 ms link, vs
                                      the floor (SQLite and PostgreSQL; ~3 min)
+    python -m bench --only guard     promobot's guard: the cost of one MLflow call (get,
+                                     set-tag) through it vs through basic-auth alone (~3 min)
     python -m bench --only drift --no-postgres --repeats 3
                                      drift detection's cost alone: status and audit at 10
                                      and 10,000 versions (SQLite; ~2 min)
@@ -43,7 +45,17 @@ os.environ.setdefault("DO_NOT_TRACK", "true")
 from pathlib import Path
 from typing import Any
 
-PARTS = ("overhead", "scale", "drift", "slack", "coldstart", "replicas", "verify", "latency")
+PARTS = (
+    "overhead",
+    "scale",
+    "drift",
+    "slack",
+    "coldstart",
+    "replicas",
+    "verify",
+    "latency",
+    "guard",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,6 +247,13 @@ def main(argv: list[str] | None = None) -> int:
             small_run = replica_bench.Options(commands=40, memory_commands=100, rounds=1)
             both = replica_bench.run(workdir / "replicas", small_run if quick else None, say)
             results["replicas"], results["memory"] = both["replicas"], both["memory"]
+        if "guard" in parts:
+            from bench import guard_bench
+
+            say("guard: one MLflow call through basic-auth alone and through the guard")
+            results["guard"] = guard_bench.run(
+                workdir / "guard", repeats=repeats, calls=10 if quick else 30, progress=say
+            )
         if "latency" in parts:
             say("latency: promote, approve, rollback through a 20 ms link")
             results["latency"] = latency_bench.run(

@@ -76,6 +76,12 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
 
         for name, figure, limit, met in latency_targets(latency):
             add(name, figure, limit, met)
+    guard = results.get("guard")
+    if guard:
+        from bench.guard_bench import targets as guard_targets
+
+        for name, figure, limit, met in guard_targets(guard):
+            add(name, figure, limit, met)
     slack = results.get("slack")
     if slack and "p99_ms" in slack:
         add(
@@ -167,6 +173,10 @@ def table(results: dict[str, Any]) -> str:
         lines.append("")
     lines.extend(_drift_lines(results.get("drift")))
     lines.extend(_verify_lines(results.get("verify")))
+    if results.get("guard"):
+        from bench.guard_bench import table_lines as guard_lines
+
+        lines.extend(guard_lines(results["guard"]))
     if results.get("latency"):
         from bench.latency_bench import lines as latency_lines
 

@@ -56,6 +56,16 @@ what they are:
                                                   out at once after their acks (the rest wait
                                                   in line, holding no lock)
 
+The guard (`mlflow server --app-name promobot-guard`, bot/adapters/mlflow/guard/) runs on
+the MLflow host and reads its own few, as `GuardSettings`:
+
+    PROMOBOT_POLICY                 policies/     the policy: the models it names are governed
+    PROMOBOT_SERVICE_USERS          (empty)       promobot's own MLflow usernames, comma-separated:
+                                                  only they change governed models (required)
+    PROMOBOT_GUARD_ADMINS           refuse        refuse: MLflow admins are refused like anyone;
+                                                  allow: admins may change governed models
+                                                  (break-glass while promobot is down)
+
 A malformed value stops only the door that needs it, as it always has, never every
 command: PORT (and the secrets) are checked by pydantic, so a bad one fails
 `load_settings()`; a bad PROMOBOT_SWEEP_SECONDS, PROMOBOT_AUDIT_SECONDS or
@@ -240,3 +250,46 @@ _CHECKED = {
 
 def load_settings() -> Settings:
     return Settings()
+
+
+# The values PROMOBOT_GUARD_ADMINS takes.
+GUARD_ADMIN_MODES = ("refuse", "allow")
+
+
+class GuardSettings(BaseSettings):
+    """What the guard reads on the MLflow host (the module's docstring lists them)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    promobot_policy: str = "policies/"
+    promobot_service_users: str = ""
+    promobot_guard_admins: str = "refuse"
+
+    @property
+    def service_users(self) -> frozenset[str]:
+        """The MLflow usernames of promobot's own accounts, exactly as MLflow spells them."""
+        return frozenset(u.strip() for u in self.promobot_service_users.split(",") if u.strip())
+
+    @property
+    def admins_allowed(self) -> bool:
+        return self.promobot_guard_admins.strip().lower() == "allow"
+
+    def problems(self) -> list[str]:
+        """What keeps the guard from starting, one sentence each; [] when it can."""
+        found: list[str] = []
+        mode = self.promobot_guard_admins.strip().lower() or "refuse"
+        if mode not in GUARD_ADMIN_MODES:
+            found.append(
+                f"PROMOBOT_GUARD_ADMINS must be refuse (the default) or allow, not "
+                f"{self.promobot_guard_admins[:40]!r}"
+            )
+        if not self.service_users:
+            found.append(
+                "PROMOBOT_SERVICE_USERS is empty: name promobot's own MLflow usernames "
+                "(comma-separated), or nobody, promobot included, could change a governed model"
+            )
+        return found
+
+
+def load_guard_settings() -> GuardSettings:
+    return GuardSettings()

@@ -30,6 +30,7 @@ os.environ["DO_NOT_TRACK"] = "true"
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SERVICE_POLICY = FIXTURES / "service_policy.yaml"
+GUARD_POLICY = FIXTURES / "guard_policy.yaml"
 
 # A Wednesday morning: outside every freeze window in the fixtures.
 WEDNESDAY = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -243,3 +244,44 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory, exporter: object) -> It
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def guarded_mlflow(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[object]:
+    """One `mlflow server --app-name promobot-guard` per backend for the whole session,
+    with GUARD_POLICY on its side and its users made through MLflow's auth API
+    (tests/servers.py's Guarded). PostgreSQL: a database for the registry and one for
+    MLflow's users, dropped afterwards; without a reachable PostgreSQL those tests skip,
+    unless PROMOBOT_REQUIRE_POSTGRES=1 (then they fail)."""
+    from servers import (
+        Guarded,
+        auth_server,
+        create_postgres_database,
+        drop_postgres_database,
+        guard_env,
+        postgres_missing,
+    )
+
+    workdir = tmp_path_factory.mktemp(f"guarded-{request.param}")
+    databases: list[str] = []
+    backend, users_at = f"sqlite:///{workdir / 'mlflow.db'}", ""
+    if request.param == "postgres":
+        if missing := postgres_missing():
+            if os.environ.get("PROMOBOT_REQUIRE_POSTGRES") == "1":
+                pytest.fail(f"{missing}. PROMOBOT_REQUIRE_POSTGRES=1, so this is a failure.")
+            pytest.skip(f"{missing}. Skipped.")
+        backend, registry_db = create_postgres_database("promobot_guard")
+        users_at, users_db = create_postgres_database("promobot_guard_users")
+        databases = [registry_db, users_db]
+    server = auth_server(backend, workdir, auth_db=users_at, env=guard_env(GUARD_POLICY))
+    try:
+        server.start()
+        guarded = Guarded(request.param, server, GUARD_POLICY)
+        guarded.make_users()
+        yield guarded
+    finally:
+        server.stop()
+        for name in databases:
+            drop_postgres_database(name)

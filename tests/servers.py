@@ -8,6 +8,7 @@ is stopped as a group.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.doors.demo.processes import LocalServer, await_health, free_port, stop_group
 
@@ -227,3 +229,269 @@ class PromobotServe(LocalServer):
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+# ---- MLflow's basic-auth, and promobot's guard on it (bot/adapters/mlflow/guard/) --------
+
+ADMIN = "admin"
+ADMIN_PASSWORD = "admin-password-for-tests-only"
+POSTGRES_URL = os.environ.get("PROMOBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+# SQLAlchemy 2 reads a bare postgresql:// as psycopg 3; the dev extras install psycopg2.
+POSTGRES_DRIVER = "postgresql+psycopg2://"
+
+
+def auth_server(
+    backend_uri: str,
+    workdir: Path,
+    *,
+    app: str = "promobot-guard",
+    auth_db: str = "",
+    env: dict[str, str] | None = None,
+    auth_cache_seconds: int = 0,
+) -> MlflowServer:
+    """An `mlflow server --app-name <app>` (MLflow's `basic-auth`, or promobot's guard on
+    it) with MLflow's own auth config file: default permission READ (MLflow's default), its
+    user store at `auth_db` (default: SQLite beside the server), admin `admin`.
+    `env`: more of the server's environment, e.g. the guard's settings on the MLflow host
+    (PROMOBOT_POLICY, PROMOBOT_SERVICE_USERS, PROMOBOT_GUARD_ADMINS).
+    `auth_cache_seconds`: MLflow's cache of checked passwords (0, MLflow's default: every
+    request's password is hashed again)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "basic_auth.ini"
+    users_at = auth_db or f"sqlite:///{workdir / 'basic_auth.db'}"
+    config.write_text(
+        "[mlflow]\n"
+        "default_permission = READ\n"
+        f"database_uri = {users_at}\n"
+        f"admin_username = {ADMIN}\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+        f"auth_cache_ttl_seconds = {auth_cache_seconds}\n"
+    )
+    settings = {
+        "MLFLOW_AUTH_CONFIG_PATH": str(config),
+        "MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "MLFLOW_FLASK_SERVER_SECRET_KEY": "promobot-tests",
+        # The guard is imported by the server's workers from this checkout.
+        "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p),
+        "PROMOBOT_GUARD_ADMINS": "",
+        # No job runner and its consumers: nothing here runs MLflow jobs.
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        **(env or {}),
+    }
+    # uvicorn kills a worker that does not answer its health ping within 5 s, which a
+    # loaded machine's import of mlflow can take: be patient (bench/env.py does the same).
+    patient = ("--uvicorn-opts", "--timeout-worker-healthcheck 120")
+    return MlflowServer(
+        backend_uri=backend_uri,
+        workdir=workdir,
+        extra_args=("--app-name", app, *patient),
+        env=settings,
+    )
+
+
+def auth_call(url: str, path: str, payload: dict[str, object], method: str = "POST") -> None:
+    """One call of MLflow's own auth REST API, as its admin."""
+    import requests
+
+    answer = requests.request(
+        method, f"{url}{path}", json=payload, auth=(ADMIN, ADMIN_PASSWORD), timeout=60
+    )
+    if answer.status_code != 200:
+        raise RuntimeError(f"{method} {path} {payload}: {answer.status_code} {answer.text[:300]}")
+
+
+def create_user(url: str, username: str, password: str, *, admin: bool = False) -> None:
+    """A user made through MLflow's auth API (`users/create`, and `users/update-admin`)."""
+    auth_call(url, "/api/2.0/mlflow/users/create", {"username": username, "password": password})
+    if admin:
+        auth_call(
+            url,
+            "/api/2.0/mlflow/users/update-admin",
+            {"username": username, "is_admin": True},
+            method="PATCH",
+        )
+
+
+def grant(url: str, username: str, resource_type: str, resource_id: str, permission: str) -> None:
+    """A permission given through MLflow's auth API (what AuthServiceClient's
+    grant_user_permission sends), e.g. MANAGE on every registered model: ("registered_model",
+    "*")."""
+    auth_call(
+        url,
+        "/api/3.0/mlflow/users/permissions/grant",
+        {
+            "username": username,
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "permission": permission,
+        },
+    )
+
+
+def postgres_missing() -> str:
+    """Why no PostgreSQL answers at POSTGRES_URL, or "" when one does."""
+    try:
+        import psycopg2
+
+        psycopg2.connect(f"{POSTGRES_URL}/postgres", connect_timeout=3).close()
+    except Exception as exc:  # psycopg2.Error, or no psycopg2 at all
+        return (
+            f"PostgreSQL is not reachable at {POSTGRES_URL} ({' '.join(str(exc).split())[:200]}); "
+            "set PROMOBOT_TEST_POSTGRES to another server's URL"
+        )
+    return ""
+
+
+def postgres_admin(sql: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(f"{POSTGRES_URL}/postgres", connect_timeout=5)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+def create_postgres_database(prefix: str) -> tuple[str, str]:
+    """A fresh database for one run: (its store URI for MLflow, its name)."""
+    import uuid
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    postgres_admin(f'CREATE DATABASE "{name}"')
+    return POSTGRES_URL.replace("postgresql://", POSTGRES_DRIVER, 1) + f"/{name}", name
+
+
+def drop_postgres_database(name: str) -> None:
+    # A stopped server's connections may linger; end them, or DROP waits for them.
+    postgres_admin(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    )
+    postgres_admin(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+# The MLflow users of a guarded server in the tests: promobot's service account, an
+# engineer with every write MLflow allows on registered models, CI (it registers), and
+# MLflow's admin. Passwords are made up here, for 127.0.0.1 only.
+PASSWORDS = {
+    "promobot": "promobot-service-password",
+    "eng": "engineer-password-1234",
+    "ci": "ci-password-12345678",
+    ADMIN: ADMIN_PASSWORD,
+}
+SERVICE_USERS = "promobot, promobot-replica"
+PATIENT_SECONDS = "120"
+
+
+def guard_env(policy: Path, **more: str) -> dict[str, str]:
+    """The guard's settings on the MLflow host, and MLflow's webhook settings that let an
+    admin point a webhook at 127.0.0.1."""
+    return {
+        "PROMOBOT_POLICY": str(policy),
+        "PROMOBOT_SERVICE_USERS": SERVICE_USERS,
+        "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
+        "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+        **more,
+    }
+
+
+@dataclass
+class Guarded:
+    """A running guarded server, its users, and the policy on its side."""
+
+    backend: str  # "sqlite" | "postgres"
+    server: MlflowServer
+    policy: Path
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def make_users(self) -> None:
+        """promobot and the engineer get MANAGE on every registered model, CI EDIT (it adds
+        versions to models others made): the most MLflow's permissions allow, so what is
+        refused below is the guard's doing."""
+        for user in ("promobot", "eng", "ci"):
+            create_user(self.url, user, PASSWORDS[user])
+        grant(self.url, "promobot", "registered_model", "*", "MANAGE")
+        grant(self.url, "eng", "registered_model", "*", "MANAGE")
+        grant(self.url, "ci", "registered_model", "*", "EDIT")
+
+    @contextlib.contextmanager
+    def as_user(self, user: str) -> Iterator[Any]:
+        """An MlflowClient that signs in as `user` while the block runs (MLflow's client
+        reads MLFLOW_TRACKING_USERNAME and _PASSWORD at every call)."""
+        from mlflow import MlflowClient
+
+        given = {
+            "MLFLOW_TRACKING_USERNAME": user,
+            "MLFLOW_TRACKING_PASSWORD": PASSWORDS[user],
+            # a loaded machine's server may take longer than promobot's 10 s default
+            "MLFLOW_HTTP_REQUEST_TIMEOUT": PATIENT_SECONDS,
+        }
+        saved = {k: os.environ.get(k) for k in given}
+        os.environ.update(given)
+        try:
+            yield MlflowClient(tracking_uri=self.url)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    def ci_versions(self, model: str, count: int, tags: dict[str, str]) -> str:
+        """`count` versions of `model` registered by CI with `tags` at creation (the model
+        made first); returns their run."""
+        with self.as_user("ci") as client:
+            found = client.get_experiment_by_name("guard-tests")
+            experiment = found.experiment_id if found else client.create_experiment("guard-tests")
+            run_id = client.create_run(experiment).info.run_id
+            client.log_metric(run_id, "accuracy", 0.9)
+            client.create_registered_model(model)
+            for _ in range(count):
+                client.create_model_version(model, f"runs:/{run_id}/model", run_id, tags=tags)
+        return run_id
+
+    def promobot_does(self, *commands: str) -> None:
+        """Commands carried out by promobot in this process, signed in as its service
+        account, as `github:alice` asked them."""
+        from service_helpers import run
+
+        from bot.adapters.mlflow.gateway import Registry
+        from bot.core.policy import load_policy
+        from bot.core.service import Service
+
+        with self.as_user("promobot"):
+            service = Service(Registry(self.url), load_policy(self.policy))
+            for text in commands:
+                result = run(service, "github:alice", text)
+                assert result.status == "done", (text, result.reasons)
+
+    def http(self, user: str | None, method: str, path: str, body: Any = None, **kw: Any) -> Any:
+        """One raw HTTP call as `user` (None: without credentials); `body` is sent as JSON
+        unless `data=` is given."""
+        import requests
+
+        auth = (user, PASSWORDS[user]) if user else None
+        if body is not None:
+            kw["json"] = body
+        return requests.request(method, f"{self.url}{path}", auth=auth, timeout=120, **kw)
+
+    def cli_env(self, user: str, **extra: str) -> dict[str, str]:
+        """The environment of a `promobot` process signed in as `user`."""
+        return promobot_env(
+            {
+                "MLFLOW_TRACKING_URI": self.url,
+                "MLFLOW_TRACKING_USERNAME": user,
+                "MLFLOW_TRACKING_PASSWORD": PASSWORDS[user],
+                "PROMOBOT_POLICY": str(self.policy),
+                "MLFLOW_HTTP_REQUEST_TIMEOUT": PATIENT_SECONDS,
+                "PYTHONPATH": os.pathsep.join(
+                    p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p
+                ),
+                **extra,
+            }
+        )

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from bot.adapters.mlflow.at_once import AtOnce, again_when_busy
+from bot.adapters.mlflow.guard_calls import GuardCalls, guard_refusal
 from bot.adapters.mlflow.installed import check_store
 from bot.adapters.mlflow.mutex import ExecutionMutex
 from bot.adapters.mlflow.runs import MISSING, RunCalls
@@ -48,7 +49,7 @@ CLIENT_DEFAULTS = {
 }
 
 
-class Registry(RunCalls, WebhookCalls, AtOnce):
+class Registry(RunCalls, WebhookCalls, GuardCalls, AtOnce):
     """Narrow interface over MlflowClient: only the calls promobot makes."""
 
     def __init__(
@@ -316,6 +317,8 @@ def _from_mlflow(exc: Any, what: str, where: str) -> RegistryError:
             kind="permission",
             code=code,
         )
+    if code == "PERMISSION_DENIED" and (refused := guard_refusal(exc, what)):
+        return refused
     if code == "PERMISSION_DENIED":
         user = os.environ.get("MLFLOW_TRACKING_USERNAME", "")
         return RegistryError(

@@ -109,6 +109,16 @@ class WebhookInfo:
     created_ms: int = 0  # MLflow's creation time, in milliseconds
 
 
+@dataclass(frozen=True)
+class GuardStatus:
+    """Whether the registry refuses governed changes that do not come from promobot (the
+    guard, docs/security.md), and why not when it does not."""
+
+    guarded: bool
+    why: str = ""  # when not guarded: what was found instead, e.g. "a local store"
+    governs: tuple[str, ...] = ()  # when guarded: the policy entries it enforces
+
+
 class Registry(Protocol):
     """The MLflow registry as the use cases see it."""
 
@@ -149,6 +159,9 @@ class Registry(Protocol):
         self, webhook_id: str, url: str, events: tuple[str, ...], secret: str, description: str
     ) -> WebhookInfo: ...
     def delete_webhook(self, webhook_id: str) -> None: ...
+
+    # whether the registry itself refuses governed changes made outside promobot
+    def guard(self) -> GuardStatus: ...
 
     # CI registration
     def run_info(self, run_id: str) -> RunInfo | None: ...

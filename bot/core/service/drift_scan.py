@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.core import events, state
-from bot.core.ports.registry import ModelInfo
+from bot.core.ports.registry import GuardStatus, ModelInfo
 from bot.core.results import DriftResult
 from bot.core.service.common import Context, Deps
 from bot.core.service.drift import Finding, find_drift
@@ -63,6 +63,10 @@ class DriftScan:
                 if state.unrecorded(info.tags, key, _on(found, key)):
                     self._record(name, key, "audit")
         return DriftReport(checked, findings, unknown)
+
+    def guard(self) -> GuardStatus:
+        """Whether the registry itself refuses governed changes made outside promobot."""
+        return self.deps.registry.guard()
 
     def report_new(
         self, model: str, ctx: Context = AUDIT, found_by: str = "webhook"

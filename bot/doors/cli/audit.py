@@ -81,6 +81,10 @@ unreachable.
 """
 
 FORMATS = ("jsonl", "csv")
+NOT_GUARDED = (
+    "the registry is not guarded ({why}): anyone with MLflow write access can act as "
+    "anyone. docs/security.md says how to guard it."
+)
 
 
 def run_audit(args: list[str], as_json: bool) -> int:
@@ -103,8 +107,11 @@ def run_audit(args: list[str], as_json: bool) -> int:
     try:
         report = service.drift_scan.scan(args)
         repaired, missing = _deployment_records(service, args, repair)
+        guard = service.drift_scan.guard()
     except RegistryError as exc:
         return registry_failure(exc, "promobot audit").report()
+    if not guard.guarded:
+        print(f"⚠ {NOT_GUARDED.format(why=guard.why)}", file=sys.stderr)
     if as_json:
         findings = [{"model": f.model, **f.to_json()} for f in report.findings]
         out: dict[str, Any] = {"models_checked": report.models_checked, "findings": findings}
