@@ -120,7 +120,7 @@ class Guard:
             return None
         admin = _is_admin(user)
         if change.kind == rules.WEBHOOK:
-            return None if admin else _refuse(reason, user, admin=False)
+            return None if admin else _refuse(reason, user, why="is not an MLflow admin")
         if admin and self.admins_allowed:
             log.warning(
                 "break-glass: MLflow admin %s changed a governed model (%s %s); "
@@ -216,9 +216,15 @@ def _is_admin(user: str) -> bool:
         return False  # no such user in MLflow's store: not an admin
 
 
-def _refuse(reason: str, user: str, *, admin: bool) -> Response:
+def _refuse(
+    reason: str,
+    user: str,
+    *,
+    admin: bool = False,
+    why: str = "is not one of promobot's service accounts",
+) -> Response:
     who = f"MLflow user {user}" if user else "this request's MLflow user"
-    why = f"{who} is not one of promobot's service accounts"
+    why = f"{who} {why}"
     if admin:
         why += " (MLflow admins are refused too unless PROMOBOT_GUARD_ADMINS=allow)"
     return _answer(MlflowException(f"{GUARD_REFUSED}: {reason}. {why}.", PERMISSION_DENIED))
