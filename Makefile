@@ -12,7 +12,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint lint-deploy image-test stack-check bench format clean install structure
+.PHONY: demo test test-servers lint lint-deploy image-test stack-check bench format clean install structure
 
 # The deploy linters and podman-compose, in a venv of their own (checkov pins much of what
 # promobot's dependencies also use).
@@ -33,8 +33,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/promobot demo
 
+# The suites that start many servers or race processes (reliability, the guard inside
+# real mlflow servers, the bench harness) run in `make test-servers`, so that `make test`
+# stays within its 15 minutes; .ci/run runs both.
+SERVER_SUITES := tests/reliability tests/bench tests/adapters/mlflow/test_guard_server.py \
+  tests/adapters/mlflow/test_guard_setups.py
+
 test: $(STAMP)
-	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q $(foreach s,$(SERVER_SUITES),--ignore=$(s)) $(PYTEST_ARGS)
+
+test-servers: $(STAMP)
+	$(VENV)/bin/pytest -q $(SERVER_SUITES) $(PYTEST_ARGS)
 
 $(TOOLS_STAMP): Makefile
 	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)

@@ -114,8 +114,8 @@ class Driver:
         return {
             "status": self.status,
             "status floor": lambda: self.floor.status(self.subject.model, datetime.now(UTC)),
-            "audit model": lambda: self.drift_scan([self.subject.model]),
-            "audit": lambda: self.drift_scan([]),
+            "audit model": lambda: self.audit([self.subject.model]),
+            "audit": lambda: self.audit([]),
         }[command]
 
     def status(self) -> None:
