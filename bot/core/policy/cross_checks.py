@@ -145,11 +145,12 @@ def _identity_problems(people: dict[str, _Defined[RawPerson]]) -> list[str]:
             ("github", raw.github, "GitHub login"),
             ("slack", raw.slack, "Slack ID"),
             ("cli", raw.cli or key, "CLI name"),
+            ("mlflow", raw.mlflow, "MLflow username"),
         ]
         for field, handle, label in handles:
             if handle is None:
                 continue
-            norm = handle if field in ("cli", "slack") else handle.lower()
+            norm = handle if field in ("cli", "slack", "mlflow") else handle.lower()
             owner = owners.setdefault((field, norm), key)
             if owner == key:
                 continue

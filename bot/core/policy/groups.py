@@ -50,7 +50,7 @@ def member_problem(text: str) -> str | None:
         return _team_problem(text, rest)
     if prefix == SLACK_GROUP:
         return _usergroup_problem(text, rest)
-    if prefix in ("github", "slack", "cli"):
+    if prefix in ("github", "slack", "cli", "mlflow"):
         return (
             f"`{text}` is a handle, and groups list people by their key (add the person to "
             f"people with `{prefix}: {rest or '…'}` and list their key here, or {_WHAT_TO_WRITE})"

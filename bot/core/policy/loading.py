@@ -67,7 +67,7 @@ def check(path: str | Path) -> list[str]:
 
 
 def _person(key: str, raw: RawPerson) -> Person:
-    return Person(key, raw.email, raw.github, raw.slack, raw.cli)
+    return Person(key, raw.email, raw.github, raw.slack, raw.cli, raw.mlflow)
 
 
 def _model(raw: RawModel, source: str) -> ModelRules:

@@ -27,6 +27,7 @@ class Person:
     github: str | None = None
     slack: str | None = None
     cli: str | None = None
+    mlflow: str | None = None  # MLflow username: `mlflow:<username>`
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ class Policy:
                 f"github:{person.github}" if person.github else None,
                 f"slack:{person.slack}" if person.slack else None,
                 f"cli:{person.cli or person.key}",
+                f"mlflow:{person.mlflow}" if person.mlflow else None,
                 person.email,
             ):
                 if handle:

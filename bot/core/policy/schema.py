@@ -30,6 +30,7 @@ from bot.core.policy.schema_types import (
     GitHubLogin,
     GroupMember,
     MetricGateExpr,
+    MlflowUsername,
     Name,
     NonEmptyText,
     PositiveDuration,
@@ -57,6 +58,7 @@ class RawPerson(_Strict):
     github: GitHubLogin | None = None
     slack: SlackId | None = None
     cli: CliName | None = None
+    mlflow: MlflowUsername | None = None
 
 
 class RawFreeze(_Strict):

@@ -43,6 +43,9 @@ GITHUB_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\[bot\])?$"
 SLACK_PATTERN = r"^[A-Z0-9]{2,}$"
 SLACK_CHANNEL_PATTERN = r"^[CG][A-Z0-9]{2,}$"
 CLI_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+# MLflow's basic-auth takes any username; these are the ones a handle can carry whole
+# (no spaces, no `:`), e.g. bob, bob@example.com, svc-promobot.
+MLFLOW_USER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,254}$"
 
 
 def _target_problem(text: str) -> str | None:
@@ -154,6 +157,16 @@ CliName = _checked_text(
     _pattern_problem(CLI_PATTERN, "a CLI name (use letters, digits, '.', '_' and '-')"),
     CLI_PATTERN,
     "Name used with `promobot --as cli:<name>`; defaults to the person's key.",
+)
+MlflowUsername = _checked_text(
+    _pattern_problem(
+        MLFLOW_USER_PATTERN,
+        "an MLflow username (as MLflow's sign-in has it: letters, digits, '.', '_', '@', '+' "
+        "and '-', e.g. bob)",
+    ),
+    MLFLOW_USER_PATTERN,
+    "MLflow username: who signs in to MLflow (basic-auth, the guard) as this person acts "
+    "as `mlflow:<username>` through `promobot --server`.",
 )
 TargetKey = _checked_text(
     _target_problem,

@@ -75,6 +75,13 @@ CASES = {
             "names one person; fix the handle, or give one of them a `cli:` name)",
         ),
     ),
+    "mlflow-username-is-one-persons": Case(
+        ("people:\n  alice: {mlflow: alice}\n  bob: {mlflow: alice}\n",),
+        (
+            "a.yaml:3: people.bob.mlflow: MLflow username `alice` already belongs to alice "
+            "(each handle names one person; fix the handle, or give one of them a `cli:` name)",
+        ),
+    ),
     "approvals-without-approvers": Case(
         (PEOPLE + _model("{requesters: [ml-leads], approvals: 1}"),),
         (

@@ -22,6 +22,7 @@ RULES = load_policy(ROOT / "tests" / "fixtures" / "policies" / "good" / "rules.y
         "github:alice",
         "github:ALICE",
         "cli:alice",
+        "mlflow:alice.m",
         "alice@example.com",
         "Alice@Example.COM",
     ],
@@ -36,6 +37,8 @@ def test_unknown_and_partial_identities() -> None:
     assert RULES.person_for("github:mallory") is None
     assert RULES.person_for("alice") is None  # a bare name is not a handle
     assert RULES.person_for("email:alice@example.com") is None
+    # MLflow's usernames are matched as MLflow's sign-in compares them: exactly.
+    assert RULES.person_for("mlflow:ALICE.M") is None
     assert RULES.display("github:mallory") == "github:mallory"
     assert RULES.display("github:erin-x") == "github:erin-x"  # no e-mail: the handle used
     assert RULES.display("frank@example.com") == "Frank@Example.com"

@@ -68,7 +68,7 @@ CHECK = {"name": "error rate", "prometheus": "up", "pass": "< 1"}
                 "respect_locks",
             ],
         ),
-        (("people", "bob"), ["email", "github", "slack", "cli"]),
+        (("people", "bob"), ["email", "github", "slack", "cli", "mlflow"]),
         (("models",), []),
         (("nope",), []),
         (("models", 0, "name", "x"), []),
