@@ -19,6 +19,7 @@ from bot.adapters.github.client import GitHubClient
 from bot.adapters.github.deployments import GitHubDeployments
 from bot.adapters.github.teams import GitHubTeams
 from bot.adapters.mlflow.gateway import Registry
+from bot.adapters.mlflow.identity import MlflowIdentity
 from bot.adapters.prometheus import PrometheusClient
 from bot.adapters.slack.client import web_client
 from bot.adapters.slack.groups import SlackGroups
@@ -27,6 +28,7 @@ from bot.core.events import EventBus
 from bot.core.policy import Membership, Policy, load_policy
 from bot.core.ports.directory import Directory
 from bot.core.ports.github import GitHubPorts
+from bot.core.ports.identity import Identity
 from bot.core.ports.prometheus import NoPrometheus, Prometheus
 from bot.core.service import Service
 from bot.core.service.common import Outside, utcnow
@@ -51,6 +53,11 @@ def build_registry(settings: Settings) -> Registry:
         lock_ttl_s=settings.promobot_lock_ttl_seconds,
         lock_wait_s=settings.promobot_lock_wait_seconds,
     )
+
+
+def build_identity(settings: Settings) -> Identity:
+    """Who a caller's MLflow credentials sign in as, asked of the tracking server."""
+    return MlflowIdentity(settings.mlflow_tracking_uri)
 
 
 def build_directory(settings: Settings, *, timeout: float = TIMEOUT_S) -> Directory:

@@ -10,20 +10,25 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 from bot import __version__
 from bot.core.commands import USAGE
 from bot.doors.common import ExitCode, normalise_actor
 
-if TYPE_CHECKING:
-    pass
+# The entries that are not command words: they run here, never through --server.
+DOOR_COMMANDS = frozenset(
+    ("policy", "audit", "deployments", "verify", "register", "webhooks", "serve", "github", "demo")
+)
 
 TOP_HELP = """\
 promobot: release management for MLflow models, run from chat.
 
 Usage:
   promobot <command words…> [--as IDENTITY] [--json]
+  promobot --server URL <command words…> [--json]
+                                    the same, carried out by promobot serve's command door
+                                    as your MLflow account (guarded registries)
   promobot audit [MODEL…] [--json]  drift: what MLflow holds against what promobot recorded
   promobot audit export [MODEL…] [--since ISO-DATE] [--format jsonl|csv]
                                     the audit trail, record by record, oldest first
@@ -45,13 +50,19 @@ Commands (the same words as in Slack and GitHub comments):
 {usage}
 
 Options:
-  --as IDENTITY   who acts: github:<login>, slack:<user id>, cli:<name> or an e-mail
-                  (default $PROMOBOT_ACTOR, else cli:$USER)
+  --as IDENTITY   who acts: github:<login>, slack:<user id>, cli:<name>, mlflow:<username>
+                  or an e-mail (default $PROMOBOT_ACTOR, else mlflow:$MLFLOW_TRACKING_USERNAME
+                  against a server, else cli:$USER). Signed in to an MLflow server, only
+                  promobot's service accounts (PROMOBOT_SERVICE_USERS) may name someone else
+  --server URL    send the command words to promobot serve at URL (default
+                  $PROMOBOT_SERVER_URL), signed in as MLFLOW_TRACKING_USERNAME with
+                  MLFLOW_TRACKING_PASSWORD
   --json          print one JSON object instead of text
   -h, --help      this help; `promobot help <command>` explains one command
 
 Settings (environment): MLFLOW_TRACKING_URI (default sqlite:///mlflow.db),
-PROMOBOT_POLICY (default policies/).
+PROMOBOT_POLICY (default policies/), PROMOBOT_SERVER_URL, MLFLOW_TRACKING_USERNAME and
+MLFLOW_TRACKING_PASSWORD.
 Exit status: 0 done or pending, 1 refused or invalid, 2 usage error, 3 MLflow unreachable.
 """
 
@@ -66,7 +77,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(args: list[str]) -> int:
-    as_json, actor, args, problem = _global_flags(args)
+    flags = _global_flags(args)
+    as_json, actor, args, problem = flags.as_json, flags.actor, flags.words, flags.problem
+    if not problem and flags.server and args and args[0] in DOOR_COMMANDS:
+        problem = (
+            f"--server carries the command words (promote, approve, rollback, status, …) to "
+            f"promobot serve; `promobot {args[0]}` runs here: leave out --server"
+        )
     if problem:
         from bot.doors.cli.words import usage_error
 
@@ -116,34 +133,55 @@ def _main(args: list[str]) -> int:
         return run_demo(args[1:])
     from bot.doors.cli.words import run_words
 
-    return run_words(" ".join(args), actor, as_json)
+    return run_words(" ".join(args), actor, as_json, flags.server)
 
 
-def _global_flags(args: list[str]) -> tuple[bool, str, list[str], str]:
-    """Take --json and --as out of the words, wherever they stand. The actor is "" when
-    --as is not given: the default (PROMOBOT_ACTOR, else cli:$USER) is read from the
-    settings only once a command needs one."""
-    as_json = "--json" in args  # known before any problem is reported, so it is JSON too
-    actor = ""
-    rest: list[str] = []
+@dataclass
+class GlobalFlags:
+    as_json: bool
+    actor: str = ""  # from --as, normalised; "" when not given
+    server: str = ""  # from --server
+    words: list[str] = field(default_factory=list)
+    problem: str = ""
+
+
+_NEEDS = {
+    "--as": "--as needs an identity, e.g. `--as github:alice`",
+    "--server": "--server needs promobot serve's URL, e.g. `--server https://promobot.example.com`",
+}
+
+
+def _global_flags(args: list[str]) -> GlobalFlags:
+    """Take --json, --as and --server out of the words, wherever they stand. The actor is
+    "" when --as is not given: the default (PROMOBOT_ACTOR, else the MLflow account or
+    cli:$USER) is read from the settings only once a command needs one."""
+    # Known before any problem is reported, so that problem is JSON too.
+    flags = GlobalFlags(as_json="--json" in args)
+    values: dict[str, str] = {}
     i = 0
     while i < len(args):
         word = args[i]
+        name, eq, inline = word.partition("=")
         if word == "--json":
-            as_json = True
-        elif word == "--as":
-            if i + 1 >= len(args) or not args[i + 1].strip() or args[i + 1].startswith("--"):
-                return as_json, actor, rest, "--as needs an identity, e.g. `--as github:alice`"
-            actor = args[i + 1]
-            i += 1
-        elif word.startswith("--as="):
-            actor = word.split("=", 1)[1]
-            if not actor.strip():
-                return as_json, actor, rest, "--as needs an identity, e.g. `--as github:alice`"
+            flags.as_json = True
+        elif name in _NEEDS:
+            if eq:
+                value = inline
+            elif i + 1 < len(args) and not args[i + 1].startswith("--"):
+                value = args[i + 1]
+                i += 1
+            else:
+                value = ""
+            if not value.strip():
+                flags.problem = _NEEDS[name]
+                return flags
+            values[name] = value.strip()
         else:
-            rest.append(word)
+            flags.words.append(word)
         i += 1
-    return as_json, actor and normalise_actor(actor), rest, ""
+    flags.actor = normalise_actor(values["--as"]) if "--as" in values else ""
+    flags.server = values.get("--server", "")
+    return flags
 
 
 if __name__ == "__main__":  # pragma: no cover

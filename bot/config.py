@@ -7,7 +7,14 @@ what they are:
     MLFLOW_TRACKING_URI             sqlite:///mlflow.db  the MLflow tracking server (and registry)
     PROMOBOT_POLICY                 policies/     the policy file, or a folder of .yaml files
     PROMOBOT_ACTOR                  (empty)       `promobot`'s actor when --as is not given
-                                                  (empty: cli:$USER)
+                                                  (empty: mlflow:<username> with MLflow
+                                                  credentials for a server, else cli:$USER)
+    PROMOBOT_SERVER_URL             (empty)       `promobot serve`'s URL: the command words go
+                                                  through its command door (like --server)
+    PROMOBOT_SERVICE_USERS          (empty)       promobot's own MLflow usernames: only they
+                                                  may act for someone else (--as, "as")
+    MLFLOW_TRACKING_USERNAME        (empty)       the MLflow account the CLI signs in with
+    MLFLOW_TRACKING_PASSWORD        (none)        its password (secret)
     PROMOBOT_GITHUB_MIN_PERMISSION  write         the least repository permission a commenter
                                                   needs: read, triage, write, maintain, admin
     PROMOBOT_DEBUG                  (empty)       any value: `promobot github` prints the
@@ -101,6 +108,10 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str = "sqlite:///mlflow.db"
     promobot_policy: str = "policies/"
     promobot_actor: str = ""
+    promobot_server_url: str = ""
+    promobot_service_users: str = ""
+    mlflow_tracking_username: str = ""
+    mlflow_tracking_password: SecretStr | None = None
     promobot_github_min_permission: str = "write"
     promobot_debug: str = ""
     promobot_sweep_seconds: float = 60.0
@@ -132,6 +143,12 @@ class Settings(BaseSettings):
     promobot_work_threads: int = 16
 
     _problems: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def service_users(self) -> frozenset[str]:
+        """promobot's own MLflow usernames (the Slack app, the GitHub Action, automation):
+        the only accounts whose `--as` is honoured against an MLflow server."""
+        return usernames(self.promobot_service_users)
 
     def problem(self, variable: str) -> str:
         """What is wrong with the value of `variable` (e.g. "PROMOBOT_SWEEP_SECONDS"), as a
@@ -268,7 +285,7 @@ class GuardSettings(BaseSettings):
     @property
     def service_users(self) -> frozenset[str]:
         """The MLflow usernames of promobot's own accounts, exactly as MLflow spells them."""
-        return frozenset(u.strip() for u in self.promobot_service_users.split(",") if u.strip())
+        return usernames(self.promobot_service_users)
 
     @property
     def admins_allowed(self) -> bool:
@@ -289,6 +306,11 @@ class GuardSettings(BaseSettings):
                 "(comma-separated), or nobody, promobot included, could change a governed model"
             )
         return found
+
+
+def usernames(text: str) -> frozenset[str]:
+    """Comma-separated MLflow usernames, exactly as MLflow spells them."""
+    return frozenset(name.strip() for name in text.split(",") if name.strip())
 
 
 def load_guard_settings() -> GuardSettings:

@@ -289,26 +289,43 @@ def auth_server(
     )
 
 
-def auth_call(url: str, path: str, payload: dict[str, object], method: str = "POST") -> None:
-    """One call of MLflow's own auth REST API, as its admin."""
+def auth_call(
+    url: str,
+    path: str,
+    payload: dict[str, object],
+    method: str = "POST",
+    by: tuple[str, str] | None = None,
+) -> None:
+    """One call of MLflow's own auth REST API, as its admin (`by`: another admin, e.g.
+    basic_auth_server's AUTH_ADMIN)."""
     import requests
 
     answer = requests.request(
-        method, f"{url}{path}", json=payload, auth=(ADMIN, ADMIN_PASSWORD), timeout=60
+        method, f"{url}{path}", json=payload, auth=by or (ADMIN, ADMIN_PASSWORD), timeout=60
     )
     if answer.status_code != 200:
         raise RuntimeError(f"{method} {path} {payload}: {answer.status_code} {answer.text[:300]}")
 
 
-def create_user(url: str, username: str, password: str, *, admin: bool = False) -> None:
-    """A user made through MLflow's auth API (`users/create`, and `users/update-admin`)."""
-    auth_call(url, "/api/2.0/mlflow/users/create", {"username": username, "password": password})
+def create_user(
+    url: str,
+    username: str,
+    password: str,
+    *,
+    admin: bool = False,
+    by: tuple[str, str] | None = None,
+) -> None:
+    """A user made through MLflow's auth API (`users/create`, and `users/update-admin`),
+    by the server's admin (`by`, default the guarded servers' ADMIN)."""
+    payload: dict[str, object] = {"username": username, "password": password}
+    auth_call(url, "/api/2.0/mlflow/users/create", payload, by=by)
     if admin:
         auth_call(
             url,
             "/api/2.0/mlflow/users/update-admin",
             {"username": username, "is_admin": True},
             method="PATCH",
+            by=by,
         )
 
 

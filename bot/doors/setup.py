@@ -10,9 +10,7 @@ envelope.
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -21,8 +19,8 @@ from bot.app import build_service
 from bot.config import Settings, load_settings
 from bot.core.policy import Policy, PolicyError
 from bot.core.ports.registry import RegistryError
-from bot.core.results import envelope
 from bot.core.service import Service
+from bot.doors.answer import Answer, stop_answer
 from bot.doors.common import ExitCode, registry_exit
 
 INVALID_POLICY = "The policy files are invalid; promobot stops here."
@@ -36,16 +34,12 @@ class Failure:
     headline: str
     details: tuple[str, ...] = ()
 
+    def answer(self) -> Answer:
+        return stop_answer(self.code, self.headline, self.details)
+
     def report(self, as_json: bool = False) -> ExitCode:
         """Say it where the door speaks (stderr, or the `--json` envelope on stdout)."""
-        if as_json:
-            status = "error" if self.code in (ExitCode.UNAVAILABLE, ExitCode.USAGE) else "refused"
-            print(json.dumps(envelope(status, [self.headline, *self.details])))
-        else:
-            print(self.headline, file=sys.stderr)
-            for line in self.details:
-                print(f"  {line}", file=sys.stderr)
-        return self.code
+        return self.answer().show(as_json)
 
 
 def registry_failure(exc: RegistryError, what: str = "") -> Failure:

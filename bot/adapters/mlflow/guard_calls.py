@@ -62,6 +62,6 @@ def guard_refusal(exc: Exception, what: str) -> RegistryError | None:
     return RegistryError(
         f"MLflow refused to {what}: {sentence} Run promobot with the MLflow credentials of "
         "one of its service accounts (PROMOBOT_SERVICE_USERS on the MLflow host).",
-        kind="permission",
+        kind="guarded",
         code="PERMISSION_DENIED",
     )

@@ -25,6 +25,8 @@ class RegistryError(Exception):
         super().__init__(message)
         # "unavailable" (no answer, or MLflow's own 5xx failure) | "refused" (MLflow
         # answered 4xx: a bad source, no such resource) | "permission" (401, 403) |
+        # "guarded" (promobot's guard refused a governed change: only its service accounts
+        # write; people go through `promobot serve`, docs/security.md) |
         # "conflict" (a target's lock still held); for webhooks also "unsupported" (a
         # file store) and "invalid" (MLflow refused what it was given)
         self.kind = kind

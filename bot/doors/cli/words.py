@@ -13,14 +13,22 @@ from typing import Any
 
 from bot.app import resolve_groups
 from bot.config import Settings, load_settings
-from bot.core.commands import Help, help_text, parse
+from bot.core.commands import Command, Help, help_text, parse
 from bot.core.policy import check, load_policy, lookups
 from bot.core.ports.registry import RegistryError
-from bot.core.results import Result, envelope
+from bot.core.results import envelope
 from bot.core.service import Context
-from bot.doors.common import ExitCode, exit_code, normalise_actor
+from bot.core.service.acting_as import acting_as
+from bot.doors.answer import Answer, help_answer, result_answer, stop_answer, usage_answer
+from bot.doors.cli.remote import run_remote
+from bot.doors.common import ExitCode, normalise_actor
 from bot.doors.setup import Failure, open_service, open_settings, registry_failure
-from bot.render.message import to_text
+
+GUARDED = "guarded"  # RegistryError.kind: the guard refused a write (bot/core/ports/registry.py)
+USE_SERVER = (
+    "This registry is guarded by promobot: people's commands go through `promobot serve`. "
+    "Run `promobot --server <its URL> <the same words>`, or set PROMOBOT_SERVER_URL."
+)
 
 
 def _user() -> str:
@@ -30,61 +38,68 @@ def _user() -> str:
         return "unknown"
 
 
-def run_words(text: str, actor: str, as_json: bool) -> int:
-    """One command in the words of the contract; `actor`: from `--as`, else the default."""
+def run_words(text: str, actor: str, as_json: bool, server: str = "") -> int:
+    """One command in the words of the contract; `actor`: from `--as` ("" when not
+    given); `server`: `promobot serve`'s URL from `--server` (else PROMOBOT_SERVER_URL),
+    whose command door carries the command instead (bot/doors/cli/remote.py)."""
     parsed = parse(text)
     if parsed.command is None:
-        return usage_error(parsed.reply or "could not read that command", as_json)
+        return usage_answer(parsed.reply or "could not read that command").show(as_json)
     if isinstance(parsed.command, Help):
-        return _emit_plain(help_text(parsed.command.topic), as_json, "help")
+        return help_answer(help_text(parsed.command.topic)).show(as_json)
     settings, failure = open_settings()
     if settings is None:
         return _stop(failure, as_json)
-    actor = actor or normalise_actor(settings.promobot_actor or f"cli:{_user()}")
+    server = server or settings.promobot_server_url.strip()
+    if server:
+        return run_remote(server, text, actor, settings, as_json).show(as_json)
+    return local_answer(parsed.command, actor, settings).show(as_json)
+
+
+def local_answer(command: Command, asked: str, settings: Settings) -> Answer:
+    """The command carried out here, with this process's MLflow credentials."""
     service, failure = open_service(settings)
     if service is None:
-        return _stop(failure, as_json)
+        return failure.answer() if failure else usage_answer("could not start")
+    if not asked and settings.promobot_actor.strip():
+        asked = normalise_actor(settings.promobot_actor)
+    acting = acting_as(
+        asked,
+        signed_in_username(settings),
+        service_users=settings.service_users,
+        policy=service.policy,
+    )
+    if acting.refusal:
+        return stop_answer(ExitCode.REFUSED, acting.refusal)
     try:
-        result = service.handle(parsed.command, Context(actor=actor, channel="cli"))
+        result = service.handle(command, Context(actor=acting.actor or f"cli:{_user()}"))
     except RegistryError as exc:
-        return registry_failure(exc).report(as_json)
-    return _emit(result, as_json)
+        if exc.kind == GUARDED:
+            return stop_answer(ExitCode.REFUSED, USE_SERVER)
+        return registry_failure(exc).answer()
+    return result_answer(result)
+
+
+def signed_in_username(settings: Settings) -> str:
+    """The MLflow account the CLI's credentials name, when it talks to a server: MLflow
+    checks the password on every call, and promobot lets that account act only as its
+    own person (bot/core/service/acting_as.py). "" for a local store, where nobody signs in."""
+    if not settings.mlflow_tracking_uri.startswith(("http://", "https://")):
+        return ""
+    return settings.mlflow_tracking_username.strip()
 
 
 def _stop(failure: Failure | None, as_json: bool) -> int:
     return failure.report(as_json) if failure else ExitCode.USAGE
 
 
-def _emit(result: Result, as_json: bool) -> int:
-    if as_json:
-        print(json.dumps(result.to_json(), ensure_ascii=False))
-    else:
-        print(to_text(result))
-    return exit_code(result)
-
-
 def _print_json(status: str, reasons: list[str], **detail: Any) -> None:
-    """An answer that is not a use case's result (help, a usage error, a failure before
-    the service answered, `policy check`), in the one envelope. These have always
-    escaped non-ASCII characters (json.dumps' default); a result does not."""
+    """An answer that is not a use case's result (`policy check`), in the one envelope."""
     print(json.dumps(envelope(status, reasons, **detail)))
 
 
-def _emit_plain(text: str, as_json: bool, action: str) -> int:
-    if as_json:
-        _print_json("done", [], action=action, data={"help": text})
-    else:
-        print(text)
-    return ExitCode.OK
-
-
 def usage_error(problem: str, as_json: bool) -> int:
-    if as_json:
-        _print_json("error", [problem])
-    else:
-        print(problem, file=sys.stderr)
-        print("Run `promobot --help` for the commands.", file=sys.stderr)
-    return ExitCode.USAGE
+    return usage_answer(problem).show(as_json)
 
 
 def run_policy_check(args: list[str], as_json: bool) -> int:

@@ -28,7 +28,8 @@ def run_gunicorn(
         setup_logging(settings)
         doors = build_doors(settings, policy)
         built.append(doors)
-        return wsgi_app(SlackRequestHandler(doors.slack, path=EVENTS_PATH), doors.mlflow)
+        events = SlackRequestHandler(doors.slack, path=EVENTS_PATH)
+        return wsgi_app(events, doors.mlflow, doors.commands)
 
     def worker_exit(server: Any, worker: Any) -> None:
         # On SIGTERM the worker stops taking requests; the commands already acknowledged

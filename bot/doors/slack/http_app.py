@@ -2,6 +2,8 @@
 
     POST /slack/events     slash commands and button clicks (signed by Slack, else 401)
     POST /mlflow/webhook   MLflow's deliveries (signed, else 401; doors/mlflow_webhook.py)
+    POST /api/v1/commands  the command words, signed in with MLflow credentials
+                           (else 401; doors/command_door.py; `promobot --server`)
     GET  /healthz          200 {"ok": true}: the process answers (no signature, no MLflow)
 
 Everything else is 404; a known path with another method 405.
@@ -13,6 +15,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from bot.doors.answer import COMMANDS_PATH
 from bot.doors.mlflow_webhook import WEBHOOK_PATH
 
 EVENTS_PATH = "/slack/events"
@@ -22,8 +25,9 @@ BODY_MAX = 1_000_000  # Slack's payloads are a few kilobytes
 WSGI = Callable[..., Iterable[bytes]]
 
 
-def wsgi_app(slack: WSGI, mlflow: WSGI | None = None) -> WSGI:
-    """Route /healthz, /slack/events and /mlflow/webhook; everything else is 404."""
+def wsgi_app(slack: WSGI, mlflow: WSGI | None = None, commands: WSGI | None = None) -> WSGI:
+    """Route /healthz, /slack/events, /mlflow/webhook and /api/v1/commands; everything
+    else is 404."""
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO") or "/"
@@ -51,6 +55,8 @@ def wsgi_app(slack: WSGI, mlflow: WSGI | None = None) -> WSGI:
             return slack(environ, start_response)
         if path == WEBHOOK_PATH and mlflow is not None:
             return mlflow(environ, start_response)
+        if path == COMMANDS_PATH and commands is not None:
+            return commands(environ, start_response)
         return _answer(start_response, "404 Not Found", b"not found\n")
 
     return application

@@ -19,7 +19,8 @@ from slack_bolt import App
 from slack_bolt.error import BoltError
 
 from bot.adapters.slack.client import web_client
-from bot.app import build_service
+from bot.app import build_identity, build_service
+from bot.doors.command_door import CommandDoor
 from bot.doors.mlflow_webhook import WEBHOOK_PATH, MlflowWebhookDoor
 from bot.doors.slack.app import build_app
 from bot.doors.slack.schedule import start_passes
@@ -60,12 +61,14 @@ class Services:
 
 @dataclass
 class Doors:
-    """What one process serves: the bolt App, the MLflow webhook door, and the threads that
-    carry out their work after the ack (drained before the process exits)."""
+    """What one process serves: the bolt App, the MLflow webhook door, the threads that
+    carry out their work after the ack (drained before the process exits), and the
+    command door (`promobot --server`)."""
 
     slack: App
     mlflow: MlflowWebhookDoor
     work: ThreadPoolExecutor
+    commands: CommandDoor
 
 
 def build_doors(settings: Settings, policy: Policy) -> Doors:
@@ -97,7 +100,8 @@ def build_doors(settings: Settings, policy: Policy) -> Doors:
     secret = secret_text(settings.promobot_mlflow_webhook_secret)
     if not secret:
         log.info("PROMOBOT_MLFLOW_WEBHOOK_SECRET is not set: %s answers 401", WEBHOOK_PATH)
-    return Doors(app, MlflowWebhookDoor(secret, services.get, executor), executor)
+    commands = CommandDoor(build_identity(settings), services.get, settings.service_users)
+    return Doors(app, MlflowWebhookDoor(secret, services.get, executor), executor, commands)
 
 
 def secret_text(value: Any) -> str:

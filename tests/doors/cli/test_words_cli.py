@@ -64,3 +64,38 @@ def test_a_usage_error_with_json_is_the_envelope_alone(capsys) -> None:
     assert usage_error("usage: nope", as_json=True) == 2
     out, err = capsys.readouterr()
     assert err == "" and json.loads(out)["reasons"] == ["usage: nope"]
+
+
+def test_signed_in_to_a_server_a_person_may_not_act_as_someone_else(
+    capsys, monkeypatch, mlflow_auth_server
+) -> None:
+    """Against a real basic-auth server with a person's credentials: `--as` someone else
+    (or PROMOBOT_ACTOR) is refused before anything is read or written; the same account
+    named in PROMOBOT_SERVICE_USERS acts for whom it names."""
+    import uuid
+
+    from servers import AUTH_ADMIN, create_user
+
+    username = f"dora-{uuid.uuid4().hex[:6]}"
+    create_user(mlflow_auth_server.url, username, "dora-password-1234", by=AUTH_ADMIN)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_auth_server.url)
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", username)
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "dora-password-1234")
+    monkeypatch.setenv("PROMOBOT_POLICY", str(SERVICE_POLICY))
+
+    assert run_words("promote sentiment-classifier v1 staging", "github:alice", False) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert f"You are signed in to MLflow as {username}" in err
+    assert "Nothing was done." in err
+
+    monkeypatch.setenv("PROMOBOT_ACTOR", "github:alice")
+    assert run_words("status sentiment-classifier", "", True) == 1
+    said = json.loads(capsys.readouterr().out)
+    assert said["status"] == "refused"
+    assert "only promobot's service accounts" in said["reasons"][0]
+
+    monkeypatch.setenv("PROMOBOT_SERVICE_USERS", f"somebody, {username}")
+    assert run_words("status sentiment-classifier", "", True) == 1  # no such model: refused
+    said = json.loads(capsys.readouterr().out)
+    assert "no registered model" in said["reasons"][0]

@@ -1,0 +1,129 @@
+"""`promobot --server URL <command words…>` (or PROMOBOT_SERVER_URL): the command words
+carried by `promobot serve`'s command door (`POST /api/v1/commands`,
+bot/doors/command_door.py) instead of being carried out here.
+
+The door signs the caller in with their own MLflow credentials (MLFLOW_TRACKING_USERNAME
+and MLFLOW_TRACKING_PASSWORD, sent as HTTP Basic) and acts as `mlflow:<username>`; it
+answers with the same envelope, text and exit status as the local CLI, which this prints
+as the local CLI does. Redirects are not followed: the credentials go to the URL given,
+and nowhere else.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.error
+import urllib.request
+from email.message import Message
+from typing import Any
+
+from bot.config import Settings
+from bot.core.results import envelope
+from bot.core.text import masked
+from bot.doors.answer import (
+    COMMANDS_PATH,
+    EXIT_HEADER,
+    STDERR,
+    STDOUT,
+    STREAM_HEADER,
+    Answer,
+    stop_answer,
+)
+from bot.doors.common import ExitCode
+
+# A promotion waits for the target's lock (PROMOBOT_LOCK_WAIT_SECONDS, 30 s by default),
+# then for MLflow: give the door that and more before calling it unreachable.
+TIMEOUT_S = 120
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the 3xx comes back as an HTTPError, answered below
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects())
+
+
+def run_remote(server: str, text: str, asked: str, settings: Settings, as_json: bool) -> Answer:
+    """Send the words (and `--as`, which the door honours for service accounts only) and
+    return the door's answer (its envelope with `as_json`, else its text), or why there
+    is none."""
+    url = server.rstrip("/") + COMMANDS_PATH
+    where = masked(server)
+    if not server.startswith(("http://", "https://")):
+        return stop_answer(
+            ExitCode.USAGE,
+            f"--server (PROMOBOT_SERVER_URL) must be promobot serve's http(s) URL, not {where!r}",
+        )
+    username = settings.mlflow_tracking_username.strip()
+    password = settings.mlflow_tracking_password
+    secret = password.get_secret_value() if password is not None else ""
+    body: dict[str, str] = {"text": text}
+    if asked:
+        body["as"] = asked
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json" if as_json else "text/plain",
+        },
+    )
+    if username:
+        token = base64.b64encode(f"{username}:{secret}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    try:
+        with _OPENER.open(request, timeout=TIMEOUT_S) as reply:
+            return _answer(reply.status, reply.headers, reply.read())
+    except urllib.error.HTTPError as exc:
+        return _answer(exc.code, exc.headers, exc.read())
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return stop_answer(
+            ExitCode.UNAVAILABLE,
+            f"promobot serve at {where} cannot be reached ({reason}); nothing was done",
+        )
+
+
+def _answer(status: int, headers: Message, raw: bytes) -> Answer:
+    """What the door said, as the local CLI would say it."""
+    text = raw.decode("utf-8", "replace").rstrip("\n")
+    code = headers.get(EXIT_HEADER, "")
+    if status == 401:
+        return stop_answer(
+            ExitCode.REFUSED,
+            "promobot serve did not sign you in: MLflow refused the username and password "
+            "(set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to your MLflow "
+            "account's); nothing was done",
+        )
+    if code.isascii() and code.isdigit() and int(code) in iter(ExitCode):
+        stream = STDERR if headers.get(STREAM_HEADER, "") == STDERR else STDOUT
+        found = _envelope_of(text)
+        raw = text if found is not None else ""
+        return Answer(
+            ExitCode(int(code)), found or envelope("error", [text]), text, stream, raw_json=raw
+        )
+    if 300 <= status < 400:
+        return stop_answer(
+            ExitCode.USAGE,
+            f"promobot serve answered with a redirect (HTTP {status}) to "
+            f"{masked(headers.get('Location', '?'))}: give that URL to --server",
+        )
+    return stop_answer(
+        ExitCode.UNAVAILABLE,
+        f"the server did not answer as promobot serve does (HTTP {status}); is --server "
+        "promobot serve's URL?",
+    )
+
+
+def _envelope_of(text: str) -> dict[str, Any] | None:
+    """The envelope, when the door answered one (asked for JSON); None for text."""
+    if not text.startswith("{"):
+        return None
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None
