@@ -505,6 +505,7 @@ class Guarded:
                 "MLFLOW_TRACKING_USERNAME": user,
                 "MLFLOW_TRACKING_PASSWORD": PASSWORDS[user],
                 "PROMOBOT_POLICY": str(self.policy),
+                "PROMOBOT_SERVICE_USERS": SERVICE_USERS,
                 "MLFLOW_HTTP_REQUEST_TIMEOUT": PATIENT_SECONDS,
                 "PYTHONPATH": os.pathsep.join(
                     p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p

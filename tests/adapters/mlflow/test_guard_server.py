@@ -338,12 +338,18 @@ def test_ci_registers_and_promobots_service_account_promotes(
         version = client.get_model_version(model, "1")
     assert version.tags["git_commit"] == SHA and version.tags["git_repository"] == "acme/models"
 
-    # CI is not promobot: its own promotion is refused by the registry
-    code, out, err = promobot_cli(
-        guarded_mlflow, "ci", "promote", model, "v1", "staging", "ready", "--as", "github:alice"
-    )
+    # CI is not promobot: it may not act for alice, and a CI that claims to be one of
+    # promobot's accounts (its own PROMOBOT_SERVICE_USERS) is refused by the registry.
+    words = ("promote", model, "v1", "staging", "ready", "--as", "github:alice")
+    code, out, err = promobot_cli(guarded_mlflow, "ci", *words)
+    assert code == 1, out + err
+    assert "only promobot's service accounts" in err
+    code, out, err = promobot_cli(guarded_mlflow, "ci", *words, PROMOBOT_SERVICE_USERS="ci")
     assert code == 1, out + err  # MLflow answered and refused (bot/doors/common.py)
-    assert "promobot's guard refused this" in out + err
+    assert err.strip().splitlines() == [
+        "This registry is guarded by promobot: people's commands go through `promobot serve`. "
+        "Run `promobot --server <its URL> <the same words>`, or set PROMOBOT_SERVER_URL."
+    ]
 
     code, out, err = promobot_cli(
         guarded_mlflow,
