@@ -23,6 +23,9 @@ SHA = "0123456789abcdef0123456789abcdef01234567"
 GIT_TAGS = {"git_commit": SHA, "git_repository": "acme/models", "git_branch": "main"}
 
 
+SIGNING_SECRET = "8f14e45fceea167a5a36dedd4bea2543"
+
+
 @pytest.fixture(scope="module")
 def serve(guarded_mlflow: Guarded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`promobot serve` signed in to the guarded MLflow as promobot's service account."""
@@ -30,7 +33,7 @@ def serve(guarded_mlflow: Guarded, tmp_path_factory: pytest.TempPathFactory) -> 
         env = guarded_mlflow.cli_env(
             "promobot",
             SLACK_BOT_TOKEN="xoxb-test-token",
-            SLACK_SIGNING_SECRET="8f14e45fceea167a5a36dedd4bea2543",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
             SLACK_API_URL=fake.api_url,
             PROMOBOT_SWEEP_SECONDS="0",
             PROMOBOT_AUDIT_SECONDS="0",
@@ -166,6 +169,54 @@ def test_the_door_answers_the_json_envelope(guarded_mlflow: Guarded, serve: str)
     said = answer.json()
     assert (said["status"], said["action"], said["model"]) == ("done", "status", model)
     assert [h["version"] for h in said["data"]["holders"] if h["target"] == "Production"] == [2]
+
+
+def test_slack_commands_work_with_promobots_service_account(
+    guarded_mlflow: Guarded, serve: str
+) -> None:
+    """The Slack door, in the same serve: a signed slash command from alice's Slack id is
+    carried out with the service account, and the tags name alice."""
+    import time
+    import urllib.parse
+
+    from fake_slack import slack_signature
+
+    model = scene(guarded_mlflow)
+    body = urllib.parse.urlencode(
+        {
+            "team_id": "T0FAKE",
+            "channel_id": "C0RELEASES",
+            "user_id": "U01ALICE",
+            "user_name": "alice",
+            "command": "/promobot",
+            "text": f"promote {model} v1 staging checked",
+            "api_app_id": "A0PROMOBOT",
+            "response_url": "http://127.0.0.1:9/unused",
+            "trigger_id": "1.2.3",
+        }
+    ).encode()
+    stamp = str(int(time.time()))
+    answer = requests.post(
+        f"{serve}/slack/events",
+        data=body,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": slack_signature(SIGNING_SECRET, stamp, body),
+        },
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with guarded_mlflow.as_user("eng") as client:
+            v1 = client.get_model_version(model, "1")
+        if v1.current_stage == "Staging":
+            break
+        time.sleep(0.5)
+    assert v1.current_stage == "Staging"
+    assert v1.tags["requested_by"] == "alice@example.com"
+    assert v1.tags["promotion_channel"] == "slack"
 
 
 def test_the_door_needs_a_server_that_signs_people_in(tmp_path: Path, _template_db: Path) -> None:
