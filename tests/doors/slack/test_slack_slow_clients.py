@@ -131,12 +131,11 @@ def test_sigterm_finishes_the_acknowledged_command_and_does_not_wait_for_slow_cl
     serve: PromobotServe, fake: FakeSlack
 ) -> None:
     assert serve.proc is not None
+    key = f"stop-{secrets.token_hex(3)}"
+    status, _ = slash(serve, fake, "status sentiment-classifier", key)
+    assert status == 200
     with Drippers("127.0.0.1", serve.port, count=SLOW, every=1.0) as drip:
-        time.sleep(1.0)
-        key = f"stop-{secrets.token_hex(3)}"
-        status, _ = slash(serve, fake, "status sentiment-classifier", key)
-        assert status == 200
-
+        time.sleep(0.5)  # connected, dripping, and the command's work under way
         os.killpg(serve.proc.pid, signal.SIGTERM)
         assert serve.proc.wait(timeout=60) == 0, serve.log()[-3000:]
         assert drip.wait_all_ended(timeout=PATIENCE)
