@@ -6,7 +6,7 @@
                                      only, few repeats; writes bench/.cache/results-quick.json
     python -m bench --only overhead  one part (repeatable): overhead, scale, drift, slack,
                                      coldstart, replicas (1/2/4 serves + memory, PostgreSQL),
-                                     verify, latency, guard
+                                     verify, latency, guard, slow_clients
     python -m bench --only verify --repeats 5
                                      verification: one pass's MLflow and Prometheus calls at
                                      10 and 10,000 versions, and exporter bad → rollback (~3 min)
@@ -14,6 +14,9 @@
                                      the floor (SQLite and PostgreSQL; ~3 min)
     python -m bench --only guard     promobot's guard: the cost of one MLflow call (get,
                                      set-tag) through it vs through basic-auth alone (~3 min)
+    python -m bench --only slow_clients
+                                     /healthz and a signed command alone and while 100
+                                     clients drip headers: p50 / p95 (~1 min)
     python -m bench --only drift --no-postgres --repeats 3
                                      drift detection's cost alone: status and audit at 10
                                      and 10,000 versions (SQLite; ~2 min)
@@ -55,6 +58,7 @@ PARTS = (
     "verify",
     "latency",
     "guard",
+    "slow_clients",
 )
 
 
@@ -253,6 +257,13 @@ def main(argv: list[str] | None = None) -> int:
             say("guard: one MLflow call through basic-auth alone and through the guard")
             results["guard"] = guard_bench.run(
                 workdir / "guard", repeats=repeats, calls=10 if quick else 30, progress=say
+            )
+        if "slow_clients" in parts:
+            from bench import slow_clients_bench
+
+            say("slow_clients: /healthz and a signed command while 100 clients drip headers")
+            results["slow_clients"] = slow_clients_bench.run(
+                workdir / "slow_clients", samples=20 if quick else 60, progress=say
             )
         if "latency" in parts:
             say("latency: promote, approve, rollback through a 20 ms link")

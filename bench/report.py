@@ -82,6 +82,12 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
 
         for name, figure, limit, met in guard_targets(guard):
             add(name, figure, limit, met)
+    slow = results.get("slow_clients")
+    if slow:
+        from bench.slow_clients_bench import targets as slow_targets
+
+        for name, figure, limit, met in slow_targets(slow):
+            add(name, figure, limit, met)
     slack = results.get("slack")
     if slack and "p99_ms" in slack:
         add(
@@ -193,6 +199,10 @@ def table(results: dict[str, Any]) -> str:
                 f"{len(slack['rounds'])} rounds; pooled p99 {slack['pooled_p99_ms']} ms)"
             )
         lines.append("")
+    if results.get("slow_clients"):
+        from bench.slow_clients_bench import table_lines as slow_lines
+
+        lines.extend(slow_lines(results["slow_clients"]))
     cold = results.get("coldstart")
     if cold:
         if "skipped" in cold:

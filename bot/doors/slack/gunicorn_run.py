@@ -1,6 +1,9 @@
-"""`promobot serve` over HTTP: gunicorn's master process and `gthread` workers, run from
-here through `gunicorn.app.base.BaseApplication`. Each worker builds its doors after the
-fork (bot/doors/slack/worker.py) and serves the HTTP app (bot/doors/slack/http_app.py)."""
+"""`promobot serve` over HTTP: gunicorn's master process and asyncio workers
+(bot/doors/slack/gunicorn_worker.py), run from here through
+`gunicorn.app.base.BaseApplication`. Each worker builds its doors after the fork
+(bot/doors/slack/worker.py); its event loop reads every request whole, within deadlines,
+and the HTTP app (bot/doors/slack/http_app.py, WSGI) answers it in a pool of `--threads`
+threads (bot/doors/slack/asgi_bridge.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,9 @@ from gunicorn.app.base import BaseApplication
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.doors.common import ExitCode
-from bot.doors.slack.http_app import EVENTS_PATH, WSGI, wsgi_app
+from bot.doors.slack.asgi_bridge import AsgiBridge
+from bot.doors.slack.gunicorn_worker import PromobotWorker
+from bot.doors.slack.http_app import BODY_MAX, EVENTS_PATH, wsgi_app
 from bot.doors.slack.worker import Doors, build_doors, setup_logging
 
 if TYPE_CHECKING:
@@ -21,36 +26,41 @@ if TYPE_CHECKING:
 def run_gunicorn(
     settings: Settings, policy: Policy, host: str, port: int, workers: int, threads: int
 ) -> int:
-    built: list[Doors] = []
+    built: list[tuple[AsgiBridge, Doors]] = []
 
-    def load() -> WSGI:
+    def load() -> AsgiBridge:
         # In each worker, after the fork: threads and clients never cross a fork.
         setup_logging(settings)
         doors = build_doors(settings, policy)
-        built.append(doors)
         events = SlackRequestHandler(doors.slack, path=EVENTS_PATH)
-        return wsgi_app(events, doors.mlflow, doors.commands)
+        app = wsgi_app(events, doors.mlflow, doors.commands)
+        bridge = AsgiBridge(app, threads=threads, body_max=BODY_MAX, multiprocess=workers > 1)
+        built.append((bridge, doors))
+        return bridge
 
     def worker_exit(server: Any, worker: Any) -> None:
         # On SIGTERM the worker stops taking requests; the commands already acknowledged
         # finish here, before Python's exit refuses them new threads (within
         # graceful_timeout, after which the master kills the worker).
-        for doors in built:
+        for bridge, doors in built:
+            bridge.close()
             doors.work.shutdown(wait=True)
 
     options: dict[str, Any] = {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
         "workers": workers,
-        # gthread: the request threads answer Slack while the work runs in other
-        # threads of the same process after the ack.
-        "worker_class": "gthread",
-        "threads": threads,
+        # gunicorn's asyncio worker with a header deadline: a slow client costs a
+        # connection, never one of the threads that answer (issue #20). The work after an
+        # ack runs in other threads of the same process (doors.work).
+        "worker_class": PromobotWorker,
+        "asgi_lifespan": "off",
+        "asgi_loop": "asyncio",
         "timeout": 30,
         "graceful_timeout": 25,
-        # No idle kept-alive connections: on SIGTERM, gunicorn 26's gthread worker waits
-        # for its open connections in a select() bounded only by graceful_timeout, so one
-        # idle connection (MLflow's webhook session, a proxy's pool) held every stop for
-        # 25 s. Each request is answered and closed; in-flight commands still finish.
+        # No idle kept-alive connections: gunicorn waits for open connections on SIGTERM
+        # (up to graceful_timeout), and its asyncio worker never times out an idle one, so
+        # one (MLflow's webhook session, a proxy's pool) would hold every stop for 25 s.
+        # Each request is answered and closed; in-flight commands still finish.
         "keepalive": 0,
         "errorlog": "-",
         "accesslog": settings.promobot_access_log or None,
@@ -67,7 +77,7 @@ def run_gunicorn(
                 if key in self.cfg.settings and value is not None:
                     self.cfg.set(key, value)
 
-        def load(self) -> WSGI:
+        def load(self) -> AsgiBridge:
             return load()
 
     try:

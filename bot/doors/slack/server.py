@@ -36,7 +36,8 @@ Options:
   --port N        port to listen on (default $PORT, else 3000)
   --host ADDR     address to listen on (default 0.0.0.0)
   --workers N     gunicorn worker processes (default $WEB_CONCURRENCY, else 1)
-  --threads N     request threads per worker (default 8)
+  --threads N     threads per worker that run the HTTP app (default 8); requests are
+                  read by the worker's event loop, slow clients hold none of them
   --socket-mode   connect to Slack over Socket Mode instead of serving HTTP
 
 Settings (environment): SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (HTTP), SLACK_APP_TOKEN
