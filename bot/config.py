@@ -13,6 +13,12 @@ what they are:
                                                   through its command door (like --server)
     PROMOBOT_SERVICE_USERS          (empty)       promobot's own MLflow usernames: only they
                                                   may act for someone else (--as, "as")
+    PROMOBOT_SIGNING_KEY            (none)        the Ed25519 private key (a PEM path, or the
+                                                  PEM) promobot signs its records and receipts
+                                                  with (secret); none: nothing is signed
+    PROMOBOT_TRUSTED_KEYS           (empty)       the public keys whose signatures count (PEM
+                                                  paths or PEMs, several: rotation); the
+                                                  signing key's own public key always counts
     MLFLOW_TRACKING_USERNAME        (empty)       the MLflow account the CLI signs in with
     MLFLOW_TRACKING_PASSWORD        (none)        its password (secret)
     PROMOBOT_GITHUB_MIN_PERMISSION  write         the least repository permission a commenter
@@ -112,6 +118,8 @@ class Settings(BaseSettings):
     promobot_service_users: str = ""
     mlflow_tracking_username: str = ""
     mlflow_tracking_password: SecretStr | None = None
+    promobot_signing_key: SecretStr | None = None
+    promobot_trusted_keys: str = ""
     promobot_github_min_permission: str = "write"
     promobot_debug: str = ""
     promobot_sweep_seconds: float = 60.0
