@@ -18,6 +18,7 @@ from bot.adapters.github.client import TIMEOUT_S as GITHUB_TIMEOUT_S
 from bot.adapters.github.client import GitHubClient
 from bot.adapters.github.deployments import GitHubDeployments
 from bot.adapters.github.teams import GitHubTeams
+from bot.adapters.keys import Ed25519Signatures
 from bot.adapters.mlflow.gateway import Registry
 from bot.adapters.mlflow.identity import MlflowIdentity
 from bot.adapters.prometheus import PrometheusClient
@@ -30,6 +31,7 @@ from bot.core.ports.directory import Directory
 from bot.core.ports.github import GitHubPorts
 from bot.core.ports.identity import Identity
 from bot.core.ports.prometheus import NoPrometheus, Prometheus
+from bot.core.ports.signing import Signatures
 from bot.core.service import Service
 from bot.core.service.common import Outside, utcnow
 from bot.core.service.membership import resolve
@@ -53,6 +55,16 @@ def build_registry(settings: Settings) -> Registry:
         lock_ttl_s=settings.promobot_lock_ttl_seconds,
         lock_wait_s=settings.promobot_lock_wait_seconds,
     )
+
+
+def build_signatures(settings: Settings) -> Signatures | None:
+    """The keys promobot signs and checks its records with; None when none is set (then
+    nothing is signed nor checked, as before keys). KeysProblem when one cannot be read."""
+    signing = _secret(settings.promobot_signing_key) or ""
+    trusted = settings.promobot_trusted_keys
+    if not signing.strip() and not trusted.strip():
+        return None
+    return Ed25519Signatures(signing, trusted)
 
 
 def build_identity(settings: Settings) -> Identity:
@@ -152,6 +164,7 @@ def build_service(
             directory=build_directory(settings),
             github=github,
             prometheus=build_prometheus(settings),
+            signatures=build_signatures(settings),
         ),
     )
     if settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():

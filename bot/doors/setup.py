@@ -19,6 +19,7 @@ from bot.app import build_service
 from bot.config import Settings, load_settings
 from bot.core.policy import Policy, PolicyError
 from bot.core.ports.registry import RegistryError
+from bot.core.ports.signing import KeysProblem
 from bot.core.service import Service
 from bot.doors.answer import Answer, stop_answer
 from bot.doors.common import ExitCode, registry_exit
@@ -75,3 +76,5 @@ def open_service(
         return build_service(settings, policy), None
     except PolicyError as exc:
         return None, Failure(ExitCode.REFUSED, INVALID_POLICY, tuple(exc.problems))
+    except KeysProblem as exc:
+        return None, Failure(ExitCode.USAGE, str(exc))

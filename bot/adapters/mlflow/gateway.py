@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+from bot.adapters.mlflow.artifacts import ArtifactCalls
 from bot.adapters.mlflow.at_once import AtOnce, again_when_busy
 from bot.adapters.mlflow.guard_calls import GuardCalls, guard_refusal
 from bot.adapters.mlflow.installed import check_store
@@ -49,7 +50,7 @@ CLIENT_DEFAULTS = {
 }
 
 
-class Registry(RunCalls, WebhookCalls, GuardCalls, AtOnce):
+class Registry(RunCalls, ArtifactCalls, WebhookCalls, GuardCalls, AtOnce):
     """Narrow interface over MlflowClient: only the calls promobot makes."""
 
     def __init__(

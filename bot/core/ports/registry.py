@@ -68,6 +68,9 @@ class ModelInfo:
     # The versions MLflow returns with the model (the latest of each stage), with their
     # tags and descriptions: reading them again would be a REST call each.
     versions: dict[int, VersionInfo] = field(default_factory=dict)
+    # promobot's records left out of `tags` because their signature is missing or does
+    # not check (bot/core/service/signed_records.py): (key, why), for the audit
+    rejected: tuple[tuple[str, str], ...] = ()
 
     @property
     def latest_version(self) -> int | None:
@@ -132,6 +135,11 @@ class Registry(Protocol):
     def models_tagged(self, key: str) -> list[str]: ...
     def model_names(self) -> list[str]: ...
     def versions_for_commit(self, model: str, sha: str) -> list[int]: ...
+    # `sha256:<hex>` over a version's artifact files (promobot/signatures.py), downloaded
+    # and hashed streaming; RegistryError when they cannot be read
+    def artifact_digest(self, model: str, version: int) -> str: ...
+    # the same over the files at a `models:/…` URI (a logged model's, before registration)
+    def files_digest(self, uri: str) -> str: ...
 
     # writes
     def set_model_tag(self, model: str, key: str, value: str) -> None: ...

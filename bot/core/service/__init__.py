@@ -66,6 +66,7 @@ from bot.core.service.proposal import Reads
 from bot.core.service.pull_requests import version_from_head
 from bot.core.service.queries import Queries
 from bot.core.service.requests import Requests
+from bot.core.service.signed_records import SignedRecords
 from bot.core.service.target_locks import Locks
 from bot.core.service.trail import Export
 from bot.core.service.verification import Verifier, VerifyReport
@@ -91,6 +92,8 @@ class Service:
         """`outside`: the systems besides MLflow the rules read (GitHub teams and Slack
         user groups, GitHub's checks and deployments); none by default."""
         outside = outside or Outside()
+        if outside.signatures is not None:
+            registry = SignedRecords(registry, outside.signatures)
         self.deps = Deps(
             registry, policy, clock, new_id, events or EventBus(), directory=outside.directory
         )
@@ -98,6 +101,7 @@ class Service:
             self.deps.github = outside.github
         if outside.prometheus is not None:
             self.deps.prometheus = outside.prometheus
+        self.deps.signatures = outside.signatures
         self.deployments = Deployments(self.deps)
         executor = Executor(self.deps, self.deployments)
         self.drift_scan = DriftScan(self.deps)
@@ -184,6 +188,10 @@ class Service:
         return self.queries.versions(model)
 
     # ---- GitHub deployments of promotions (docs/contract.md, "Deployment records") -----
+
+    def signs(self) -> bool:
+        """Whether promobot signs its records and writes receipts (a signing key is set)."""
+        return self.deps.receipts
 
     def records_deployments(self) -> bool:
         """Whether promotions are recorded as GitHub deployments here (GITHUB_TOKEN)."""

@@ -17,6 +17,7 @@ from bot.core.ports.directory import Directory
 from bot.core.ports.github import GitHubPorts
 from bot.core.ports.prometheus import NoPrometheus, Prometheus
 from bot.core.ports.registry import ModelInfo, Registry
+from bot.core.ports.signing import Signatures
 from bot.core.results import DONE, REFUSED, Result
 from bot.core.service.membership import resolve
 from bot.core.state import REASON_MAX, Request
@@ -41,6 +42,7 @@ class Outside:
     directory: Directory | None = None  # GitHub teams and Slack user groups
     github: GitHubPorts | None = None  # GitHub's checks and deployments
     prometheus: Prometheus | None = None  # live gates and verification
+    signatures: Signatures | None = None  # signed records and receipts (keys set)
 
 
 @dataclass
@@ -57,6 +59,13 @@ class Deps:
     github: GitHubPorts = field(default_factory=GitHubPorts)
     directory: Directory | None = None  # GitHub teams and Slack user groups
     prometheus: Prometheus = field(default_factory=NoPrometheus)
+    # Signed records and receipts; None: nothing is signed or checked (no key set).
+    signatures: Signatures | None = None
+
+    @property
+    def receipts(self) -> bool:
+        """Whether executions write signed receipts and check the artifacts' digest."""
+        return self.signatures is not None and self.signatures.signing
 
     def membership(self, rule: TargetRule | None) -> Membership:
         """The members of the teams and user groups `rule`'s groups name, looked up now."""

@@ -11,6 +11,7 @@ from bot.core.ports.registry import GuardStatus, ModelInfo
 from bot.core.results import DriftResult
 from bot.core.service.common import Context, Deps
 from bot.core.service.drift import Finding, find_drift
+from bot.core.service.receipt_audit import receipt_findings
 from bot.core.state.drift import signature as drift_signature
 
 AUDIT = Context(actor="promobot", channel="audit")
@@ -62,6 +63,7 @@ class DriftScan:
             for key in dict.fromkeys(f.target_key for f in found):
                 if state.unrecorded(info.tags, key, _on(found, key)):
                     self._record(name, key, "audit")
+            findings.extend(receipt_findings(self.deps, info, self.target_keys(name)))
         return DriftReport(checked, findings, unknown)
 
     def guard(self) -> GuardStatus:

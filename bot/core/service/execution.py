@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from bot.core import events, state
 from bot.core.events import with_replies
@@ -88,6 +89,19 @@ class Executor:
                 "(its run or source changed)"
             )
             return self.fail(base, req, f"{why}; nothing was promoted")
+        digest = None
+        if self.deps.receipts:
+            # The files are what was asked for (and what CI registered), or nothing moves.
+            digest = self.deps.registry.artifact_digest(req.model, req.version)
+            expected = req.artifact_digest or version.tags.get(state.ARTIFACT_DIGEST_TAG)
+            if expected and expected != digest:
+                return self.fail(
+                    base,
+                    req,
+                    f"the files of v{req.version} changed since it was "
+                    f"{'requested' if req.artifact_digest else 'registered'} ({expected} "
+                    f"then, {digest} now); nothing was promoted",
+                )
         current = holder(info, target)
         if current == req.version and not req.repair:
             self.mark(req, "done", "promobot", f"v{req.version} already held it")
@@ -103,7 +117,7 @@ class Executor:
         keep_finding(self.deps, info, req.target_key, drifted, req.action)
         # A repair records the holder it finds: nothing is moved out.
         replaced = None if req.repair else current
-        event = self._event(run, info, version, replaced, self.deps.clock())
+        event = self._event(run, info, version, replaced, self.deps.clock(), digest)
         self.apply(req.model, event, description=version.description)
         done = replace(
             base,
@@ -128,9 +142,11 @@ class Executor:
         version: VersionInfo,
         current: int | None,
         now: datetime,
+        digest: str | None,
     ) -> HistoryEvent:
         """The history event of this execution, holding everything it writes, so that it
-        is also the intent a later command finishes if this process dies half way."""
+        is also the intent a later command finishes if this process dies half way.
+        `digest`: the version's files' digest, when receipts are signed."""
         req, policy = run.req, self.deps.policy
         target = target_of(req)
         by = policy.display(req.actor)
@@ -152,6 +168,13 @@ class Executor:
         metrics = run.reads.metrics(version)
         line = state.description_line(now, target.label, (by, notes), reason, metrics, gated)
         replaced = run.reads.version(info, current) if current is not None else None
+        key = state.event_key(now, req.id)
+        receipt = (
+            self._receipt(run, info, version, (by, digest, now, key), current)
+            # A repair records a holder promobot did not put there: no receipt vouches for it.
+            if self.deps.receipts and not req.repair
+            else None
+        )
         return HistoryEvent(
             kind=req.action,
             target_key=req.target_key,
@@ -187,7 +210,41 @@ class Executor:
             ends_verification=(
                 replaced is not None and replaced.tags.get("verification") == "running"
             ),
-            key=state.event_key(now, req.id),
+            key=key,
+            receipt=receipt,
+        )
+
+    def _receipt(
+        self,
+        run: Execution,
+        info: ModelInfo,
+        version: VersionInfo,
+        facts: tuple[str, str | None, datetime, str],
+        current: int | None,
+    ) -> dict[str, Any]:
+        """The receipt of this execution (before its signature): `facts` are who asked
+        (as named in tags), the files' digest, when, and the event's key."""
+        req, policy = run.req, self.deps.policy
+        by, digest, now, key = facts
+        channels = {a.actor: a.channel for a in state.approvals(info.tags, req.id)}
+        decided_by = self.deps.rule(req.model, req.action, req.target_key)
+        return state.receipt(
+            req.raw or req.to_json(),
+            facts={
+                "model": req.model,
+                "version": version.version,
+                "target": target_of(req).label,
+                "run_id": version.run_id,
+                "source": version.source,
+                "artifact_digest": digest,
+                "requested_by": by,
+                "channel": req.channel or "cli",
+                "policy_digest": state.text_digest(repr(decided_by)),
+                "at": state.format_time(now),
+                "previous": current,
+                "event": key,
+            },
+            approvals=[(policy.display(a), channels.get(a, "")) for a in run.approvers],
         )
 
     def apply(

@@ -262,6 +262,23 @@ class Moves:
         )
         if base.dry_run:
             return replace(base, message="Dry run: nothing was written.", request_id=None)
+        if self.deps.receipts:
+            # What the approvers see is what will be carried out: the files as they are now,
+            # which must still be those CI registered.
+            digest = self.deps.registry.artifact_digest(proposal.model, request.version)
+            registered = proposal.version.tags.get(state.ARTIFACT_DIGEST_TAG)
+            if registered and registered != digest:
+                return replace(
+                    base,
+                    status=REFUSED,
+                    request_id=None,
+                    next_steps=(),
+                    reasons=(
+                        f"the files of v{request.version} changed since it was registered "
+                        f"({registered} then, {digest} now): register it again",
+                    ),
+                )
+            request = replace(request, artifact_digest=digest)
         base = replace(base, request_id=request.id, asked_in=request.channel, link=request.link)
         record = request.to_json()
         if assessment.compared:

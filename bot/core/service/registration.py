@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from bot.core.ports.registry import LoggedModel, Registry, RegistryError
 from bot.core.results import Comparison, Registered
+from bot.core.state.signed import ARTIFACT_DIGEST_TAG
 
 # The model-version (and run) tags that tie a version to its commit (docs/contract.md).
 GIT_TAGS = (
@@ -86,6 +87,9 @@ class Registration:
         run_tags = run.tags
         tags = {key: run_tags.get(key) or git_tags.get(key, "") for key in GIT_TAGS}
         tags = {key: value for key, value in {**tags, **extra_tags}.items() if value}
+        # The digest of the files registered, written with the version (the guard refuses
+        # it later): a request for a version whose files changed since is refused.
+        tags[ARTIFACT_DIGEST_TAG] = self.registry.files_digest(chosen.uri)
         info = self.registry.register(model, chosen, run_id, tags)
         return Registered(
             model=model,

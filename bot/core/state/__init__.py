@@ -98,9 +98,19 @@ from bot.core.state.records import (
     request,
     requests,
 )
+from bot.core.state.signed import (
+    ARTIFACT_DIGEST_TAG,
+    RECEIPT_PREFIX,
+    digest,
+    is_signed_record,
+    receipt,
+    receipt_key,
+    text_digest,
+)
 from bot.core.state.target_locks import TargetLock, locks_in_force, target_lock_record, target_locks
 
 __all__ = [
+    "ARTIFACT_DIGEST_TAG",
     "DEPLOYMENT_TAG_PREFIX",
     "DRIFT_PREFIX",
     "EVENT_PREFIX",
@@ -112,6 +122,7 @@ __all__ = [
     "LOCK_MODEL_PREFIX",
     "MOVED_OUT_TAGS",
     "REASON_MAX",
+    "RECEIPT_PREFIX",
     "RECORD_FAILED",
     "RECORD_INACTIVE",
     "RECORD_SUCCESS",
@@ -137,6 +148,7 @@ __all__ = [
     "deployment_record",
     "deployment_tag",
     "description_line",
+    "digest",
     "done_outcome",
     "drift_key",
     "drift_records",
@@ -153,6 +165,7 @@ __all__ = [
     "has_request",
     "held_versions",
     "inflight",
+    "is_signed_record",
     "last_move",
     "latest_executions",
     "loads",
@@ -168,6 +181,8 @@ __all__ = [
     "outcome",
     "outcome_record",
     "parse_time",
+    "receipt",
+    "receipt_key",
     "request",
     "request_bucket",
     "request_key",
@@ -180,6 +195,7 @@ __all__ = [
     "state_key",
     "target_lock_record",
     "target_locks",
+    "text_digest",
     "unrecorded",
     "verification_key",
     "version_tags_of",

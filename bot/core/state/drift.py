@@ -23,6 +23,10 @@ from bot.core.state.records import events
 from bot.core.text import when
 
 OUTSIDE, MIRROR, ORPHAN = "outside", "mirror", "orphan"
+# What the receipts show (docs/contract.md, "Receipts and keys"): a record or a holder's
+# receipt whose signature is missing or does not check; a holder whose files changed
+# after promobot carried it out.
+UNSIGNED, ARTIFACTS = "unsigned", "artifacts"
 # Who made a change promobot did not make, as history and the trail name them.
 OUTSIDE_PROMOBOT = "outside promobot"
 
@@ -32,21 +36,29 @@ class Finding:
     model: str
     target_key: str  # "production", "@champion"
     target: str  # its label: "Production", "@champion"
-    kind: str  # outside | mirror | orphan
+    kind: str  # outside | mirror | orphan | unsigned | artifacts
     holder: int | None  # what MLflow holds now (for a stage: the stage's holder)
     recorded: int | None  # what promobot last put there
     alias: int | None = None  # for a stage: what its mirrored alias names
     recorded_by: str = ""
     recorded_at: datetime | None = None
     fixes: tuple[NextStep, ...] = field(default=(), compare=False)
+    # unsigned: the tag whose signature does not check, and why; artifacts: the digests
+    tag: str = ""
+    detail: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "target": self.target,
             "kind": self.kind,
             "holder": self.holder,
             "recorded": self.recorded,
         }
+        if self.tag:
+            out["tag"] = self.tag
+        if self.detail:
+            out["detail"] = self.detail
+        return out
 
     @property
     def signature(self) -> str:
@@ -59,6 +71,18 @@ def describe(finding: Finding, *, past: bool = False) -> str:
     the trail keeps it, once it may have been put right (history, `audit export`)."""
     label, model = finding.target, finding.model
     holds, names, load = ("held", "named", "loaded") if past else ("holds", "names", "load")
+    if finding.kind == UNSIGNED and finding.holder is None:
+        return f"The record {finding.tag} does not check ({finding.detail}): it is not counted."
+    if finding.kind == UNSIGNED:
+        return (
+            f"{label} {holds} v{finding.holder}, but its receipt {finding.tag} does not check "
+            f"({finding.detail}): deployment code that verifies receipts refuses it."
+        )
+    if finding.kind == ARTIFACTS:
+        return (
+            f"The files of v{finding.holder} in {label} changed after promobot carried it "
+            f"out ({finding.detail}): deployment code that verifies receipts refuses it."
+        )
     if finding.kind == MIRROR:
         holder = f"v{finding.holder}" if finding.holder is not None else "nothing"
         alias = f"v{finding.alias}" if finding.alias is not None else "nothing"

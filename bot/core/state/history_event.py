@@ -17,7 +17,8 @@ history only, one without `target_label` is labelled by its key, one without
      "a, b", "comments": [{"by", "comment"}], "at": iso, "reason": …, "request": id,
      "channel": door, "link": url, "line": description line, "stale_aliases": [..],
      "stale_tags": [..], "rollback_reason": … (rollbacks), "verify": {plan} (a rule
-     with `verify`), "ends_verification": true (it replaces a version being verified)}
+     with `verify`), "ends_verification": true (it replaces a version being verified),
+     "receipt": {the receipt it writes on the version} (signing on)}
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ class HistoryEvent:
     verify: dict[str, Any] | None = field(default=None, compare=False)  # the watch's plan
     ends_verification: bool = False  # the version it replaces was being verified
     key: str = field(default="", compare=False)  # its tag key ("" until written)
+    # The receipt it writes on the version (bot/core/state/receipts.py), signed on its way
+    # out; None: no signing key, or written before receipts were.
+    receipt: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def is_intent(self) -> bool:
@@ -97,6 +101,8 @@ class HistoryEvent:
             out["verify"] = self.verify
         if self.ends_verification:
             out["ends_verification"] = True
+        if self.receipt is not None:
+            out["receipt"] = self.receipt
         return out
 
     def to_tag(self) -> str:
@@ -136,6 +142,7 @@ class HistoryEvent:
                 verify=data["verify"] if isinstance(data.get("verify"), dict) else None,
                 ends_verification=data.get("ends_verification") is True,
                 key=key,
+                receipt=data["receipt"] if isinstance(data.get("receipt"), dict) else None,
             )
         except (KeyError, TypeError, ValueError):
             return None

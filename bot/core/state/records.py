@@ -46,6 +46,9 @@ class Request:
     # Record the version that holds the target now (put there outside promobot) as a
     # promotion, and put its mirrored alias right: drift repaired through the policy.
     repair: bool = False
+    # The digest of the version's files when it was asked for (signed receipts on only):
+    # the execution refuses to carry out a version whose files changed since.
+    artifact_digest: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -75,6 +78,9 @@ class Request:
                 source=str(data.get("source", "")),
                 previous=int(data["previous"]) if data.get("previous") else None,
                 repair=data.get("repair") is True,
+                artifact_digest=str(data["artifact_digest"])
+                if data.get("artifact_digest")
+                else None,
                 raw=data,
             )
         except (KeyError, TypeError, ValueError):
@@ -101,6 +107,8 @@ class Request:
         }
         if self.repair:
             out["repair"] = True
+        if self.artifact_digest:
+            out["artifact_digest"] = self.artifact_digest
         return out
 
 

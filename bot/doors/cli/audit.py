@@ -86,6 +86,12 @@ NOT_GUARDED = (
     "anyone. docs/security.md says how to guard it."
 )
 
+NOT_SIGNED = (
+    "promobot's records are not signed (PROMOBOT_SIGNING_KEY is not set): a record written "
+    "straight into MLflow counts like promobot's own, and deployment code has no receipt "
+    "to check. docs/security.md says how to set the keys."
+)
+
 
 def run_audit(args: list[str], as_json: bool) -> int:
     if args and args[0] == "export":
@@ -112,6 +118,8 @@ def run_audit(args: list[str], as_json: bool) -> int:
         return registry_failure(exc, "promobot audit").report()
     if not guard.guarded:
         print(f"⚠ {NOT_GUARDED.format(why=guard.why)}", file=sys.stderr)
+    if not service.signs():
+        print(f"⚠ {NOT_SIGNED}", file=sys.stderr)
     if as_json:
         findings = [{"model": f.model, **f.to_json()} for f in report.findings]
         out: dict[str, Any] = {"models_checked": report.models_checked, "findings": findings}

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 
 from bot.adapters.slack.client import api_base_url, web_client
+from bot.app import build_signatures
 from bot.config import Settings, load_settings
 from bot.core.policy import PolicyError, load_policy
+from bot.core.ports.signing import KeysProblem
 from bot.doors.common import ExitCode
 from bot.doors.slack.gunicorn_run import run_gunicorn
 from bot.doors.slack.schedule import INTERVALS
@@ -100,6 +102,11 @@ def run_serve(args: list[str]) -> int:
         print(f"promobot serve cannot read the policy: {exc}", file=sys.stderr)
         return ExitCode.REFUSED
 
+    try:
+        build_signatures(settings)
+    except KeysProblem as exc:
+        print(f"promobot serve cannot start: {exc}", file=sys.stderr)
+        return ExitCode.REFUSED
     code = check_token(settings)
     if code != ExitCode.OK:
         return code

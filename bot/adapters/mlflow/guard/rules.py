@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
 
+from bot.core.service.registration import GIT_TAGS
 from bot.core.state.execution_tags import MOVED_OUT_TAGS
 from bot.core.state.keys import (
     DEPLOYMENT_TAG_PREFIX,
@@ -24,6 +25,7 @@ from bot.core.state.keys import (
     LOCK_MODEL_PREFIX,
     STATE_PREFIX,
 )
+from bot.core.state.signed import ARTIFACT_DIGEST_TAG
 
 # The kinds of change the guard looks at, one per MLflow request.
 TRANSITION = "transition-stage"
@@ -66,11 +68,9 @@ AUDIT_TAGS = frozenset(
 AUDIT_PREFIXES = (DEPLOYMENT_TAG_PREFIX,)
 # What CI's registration writes and promobot's decisions trust: the checks gate reads
 # git_repository and git_commit, the pull-request lookup git_commit, the cards the rest
-# (bot/core/service/registration.py's GIT_TAGS). Written when a version is created,
-# never changed afterwards.
-PROVENANCE_TAGS = frozenset(
-    {"git_repository", "git_commit", "git_branch", "git_pull_request", "ci_run_url", "ci_actor"}
-)
+# (bot/core/service/registration.py's GIT_TAGS), and the digest of the files CI registered,
+# which a request checks. Written when a version is created, never changed afterwards.
+PROVENANCE_TAGS = frozenset({*GIT_TAGS, ARTIFACT_DIGEST_TAG})
 
 
 @dataclass(frozen=True)

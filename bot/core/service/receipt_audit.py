@@ -1,0 +1,62 @@
+"""The audit's look at the receipts (docs/contract.md, "Receipts and keys"): each record
+left out because its signature does not check, each holder of a target whose receipt is
+missing or does not check, and each holder whose files changed since promobot carried it
+out. Only where keys are set: without them there is nothing to check, and the audit says
+so instead."""
+
+from __future__ import annotations
+
+from bot.core import state
+from bot.core.ports.registry import ModelInfo
+from bot.core.results import NextStep
+from bot.core.service.common import Deps
+from bot.core.service.drift import Finding, target_of_key
+from bot.core.state.drift import ARTIFACTS, UNSIGNED
+
+
+def receipt_findings(deps: Deps, info: ModelInfo, target_keys: list[str]) -> list[Finding]:
+    signatures = deps.signatures
+    if signatures is None or not signatures.verifying:
+        return []
+    found = [
+        Finding(info.name, "", "", UNSIGNED, None, None, tag=key, detail=why)
+        for key, why in info.rejected
+    ]
+    for key in target_keys:
+        if key == "archived":
+            continue
+        found.extend(_holder_findings(deps, info, key))
+    return found
+
+
+def _holder_findings(deps: Deps, info: ModelInfo, key: str) -> list[Finding]:
+    target = target_of_key(key)
+    holder = info.aliases.get(target.name) if target.kind == "alias" else None
+    if target.kind == "stage":
+        holder = info.stage_latest.get(target.name)
+    if holder is None:
+        return []
+    version = info.versions.get(holder) or deps.registry.get_version(info.name, holder)
+    if version is None:
+        return []
+    tag = state.receipt_key(target.label)
+    receipt = state.loads(version.tags.get(tag))
+    why = "missing" if not receipt else deps.signatures.check(receipt) if deps.signatures else ""
+    if not why and (receipt.get("version") != holder or receipt.get("target") != target.label):
+        why = f"it names v{receipt.get('version')} in {receipt.get('target')}"
+    steps = (
+        NextStep(
+            f"to put an approved version in {target.label}, someone who may",
+            f"promote {info.name} v<N> {key} <reason>",
+        ),
+    )
+    facts = (info.name, key, target.label)
+    if why:
+        return [Finding(*facts, UNSIGNED, holder, None, tag=tag, detail=why, fixes=steps)]
+    approved = receipt.get("artifact_digest")
+    if approved:
+        now = deps.registry.artifact_digest(info.name, holder)
+        if now != approved:
+            detail = f"{approved} approved, {now} there now"
+            return [Finding(*facts, ARTIFACTS, holder, None, detail=detail, fixes=steps)]
+    return []
