@@ -28,7 +28,7 @@ class ArtifactCalls:
 
     def _digest(self, uri: str, what: str) -> str:
         from mlflow.artifacts import download_artifacts
-        from promobot.signatures import artifact_digest
+        from promobot.signatures import DOWNLOAD_ONLY_FILES, artifact_digest
 
         with (
             self.calls(f"read the files of {what}"),
@@ -37,4 +37,5 @@ class ArtifactCalls:
             local = download_artifacts(
                 artifact_uri=uri, dst_path=folder, tracking_uri=self.tracking_uri
             )
-            return artifact_digest(Path(local))
+            # MLflow's client adds a file of its own to a download by version: not stored.
+            return artifact_digest(Path(local), exclude=DOWNLOAD_ONLY_FILES)

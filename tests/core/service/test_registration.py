@@ -71,6 +71,10 @@ def test_start_run_outside_actions_has_no_git_tags(registration, models):
     assert not {*GIT, "mlflow.source.git.commit", "mlflow.source.git.branch"} & set(tags)
 
 
+# The SHA-256 of nothing: the digest of a logged model without files.
+EMPTY = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
 # ---- register -------------------------------------------------------------------------------
 
 
@@ -86,10 +90,11 @@ def test_register_makes_a_version_tagged_with_the_runs_git_metadata(registration
     assert registered.run_id == run_id
     assert registered.source.startswith("models:/m-")
     # The run's own tags record what was trained; they win over the registering job's.
-    assert registered.tags == {**GIT, "owner": "nlp"}
+    # With them, the digest of the files registered (this run logged none).
+    assert registered.tags == {**GIT, "owner": "nlp", "artifact_digest": f"sha256:{EMPTY}"}
     mv = models.client.get_model_version(MODEL, "1")
     assert mv.run_id == run_id and mv.source == registered.source
-    assert {k: mv.tags.get(k) for k in [*GIT, "owner"]} == registered.tags
+    assert {k: mv.tags.get(k) for k in [*GIT, "owner", "artifact_digest"]} == registered.tags
 
 
 def test_register_fills_what_the_run_lacks_and_drops_empty_tags(registration, models):
@@ -106,7 +111,12 @@ def test_register_fills_what_the_run_lacks_and_drops_empty_tags(registration, mo
     )
 
     assert isinstance(registered, Registered)
-    assert registered.tags == {"git_commit": SHA, "ci_actor": "bob", "git_branch": "hotfix"}
+    assert registered.tags == {
+        "git_commit": SHA,
+        "ci_actor": "bob",
+        "git_branch": "hotfix",
+        "artifact_digest": f"sha256:{EMPTY}",
+    }
     assert set(GIT_TAGS) == set(GIT)
 
 
