@@ -6,7 +6,7 @@
                                      only, few repeats; writes bench/.cache/results-quick.json
     python -m bench --only overhead  one part (repeatable): overhead, scale, drift, slack,
                                      coldstart, replicas (1/2/4 serves + memory, PostgreSQL),
-                                     verify, latency, guard
+                                     verify, latency, guard, door
     python -m bench --only verify --repeats 5
                                      verification: one pass's MLflow and Prometheus calls at
                                      10 and 10,000 versions, and exporter bad → rollback (~3 min)
@@ -14,6 +14,8 @@
                                      the floor (SQLite and PostgreSQL; ~3 min)
     python -m bench --only guard     promobot's guard: the cost of one MLflow call (get,
                                      set-tag) through it vs through basic-auth alone (~3 min)
+    python -m bench --only door      promobot serve's command door vs the same command run
+                                     locally: a process each, and in process (~3 min)
     python -m bench --only drift --no-postgres --repeats 3
                                      drift detection's cost alone: status and audit at 10
                                      and 10,000 versions (SQLite; ~2 min)
@@ -55,6 +57,7 @@ PARTS = (
     "verify",
     "latency",
     "guard",
+    "door",
 )
 
 
@@ -253,6 +256,17 @@ def main(argv: list[str] | None = None) -> int:
             say("guard: one MLflow call through basic-auth alone and through the guard")
             results["guard"] = guard_bench.run(
                 workdir / "guard", repeats=repeats, calls=10 if quick else 30, progress=say
+            )
+        if "door" in parts:
+            from bench import door_bench
+
+            say("door: promobot serve's command door vs the same command run here")
+            results["door"] = door_bench.run(
+                workdir / "door",
+                repeats=repeats,
+                calls=3 if quick else 5,
+                processes=1 if quick else 2,
+                progress=say,
             )
         if "latency" in parts:
             say("latency: promote, approve, rollback through a 20 ms link")
