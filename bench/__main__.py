@@ -6,7 +6,7 @@
                                      only, few repeats; writes bench/.cache/results-quick.json
     python -m bench --only overhead  one part (repeatable): overhead, scale, drift, slack,
                                      coldstart, replicas (1/2/4 serves + memory, PostgreSQL),
-                                     verify, latency, guard, slow_clients
+                                     verify, latency, guard, slow_clients, door
     python -m bench --only verify --repeats 5
                                      verification: one pass's MLflow and Prometheus calls at
                                      10 and 10,000 versions, and exporter bad → rollback (~3 min)
@@ -17,6 +17,8 @@
     python -m bench --only slow_clients
                                      /healthz and a signed command alone and while 100
                                      clients drip headers: p50 / p95 (~1 min)
+    python -m bench --only door      promobot serve's command door vs the same command run
+                                     locally: a process each, and in process (~3 min)
     python -m bench --only drift --no-postgres --repeats 3
                                      drift detection's cost alone: status and audit at 10
                                      and 10,000 versions (SQLite; ~2 min)
@@ -59,6 +61,7 @@ PARTS = (
     "latency",
     "guard",
     "slow_clients",
+    "door",
 )
 
 
@@ -264,6 +267,17 @@ def main(argv: list[str] | None = None) -> int:
             say("slow_clients: /healthz and a signed command while 100 clients drip headers")
             results["slow_clients"] = slow_clients_bench.run(
                 workdir / "slow_clients", samples=20 if quick else 60, progress=say
+            )
+        if "door" in parts:
+            from bench import door_bench
+
+            say("door: promobot serve's command door vs the same command run here")
+            results["door"] = door_bench.run(
+                workdir / "door",
+                repeats=repeats,
+                calls=3 if quick else 5,
+                processes=1 if quick else 2,
+                progress=say,
             )
         if "latency" in parts:
             say("latency: promote, approve, rollback through a 20 ms link")

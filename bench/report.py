@@ -88,6 +88,12 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
 
         for name, figure, limit, met in slow_targets(slow):
             add(name, figure, limit, met)
+    door = results.get("door")
+    if door:
+        from bench.door_bench import targets as door_targets
+
+        for name, figure, limit, met in door_targets(door):
+            add(name, figure, limit, met)
     slack = results.get("slack")
     if slack and "p99_ms" in slack:
         add(
@@ -183,6 +189,10 @@ def table(results: dict[str, Any]) -> str:
         from bench.guard_bench import table_lines as guard_lines
 
         lines.extend(guard_lines(results["guard"]))
+    if results.get("door"):
+        from bench.door_bench import table_lines as door_lines
+
+        lines.extend(door_lines(results["door"]))
     if results.get("latency"):
         from bench.latency_bench import lines as latency_lines
 
