@@ -28,6 +28,7 @@ class ArtifactCalls:
 
     def _digest(self, uri: str, what: str) -> str:
         from mlflow.artifacts import download_artifacts
+
         from promobot.signatures import DOWNLOAD_ONLY_FILES, artifact_digest
 
         with (

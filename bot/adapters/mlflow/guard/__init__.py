@@ -22,9 +22,11 @@ the guard cannot work with, stop the server with the file, line and field.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -73,9 +75,31 @@ def create_app(app: Flask | None = None) -> Any:
     flask_app = app if app is not None else mlflow_app
     guard = start(load_guard_settings())
     flask_app.before_request(guard.screen)  # a malformed registry write: 400, before all
-    served = auth.create_app(flask_app)  # then basic-auth's check: who, and MLflow's rights
+    with _one_worker_at_a_time():
+        served = auth.create_app(flask_app)  # then basic-auth's check: who, and MLflow's rights
     guard.install(flask_app)  # then the guard's
     return served
+
+
+@contextlib.contextmanager
+def _one_worker_at_a_time() -> Iterator[None]:
+    """Hold a lock shared by the server's workers while MLflow's auth app sets up its
+    database. `mlflow server` sets it up once before starting workers only for its own
+    `--app-name basic-auth`; under another app name every worker does it on start, and two
+    at once can both create the same table (`table … already exists`: the worker dies and
+    is restarted only after the server's health-check timeout)."""
+    import fcntl
+    import hashlib
+    import tempfile
+
+    where = os.environ.get("MLFLOW_AUTH_CONFIG_PATH", "") + "|" + os.getcwd()
+    name = f"promobot-guard-{hashlib.sha256(where.encode()).hexdigest()[:16]}.lock"
+    with open(os.path.join(tempfile.gettempdir(), name), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)
