@@ -63,7 +63,7 @@ REFUSES = (
     "changing a version's description",
     "setting or deleting promobot's state tags (mlflow.promobot.*, promobot.*)",
     "setting or deleting the audit tags promobot writes on versions",
-    "changing the provenance tags of an existing version (git_*, ci_run_url, ci_actor)",
+    "changing the provenance tags of an existing version (git_*, ci_*, artifact_digest)",
     "creating a model or version with promobot's own tags",
     "anything on promobot's lock models (promobot-lock.*)",
     "managing webhooks, unless an MLflow admin",
