@@ -170,7 +170,7 @@ class Executor:
         replaced = run.reads.version(info, current) if current is not None else None
         key = state.event_key(now, req.id)
         receipt = (
-            self._receipt(run, info, version, (by, digest, now, key), current)
+            self._seal(run, info, version, digest)
             # A repair records a holder promobot did not put there: no receipt vouches for it.
             if self.deps.receipts and not req.repair
             else None
@@ -214,36 +214,20 @@ class Executor:
             receipt=receipt,
         )
 
-    def _receipt(
-        self,
-        run: Execution,
-        info: ModelInfo,
-        version: VersionInfo,
-        facts: tuple[str, str | None, datetime, str],
-        current: int | None,
+    def _seal(
+        self, run: Execution, info: ModelInfo, version: VersionInfo, digest: str | None
     ) -> dict[str, Any]:
-        """The receipt of this execution (before its signature): `facts` are who asked
-        (as named in tags), the files' digest, when, and the event's key."""
+        """What this execution's receipt needs beyond its event (bot/core/state/signed.py):
+        the version's files and their digest, the request's and the policy's digests, and
+        the channel of each approval that counted."""
         req, policy = run.req, self.deps.policy
-        by, digest, now, key = facts
         channels = {a.actor: a.channel for a in state.approvals(info.tags, req.id)}
         decided_by = self.deps.rule(req.model, req.action, req.target_key)
-        return state.receipt(
+        return state.seal(
             req.raw or req.to_json(),
-            facts={
-                "model": req.model,
-                "version": version.version,
-                "target": target_of(req).label,
-                "run_id": version.run_id,
-                "source": version.source,
-                "artifact_digest": digest,
-                "requested_by": by,
-                "channel": req.channel or "cli",
-                "policy_digest": state.text_digest(repr(decided_by)),
-                "at": state.format_time(now),
-                "previous": current,
-                "event": key,
-            },
+            model=req.model,
+            files=(version.run_id, version.source, digest),
+            policy_digest=state.text_digest(repr(decided_by)),
             approvals=[(policy.display(a), channels.get(a, "")) for a in run.approvers],
         )
 

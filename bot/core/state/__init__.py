@@ -103,8 +103,9 @@ from bot.core.state.signed import (
     RECEIPT_PREFIX,
     digest,
     is_signed_record,
-    receipt,
     receipt_key,
+    receipt_of,
+    seal,
     text_digest,
 )
 from bot.core.state.target_locks import TargetLock, locks_in_force, target_lock_record, target_locks
@@ -181,8 +182,8 @@ __all__ = [
     "outcome",
     "outcome_record",
     "parse_time",
-    "receipt",
     "receipt_key",
+    "receipt_of",
     "request",
     "request_bucket",
     "request_key",
@@ -190,6 +191,7 @@ __all__ = [
     "requests",
     "rollback_candidate",
     "safe_tag_part",
+    "seal",
     "sequence",
     "stale_tags",
     "state_key",

@@ -10,7 +10,7 @@ from datetime import datetime
 from bot.core.neutral import markdown
 from bot.core.state.codec import dumps, format_time
 from bot.core.state.history_event import HistoryEvent
-from bot.core.state.signed import receipt_key
+from bot.core.state.signed import receipt_key, receipt_of
 from bot.core.text import metric_order, one_line, with_comment
 
 # A reason appears up to three times in an execution's event (its reason, the description
@@ -93,8 +93,8 @@ def version_tags_of(event: HistoryEvent) -> tuple[dict[str, str], dict[str, str]
     if event.verifies:
         # A verification starts with this execution (bot/core/state/watch.py).
         new_tags["verification"] = "running"
-    if event.receipt is not None:
-        new_tags[receipt_key(event.target_label)] = dumps(event.receipt)
+    if (receipt := receipt_of(event)) is not None:
+        new_tags[receipt_key(event.target_label)] = dumps(receipt)
     old_tags: dict[str, str] = {}
     if event.previous is not None:
         old_tags = {"replaced_by": f"v{event.version}"}

@@ -18,7 +18,7 @@ history only, one without `target_label` is labelled by its key, one without
      "channel": door, "link": url, "line": description line, "stale_aliases": [..],
      "stale_tags": [..], "rollback_reason": … (rollbacks), "verify": {plan} (a rule
      with `verify`), "ends_verification": true (it replaces a version being verified),
-     "receipt": {the receipt it writes on the version} (signing on)}
+     "receipt": {what the receipt it writes on the version needs} (signing on)}
 """
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ class HistoryEvent:
     verify: dict[str, Any] | None = field(default=None, compare=False)  # the watch's plan
     ends_verification: bool = False  # the version it replaces was being verified
     key: str = field(default="", compare=False)  # its tag key ("" until written)
-    # The receipt it writes on the version (bot/core/state/receipts.py), signed on its way
-    # out; None: no signing key, or written before receipts were.
+    # What its receipt needs beyond the event itself (bot/core/state/signed.py `seal`): the
+    # receipt is rebuilt from both and signed on its way out. None: no signing key, a
+    # repair, or written before receipts were.
     receipt: dict[str, Any] | None = field(default=None, compare=False)
 
     @property

@@ -8,6 +8,8 @@ import hashlib
 import json
 from typing import Any
 
+from bot.core.state.codec import format_time
+from bot.core.state.history_event import HistoryEvent
 from bot.core.state.keys import (
     EVENT_PREFIX,
     LEGACY_EVENT_PREFIX,
@@ -57,31 +59,52 @@ def text_digest(text: str) -> str:
     return f"sha256:{hashlib.sha256(text.encode()).hexdigest()}"
 
 
-def receipt(
+def seal(
     request: dict[str, Any],
     *,
-    facts: dict[str, Any],
+    model: str,
+    files: tuple[str | None, str, str | None],
+    policy_digest: str,
     approvals: list[tuple[str, str]],
 ) -> dict[str, Any]:
+    """What an execution's history event keeps for its receipt beyond what the event says
+    already (a registered-model tag holds at most 5,000 characters on MLflow's SQL stores,
+    so the receipt is not kept whole). `files`: the version's run id, source and files'
+    digest; `approvals`: (person, channel) of each approval that counted."""
+    run_id, source, artifact_digest = files
+    return {
+        "model": model,
+        "run_id": run_id,
+        "source": source,
+        "artifact_digest": artifact_digest,
+        "request_digest": digest(request),
+        "policy_digest": policy_digest,
+        "approvals": [[person, channel] for person, channel in approvals],
+    }
+
+
+def receipt_of(event: HistoryEvent) -> dict[str, Any] | None:
     """The receipt an execution writes on the version (docs/contract.md, "Receipts and
-    keys"), before its signature. `request`: the request's record as stored; `facts`: model,
-    version, target, run_id, source, artifact_digest, requested_by (person), channel,
-    policy_digest, at, previous, event; `approvals`: (person, channel) of each approval
-    that counted."""
+    keys"), before its signature; None for an event without a seal (no signing key, a
+    repair, or written before receipts were)."""
+    kept = event.receipt
+    if not kept:
+        return None
+    approvals = [a for a in kept.get("approvals") or () if isinstance(a, list) and len(a) == 2]
     return {
         "v": 1,
-        "model": facts["model"],
-        "version": facts["version"],
-        "target": facts["target"],
-        "run_id": facts["run_id"],
-        "source": facts["source"],
-        "artifact_digest": facts["artifact_digest"],
-        "request": request.get("id", ""),
-        "request_digest": digest(request),
-        "requested_by": {"person": facts["requested_by"], "channel": facts["channel"]},
-        "approved_by": [{"person": person, "channel": channel} for person, channel in approvals],
-        "policy_digest": facts["policy_digest"],
-        "at": facts["at"],
-        "previous": facts["previous"],
-        "event": facts["event"],
+        "model": kept.get("model", ""),
+        "version": event.version,
+        "target": event.target_label,
+        "run_id": kept.get("run_id"),
+        "source": kept.get("source", ""),
+        "artifact_digest": kept.get("artifact_digest"),
+        "request": event.request,
+        "request_digest": kept.get("request_digest", ""),
+        "requested_by": {"person": event.by, "channel": event.channel},
+        "approved_by": [{"person": str(p), "channel": str(c)} for p, c in approvals],
+        "policy_digest": kept.get("policy_digest", ""),
+        "at": format_time(event.at) if event.at else None,
+        "previous": event.previous,
+        "event": event.key,
     }
