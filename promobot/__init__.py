@@ -1,0 +1,1 @@
+"""What deployment code imports from promobot: signed receipts checked before a model loads."""
