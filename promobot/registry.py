@@ -36,8 +36,10 @@ class Found:
     model_tags: dict[str, str]
 
 
-def find(wanted: Wanted) -> Found:
-    client = MlflowClient()
+def find(wanted: Wanted, tracking_uri: str | None = None) -> Found:
+    """The version `wanted` names. `tracking_uri`: the server (and registry) to ask;
+    None: MLflow's own (MLFLOW_TRACKING_URI)."""
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     name = wanted.model
     registered = _ask(
         lambda: client.get_registered_model(name), f"MLflow has no registered model `{name}`"
@@ -67,7 +69,9 @@ def find(wanted: Wanted) -> Found:
     return Found(name, int(version.version), dict(version.tags), dict(registered.tags))
 
 
-def download(model: str, version: int, dst_path: str | Path | None) -> Path:
+def download(
+    model: str, version: int, dst_path: str | Path | None, tracking_uri: str | None = None
+) -> Path:
     """The version's files in a new folder (inside `dst_path` when given): a fresh
     folder each time, so nothing left from before counts in the digest."""
     parent = Path(dst_path) if dst_path is not None else None
@@ -78,7 +82,12 @@ def download(model: str, version: int, dst_path: str | Path | None) -> Path:
     # source is a logged model (`models:/m-…`, MLflow 3) or a run's artifacts.
     uri = f"models:/{model}/{version}"
     try:
-        where = mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(folder))
+        where = mlflow.artifacts.download_artifacts(
+            artifact_uri=uri,
+            dst_path=str(folder),
+            tracking_uri=tracking_uri,
+            registry_uri=tracking_uri,
+        )
     except MlflowException as exc:
         raise _unavailable(
             exc, f"the files of {model} v{version} could not be downloaded"
@@ -96,18 +105,18 @@ def _ask(call: Callable[[], T], missing: str) -> T:
     except MlflowException as exc:
         if missing and exc.error_code in MISSING:
             raise UnapprovedModel(NO_MODEL, f"{missing} (MLflow: {_first_line(exc)})") from None
-        raise _unavailable(exc, "MLflow") from None
+        raise _unavailable(exc) from None
     except OSError as exc:  # requests' errors are OSErrors
         raise RegistryUnavailable(f"MLflow could not be reached: {exc}") from None
 
 
-def _unavailable(exc: MlflowException, what: str) -> RegistryUnavailable:
-    status = _status(exc)
-    if 400 <= status < 500:
+def _unavailable(exc: MlflowException, what: str = "") -> RegistryUnavailable:
+    lead = f"{what}: " if what else ""
+    if 400 <= _status(exc) < 500:
         return RegistryUnavailable(
-            f"{what}: MLflow refused: {exc.error_code}: {_first_line(exc)}", refused=True
+            f"{lead}MLflow refused: {exc.error_code}: {_first_line(exc)}", refused=True
         )
-    return RegistryUnavailable(f"{what}: MLflow could not be reached or failed: {_first_line(exc)}")
+    return RegistryUnavailable(f"{lead}MLflow could not be reached or failed: {_first_line(exc)}")
 
 
 def _status(exc: MlflowException) -> int:

@@ -57,12 +57,17 @@ class Verified:
 
 
 def verify(
-    model_uri: str, *, trusted_keys: str | None = None, dst_path: str | Path | None = None
+    model_uri: str,
+    *,
+    trusted_keys: str | None = None,
+    dst_path: str | Path | None = None,
+    tracking_uri: str | None = None,
 ) -> Verified:
     """Every check load_model makes, without loading: the files are downloaded (into a
     new folder, inside `dst_path` when given) and hashed, never unpickled. Raises
-    UnapprovedModel, or RegistryUnavailable when MLflow cannot be asked."""
-    return _checked(model_uri, trusted_keys, dst_path, warn=False)
+    UnapprovedModel, or RegistryUnavailable when MLflow cannot be asked.
+    `tracking_uri`: the MLflow server to ask (default: MLflow's, MLFLOW_TRACKING_URI)."""
+    return _checked(Asked(model_uri, trusted_keys, dst_path, tracking_uri), warn=False)
 
 
 def load_model(
@@ -71,6 +76,7 @@ def load_model(
     mode: str = "raise",
     trusted_keys: str | None = None,
     dst_path: str | Path | None = None,
+    tracking_uri: str | None = None,
 ) -> Any:
     """mlflow.pyfunc.load_model of the version at `model_uri` once verify() passes.
     `mode`: "raise" (UnapprovedModel) or "warn" (log each failure, load anyway; a
@@ -81,7 +87,8 @@ def load_model(
     import mlflow.pyfunc  # only here: verify() never loads a model
 
     try:
-        checked = _checked(model_uri, trusted_keys, dst_path, warn=mode == "warn")
+        asked = Asked(model_uri, trusted_keys, dst_path, tracking_uri)
+        checked = _checked(asked, warn=mode == "warn")
     except UnapprovedModel as exc:
         if mode == "warn" and exc.reason == BAD_URI:
             # Nothing promobot could vouch for: MLflow loads what it names, as before.
@@ -108,25 +115,32 @@ def _trusted(trusted_keys: str | None) -> dict[str, Ed25519PublicKey]:
     return keys
 
 
-def _checked(
-    model_uri: str, trusted_keys: str | None, dst_path: str | Path | None, *, warn: bool
-) -> Verified:
+@dataclass(frozen=True)
+class Asked:
+    model_uri: str
+    trusted_keys: str | None
+    dst_path: str | Path | None
+    tracking_uri: str | None
+
+
+def _checked(asked: Asked, *, warn: bool) -> Verified:
+    model_uri = asked.model_uri
     wanted = uri.parse(model_uri)
     try:
-        keys = _trusted(trusted_keys)
+        keys = _trusted(asked.trusted_keys)
     except UnapprovedModel as exc:
         if not warn:
             raise
         log.warning("%s: %s", model_uri, exc)
         keys = {}
-    found = registry.find(wanted)
+    found = registry.find(wanted, asked.tracking_uri)
     outcomes = [
         (about, *receipts.check(about, text, found.model_tags, keys))
         for about, text in _candidates(wanted, found)
     ]
     if not warn and not any(not failures for _, _, failures in outcomes):
         raise _most_specific(outcomes)
-    local = registry.download(found.model, found.version, dst_path)
+    local = registry.download(found.model, found.version, asked.dst_path, asked.tracking_uri)
     digest = artifact_digest(local, exclude=DOWNLOAD_ONLY_FILES)
     outcomes = [
         (about, receipt, _with_digest(about, receipt, failures, digest))
