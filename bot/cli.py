@@ -18,7 +18,19 @@ from bot.doors.common import ExitCode, normalise_actor
 
 # The entries that are not command words: they run here, never through --server.
 DOOR_COMMANDS = frozenset(
-    ("policy", "audit", "deployments", "verify", "register", "webhooks", "serve", "github", "demo")
+    (
+        "policy",
+        "audit",
+        "deployments",
+        "verify",
+        "register",
+        "webhooks",
+        "serve",
+        "github",
+        "demo",
+        "keys",
+        "verify-load",
+    )
 )
 
 TOP_HELP = """\
@@ -45,6 +57,11 @@ Usage:
   promobot webhooks install --url URL   point MLflow's webhook `promobot` at `promobot serve`
   promobot github                   handle the issue_comment event in $GITHUB_EVENT_PATH
   promobot demo [--dir DIR]         the whole flow on a local SQLite registry
+  promobot keys generate --out DIR [--force]   promobot's signing key pair (and the settings)
+  promobot keys id PATH|PEM         the key id of a public or private key
+  promobot verify-load MODEL_URI [--json]
+                                    would promobot.serving.load_model load it? (its receipt,
+                                    signature, newest execution and files; never unpickled)
 
 Commands (the same words as in Slack and GitHub comments):
 {usage}
@@ -131,6 +148,14 @@ def _main(args: list[str]) -> int:
         from bot.doors.demo.story import run_demo
 
         return run_demo(args[1:])
+    if head == "keys":
+        from bot.doors.cli.keys import run_keys
+
+        return run_keys(args[1:], as_json)
+    if head == "verify-load":
+        from bot.doors.cli.verify_load import run_verify_load
+
+        return run_verify_load(args[1:], as_json)
     from bot.doors.cli.words import run_words
 
     return run_words(" ".join(args), actor, as_json, flags.server)

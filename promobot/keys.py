@@ -91,6 +91,10 @@ def public_keys(text: str) -> dict[str, Ed25519PublicKey]:
     return found
 
 
+def new_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
 def public_pem(key: Ed25519PublicKey | Ed25519PrivateKey) -> str:
     """The SubjectPublicKeyInfo PEM of a key (of a private key: its public half)."""
     public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key

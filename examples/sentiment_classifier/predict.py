@@ -2,7 +2,9 @@
 
 This is how deployment code sees the model: it asks the registry for
 ``models:/sentiment-classifier/Production`` and never names a version, so a
-promobot ``/promote`` or ``/rollback`` changes what it serves without a redeploy::
+promobot ``/promote`` or ``/rollback`` changes what it serves without a redeploy.
+It loads through ``promobot.serving.load_model``, which first checks the receipt
+promobot signed on the version (docs/contract.md, "Receipts and keys")::
 
     python examples/sentiment_classifier/predict.py "Loved it" "Broke after a day"
     python -m examples.sentiment_classifier.predict          # built-in examples
@@ -15,14 +17,20 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-import mlflow
 import numpy as np
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from promobot.serving import UnapprovedModel, load_model
+
 MODEL_NAME = "sentiment-classifier"
 MODEL_STAGE = "Production"
 MODEL_URI = "models:/sentiment-classifier/Production"
+# "warn" while a registry adopts receipts: a version promobot did not sign is logged
+# (logger promobot.serving) and served anyway. Once every version in Production carries
+# a receipt and PROMOBOT_TRUSTED_KEYS holds promobot's public key, make it "raise":
+# then a version moved behind promobot's back, or whose files changed, is never served.
+LOAD_MODE = "warn"
 
 LABELS = {1: "positive", 0: "negative"}
 
@@ -37,12 +45,13 @@ EXAMPLES = [
 def predict(texts: list[str], model_uri: str = MODEL_URI) -> list[int]:
     """Return 1 (positive) or 0 (negative) for each text, using the model at ``model_uri``.
 
-    Raises ``MlflowException`` when the URI does not resolve, e.g. when no version of
-    the model is in Production yet.
+    Raises ``UnapprovedModel`` when the URI names nothing MLflow has (e.g. no version of
+    the model is in Production yet) or, in mode "raise", when the receipt does not hold;
+    ``MlflowException`` when MLflow fails to load it.
     """
     if not texts:
         return []
-    model = mlflow.pyfunc.load_model(model_uri)
+    model = load_model(model_uri, mode=LOAD_MODE)
     # The model's signature is a 1-D string tensor, so it takes a numpy array of texts.
     return [int(label) for label in model.predict(np.array(texts, dtype=str))]
 
@@ -76,8 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         labels = predict(texts, args.model_uri)
-    except MlflowException as exc:
-        print(f"Cannot load {args.model_uri}: {exc.message}", file=sys.stderr)
+    except (MlflowException, UnapprovedModel) as exc:
+        print(f"Cannot load {args.model_uri}: {exc}", file=sys.stderr)
         print(
             "Is a version in Production yet? Train one (train.py), register it and "
             "promote it, e.g. with promobot's /promote.",

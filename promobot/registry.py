@@ -1,0 +1,131 @@
+"""The MLflow calls promobot/serving.py makes: find the version a URI names with its
+tags and its model's, and download its files. MLflow's answers become promobot's:
+what MLflow does not have is `no-model`; no answer, or MLflow refusing the caller, is
+RegistryUnavailable. The tracking server is MLflow's usual (MLFLOW_TRACKING_URI).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import mlflow.artifacts
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from promobot.refusals import NO_MODEL, RegistryUnavailable, UnapprovedModel
+from promobot.uri import Wanted
+
+T = TypeVar("T")
+# What MLflow answers when it does not have the model, alias or version asked for (an
+# alias it does not know is INVALID_PARAMETER_VALUE, not RESOURCE_DOES_NOT_EXIST).
+MISSING = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
+
+
+@dataclass(frozen=True)
+class Found:
+    """The version a URI names, its tags, and its registered model's tags."""
+
+    model: str
+    version: int
+    version_tags: dict[str, str]
+    model_tags: dict[str, str]
+
+
+def find(wanted: Wanted, tracking_uri: str | None = None) -> Found:
+    """The version `wanted` names. `tracking_uri`: the server (and registry) to ask;
+    None: MLflow's own (MLFLOW_TRACKING_URI)."""
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    name = wanted.model
+    registered = _ask(
+        lambda: client.get_registered_model(name), f"MLflow has no registered model `{name}`"
+    )
+    if wanted.kind == "stage":
+        with warnings.catch_warnings():
+            # Stages are deprecated in MLflow 3, yet still what promobot moves.
+            warnings.simplefilter("ignore", FutureWarning)
+            latest = _ask(lambda: client.get_latest_versions(name, stages=[wanted.name]), "")
+        if not latest:
+            raise UnapprovedModel(
+                NO_MODEL, f"no version of `{name}` is in {wanted.name}", model=name
+            )
+        number = str(latest[0].version)
+    elif wanted.kind == "alias":
+        holder = _ask(
+            lambda: client.get_model_version_by_alias(name, wanted.name),
+            f"`{name}` has no alias @{wanted.name}",
+        )
+        number = str(holder.version)
+    else:
+        number = wanted.name
+    # Asked again by number: the answers above need not carry the version's tags.
+    version = _ask(
+        lambda: client.get_model_version(name, number), f"`{name}` has no version {number}"
+    )
+    return Found(name, int(version.version), dict(version.tags), dict(registered.tags))
+
+
+def download(
+    model: str, version: int, dst_path: str | Path | None, tracking_uri: str | None = None
+) -> Path:
+    """The version's files in a new folder (inside `dst_path` when given): a fresh
+    folder each time, so nothing left from before counts in the digest."""
+    parent = Path(dst_path) if dst_path is not None else None
+    if parent is not None:
+        parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"promobot-v{version}-", dir=parent))
+    # The version's own URI: MLflow resolves it to where the files are, whether its
+    # source is a logged model (`models:/m-…`, MLflow 3) or a run's artifacts.
+    uri = f"models:/{model}/{version}"
+    try:
+        where = mlflow.artifacts.download_artifacts(
+            artifact_uri=uri,
+            dst_path=str(folder),
+            tracking_uri=tracking_uri,
+            registry_uri=tracking_uri,
+        )
+    except MlflowException as exc:
+        raise _unavailable(
+            exc, f"the files of {model} v{version} could not be downloaded"
+        ) from None
+    except OSError as exc:
+        raise RegistryUnavailable(
+            f"the files of {model} v{version} could not be downloaded to {folder}: {exc}"
+        ) from None
+    return Path(where)
+
+
+def _ask(call: Callable[[], T], missing: str) -> T:
+    try:
+        return call()
+    except MlflowException as exc:
+        if missing and exc.error_code in MISSING:
+            raise UnapprovedModel(NO_MODEL, f"{missing} (MLflow: {_first_line(exc)})") from None
+        raise _unavailable(exc) from None
+    except OSError as exc:  # requests' errors are OSErrors
+        raise RegistryUnavailable(f"MLflow could not be reached: {exc}") from None
+
+
+def _unavailable(exc: MlflowException, what: str = "") -> RegistryUnavailable:
+    lead = f"{what}: " if what else ""
+    if 400 <= _status(exc) < 500:
+        return RegistryUnavailable(
+            f"{lead}MLflow refused: {exc.error_code}: {_first_line(exc)}", refused=True
+        )
+    return RegistryUnavailable(f"{lead}MLflow could not be reached or failed: {_first_line(exc)}")
+
+
+def _status(exc: MlflowException) -> int:
+    try:
+        return int(exc.get_http_status_code())
+    except (TypeError, ValueError):
+        return 500
+
+
+def _first_line(exc: Any) -> str:
+    text = str(getattr(exc, "message", exc)).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
