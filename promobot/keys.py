@@ -46,7 +46,7 @@ def key_id(public_key: Ed25519PublicKey) -> str:
 def private_key(text: str) -> Ed25519PrivateKey:
     """The signing key from a PKCS8 PEM (unencrypted) given inline, or from the file
     `text` names."""
-    text = text.strip()
+    text = _unescaped(text).strip()
     if not text:
         raise KeyProblem("the signing key is empty: give a PEM, or the path of a file holding one")
     where = "the signing key given inline"
@@ -77,6 +77,7 @@ def public_keys(text: str) -> dict[str, Ed25519PublicKey]:
     """The trusted public keys, by key id: inline PEM blocks, and in the rest of the
     text paths of files (one or more PEMs each) or folders (every *.pem and *.pub)."""
     found: dict[str, Ed25519PublicKey] = {}
+    text = _unescaped(text)
     for number, block in enumerate(PEM_BLOCK.finditer(text), start=1):
         _add(found, block.group(0), f"inline PEM block {number}")
     rest = PEM_BLOCK.sub(" ", text)
@@ -89,6 +90,14 @@ def public_keys(text: str) -> dict[str, Ed25519PublicKey]:
         if entry:
             _add_path(found, Path(entry).expanduser())
     return found
+
+
+def _unescaped(text: str) -> str:
+    """A PEM written on one line with `\\n` for its line breaks (an env file holds no
+    multi-line value: compose's `.env`, many CI secret stores) as the PEM it stands for."""
+    if PEM_START in text and "\\n" in text:
+        return text.replace("\\n", "\n")
+    return text
 
 
 def new_key() -> Ed25519PrivateKey:

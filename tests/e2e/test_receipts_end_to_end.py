@@ -109,12 +109,18 @@ def to_production(promobot: Service, version: int) -> None:
 
 
 def stored_pickle(server: MlflowServer, version: int) -> Path:
-    """The version's model.pkl as the server's artifact store holds it."""
+    """The version's weights file (model.skops in MLflow 3.17's sklearn flavour, model.pkl
+    before) as the server's artifact store holds it."""
     from mlflow import MlflowClient
 
     mv = MlflowClient(server.url).get_model_version(MODEL, str(version))
     model_id = mv.source.removeprefix("models:/")
-    found = [p for p in (server.workdir / "artifacts").rglob("model.pkl") if model_id in str(p)]
+    found = [
+        p
+        for name in ("model.skops", "model.pkl")
+        for p in (server.workdir / "artifacts").rglob(name)
+        if model_id in str(p)
+    ]
     assert len(found) == 1, found
     return found[0]
 

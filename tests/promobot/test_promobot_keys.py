@@ -157,3 +157,9 @@ def test_any_public_key_of_a_public_or_private_key(tmp_path: Path) -> None:
     assert key_id(any_public_key(str(file))) == kid(key)
     with pytest.raises(KeyProblem, match="expected one key, found 2"):
         any_public_key(public + public_pem(Ed25519PrivateKey.generate()))
+
+
+def test_a_pem_written_on_one_line_as_env_files_hold_it() -> None:
+    key, private, public = new()
+    assert kid(private_key(private.replace("\n", "\\n"))) == kid(key)
+    assert list(public_keys(public.replace("\n", "\\n"))) == [kid(key)]
