@@ -18,7 +18,6 @@ import pytest
 from conftest import SERVICE_POLICY
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from promobot.serving import UnapprovedModel, load_model
 from servers import PROMOBOT, REPO, MlflowServer, promobot_env
 from service_helpers import run
 
@@ -28,6 +27,7 @@ from bot.core.policy import load_policy
 from bot.core.service import Service
 from bot.core.service.common import Outside
 from bot.core.service.registration import Registration
+from promobot.serving import UnapprovedModel, load_model
 
 pytestmark = pytest.mark.server
 
@@ -168,14 +168,29 @@ def test_an_approved_version_loads_and_one_changed_behind_promobot_does_not(
     assert "artifacts" in kinds
 
 
+def test_a_receipt_from_a_key_no_longer_trusted_is_refused(
+    promobot: Service, server: MlflowServer, key: Ed25519PrivateKey, monkeypatch: Any
+) -> None:
+    version = register(server, 0.93)
+    to_production(promobot, version)
+    other = Ed25519PrivateKey.generate()
+    # Rotation: the old key and the new one trusted at once, then the old one removed.
+    both = pem(key, public=True) + pem(other, public=True)
+    assert load_model(f"models:/{MODEL}@production", trusted_keys=both) is not None
+    with pytest.raises(UnapprovedModel) as gone:
+        load_model(f"models:/{MODEL}@production", trusted_keys=pem(other, public=True))
+    assert gone.value.reason == "unknown-key"
+
+
 def test_files_changed_before_the_approval_stop_it_and_a_raw_move_has_no_receipt(
     promobot: Service, server: MlflowServer
 ) -> None:
+    # Last of the promotions here: it leaves Production drifted.
     from mlflow import MlflowClient
 
-    good = register(server, 0.91)
+    good = register(server, 0.94)
     to_production(promobot, good)
-    swapped = register(server, 0.92)
+    swapped = register(server, 0.95)
     assert run(promobot, "slack:U01BOB", f"promote {MODEL} v{swapped} staging ok").status == "done"
     asked = run(promobot, "slack:U01BOB", f"promote {MODEL} v{swapped} production better")
     stored_pickle(server, swapped).write_bytes(b"swapped after the request")
@@ -192,20 +207,6 @@ def test_files_changed_before_the_approval_stop_it_and_a_raw_move_has_no_receipt
     assert raw.value.reason == "no-receipt"
     assert f"v{swapped}" in str(raw.value) and "Production" in str(raw.value)
     assert load_model(f"models:/{MODEL}@production") is not None
-
-
-def test_a_receipt_from_a_key_no_longer_trusted_is_refused(
-    promobot: Service, server: MlflowServer, key: Ed25519PrivateKey, monkeypatch: Any
-) -> None:
-    version = register(server, 0.93)
-    to_production(promobot, version)
-    other = Ed25519PrivateKey.generate()
-    # Rotation: the old key and the new one trusted at once, then the old one removed.
-    both = pem(key, public=True) + pem(other, public=True)
-    assert load_model(f"models:/{MODEL}@production", trusted_keys=both) is not None
-    with pytest.raises(UnapprovedModel) as gone:
-        load_model(f"models:/{MODEL}@production", trusted_keys=pem(other, public=True))
-    assert gone.value.reason == "unknown-key"
 
 
 def test_bad_uris_are_sentences(env: None) -> None:
