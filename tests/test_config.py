@@ -40,6 +40,12 @@ DEFAULTS = {
     "port": 3000,
     "web_concurrency": 1,
     "promobot_work_threads": 16,
+    "promobot_server_url": "",
+    "promobot_service_users": "",
+    "mlflow_tracking_username": "",
+    "mlflow_tracking_password": None,
+    "promobot_signing_key": None,
+    "promobot_trusted_keys": "",
 }
 
 

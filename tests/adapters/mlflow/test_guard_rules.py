@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from bot.adapters.mlflow.guard import rules
 from bot.adapters.mlflow.guard.rules import Change
 from bot.config import GuardSettings
+from bot.core import state
 from bot.core.service.registration import GIT_TAGS
 from bot.core.state import keys
 from bot.core.state.execution_tags import MOVED_OUT_TAGS, version_tags_of
@@ -102,8 +103,10 @@ def test_the_key_sets_hold_every_tag_promobot_writes_on_versions() -> None:
     assert all(rules.is_audit_key(k) for k in [*new, *old, *MOVED_OUT_TAGS])
     assert rules.is_audit_key(keys.deployment_tag("Production"))
     assert rules.is_audit_key(keys.deployment_tag("@champion"))
-    assert set(GIT_TAGS) == rules.PROVENANCE_TAGS
+    assert {*GIT_TAGS, "artifact_digest"} == rules.PROVENANCE_TAGS
     for key in (
+        state.receipt_key("Production"),
+        state.receipt_key("@champion"),
         keys.approval_key("req-0123456789", "alice"),
         keys.state_key("req-0123456789"),
         keys.target_lock_key(datetime(2026, 11, 25, tzinfo=UTC), "production"),

@@ -106,9 +106,12 @@ def slash(server: PromobotServe, fake: FakeSlack, text: str, key: str) -> tuple[
 def test_healthz_and_signed_commands_are_answered_while_100_clients_drip_headers(
     serve: PromobotServe, fake: FakeSlack
 ) -> None:
-    with Drippers("127.0.0.1", serve.port, count=SLOW, every=1.0) as drip:
+    # refill: each connection the header deadline ends is replaced, so 100 slow clients
+    # are there at every round however long a round takes on a loaded machine.
+    with Drippers("127.0.0.1", serve.port, count=SLOW, every=1.0, refill=True) as drip:
         for round_ in range(3):
             time.sleep(1.0)  # the clients drip meanwhile
+            assert drip.still_open() >= SLOW // 2, drip.still_open()
 
             status, body = get_healthz(serve)
             assert (status, json.loads(body)) == (200, {"ok": True})
@@ -122,8 +125,9 @@ def test_healthz_and_signed_commands_are_answered_while_100_clients_drip_headers
 
         assert drip.drips > 0
         # No dripping client lasts: each one gets 408 from the header deadline.
+        drip.refill = False
         assert drip.wait_all_ended(timeout=60), f"{drip.still_open()} still open"
-    assert len(drip.answers) == SLOW
+    assert len(drip.answers) >= SLOW
     assert all(a.startswith(b"HTTP/1.1 408 ") for a in drip.answers), set(drip.answers)
 
 
@@ -138,7 +142,7 @@ def test_sigterm_finishes_the_acknowledged_command_and_does_not_wait_for_slow_cl
         time.sleep(0.5)  # connected, dripping, and the command's work under way
         os.killpg(serve.proc.pid, signal.SIGTERM)
         assert serve.proc.wait(timeout=60) == 0, serve.log()[-3000:]
-        assert drip.wait_all_ended(timeout=PATIENCE)
+        assert drip.wait_all_ended(timeout=3 * PATIENCE), f"{drip.still_open()} still open"
     # Nothing had been read on the slow connections: they were closed at the stop, not
     # waited out until their header deadline (408) or gunicorn's graceful timeout.
     assert drip.answers == [b""] * SLOW, set(drip.answers)
