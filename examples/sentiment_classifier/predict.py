@@ -42,8 +42,11 @@ EXAMPLES = [
 ]
 
 
-def predict(texts: list[str], model_uri: str = MODEL_URI) -> list[int]:
+def predict(
+    texts: list[str], model_uri: str = MODEL_URI, *, trusted_keys: str | None = None
+) -> list[int]:
     """Return 1 (positive) or 0 (negative) for each text, using the model at ``model_uri``.
+    ``trusted_keys``: promobot's public key(s), else ``PROMOBOT_TRUSTED_KEYS``.
 
     Raises ``UnapprovedModel`` when the URI names nothing MLflow has (e.g. no version of
     the model is in Production yet) or, in mode "raise", when the receipt does not hold;
@@ -51,7 +54,7 @@ def predict(texts: list[str], model_uri: str = MODEL_URI) -> list[int]:
     """
     if not texts:
         return []
-    model = load_model(model_uri, mode=LOAD_MODE)
+    model = load_model(model_uri, mode=LOAD_MODE, trusted_keys=trusted_keys)
     # The model's signature is a 1-D string tensor, so it takes a numpy array of texts.
     return [int(label) for label in model.predict(np.array(texts, dtype=str))]
 

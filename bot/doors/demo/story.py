@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from pydantic import SecretStr
+
 from bot.app import build_registration, build_service
 from bot.config import Settings
 from bot.core.commands import parse
@@ -83,6 +85,7 @@ class Demo:
         self.uri = f"sqlite:///{where / 'mlflow.db'}"
         self.runs: list[str] = []  # the training runs, registered again by the watch part
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.trusted = ""  # the public key deployment code trusts (set by run)
 
     def say(self, text: str) -> None:
         print(text, flush=True)
@@ -111,8 +114,14 @@ class Demo:
 
         # A throwaway registry: its story is not announced in a real Slack, whatever the
         # environment holds.
+        # promobot's keys (docs/contract.md, "Receipts and keys"): it signs its records and
+        # each receipt; the demo's deployment code trusts the public key.
+        self.trusted = self._keys()
         settings = Settings(
-            mlflow_tracking_uri=uri, promobot_policy=self.policy_path, slack_bot_token=None
+            mlflow_tracking_uri=uri,
+            promobot_policy=self.policy_path,
+            slack_bot_token=None,
+            promobot_signing_key=SecretStr(str(self.where / "keys" / "promobot-signing.pem")),
         )
         try:
             service = build_service(settings, clock=lambda: self.clock())
@@ -126,6 +135,19 @@ class Demo:
         except RegistryError as exc:
             self.say(f"MLflow failed: {exc}")
             return registry_exit(exc)
+
+    def _keys(self) -> str:
+        """A signing key of the demo's own (as `promobot keys generate` makes one); the
+        path of its public half, which deployment code trusts."""
+        from promobot.keys import new_key, private_pem, public_pem
+
+        folder = self.where / "keys"
+        folder.mkdir()
+        key = new_key()
+        (folder / "promobot-signing.pem").write_text(private_pem(key))
+        (folder / "promobot-signing.pem").chmod(0o600)
+        (folder / "promobot-signing.pub.pem").write_text(public_pem(key))
+        return str(folder / "promobot-signing.pub.pem")
 
     def _train_and_register(self, registration: Registration) -> None:
         # The example model lives beside the package in the repository.
@@ -217,6 +239,11 @@ class Demo:
             f"and look at Models → {models}: the tags and descriptions of v1 "
             "and v2 are the audit trail."
         )
+        self.say("Check what deployment code would load (the receipt, the files) with:")
+        self.say(
+            f"   MLFLOW_TRACKING_URI={self.uri} PROMOBOT_TRUSTED_KEYS={self.trusted} "
+            f".venv/bin/promobot verify-load models:/{MODEL}/Production"
+        )
         return 0
 
     def _leave_freeze(self) -> None:
@@ -236,11 +263,20 @@ class Demo:
 
     def _predict(self, predict: Callable[..., list[int]], expect: str) -> None:
         from examples.sentiment_classifier.predict import serving_version
+        from promobot.serving import verify
 
         uri = f"models:/{MODEL}/Production"
-        labels = predict(SAMPLES, uri)
+        labels = predict(SAMPLES, uri, trusted_keys=self.trusted)
         served = serving_version(uri)
         self.say(f"   deployment code loads {uri}: the registry serves v{served}")
+        checked = verify(uri, trusted_keys=self.trusted).receipt
+        approvers = ", ".join(a["person"] for a in checked["approved_by"])
+        approved = f"approved by {approvers}" if approvers else "no approval needed"
+        self.say(
+            f"   its receipt checks: v{checked['version']} → {checked['target']} asked by "
+            f"{checked['requested_by']['person']}, {approved}, signed by key "
+            f"{checked['sig']['kid']}"
+        )
         if f"v{served}" != expect:
             raise SystemExit(f"demo: expected {expect} in Production, found v{served}")
         for text, label in zip(SAMPLES, labels, strict=True):
