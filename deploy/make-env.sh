@@ -4,9 +4,27 @@
 #   deploy/make-env.sh > deploy/.env && chmod 600 deploy/.env
 #
 # then fill in SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and PROMOBOT_SLACK_CHANNEL.
+# The signing key is made with openssl (or, without it, Python's `cryptography`).
 set -eu
 exec python3 - "$(dirname "$0")/env.example" <<'PY'
-import base64, os, secrets, sys
+import base64, os, secrets, shutil, subprocess, sys
+
+
+def ed25519_pem():
+    if shutil.which("openssl"):
+        made = subprocess.run(
+            ["openssl", "genpkey", "-algorithm", "ed25519"], capture_output=True, check=True
+        )
+        return made.stdout.decode()
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
 
 for line in open(sys.argv[1], encoding="utf-8"):
     key, eq, value = line.rstrip("\n").partition("=")
@@ -14,5 +32,8 @@ for line in open(sys.argv[1], encoding="utf-8"):
         line = f"{key}={secrets.token_hex(24)}\n"
     elif eq and not key.startswith("#") and value == "change-me-fernet":
         line = f"{key}={base64.urlsafe_b64encode(os.urandom(32)).decode()}\n"
+    elif eq and not key.startswith("#") and value == "change-me-ed25519":
+        pem = ed25519_pem().strip().replace("\n", "\\n")
+        line = f"{key}={pem}\n"
     sys.stdout.write(line)
 PY
