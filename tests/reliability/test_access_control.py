@@ -22,6 +22,10 @@ pytestmark = pytest.mark.server
 ADMIN = AUTH_ADMIN
 BOT = ("promobot", "promobot-password-for-tests-1234")
 PERSON = ("alice", "alice-password-for-tests-1234")
+# promobot's own accounts, as the CLI is told them (PROMOBOT_SERVICE_USERS): only they may
+# act for someone else with `--as`. alice is named too, so that the read-only case below
+# reaches MLflow's own refusal instead of promobot's.
+SERVICE_USERS = {"PROMOBOT_SERVICE_USERS": f"{BOT[0]}, {PERSON[0]}"}
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +95,7 @@ def test_the_bot_promotes_through_its_own_user(auth_server, governed, reliabilit
         "--as",
         "github:eng0",
         **credentials(BOT),
+        **SERVICE_USERS,
     )
     assert code == 0 and out["status"] == "done", (out, err)
     with mlflow_user(ADMIN):
@@ -122,6 +127,7 @@ def test_401_and_403_reach_the_person_as_a_clear_message(
         "--as",
         "github:eng0",
         **credentials(creds),
+        **SERVICE_USERS,
     )
     assert code == 1 and out["status"] == "refused", (out, err)
     message = out["reasons"][0]
@@ -163,6 +169,7 @@ def test_a_lock_planted_by_a_person_does_not_block_promotions(
         "github:eng0",
         PROMOBOT_LOCK_TTL_SECONDS="3",
         **credentials(BOT),
+        **SERVICE_USERS,
     )
     assert code == 0 and out["status"] == "done", (out, err)
     with mlflow_user(ADMIN):
