@@ -17,8 +17,7 @@ from service_helpers import M, run, to_legacy_layout
 
 from bot.adapters.mlflow.gateway import Registry
 from bot.core.policy import load_policy
-from bot.core.service import Service
-from bot.core.service import archive
+from bot.core.service import Service, archive
 from bot.core.state import compaction
 from bot.core.state.keys import ledger_mark, ledger_model_name
 
@@ -149,7 +148,7 @@ def test_two_runs_at_once_lose_nothing_and_show_nothing_twice(
     def one() -> None:
         try:
             archive.compact(Registry(tracking_uri), M)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=one) for _ in range(2)]
