@@ -22,6 +22,7 @@ DOOR_COMMANDS = frozenset(
         "policy",
         "audit",
         "deployments",
+        "compact",
         "verify",
         "register",
         "webhooks",
@@ -48,6 +49,7 @@ Usage:
                                     validate policy files (exit 1 with file:line errors);
                                     --resolve also reads each GitHub team and Slack user group
   promobot deployments check|repair [MODEL…]   the GitHub deployment of each promotion
+  promobot compact [MODEL…] [--json]   move finished records to each model's ledger
   promobot verify [--json]          run every due verification check once (cron, workflows)
   promobot register start-run --experiment NAME   (CI) a run tagged with git metadata
   promobot register --model NAME [--run-id ID] [--request TARGET] [--tag KEY=VALUE…]
@@ -124,6 +126,10 @@ def _main(args: list[str]) -> int:
         from bot.doors.cli.deployments import run_deployments
 
         return run_deployments(args[1:], as_json)
+    if head == "compact":
+        from bot.doors.cli.compact import run_compact
+
+        return run_compact(args[1:], as_json)
     if head == "verify":
         from bot.doors.cli.verify import run_verify
 

@@ -19,6 +19,7 @@ from bot.adapters.mlflow.artifacts import ArtifactCalls
 from bot.adapters.mlflow.at_once import AtOnce, again_when_busy
 from bot.adapters.mlflow.guard_calls import GuardCalls, guard_refusal
 from bot.adapters.mlflow.installed import check_store
+from bot.adapters.mlflow.ledger import LedgerCalls
 from bot.adapters.mlflow.mutex import ExecutionMutex
 from bot.adapters.mlflow.runs import MISSING, RunCalls
 from bot.adapters.mlflow.values import model_info as _model_info
@@ -50,7 +51,7 @@ CLIENT_DEFAULTS = {
 }
 
 
-class Registry(RunCalls, ArtifactCalls, WebhookCalls, GuardCalls, AtOnce):
+class Registry(RunCalls, ArtifactCalls, LedgerCalls, WebhookCalls, GuardCalls, AtOnce):
     """Narrow interface over MlflowClient: only the calls promobot makes."""
 
     def __init__(

@@ -10,7 +10,8 @@
     queries.py      status, history, policy, a request as it stands
     messages.py     where doors showed requests, and the pass that keeps them in step
     membership.py   the members of GitHub teams and Slack user groups, through the port
-    export.py       the audit trail for auditors (`promobot audit export`)
+    trail.py        the audit trail for auditors (`promobot audit export`)
+    archive.py      a model's ledger: compaction, and reading what moved there
     registration.py CI registration and the comparison with Production
     deployments.py  GitHub deployments of promotions: record, find the missing, repair
     pull_requests.py  a promote asked in a pull request: the version from its head commit
@@ -25,7 +26,7 @@ broken MLflow raises (RegistryError). No text is formatted for a channel here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -55,6 +56,8 @@ from bot.core.results import (
     MoveResult,
     Result,
 )
+from bot.core.service import archive
+from bot.core.service.archive import Compacted
 from bot.core.service.cards import Cards
 from bot.core.service.common import Context, Deps, Outside, new_request_id, utcnow
 from bot.core.service.deployments import Deployments
@@ -228,3 +231,9 @@ class Service:
     def receive_webhook(self, delivery: Delivery) -> str:
         """One verified MLflow webhook delivery; returns what was done, for the log."""
         return self.deliveries.receive(delivery)
+
+    def compact(self, models: list[str]) -> Iterator[Compacted]:
+        """Move each model's finished records to its ledger (every governed model when
+        `models` is empty), one model at a time, as the caller iterates."""
+        for name in list(dict.fromkeys(models)) or self.drift_scan.governed():
+            yield archive.compact(self.deps.registry, name)

@@ -105,7 +105,7 @@ class Deployments:
         names = list(dict.fromkeys(models)) or [
             name
             for name in self.deps.registry.model_names()
-            if not name.startswith(state.LOCK_MODEL_PREFIX)
+            if not name.startswith(state.OWN_MODEL_PREFIXES)
         ]
         missing: list[MissingDeployment] = []
         unknown: list[str] = []

@@ -36,12 +36,12 @@ class DriftScan:
         return find_drift(info, self.target_keys(info.name))
 
     def governed(self) -> list[str]:
-        """The registered models the policy names (promobot's own lock models aside)."""
+        """The registered models the policy names (promobot's own lock and ledger models aside)."""
         names = self.deps.registry.model_names()
         return [
             n
             for n in names
-            if not n.startswith(state.LOCK_MODEL_PREFIX) and self.deps.policy.rules_for(n)
+            if not n.startswith(state.OWN_MODEL_PREFIXES) and self.deps.policy.rules_for(n)
         ]
 
     def scan(self, models: Sequence[str] = ()) -> DriftReport:

@@ -13,6 +13,7 @@ from bot.core.commands import Promote, Rollback, VersionSpec
 from bot.core.policy import QuorumCount, unnamed_target
 from bot.core.ports.registry import ModelInfo, VersionInfo
 from bot.core.results import DONE, PENDING, REFUSED, Action, MoveResult, NextStep
+from bot.core.service import archive
 from bot.core.service.common import (
     Context,
     Deps,
@@ -138,6 +139,9 @@ class Moves:
             if self.deps.rule(info.name, "rollback", cmd.target.key) is None:
                 return version, problem  # no rollback rule: the decision refuses it
             held = state.held_versions(info.tags, cmd.target.key)
+            if version.version not in held and state.ledger_mark(info.tags) is not None:
+                full = archive.merged(self.deps.registry, info)  # older moves, archived
+                held = state.held_versions(full.tags, cmd.target.key)
             if version.version not in held:
                 return None, _never_held(cmd, version.version, held)
             return version, ""
@@ -146,6 +150,10 @@ class Moves:
             version = reads.version(info, recorded)
             return (version, "") if version else (None, f"v{recorded} no longer exists.")
         number = state.rollback_candidate(info.tags, cmd.target.key, current)
+        if number is None and state.ledger_mark(info.tags) is not None:
+            # The target's newest events found nothing to restore: its older ones may.
+            full = archive.merged(self.deps.registry, info)
+            number = state.rollback_candidate(full.tags, cmd.target.key, current)
         version = reads.version(info, number) if number else None
         if version is None:
             return None, (

@@ -23,6 +23,7 @@ from bot.core.results import (
     PolicyResult,
     StatusResult,
 )
+from bot.core.service import archive
 from bot.core.service.common import STAGE_ALIASES, Deps, no_model
 from bot.core.service.drift_scan import DriftScan
 from bot.core.service.membership import resolve
@@ -110,12 +111,15 @@ class Queries:
         info = self.deps.registry.get_model(cmd.model)
         if info is None:
             return HistoryResult(status=REFUSED, model=cmd.model, reasons=(no_model(cmd.model),))
-        history = sorted(_history(cmd.model, info.tags), key=lambda e: e[0], reverse=True)
-        entries = [entry for _, entry in history] + _verification_entries(info)
-        # Stable: entries of the same moment keep the order they were written in.
-        entries.sort(key=lambda h: h.at or datetime.min.replace(tzinfo=UTC), reverse=True)
         shown = _drift_entries(self.drift_scan.drift(info))
-        shown += entries[: max(0, cmd.limit - len(shown))]
+        wanted = max(0, cmd.limit - len(shown))
+        entries = _entries(info)
+        mark = state.ledger_mark(info.tags)
+        if mark is not None and not _on_model(entries[:wanted], wanted, mark):
+            # Older entries may be in the ledger: read it, page by page, all of it (its
+            # pages are in the order they were written, not the order things happened).
+            entries = _entries(archive.merged(self.deps.registry, info))
+        shown += entries[:wanted]
         return HistoryResult(status=DONE, model=cmd.model, history=tuple(shown))
 
     def explain_policy(self, cmd: PolicyExplain) -> PolicyResult:
@@ -156,6 +160,23 @@ class Queries:
         it up to date (bot/core/service/requests.py, `Requests.view`): it writes nothing.
         None when there is no such request."""
         return self.requests.view(request_id)
+
+
+def _entries(info: ModelInfo) -> list[HistoryEntry]:
+    """A model's history entries, newest first."""
+    history = sorted(_history(info.name, info.tags), key=lambda e: e[0], reverse=True)
+    entries = [entry for _, entry in history] + _verification_entries(info)
+    # Stable: entries of the same moment keep the order they were written in.
+    entries.sort(key=lambda h: h.at or datetime.min.replace(tzinfo=UTC), reverse=True)
+    return entries
+
+
+def _on_model(first: list[HistoryEntry], wanted: int, mark: int) -> bool:
+    """Whether the newest `wanted` entries are all newer than the ledger's mark: then no
+    archived entry (none is newer than the mark) comes before them."""
+    return len(first) >= wanted and all(
+        e.at is not None and e.at.timestamp() * 1000 > mark for e in first
+    )
 
 
 def _drift_entries(findings: list[Finding]) -> list[HistoryEntry]:

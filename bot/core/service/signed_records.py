@@ -57,18 +57,31 @@ class SignedRecords:
     def find_model_with_tag(self, key: str) -> ModelInfo | None:
         return self._checked(self.inner.find_model_with_tag(key))
 
+    def ledger_page(self, model: str, token: str | None) -> tuple[dict[str, str], str | None]:
+        """A ledger page with the same checks as the model's tags: archived records keep
+        their signatures, and one that does not check is left out there too."""
+        records, following = self.inner.ledger_page(model, token)
+        if self.signatures.verifying:
+            records, _ = self._verified(records)
+        return records, following
+
     def _checked(self, info: ModelInfo | None) -> ModelInfo | None:
         if info is None or not self.signatures.verifying:
             return info
+        kept, rejected = self._verified(info.tags)
+        if not rejected:
+            return info
+        return replace(info, tags=kept, rejected=tuple(sorted(rejected)))
+
+    def _verified(self, tags: dict[str, str]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+        """The tags whose records check, and (key, why) of those that do not."""
         kept: dict[str, str] = {}
         rejected: list[tuple[str, str]] = []
-        for key, value in info.tags.items():
+        for key, value in tags.items():
             if is_signed_record(key):
                 why = self.signatures.check(loads(value)) if loads(value) else "not a record"
                 if why:
                     rejected.append((key, why))
                     continue
             kept[key] = value
-        if not rejected:
-            return info
-        return replace(info, tags=kept, rejected=tuple(sorted(rejected)))
+        return kept, rejected

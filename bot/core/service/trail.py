@@ -2,7 +2,8 @@
 across the governed models (or those given), oldest first, from the registry alone.
 
 Streamed, and in order across models: each model is read once (one call: its tags come
-with it; no version is listed), one after another, and its records are built and sorted
+with it; no version is listed), with its ledger's pages when it has one (what compaction
+moved there, bot/core/service/archive.py), one after another, and its records are built and sorted
 from that read (bot/core/state/trail.py). The per-model streams are then merged lazily
 (`heapq.merge`), so each record is handed out as the merge reaches it and nothing but
 the models' own records is held; no output is assembled. (The first record of all can
@@ -16,6 +17,7 @@ import heapq
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
+from bot.core.service import archive
 from bot.core.service.common import Deps
 from bot.core.service.drift_scan import DriftScan
 from bot.core.state.trail import EVENTS, FIELDS, TrailRecord, trail
@@ -45,7 +47,8 @@ class Trail:
             self.unknown.append(name)
             return
         self.models_read += 1
-        for record in trail(name, info.tags, self.deps.policy.display):
+        tags = archive.merged(self.deps.registry, info).tags  # and what moved to its ledger
+        for record in trail(name, tags, self.deps.policy.display):
             if self.since is None or (record.at is not None and record.at >= self.since):
                 yield record
 

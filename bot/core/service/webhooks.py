@@ -90,7 +90,7 @@ class Deliveries:
         return f"{event}: {model} @{alias} audited, {len(found)} new finding(s)"
 
     def _governed(self, model: str) -> bool:
-        if not model or model.startswith(state.LOCK_MODEL_PREFIX):
+        if not model or model.startswith(state.OWN_MODEL_PREFIXES):
             return False
         return self.deps.policy.rules_for(model) is not None
 

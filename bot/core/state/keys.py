@@ -32,6 +32,14 @@ own state"). Registries written before this layout hold the request, event and S
 under `promobot.` instead of `mlflow.promobot.`: every reader here accepts both (LEGACY_*
 and the `*_keys` functions), every writer writes only the new keys.
 
+Finished requests and older records move to the model's ledger (bot/core/state/compaction.py):
+a registered model of its own, `promobot-ledger.<8 hex of the model name's hash>`, whose
+versions are the pages, each holding archived records under their original keys. On the
+model, one mark says a ledger exists and how far it reaches:
+
+    mlflow.promobot.ledger.<ms>                     every record newer than <ms> is on the
+                                                    model; older ones may be in the ledger
+
 Execution locks are registered models of their own, `promobot-lock.<4 hex>`, carrying
 `promobot.lock.*` tags (bot/adapters/mlflow/mutex.py). They keep their names: replicas of two
 releases running side by side during an upgrade still exclude one another. They are not
@@ -75,6 +83,17 @@ WEBHOOK_PREFIX = f"{STATE_PREFIX}webhook."
 # One per verification after a promotion: its progress and outcome.
 VERIFICATION_PREFIX = f"{STATE_PREFIX}verification."
 
+# The archive of a model's finished records (bot/core/state/compaction.py): a registered
+# model named by 8 hex digits of the model name's hash, carrying a tag naming its model
+# (a collision, 1 in 4 billion, is caught there: its pages name their model too).
+LEDGER_MODEL_PREFIX = "promobot-ledger."
+LEDGER_MODEL_TAG = "promobot.ledger.model"
+LEDGER_HEX = 8
+# On the model: "records older than <ms> may be in the ledger" (the newest mark wins).
+LEDGER_MARK_PREFIX = f"{STATE_PREFIX}ledger."
+# promobot's own models: execution locks and ledgers; never governed, never scanned.
+OWN_MODEL_PREFIXES = ("promobot-lock.", LEDGER_MODEL_PREFIX)
+
 LOCK_MODEL_PREFIX = "promobot-lock."
 LOCK_OWNER_TAG = "promobot.lock.owner"
 LOCK_EXPIRES_TAG = "promobot.lock.expires"
@@ -100,6 +119,23 @@ def mutex_bucket(model: str, target_key: str) -> str:
 
 def lock_model_name(bucket: str) -> str:
     return LOCK_MODEL_PREFIX + bucket
+
+
+def ledger_model_name(model: str) -> str:
+    digest = hashlib.sha1(model.encode("utf-8", "surrogatepass")).hexdigest()
+    return LEDGER_MODEL_PREFIX + digest[:LEDGER_HEX]
+
+
+def ledger_mark_key(ms: int) -> str:
+    return f"{LEDGER_MARK_PREFIX}{ms:013d}"
+
+
+def ledger_mark(tags: dict[str, str]) -> int | None:
+    """How far the model's ledger reaches (ms: every record newer is on the model), or
+    None when the model has no ledger (never compacted: the model holds everything)."""
+    marks = [k.removeprefix(LEDGER_MARK_PREFIX) for k in tags if k.startswith(LEDGER_MARK_PREFIX)]
+    found = [int(m) for m in marks if m.isdigit()]
+    return max(found) if found else None
 
 
 def request_bucket(request_id: str) -> str | None:

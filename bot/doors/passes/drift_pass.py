@@ -5,6 +5,10 @@ workers and replicas run the pass, each finding is reported once).
 
 MLflow's webhooks announce alias changes but no stage transition: this pass is what
 finds a stage moved outside promobot.
+
+After the audit, the pass compacts every governed model (bot/core/service/archive.py):
+finished records move to the model's ledger, so what promobot keeps on a model stays
+bounded as it goes. Replicas compacting at once lose nothing and duplicate nothing.
 """
 
 from __future__ import annotations
@@ -27,3 +31,6 @@ class DriftPass(Pass):
         found = service.drift_scan.report_all()
         if found:
             log.info("audit found %d new drift finding(s)", len(found))
+        for done in service.compact([]):
+            if done.moved:
+                log.info("compacted %s: %d records moved to its ledger", done.model, done.moved)

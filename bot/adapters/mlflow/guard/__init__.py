@@ -66,6 +66,7 @@ REFUSES = (
     "changing the provenance tags of an existing version (git_*, ci_*, artifact_digest)",
     "creating a model or version with promobot's own tags",
     "anything on promobot's lock models (promobot-lock.*)",
+    "anything on promobot's ledgers (promobot-ledger.*)",
     "managing webhooks, unless an MLflow admin",
 )
 

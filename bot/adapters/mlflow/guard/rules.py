@@ -6,7 +6,7 @@ comes from promobot when it would move what promobot decides (a stage, an alias)
 or rename what promobot keeps records on, or rewrite a record promobot keeps or trusts:
 its state tags on the model, the audit tags and description it writes on a version,
 and the provenance tags its checks and the pull-request lookup read. promobot's own
-lock models are its state as a whole. Everything else (registering a version, people's
+lock and ledger models are its state as a whole. Everything else (registering a version, people's
 own tags, the model's own description) stays open. docs/security.md is the reasoning.
 """
 
@@ -21,6 +21,7 @@ from bot.core.service.registration import GIT_TAGS
 from bot.core.state.execution_tags import MOVED_OUT_TAGS
 from bot.core.state.keys import (
     DEPLOYMENT_TAG_PREFIX,
+    LEDGER_MODEL_PREFIX,
     LEGACY_STATE_PREFIX,
     LOCK_MODEL_PREFIX,
     STATE_PREFIX,
@@ -87,7 +88,8 @@ class Change:
     new_name: str = ""
 
 
-# What the policy says of a name: "lock" (promobot's own lock model), "governed", or "".
+# What the policy says of a name: "lock" (promobot's own lock model), "ledger" (a model's
+# archived records), "governed", or "".
 Verdict = Callable[[str], str]
 
 
@@ -104,6 +106,8 @@ def verdict_of(patterns: Iterable[str]) -> Verdict:
         folded = name.strip().lower()
         if folded.startswith(LOCK_MODEL_PREFIX):
             return "lock"
+        if folded.startswith(LEDGER_MODEL_PREFIX):
+            return "ledger"
         if any(fnmatchcase(name, pattern) for pattern in exact) or any(
             fnmatchcase(folded, pattern) for pattern in folded_patterns
         ):
@@ -128,6 +132,11 @@ def refusal(change: Change, verdict: Verdict) -> str:
         if found == "lock":
             return (
                 f"{name} is one of promobot's execution locks, part of the state promobot "
+                "keeps: only promobot's service accounts may create, change or delete it"
+            )
+        if found == "ledger":
+            return (
+                f"{name} is one of promobot's ledgers, the archive of the records it "
                 "keeps: only promobot's service accounts may create, change or delete it"
             )
     governed = [name for name, found in verdicts if found == "governed"]

@@ -1,0 +1,84 @@
+"""`promobot compact` (bot/doors/cli/compact.py) against a real SQLite registry: progress
+lines, `--json`, exit statuses, and what it leaves on the model."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from conftest import SERVICE_POLICY
+
+from bot.cli import main
+
+M = "sentiment-classifier"
+DENIED = 30
+
+
+def _denied_requests(client) -> None:
+    """DENIED finished requests, written as promobot writes them (unsigned: no key set)."""
+    start = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    for i in range(DENIED):
+        at = (start + timedelta(minutes=i)).isoformat()
+        rid = f"req-ab12{i:06x}"
+        request = {
+            "id": rid, "action": "promote", "model": M, "version": 1,
+            "target_key": "production", "target_label": "Production", "actor": "slack:U01BOB",
+            "reason": f"try {i}", "created_at": at, "expires_at": at, "channel": "slack",
+        }  # fmt: skip
+        client.set_registered_model_tag(M, f"mlflow.promobot.request.{rid}", json.dumps(request))
+        outcome = {"state": "denied", "by": "alice@example.com", "at": at, "detail": "no"}
+        client.set_registered_model_tag(
+            M, f"mlflow.promobot.request.{rid}.state", json.dumps(outcome)
+        )
+
+
+@pytest.fixture
+def cli_env(tracking_uri, monkeypatch, models):
+    monkeypatch.setenv("PROMOBOT_POLICY", str(SERVICE_POLICY))
+    models.version(M, accuracy=0.91, f1=0.874)
+    _denied_requests(models.client)
+    return models
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_compact_moves_what_is_finished_and_says_so_per_model(cli_env, capsys) -> None:
+    before = cli(capsys, "audit", "export", M)
+    code, out, _ = cli(capsys, "compact")
+    assert code == 0
+    assert out == f"{M}: {DENIED * 2 - 40} records moved to its ledger, 41 left on the model\n"
+    assert cli(capsys, "audit", "export", M) == before
+    code, out, _ = cli(capsys, "compact", M)
+    assert (code, out) == (0, f"{M}: nothing to move (41 of promobot's records on the model)\n")
+
+
+def test_compact_json_and_an_unknown_model(cli_env, capsys) -> None:
+    code, out, _ = cli(capsys, "compact", M, "no-such-model", "--json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["status"] == "refused" and doc["action"] == "compact"
+    assert doc["reasons"] == ["no-such-model: there is no registered model of that name"]
+    assert doc["data"]["models"] == [{"model": M, "moved": 20, "left": 41}]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "phrase"),
+    [
+        (["compact", "--bad"], 2, "unknown option '--bad'"),
+        (["--server", "http://127.0.0.1:9", "compact"], 2, "compact"),
+    ],
+)
+def test_usage_errors(cli_env, capsys, args, code, phrase) -> None:
+    got, out, err = cli(capsys, *args)
+    assert got == code and phrase in out + err
+
+
+def test_help(capsys) -> None:
+    code, out, _ = cli(capsys, "compact", "--help")
+    assert code == 0 and "promobot compact [MODEL…] [--json]" in out
+    assert "promobot compact [MODEL…]" in cli(capsys, "--help")[1]
