@@ -35,8 +35,13 @@ class ArtifactCalls:
             self.calls(f"read the files of {what}"),
             tempfile.TemporaryDirectory(prefix="promobot-digest-") as folder,
         ):
+            # The registry is the tracking server, as for promobot's MlflowClient: without
+            # registry_uri, MLflow resolves `models:/` on the process's default registry.
             local = download_artifacts(
-                artifact_uri=uri, dst_path=folder, tracking_uri=self.tracking_uri
+                artifact_uri=uri,
+                dst_path=folder,
+                tracking_uri=self.tracking_uri,
+                registry_uri=self.tracking_uri,
             )
             # MLflow's client adds a file of its own to a download by version: not stored.
             return artifact_digest(Path(local), exclude=DOWNLOAD_ONLY_FILES)
