@@ -157,6 +157,8 @@ def rig(workdir: Path, policy: Any, progress: Callable[[str], None]) -> Iterator
         yield found
     finally:
         server.stop()
+        # The workdir stays (the server's log, its database); the ~100 MB of files go.
+        shutil.rmtree(where / "artifacts", ignore_errors=True)
 
 
 def _pythonpath() -> str:
@@ -196,6 +198,7 @@ def _log(model: str, weights: Path, size: int) -> int:
             pip_requirements=["mlflow", "numpy"],
             registered_model_name=model,
         )
+    weights.unlink()  # the server holds its copy
     return int(logged.registered_model_version)
 
 
