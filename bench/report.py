@@ -94,6 +94,12 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
 
         for name, figure, limit, met in door_targets(door):
             add(name, figure, limit, met)
+    receipts = results.get("receipts")
+    if receipts:
+        from bench.receipts_report import targets as receipts_targets
+
+        for name, figure, limit, met in receipts_targets(receipts):
+            add(name, figure, limit, met)
     slack = results.get("slack")
     if slack and "p99_ms" in slack:
         add(
@@ -193,6 +199,10 @@ def table(results: dict[str, Any]) -> str:
         from bench.door_bench import table_lines as door_lines
 
         lines.extend(door_lines(results["door"]))
+    if results.get("receipts"):
+        from bench.receipts_report import table_lines as receipts_lines
+
+        lines.extend(receipts_lines(results["receipts"]))
     if results.get("latency"):
         from bench.latency_bench import lines as latency_lines
 
