@@ -45,15 +45,26 @@ def find(wanted: Wanted, tracking_uri: str | None = None) -> Found:
         lambda: client.get_registered_model(name), f"MLflow has no registered model `{name}`"
     )
     if wanted.kind == "stage":
-        with warnings.catch_warnings():
-            # Stages are deprecated in MLflow 3, yet still what promobot moves.
-            warnings.simplefilter("ignore", FutureWarning)
-            latest = _ask(lambda: client.get_latest_versions(name, stages=[wanted.name]), "")
-        if not latest:
+        # The registered model's answer carries the newest version of each stage with its
+        # tags: no further call (two fewer than MLflow's own stage resolution).
+        held = [
+            v
+            for v in registered.latest_versions or ()
+            if str(v.current_stage).lower() == wanted.name.lower()
+        ]
+        if not held:
+            with warnings.catch_warnings():
+                # Stages are deprecated in MLflow 3, yet still what promobot moves.
+                warnings.simplefilter("ignore", FutureWarning)
+                held = _ask(lambda: client.get_latest_versions(name, stages=[wanted.name]), "")
+        if not held:
             raise UnapprovedModel(
                 NO_MODEL, f"no version of `{name}` is in {wanted.name}", model=name
             )
-        number = str(latest[0].version)
+        newest = max(held, key=lambda v: int(v.version))
+        if newest.tags:
+            return Found(name, int(newest.version), dict(newest.tags), dict(registered.tags))
+        number = str(newest.version)
     elif wanted.kind == "alias":
         holder = _ask(
             lambda: client.get_model_version_by_alias(name, wanted.name),
