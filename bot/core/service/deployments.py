@@ -204,7 +204,8 @@ class Deployments:
             repository=found.source[0],
             sha=found.source[1],
             environment=state.environment_name(model, found.label),
-            production=found.label == "Production",
+            # Without stages (`registry: {stages: false}`) @production is what serves.
+            production=found.label in ("Production", "@production"),
             description=clip(one_line(line), DESCRIPTION_MAX),
             payload={
                 "model": model,

@@ -87,15 +87,23 @@ def _holders(info: ModelInfo, target: Target) -> tuple[int | None, int | None]:
 def _last_recorded(tags: dict[str, str]) -> dict[str, state.HistoryEvent | None]:
     """What promobot's history says holds each target: the last promotion or rollback
     onto it, unless promobot moved that version on to another stage since (a version
-    promoted from Staging to Production leaves Staging empty). None: promobot emptied it."""
+    promoted from Staging to Production leaves Staging empty). None: promobot emptied it.
+
+    A stage move also pointed the stage's mirrored alias at its version and took the
+    version's other mirrored aliases off it, so it is recorded under both keys
+    (`production` and `@production`): a registry that dropped its stages
+    (`registry: {stages: false}`) finds its aliases where promobot left them."""
     last: dict[str, state.HistoryEvent | None] = {}
     for event in state.events(tags):
+        keys = [event.target_key]
         if not event.target_key.startswith("@"):
+            keys.append(f"@{event.target_key}")
             for key, held in last.items():
                 moved_on = held is not None and held.version == event.version
-                if moved_on and not key.startswith("@") and key != event.target_key:
+                if moved_on and key.lstrip("@") in STAGES and key not in keys:
                     last[key] = None
-        last[event.target_key] = event
+        for key in keys:
+            last[key] = event
     return last
 
 

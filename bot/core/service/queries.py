@@ -45,20 +45,10 @@ class Queries:
         info = self.deps.registry.get_model(cmd.model)
         if info is None:
             return StatusResult(status=REFUSED, model=cmd.model, reasons=(no_model(cmd.model),))
-        holders = [
-            _holder_view(stage, reads.version(info, info.stage_latest[stage]))
-            for stage in ("Production", "Staging")
-            if stage in info.stage_latest
-        ]
-        holders += [
-            _holder_view(f"@{alias}", reads.version(info, number))
-            for alias, number in sorted(info.aliases.items())
-            if alias not in STAGE_ALIASES
-        ]
         return StatusResult(
             status=DONE,
             model=cmd.model,
-            holders=tuple(holders),
+            holders=tuple(self._holders(info, reads)),
             pending=tuple(self._pending(info)),
             drift=tuple(self.drift_scan.drift(info)),
             verifications=tuple(self.verifier.running(info) if self.verifier else ()),
@@ -68,6 +58,20 @@ class Queries:
                 "aliases": dict(sorted(info.aliases.items())),
             },
         )
+
+    def _holders(self, info: ModelInfo, reads: Reads) -> list[Holder]:
+        """What holds each stage and alias: Production and Staging, then the aliases but
+        their mirrors; without stages (`registry: {stages: false}`) the aliases only,
+        @production and @staging first, whatever stages the registry still shows."""
+        if self.deps.policy.stages:
+            first = ("Production", "Staging")
+            places = [(s, info.stage_latest[s]) for s in first if s in info.stage_latest]
+            shown: tuple[str, ...] = STAGE_ALIASES
+        else:
+            shown = ("production", "staging")
+            places = [(f"@{a}", info.aliases[a]) for a in shown if a in info.aliases]
+        places += [(f"@{a}", n) for a, n in sorted(info.aliases.items()) if a not in shown]
+        return [_holder_view(label, reads.version(info, number)) for label, number in places]
 
     def _pending(self, info: ModelInfo) -> list[PendingView]:
         now = self.deps.clock()
