@@ -33,6 +33,8 @@ from bot.core.service.verification import Verifier
 from bot.core.state.drift import OUTSIDE_PROMOBOT, Finding, describe
 from bot.core.state.watch import current_watch, watches
 
+STAGES_SHOWN = ("Production", "Staging")
+
 
 class Queries:
     def __init__(self, deps: Deps, requests: Requests, drift_scan: DriftScan) -> None:
@@ -53,6 +55,7 @@ class Queries:
             drift=tuple(self.drift_scan.drift(info)),
             verifications=tuple(self.verifier.running(info) if self.verifier else ()),
             locks=tuple(in_force(info.tags, self.deps.clock())),
+            message=self._stages_left(info),
             extra={
                 "latest_version": info.latest_version,
                 "aliases": dict(sorted(info.aliases.items())),
@@ -64,14 +67,25 @@ class Queries:
         their mirrors; without stages (`registry: {stages: false}`) the aliases only,
         @production and @staging first, whatever stages the registry still shows."""
         if self.deps.policy.stages:
-            first = ("Production", "Staging")
-            places = [(s, info.stage_latest[s]) for s in first if s in info.stage_latest]
+            places = [(s, info.stage_latest[s]) for s in STAGES_SHOWN if s in info.stage_latest]
             shown: tuple[str, ...] = STAGE_ALIASES
         else:
             shown = ("production", "staging")
             places = [(f"@{a}", info.aliases[a]) for a in shown if a in info.aliases]
         places += [(f"@{a}", n) for a, n in sorted(info.aliases.items()) if a not in shown]
         return [_holder_view(label, reads.version(info, number)) for label, number in places]
+
+    def _stages_left(self, info: ModelInfo) -> str:
+        """The one line a registry that dropped its stages reads while MLflow still shows
+        some: what promobot does now, and what it leaves alone."""
+        left = [f"{s} v{info.stage_latest[s]}" for s in STAGES_SHOWN if s in info.stage_latest]
+        if self.deps.policy.stages or not left:
+            return ""
+        return (
+            "This registry has no stages now (`registry: {stages: false}`): promobot moves "
+            f"aliases only and leaves the stages MLflow still shows ({', '.join(left)}) as "
+            f"they are; deployment code loads `models:/{info.name}@production`."
+        )
 
     def _pending(self, info: ModelInfo) -> list[PendingView]:
         now = self.deps.clock()

@@ -146,13 +146,25 @@ def test_status_without_stages_shows_the_aliases_only(service, aliases, models, 
     assert to_production(service, v1).status == "done"
     assert run(service, "slack:U01BOB", f"promote {M} v{v2} staging x").status == "done"
     assert run(aliases, "slack:U01ALICE", f"promote {M} v{v2} @champion x").status == "done"
-    status = run(aliases, "cli:x", f"status {M}").to_json()["data"]
+    result = run(aliases, "cli:x", f"status {M}")
+    status = result.to_json()["data"]
     assert [(h["target"], h["version"]) for h in status["holders"]] == [
         ("@production", v1),
         ("@staging", v2),
         ("@champion", v2),
     ]
     assert status["drift"] == []
+    switched = (
+        "This registry has no stages now (`registry: {stages: false}`): promobot moves "
+        f"aliases only and leaves the stages MLflow still shows (Production v{v1}, Staging "
+        f"v{v2}) as they are; deployment code loads `models:/{M}@production`."
+    )
+    assert status["message"] == switched
+    assert switched in to_text(result).splitlines()
+    # Once no version is in a stage, there is nothing to explain.
+    assert run(service, "github:alice", f"promote {M} v{v1} archived x").status == "done"
+    models.client.transition_model_version_stage(M, str(v2), "None")
+    assert run(aliases, "cli:x", f"status {M}").message == ""
 
 
 def test_a_stage_request_from_before_the_switch_is_not_carried_out(
