@@ -37,7 +37,8 @@ demo: $(STAMP)
 # real mlflow servers, the bench harness) run in `make test-servers`, so that `make test`
 # stays within its 15 minutes; .ci/run runs both.
 SERVER_SUITES := tests/reliability tests/bench tests/adapters/mlflow/test_guard_server.py \
-  tests/adapters/mlflow/test_guard_setups.py tests/e2e/test_command_door_guarded.py
+  tests/adapters/mlflow/test_guard_setups.py tests/e2e/test_command_door_guarded.py \
+  tests/doors/demo/test_story_aliases_only.py
 
 test: $(STAMP)
 	$(VENV)/bin/pytest -q $(foreach s,$(SERVER_SUITES),--ignore=$(s)) $(PYTEST_ARGS)

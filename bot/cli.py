@@ -44,7 +44,8 @@ Usage:
                                     and MLflow's webhook deliveries (POST /mlflow/webhook)
   promobot webhooks install --url URL   point MLflow's webhook `promobot` at `promobot serve`
   promobot github                   handle the issue_comment event in $GITHUB_EVENT_PATH
-  promobot demo [--dir DIR]         the whole flow on a local SQLite registry
+  promobot demo [--dir DIR] [--aliases-only]   the whole flow on a local SQLite registry
+                                    (--aliases-only: in a registry without stages)
 
 Commands (the same words as in Slack and GitHub comments):
 {usage}
