@@ -1,7 +1,8 @@
 """Drift: what MLflow holds against what promobot last put there.
 
-For every target the policy names for a model (its stages and aliases; `archived` is a
-resting place, not a target anyone serves from, and is left out) the holder MLflow
+For every target the policy names for a model (its stages and aliases; `archived`, and
+`@archived` in a registry without stages, is a resting place, not a target anyone serves
+from, and is left out) the holder MLflow
 reports is compared with the version promobot's history last recorded there, and each
 mirrored alias with its stage:
 
@@ -26,7 +27,10 @@ from bot.core.state.drift import MIRROR, ORPHAN, OUTSIDE, Finding, describe
 
 # `describe` and `Finding` live with the state they describe (render reads them too).
 
-__all__ = ["Finding", "describe", "find_drift", "fixes_for", "target_of_key"]
+__all__ = ["RESTING", "Finding", "describe", "find_drift", "fixes_for", "target_of_key"]
+
+# Where versions rest, not serve: `archived`, and without stages its alias `@archived`.
+RESTING = ("archived", "@archived")
 
 
 def target_of_key(key: str) -> Target:
@@ -46,7 +50,7 @@ def find_drift(info: ModelInfo, target_keys: list[str]) -> list[Finding]:
     busy = {key for key in target_keys if state.inflight(info.tags, key) is not None}
     stages_busy = any(not key.startswith("@") for key in busy)
     for key in target_keys:
-        if key == "archived" or key in busy:
+        if key in RESTING or key in busy:
             continue
         target = target_of_key(key)
         if stages_busy and target.kind == "stage":

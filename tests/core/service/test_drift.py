@@ -317,6 +317,13 @@ def test_a_registry_that_drops_its_stages_finds_its_aliases_where_promobot_left_
     assert findings(aliases) == []
 
 
+def test_without_stages_archived_is_a_resting_place_as_the_stage_was(aliases, models, two_versions):
+    v1, v2 = two_versions
+    assert run(aliases, "github:alice", f"promote {M} v{v1} @archived old").status == "done"
+    models.client.set_registered_model_alias(M, "archived", str(v2))
+    assert findings(aliases) == []
+
+
 def to_text_of(result) -> str:
     from bot.render.message import to_text
 
