@@ -38,7 +38,8 @@ demo: $(STAMP)
 # stays within its 15 minutes; .ci/run runs both.
 SERVER_SUITES := tests/reliability tests/bench tests/adapters/mlflow/test_guard_server.py \
   tests/adapters/mlflow/test_guard_setups.py tests/e2e/test_command_door_guarded.py \
-  tests/e2e/test_receipts_end_to_end.py
+  tests/e2e/test_receipts_end_to_end.py \
+  tests/doors/demo/test_story_aliases_only.py
 
 test: $(STAMP)
 	$(VENV)/bin/pytest -q $(foreach s,$(SERVER_SUITES),--ignore=$(s)) $(PYTEST_ARGS)

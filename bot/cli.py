@@ -58,7 +58,8 @@ Usage:
                                     and MLflow's webhook deliveries (POST /mlflow/webhook)
   promobot webhooks install --url URL   point MLflow's webhook `promobot` at `promobot serve`
   promobot github                   handle the issue_comment event in $GITHUB_EVENT_PATH
-  promobot demo [--dir DIR]         the whole flow on a local SQLite registry
+  promobot demo [--dir DIR] [--aliases-only]   the whole flow on a local SQLite registry
+                                    (--aliases-only: in a registry without stages)
   promobot keys generate --out DIR [--force]   promobot's signing key pair (and the settings)
   promobot keys id PATH|PEM         the key id of a public or private key
   promobot verify-load MODEL_URI [--json]

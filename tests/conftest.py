@@ -31,6 +31,8 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SERVICE_POLICY = FIXTURES / "service_policy.yaml"
 GUARD_POLICY = FIXTURES / "guard_policy.yaml"
+# The same rules for a registry without stages (`registry: {stages: false}`).
+ALIASES_POLICY = FIXTURES / "aliases_policy.yaml"
 
 # A Wednesday morning: outside every freeze window in the fixtures.
 WEDNESDAY = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

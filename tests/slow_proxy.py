@@ -2,8 +2,9 @@
 
 `ForwardingProxy` forwards every request (method, path, headers, body) to the upstream
 server and passes the answer back unchanged; subclasses act on each request before it
-is forwarded (`before`) and decide what the client sees when the upstream does not
-answer (`upstream_failed`). Here: `SlowProxy`, a slow MLflow:
+is forwarded (`before`), answer some themselves (`answer_here`), and decide what the
+client sees when the upstream does not answer (`upstream_failed`). Here: `SlowProxy`, a
+slow MLflow, and `NoStagesProxy`, an MLflow whose stage endpoints refuse every call:
 
     proxy = SlowProxy(mlflow_server.url, delay_ms=1500).start()
     env["MLFLOW_TRACKING_URI"] = proxy.url      # the app now waits 1.5 s per call
@@ -98,6 +99,10 @@ class ForwardingProxy:
     def before(self, req: BaseHTTPRequestHandler) -> None:
         """Runs before each request is forwarded (in the request's own thread)."""
 
+    def answer_here(self, req: BaseHTTPRequestHandler) -> bool:
+        """Answer `req` here instead of forwarding it (True: answered). Forwards all."""
+        return False
+
     def upstream_failed(self, req: BaseHTTPRequestHandler, exc: OSError) -> None:
         """The upstream did not answer: tell the client with a 502."""
         payload = f"{self.name}: upstream unreachable: {exc}".encode()
@@ -107,6 +112,8 @@ class ForwardingProxy:
         with self._count_lock:
             self.requests += 1
         self.before(req)
+        if self.answer_here(req):
+            return
         length = int(req.headers.get("Content-Length") or 0)
         body = req.rfile.read(length) if length else None
         headers = {k: v for k, v in req.headers.items() if k.lower() not in _HOP}
@@ -166,3 +173,28 @@ class SlowProxy(ForwardingProxy):
         delay = self.delay_ms
         if delay > 0:
             time.sleep(delay / 1000)
+
+
+class NoStagesProxy(ForwardingProxy):
+    """An MLflow without stages, as Unity Catalog is: every call to a stage endpoint
+    (`model-versions/transition-stage`, `registered-models/get-latest-versions`) is
+    refused with MLflow's own error shape, and counted in `stage_calls`."""
+
+    name = "no-stages-proxy"
+
+    def __init__(self, upstream: str, **kwargs: Any) -> None:
+        super().__init__(upstream, **kwargs)
+        self.stage_calls: list[str] = []
+
+    def answer_here(self, req: BaseHTTPRequestHandler) -> bool:
+        path = req.path.split("?", 1)[0]
+        if not path.endswith(("/transition-stage", "/get-latest-versions")):
+            return False
+        with self._count_lock:
+            self.stage_calls.append(f"{req.command} {path}")
+        length = int(req.headers.get("Content-Length") or 0)
+        if length:
+            req.rfile.read(length)
+        payload = b'{"error_code": "PERMISSION_DENIED", "message": "this registry has no stages"}'
+        self._answer(req, 403, "Forbidden", [("Content-Type", "application/json")], payload)
+        return True

@@ -411,6 +411,7 @@ class Comparison:
     metrics: dict[str, float]
     production: int | None
     production_metrics: dict[str, float]
+    label: str = "Production"  # or "@production" in a registry without stages
 
 
 @dataclass(frozen=True)

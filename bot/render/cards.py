@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot.core.neutral import words
 from bot.core.results import CardResult, DriftResult
 from bot.core.text import one_line
-from bot.render.shape import Message, drift_lines, link, metrics_table
+from bot.render.shape import Message, drift_lines, link, metrics_table, nothing_in
 
 
 def registered(r: CardResult, door: str = "cli") -> Message:
@@ -29,13 +29,14 @@ def registered(r: CardResult, door: str = "cli") -> Message:
         facts.append(f"CI run {link(str(r.extra['ci_run_url']), door)}")
     msg.byline = " · ".join(facts)
     production = extra.get("production_version")
+    serving = str(extra.get("production_label") or "Production")
     if r.metrics:
-        other = f"v{production} (Production)" if production else None
+        other = f"v{production} ({serving})" if production else None
         msg.tables.append(metrics_table(r.metrics, ["metric", f"v{r.version} (new)"], other))
     else:
         msg.lines.append("Its run logged no metrics.")
     if not production:
-        msg.lines.append("No version is in Production yet, so there is nothing to compare with.")
+        msg.lines.append(f"{nothing_in(serving)}, so there is nothing to compare with.")
     targets = [words(key) for key in extra.get("next_targets") or ()]
     if targets:
         verb, slash = ("comments", "/") if door == "github" else ("types", "")

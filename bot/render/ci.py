@@ -14,6 +14,7 @@ from bot.core.neutral import PLAIN_URL, markdown
 from bot.core.results import Comparison, DeploymentRepair, MissingDeployment, Registered, Result
 from bot.core.text import metric_order, one_line, when
 from bot.render.message import num, to_markdown
+from bot.render.shape import nothing_in
 
 # ---- CI's job summary ---------------------------------------------------------------------
 
@@ -52,7 +53,7 @@ def ci_summary(
     lines.append("")
     lines += _ci_metrics(v, comparison)
     if comparison.production is None:
-        lines += ["", "No version is in Production yet, so there is nothing to compare with."]
+        lines += ["", f"{nothing_in(comparison.label)}, so there is nothing to compare with."]
     if requested is not None:
         lines += ["", f"#### Request: {_ci_text(requested)}", ""]
         lines.append(
@@ -80,7 +81,7 @@ def _ci_metrics(v: str, comparison: Comparison) -> list[str]:
     header = f"| metric | {v} (new) |"
     rule = "| --- | --- |"
     if production is not None:
-        header += f" v{production} (Production) | change |"
+        header += f" v{production} ({comparison.label}) | change |"
         rule += " --- | --- |"
     lines = [header, rule]
     for name in names:

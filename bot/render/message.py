@@ -248,6 +248,8 @@ def _status(r: StatusResult, door: str = "cli") -> Message:
     latest = r.extra.get("latest_version")
     if latest:
         msg.lines.append(f"Latest registered version: v{latest}.")
+    if r.message:
+        msg.lines.append(r.message)
     if r.locks:
         msg.tables.append(
             Table(

@@ -35,6 +35,14 @@ class Message:
     footer: str = ""
 
 
+def nothing_in(label: str) -> str:
+    """`No version is in Production yet`; `Nothing holds @production yet` in a registry
+    without stages."""
+    if label.startswith("@"):
+        return f"Nothing holds {label} yet"
+    return f"No version is in {label} yet"
+
+
 def link(url: str, door: str = "cli") -> str:
     """A URL promobot recorded itself (where a request was asked or promoted, a workflow
     run). On GitHub, where only promobot's own links are links, it is marked as one while

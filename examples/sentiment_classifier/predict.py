@@ -60,10 +60,19 @@ def predict(
 
 
 def serving_version(model_uri: str = MODEL_URI) -> str | None:
-    """The registry version behind a ``models:/<name>/<stage>`` URI, if it can be found."""
+    """The registry version behind a ``models:/<name>/<stage>`` or ``models:/<name>@<alias>``
+    URI, if it can be found."""
     prefix = "models:/"
+    if not model_uri.startswith(prefix):
+        return None
+    named, _, alias = model_uri.removeprefix(prefix).partition("@")
+    if alias and "/" not in named:  # a registry without stages: `models:/<name>@production`
+        try:
+            return str(MlflowClient().get_model_version_by_alias(named, alias).version)
+        except MlflowException:
+            return None
     name, _, stage = model_uri.removeprefix(prefix).partition("/")
-    if not model_uri.startswith(prefix) or not name or not stage:
+    if not name or not stage:
         return None
     if stage.isdigit():  # models:/<name>/<version>
         return stage

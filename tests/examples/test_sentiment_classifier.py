@@ -133,6 +133,20 @@ def test_register_promote_then_predict_from_production(
     assert lines[0].startswith("positive") and lines[1].startswith("negative")
 
 
+def test_predict_from_an_alias_in_a_registry_without_stages(
+    trained: Trained, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = MlflowClient()
+    version = mlflow.register_model(trained.result.model_uri, MODEL_NAME)
+    client.set_registered_model_alias(MODEL_NAME, "production", version.version)
+    uri = f"models:/{MODEL_NAME}@production"
+
+    assert predict_mod.serving_version(uri) == str(version.version)
+    assert predict_mod.main(["I loved it, wonderful", "--model-uri", uri]) == 0
+    assert f"Served by {uri} (version {version.version})" in capsys.readouterr().out
+    assert predict_mod.serving_version(f"models:/{MODEL_NAME}@nobody") is None
+
+
 def test_runs_uri_is_accepted_by_register_model(trained: Trained) -> None:
     # MLflow 3 stores the model under the logged model, not the run's artifacts;
     # register_model still accepts runs:/<id>/model and falls back to that model.

@@ -76,6 +76,14 @@ def test_a_card_with_nothing_in_production_and_no_ci_tags() -> None:
     assert m.lines == ["No version is in Production yet, so there is nothing to compare with."]
 
 
+def test_a_card_in_a_registry_without_stages_compares_with_the_alias() -> None:
+    m = message(card(production_label="@production"))
+    assert m.tables[0].header == ["metric", "v5 (new)", "v4 (@production)"]
+
+    m = message(card(production_label="@production", production_version=None))
+    assert m.lines == ["Nothing holds @production yet, so there is nothing to compare with."]
+
+
 def test_a_card_whose_run_logged_no_metrics_says_so() -> None:
     shown = replace(card(), metrics=())
 

@@ -90,6 +90,14 @@ def test_summary_without_production_or_metrics_and_a_failed_request() -> None:
     )
 
 
+def test_summary_in_a_registry_without_stages_compares_with_the_alias() -> None:
+    comparison = Comparison({"accuracy": 0.91}, 2, {"accuracy": 0.85}, "@production")
+    assert "| metric | v3 (new) | v2 (@production) | change |" in ci_summary(REGISTERED, comparison)
+
+    nothing = ci_summary(REGISTERED, Comparison({}, None, {}, "@production"))
+    assert "Nothing holds @production yet, so there is nothing to compare with." in nothing
+
+
 def test_summary_shows_at_most_twelve_metrics() -> None:
     metrics = {f"m{n:02d}": float(n) for n in range(15)}
     summary = ci_summary(REGISTERED, Comparison(metrics, None, {}))

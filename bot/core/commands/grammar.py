@@ -73,11 +73,11 @@ def parse_rollback(ctx: Ctx) -> command.Rollback:
     words = ctx.words
     model = model_at(ctx, 0)
     index = 1
-    target = Target("stage", STAGES["production"])
+    target, named = Target("stage", STAGES["production"]), False
     if index < len(words):
         candidate = read_target(words[index])
         if isinstance(candidate, Target):
-            target = candidate
+            target, named = candidate, True
             index += 1
         elif looks_like_target(words[index]):
             raise ctx.fail_at(index, candidate)
@@ -96,7 +96,9 @@ def parse_rollback(ctx: Ctx) -> command.Rollback:
             f"To roll back to {code(words[index])}, write `to` before it.",
             [*words[:index], "to", *words[index:]],
         )
-    return command.Rollback(model, target, to_version, ctx.reason(index), ctx.dry_run)
+    return command.Rollback(
+        model, target, to_version, ctx.reason(index), ctx.dry_run, default_target=not named
+    )
 
 
 def parse_approve(ctx: Ctx) -> command.Approve:

@@ -79,6 +79,9 @@ class Rollback:
     to_version: VersionSpec | None = None
     reason: str = ""
     dry_run: bool = False
+    # No target was named: the default, which a registry without stages reads as
+    # @production.
+    default_target: bool = False
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,8 @@ SPECS: tuple[CommandSpec, ...] = (
         usage="rollback <model> [<target>] [to <version>] [reason…] [--dry-run]",
         help=(
             "Puts back the version that held a target before the current one (the target "
-            "defaults to `production`), or the version named after `to`.\n"
+            "defaults to `production`, or `@production` in a registry without stages), or "
+            "the version named after `to`.\n"
             "Words after that are the reason; `--dry-run` shows what would happen.\n"
             "Example: `rollback sentiment-classifier production to v2 latency doubled`"
         ),

@@ -124,13 +124,8 @@ def read_target(word: str) -> Target | Bad:
         alias = _alias(word, as_version=False)
         if isinstance(alias, Bad):
             return alias
-        if alias in STAGES:
-            # Stage aliases mirror their stage; setting one alone would break that.
-            return Bad(
-                f"`@{alias}` mirrors the {STAGES[alias]} stage and moves with it; "
-                f"name the stage `{alias}` instead.",
-                alias,
-            )
+        # `@production` is the target itself in a registry without stages, and the
+        # mirror of a stage in one with them: the service, which knows which, decides.
         return Target("alias", alias)
     suggestion = suggest(word, tuple(STAGES))
     did_you_mean = f" Did you mean `{suggestion}`?" if suggestion else ""

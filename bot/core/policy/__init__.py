@@ -6,6 +6,7 @@ schema        the strict raw schema (pydantic), and its JSON Schema
 problems      friendly `file:line: field: ...` sentences, PolicyError
 remainder     the valid part of a file that failed the schema
 cross_checks  checks across files, on the typed models
+registry_checks  `registry: {stages: …}`: the files agreeing, the targets it allows
 files         read every file a path names; all problems in one report
 rules         normalized rules (Person, TargetRule, Policy)
 loading       load_policy: the checked files → the rules

@@ -20,10 +20,9 @@ def soak_gate(rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]:
     """The candidate has held require_stage for `soak` (docs/contract.md, "Soak")."""
     need, soak = rule.require_stage or "", rule.soak or datetime.timedelta(0)
     version, name = f"v{facts.version}", f"soak {duration_text(soak)}"
+    key = need if need.startswith("@") else need.lower()
     if facts.stage_since is None:
-        fix = (
-            f"promote {version} to {need.lower()} through promobot, then wait {duration_text(soak)}"
-        )
+        fix = f"promote {version} to {key} through promobot, then wait {duration_text(soak)}"
         reason = (
             f"promobot has no record of when {version} entered {need}, and "
             f"{facts.target_label} needs {duration_text(soak)} there; {fix}."

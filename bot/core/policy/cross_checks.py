@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from bot.core.policy.groups import is_external
 from bot.core.policy.problems import suggest
 from bot.core.policy.quorum import assign
+from bot.core.policy.registry_checks import registry_problems
 from bot.core.policy.schema import RawPerson, RawRule
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ class _Names:
 def cross_check(files: Sequence[ParsedFile]) -> list[str]:
     """Every problem across the files, in the order the files and their entries come."""
     names, problems = _definitions(files)
+    problems.extend(registry_problems(files))
     problems.extend(_group_problems(names))
     problems.extend(_identity_problems(names.people))
     problems.extend(_model_problems(files, names))

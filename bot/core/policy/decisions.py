@@ -71,17 +71,21 @@ def _compare(value: float, op: str, threshold: float) -> bool:
     return abs(value - threshold) <= eps
 
 
+# What `rollback <model>` rolls back: Production, or without stages @production.
+_DEFAULT_ROLLBACK = ("production", "@production")
+
+
 def _verb(facts: RequestFacts) -> str:
     if facts.action == ROLLBACK:
         return f"roll back {facts.model}" + (
-            f" {facts.target_label}" if facts.target_key != "production" else ""
+            f" {facts.target_label}" if facts.target_key not in _DEFAULT_ROLLBACK else ""
         )
     return f"promote {facts.model} to {facts.target_label}"
 
 
 def _command(facts: RequestFacts, reason: str = "") -> str:
     if facts.action == ROLLBACK:
-        target = f" {facts.target_key}" if facts.target_key != "production" else ""
+        target = f" {facts.target_key}" if facts.target_key not in _DEFAULT_ROLLBACK else ""
         return f"rollback {facts.model}{target}" + (f" {reason}" if reason else "")
     return f"promote {facts.model} v{facts.version} {facts.target_key}" + (
         f" {reason}" if reason else ""
@@ -114,7 +118,7 @@ def decide(policy: Policy, facts: RequestFacts) -> Decision:
     results: list[tuple[Check, str]] = [_requester(policy, rule, facts)]
     if rule.require_stage:
         results.append(_stage_order(rule, facts))
-        if rule.soak and facts.version_stage == rule.require_stage:
+        if rule.soak and facts.holds(rule.require_stage):
             results.append(soak_gate(rule, facts))
     if rule.require_reason:
         results.append(_reason(facts))
@@ -209,23 +213,37 @@ def _unread_note(membership: Membership, sources: Iterable[str]) -> str:
 def _stage_order(rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]:
     need = rule.require_stage or ""
     version = f"v{facts.version}"
-    if facts.version_stage == need:
-        return Check("stage order", "pass", f"{version} is in {need}"), ""
-    if facts.version_stage == facts.target_label:
+    if facts.holds(need):
+        return Check("stage order", "pass", f"{version} {_is_on(need)}"), ""
+    if facts.holds(facts.target_label):
         # Recording a holder that was put there outside promobot (drift): it has the stage.
         return Check("stage order", "pass", f"{version} holds {facts.target_label} already"), ""
-    where = (
-        "has no stage yet"
-        if facts.version_stage in ("", "None")
-        else (f"is in {facts.version_stage}")
-    )
-    command = f"promote {facts.model} {version} {need.lower()}"
-    fix = f"promote {version} to {need.lower()} first: `{command}`"
+    if need.startswith("@"):
+        held = [alias for alias in facts.version_aliases if alias != need]
+        where = f"holds {join_names(held, 'and')}" if held else "holds no alias"
+    else:
+        where = (
+            "has no stage yet"
+            if facts.version_stage in ("", "None")
+            else (f"is in {facts.version_stage}")
+        )
+    key = need if need.startswith("@") else need.lower()
+    command = f"promote {facts.model} {version} {key}"
+    fix = f"promote {version} to {key} first: `{command}`"
     reason = (
-        f"{version} must be in {need} before it goes to {facts.target_label}, and it {where}; "
-        f"{fix}."
+        f"{version} must {_be_on(need)} before it goes to {facts.target_label}, and it "
+        f"{where}; {fix}."
     )
     return Check("stage order", "fail", f"{version} {where}", fix), reason
+
+
+def _is_on(where: str) -> str:
+    """`is in Staging`, `holds @staging`: a stage is a place, an alias a pointer."""
+    return f"holds {where}" if where.startswith("@") else f"is in {where}"
+
+
+def _be_on(where: str) -> str:
+    return f"hold {where}" if where.startswith("@") else f"be in {where}"
 
 
 def _reason(facts: RequestFacts) -> tuple[Check, str]:
@@ -259,12 +277,15 @@ def _metric(gate: MetricGate, facts: RequestFacts) -> tuple[Check, str]:
         return Check(gate.label, "fail", shown, fix), reason
 
     holder = facts.holders.get(gate.relative_to)
+    where = gate.relative_to
+    on = f"on {where}" if where.startswith("@") else f"in {where}"
     if holder is None:
-        return Check(gate.label, "pass", f"no version in {gate.relative_to} to compare"), ""
+        nothing = f"nothing holds {where}" if where.startswith("@") else f"no version in {where}"
+        return Check(gate.label, "pass", f"{nothing} to compare"), ""
     holder_version, holder_metrics = holder
     base = holder_metrics.get(gate.metric)
     if base is None:
-        detail = f"v{holder_version} in {gate.relative_to} has no `{gate.metric}` to compare"
+        detail = f"v{holder_version} {on} has no `{gate.metric}` to compare"
         return Check(gate.label, "pass", detail), ""
     threshold = base + expr.offset
     shown = _fmt_beside(value, expr.op, threshold)
@@ -275,7 +296,7 @@ def _metric(gate: MetricGate, facts: RequestFacts) -> tuple[Check, str]:
     fix = f"promote a version with {needed}"
     reason = (
         f"{gate.metric} of {version} is {shown}, but the gate {gate.label} needs {needed} "
-        f"(v{holder_version} in {gate.relative_to} has {_fmt(base)}); {fix}."
+        f"(v{holder_version} {on} has {_fmt(base)}); {fix}."
     )
     return Check(gate.label, "fail", detail, fix), reason
 

@@ -55,7 +55,8 @@ def _explain_rule(policy: Policy, rule: TargetRule, membership: Membership | Non
         approvers = _who(policy, rule.approvers, membership)
         lines.append(f"needs {rule.approvals} {plural} from {approvers}; {own}")
     if rule.require_stage:
-        lines.append(f"must be in {rule.require_stage} first")
+        where = rule.require_stage
+        lines.append(f"must {'hold' if where.startswith('@') else 'be in'} {where} first")
     if rule.soak and rule.require_stage:
         lines.append(f"must have held {rule.require_stage} for {duration_text(rule.soak)} (soak)")
     if rule.require_reason:

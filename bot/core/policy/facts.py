@@ -22,7 +22,9 @@ class RequestFacts:
     version: int  # the candidate
     version_stage: str  # "None"/"Staging"/"Production"/"Archived"
     version_metrics: dict[str, float]
-    holders: dict[str, tuple[int, dict[str, float]]]  # stage → (version, metrics) now
+    # What holds each stage (or alias, "@production") a relative gate compares with:
+    # (version, metrics) now.
+    holders: dict[str, tuple[int, dict[str, float]]]
     now: datetime.datetime  # aware, UTC
     # The members of the rule's GitHub teams and Slack user groups as looked up for this
     # decision (bot/core/policy/groups.py); a team not in it grants nothing.
@@ -34,3 +36,14 @@ class RequestFacts:
     stage_since: datetime.datetime | None = None
     # Live gates' figures by check name: (the number, or None and why there is none).
     live: dict[str, tuple[float | None, str]] = field(default_factory=dict)
+    # The aliases the candidate holds, as labelled ("@staging"): what `require_stage`
+    # names in a registry without stages.
+    version_aliases: tuple[str, ...] = ()
+
+    def holds(self, label: str) -> bool:
+        """Whether the candidate holds a stage ("Staging") or an alias ("@staging")."""
+        return (
+            label in self.version_aliases
+            if label.startswith("@")
+            else (self.version_stage == label)
+        )

@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.core.policy.files import read_policy_files
 from bot.core.policy.groups import is_external
 from bot.core.policy.problems import PolicyError
+from bot.core.policy.registry_checks import stated_stages
 from bot.core.policy.rules import (
     ROLLBACK,
     FreezeWindow,
@@ -35,6 +36,7 @@ def load_policy(path: str | Path) -> Policy:
     Raises PolicyError listing every problem found, each with file, line and field.
     """
     files = read_policy_files(path)
+    stages = stated_stages(files)
     people: dict[str, Person] = {}
     groups: dict[str, tuple[str, ...]] = {}
     external: dict[str, tuple[str, ...]] = {}
@@ -51,10 +53,10 @@ def load_policy(path: str | Path) -> Policy:
                 if linked := tuple(dict.fromkeys(n for n in names if is_external(n))):
                     external[key] = linked
         for index, entry in enumerate(raw.models):
-            models.append(_model(entry, f"{file.name}:{file.lines.line(('models', index))}"))
-    return Policy(
-        people, groups, tuple(models), tuple(file.name for file in files), external=external
-    )
+            where = f"{file.name}:{file.lines.line(('models', index))}"
+            models.append(_model(entry, where, stages))
+    sources = tuple(file.name for file in files)
+    return Policy(people, groups, tuple(models), sources, external=external, stages=stages)
 
 
 def check(path: str | Path) -> list[str]:
@@ -70,14 +72,14 @@ def _person(key: str, raw: RawPerson) -> Person:
     return Person(key, raw.email, raw.github, raw.slack, raw.cli, raw.mlflow)
 
 
-def _model(raw: RawModel, source: str) -> ModelRules:
-    targets = {key: _rule(key, rule, raw.name) for key, rule in raw.targets.items()}
-    rollback = _rule(ROLLBACK, raw.rollback, raw.name) if raw.rollback else None
+def _model(raw: RawModel, source: str, stages: bool) -> ModelRules:
+    targets = {key: _rule(key, rule, raw.name, stages) for key, rule in raw.targets.items()}
+    rollback = _rule(ROLLBACK, raw.rollback, raw.name, stages) if raw.rollback else None
     lockers = tuple(raw.locks.requesters) if raw.locks else ()
     return ModelRules(raw.name, targets, rollback, source, lockers, raw.slack_channel)
 
 
-def _rule(key: str, raw: RawTarget | RawRollback, model: str) -> TargetRule:
+def _rule(key: str, raw: RawTarget | RawRollback, model: str, stages: bool) -> TargetRule:
     quorum = tuple(raw.approvals.items()) if isinstance(raw.approvals, dict) else ()
     common = {
         "target_key": key,
@@ -95,14 +97,24 @@ def _rule(key: str, raw: RawTarget | RawRollback, model: str) -> TargetRule:
         return TargetRule(**common, respect_locks=raw.respect_locks)
     return TargetRule(
         **common,
-        require_stage=raw.require_stage.capitalize() if raw.require_stage else None,
-        metrics=tuple(MetricGate(metric, expr) for metric, expr in raw.metrics.items()),
+        require_stage=_required(raw.require_stage),
+        metrics=tuple(
+            MetricGate(metric, expr, aliases_only=not stages)
+            for metric, expr in raw.metrics.items()
+        ),
         require_checks=raw.require_checks,
         freeze=tuple(_window(window) for window in raw.freeze),
         soak=raw.soak,
         live=tuple(_live(check) for check in raw.live),
         verify=_verify(raw.verify) if raw.verify else None,
     )
+
+
+def _required(need: str | None) -> str | None:
+    """`staging` → `Staging` (the stage's name); an alias stays as written, `@staging`."""
+    if need is None or need.startswith("@"):
+        return need
+    return need.capitalize()
 
 
 def _live(raw: RawLiveCheck) -> LiveCheck:

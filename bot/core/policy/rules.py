@@ -35,10 +35,17 @@ class MetricGate:
     metric: str
     expr: MetricExpr  # parsed once, by the schema
 
+    # Without stages, a relative gate compares with the alias of that name.
+    aliases_only: bool = False
+
     @property
     def relative_to(self) -> str | None:
-        """The stage a relative gate compares with ("Production"), else None."""
-        return self.expr.relative_to
+        """What a relative gate compares with: the stage ("Production"), or without stages
+        the alias ("@production"); else None."""
+        stage = self.expr.relative_to
+        if stage is None or not self.aliases_only:
+            return stage
+        return f"@{stage.lower()}"
 
     @property
     def label(self) -> str:
@@ -69,7 +76,9 @@ class TargetRule:
     approvers: tuple[str, ...] = ()
     approvals: int = 0
     self_approval: bool = False
-    require_stage: str | None = None  # canonical "Staging"/"Production"
+    # What the version must hold first: the stage, "Staging"/"Production"; without stages,
+    # the alias as labelled, "@staging".
+    require_stage: str | None = None
     require_reason: bool = False
     metrics: tuple[MetricGate, ...] = ()
     require_checks: RequiredChecks | None = None  # GitHub checks on the version's commit
@@ -136,6 +145,9 @@ class Policy:
     # group → its GitHub teams and Slack user groups (`github-team:acme/sre`), whose
     # members are looked up (bot/core/policy/groups.py); `groups` holds the people listed.
     external: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # `registry: {stages: false}`: the registry has no stages, every target is an alias and
+    # promobot never moves a stage (docs/contract.md, "Stages and aliases").
+    stages: bool = True
     _handles: dict[str, Person] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -37,6 +37,7 @@ from bot.core.policy.schema_types import (
     PromQuery,
     RequestTtl,
     RequireChecks,
+    RequiredHolder,
     SlackChannel,
     SlackId,
     TargetKey,
@@ -139,8 +140,10 @@ class RawRule(_Strict):
 class RawTarget(RawRule):
     """The rules for promoting a version to one stage or alias."""
 
-    require_stage: Literal["staging", "production"] | None = Field(
-        default=None, description="The stage the version must hold first."
+    require_stage: RequiredHolder | None = Field(
+        default=None,
+        description="The stage the version must hold first (staging or production); with "
+        '`registry: {stages: false}`, the alias, e.g. "@staging".',
     )
     require_reason: bool = False
     metrics: dict[NonEmptyText, MetricGateExpr] = Field(default_factory=dict)
@@ -195,12 +198,28 @@ class RawModel(_Strict):
     slack_channel: SlackChannel | None = None
 
 
+class RawRegistry(_Strict):
+    """What the registry offers: whether promobot moves MLflow's stages at all."""
+
+    stages: bool = Field(
+        default=True,
+        description="false: the registry has no stages (MLflow deprecated them; Unity Catalog "
+        "has none). Every target is then an alias (@staging, @production), and promobot never "
+        "moves a stage.",
+    )
+
+
 class RawPolicyFile(_Strict):
     """A promobot policy file (policies/*.yaml)."""
 
     people: dict[Name, RawPerson] = Field(default_factory=dict)
     groups: dict[Name, list[GroupMember]] = Field(default_factory=dict)
     models: list[RawModel] = Field(default_factory=list)
+    registry: RawRegistry | None = Field(
+        default=None,
+        description="The registry the files govern; files that set it must agree. "
+        "Default: {stages: true}.",
+    )
 
 
 # ---------------------------------------------------------------- the schema as data

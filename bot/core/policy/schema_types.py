@@ -30,10 +30,6 @@ from bot.core.policy.values import (
     RequiredChecks,
 )
 
-# Aliases MLflow refuses, or that mirror a stage (docs/contract.md: mirrored aliases
-# always agree with the stages, so only the stage target may move them).
-_MIRRORED_ALIASES = {"@staging", "@production", "@archived"}
-
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 # An alias target is at most as long as a command can name it (bot/core/commands/words.py).
 _ALIAS_PATTERN = rf"@[a-z0-9][a-z0-9_-]{{0,{ALIAS_MAX_LENGTH - 1}}}"
@@ -48,12 +44,10 @@ CLI_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 MLFLOW_USER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,254}$"
 
 
+# `@staging`, `@production` and `@archived` pass here: whether they may be targets depends
+# on the registry (`registry: {stages: …}`), which another file may set, so
+# bot/core/policy/registry_checks.py decides across the files.
 def _target_problem(text: str) -> str | None:
-    if text in _MIRRORED_ALIASES:
-        return (
-            f"{text} mirrors the {text[1:].capitalize()} stage and moves with it "
-            f"(write the stage `{text[1:]}` instead)"
-        )
     if text == "@latest" or re.fullmatch(r"@v[0-9]+", text):
         return f"MLflow reserves the alias {text} (choose another name, e.g. @champion)"
     if text.startswith("@") and len(text) - 1 > ALIAS_MAX_LENGTH:
@@ -172,6 +166,27 @@ TargetKey = _checked_text(
     _target_problem,
     TARGET_PATTERN,
     "A stage (staging, production, archived) or an alias written @name.",
+)
+# What a version must hold first: a stage, or (in a registry without stages) an alias.
+REQUIRED_PATTERN = rf"^(staging|production|{_ALIAS_PATTERN})$"
+
+
+def _required_problem(text: str) -> str | None:
+    if re.match(REQUIRED_PATTERN, text):
+        return None
+    if re.match(REQUIRED_PATTERN, text.lower()):
+        return f"`{text}` must be written in lower case (write `{text.lower()}`)"
+    return (
+        f"`{text}` is neither staging nor production (write the stage the version must hold "
+        'first; in a registry without stages, the alias, e.g. "@staging")'
+    )
+
+
+RequiredHolder = _checked_text(
+    _required_problem,
+    REQUIRED_PATTERN,
+    "What the version must hold first: the stage staging or production, or, with "
+    '`registry: {stages: false}`, an alias written "@name".',
 )
 MetricGateExpr = Annotated[
     MetricExpr,

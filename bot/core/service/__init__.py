@@ -18,6 +18,7 @@
     cards.py        a new version's card, and announcing it
     webhooks.py     MLflow's webhook deliveries, and promobot's webhook in MLflow
     verification.py the watch after a promotion: passed, or rolled back / told
+    registry_kind.py  stages or aliases only: the targets a command may name here
 
 Each use case takes who acts and a parsed command and returns a Result. A person's
 failure (not allowed, no such version) is a refused Result with sentences; only a
@@ -68,6 +69,7 @@ from bot.core.service.moves import Moves
 from bot.core.service.proposal import Reads
 from bot.core.service.pull_requests import version_from_head
 from bot.core.service.queries import Queries
+from bot.core.service.registry_kind import fit
 from bot.core.service.requests import Requests
 from bot.core.service.signed_records import SignedRecords
 from bot.core.service.target_locks import Locks
@@ -154,6 +156,9 @@ class Service:
     def handle(self, command: Command, ctx: Context, *, head_sha: str = "") -> Result:
         """`head_sha`: the commit the command was asked on, a pull request's head; a
         promote without a version takes the newest version registered from it."""
+        command, refusal = fit(self.deps.policy, command)
+        if refusal is not None:
+            return refusal
         if head_sha:
             command, refusal = version_from_head(self.deps, command, head_sha)
             if refusal is not None:

@@ -14,6 +14,7 @@ from bot.core.service.common import Context, Deps, holder
 from bot.core.service.deciding import metric_rows
 from bot.core.service.drift import target_of_key
 from bot.core.service.proposal import Reads
+from bot.core.service.registry_kind import serving as serving_target
 
 # Who announces a version: MLflow told promobot about it (no person acted).
 ANNOUNCER = Context(actor="promobot", channel="mlflow")
@@ -44,9 +45,10 @@ class Cards:
         version = reads.version(info, version_number)
         if version is None:
             return None
-        production = info.stage_latest.get("Production")
+        serving = serving_target(self.deps.policy)
+        production = holder(info, serving)
         compared = production if production != version.version else None
-        rows = metric_rows(reads, info, rules.targets.get("production"), version, compared)
+        rows = metric_rows(reads, info, rules.targets.get(serving.key), version, compared)
         next_targets = [
             key for key in rules.targets if holder(info, target_of_key(key)) != version.version
         ]
@@ -58,6 +60,7 @@ class Cards:
                 "run_id": version.run_id,
                 **{key: version.tags.get(key, "") for key in CARD_TAGS},
                 "production_version": compared,
+                "production_label": serving.label,
                 "next_targets": next_targets,
             },
             next_steps=tuple(

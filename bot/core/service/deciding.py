@@ -20,7 +20,7 @@ from bot.core.text import metric_order
 class Assessment:
     decision: Decision
     metrics: list[MetricRow]  # the table people see
-    # What the relative gates compared with, {stage: {version, metrics}}: a request
+    # What the relative gates compared with, {stage or @alias: {version, metrics}}: a request
     # keeps it, so that its approval compares with the figures its approvers were shown.
     compared: dict[str, Any] = field(default_factory=dict)
 
@@ -60,6 +60,9 @@ def assess(
         checks=read_checks(deps, version) if rule and rule.require_checks else None,
         stage_since=_stage_since(info, rule, version),
         live=live_figures(deps, rule, proposal),
+        version_aliases=tuple(
+            f"@{alias}" for alias, number in info.aliases.items() if number == version.version
+        ),
     )
     decision = decide(deps.policy, facts)
     show = decision.outcome != "allowed" if table is None else table
@@ -101,7 +104,10 @@ def _relative_holders(
     compared: dict[str, Any] = {}
     gates = [g for g in (rule.metrics if rule else ()) if g.relative_to]
     for stage in sorted({g.relative_to for g in gates if g.relative_to}):
-        number = info.stage_latest.get(stage)
+        # Without stages, "production" in a gate is the version @production names.
+        number = (
+            info.aliases.get(stage[1:]) if stage.startswith("@") else info.stage_latest.get(stage)
+        )
         if number is None:
             continue
         figures = _recorded_figures(known.get(stage), number)
@@ -120,7 +126,7 @@ def _stage_since(info: ModelInfo, rule: TargetRule | None, version: VersionInfo)
     """When the candidate entered the stage a soak counts from (None: not asked)."""
     if rule is None or rule.soak is None or rule.require_stage is None:
         return None
-    stage_key = rule.require_stage.lower()
+    stage_key = rule.require_stage.lower()  # `staging`, or the alias `@staging`
     return entered_stage(info.tags, version.tags, version.version, stage_key)
 
 

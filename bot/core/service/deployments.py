@@ -156,7 +156,8 @@ class Deployments:
     ) -> _Deployable | None:
         """The execution `event` as a deployment to make, if its version still holds the
         target and comes from a GitHub commit. `archived` is retiring, not deploying."""
-        if info is None or event is None or event.target_label == "Archived":
+        # Without stages, @archived is that resting place.
+        if info is None or event is None or event.target_label in ("Archived", "@archived"):
             return None
         target = Target(event.target_kind, event.target_name)
         number = event.version
@@ -204,7 +205,8 @@ class Deployments:
             repository=found.source[0],
             sha=found.source[1],
             environment=state.environment_name(model, found.label),
-            production=found.label == "Production",
+            # Without stages (`registry: {stages: false}`) @production is what serves.
+            production=found.label in ("Production", "@production"),
             description=clip(one_line(line), DESCRIPTION_MAX),
             payload={
                 "model": model,

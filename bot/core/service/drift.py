@@ -1,7 +1,8 @@
 """Drift: what MLflow holds against what promobot last put there.
 
-For every target the policy names for a model (its stages and aliases; `archived` is a
-resting place, not a target anyone serves from, and is left out) the holder MLflow
+For every target the policy names for a model (its stages and aliases; `archived`, and
+`@archived` in a registry without stages, is a resting place, not a target anyone serves
+from, and is left out) the holder MLflow
 reports is compared with the version promobot's history last recorded there, and each
 mirrored alias with its stage:
 
@@ -26,7 +27,10 @@ from bot.core.state.drift import MIRROR, ORPHAN, OUTSIDE, Finding, describe
 
 # `describe` and `Finding` live with the state they describe (render reads them too).
 
-__all__ = ["Finding", "describe", "find_drift", "fixes_for", "target_of_key"]
+__all__ = ["RESTING", "Finding", "describe", "find_drift", "fixes_for", "target_of_key"]
+
+# Where versions rest, not serve: `archived`, and without stages its alias `@archived`.
+RESTING = ("archived", "@archived")
 
 
 def target_of_key(key: str) -> Target:
@@ -46,7 +50,7 @@ def find_drift(info: ModelInfo, target_keys: list[str]) -> list[Finding]:
     busy = {key for key in target_keys if state.inflight(info.tags, key) is not None}
     stages_busy = any(not key.startswith("@") for key in busy)
     for key in target_keys:
-        if key == "archived" or key in busy:
+        if key in RESTING or key in busy:
             continue
         target = target_of_key(key)
         if stages_busy and target.kind == "stage":
@@ -87,15 +91,23 @@ def _holders(info: ModelInfo, target: Target) -> tuple[int | None, int | None]:
 def _last_recorded(tags: dict[str, str]) -> dict[str, state.HistoryEvent | None]:
     """What promobot's history says holds each target: the last promotion or rollback
     onto it, unless promobot moved that version on to another stage since (a version
-    promoted from Staging to Production leaves Staging empty). None: promobot emptied it."""
+    promoted from Staging to Production leaves Staging empty). None: promobot emptied it.
+
+    A stage move also pointed the stage's mirrored alias at its version and took the
+    version's other mirrored aliases off it, so it is recorded under both keys
+    (`production` and `@production`): a registry that dropped its stages
+    (`registry: {stages: false}`) finds its aliases where promobot left them."""
     last: dict[str, state.HistoryEvent | None] = {}
     for event in state.events(tags):
+        keys = [event.target_key]
         if not event.target_key.startswith("@"):
+            keys.append(f"@{event.target_key}")
             for key, held in last.items():
                 moved_on = held is not None and held.version == event.version
-                if moved_on and not key.startswith("@") and key != event.target_key:
+                if moved_on and key.lstrip("@") in STAGES and key not in keys:
                     last[key] = None
-        last[event.target_key] = event
+        for key in keys:
+            last[key] = event
     return last
 
 

@@ -248,7 +248,8 @@ class Executor:
         registry = self.deps.registry
         if not resume:
             registry.set_model_tag(model, event.key, event.to_tag())
-        registry.at_once(middle_writes(registry, model, event, description))
+        stages = self.deps.policy.stages
+        registry.at_once(middle_writes(registry, model, event, description, stages=stages))
         registry.set_model_tag(
             model, state.state_key(event.request), state.dumps(state.done_outcome(event))
         )
@@ -303,18 +304,27 @@ class Executor:
 
 
 def middle_writes(
-    registry: Registry, model: str, event: HistoryEvent, description: str | None
+    registry: Registry,
+    model: str,
+    event: HistoryEvent,
+    description: str | None,
+    *,
+    stages: bool = True,
 ) -> list[Callable[[], None]]:
     """The writes between an execution's intent and its outcome, one call each.
 
     The stage move archives the previous holder in the same call, so the target is never
     empty; the mirrored alias, the audit tags of both versions and the description line
-    touch other rows, and MLflow's SQL stores update only the columns a call names."""
+    touch other rows, and MLflow's SQL stores update only the columns a call names.
+    `stages` False: the registry has none (`registry: {stages: false}`), so no stage is
+    moved, not even by a stage move begun before the switch and finished now: its
+    mirrored alias is what serves."""
     version = event.version
     name = event.target_name
     writes: list[Callable[[], None]] = []
     if event.target_kind == "stage":
-        writes.append(lambda: registry.move_stage(model, version, name))
+        if stages:
+            writes.append(lambda: registry.move_stage(model, version, name))
         writes.append(lambda: registry.set_alias(model, name.lower(), version))
         for alias in event.stale_aliases:
             writes.append(lambda a=alias: registry.delete_alias(model, a))

@@ -34,6 +34,8 @@ from bot.core.service.verification import Verifier
 from bot.core.state.drift import OUTSIDE_PROMOBOT, Finding, describe
 from bot.core.state.watch import current_watch, watches
 
+STAGES_SHOWN = ("Production", "Staging")
+
 
 class Queries:
     def __init__(self, deps: Deps, requests: Requests, drift_scan: DriftScan) -> None:
@@ -46,28 +48,44 @@ class Queries:
         info = self.deps.registry.get_model(cmd.model)
         if info is None:
             return StatusResult(status=REFUSED, model=cmd.model, reasons=(no_model(cmd.model),))
-        holders = [
-            _holder_view(stage, reads.version(info, info.stage_latest[stage]))
-            for stage in ("Production", "Staging")
-            if stage in info.stage_latest
-        ]
-        holders += [
-            _holder_view(f"@{alias}", reads.version(info, number))
-            for alias, number in sorted(info.aliases.items())
-            if alias not in STAGE_ALIASES
-        ]
         return StatusResult(
             status=DONE,
             model=cmd.model,
-            holders=tuple(holders),
+            holders=tuple(self._holders(info, reads)),
             pending=tuple(self._pending(info)),
             drift=tuple(self.drift_scan.drift(info)),
             verifications=tuple(self.verifier.running(info) if self.verifier else ()),
             locks=tuple(in_force(info.tags, self.deps.clock())),
+            message=self._stages_left(info),
             extra={
                 "latest_version": info.latest_version,
                 "aliases": dict(sorted(info.aliases.items())),
             },
+        )
+
+    def _holders(self, info: ModelInfo, reads: Reads) -> list[Holder]:
+        """What holds each stage and alias: Production and Staging, then the aliases but
+        their mirrors; without stages (`registry: {stages: false}`) the aliases only,
+        @production and @staging first, whatever stages the registry still shows."""
+        if self.deps.policy.stages:
+            places = [(s, info.stage_latest[s]) for s in STAGES_SHOWN if s in info.stage_latest]
+            shown: tuple[str, ...] = STAGE_ALIASES
+        else:
+            shown = ("production", "staging")
+            places = [(f"@{a}", info.aliases[a]) for a in shown if a in info.aliases]
+        places += [(f"@{a}", n) for a, n in sorted(info.aliases.items()) if a not in shown]
+        return [_holder_view(label, reads.version(info, number)) for label, number in places]
+
+    def _stages_left(self, info: ModelInfo) -> str:
+        """The one line a registry that dropped its stages reads while MLflow still shows
+        some: what promobot does now, and what it leaves alone."""
+        left = [f"{s} v{info.stage_latest[s]}" for s in STAGES_SHOWN if s in info.stage_latest]
+        if self.deps.policy.stages or not left:
+            return ""
+        return (
+            "This registry has no stages now (`registry: {stages: false}`): promobot moves "
+            f"aliases only and leaves the stages MLflow still shows ({', '.join(left)}) as "
+            f"they are; deployment code loads `models:/{info.name}@production`."
         )
 
     def _pending(self, info: ModelInfo) -> list[PendingView]:

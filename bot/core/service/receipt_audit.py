@@ -10,7 +10,7 @@ from bot.core import state
 from bot.core.ports.registry import ModelInfo
 from bot.core.results import NextStep
 from bot.core.service.common import Deps
-from bot.core.service.drift import Finding, target_of_key
+from bot.core.service.drift import RESTING, Finding, target_of_key
 from bot.core.state.drift import ARTIFACTS, UNSIGNED
 
 
@@ -23,7 +23,7 @@ def receipt_findings(deps: Deps, info: ModelInfo, target_keys: list[str]) -> lis
         for key, why in info.rejected
     ]
     for key in target_keys:
-        if key == "archived":
+        if key in RESTING:
             continue
         found.extend(_holder_findings(deps, info, key))
     return found

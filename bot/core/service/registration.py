@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.core.ports.registry import LoggedModel, Registry, RegistryError
+from bot.core.ports.registry import LoggedModel, ModelInfo, Registry, RegistryError
 from bot.core.results import Comparison, Registered
 from bot.core.state.signed import ARTIFACT_DIGEST_TAG
 
@@ -101,15 +101,28 @@ class Registration:
         )
 
     def compare_with_production(self, model: str, run_id: str) -> Comparison:
-        """The run's metrics, and the version now in Production with its metrics."""
+        """The run's metrics, and the version now in production with its metrics."""
         metrics = self.registry.run_metrics(run_id)
         info = self.registry.get_model(model)
-        number = info.stage_latest.get("Production") if info else None
+        number, label = _in_production(info)
         held = None
         if info is not None and number is not None:  # the latest of each stage came with it
             held = info.versions.get(number) or self.registry.get_version(model, number)
         production_metrics = self.registry.run_metrics(held.run_id) if held is not None else {}
-        return Comparison(metrics, number, production_metrics)
+        return Comparison(metrics, number, production_metrics, label)
+
+
+def _in_production(info: ModelInfo | None) -> tuple[int | None, str]:
+    """The version in production and how it is labelled. Registration reads no policy, so
+    it cannot ask whether the registry has stages (`registry: {stages: false}`): the
+    stage Production while @production mirrors it (or is not set), else @production, which
+    a registry without stages moves alone, whatever stage it still shows."""
+    if info is None:
+        return None, "Production"
+    stage, alias = info.stage_latest.get("Production"), info.aliases.get("production")
+    if alias is None or alias == stage:
+        return stage, "Production"
+    return alias, "@production"
 
 
 def _the_logged_model(

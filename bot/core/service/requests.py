@@ -25,6 +25,7 @@ from bot.core.service.deciding import assess, metric_rows
 from bot.core.service.execution import Execution, Executor
 from bot.core.service.moves import approve_step
 from bot.core.service.proposal import Proposal, Reads
+from bot.core.service.registry_kind import stage_gone
 from bot.core.service.target_locks import held
 from bot.core.text import quorum_text, when
 
@@ -74,7 +75,8 @@ class Requests:
         if rule is None:
             return refused(
                 base,
-                f"No policy covers {req.target_label} of {req.model} any more; "
+                stage_gone(self.deps.policy, req)
+                or f"No policy covers {req.target_label} of {req.model} any more; "
                 "nothing was approved.",
             )
         membership = self.deps.membership(rule)

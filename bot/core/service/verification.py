@@ -249,7 +249,7 @@ class Verifier:
         )
         if rolled is None:
             command = f"rollback {info.name}" + (
-                f" {target.key}" if target.key != "production" else ""
+                f" {target.key}" if target.key not in ("production", "@production") else ""
             )
             shown = replace(
                 shown,

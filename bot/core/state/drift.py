@@ -196,7 +196,7 @@ def drift_records(model: str, tags: dict[str, str]) -> list[DriftRecord]:
 
 def last_move(tags: dict[str, str], target_key: str) -> str:
     """The key of the last history event on a target ("" when promobot never moved it)."""
-    keys = [ev.key for ev in events(tags) if ev.target_key == target_key]
+    keys = [ev.key for ev in events(tags) if ev.on(target_key)]
     return keys[-1] if keys else ""
 
 

@@ -15,7 +15,7 @@ def rollback_candidate(tags: dict[str, str], target_key: str, current: int | Non
     """
     stack: list[int] = []
     for ev in events(tags):
-        if ev.target_key != target_key:
+        if not ev.on(target_key):
             continue
         if ev.kind == "rollback":
             if ev.previous is not None and stack and stack[-1] == ev.previous:
@@ -36,7 +36,7 @@ def held_versions(tags: dict[str, str], target_key: str) -> list[int]:
     outside promobot, is not among them."""
     found: list[int] = []
     for ev in reversed(events(tags)):
-        if ev.target_key == target_key and ev.version not in found:
+        if ev.on(target_key) and ev.version not in found:
             found.append(ev.version)
     return found
 
@@ -49,7 +49,7 @@ def inflight(tags: dict[str, str], target_key: str) -> HistoryEvent | None:
     Events written before the event carried the whole intent (no "line") are history
     only."""
     for event in reversed(all_events(tags)):
-        if event.target_key != target_key:
+        if not event.on(target_key):
             continue
         if not event.is_intent or outcome(tags, event.request) is not None:
             return None

@@ -68,6 +68,15 @@ class HistoryEvent:
         """Whether it holds the whole intent (a later command can finish it)."""
         return bool(self.line)
 
+    def on(self, target_key: str) -> bool:
+        """Whether it put its version on `target_key`. A stage move also pointed the
+        stage's mirrored alias at it (`production` → `@production`), so a registry that
+        dropped its stages (`registry: {stages: false}`) reads the stage's history as
+        its alias's: its rollbacks, drift and soak go on from there."""
+        if self.target_key == target_key:
+            return True
+        return not self.target_key.startswith("@") and f"@{self.target_key}" == target_key
+
     @property
     def verifies(self) -> bool:
         """Whether the execution started a verification."""

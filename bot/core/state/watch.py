@@ -131,7 +131,7 @@ def entered_stage(
     """When `version` entered a stage: from promobot's history event of that promotion,
     else the version's own `promoted_at` tag when `promoted_to` names the stage."""
     for ev in reversed(events(tags)):
-        if ev.target_key == stage_key and ev.version == version:
+        if ev.on(stage_key) and ev.version == version:
             return ev.at
     if version_tags.get("promoted_to", "").lower() == stage_key:
         return maybe_time(version_tags.get("promoted_at"))

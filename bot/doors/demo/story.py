@@ -1,6 +1,7 @@
 """`promobot demo`: the whole story on a local SQLite registry, through the same service
 the Slack and GitHub doors use. Nothing here is faked: real training, a real registry,
-real policy decisions, predictions loaded from `models:/sentiment-classifier/Production`.
+real policy decisions, predictions loaded from `models:/sentiment-classifier/Production`
+(with --aliases-only, in a registry without stages: `models:/sentiment-classifier@production`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib.util import find_spec
 from pathlib import Path
@@ -54,14 +56,23 @@ def run_demo(argv: list[str]) -> int:
     )
     parser.add_argument(
         "--policy",
-        default=str(REPO / "policies"),
-        help="policy file or folder (default: the repository's policies/)",
+        default=None,
+        help="policy file or folder (default: the repository's policies/, or "
+        "policies/aliases-only/ with --aliases-only)",
+    )
+    parser.add_argument(
+        "--aliases-only",
+        action="store_true",
+        help="the same story in a registry without stages (`registry: {stages: false}`): "
+        "every target an alias, no stage ever moved, deployment code loading "
+        f"models:/{MODEL}@production",
     )
     args = parser.parse_args(argv)
     if problem := _missing_parts():
         print(f"promobot demo: {problem}", file=sys.stderr)
         return 1
-    return Demo(Path(args.dir).resolve(), args.policy).run()
+    policy = args.policy or str(REPO / "policies" / ("aliases-only" if args.aliases_only else ""))
+    return Demo(Path(args.dir).resolve(), policy, aliases_only=args.aliases_only).run()
 
 
 def _missing_parts() -> str:
@@ -77,10 +88,37 @@ def _missing_parts() -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class Words:
+    """What the story names its targets and what deployment code loads, in a registry with
+    stages or in one without (`--aliases-only`)."""
+
+    staging: str = "staging"  # as typed
+    production: str = "production"
+    staging_label: str = "Staging"  # as shown
+    production_label: str = "Production"
+    in_staging: str = "in Staging"
+    in_production: str = "in Production"
+    serving: str = f"models:/{MODEL}/Production"
+
+
+ALIASES_ONLY = Words(
+    "@staging",
+    "@production",
+    "@staging",
+    "@production",
+    "on @staging",
+    "on @production",
+    f"models:/{MODEL}@production",
+)
+
+
 class Demo:
-    def __init__(self, where: Path, policy_path: str) -> None:
+    def __init__(self, where: Path, policy_path: str, *, aliases_only: bool = False) -> None:
         self.where = where
         self.policy_path = policy_path
+        self.aliases_only = aliases_only
+        self.words = ALIASES_ONLY if aliases_only else Words()
         self.step = 0
         self.uri = f"sqlite:///{where / 'mlflow.db'}"
         self.runs: list[str] = []  # the training runs, registered again by the watch part
@@ -193,19 +231,24 @@ class Demo:
         from examples.sentiment_classifier.predict import predict
 
         run = _Runner(self, service)
+        w = self.words
+        if self.aliases_only:
+            self.say(
+                f"\n   The policy says `registry: {{stages: false}}`: every target is an alias, "
+                f"promobot moves no stage,\n   and deployment code loads {w.serving}."
+            )
 
-        self.section("bob puts v1 in Staging (no approval needed)")
-        run("slack:U01BOB", f"promote {MODEL} v1 staging first candidate")
+        self.section(f"bob puts v1 {w.in_staging} (no approval needed)")
+        run("slack:U01BOB", f"promote {MODEL} v1 {w.staging} first candidate")
 
-        self.section("bob asks for Production: the policy wants a lead's approval")
-        result = run(
-            "slack:U01BOB", f"promote {MODEL} v1 production passed offline eval", allow_refusal=True
-        )
+        self.section(f"bob asks for {w.production_label}: the policy wants a lead's approval")
+        asked = f"promote {MODEL} v1 {w.production} passed offline eval"
+        result = run("slack:U01BOB", asked, allow_refusal=True)
         if result.status == "refused" and any(
             c.name == "freeze" and c.status == "fail" for c in result.checks
         ):
             self._leave_freeze()
-            result = run("slack:U01BOB", f"promote {MODEL} v1 production passed offline eval")
+            result = run("slack:U01BOB", asked)
         request_id = result.request_id
 
         self.section("bob tries to approve his own request from GitHub: refused")
@@ -215,9 +258,11 @@ class Demo:
         run("github:alice", f"approve {request_id} looks good")
         self._predict(predict, "v1")
 
-        self.section("v2 goes through Staging to Production; v1 is archived")
-        run("slack:U01BOB", f"promote {MODEL} v2 staging bigram features")
-        pending = run("slack:U01BOB", f"promote {MODEL} v2 production better F1 on holdout")
+        self.section(
+            f"v2 goes through {w.staging_label} to {w.production_label}; v1 {self._moved_out()}"
+        )
+        run("slack:U01BOB", f"promote {MODEL} v2 {w.staging} bigram features")
+        pending = run("slack:U01BOB", f"promote {MODEL} v2 {w.production} better F1 on holdout")
         run("slack:U01ALICE", f"approve {pending.request_id}")
         self._predict(predict, "v2")
 
@@ -228,7 +273,10 @@ class Demo:
         self.section("What the registry holds now")
         run("cli:demo", f"status {MODEL}")
         run("cli:demo", f"history {MODEL}")
-        self.table(service.versions(MODEL))
+        versions = service.versions(MODEL)
+        self.table(versions)
+        if self.aliases_only:
+            self._no_stage_moved(versions)
 
         watched = show_watch(self, registration)
 
@@ -245,6 +293,15 @@ class Demo:
             f".venv/bin/promobot verify-load models:/{MODEL}/Production"
         )
         return 0
+
+    def _moved_out(self) -> str:
+        return "leaves @production" if self.aliases_only else "is archived"
+
+    def _no_stage_moved(self, versions: list[VersionInfo]) -> None:
+        moved = [f"v{mv.version} ({mv.stage})" for mv in versions if mv.stage != "None"]
+        if moved:
+            raise SystemExit(f"demo: a stage moved in a registry without stages: {moved}")
+        self.say("\n   every version's stage is still None: promobot moved no stage")
 
     def _leave_freeze(self) -> None:
         """The example policy freezes Friday evenings (Berlin). A demo run then shows the
@@ -265,7 +322,7 @@ class Demo:
         from examples.sentiment_classifier.predict import serving_version
         from promobot.serving import verify
 
-        uri = f"models:/{MODEL}/Production"
+        uri = self.words.serving
         labels = predict(SAMPLES, uri, trusted_keys=self.trusted)
         served = serving_version(uri)
         self.say(f"   deployment code loads {uri}: the registry serves v{served}")
@@ -278,7 +335,7 @@ class Demo:
             f"{checked['sig']['kid']}"
         )
         if f"v{served}" != expect:
-            raise SystemExit(f"demo: expected {expect} in Production, found v{served}")
+            raise SystemExit(f"demo: expected {expect} {self.words.in_production}, found v{served}")
         for text, label in zip(SAMPLES, labels, strict=True):
             self.say(f"     {'positive' if label == 1 else 'negative':8}  {text}")
 

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 WATCHED = "sentiment-watched"
 REPO = Path(__file__).resolve().parents[3]  # bot/doors/demo/ → the checkout
 POLICY = REPO / "examples" / "sentiment_classifier" / "watched-policy.yaml"
+# The same, in a registry without stages (`promobot demo --aliases-only`).
+ALIASES_POLICY = POLICY.with_name("watched-policy-aliases-only.yaml")
 GOOD, BAD = 0.004, 0.071
 ERROR_RATE = 'model_error_rate{{model="{model}",version="{version}"}}'
 MAX_PASSES = 30  # one a second: the 2 failed runs it needs, with room for a slow machine
@@ -54,6 +56,7 @@ class DemoSteps(Protocol):
     uri: str
     runs: list[str]
     clock: Callable[[], datetime]
+    aliases_only: bool
 
     def say(self, text: str) -> None: ...
 
@@ -119,12 +122,13 @@ class _Watch:
             if isinstance(mv, str):
                 raise SystemExit(f"demo: {mv}")
         demo.say(f"   registered {WATCHED} v1 and v2 from the same two runs")
-        demo.say(f"   its policy, {POLICY.relative_to(REPO)}:")
+        demo.say(f"   its policy, {self._policy().relative_to(REPO)}:")
         demo.command(service, "cli:demo", f"policy {WATCHED}")
 
+        target = "@production" if demo.aliases_only else "production"
         self.exporter.set(WATCHED, 1, error_rate=GOOD)
-        demo.command(service, "slack:U01BOB", f"promote {WATCHED} v1 production first release")
-        demo.command(service, "slack:U01BOB", f"promote {WATCHED} v2 production bigram features")
+        demo.command(service, "slack:U01BOB", f"promote {WATCHED} v1 {target} first release")
+        demo.command(service, "slack:U01BOB", f"promote {WATCHED} v2 {target} bigram features")
         self.exporter.set(WATCHED, 2, error_rate=BAD)
         turned_bad = time.monotonic()
         demo.say(f"\n   v2 serves and goes wrong: the model server reports error rate {BAD}")
@@ -159,11 +163,14 @@ class _Watch:
         demo = self.demo
         settings = Settings(
             mlflow_tracking_uri=demo.uri,
-            promobot_policy=str(POLICY),
+            promobot_policy=str(self._policy()),
             promobot_prometheus_url=self.server.url,
             slack_bot_token=None,
         )
         return build_service(settings, clock=lambda: demo.clock())
+
+    def _policy(self) -> Path:
+        return ALIASES_POLICY if self.demo.aliases_only else POLICY
 
     def _passes(self, service: Service) -> None:
 

@@ -75,14 +75,14 @@ GOOD: list[tuple[Parser, str, str, str, dict[str, object], Command]] = [
         {},
         Promote("m", VersionSpec("stage", "Staging"), PRODUCTION, "why\nmore"),
     ),
-    (g.parse_rollback, "rollback", "m", "", {}, Rollback("m", PRODUCTION)),
+    (g.parse_rollback, "rollback", "m", "", {}, Rollback("m", PRODUCTION, default_target=True)),
     (
         g.parse_rollback,
         "rollback",
         "m latency spike",
         "",
         {},
-        Rollback("m", PRODUCTION, None, "latency spike"),
+        Rollback("m", PRODUCTION, None, "latency spike", default_target=True),
     ),
     (
         g.parse_rollback,

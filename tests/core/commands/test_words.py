@@ -66,14 +66,7 @@ def test_a_bad_model_name_says_what_is_wrong_and_the_rule(name: str, shown: str,
         ("archived", Target("stage", "Archived")),
         ("@Champion", Target("alias", "champion")),
         ("@shadow-2", Target("alias", "shadow-2")),
-        (
-            "@production",
-            Bad(
-                "`@production` mirrors the Production stage and moves with it; "
-                "name the stage `production` instead.",
-                "production",
-            ),
-        ),
+        ("@production", Target("alias", "production")),
         ("@latest", Bad(f"`@latest` {RESERVED} {TARGETS}")),
         ("@v3", Bad(f"`@v3` {RESERVED} {TARGETS}")),
         ("@", Bad("`@` needs an alias name after it, like `@champion`.")),

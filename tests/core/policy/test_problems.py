@@ -121,7 +121,7 @@ TARGET = "models[0].targets.production"
             {"peple": {}},
             [
                 "p.yaml:1: peple: unknown key `peple` (did you mean `people`? allowed here: "
-                "people, groups, models)"
+                "people, groups, models, registry)"
             ],
         ),
         (
@@ -163,8 +163,8 @@ TARGET = "models[0].targets.production"
         (
             target(require_stage="Staging"),
             [
-                f'p.yaml:5: {TARGET}.require_stage: "Staging" is not allowed here (write one of '
-                "staging or production in lower case)"
+                f"p.yaml:5: {TARGET}.require_stage: `Staging` must be written in lower case "
+                "(write `staging`)"
             ],
         ),
         (

@@ -44,7 +44,7 @@ CHECK = {"name": "error rate", "prometheus": "up", "pass": "< 1"}
 @pytest.mark.parametrize(
     ("loc", "keys"),
     [
-        ((), ["people", "groups", "models"]),
+        ((), ["people", "groups", "models", "registry"]),
         (("models", 0), ["name", "targets", "rollback", "locks", "slack_channel"]),
         (("models", 0, "targets", "production"), TARGET_KEYS),
         (

@@ -57,6 +57,7 @@ def test_the_card_holds_where_the_version_came_from_its_metrics_and_what_is_next
         "git_pull_request": "7",
         "ci_run_url": RUN_URL,
         "production_version": held,
+        "production_label": "Production",
         "next_targets": ["staging", "production", "archived", "@champion"],
     }
     # The production rule's gated metrics first, then the rest (as a request's table).

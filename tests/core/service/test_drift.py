@@ -271,3 +271,60 @@ def test_a_refused_promotion_onto_a_drifted_target_records_nothing(
     before = models.model_tags(M)
     assert run(service, "slack:U01BOB", f"promote {M} v{v3} production x").status == "refused"
     assert models.model_tags(M) == before
+
+
+# ---- a registry without stages (`registry: {stages: false}`) --------------------------------
+
+
+@pytest.fixture
+def aliases(service_factory) -> Service:
+    from conftest import ALIASES_POLICY
+
+    return service_factory(ALIASES_POLICY)
+
+
+def test_without_stages_an_alias_moved_outside_promobot_is_drift_and_nothing_mirrors(
+    aliases, models, two_versions
+):
+    v1, v2 = two_versions
+    assert run(aliases, "slack:U01BOB", f"promote {M} v{v1} @staging x").status == "done"
+    assert findings(aliases) == []
+    models.client.set_registered_model_alias(M, "staging", str(v2))
+    # A stage set by hand is no concern of a registry without stages.
+    models.client.transition_model_version_stage(M, str(v1), "Production")
+    assert findings(aliases) == [
+        {"target": "@staging", "kind": "outside", "holder": v2, "recorded": v1}
+    ]
+    shown = to_text_of(run(aliases, "cli:x", f"status {M}"))
+    assert f"rollback {M} @staging <reason>" in shown
+
+
+def test_a_registry_that_drops_its_stages_finds_its_aliases_where_promobot_left_them(
+    service, aliases, models, two_in_production
+):
+    """Promoted with stages (v1 then v2 to Production), then `registry: {stages: false}`:
+    nothing drifts, the stages it no longer mirrors are not reported even once changed
+    by hand, and `rollback` goes on from the stage's history without moving a stage."""
+    v1, v2 = two_in_production
+    assert findings(aliases) == []
+    raw_rollback(models, v1)  # the stage only: @production still names v2
+    assert {f["kind"] for f in findings(service)} == {"outside", "mirror"}
+    assert findings(aliases) == []
+    back = run(aliases, "slack:U01CAROL", f"rollback {M} latency")
+    assert (back.status, back.target, back.version) == ("done", "@production", v1)
+    assert models.aliases(M)["production"] == v1
+    assert (models.stage(M, v1), models.stage(M, v2)) == ("Production", "Archived")
+    assert findings(aliases) == []
+
+
+def test_without_stages_archived_is_a_resting_place_as_the_stage_was(aliases, models, two_versions):
+    v1, v2 = two_versions
+    assert run(aliases, "github:alice", f"promote {M} v{v1} @archived old").status == "done"
+    models.client.set_registered_model_alias(M, "archived", str(v2))
+    assert findings(aliases) == []
+
+
+def to_text_of(result) -> str:
+    from bot.render.message import to_text
+
+    return to_text(result)

@@ -195,3 +195,27 @@ def test_an_interrupted_rollback_removes_the_stale_tags_when_it_is_finished(
         "2026-11-25 10:00 UTC → Production by carol@example.com: rollback: latency doubled "
         "(accuracy 0.91, f1 0.87)"
     ]
+
+
+def test_a_stage_move_cut_short_before_the_switch_is_finished_without_moving_a_stage(
+    service, service_factory, models, two_versions, monkeypatch
+):
+    """Cut short while the registry had stages, finished by the next command once it has
+    none (`registry: {stages: false}`): its mirrored alias is set, no stage is moved."""
+    from conftest import ALIASES_POLICY
+
+    v1, _ = two_versions
+    killed_before_the_description(service, monkeypatch, f"promote {M} v1 staging x")
+    assert unfinished(models.model_tags(M))
+    aliases = service_factory(ALIASES_POLICY)
+
+    def no_stage(*args: object) -> None:
+        raise AssertionError(f"a stage was moved: {args}")
+
+    monkeypatch.setattr(aliases.registry, "move_stage", no_stage)
+    result = run(aliases, "slack:U01BOB", f"promote {M} v{v1} @staging x")
+    assert result.status == "done", result.reasons
+    assert not unfinished(models.model_tags(M))
+    # The stage moved before the switch stays as it was; the alias is what serves.
+    assert (models.stage(M, v1), models.aliases(M)) == ("Staging", {"staging": v1})
+    assert len(models.description(M, v1).splitlines()) == 1

@@ -230,6 +230,23 @@ def test_comparison_with_the_version_in_production(registration, models):
     )
 
 
+def test_comparison_in_a_registry_without_stages_reads_production_from_its_alias(
+    registration, models
+):
+    """@production moved alone (`registry: {stages: false}`), over a stage left from
+    before: the alias is what serves."""
+    stale = models.version(MODEL, accuracy=0.8)
+    models.client.transition_model_version_stage(MODEL, str(stale), "Production")
+    serving = models.version(MODEL, accuracy=0.85)
+    models.client.set_registered_model_alias(MODEL, "production", str(serving))
+    run_id = trained(models, registration, accuracy=0.9)
+    registration.register(MODEL, run_id, "model", {}, GIT)
+
+    assert registration.compare_with_production(MODEL, run_id) == Comparison(
+        {"accuracy": 0.9}, serving, {"accuracy": 0.85}, "@production"
+    )
+
+
 def test_comparison_for_a_model_not_registered_yet(registration, models):
     run_id = trained(models, registration, accuracy=0.9)
 

@@ -178,6 +178,17 @@ def test_rollback_candidate_on_an_alias_target() -> None:
     assert state.rollback_candidate(tags, "staging", None) is None
 
 
+def test_a_stage_history_is_its_mirrored_aliases_history() -> None:
+    """A stage move also pointed the stage's alias at the version, so a registry that
+    dropped its stages (`registry: {stages: false}`) rolls @production back through
+    Production's history, then its own; an alias's history is not a stage's."""
+    tags = history(promote(1), promote(2, 1), promote(3, 2, "@production"))
+    assert state.rollback_candidate(tags, "@production", 3) == 2
+    assert state.held_versions(tags, "@production") == [3, 2, 1]
+    assert state.held_versions(tags, "production") == [2, 1]
+    assert state.rollback_candidate(tags, "@champion", None) is None
+
+
 # ---- in-flight executions -------------------------------------------------------------------
 
 INFLIGHT = [
