@@ -161,9 +161,14 @@ def _checked(asked: Asked, *, warn: bool) -> Verified:
 
 def _candidates(wanted: uri.Wanted, found: registry.Found) -> list[tuple[receipts.Version, Any]]:
     """(what the receipt must vouch for, the receipt tag's value or None) to try."""
-    if wanted.target:
-        about = receipts.Version(found.model, found.version, wanted.target)
-        return [(about, found.version_tags.get(receipt_key(wanted.target)))]
+    if wanted.targets:
+        return [
+            (
+                receipts.Version(found.model, found.version, target),
+                found.version_tags.get(receipt_key(target)),
+            )
+            for target in wanted.targets
+        ]
     keys = sorted(k for k in found.version_tags if k.startswith(RECEIPT_PREFIX))
     if not keys:  # a version number asked for, with no receipt for any target
         return [(receipts.Version(found.model, found.version, ""), None)]

@@ -46,6 +46,16 @@ class Wanted:
             return STAGES.get(self.name, f"@{self.name}")
         return ""
 
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """Every target label whose receipt may vouch for it: for `@production`, the
+        Production stage's (promobot mirrors the stage to it) and, in a registry without
+        stages (`registry: {stages: false}`), the `@production` alias's own."""
+        target = self.target
+        if self.kind == "alias" and target != f"@{self.name}":
+            return (target, f"@{self.name}")
+        return (target,) if target else ()
+
 
 def parse(uri: object) -> Wanted:
     """The registered version `uri` names, or UnapprovedModel (bad-uri) saying what to

@@ -56,3 +56,12 @@ def test_anything_else_is_a_bad_uri_saying_what_to_write(uri: object) -> None:
     assert caught.value.reason == "bad-uri"
     assert "models:/<model>/<stage>" in str(caught.value)
     assert "models:/<model>@<alias>" in str(caught.value)
+
+
+def test_a_mirrored_alias_is_vouched_for_by_its_stage_or_by_itself() -> None:
+    from promobot.uri import parse
+
+    assert parse("models:/m@production").targets == ("Production", "@production")
+    assert parse("models:/m@champion").targets == ("@champion",)
+    assert parse("models:/m/Production").targets == ("Production",)
+    assert parse("models:/m/3").targets == ()
