@@ -171,7 +171,9 @@ class Registry(RunCalls, ArtifactCalls, LedgerCalls, WebhookCalls, GuardCalls, A
 
         with self.calls(f"remove tag {key} of {model}"):
             try:
-                self.rc.delete_registered_model_tag(model, key)
+                # Made again while the store is busy: compaction deletes hundreds at once,
+                # and a SQLite-backed server answers some "database is locked".
+                _write(lambda: self.rc.delete_registered_model_tag(model, key))
             except MlflowException as exc:
                 if not self.missing(exc):
                     raise

@@ -29,6 +29,11 @@ from bot.core.state.keys import (
 # to it (a cheap check: the tags came with the read). Well above a compacted model's
 # usual size, so a command pays for a compaction only every few hundred records.
 COMPACT_AT = 400
+# Deletes in flight at once. MLflow's SQL store loads every tag of the model to delete one
+# (a model grown to 5,000 tags: ~0.4 s a delete on a SQLite-backed server), and SQLite
+# takes one writer at a time: more at once only fails with "database is locked" and
+# waits (measured: 1 at a time 2.7 deletes/s, 4 5.8/s, 8 5.9/s, 32 5.0/s).
+DELETES_AT_ONCE = 8
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,9 @@ def compact(registry: Registry, model: str) -> Compacted:
         k for k in info.tags if k.startswith(LEDGER_MARK_PREFIX) and k != ledger_mark_key(newest)
     ]
     gone = [*plan.archive, *stale]
-    registry.at_once([lambda k=k: registry.delete_model_tag(model, k) for k in gone])
+    for start in range(0, len(gone), DELETES_AT_ONCE):
+        chunk = gone[start : start + DELETES_AT_ONCE]
+        registry.at_once([lambda k=k: registry.delete_model_tag(model, k) for k in chunk])
     return Compacted(
         model,
         moved=len(plan.archive),
