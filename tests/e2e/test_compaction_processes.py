@@ -205,7 +205,7 @@ def test_a_compaction_killed_mid_run_is_finished_by_the_next(
             os.killpg(cli.pid, signal.SIGKILL)
             cli.wait()
     # Killed between its copy and its deletes: the model still holds everything.
-    assert 0 < pages() and len(tags(server, KILLED)) == grown
+    assert pages() > 0 and len(tags(server, KILLED)) == grown
     assert reads(server, KILLED, tmp_path, "killed") == before
 
     assert "records moved" in promobot(server, "compact", KILLED)
