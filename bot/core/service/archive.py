@@ -71,6 +71,15 @@ def merged(registry: Registry, info: ModelInfo) -> ModelInfo:
     return replace(info, tags=tags)
 
 
+def holding(registry: Registry, keys: tuple[str, ...]) -> ModelInfo | None:
+    """The model whose ledger holds one of `keys` (a request's, in either layout), read
+    with its ledger: `approve <id>` of a request that ended and moved is told how it
+    ended. Searched only for an id no model holds: one search per key."""
+    model = next(filter(None, map(registry.ledger_holding, keys)), None)
+    info = registry.get_model(model) if model else None
+    return merged(registry, info) if info else None
+
+
 def own_tags(tags: dict[str, str]) -> int:
     """How many of a model's tags are promobot's state (`mlflow.promobot.` or legacy)."""
     return sum(1 for key in tags if key.startswith((STATE_PREFIX, LEGACY_STATE_PREFIX)))
