@@ -68,7 +68,7 @@ def test_moved_records_keep_their_signatures_and_a_forged_one_stays_out(
     tags_before = raw.get_model(M).tags  # type: ignore[union-attr]
     before = _reads(signed)
 
-    done = list(signed.compact([M]))[0]
+    (done,) = signed.compact([M])
 
     ledger = _ledger(raw)  # as stored, unchecked
     assert done.moved == len(ledger) > 0
@@ -91,7 +91,8 @@ def test_a_forged_record_moved_by_a_promobot_without_a_key_stays_out(
     before = _reads(signed)
 
     unsigned = Service(raw, load_policy(SERVICE_POLICY), clock=clock)
-    assert list(unsigned.compact([M]))[0].moved > 0
+    (moved,) = unsigned.compact([M])
+    assert moved.moved > 0
 
     assert forged in _ledger(raw)  # moved, as it was
     assert forged not in _ledger(signed.registry)  # and left out when read back
