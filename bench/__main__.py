@@ -6,7 +6,7 @@
                                      only, few repeats; writes bench/.cache/results-quick.json
     python -m bench --only overhead  one part (repeatable): overhead, scale, drift, slack,
                                      coldstart, replicas (1/2/4 serves + memory, PostgreSQL),
-                                     verify, latency, guard, slow_clients, door
+                                     verify, latency, guard, slow_clients, door, history
     python -m bench --only verify --repeats 5
                                      verification: one pass's MLflow and Prometheus calls at
                                      10 and 10,000 versions, and exporter bad → rollback (~3 min)
@@ -19,6 +19,10 @@
                                      clients drip headers: p50 / p95 (~1 min)
     python -m bench --only door      promobot serve's command door vs the same command run
                                      locally: a process each, and in process (~3 min)
+    python -m bench --only history --no-postgres
+                                     a long history, compacted: status, promote, approve,
+                                     rollback, an audit pass at 10 and 10,000 past
+                                     executions: ms, REST calls, bytes read (~3 min)
     python -m bench --only drift --no-postgres --repeats 3
                                      drift detection's cost alone: status and audit at 10
                                      and 10,000 versions (SQLite; ~2 min)
@@ -62,6 +66,7 @@ PARTS = (
     "guard",
     "slow_clients",
     "door",
+    "history",
 )
 
 
@@ -278,6 +283,13 @@ def main(argv: list[str] | None = None) -> int:
                 calls=3 if quick else 5,
                 processes=1 if quick else 2,
                 progress=say,
+            )
+        if "history" in parts:
+            from bench import history_bench
+
+            say("history: 10 and 10,000 past executions, compacted, through a mlflow server")
+            results["history"] = history_bench.run(
+                workdir / "history", repeats=args.repeats or (3 if quick else 5), progress=say
             )
         if "latency" in parts:
             say("latency: promote, approve, rollback through a 20 ms link")

@@ -94,6 +94,12 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
 
         for name, figure, limit, met in door_targets(door):
             add(name, figure, limit, met)
+    history = results.get("history")
+    if history:
+        from bench.history_bench import targets as history_targets
+
+        for name, figure, limit, met in history_targets(history):
+            add(name, figure, limit, met)
     slack = results.get("slack")
     if slack and "p99_ms" in slack:
         add(
@@ -193,6 +199,10 @@ def table(results: dict[str, Any]) -> str:
         from bench.door_bench import table_lines as door_lines
 
         lines.extend(door_lines(results["door"]))
+    if results.get("history"):
+        from bench.history_bench import table_lines as history_lines
+
+        lines.extend(history_lines(results["history"]))
     if results.get("latency"):
         from bench.latency_bench import lines as latency_lines
 
