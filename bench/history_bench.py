@@ -41,8 +41,8 @@ LIMIT = 1.2
 
 
 class Commands:
-    """The five commands on one seeded model, each leaving it as it found it or in the
-    other state of a pair (A ↔ B in Staging, C ↔ D in Production)."""
+    """The five commands on one seeded model; promote and approve move in the version of
+    a pair (A, B in Staging; C, D in Production) that does not hold the stage now."""
 
     def __init__(self, uri: str, roles: dict[str, int]) -> None:
         from bot.adapters.mlflow.gateway import Registry
@@ -51,8 +51,6 @@ class Commands:
 
         self.service = Service(Registry(uri), load_policy(paths.POLICY))
         self.roles = roles
-        self.staging = "A"
-        self.production = "D"
 
     def _do(self, text: str, actor: str, want: str = "done") -> str:
         from bot.core.commands import parse
@@ -72,18 +70,23 @@ class Commands:
         if name == "status":
             return lambda: self._do(f"status {m}", "cli:bob")
         if name == "promote":
-            self.staging = "B" if self.staging == "A" else "A"
-            v = self.roles[self.staging]
+            v = self._other("Staging", "A", "B")
             return lambda: self._do(f"promote {m} v{v} staging bench", "cli:bob")
         if name == "approve":
-            self.production = "C" if self.production == "D" else "D"
-            v = self.roles[self.production]
+            v = self._other("Production", "C", "D")
             rid = self._do(f"promote {m} v{v} production bench", "cli:bob", "pending")
             return lambda: self._do(f"approve {rid} bench", "cli:alice")
         if name == "rollback":
-            self.staging = "B" if self.staging == "A" else "A"
             return lambda: self._do(f"rollback {m} staging bench", "cli:carol")
         return self._audit
+
+    def _other(self, stage: str, one: str, two: str) -> int:
+        """Of a pair of versions, the one not in `stage` now (read untimed: the timed and
+        the counted runs share the model)."""
+        info = self.service.registry.get_model(seed.MODEL)
+        assert info is not None
+        now = info.stage_latest.get(stage)
+        return self.roles[two] if now == self.roles[one] else self.roles[one]
 
     def _audit(self) -> None:
         self.service.drift_scan.report_all()
