@@ -6,7 +6,7 @@
                                      only, few repeats; writes bench/.cache/results-quick.json
     python -m bench --only overhead  one part (repeatable): overhead, scale, drift, slack,
                                      coldstart, replicas (1/2/4 serves + memory, PostgreSQL),
-                                     verify, latency, guard, slow_clients, door, receipts
+                                     verify, latency, guard, slow_clients, door, receipts, history
     python -m bench --only verify --repeats 5
                                      verification: one pass's MLflow and Prometheus calls at
                                      10 and 10,000 versions, and exporter bad → rollback (~3 min)
@@ -23,6 +23,10 @@
                                      on a 50 MB model, and signing's cost per command:
                                      MLflow calls by endpoint and times, without and with
                                      a signing key (~3 min)
+    python -m bench --only history --no-postgres
+                                     a long history, compacted: status, promote, approve,
+                                     rollback, an audit pass at 10 and 10,000 past
+                                     executions: ms, REST calls, bytes read (~3 min)
     python -m bench --only drift --no-postgres --repeats 3
                                      drift detection's cost alone: status and audit at 10
                                      and 10,000 versions (SQLite; ~2 min)
@@ -67,6 +71,7 @@ PARTS = (
     "slow_clients",
     "door",
     "receipts",
+    "history",
 )
 
 
@@ -290,6 +295,13 @@ def main(argv: list[str] | None = None) -> int:
             say("receipts: load_model vs pyfunc's on 50 MB; signing's cost per command")
             results["receipts"] = receipts_bench.run(
                 workdir / "receipts", repeats=repeats, rounds=1 if quick else 3, progress=say
+            )
+        if "history" in parts:
+            from bench import history_bench
+
+            say("history: 10 and 10,000 past executions, compacted, through a mlflow server")
+            results["history"] = history_bench.run(
+                workdir / "history", repeats=args.repeats or (3 if quick else 5), progress=say
             )
         if "latency" in parts:
             say("latency: promote, approve, rollback through a 20 ms link")

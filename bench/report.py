@@ -100,6 +100,12 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
 
         for name, figure, limit, met in receipts_targets(receipts):
             add(name, figure, limit, met)
+    history = results.get("history")
+    if history:
+        from bench.history_bench import targets as history_targets
+
+        for name, figure, limit, met in history_targets(history):
+            add(name, figure, limit, met)
     slack = results.get("slack")
     if slack and "p99_ms" in slack:
         add(
@@ -203,6 +209,10 @@ def table(results: dict[str, Any]) -> str:
         from bench.receipts_report import table_lines as receipts_lines
 
         lines.extend(receipts_lines(results["receipts"]))
+    if results.get("history"):
+        from bench.history_bench import table_lines as history_lines
+
+        lines.extend(history_lines(results["history"]))
     if results.get("latency"):
         from bench.latency_bench import lines as latency_lines
 

@@ -49,6 +49,7 @@ class Call:
     # seconds): which calls overlapped in time (bench/latency_bench.py).
     start: float = 0.0
     end: float = 0.0
+    bytes: int = 0  # the answer's body, as read from the upstream
 
 
 class CountingProxy(SlowProxy):
@@ -84,7 +85,7 @@ class CountingProxy(SlowProxy):
         took = round((ended - started) * 1000, 2)
         with self._rec_lock:
             for calls in self._recorders:
-                calls.append(Call(shown, took, started, ended))
+                calls.append(Call(shown, took, started, ended, len(payload)))
         super()._answer(req, status, reason, headers, payload)
 
     @contextmanager

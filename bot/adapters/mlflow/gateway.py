@@ -19,6 +19,7 @@ from bot.adapters.mlflow.artifacts import ArtifactCalls
 from bot.adapters.mlflow.at_once import AtOnce, again_when_busy
 from bot.adapters.mlflow.guard_calls import GuardCalls, guard_refusal
 from bot.adapters.mlflow.installed import check_store
+from bot.adapters.mlflow.ledger import PLAIN_KEY as _PLAIN_KEY
 from bot.adapters.mlflow.ledger import LedgerCalls
 from bot.adapters.mlflow.mutex import ExecutionMutex
 from bot.adapters.mlflow.runs import MISSING, RunCalls
@@ -32,8 +33,6 @@ from bot.core.text import masked
 
 STAGE_NAMES = ("Staging", "Production", "Archived")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,255}")
-# A tag key that goes into a filter string: promobot's own keys only, never user text.
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]+")
 _MISSING = MISSING
 
 # A chat command has seconds, not minutes: MLflow's own defaults (7 retries, 120 s
@@ -171,7 +170,9 @@ class Registry(RunCalls, ArtifactCalls, LedgerCalls, WebhookCalls, GuardCalls, A
 
         with self.calls(f"remove tag {key} of {model}"):
             try:
-                self.rc.delete_registered_model_tag(model, key)
+                # Made again while the store is busy: compaction deletes hundreds at once,
+                # and a SQLite-backed server answers some "database is locked".
+                _write(lambda: self.rc.delete_registered_model_tag(model, key))
             except MlflowException as exc:
                 if not self.missing(exc):
                     raise

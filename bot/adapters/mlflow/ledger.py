@@ -14,11 +14,15 @@ does: every record fits, since it was a model tag. This module imports nothing o
 
 from __future__ import annotations
 
+import re
 from contextlib import AbstractContextManager
 from typing import Any
 
 from bot.adapters.mlflow.at_once import again_when_busy
-from bot.core.state.keys import LEDGER_MODEL_TAG, ledger_model_name
+from bot.core.state.keys import LEDGER_MODEL_PREFIX, LEDGER_MODEL_TAG, ledger_model_name
+
+# A tag key that goes into a filter string: promobot's own keys only, never user text.
+PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]+")
 
 # Records per page (each ≤ 5,000 characters: a create call stays well under MLflow's
 # request limits), and pages per read.
@@ -59,6 +63,20 @@ class LedgerCalls:
         if isinstance(following, bytes):
             following = following.decode()
         return records, following or None
+
+    def ledger_holding(self, key: str) -> str | None:
+        """The model whose ledger holds record `key`: `approve <id>` of a request whose
+        family moved there. One search, made only when no model holds the key."""
+        if not PLAIN_KEY.fullmatch(key):
+            return None
+        with self.calls(f"look up the ledger holding {key}"):
+            found = self.rc.search_model_versions(
+                filter_string=f"name LIKE '{LEDGER_MODEL_PREFIX}%' AND tags.`{key}` LIKE '%'",
+                max_results=1,
+            )
+        return next(
+            (str(v.tags[LEDGER_MODEL_TAG]) for v in found if v.tags.get(LEDGER_MODEL_TAG)), None
+        )
 
     def append_ledger(self, model: str, records: dict[str, str]) -> None:
         """New pages holding `records`, PAGE_RECORDS each."""

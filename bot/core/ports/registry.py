@@ -144,6 +144,8 @@ class Registry(Protocol):
     # a model's ledger (bot/core/state/compaction.py), newest page first: one page's
     # records (key → value) and the token of the next page (None: that was the last)
     def ledger_page(self, model: str, token: str | None) -> tuple[dict[str, str], str | None]: ...
+    # the model whose ledger holds record `key` (one of promobot's keys), or None
+    def ledger_holding(self, key: str) -> str | None: ...
 
     # writes
     # one new ledger page holding `records` (created with its tags in one call)

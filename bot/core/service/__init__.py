@@ -12,6 +12,7 @@
     membership.py   the members of GitHub teams and Slack user groups, through the port
     trail.py        the audit trail for auditors (`promobot audit export`)
     archive.py      a model's ledger: compaction, and reading what moved there
+    compact_on_write.py  an execution compacts a model grown past its bound, on a thread
     registration.py CI registration and the comparison with Production
     deployments.py  GitHub deployments of promotions: record, find the missing, repair
     pull_requests.py  a promote asked in a pull request: the version from its head commit
@@ -61,6 +62,7 @@ from bot.core.service import archive
 from bot.core.service.archive import Compacted
 from bot.core.service.cards import Cards
 from bot.core.service.common import Context, Deps, Outside, new_request_id, utcnow
+from bot.core.service.compact_on_write import Compactor
 from bot.core.service.deployments import Deployments
 from bot.core.service.drift_scan import DriftScan
 from bot.core.service.execution import Executor
@@ -108,7 +110,9 @@ class Service:
             self.deps.prometheus = outside.prometheus
         self.deps.signatures = outside.signatures
         self.deployments = Deployments(self.deps)
-        executor = Executor(self.deps, self.deployments)
+        # Compacts a model an execution finds grown past its bound (compact_on_write.py).
+        self.compactor = Compactor(self.deps.registry)
+        executor = Executor(self.deps, self.deployments, self.compactor)
         self.drift_scan = DriftScan(self.deps)
         self.export = Export(self.deps, self.drift_scan)
         self.moves = Moves(self.deps, executor, self.drift_scan)

@@ -21,6 +21,7 @@ from bot.core.events import with_replies
 from bot.core.ports.registry import ModelInfo, Registry, VersionInfo
 from bot.core.results import DONE, REFUSED, MoveResult
 from bot.core.service.common import STAGE_ALIASES, Context, Deps, already, holder, target_of, uri
+from bot.core.service.compact_on_write import Compactor
 from bot.core.service.deployments import Deployments
 from bot.core.service.drift import find_drift
 from bot.core.service.drift_scan import keep_finding
@@ -38,9 +39,12 @@ class Execution:
 
 
 class Executor:
-    def __init__(self, deps: Deps, deployments: Deployments) -> None:
+    def __init__(
+        self, deps: Deps, deployments: Deployments, compactor: Compactor | None = None
+    ) -> None:
         self.deps = deps
         self.deployments = deployments
+        self.compactor = compactor
 
     def execute(
         self, run: Execution, base: MoveResult, read_under_lock: ModelInfo | None
@@ -119,6 +123,9 @@ class Executor:
         replaced = None if req.repair else current
         event = self._event(run, info, version, replaced, self.deps.clock(), digest)
         self.apply(req.model, event, description=version.description)
+        if self.compactor is not None:
+            # On a thread of its own, holding no mutex: the answer does not wait for it.
+            self.compactor.after_write(info)
         done = replace(
             base,
             status=DONE,

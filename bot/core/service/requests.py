@@ -20,6 +20,7 @@ from bot.core.policy import (
 )
 from bot.core.ports.registry import ModelInfo, Registry
 from bot.core.results import DONE, PENDING, REFUSED, Action, MoveResult, NextStep
+from bot.core.service import archive
 from bot.core.service.common import Context, Deps, already, holder, refused, target_of, uri
 from bot.core.service.deciding import assess, metric_rows
 from bot.core.service.execution import Execution, Executor
@@ -249,10 +250,10 @@ class Requests:
             # The search returns the whole model. A request made before the change of tag
             # layout is under its legacy key: looked for only when the current one is not
             # there, so a request made since costs one search, as before.
-            for key in state.request_keys(request_id):
-                info = self.deps.registry.find_model_with_tag(key)
-                if info is not None:
-                    break
+            # One that ended may have moved to its model's ledger: looked for there last.
+            keys = state.request_keys(request_id)
+            found = (self.deps.registry.find_model_with_tag(key) for key in keys)
+            info = next(filter(None, found), None) or archive.holding(self.deps.registry, keys)
         req = state.request(info.tags, request_id) if info else None
         if (
             info is not None

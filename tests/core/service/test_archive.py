@@ -19,7 +19,7 @@ from bot.adapters.mlflow.gateway import Registry
 from bot.core.policy import load_policy
 from bot.core.service import Service, archive
 from bot.core.state import compaction
-from bot.core.state.keys import ledger_mark, ledger_model_name
+from bot.core.state.keys import ledger_mark, ledger_model_name, request_id_of
 
 ROUNDS = 12
 
@@ -196,3 +196,30 @@ def test_a_registry_in_the_legacy_layout_compacts_and_reads_the_same(
     before = _reads(service)
     assert archive.compact(Registry(tracking_uri), M).moved > 0
     assert _reads(service) == before
+
+
+def test_approve_of_a_request_that_moved_to_the_ledger_says_how_it_ended(
+    service, tracking_uri
+) -> None:
+    registry = Registry(tracking_uri)
+    asked = {rid: run(service, "github:alice", f"approve {rid}") for rid in _moved(registry)}
+    archive.compact(registry, M)
+    moved = _moved(registry)
+    assert moved and set(moved) <= set(asked)
+
+    for rid in moved:
+        again = run(service, "github:alice", f"approve {rid}")
+        assert (again.status, again.reasons, again.message) == (
+            asked[rid].status,
+            asked[rid].reasons,
+            asked[rid].message,
+        )
+        assert "no request" not in " ".join(again.reasons).lower()
+
+
+def _moved(registry: Registry) -> list[str]:
+    """The ids of requests whose record is in the ledger (before compaction: of those the
+    plan moves)."""
+    keys = list(_ledger_keys(registry)) if ledger_mark(registry.get_model(M).tags) else []
+    keys = keys or list(compaction.split(registry.get_model(M).tags).archive)
+    return [rid for key in keys if (rid := request_id_of(key))]

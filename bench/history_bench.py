@@ -1,0 +1,179 @@
+"""A long history's cost once compacted (`python -m bench --only history`; issue 22).
+
+One model (bench/seed.py's 10-version `bench-classifier`) with 10 and with 10,000 past
+executions (bench/history_seed.py: promobot's own records, cloned into the past), then
+compacted (`compact_directly`: promobot's split, pages and mark; the deletes in SQL, as
+10,000 executions' worth of MLflow deletes take hours). Each shape behind a real `mlflow
+server` (SQLite); the commands run in this process through promobot's Service, as the
+CLI runs them:
+
+    status    `status bench-classifier`
+    promote   staging, A ↔ B in turn (no approval)
+    approve   of a production request made just before (untimed), C ↔ D in turn
+    rollback  staging, break-glass (carol)
+    audit     one audit pass as serve runs it: every governed model's drift, then compact
+
+Timed against the server directly (median ms over repeats); counted through
+bench/rest_calls.py's proxy (one run each): the REST calls, and the bytes of their
+answers, `registered-models/get` included. Targets (the issue's): wall time and bytes
+read at 10,000 ≤ 1.2× at 10; REST calls equal.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench import paths, seed
+from bench.history_seed import add_past_executions, compact_directly
+from bench.rest_calls import CountingProxy
+from bench.stats import median, r2
+
+paths.add_tests()
+
+from servers import MlflowServer  # noqa: E402  (tests/servers.py)
+
+SHAPES = (10, 10_000)
+COMMANDS = ("status", "promote", "approve", "rollback", "audit")
+LIMIT = 1.2
+
+
+class Commands:
+    """The five commands on one seeded model; promote and approve move in the version of
+    a pair (A, B in Staging; C, D in Production) that does not hold the stage now."""
+
+    def __init__(self, uri: str, roles: dict[str, int]) -> None:
+        from bot.adapters.mlflow.gateway import Registry
+        from bot.core.policy import load_policy
+        from bot.core.service import Service
+
+        self.service = Service(Registry(uri), load_policy(paths.POLICY))
+        self.roles = roles
+
+    def _do(self, text: str, actor: str, want: str = "done") -> str:
+        from bot.core.commands import parse
+        from bot.core.service import Context
+
+        parsed = parse(text)
+        assert parsed.command is not None, parsed.reply
+        result = self.service.handle(parsed.command, Context(actor=actor))
+        if result.status != want:
+            raise RuntimeError(f"history bench: `{text}` gave {result.status}: {result.reasons}")
+        return result.request_id or ""
+
+    def prepare(self, name: str) -> Callable[[], object]:
+        """What the timed call is; anything before it (the request an approve needs) is
+        done here, untimed."""
+        m = seed.MODEL
+        if name == "status":
+            return lambda: self._do(f"status {m}", "cli:bob")
+        if name == "promote":
+            v = self._other("Staging", "A", "B")
+            return lambda: self._do(f"promote {m} v{v} staging bench", "cli:bob")
+        if name == "approve":
+            v = self._other("Production", "C", "D")
+            rid = self._do(f"promote {m} v{v} production bench", "cli:bob", "pending")
+            return lambda: self._do(f"approve {rid} bench", "cli:alice")
+        if name == "rollback":
+            return lambda: self._do(f"rollback {m} staging bench", "cli:carol")
+        return self._audit
+
+    def _other(self, stage: str, one: str, two: str) -> int:
+        """Of a pair of versions, the one not in `stage` now (read untimed: the timed and
+        the counted runs share the model)."""
+        info = self.service.registry.get_model(seed.MODEL)
+        assert info is not None
+        now = info.stage_latest.get(stage)
+        return self.roles[two] if now == self.roles[one] else self.roles[one]
+
+    def _audit(self) -> None:
+        self.service.drift_scan.report_all()
+        for _ in self.service.compact([]):
+            pass
+
+
+def _shape(past: int, workdir: Path, repeats: int, say: Callable[[str], None]) -> dict[str, Any]:
+    uri, seeded = seed.sqlite_registry(seed.SMALL, workdir / f"past-{past}")
+    add_past_executions(uri, seed.MODEL, past)
+    moved = compact_directly(uri, seed.MODEL)
+    say(f"history: {past} past executions seeded, {moved} records moved to the ledger")
+    server = MlflowServer(backend_uri=uri, workdir=workdir / f"server-{past}").start()
+    try:
+        rows: dict[str, Any] = {}
+        timed = Commands(server.url, seeded.roles)
+        with CountingProxy(server.url) as proxy:
+            counted = Commands(proxy.url, seeded.roles)
+            for name in COMMANDS:
+                times = []
+                for _ in range(repeats):
+                    call = timed.prepare(name)
+                    started = time.perf_counter()
+                    call()
+                    times.append((time.perf_counter() - started) * 1000)
+                call = counted.prepare(name)
+                with proxy.recording() as calls:
+                    call()
+                rows[name] = {
+                    "ms": r2(median(times)),
+                    "calls": len(calls),
+                    "bytes": sum(c.bytes for c in calls),
+                    "get_bytes": sum(c.bytes for c in calls if "registered-models/get" in c.call),
+                    "rest": [c.call for c in calls],
+                }
+        tags = len(timed.service.registry.get_model(seed.MODEL).tags)  # type: ignore[union-attr]
+        return {"past_executions": past, "moved": moved, "model_tags": tags, "rows": rows}
+    finally:
+        server.stop()
+
+
+def run(workdir: Path, repeats: int = 5, progress: Callable[[str], None] = print) -> dict:
+    shapes = {str(past): _shape(past, workdir, repeats, progress) for past in SHAPES}
+    small, large = shapes[str(SHAPES[0])]["rows"], shapes[str(SHAPES[1])]["rows"]
+    ratios = {
+        name: {
+            "ms": r2(large[name]["ms"] / small[name]["ms"]) if small[name]["ms"] else None,
+            "bytes": r2(large[name]["bytes"] / small[name]["bytes"])
+            if small[name]["bytes"]
+            else None,
+            "calls_equal": large[name]["calls"] == small[name]["calls"],
+        }
+        for name in COMMANDS
+    }
+    return {"repeats": repeats, "shapes": shapes, "ratios": ratios, "limit": LIMIT}
+
+
+def targets(part: dict[str, Any]) -> list[tuple[str, Any, str, bool | None]]:
+    """(target, figure, limit, met) for bench/report.py."""
+    checks: list[tuple[str, Any, str, bool | None]] = []
+    for name, ratio in part.get("ratios", {}).items():
+        for what in ("ms", "bytes"):
+            figure = ratio.get(what)
+            met = None if figure is None else figure <= LIMIT
+            checks.append((f"history: {name} {what} 10,000 ÷ 10", figure, f"≤ {LIMIT}", met))
+        equal = ratio.get("calls_equal")
+        checks.append((f"history: {name} REST calls 10,000 vs 10", equal, "equal", equal))
+    return checks
+
+
+def table_lines(part: dict[str, Any] | None) -> list[str]:
+    if not part:
+        return []
+    shapes = part.get("shapes", {})
+    small, large = (shapes.get(str(p), {}).get("rows", {}) for p in SHAPES)
+    lines = [
+        "[history] one model with 10 and 10,000 past executions, compacted; "
+        f"median ms of {part.get('repeats')} repeats, REST calls and bytes read (one run)",
+        f"  {'command':<10}{'ms 10':>9}{'ms 10k':>9}{'×':>6}"
+        f"{'bytes 10':>11}{'bytes 10k':>11}{'×':>6}{'calls':>11}",
+    ]
+    for name in COMMANDS:
+        a, b = small.get(name, {}), large.get(name, {})
+        ratio = part.get("ratios", {}).get(name, {})
+        lines.append(
+            f"  {name:<10}{a.get('ms')!s:>9}{b.get('ms')!s:>9}{ratio.get('ms')!s:>6}"
+            f"{a.get('bytes')!s:>11}{b.get('bytes')!s:>11}{ratio.get('bytes')!s:>6}"
+            f"{str(a.get('calls')) + '/' + str(b.get('calls')):>11}"
+        )
+    return lines
