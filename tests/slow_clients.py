@@ -70,8 +70,7 @@ class Drippers:
     def _drip(self) -> None:
         while not self._stop.is_set():
             with self._lock:
-                readable, _, _ = select.select(self.open, [], [], 0) if self.open else ([], [], [])
-                for sock in readable:
+                for sock in _readable(self.open):
                     self._ended(sock)
                 for sock in list(self.open):
                     try:
@@ -100,3 +99,16 @@ class Drippers:
         sock = socket.create_connection((self.host, self.port), timeout=10)
         sock.sendall(self.start)
         self.open.append(sock)
+
+
+def _readable(socks: list[socket.socket]) -> list[socket.socket]:
+    """The sockets with something to read (an answer, or the server's close), without
+    waiting. poll, not select: in a long test session descriptors pass 1024, which
+    select() refuses (the thread would die and drip nothing)."""
+    if not socks:
+        return []
+    poller = select.poll()
+    by_fd = {sock.fileno(): sock for sock in socks}
+    for fd in by_fd:
+        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    return [by_fd[fd] for fd, _ in poller.poll(0)]
