@@ -154,7 +154,9 @@ for key, target in TARGETS.items():
             "x",
             "--as",
             ENGINEER,
-            named=GOVERNED if key == "alias-unknown" else None,
+            # `@production` is read as an alias since registries can be aliases-only; the
+            # service then refuses it (write `production`) with the model named.
+            named=GOVERNED if key in ("alias-unknown", "alias-production") else None,
         )
     )
 VERSIONS = {
