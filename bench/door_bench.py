@@ -45,7 +45,8 @@ import requests
 
 from bench import paths
 from bench.replica_bench import worker_deaths
-from bench.stats import median, median_ratio, r2
+from bench.stats import median, median_ratio, r2, run_notes
+from bench.stats import shown as _shown
 
 paths.add_tests()
 
@@ -388,19 +389,6 @@ def table_lines(part: dict[str, Any] | None) -> list[str]:
         f"  the door's sign-in alone (GET users/current, passwords cached): "
         f"{_shown(part.get('sign_in_ms'), ' ms')}"
     )
-    deaths = part.get("mlflow_worker_deaths")
-    if deaths:
-        lines.append(f"  MLflow worker deaths during the run: {deaths} (the server's log)")
-    measured = part.get("measured")
-    if measured:  # merged in from a run of this part alone
-        machine = measured.get("machine", {})
-        lines.append(
-            f"  (this part: run of {measured.get('generated_at')}, load "
-            f"{machine.get('load_start')} → {machine.get('load_end')})"
-        )
+    lines.extend(run_notes(part))
     lines.append("")
     return lines
-
-
-def _shown(value: Any, unit: str = "") -> str:
-    return "—" if value is None else f"{value}{unit}"

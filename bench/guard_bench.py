@@ -33,6 +33,7 @@ import requests
 
 from bench import paths
 from bench.stats import median, median_ratio, r2
+from bench.stats import shown as _shown
 
 paths.add_tests()
 
@@ -226,7 +227,3 @@ def table_lines(part: dict[str, Any] | None) -> list[str]:
         lines.append(f"  the guard's own checks per request, in process: {shown}")
     lines.append("")
     return lines
-
-
-def _shown(value: Any, unit: str = "") -> str:
-    return "—" if value is None else f"{value}{unit}"

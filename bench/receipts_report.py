@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bench.report import extra_calls
-from bench.stats import median, median_ratio, ms, r2
+from bench.stats import median, median_ratio, ms, r2, run_notes
+from bench.stats import shown as _shown
 
 MODEL = "bench-receipts-50mb"
 LOAD_TARGET = 1.1  # load_model / mlflow.pyfunc.load_model (the issue)
@@ -165,16 +166,7 @@ def table_lines(part: dict[str, Any] | None) -> list[str]:
         shown = ", ".join(f"{call} {n:+d}" for call, n in more.items())
         lines.append(f"    promobot − pyfunc: {shown}")
     lines.extend(_command_lines(part))
-    deaths = part.get("mlflow_worker_deaths")
-    if deaths:
-        lines.append(f"  MLflow worker deaths during the run: {deaths} (the server's log)")
-    measured = part.get("measured")
-    if measured:  # merged in from a run of this part alone
-        machine = measured.get("machine", {})
-        lines.append(
-            f"  (this part: run of {measured.get('generated_at')}, load "
-            f"{machine.get('load_start')} → {machine.get('load_end')})"
-        )
+    lines.extend(run_notes(part))
     lines.append("")
     return lines
 
@@ -221,7 +213,3 @@ def _grouped(calls: Sequence[str] | Mapping[str, int]) -> str:
 
 def _ms(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:,.{digits}f} ms"
-
-
-def _shown(value: Any, unit: str = "") -> str:
-    return "—" if value is None else f"{value}{unit}"

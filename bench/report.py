@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from bench.stats import run_notes
+
 TARGETS = {
     "overhead": 1.3,  # promobot / floor, per command
     "rest_calls_over_floor": 2,  # promobot calls - floor calls, per command
@@ -337,12 +339,6 @@ def _verify_lines(verify: dict[str, Any] | None) -> list[str]:
             f"the pass that rolled back began after {rb.get('decided_median_s')} s and took "
             f"{rb['rollback_pass_median_s']} s"
         )
-    measured = verify.get("measured")
-    if measured:  # merged in from a run of this part alone
-        machine = measured.get("machine", {})
-        lines.append(
-            f"  (this part: run of {measured.get('generated_at')}, load "
-            f"{machine.get('load_start')} → {machine.get('load_end')})"
-        )
+    lines.extend(run_notes({"measured": verify.get("measured")}))
     lines.append("")
     return lines

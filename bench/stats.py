@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -38,3 +39,25 @@ def ms(seconds: float | None) -> float | None:
 
 def r2(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
+
+
+def shown(value: Any, unit: str = "") -> str:
+    """A figure as a table shows it: "—" for none."""
+    return "—" if value is None else f"{value}{unit}"
+
+
+def run_notes(part: Mapping[str, Any]) -> list[str]:
+    """The lines that end a part's table: MLflow workers that died during it (from the
+    server's log), and when it ran, for a part merged in from a run of its own."""
+    lines = []
+    deaths = part.get("mlflow_worker_deaths")
+    if deaths:
+        lines.append(f"  MLflow worker deaths during the run: {deaths} (the server's log)")
+    measured = part.get("measured")
+    if measured:
+        machine = measured.get("machine", {})
+        lines.append(
+            f"  (this part: run of {measured.get('generated_at')}, load "
+            f"{machine.get('load_start')} → {machine.get('load_end')})"
+        )
+    return lines
