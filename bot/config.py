@@ -92,6 +92,7 @@ group cache time, WEB_CONCURRENCY or PROMOBOT_WORK_THREADS, is quietly the defau
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -314,6 +315,27 @@ class GuardSettings(BaseSettings):
                 "(comma-separated), or nobody, promobot included, could change a governed model"
             )
         return found
+
+
+# MLflow's client settings promobot defaults when they are unset (docs/contract.md,
+# "Settings"). A chat command has seconds, not minutes: MLflow's own defaults (7 retries,
+# 120 s timeout) would keep Slack and the on-call engineer waiting for minutes on a dead
+# server. With these, one call to a server that does not answer gives up after about
+# 3 x 10 s + 2-4 s of backoff (docs/reliability.md). The environment still wins.
+MLFLOW_CLIENT_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
+    # Room for the writes an execution makes at once (bot/adapters/mlflow/at_once.py):
+    # MLflow's pool keeps 10 connections and would open and drop the rest on every command.
+    "MLFLOW_HTTP_POOL_MAXSIZE": "32",
+}
+
+
+def patient_mlflow_client() -> None:
+    """Set MLFLOW_CLIENT_DEFAULTS where the environment does not say otherwise."""
+    for key, value in MLFLOW_CLIENT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
 
 
 def usernames(text: str) -> frozenset[str]:

@@ -26,6 +26,7 @@ from bot.adapters.mlflow.runs import MISSING, RunCalls
 from bot.adapters.mlflow.values import model_info as _model_info
 from bot.adapters.mlflow.values import version_info as _version_info
 from bot.adapters.mlflow.webhooks import WebhookCalls
+from bot.config import MLFLOW_CLIENT_DEFAULTS, patient_mlflow_client
 from bot.core.ports.registry import ModelInfo, VersionInfo
 from bot.core.ports.registry import RegistryError as RegistryError
 from bot.core.state.keys import TAG_VALUE_MAX
@@ -35,19 +36,8 @@ STAGE_NAMES = ("Staging", "Production", "Archived")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,255}")
 _MISSING = MISSING
 
-# A chat command has seconds, not minutes: MLflow's own defaults (7 retries, 120 s
-# timeout) would keep Slack and the on-call engineer waiting for minutes on a dead
-# server. With these, one call to a server that does not answer gives up after about
-# 3 x 10 s + 2-4 s of backoff (docs/reliability.md). Callers can still override these
-# through the environment.
-CLIENT_DEFAULTS = {
-    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
-    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
-    # Room for the writes an execution makes at once (bot/adapters/mlflow/at_once.py): MLflow's
-    # pool keeps 10 connections and would open and drop the rest on every command.
-    "MLFLOW_HTTP_POOL_MAXSIZE": "32",
-}
+# MLflow's client settings promobot defaults (bot/config.py): seconds, not minutes.
+CLIENT_DEFAULTS = MLFLOW_CLIENT_DEFAULTS
 
 
 class Registry(RunCalls, ArtifactCalls, LedgerCalls, WebhookCalls, GuardCalls, AtOnce):
@@ -61,8 +51,7 @@ class Registry(RunCalls, ArtifactCalls, LedgerCalls, WebhookCalls, GuardCalls, A
         lock_ttl_s: float = 120.0,
         lock_wait_s: float = 30.0,
     ) -> None:
-        for key, value in CLIENT_DEFAULTS.items():
-            os.environ.setdefault(key, value)
+        patient_mlflow_client()
         self.tracking_uri = tracking_uri
         self._registry_uri = registry_uri
         self._client_instance: Any = None

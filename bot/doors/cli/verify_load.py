@@ -8,11 +8,10 @@ the caller; 2 usage or set-up error (an unreadable key setting); 3 MLflow unreac
 
 from __future__ import annotations
 
-import os
 import tempfile
 from typing import Any
 
-from bot.config import Settings
+from bot.config import Settings, patient_mlflow_client
 from bot.core.results import envelope
 from bot.doors.answer import Answer, stop_answer, usage_answer
 from bot.doors.common import ExitCode
@@ -21,14 +20,6 @@ from promobot.keys import KeyProblem, private_key, public_pem
 from promobot.serving import RegistryUnavailable, UnapprovedModel, Verified, verify
 
 ACTION = "verify-load"
-# A terminal has seconds, not minutes: MLflow's own defaults (7 retries, 120 s each) would
-# keep it waiting on a dead server. The same as the MLflow adapter's (bot/adapters/mlflow/
-# gateway.py CLIENT_DEFAULTS), which this door may not import; the environment still wins.
-PATIENCE = (
-    ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2"),
-    ("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1"),
-    ("MLFLOW_HTTP_REQUEST_TIMEOUT", "10"),
-)
 
 VERIFY_LOAD_HELP = """\
 usage: promobot verify-load MODEL_URI [--json]
@@ -62,8 +53,7 @@ def run_verify_load(args: list[str], as_json: bool) -> int:
         trusted = trusted_keys(settings)
     except KeyProblem as exc:
         return stop_answer(ExitCode.USAGE, f"PROMOBOT_SIGNING_KEY: {exc}").show(as_json)
-    for name, value in PATIENCE:
-        os.environ.setdefault(name, value)
+    patient_mlflow_client()  # a terminal has seconds, not minutes (bot/config.py)
     return _verdict(args[0], trusted, settings.mlflow_tracking_uri).show(as_json)
 
 
