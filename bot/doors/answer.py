@@ -11,11 +11,17 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bot.core.context import Context
 from bot.core.results import Result, envelope
+from bot.core.service.acting_as import acting_as
 from bot.doors.common import ExitCode, exit_code
 from bot.render.message import to_text
+
+if TYPE_CHECKING:  # kept out of `promobot --server`'s imports
+    from bot.core.commands import Command
+    from bot.core.service import Service
 
 STDOUT, STDERR = "stdout", "stderr"
 # `promobot serve`'s command door, and the headers its answers carry besides the body.
@@ -68,3 +74,30 @@ def stop_answer(code: ExitCode, headline: str, details: tuple[str, ...] = ()) ->
     status = "error" if code in (ExitCode.UNAVAILABLE, ExitCode.USAGE) else "refused"
     text = "\n".join([headline, *(f"  {line}" for line in details)])
     return Answer(code, envelope(status, [headline, *details]), text, STDERR)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks for a command: `asked` (from `--as` or the door's "as", "" for none),
+    `username` (the MLflow account signed in, "" for none), promobot's own accounts, and
+    the actor when nothing else names one."""
+
+    asked: str
+    username: str
+    service_users: frozenset[str]
+    fallback: str = ""
+
+
+def carried_out(service: Service, command: Command, caller: Caller, channel: str) -> Answer:
+    """The command carried out as the caller may act (bot/core/service/acting_as.py), or
+    the refusal of who they named; a RegistryError is the caller's to say."""
+    acting = acting_as(
+        caller.asked,
+        caller.username,
+        service_users=caller.service_users,
+        policy=service.policy,
+    )
+    if acting.refusal:
+        return stop_answer(ExitCode.REFUSED, acting.refusal)
+    actor = acting.actor or caller.fallback
+    return result_answer(service.handle(command, Context(actor=actor, channel=channel)))

@@ -33,17 +33,16 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from bot.core.commands import Help, help_text, parse
-from bot.core.context import Context
 from bot.core.ports.identity import Identity, IdentityError, SignedIn
 from bot.core.ports.registry import RegistryError
 from bot.core.service import Service
-from bot.core.service.acting_as import acting_as
 from bot.doors.answer import (
     EXIT_HEADER,
     STREAM_HEADER,
     Answer,
+    Caller,
+    carried_out,
     help_answer,
-    result_answer,
     stop_answer,
     usage_answer,
 )
@@ -128,18 +127,12 @@ class CommandDoor:
             return usage_answer(parsed.reply or "could not read that command")
         if isinstance(parsed.command, Help):
             return help_answer(help_text(parsed.command.topic))
+        log.info("command door: %s runs %s", signed.actor, type(parsed.command).__name__)
+        caller = Caller(asked, signed.username, self.service_users)
         try:
-            service = self.service()
-            acting = acting_as(
-                asked, signed.username, service_users=self.service_users, policy=service.policy
-            )
-            if acting.refusal:
-                return stop_answer(ExitCode.REFUSED, acting.refusal)
-            log.info("command door: %s runs %s", signed.actor, type(parsed.command).__name__)
-            result = service.handle(parsed.command, Context(actor=acting.actor, channel=CHANNEL))
+            return carried_out(self.service(), parsed.command, caller, CHANNEL)
         except RegistryError as exc:
             return stop_answer(registry_exit(exc), str(exc))
-        return result_answer(result)
 
 
 def basic_credentials(header: str) -> tuple[str, str] | None:

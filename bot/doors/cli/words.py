@@ -17,9 +17,7 @@ from bot.core.commands import Command, Help, help_text, parse
 from bot.core.policy import check, load_policy, lookups
 from bot.core.ports.registry import RegistryError
 from bot.core.results import envelope
-from bot.core.service import Context
-from bot.core.service.acting_as import acting_as
-from bot.doors.answer import Answer, help_answer, result_answer, stop_answer, usage_answer
+from bot.doors.answer import Answer, Caller, carried_out, help_answer, stop_answer, usage_answer
 from bot.doors.cli.remote import run_remote
 from bot.doors.common import ExitCode, normalise_actor
 from bot.doors.setup import Failure, open_service, open_settings, registry_failure
@@ -63,21 +61,13 @@ def local_answer(command: Command, asked: str, settings: Settings) -> Answer:
         return failure.answer() if failure else usage_answer("could not start")
     if not asked and settings.promobot_actor.strip():
         asked = normalise_actor(settings.promobot_actor)
-    acting = acting_as(
-        asked,
-        signed_in_username(settings),
-        service_users=settings.service_users,
-        policy=service.policy,
-    )
-    if acting.refusal:
-        return stop_answer(ExitCode.REFUSED, acting.refusal)
+    caller = Caller(asked, signed_in_username(settings), settings.service_users, f"cli:{_user()}")
     try:
-        result = service.handle(command, Context(actor=acting.actor or f"cli:{_user()}"))
+        return carried_out(service, command, caller, "cli")
     except RegistryError as exc:
         if exc.kind == GUARDED:
             return stop_answer(ExitCode.REFUSED, USE_SERVER)
         return registry_failure(exc).answer()
-    return result_answer(result)
 
 
 def signed_in_username(settings: Settings) -> str:
