@@ -207,16 +207,23 @@ def test_slack_commands_work_with_promobots_service_account(
         timeout=30,
     )
     assert answer.status_code == 200, answer.text
+    # The stage move and the version's tags are written at once, between the event and
+    # the outcome: the stage can show before the tags do, so wait for all of them.
+    wanted = ("Staging", "Staging", "alice@example.com", "slack")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         with guarded_mlflow.as_user("eng") as client:
             v1 = client.get_model_version(model, "1")
-        if v1.current_stage == "Staging":
+        seen = (
+            v1.current_stage,
+            v1.tags.get("promoted_to"),
+            v1.tags.get("requested_by"),
+            v1.tags.get("promotion_channel"),
+        )
+        if seen == wanted:
             break
         time.sleep(0.5)
-    assert v1.current_stage == "Staging"
-    assert v1.tags["requested_by"] == "alice@example.com"
-    assert v1.tags["promotion_channel"] == "slack"
+    assert seen == wanted
 
 
 def test_the_door_needs_a_server_that_signs_people_in(tmp_path: Path, _template_db: Path) -> None:

@@ -27,6 +27,7 @@ from bot.core.policy import load_policy
 from bot.core.service import Service
 from bot.core.service.common import Outside
 from bot.core.service.registration import Registration
+from bot.doors.demo.tracking import current_tracking_uri
 from promobot.serving import UnapprovedModel, load_model
 
 pytestmark = pytest.mark.server
@@ -89,9 +90,8 @@ def register(server: MlflowServer, accuracy: float) -> int:
     from sklearn.linear_model import LogisticRegression
 
     registration = Registration(Registry(server.url))
-    mlflow.set_tracking_uri(server.url)
     run_id, _ = registration.start_run("receipts", GIT, {}, None)
-    with mlflow.start_run(run_id=run_id):
+    with current_tracking_uri(server.url), mlflow.start_run(run_id=run_id):
         mlflow.log_metrics({"accuracy": accuracy, "f1": accuracy})
         fitted = LogisticRegression().fit(np.array([[0.0], [1.0]]), [0, 1])
         mlflow.sklearn.log_model(fitted, name="model", pip_requirements=["scikit-learn"])

@@ -30,6 +30,7 @@ from bot.core.policy import PolicyError
 from bot.core.ports.registry import RegistryError
 from bot.core.service import Context, Service
 from bot.doors.common import registry_exit
+from bot.doors.demo.tracking import current_tracking_uri
 from bot.doors.demo.watch import show_watch
 from bot.render.message import to_text
 
@@ -140,16 +141,19 @@ class Demo:
         if self.where.exists():
             shutil.rmtree(self.where)
         self.where.mkdir(parents=True)
-        uri = self.uri
-        os.environ["MLFLOW_TRACKING_URI"] = uri
-        self.say(f"promobot demo: a fresh MLflow registry at {uri}")
+        self.say(f"promobot demo: a fresh MLflow registry at {self.uri}")
         # MLflow's own INFO lines (database migrations, model logging) drown the story.
         os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
         logging.getLogger("mlflow").setLevel(logging.WARNING)
         warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.filterwarnings("ignore", category=UserWarning, module="mlflow")
         self.say("(loading MLflow and scikit-learn…)")
+        # The example's `train` logs to MLflow's current registry: the story's, for as
+        # long as it runs, whatever an earlier caller in this process set.
+        with current_tracking_uri(self.uri):
+            return self._run(self.uri)
 
+    def _run(self, uri: str) -> int:
         # A throwaway registry: its story is not announced in a real Slack, whatever the
         # environment holds.
         # promobot's keys (docs/contract.md, "Receipts and keys"): it signs its records and
