@@ -21,6 +21,9 @@ from bot.adapters.github.teams import GitHubTeams
 from bot.adapters.keys import Ed25519Signatures
 from bot.adapters.mlflow.gateway import Registry
 from bot.adapters.mlflow.identity import MlflowIdentity
+
+# For the demo door, which reaches MLflow only through this wiring place.
+from bot.adapters.mlflow.tracking import current_tracking_uri as current_tracking_uri
 from bot.adapters.prometheus import PrometheusClient
 from bot.adapters.slack.client import web_client
 from bot.adapters.slack.groups import SlackGroups

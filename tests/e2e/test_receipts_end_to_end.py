@@ -23,11 +23,11 @@ from service_helpers import run
 
 from bot.adapters.keys import Ed25519Signatures
 from bot.adapters.mlflow.gateway import Registry
+from bot.adapters.mlflow.tracking import current_tracking_uri
 from bot.core.policy import load_policy
 from bot.core.service import Service
 from bot.core.service.common import Outside
 from bot.core.service.registration import Registration
-from bot.doors.demo.tracking import current_tracking_uri
 from promobot.serving import UnapprovedModel, load_model
 
 pytestmark = pytest.mark.server

@@ -23,14 +23,13 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
-from bot.app import build_registration, build_service
+from bot.app import build_registration, build_service, current_tracking_uri
 from bot.config import Settings
 from bot.core.commands import parse
 from bot.core.policy import PolicyError
 from bot.core.ports.registry import RegistryError
 from bot.core.service import Context, Service
 from bot.doors.common import registry_exit
-from bot.doors.demo.tracking import current_tracking_uri
 from bot.doors.demo.watch import show_watch
 from bot.render.message import to_text
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from bot.doors.demo.tracking import current_tracking_uri
+from bot.adapters.mlflow.tracking import current_tracking_uri
 
 
 def test_a_uri_set_before_does_not_redirect_the_story(

@@ -9,11 +9,11 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import mlflow
+
 
 @contextmanager
 def current_tracking_uri(uri: str) -> Iterator[None]:
-    import mlflow  # slow to import: only when a story or a test needs it
-
     saved = os.environ.get("MLFLOW_TRACKING_URI")
     mlflow.set_tracking_uri(uri)  # also sets the variable, for subprocesses
     try:
