@@ -13,7 +13,8 @@ CLI runs them:
     rollback  staging, break-glass (carol)
     audit     one audit pass as serve runs it: every governed model's drift, then compact
 
-Timed against the server directly (median ms over repeats); counted through
+Both servers run at once and each command is timed on them in turn (median ms over
+repeats), so the machine's busy moments fall on both shapes alike; counted through
 bench/rest_calls.py's proxy (one run each): the REST calls, and the bytes of their
 answers, `registered-models/get` included. Targets (the issue's): wall time and bytes
 read at 10,000 ≤ 1.2× at 10; REST calls equal.
@@ -21,6 +22,7 @@ read at 10,000 ≤ 1.2× at 10; REST calls equal.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +40,7 @@ from servers import MlflowServer  # noqa: E402  (tests/servers.py)
 SHAPES = (10, 10_000)
 COMMANDS = ("status", "promote", "approve", "rollback", "audit")
 LIMIT = 1.2
+REASONS = itertools.count(1)  # shared by every Commands of the run: no reason twice
 
 
 class Commands:
@@ -51,6 +54,9 @@ class Commands:
 
         self.service = Service(Registry(uri), load_policy(paths.POLICY))
         self.roles = roles
+        # Each command's reason is its own: an execution then always appends its line to
+        # the version's description (an identical line, same minute and words, is
+        # skipped, which would make one run's REST calls differ from another's by chance).
 
     def _do(self, text: str, actor: str, want: str = "done") -> str:
         from bot.core.commands import parse
@@ -67,17 +73,18 @@ class Commands:
         """What the timed call is; anything before it (the request an approve needs) is
         done here, untimed."""
         m = seed.MODEL
+        why = f"bench {next(REASONS)}"
         if name == "status":
             return lambda: self._do(f"status {m}", "cli:bob")
         if name == "promote":
             v = self._other("Staging", "A", "B")
-            return lambda: self._do(f"promote {m} v{v} staging bench", "cli:bob")
+            return lambda: self._do(f"promote {m} v{v} staging {why}", "cli:bob")
         if name == "approve":
             v = self._other("Production", "C", "D")
-            rid = self._do(f"promote {m} v{v} production bench", "cli:bob", "pending")
-            return lambda: self._do(f"approve {rid} bench", "cli:alice")
+            rid = self._do(f"promote {m} v{v} production {why}", "cli:bob", "pending")
+            return lambda: self._do(f"approve {rid} {why}", "cli:alice")
         if name == "rollback":
-            return lambda: self._do(f"rollback {m} staging bench", "cli:carol")
+            return lambda: self._do(f"rollback {m} staging {why}", "cli:carol")
         return self._audit
 
     def _other(self, stage: str, one: str, two: str) -> int:
@@ -94,42 +101,69 @@ class Commands:
             pass
 
 
-def _shape(past: int, workdir: Path, repeats: int, say: Callable[[str], None]) -> dict[str, Any]:
+def _seeded(past: int, workdir: Path, say: Callable[[str], None]) -> tuple[MlflowServer, Any]:
+    """A server on a registry with `past` past executions, compacted."""
     uri, seeded = seed.sqlite_registry(seed.SMALL, workdir / f"past-{past}")
     add_past_executions(uri, seed.MODEL, past)
     moved = compact_directly(uri, seed.MODEL)
     say(f"history: {past} past executions seeded, {moved} records moved to the ledger")
     server = MlflowServer(backend_uri=uri, workdir=workdir / f"server-{past}").start()
-    try:
-        rows: dict[str, Any] = {}
-        timed = Commands(server.url, seeded.roles)
-        with CountingProxy(server.url) as proxy:
-            counted = Commands(proxy.url, seeded.roles)
-            for name in COMMANDS:
-                times = []
-                for _ in range(repeats):
-                    call = timed.prepare(name)
-                    started = time.perf_counter()
-                    call()
-                    times.append((time.perf_counter() - started) * 1000)
-                call = counted.prepare(name)
-                with proxy.recording() as calls:
-                    call()
-                rows[name] = {
-                    "ms": r2(median(times)),
-                    "calls": len(calls),
-                    "bytes": sum(c.bytes for c in calls),
-                    "get_bytes": sum(c.bytes for c in calls if "registered-models/get" in c.call),
-                    "rest": [c.call for c in calls],
-                }
-        tags = len(timed.service.registry.get_model(seed.MODEL).tags)  # type: ignore[union-attr]
-        return {"past_executions": past, "moved": moved, "model_tags": tags, "rows": rows}
-    finally:
-        server.stop()
+    return server, (seeded, moved)
+
+
+def _counted(commands: Commands, proxy: CountingProxy) -> dict[str, Any]:
+    rows: dict[str, Any] = {}
+    for name in COMMANDS:
+        call = commands.prepare(name)
+        with proxy.recording() as calls:
+            call()
+        rows[name] = {
+            "calls": len(calls),
+            "bytes": sum(c.bytes for c in calls),
+            "get_bytes": sum(c.bytes for c in calls if "registered-models/get" in c.call),
+            "rest": [c.call for c in calls],
+        }
+    return rows
 
 
 def run(workdir: Path, repeats: int = 5, progress: Callable[[str], None] = print) -> dict:
-    shapes = {str(past): _shape(past, workdir, repeats, progress) for past in SHAPES}
+    """Both shapes' servers up at once, and each command timed on them in turn (10, then
+    10,000, then 10 …): a busy moment of the machine costs both shapes alike, instead of
+    whichever shape happened to run then."""
+    servers: dict[int, MlflowServer] = {}
+    try:
+        made = {}
+        for past in SHAPES:
+            servers[past], made[past] = _seeded(past, workdir, progress)
+        timed = {past: Commands(servers[past].url, made[past][0].roles) for past in SHAPES}
+        times: dict[int, dict[str, list[float]]] = {p: {n: [] for n in COMMANDS} for p in SHAPES}
+        for name in COMMANDS:
+            for _ in range(repeats):
+                for past in SHAPES:
+                    call = timed[past].prepare(name)
+                    started = time.perf_counter()
+                    call()
+                    times[past][name].append((time.perf_counter() - started) * 1000)
+        shapes = {}
+        for past in SHAPES:
+            with CountingProxy(servers[past].url) as proxy:
+                rows = _counted(Commands(proxy.url, made[past][0].roles), proxy)
+            for name in COMMANDS:
+                rows[name] = {
+                    "ms": r2(median(times[past][name])),
+                    "runs_ms": [r2(t) for t in times[past][name]],
+                    **rows[name],
+                }
+            info = timed[past].service.registry.get_model(seed.MODEL)
+            shapes[str(past)] = {
+                "past_executions": past,
+                "moved": made[past][1],
+                "model_tags": len(info.tags) if info else None,
+                "rows": rows,
+            }
+    finally:
+        for server in servers.values():
+            server.stop()
     small, large = shapes[str(SHAPES[0])]["rows"], shapes[str(SHAPES[1])]["rows"]
     ratios = {
         name: {
@@ -141,7 +175,13 @@ def run(workdir: Path, repeats: int = 5, progress: Callable[[str], None] = print
         }
         for name in COMMANDS
     }
-    return {"repeats": repeats, "shapes": shapes, "ratios": ratios, "limit": LIMIT}
+    return {
+        "repeats": repeats,
+        "interleaved": True,
+        "shapes": shapes,
+        "ratios": ratios,
+        "limit": LIMIT,
+    }
 
 
 def targets(part: dict[str, Any]) -> list[tuple[str, Any, str, bool | None]]:

@@ -88,6 +88,28 @@ def test_what_is_refused_and_how_it_is_said(change: Change, says: str) -> None:
         assert "is governed by promobot, so" in found
 
 
+# Without stages (the policy's `registry: {stages: false}`), the commands shown name
+# aliases only: `promote … production` would be refused there.
+ALIASES_ONLY = [
+    (
+        Change(rules.TRANSITION, GOV, "3", stage="Production"),
+        "promote governed-model 3 @production",
+    ),
+    (Change(rules.TRANSITION, GOV, "3", stage="Archived"), "promote governed-model 3 @<alias>"),
+    (Change(rules.SET_ALIAS, GOV, "2", alias="Production"), "promote governed-model 2 @production"),
+    (Change(rules.SET_ALIAS, GOV, "2", alias="champion"), "promote governed-model 2 @champion"),
+]
+
+
+@pytest.mark.parametrize(("change", "says"), ALIASES_ONLY)
+def test_without_stages_the_commands_shown_name_aliases(change: Change, says: str) -> None:
+    found = rules.refusal(change, verdict, stages=False)
+    assert says in found
+    assert "is governed by promobot, so" in found
+    if change.kind == rules.TRANSITION:
+        assert "registry.stages is false" in found
+
+
 def test_the_key_sets_hold_every_tag_promobot_writes_on_versions() -> None:
     event = HistoryEvent(
         kind="rollback",

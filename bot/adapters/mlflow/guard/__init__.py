@@ -110,6 +110,7 @@ class Guard:
     admins_allowed: bool
     routes: dict[Route, type]
     summary: dict[str, Any]
+    stages: bool = True  # the policy's registry.stages: the commands refusals show
 
     def install(self, app: Flask) -> None:
         path = _add_static_prefix(GUARD_PATH)
@@ -140,7 +141,7 @@ class Guard:
             change = change_of(request, message)
         except MlflowException as exc:
             return _answer(exc)
-        reason = rules.refusal(change, self.verdict)
+        reason = rules.refusal(change, self.verdict, stages=self.stages)
         if not reason:
             return None
         admin = _is_admin(user)
@@ -188,6 +189,7 @@ def start(settings: GuardSettings) -> Guard:
         admins_allowed=settings.admins_allowed,
         routes=guarded_routes(),
         summary=_summary(policy, settings),
+        stages=policy.stages,
     )
     print(
         f"promobot's guard: {len(patterns)} policy entr{'y' if len(patterns) == 1 else 'ies'} "

@@ -117,10 +117,11 @@ def verdict_of(patterns: Iterable[str]) -> Verdict:
     return verdict
 
 
-def refusal(change: Change, verdict: Verdict) -> str:
+def refusal(change: Change, verdict: Verdict, *, stages: bool = True) -> str:
     """Why a change must come from promobot, as the message MLflow's client shows; "" when
     anyone with MLflow's permission may make it. Webhooks are judged by the caller (MLflow
-    admins only)."""
+    admins only). `stages`: the policy's `registry.stages` (without stages, the command
+    shown names an alias, `@production`, never a stage)."""
     if change.kind == WEBHOOK:
         return (
             "managing MLflow webhooks is for MLflow admins (promobot webhooks install, "
@@ -142,13 +143,13 @@ def refusal(change: Change, verdict: Verdict) -> str:
     governed = [name for name, found in verdicts if found == "governed"]
     if not governed:
         return ""
-    reason = _governed_refusal(change, governed[0])
+    reason = _governed_refusal(change, governed[0], stages)
     if not reason:
         return ""
     return f"{governed[0]} is governed by promobot, so {reason}"
 
 
-def _governed_refusal(change: Change, name: str) -> str:
+def _governed_refusal(change: Change, name: str, stages: bool) -> str:
     kind = change.kind
     if kind in (SET_MODEL_TAG, DELETE_MODEL_TAG):
         return _state_tag(change.key, name) if is_state_key(change.key) else ""
@@ -158,6 +159,10 @@ def _governed_refusal(change: Change, name: str) -> str:
         return _created_with(change, name)
     if kind == UPDATE_MODEL:
         return ""  # the model's own description belongs to its owners (docs/contract.md)
+    if kind == TRANSITION:
+        return _transition(change, name, stages)
+    if kind == SET_ALIAS:
+        return _set_alias(change, name, stages)
     words = _MOVES.get(kind)
     return words(change, name) if words else ""
 
@@ -225,9 +230,16 @@ def _keys_in(keys: Iterable[str], test: Callable[[str], bool]) -> list[str]:
     return sorted({key for key in keys if test(key)})
 
 
-def _transition(change: Change, name: str) -> str:
+def _transition(change: Change, name: str, stages: bool) -> str:
     stage = change.stage.strip().lower()
     version = change.version or "<version>"
+    if not stages:
+        # The policy says the registry has no stages: promobot moves aliases only.
+        target = stage if stage in ("staging", "production") else "<alias>"
+        return (
+            "promobot keeps no stages here (the policy's registry.stages is false): "
+            f"releases are aliases. Use: promote {name} {version} @{target} <reason>{_WHERE}"
+        )
     if stage in ("staging", "production", "archived"):
         command = f"promote {name} {version} {stage} <reason>"
     else:
@@ -235,10 +247,12 @@ def _transition(change: Change, name: str) -> str:
     return f"its stages move only through promobot. Use: {command}{_WHERE}"
 
 
-def _set_alias(change: Change, name: str) -> str:
+def _set_alias(change: Change, name: str, stages: bool) -> str:
     alias = change.alias.strip().lower()
     version = change.version or "<version>"
-    target = alias if alias in ("staging", "production", "archived") else f"@{alias}"
+    # With stages, `promote … production` moves the stage and its mirrored alias at once.
+    mirrored = stages and alias in ("staging", "production", "archived")
+    target = alias if mirrored else f"@{alias}"
     return (
         f"its aliases move only through promobot. Use: promote {name} {version} "
         f"{target} <reason>{_WHERE}"
@@ -278,8 +292,6 @@ def _description(change: Change, name: str) -> str:
 _WHERE = " (in Slack, in a pull-request comment, or with the promobot CLI)"
 
 _MOVES: dict[str, Callable[[Change, str], str]] = {
-    TRANSITION: _transition,
-    SET_ALIAS: _set_alias,
     DELETE_ALIAS: _delete_alias,
     DELETE_MODEL: _remove,
     RENAME_MODEL: _remove,
