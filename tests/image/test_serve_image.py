@@ -16,6 +16,7 @@ PROMOBOT_IMAGE_TEST_MLFLOW_APP names another.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -35,6 +36,9 @@ from podman_image import MEASURED, Image, podman
 from servers import MlflowServer
 from slack_door import command_body
 
+from promobot.keys import new_key, private_pem, public_keys, public_pem
+from promobot.signatures import verify
+
 pytestmark = pytest.mark.server
 
 GUARD = "promobot-guard"
@@ -43,6 +47,9 @@ BOT = ("promobot", "promobot-" + secrets.token_hex(12))
 CI = ("promobot-ci", "ci-" + secrets.token_hex(12))
 SLACK_SECRET = secrets.token_hex(16)
 WEBHOOK_SECRET = secrets.token_hex(24)
+# serve signs what it writes (the receipt issue): the key on one line, as an env file holds
+# it; it also proves the image carries the `promobot` package next to `bot`.
+SIGNING_KEY = new_key()
 MODEL = "sentiment-classifier"
 SERVICE_POLICY = Path(__file__).resolve().parents[1] / "fixtures" / "service_policy.yaml"
 CHANNEL = "C0RELEASES"
@@ -298,6 +305,7 @@ def serve(
         "PROMOBOT_MLFLOW_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "PROMOBOT_AUDIT_SECONDS": "0",
         "MLFLOW_DISABLE_TELEMETRY": "true",
+        "PROMOBOT_SIGNING_KEY": private_pem(SIGNING_KEY).strip().replace("\n", "\\n"),
     }
     args = [
         *("run", "--detach", "--name", container.name, "--network", "host"),
@@ -404,6 +412,10 @@ def test_a_signed_slash_command_is_carried_out(
     promoted = versions.version(MODEL, 1)
     assert promoted.current_stage == "Staging"
     assert promoted.tags["requested_by"] == "bob@example.com"
+    # The receipt is signed with the container's key, and checks against its public half.
+    receipt = json.loads(promoted.tags["promobot.receipt.Staging"])
+    assert verify(receipt, public_keys(public_pem(SIGNING_KEY))) == ""
+    assert (receipt["model"], receipt["version"]) == (MODEL, 1)
 
 
 def test_an_mlflow_webhook_delivery_is_accepted(serve: Serve, versions: Versions) -> None:
