@@ -7,7 +7,8 @@
 # local SQLite file: CI's account trains two versions of the example model (in runs that
 # `promobot register start-run` opens) and registers them with MLflow's register_model;
 # then promobot's own account carries out what people ask, each as the person
-# (`--as`, which promobot honours for its service account): bob promotes to Staging and
+# (`--as`, which promobot honours for a service account, PROMOBOT_SERVICE_USERS), signing
+# what it carries out with serve's key (PROMOBOT_SIGNING_KEY): bob promotes to Staging and
 # asks for Production, his own approval is refused, alice approves, the deployment code
 # loads models:/sentiment-classifier/Production, and carol (on call) rolls back.
 # The replicas' Slack channel (PROMOBOT_SLACK_CHANNEL) hears about each version
