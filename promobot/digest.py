@@ -30,18 +30,31 @@ def artifact_digest(root: Path, *, exclude: Collection[str] = ()) -> str:
     digest of nothing). `exclude`: relative POSIX paths to leave out (DOWNLOAD_ONLY_FILES
     for a version's download)."""
     digest = hashlib.sha256()
-    files = sorted(
-        (rel.encode("utf-8", "surrogateescape"), path)
-        for rel, path in _regular_files(Path(root))
-        if rel not in exclude
-    )
-    for name, path in files:
+    for name, path in digest_order(root, exclude=exclude):
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
-            digest.update(name + b"\0" + size.to_bytes(8, "big"))
+            digest.update(frame(name, size))
             while chunk := handle.read(CHUNK):
                 digest.update(chunk)
     return DIGEST_PREFIX + digest.hexdigest()
+
+
+def digest_order(root: Path, *, exclude: Collection[str] = ()) -> list[tuple[bytes, Path]]:
+    """(name as the digest frames it, path) of each file the digest of `root` takes, in
+    the order it takes them."""
+    return sorted(
+        (name_bytes(rel), path) for rel, path in _regular_files(Path(root)) if rel not in exclude
+    )
+
+
+def frame(name: bytes, size: int) -> bytes:
+    """What the digest takes before a file's contents: its name, a NUL, its size."""
+    return name + b"\0" + size.to_bytes(8, "big")
+
+
+def name_bytes(rel: str) -> bytes:
+    """A relative POSIX path as the digest frames and orders it."""
+    return rel.encode("utf-8", "surrogateescape")
 
 
 def _regular_files(root: Path) -> Iterator[tuple[str, Path]]:
