@@ -1,7 +1,7 @@
 """The MLflow calls promobot/serving.py makes: find the version a URI names with its
-tags and its model's, and download its files. MLflow's answers become promobot's:
-what MLflow does not have is `no-model`; no answer, or MLflow refusing the caller, is
-RegistryUnavailable. The tracking server is MLflow's usual (MLFLOW_TRACKING_URI).
+tags and its model's, and fetch its files with their digest. MLflow's answers become
+promobot's: what MLflow does not have is `no-model`; no answer, or MLflow refusing the
+caller, is RegistryUnavailable. The tracking server is MLflow's usual (MLFLOW_TRACKING_URI).
 """
 
 from __future__ import annotations
@@ -12,11 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlparse
 
 import mlflow.artifacts
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+from mlflow.store.artifact.http_artifact_repo import HttpArtifactRepository
+from mlflow.utils.yaml_utils import write_yaml
 
+from promobot import transfer
+from promobot.digest import DOWNLOAD_ONLY_FILES, artifact_digest
 from promobot.refusals import NO_MODEL, RegistryUnavailable, UnapprovedModel
 from promobot.uri import Wanted
 
@@ -80,15 +86,70 @@ def find(wanted: Wanted, tracking_uri: str | None = None) -> Found:
     return Found(name, int(version.version), dict(version.tags), dict(registered.tags))
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """A version's files, in a folder of their own, and their digest."""
+
+    path: Path
+    digest: str  # artifact_digest(path, exclude=DOWNLOAD_ONLY_FILES)
+
+
+def fetch(
+    model: str, version: int, dst_path: str | Path | None, tracking_uri: str | None = None
+) -> Fetched:
+    """The version's files in a new folder (inside `dst_path` when given) and their
+    digest. From a tracking server that proxies its artifacts, each file is hashed while
+    it downloads (promobot/transfer.py); otherwise (a local registry, a store the client
+    reaches itself) MLflow downloads them and the folder is hashed after."""
+    where = tracking_uri or mlflow.get_tracking_uri()
+    if urlparse(where).scheme not in ("http", "https"):
+        local = download(model, version, dst_path, tracking_uri)
+        return Fetched(local, artifact_digest(local, exclude=DOWNLOAD_ONLY_FILES))
+    folder = _new_folder(version, dst_path)
+    try:
+        repo = _repository(model, version, tracking_uri)
+        try:
+            if not isinstance(repo, HttpArtifactRepository):
+                raise transfer.NotProxied(repo.artifact_uri)
+            digest = transfer.fetch(repo, folder, DOWNLOAD_ONLY_FILES)
+        except transfer.NotProxied:
+            repo.download_artifacts("", str(folder))
+            digest = artifact_digest(folder, exclude=DOWNLOAD_ONLY_FILES)
+    except MlflowException as exc:
+        raise _unavailable(
+            exc, f"the files of {model} v{version} could not be downloaded"
+        ) from None
+    except OSError as exc:
+        raise RegistryUnavailable(
+            f"the files of {model} v{version} could not be downloaded to {folder}: {exc}"
+        ) from None
+    if (folder / "MLmodel").is_file():
+        # What MLflow's client writes into a download by version (not in the digest).
+        meta = {"model_name": model, "model_version": str(version)}
+        write_yaml(
+            str(folder), "registered_model_meta", meta, overwrite=True, ensure_yaml_extension=False
+        )
+    return Fetched(folder, digest)
+
+
+def _repository(model: str, version: int, tracking_uri: str | None) -> Any:
+    """MLflow's client for where the version's files are, as `models:/<model>/<version>`
+    resolves it: the version's download URI (a logged model's artifacts in MLflow 3)."""
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    # The registry's own client: MlflowClient's would ask for the registered model again
+    # to refuse a prompt, which find() has already done (get_registered_model refuses it).
+    registry = getattr(client, "_get_registry_client", lambda: client)()
+    uri = registry.get_model_version_download_uri(model, str(version))
+    return get_artifact_repository(uri, tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+
 def download(
     model: str, version: int, dst_path: str | Path | None, tracking_uri: str | None = None
 ) -> Path:
-    """The version's files in a new folder (inside `dst_path` when given): a fresh
-    folder each time, so nothing left from before counts in the digest."""
-    parent = Path(dst_path) if dst_path is not None else None
-    if parent is not None:
-        parent.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f"promobot-v{version}-", dir=parent))
+    """The version's files in a new folder (inside `dst_path` when given), downloaded by
+    MLflow's client: a fresh folder each time, so nothing left from before counts in the
+    digest."""
+    folder = _new_folder(version, dst_path)
     # The version's own URI: MLflow resolves it to where the files are, whether its
     # source is a logged model (`models:/m-…`, MLflow 3) or a run's artifacts.
     uri = f"models:/{model}/{version}"
@@ -108,6 +169,13 @@ def download(
             f"the files of {model} v{version} could not be downloaded to {folder}: {exc}"
         ) from None
     return Path(where)
+
+
+def _new_folder(version: int, dst_path: str | Path | None) -> Path:
+    parent = Path(dst_path) if dst_path is not None else None
+    if parent is not None:
+        parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"promobot-v{version}-", dir=parent))
 
 
 def _ask(call: Callable[[], T], missing: str) -> T:
