@@ -10,7 +10,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "promobot"
 # Where mlflow may be imported: the loader and its MLflow calls.
-MLFLOW_MODULES = {"serving.py", "registry.py", "transfer.py"}
+MLFLOW_MODULES = {"serving.py", "registry.py"}
 
 
 def imported(path: Path) -> set[str]:
