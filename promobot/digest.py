@@ -133,9 +133,9 @@ class Stopped(Exception):
 def digest_as_written(files: Collection[Arriving], arrivals: Arrivals) -> str | None:
     """The digest of `files`, fed in the digest's order as their writers announce their
     bytes. A file's size is framed before its contents: its `size` when given (else it
-    is waited for whole). None when a file turns out to hold another number of bytes
-    than was framed: the caller then takes artifact_digest of the folder. Raises the
-    first failure announced."""
+    is waited for whole, and its size recorded there). None when a file turns out to
+    hold another number of bytes than was framed: the caller then takes artifact_digest
+    of the folder. Raises the first failure announced."""
     digest = hashlib.sha256()
     for file in sorted(files, key=lambda f: f.name):
         if file.size is None or not 0 <= file.size < LARGEST_SIZE:
