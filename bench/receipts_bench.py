@@ -11,15 +11,17 @@ pair made for the run. Registered through MLflow's client as a user would log th
     bench-receipts-off    twin models, four versions each (a small PythonModel, the same
     bench-receipts-on     files), driven by a Service without a key and one with the key
 
-**load**: each repeat loads `models:/bench-receipts-50mb/Production` with
+**load** (bench/receipts_load.py): each repeat loads `models:/bench-receipts-50mb/Production` with
 `mlflow.pyfunc.load_model` and with `promobot.serving.load_model` (trusted_keys= the
 public key), one after the other, the first alternating with the repeat, `rounds` times
 (3; averaged), each into a fresh folder (both download the 50 MB), after a 0.2 s pause.
 Beside them, promobot's steps timed alone: its reads (the registered model with its
 records, the stage's holder, the version with its receipt), the receipt's checks in
-process, the download, the digest of the downloaded files, and pyfunc loading the folder;
+process, its fetch (the download, the digest fed as the files arrive), and pyfunc loading
+the folder; and, for what the fetch hides, MLflow's own download of the version and the
+digest of that folder taken after it;
 and the MLflow calls of each loader, counted once through a recording proxy
-(bench/rest_calls.py).
+(bench/rest_calls.py), each as a fresh process makes them.
 
 **commands**: promote (staging, no approval), request (production: pending), approve
 (the approval that carries it out) and rollback (staging), on each twin, the unsigned one
@@ -39,21 +41,29 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench import paths
 from bench.env import PATIENT
+from bench.receipts_load import (
+    PAUSE_S,
+    SIZE_MB,
+    Rig,
+    count_loads,
+    default_uri,
+    endpoint,
+    load_parts,
+    time_loads,
+)
 from bench.receipts_report import MODEL, calls_of, summarise_commands, summarise_loads
 from bench.registry_bench import APPROVER, ONCALL, REQUESTER
 from bench.replica_bench import worker_deaths
 from bench.rest_calls import CountingProxy
-from bench.stats import median, ms
+from bench.stats import median
 
 paths.add_tests()
 
@@ -61,23 +71,9 @@ from servers import MlflowServer  # noqa: E402  (tests/servers.py)
 
 TWINS = {"unsigned": "bench-receipts-off", "signed": "bench-receipts-on"}
 SIDES = tuple(TWINS)
-LOADERS = ("pyfunc", "promobot")
 COMMANDS = ("promote", "request", "approve", "rollback")
-SIZE_MB = 50
 TWIN_KB = 64  # the twins' artifact: the artifact check's calls, not its bytes, matter here
 STAGING_PAIR, PRODUCTION_PAIR = (1, 2), (3, 4)
-PAUSE_S = 0.2  # before each timed run: no kept-alive connection's stall (bench/README.md)
-_ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
-
-
-@dataclass
-class Rig:
-    url: str
-    uri: str  # models:/bench-receipts-50mb/Production
-    private_pem: str
-    public_pem: str
-    files: dict[str, int]  # the 50 MB model's files: count and bytes
-    twin_files: dict[str, int]
 
 
 def run(
@@ -250,138 +246,6 @@ def _handle(service: Any, text: str, actor: str, status: str) -> Any:
     return result
 
 
-# ---- load_model against mlflow.pyfunc.load_model -----------------------------------------
-
-
-def _loaders(found: Rig, url: str) -> dict[str, Callable[[Path], Any]]:
-    """Each loader of the 50 MB model into `dst`, against the server at `url`."""
-    import mlflow.pyfunc
-
-    from promobot.serving import load_model
-
-    def pyfunc(dst: Path) -> Any:
-        return mlflow.pyfunc.load_model(found.uri, dst_path=str(dst))
-
-    def promobot(dst: Path) -> Any:
-        return load_model(found.uri, trusted_keys=found.public_pem, dst_path=dst, tracking_uri=url)
-
-    return {"pyfunc": pyfunc, "promobot": promobot}
-
-
-@contextmanager
-def _fresh(where: Path) -> Iterator[Path]:
-    where.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(dir=where))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _loaded(model: Any) -> None:
-    weights = model.unwrap_python_model().weights
-    if weights.nbytes != SIZE_MB << 20:
-        raise RuntimeError(f"loaded {weights.nbytes} bytes of weights, not {SIZE_MB} MB")
-
-
-@contextmanager
-def _default_uri(url: str, back: str) -> Iterator[None]:
-    """MLflow's default tracking URI (its default registry follows it) at `url` while the
-    block runs, as in a promobot process whose MLFLOW_TRACKING_URI is its registry's:
-    pyfunc's calls, and the artifact check's (`models:/` resolved through the default
-    registry), then go through the proxy too."""
-    import mlflow
-
-    mlflow.set_tracking_uri(url)
-    try:
-        yield
-    finally:
-        mlflow.set_tracking_uri(back)
-
-
-def count_loads(found: Rig, where: Path) -> dict[str, list[str]]:
-    """Each loader's MLflow calls, once, through the recording proxy (also the warm-up)."""
-    out: dict[str, list[str]] = {}
-    with CountingProxy(found.url) as proxy, _default_uri(proxy.url, found.url):
-        for name, load in _loaders(found, proxy.url).items():
-            with _fresh(where) as dst, proxy.recording() as calls:
-                _loaded(load(dst))
-            out[name] = [endpoint(c.call) for c in calls]
-    return out
-
-
-def time_loads(
-    found: Rig, where: Path, repeats: int, rounds: int, progress: Callable[[str], None]
-) -> dict[str, list[float]]:
-    """Seconds per load, averaged over `rounds` pairs a repeat, the loaders in turn (the
-    first alternating with the repeat), each load into a fresh folder after a pause."""
-    loaders = _loaders(found, found.url)
-    seconds: dict[str, list[float]] = {name: [] for name in LOADERS}
-    for repeat in range(repeats):
-        order = LOADERS if repeat % 2 == 0 else LOADERS[::-1]
-        spent = dict.fromkeys(LOADERS, 0.0)
-        for _ in range(rounds):
-            for name in order:
-                with _fresh(where) as dst:
-                    time.sleep(PAUSE_S)
-                    started = time.perf_counter()
-                    model = loaders[name](dst)
-                    spent[name] += time.perf_counter() - started
-                    _loaded(model)
-                    del model
-        for name in LOADERS:
-            seconds[name].append(spent[name] / rounds)
-        progress(f"receipts: load, repeat {repeat + 1} of {repeats}")
-    return seconds
-
-
-def load_parts(found: Rig, where: Path, rounds: int) -> dict[str, float | None]:
-    """promobot's own steps timed alone (median ms): its reads, the receipt's checks,
-    the download, the files' digest, and pyfunc loading the downloaded folder."""
-    import mlflow.pyfunc
-
-    from promobot import receipts, registry, uri
-    from promobot.digest import DOWNLOAD_ONLY_FILES, artifact_digest
-    from promobot.signatures import public_keys, receipt_key
-
-    keys = public_keys(found.public_pem)
-    taken: dict[str, list[float]] = {
-        k: [] for k in ("reads", "receipt_check", "download", "digest", "pyfunc_from_folder")
-    }
-
-    def timed(name: str, step: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        time.sleep(PAUSE_S)
-        started = time.perf_counter()
-        value = step(*args, **kwargs)
-        taken[name].append(time.perf_counter() - started)
-        return value
-
-    for _ in range(rounds):
-        got = timed("reads", registry.find, uri.parse(found.uri), found.url)
-        about = receipts.Version(got.model, got.version, "Production")
-        text = got.version_tags.get(receipt_key("Production"))
-        _, failures = timed("receipt_check", receipts.check, about, text, got.model_tags, keys)
-        if failures:
-            raise RuntimeError(f"the receipt does not hold: {failures[0]}")
-        with _fresh(where) as dst:
-            local = timed("download", registry.download, got.model, got.version, dst, found.url)
-            timed("digest", artifact_digest, local, exclude=DOWNLOAD_ONLY_FILES)
-            _loaded(timed("pyfunc_from_folder", mlflow.pyfunc.load_model, str(local)))
-    return {name: ms(median(values)) for name, values in taken.items()}
-
-
-def endpoint(call: str) -> str:
-    """A recorded call by endpoint: an artifact's file path and a logged model's id
-    become placeholders (`GET mlflow-artifacts/artifacts/<file>`)."""
-    import re
-
-    method, _, path = call.partition(" ")
-    if path.startswith(_ARTIFACTS):
-        tail = path.removeprefix(_ARTIFACTS)
-        return f"{method} mlflow-artifacts/artifacts{'/<file>' if tail else ' (list)'}"
-    return f"{method} {re.sub(r'm-[0-9a-f]{32}', '<id>', path)}"
-
-
 # ---- signing's cost per command ------------------------------------------------------------
 
 
@@ -474,7 +338,7 @@ def count_commands(found: Rig, policy: Any) -> dict[str, Any]:
     """Each command once per side through the proxy, after one warm-up round (a first
     promotion has no holder to replace): calls by endpoint, the artifact check's apart."""
     out: dict[str, Any] = {}
-    with CountingProxy(found.url) as proxy, _default_uri(proxy.url, found.url):
+    with CountingProxy(found.url) as proxy, default_uri(proxy.url, found.url):
         twins = {side: Twin(found, policy, side, proxy) for side in SIDES}
         for recorded in (False, True):
             for command in COMMANDS:

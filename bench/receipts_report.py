@@ -155,9 +155,11 @@ def table_lines(part: dict[str, Any] | None) -> list[str]:
         f"  {_ms(load.get('pyfunc_ms')):>11}{_ms(load.get('promobot_ms')):>11}"
         f"{_shown(load.get('ratio')):>7}{_ms(load.get('extra_ms')):>11}",
         f"  promobot's steps alone: reads {_ms(steps.get('reads'))}, receipt checked "
-        f"{_ms(steps.get('receipt_check'), 2)}, download {_ms(steps.get('download'))}, digest "
-        f"{_ms(steps.get('digest'))}, pyfunc from the folder "
-        f"{_ms(steps.get('pyfunc_from_folder'))}",
+        f"{_ms(steps.get('receipt_check'), 2)}, fetch (download, digest as it arrives) "
+        f"{_ms(steps.get('fetch'))}, pyfunc from the folder "
+        f"{_ms(steps.get('pyfunc_from_folder'))}; MLflow's download alone "
+        f"{_ms(steps.get('mlflow_download'))}, a folder's digest after it "
+        f"{_ms(steps.get('digest_after'))}",
     ]
     for loader, calls in load.get("calls", {}).items():
         lines.append(f"    {loader} ({len(calls)} calls): {_grouped(calls)}")

@@ -30,10 +30,8 @@ from promobot.refusals import (
     specificity,
 )
 from promobot.signatures import (
-    DOWNLOAD_ONLY_FILES,
     RECEIPT_PREFIX,
     KeyProblem,
-    artifact_digest,
     public_keys,
     receipt_key,
 )
@@ -140,8 +138,10 @@ def _checked(asked: Asked, *, warn: bool) -> Verified:
     ]
     if not warn and not any(not failures for _, _, failures in outcomes):
         raise _most_specific(outcomes)
-    local = registry.download(found.model, found.version, asked.dst_path, asked.tracking_uri)
-    digest = artifact_digest(local, exclude=DOWNLOAD_ONLY_FILES)
+    # Downloaded and hashed, nothing unpickled: pyfunc loads the folder only once this
+    # digest matches a receipt (or mode="warn" says to load anyway).
+    fetched = registry.fetch(found.model, found.version, asked.dst_path, asked.tracking_uri)
+    local, digest = fetched.path, fetched.digest
     outcomes = [
         (about, receipt, _with_digest(about, receipt, failures, digest))
         for about, receipt, failures in outcomes

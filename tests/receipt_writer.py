@@ -57,6 +57,27 @@ class Registry:
         [files] = self.artifacts.glob(f"*/models/{info.model_id}/artifacts")
         return Logged(f"models:/{info.model_id}", run.info.run_id, files)
 
+    def log_files(self, where: Path, files: dict[str, bytes]) -> Logged:
+        """A `mlflow.pyfunc` model whose artifact is a folder holding `files` (relative
+        paths: `artifacts/data/<path>` in the model), logged into a new run."""
+        import mlflow
+        import mlflow.pyfunc
+
+        where = where / "data"  # the folder's name in the model
+        for name, content in files.items():
+            path = where / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        with mlflow.start_run(experiment_id=self.experiment) as run:
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=echo_model(),
+                artifacts={"data": str(where)},
+                pip_requirements=["mlflow"],
+            )
+        [stored] = self.artifacts.glob(f"*/models/{info.model_id}/artifacts")
+        return Logged(f"models:/{info.model_id}", run.info.run_id, stored)
+
     def versions(self, logged: Logged, count: int = 1) -> str:
         """A new registered model with `count` versions of the logged model."""
         name = f"serving-{uuid.uuid4().hex[:8]}"
@@ -101,6 +122,18 @@ class Registry:
             name, str(version), target, archive_existing_versions=True
         )
         self.client.set_registered_model_alias(name, target.lower(), str(version))
+
+
+def echo_model() -> Any:
+    """The python_model of Registry.log_files (defined here, not at the top: importing
+    this module does not import mlflow)."""
+    import mlflow.pyfunc
+
+    class Echo(mlflow.pyfunc.PythonModel):
+        def predict(self, context: Any, model_input: list[Any], params: Any = None) -> Any:
+            return model_input
+
+    return Echo()
 
 
 def receipt_body(

@@ -6,7 +6,7 @@ No timings asserted."""
 from __future__ import annotations
 
 from bench import receipts_report
-from bench.receipts_bench import endpoint
+from bench.receipts_load import endpoint
 from bench.report import evaluate, table
 
 CHECK = [
@@ -54,7 +54,7 @@ def part_from_made_up_timings() -> dict[str, object]:
             "pyfunc": ["POST registered-models/get-latest-versions", "GET server-info"],
             "promobot": ["GET registered-models/get", "POST registered-models/get-latest-versions"],
         },
-        "parts_ms": {"reads": 30.0, "receipt_check": 0.4, "download": 250.0, "digest": 40.0},
+        "parts_ms": {"reads": 30.0, "receipt_check": 0.4, "fetch": 260.0, "mlflow_download": 250.0},
         "loads_per_repeat": 3,
     }
     load = receipts_report.summarise_loads(

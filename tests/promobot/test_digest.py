@@ -1,14 +1,28 @@
 """The digest of a version's files (promobot/digest.py): order, contents, names and
-sizes count; files are streamed."""
+sizes count; files are streamed; fed while other threads write the files, it is the
+digest of the folder they make."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import tracemalloc
 from pathlib import Path
 
-from promobot.digest import CHUNK, DOWNLOAD_ONLY_FILES, artifact_digest
+import pytest
+
+from promobot.digest import (
+    CHUNK,
+    DOWNLOAD_ONLY_FILES,
+    Arrivals,
+    Arriving,
+    Stopped,
+    artifact_digest,
+    digest_as_written,
+    holds_exactly,
+    name_bytes,
+)
 
 EMPTY = "sha256:" + hashlib.sha256(b"").hexdigest()
 
@@ -101,3 +115,92 @@ def test_a_50_mb_file_is_streamed(tmp_path: Path) -> None:
     assert found == "sha256:" + expected.hexdigest()
     assert peak < 8 * CHUNK, f"{peak} bytes at once: the file was not streamed"
     assert os.path.getsize(big) == 50 * 1024 * 1024
+
+
+# ---- fed as the files are written ---------------------------------------------------------
+
+WRITTEN = {
+    "MLmodel": b"flavors: {}\n",
+    "artifacts/deep/weights.bin": os.urandom(3 * CHUNK + 5),  # several chunks, one short
+    "artifacts/empty": b"",
+    "ü.txt": b"a name not in ASCII",
+}
+
+
+def arriving(root: Path, sizes: dict[str, int | None]) -> dict[str, Arriving]:
+    return {rel: Arriving(name_bytes(rel), size, root / rel) for rel, size in sizes.items()}
+
+
+def write(arrivals: Arrivals, file: Arriving, content: bytes, piece: int = 4099) -> None:
+    """What a download does: the file written piece by piece, each announced."""
+    try:
+        file.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(file.path, "wb") as out:
+            for start in range(0, len(content), piece):
+                out.write(content[start : start + piece])
+                out.flush()
+                arrivals.wrote(file, len(content[start : start + piece]))
+        arrivals.wrote(file, 0, done=True)
+    except Stopped:
+        pass
+    except BaseException as exc:
+        arrivals.fail(exc)
+
+
+def written_at_once(files: dict[str, Arriving], contents: dict[str, bytes]) -> str | None:
+    """digest_as_written while a thread per file writes it (the last in order first)."""
+    arrivals = Arrivals()
+    threads = [
+        threading.Thread(target=write, args=(arrivals, files[rel], contents[rel]))
+        for rel in sorted(files, reverse=True)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        return digest_as_written(list(files.values()), arrivals)
+    finally:
+        arrivals.fail(RuntimeError("the test is over"))  # stops any writer left
+        for thread in threads:
+            thread.join(timeout=10)
+
+
+def test_fed_as_written_it_is_the_folders_digest(tmp_path: Path) -> None:
+    root = tmp_path / "written"
+    files = arriving(root, {rel: len(content) for rel, content in WRITTEN.items()})
+    found = written_at_once(files, WRITTEN)
+    assert found == artifact_digest(root)
+    assert found == artifact_digest(fill(tmp_path / "at-once", WRITTEN))
+    assert holds_exactly(root, list(files.values()), exclude=())
+
+
+def test_without_sizes_each_file_is_hashed_once_it_is_whole(tmp_path: Path) -> None:
+    files = arriving(tmp_path / "written", dict.fromkeys(WRITTEN))
+    assert written_at_once(files, WRITTEN) == artifact_digest(fill(tmp_path / "x", WRITTEN))
+
+
+@pytest.mark.parametrize("off_by", [-1, 1])
+def test_a_file_not_of_its_framed_size_gives_none(tmp_path: Path, off_by: int) -> None:
+    sizes: dict[str, int | None] = {rel: len(content) for rel, content in WRITTEN.items()}
+    sizes["artifacts/deep/weights.bin"] = len(WRITTEN["artifacts/deep/weights.bin"]) + off_by
+    assert written_at_once(arriving(tmp_path, sizes), WRITTEN) is None
+
+
+def test_a_folder_holding_another_file_is_not_the_one_fed(tmp_path: Path) -> None:
+    files = arriving(tmp_path, {rel: len(content) for rel, content in WRITTEN.items()})
+    assert written_at_once(files, WRITTEN) is not None
+    (tmp_path / "extra").write_bytes(b"")
+    assert not holds_exactly(tmp_path, list(files.values()), exclude=())
+    (tmp_path / "extra").rename(tmp_path / "registered_model_meta")
+    assert holds_exactly(tmp_path, list(files.values()), exclude=DOWNLOAD_ONLY_FILES)
+
+
+def test_a_writers_failure_is_raised_and_stops_the_others(tmp_path: Path) -> None:
+    arrivals = Arrivals()
+    files = arriving(tmp_path, {"a": 10, "b": 10})
+    files["a"].path.write_bytes(b"12345")
+    arrivals.wrote(files["a"], 5)
+    arrivals.fail(ConnectionResetError("the server went away"))
+    with pytest.raises(ConnectionResetError, match="went away"):
+        digest_as_written(list(files.values()), arrivals)
+    with pytest.raises(Stopped):
+        arrivals.wrote(files["b"], 1)

@@ -10,6 +10,7 @@ verify.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Iterator
@@ -233,3 +234,36 @@ def test_warn_logs_each_failure_and_loads(
         load_model(f"models:/{name}/Production", mode="log")
     with pytest.raises(UnapprovedModel, match="no-such"):  # nothing to load: raised
         load_model("models:/no-such-model-here/Production", mode="warn", trusted_keys=TRUSTED)
+
+
+class Marks:
+    """Unpickled, it creates the file at `path`: proof that something unpickled it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (str(self.path), "w"))
+
+
+def test_an_overwritten_pickle_is_refused_before_anything_unpickles_it(
+    registry: Registry, tmp_path: Path
+) -> None:
+    import pickle
+
+    logged = registry.log_files(tmp_path / "files", {"note.txt": b"approved"})
+    name = registry.versions(logged)
+    registry.carry_out(name, 1, "Production", logged)
+    uri = f"models:/{name}/Production"
+    assert load_model(uri, trusted_keys=TRUSTED).predict(["x"]) == ["x"]
+    # Someone with write access to the artifact store replaces the approved model.
+    marker = tmp_path / "unpickled"
+    (logged.files / "python_model.pkl").write_bytes(pickle.dumps(Marks(marker)))
+    with pytest.raises(UnapprovedModel) as caught:
+        load_model(uri, trusted_keys=TRUSTED, dst_path=tmp_path / "loads")
+    assert caught.value.reason == "artifacts"
+    assert not marker.exists()
+    # Not a harmless file: loaded anyway (mode="warn"), pyfunc does unpickle it.
+    with contextlib.suppress(Exception):  # what pyfunc makes of a file object: no model
+        load_model(uri, mode="warn", trusted_keys=TRUSTED, dst_path=tmp_path / "loads")
+    assert marker.exists()
