@@ -4,7 +4,8 @@
 #   deploy/make-env.sh > deploy/.env && chmod 600 deploy/.env
 #
 # then fill in SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and PROMOBOT_SLACK_CHANNEL.
-# The signing key is made with openssl (or, without it, Python's `cryptography`).
+# The signing key and its public half are made with openssl (or, without it, Python's
+# `cryptography`).
 set -eu
 exec python3 - "$(dirname "$0")/env.example" <<'PY'
 import base64, os, secrets, shutil, subprocess, sys
@@ -26,6 +27,21 @@ def ed25519_pem():
     ).decode()
 
 
+def public_of(pem):
+    if shutil.which("openssl"):
+        made = subprocess.run(
+            ["openssl", "pkey", "-pubout"], input=pem.encode(), capture_output=True, check=True
+        )
+        return made.stdout.decode()
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
+private = ""
 for line in open(sys.argv[1], encoding="utf-8"):
     key, eq, value = line.rstrip("\n").partition("=")
     if eq and not key.startswith("#") and value == "change-me":
@@ -33,7 +49,12 @@ for line in open(sys.argv[1], encoding="utf-8"):
     elif eq and not key.startswith("#") and value == "change-me-fernet":
         line = f"{key}={base64.urlsafe_b64encode(os.urandom(32)).decode()}\n"
     elif eq and not key.startswith("#") and value == "change-me-ed25519":
-        pem = ed25519_pem().strip().replace("\n", "\\n")
+        private = ed25519_pem()
+        pem = private.strip().replace("\n", "\\n")
         line = f"{key}={pem}\n"
+    elif eq and not key.startswith("#") and value == "public-of-PROMOBOT_SIGNING_KEY":
+        if not private:
+            sys.exit("make-env.sh: PROMOBOT_TRUSTED_KEYS must follow PROMOBOT_SIGNING_KEY")
+        line = f"{key}={public_of(private).strip().replace(chr(10), chr(92) + 'n')}\n"
     sys.stdout.write(line)
 PY
