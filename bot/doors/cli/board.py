@@ -11,6 +11,7 @@ shows what the verification saw; it is stopped when the board stops.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 from socketserver import ThreadingMixIn
@@ -53,8 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _stop(signum: int, frame: Any) -> None:
+    # SIGTERM stops the board as Ctrl-C does, so its own Prometheus is stopped too.
+    raise KeyboardInterrupt
+
+
 def run_board(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop)
     settings = load_settings()
     given = {
         "mlflow_tracking_uri": args.registry,
