@@ -22,7 +22,7 @@ border-bottom:1px solid #d9b44a}
 table{border-collapse:collapse;width:100%;margin:.25rem 0 1rem}
 caption{text-align:left;font-weight:600;padding:.25rem 0}
 th,td{border-bottom:1px solid var(--line);padding:.35rem .5rem;text-align:left;
-vertical-align:top;overflow-wrap:anywhere}
+vertical-align:top;overflow-wrap:break-word}
 th{background:var(--soft)}
 .state{font-weight:600;white-space:nowrap}
 .ok{color:var(--ok)}.bad{color:var(--bad)}.warn{color:var(--warn)}
