@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import subprocess
 import tarfile
 from pathlib import Path
@@ -21,6 +22,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "tests" / ".cache" / "axe-core"
 ARTIFACTS = REPO / "tests" / ".artifacts" / "board"
+README_SHOT = REPO / "docs" / "img" / "board.png"
 AXE_VERSION = "4.10.3"
 
 
@@ -120,3 +122,29 @@ def axe_violations(driver: Any, source: str) -> list[dict[str, Any]]:
         " help: String(e), nodes: []}]));"
     )
     return list(found)
+
+
+def viewport_shot(driver: Any, path: Path, width: int = 1200, height: int = 900) -> Path:
+    """The top of the page as a reader of the README sees it: a desktop viewport of
+    exactly `width` × `height` CSS pixels at scale 1, as chromium's own PNG (selenium's
+    screenshot; no image library). The viewport is set through the DevTools protocol,
+    not the window, whose size includes what headless chromium counts as its frame."""
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        driver.execute_script("window.scrollTo(0, 0)")
+        png = driver.get_screenshot_as_png()
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    if png_size(png) != (width, height):
+        raise AssertionError(f"the screenshot is {png_size(png)}, not {(width, height)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(png)
+    return path
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's header chunk (IHDR: the 8-byte signature, its
+    length and type, then the two sizes)."""
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height

@@ -4,10 +4,15 @@ lists the models and holders; a model's timeline has one segment per version hel
 promobot's rollback marker after the bad version; the chart draws the threshold; a
 pending request names who may approve; the trail pages; hostile text stays text (no
 script runs); without credentials the board answers 401; axe-core finds no serious or
-critical violation. Screenshots go to tests/.artifacts/board/."""
+critical violation. Screenshots go to tests/.artifacts/board/, the README's among them
+(readme.png: the top of the model page, 1200 × 900); with PROMOBOT_README_SHOT=1 the
+README's copy, docs/img/board.png, is written too (opt-in: the scene's model names and
+times differ every run, and a test run should not change a tracked file)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,7 +21,7 @@ from typing import Any
 
 import pytest
 import requests
-from browser import ARTIFACTS, axe_source, axe_violations, browser
+from browser import ARTIFACTS, README_SHOT, axe_source, axe_violations, browser, viewport_shot
 from conftest import FIXTURES
 from fake_slack import FakeSlack
 from servers import PASSWORDS, Guarded, PromobotServe, auth_server, guard_env
@@ -213,6 +218,11 @@ def test_the_model_page_draws_its_story(driver: Any, serve: str, scene: dict[str
     assert "window.__pwned=1" in driver.find_element(By.TAG_NAME, "main").text
     assert driver.execute_script("return document.querySelectorAll('script, img').length") == 0
     assert serious(driver) == []
+    readme = viewport_shot(driver, ARTIFACTS / "readme.png")
+    print(f"screenshot: {readme} ({readme.stat().st_size:,} bytes)")
+    if os.environ.get("PROMOBOT_README_SHOT") == "1":
+        shutil.copyfile(readme, README_SHOT)
+        print(f"screenshot: {README_SHOT} written")
     shoot(driver, "model")
     shoot(driver, "model-phone", width=390)
 
