@@ -40,7 +40,7 @@ SERVER_SUITES := tests/reliability tests/bench tests/adapters/mlflow/test_guard_
   tests/e2e/test_compaction_processes.py \
   tests/adapters/mlflow/test_guard_setups.py tests/e2e/test_command_door_guarded.py \
   tests/e2e/test_receipts_end_to_end.py \
-  tests/doors/demo/test_story_aliases_only.py
+  tests/doors/demo/test_story_aliases_only.py tests/e2e/test_board_browser.py
 
 test: $(STAMP)
 	$(VENV)/bin/pytest -q $(foreach s,$(SERVER_SUITES),--ignore=$(s)) $(PYTEST_ARGS)

@@ -6,7 +6,8 @@
                                      only, few repeats; writes bench/.cache/results-quick.json
     python -m bench --only overhead  one part (repeatable): overhead, scale, drift, slack,
                                      coldstart, replicas (1/2/4 serves + memory, PostgreSQL),
-                                     verify, latency, guard, slow_clients, door, receipts, history
+                                     verify, latency, guard, slow_clients, door, receipts,
+                                     history, board
     python -m bench --only verify --repeats 5
                                      verification: one pass's MLflow and Prometheus calls at
                                      10 and 10,000 versions, and exporter bad → rollback (~3 min)
@@ -27,6 +28,11 @@
                                      a long history, compacted: status, promote, approve,
                                      rollback, an audit pass at 10 and 10,000 past
                                      executions: ms, REST calls, bytes read (~3 min)
+    python -m bench --only board --no-postgres
+                                     the release board: /releases and /releases/<model>
+                                     over HTTP at 100 governed models and 10,000 past
+                                     executions: p50 / p95 ms, bytes; --repeats N:
+                                     N requests a page (default 60; ~2 min)
     python -m bench --only drift --no-postgres --repeats 3
                                      drift detection's cost alone: status and audit at 10
                                      and 10,000 versions (SQLite; ~2 min)
@@ -72,6 +78,7 @@ PARTS = (
     "door",
     "receipts",
     "history",
+    "board",
 )
 
 
@@ -302,6 +309,13 @@ def main(argv: list[str] | None = None) -> int:
             say("history: 10 and 10,000 past executions, compacted, through a mlflow server")
             results["history"] = history_bench.run(
                 workdir / "history", repeats=args.repeats or (3 if quick else 5), progress=say
+            )
+        if "board" in parts:
+            from bench import board_bench
+
+            say("board: /releases and /releases/<model> at 100 models, 10,000 past executions")
+            results["board"] = board_bench.run(
+                workdir / "board", samples=args.repeats or (20 if quick else 60), progress=say
             )
         if "latency" in parts:
             say("latency: promote, approve, rollback through a 20 ms link")

@@ -108,6 +108,12 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
 
         for name, figure, limit, met in history_targets(history):
             add(name, figure, limit, met)
+    board = results.get("board")
+    if board:
+        from bench.board_bench import targets as board_targets
+
+        for name, figure, limit, met in board_targets(board):
+            add(name, figure, limit, met)
     slack = results.get("slack")
     if slack and "p99_ms" in slack:
         add(
@@ -215,6 +221,10 @@ def table(results: dict[str, Any]) -> str:
         from bench.history_bench import table_lines as history_lines
 
         lines.extend(history_lines(results["history"]))
+    if results.get("board"):
+        from bench.board_bench import table_lines as board_lines
+
+        lines.extend(board_lines(results["board"]))
     if results.get("latency"):
         from bench.latency_bench import lines as latency_lines
 

@@ -27,6 +27,7 @@ DOOR_COMMANDS = frozenset(
         "register",
         "webhooks",
         "serve",
+        "board",
         "github",
         "demo",
         "keys",
@@ -56,6 +57,8 @@ Usage:
                                     (CI) register a run's model; `register --help` for all
   promobot serve [--port N] [--socket-mode]   the Slack app (POST /slack/events, GET /healthz)
                                     and MLflow's webhook deliveries (POST /mlflow/webhook)
+  promobot board [--registry URI] [--policy PATH] [--port N]
+                                    the release board alone, on 127.0.0.1 (GET /releases)
   promobot webhooks install --url URL   point MLflow's webhook `promobot` at `promobot serve`
   promobot github                   handle the issue_comment event in $GITHUB_EVENT_PATH
   promobot demo [--dir DIR] [--aliases-only]   the whole flow on a local SQLite registry
@@ -147,6 +150,10 @@ def _main(args: list[str]) -> int:
         from bot.doors.slack.server import run_serve
 
         return run_serve(args[1:])
+    if head == "board":
+        from bot.doors.cli.board import run_board
+
+        return run_board(args[1:])
     if head == "github":
         from bot.doors.github.comment import run_github
 

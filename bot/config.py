@@ -63,6 +63,10 @@ what they are:
     PROMOBOT_PROMETHEUS_TIMEOUT_SECONDS  5        the longest one query may take
     PROMOBOT_VERIFY_SECONDS         10            how often `promobot serve` runs the verification
                                                   pass; 0: off
+    PROMOBOT_BOARD                  (empty)       the release board (GET /releases) over a registry
+                                                  that is not guarded: empty, it answers only
+                                                  127.0.0.1; on: anyone who reaches serve; off:
+                                                  no board (guarded: MLflow credentials always)
     PORT                            3000          `promobot serve`'s port
     WEB_CONCURRENCY                 1             `promobot serve`'s gunicorn worker processes
     PROMOBOT_WORK_THREADS           16            commands each `promobot serve` worker carries
@@ -147,6 +151,7 @@ class Settings(BaseSettings):
     promobot_prometheus_password: SecretStr | None = None
     promobot_prometheus_timeout_seconds: float = 5.0
     promobot_verify_seconds: float = 10.0
+    promobot_board: str = ""
     port: int = 3000
     web_concurrency: int = 1
     promobot_work_threads: int = 16
@@ -264,8 +269,24 @@ def _slack_channel(text: Any) -> tuple[str, str]:
     return channel, ""
 
 
+# The values PROMOBOT_BOARD takes ("": the board answers only 127.0.0.1 when the registry
+# is not guarded).
+BOARD_MODES = ("", "on", "off")
+
+
+def _board(text: Any) -> tuple[str, str]:
+    mode = str(text or "").strip().lower()
+    if mode not in BOARD_MODES:
+        return "", (
+            f"PROMOBOT_BOARD must be on, off or empty (the board answers only 127.0.0.1 "
+            f"unless the registry is guarded), not {mode[:20]!r}; it answers 127.0.0.1 only"
+        )
+    return mode, ""
+
+
 # The values whose mistakes are reported by the door that needs them, not by pydantic.
 _CHECKED = {
+    "promobot_board": _board,
     "promobot_sweep_seconds": _sweep_seconds,
     "promobot_audit_seconds": _audit_seconds,
     "promobot_verify_seconds": _verify_seconds,

@@ -29,6 +29,7 @@ DEFAULTS = {
     "promobot_prometheus_password": None,
     "promobot_prometheus_timeout_seconds": 5.0,
     "promobot_verify_seconds": 10.0,
+    "promobot_board": "",
     "slack_bot_token": None,
     "slack_signing_secret": None,
     "slack_app_token": None,
@@ -265,3 +266,17 @@ def test_prometheus_secrets_are_kept_secret(clean_env: pytest.MonkeyPatch) -> No
     assert "t0ken" not in repr(settings) and "pa55" not in repr(settings)
     assert settings.promobot_prometheus_token is not None
     assert settings.promobot_prometheus_token.get_secret_value() == "t0ken"
+
+
+@pytest.mark.parametrize(
+    ("value", "found", "problem"),
+    [("on", "on", ""), (" OFF ", "off", ""), ("", "", ""), ("public", "", "127.0.0.1 only")],
+)
+def test_promobot_board_is_on_off_or_empty(
+    monkeypatch: pytest.MonkeyPatch, value: str, found: str, problem: str
+) -> None:
+    monkeypatch.setenv("PROMOBOT_BOARD", value)
+    settings = load_settings()
+    assert settings.promobot_board == found
+    assert problem in settings.problem("PROMOBOT_BOARD")
+    assert bool(settings.problem("PROMOBOT_BOARD")) == bool(problem)

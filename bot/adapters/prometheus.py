@@ -1,5 +1,6 @@
 """The Prometheus adapter: one instant query (`GET /api/v1/query`) → one number, or why
-not (bot/core/ports/registry.py `Prometheus`).
+not; one range query (`GET /api/v1/query_range`, the release board's charts) → one
+series of points, or why not (bot/core/ports/prometheus.py `Prometheus`).
 
 It never raises. Anything but exactly one sample of one finite number is "no data" with
 the reason: unreachable, an HTTP error, a slow answer (a deadline over the whole
@@ -20,9 +21,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import datetime
 from typing import Any
 
-from bot.core.ports.prometheus import Reading
+from bot.core.ports.prometheus import Reading, Series
 from bot.core.text import masked
 
 MAX_BYTES = 1_000_000
@@ -74,9 +76,24 @@ class PrometheusClient:
             return Reading(None, problem)
         return parse_answer(body)
 
-    def _get(self, expr: str) -> tuple[bytes | None, str]:
+    def query_range(self, expr: str, start: datetime, end: datetime, step_s: float) -> Series:
+        params = {
+            "query": expr,
+            "start": f"{start.timestamp():.3f}",
+            "end": f"{end.timestamp():.3f}",
+            "step": f"{max(step_s, 0.001):g}",
+        }
+        body, problem = self._get(expr, "query_range", params)
+        if body is None:
+            return Series((), problem)
+        return parse_range(body)
+
+    def _get(
+        self, expr: str, api: str = "query", params: dict[str, str] | None = None
+    ) -> tuple[bytes | None, str]:
         where = f"Prometheus at {masked(self.url)}"
-        address = f"{self.url}/api/v1/query?{urllib.parse.urlencode({'query': expr})}"
+        query = urllib.parse.urlencode(params or {"query": expr})
+        address = f"{self.url}/api/v1/{api}?{query}"
         request = urllib.request.Request(address, headers=self.headers)
         deadline = time.monotonic() + self.timeout_s
         try:
@@ -158,3 +175,34 @@ def parse_answer(body: bytes) -> Reading:
     if kind == "string":
         return Reading(None, "the query returned a string, not a number")
     return Reading(None, f"Prometheus answered an unknown result type {str(kind)[:40]!r}")
+
+
+def parse_range(body: bytes) -> Series:
+    """One series of finite points from a range query's JSON, or why not. Several series
+    are refused as a check refuses them: a chart draws the one a check reads."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return Series((), "Prometheus answered something that is not JSON")
+    if not isinstance(data, dict) or not isinstance(data.get("data"), dict):
+        return Series((), "Prometheus answered JSON that is not a query result")
+    if data.get("status") != "success":
+        return Series((), f"Prometheus refused the query: {str(data.get('error', ''))[:200]}")
+    kind, found = data["data"].get("resultType"), data["data"].get("result")
+    if kind != "matrix" or not isinstance(found, list):
+        return Series((), f"Prometheus answered a {str(kind)[:40]} where a range was asked")
+    if not found:
+        return Series((), "the query returned no series")
+    if len(found) > 1:
+        return Series((), f"the query returned {len(found)} series (a check reads one)")
+    values = found[0].get("values") if isinstance(found[0], dict) else None
+    points: list[tuple[float, float]] = []
+    for pair in values if isinstance(values, list) else ():
+        if not isinstance(pair, list) or len(pair) != 2:
+            continue
+        reading = _number(pair[1])
+        if reading.value is not None and isinstance(pair[0], int | float):
+            points.append((float(pair[0]), reading.value))
+    if not points:
+        return Series((), "the series has no finite sample in that time")
+    return Series(tuple(points))

@@ -25,15 +25,13 @@ to send a command by another site's form (forms cannot send application/json).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from bot.core.commands import Help, help_text, parse
-from bot.core.ports.identity import Identity, IdentityError, SignedIn
+from bot.core.ports.identity import Identity, SignedIn
 from bot.core.ports.registry import RegistryError
 from bot.core.service import Service
 from bot.doors.answer import (
@@ -47,13 +45,13 @@ from bot.doors.answer import (
     usage_answer,
 )
 from bot.doors.common import ExitCode, normalise_actor, registry_exit
+from bot.doors.signin import REALM, UNAUTHORISED, sign_in
 
 log = logging.getLogger("promobot.commands")
 
 BODY_MAX = 64_000
 TEXT_MAX = 10_000
 CHANNEL = "cli"  # the terminal's words, carried for it: messages say "Asked in the terminal."
-_REALM = 'Basic realm="promobot", charset="UTF-8"'
 _STATUS = {
     ExitCode.OK: "200 OK",
     ExitCode.REFUSED: "403 Forbidden",
@@ -101,18 +99,15 @@ class CommandDoor:
                 "415 Unsupported Media Type",
                 'send the command as JSON (Content-Type: application/json): {"text": "…"}',
             )
-        credentials = basic_credentials(environ.get("HTTP_AUTHORIZATION", ""))
-        if credentials is None:
-            return _unauthorised("sign in with your MLflow username and password (HTTP Basic)")
-        try:
-            signed = self.identity.signed_in(*credentials)
-        except IdentityError as exc:
-            if exc.problem == "wrong":
-                return _unauthorised(str(exc))
+        found = sign_in(self.identity, environ)
+        if found.signed is None:
+            if found.status == UNAUTHORISED:
+                return _unauthorised(found.problem)
             answer = stop_answer(
-                ExitCode.UNAVAILABLE, f"the command door cannot sign you in: {exc}"
+                ExitCode.UNAVAILABLE, f"the command door cannot sign you in: {found.problem}"
             )
             return _STATUS[ExitCode.UNAVAILABLE], answer, []
+        signed = found.signed
         words, asked, problem = read_body(environ)
         if problem:
             return problem
@@ -133,22 +128,6 @@ class CommandDoor:
             return carried_out(self.service(), parsed.command, caller, CHANNEL)
         except RegistryError as exc:
             return stop_answer(registry_exit(exc), str(exc))
-
-
-def basic_credentials(header: str) -> tuple[str, str] | None:
-    """(username, password) from an `Authorization: Basic …` header; None when there is
-    none, or it cannot be read. Pure."""
-    scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "basic" or not token.strip():
-        return None
-    try:
-        text = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    username, colon, password = text.partition(":")
-    if not colon or not username:
-        return None
-    return username, password
 
 
 def read_body(
@@ -187,4 +166,4 @@ def _refused(
 
 def _unauthorised(problem: str) -> tuple[str, Answer, list[tuple[str, str]]]:
     answer = stop_answer(ExitCode.REFUSED, f"not signed in: {problem}; nothing was done")
-    return "401 Unauthorized", answer, [("WWW-Authenticate", _REALM)]
+    return "401 Unauthorized", answer, [("WWW-Authenticate", REALM)]

@@ -9,6 +9,7 @@ stands in for it (as tests/fake_slack.py does for Slack).
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 import urllib.parse
@@ -258,3 +259,21 @@ def test_a_problem_shows_the_url_without_its_secrets() -> None:
         f"Prometheus at http://***@127.0.0.1:{port}/prom?token=***&x=1 could not be reached"
     )
     assert "s3cret" not in reading.problem and "pw" not in reading.problem
+
+
+def test_a_range_query_gives_one_series_of_finite_points() -> None:
+    from bot.adapters.prometheus import parse_range
+
+    def answer(result: object, kind: str = "matrix") -> bytes:
+        return json.dumps(
+            {"status": "success", "data": {"resultType": kind, "result": result}}
+        ).encode()
+
+    series = {"metric": {}, "values": [[1.0, "0.5"], [2.0, "NaN"], [3, "0.25"], ["x", "1"]]}
+    assert parse_range(answer([series])).points == ((1.0, 0.5), (3.0, 0.25))
+    assert parse_range(answer([])).problem == "the query returned no series"
+    assert "2 series" in parse_range(answer([series, series])).problem
+    assert "vector" in parse_range(answer([], "vector")).problem
+    assert parse_range(b"<html>").problem == "Prometheus answered something that is not JSON"
+    nothing = {"metric": {}, "values": [[1.0, "+Inf"]]}
+    assert parse_range(answer([nothing])).problem == "the series has no finite sample in that time"

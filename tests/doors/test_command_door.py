@@ -26,7 +26,8 @@ from bot.adapters.mlflow.identity import MlflowIdentity
 from bot.cli import main
 from bot.core.policy import load_policy
 from bot.core.service import Service
-from bot.doors.command_door import CommandDoor, basic_credentials
+from bot.doors.command_door import CommandDoor
+from bot.doors.signin import basic_credentials
 
 MODEL = "sentiment-classifier"
 

@@ -232,6 +232,20 @@ class Registry(RunCalls, ArtifactCalls, LedgerCalls, WebhookCalls, GuardCalls, A
         """Every registered model's name (a paged search of models, not of versions)."""
         return _model_names(self, "", "list the registered models")
 
+    def models(self) -> list[ModelInfo]:
+        """Every registered model with its tags, aliases and latest versions: the paged
+        search of models, 100 a call (the release board reads every governed model at
+        once, instead of one call per model)."""
+        found: list[ModelInfo] = []
+        token: str | None = None
+        while True:
+            with self.calls("list the registered models"):
+                page = self.rc.search_registered_models(max_results=100, page_token=token)
+            found.extend(_model_info(rm) for rm in page)
+            token = getattr(page, "token", None)
+            if not token:
+                return found
+
     def models_tagged(self, key: str) -> list[str]:
         """The registered models that carry tag `key`. `key` is one of promobot's own
         constants, never user text: it goes into a filter string, so anything but

@@ -64,13 +64,23 @@ def _window_end(window: FreezeWindow, local: datetime.datetime) -> datetime.date
     return None
 
 
-def freeze_gate(rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]:
-    now = facts.now if facts.now.tzinfo else facts.now.replace(tzinfo=datetime.UTC)
+def freeze_in_force(
+    rule: TargetRule, now: datetime.datetime
+) -> tuple[FreezeWindow, datetime.datetime] | None:
+    """The freeze window that holds at `now`, and when it ends; None outside every one
+    (the gate below, and the release board's "frozen until")."""
+    now = now if now.tzinfo else now.replace(tzinfo=datetime.UTC)
     for window in rule.freeze:
-        zone = ZoneInfo(window.timezone)
-        end = _window_end(window, now.astimezone(zone))
-        if end is None:
-            continue
+        end = _window_end(window, now.astimezone(ZoneInfo(window.timezone)))
+        if end is not None:
+            return window, end
+    return None
+
+
+def freeze_gate(rule: TargetRule, facts: RequestFacts) -> tuple[Check, str]:
+    found = freeze_in_force(rule, facts.now)
+    if found is not None:
+        window, end = found
         until = f"{end:%a %H:%M} {window.timezone}"
         fix = f"try again from {until}"
         detail = f"frozen {window.label}"

@@ -11,6 +11,8 @@
     messages.py     where doors showed requests, and the pass that keeps them in step
     membership.py   the members of GitHub teams and Slack user groups, through the port
     trail.py        the audit trail for auditors (`promobot audit export`)
+    board.py        the release board: every governed model, one model's page
+    board_timeline.py  the board's timeline and the verification it charts (pure)
     archive.py      a model's ledger: compaction, and reading what moved there
     compact_on_write.py  an execution compacts a model grown past its bound, on a thread
     registration.py CI registration and the comparison with Production
@@ -60,6 +62,7 @@ from bot.core.results import (
 )
 from bot.core.service import archive
 from bot.core.service.archive import Compacted
+from bot.core.service.board import Board
 from bot.core.service.cards import Cards
 from bot.core.service.common import Context, Deps, Outside, new_request_id, utcnow
 from bot.core.service.compact_on_write import Compactor
@@ -119,6 +122,7 @@ class Service:
         self.requests = Requests(self.deps, executor)
         self.queries = Queries(self.deps, self.requests, self.drift_scan)
         self.messages = Messages(self.deps, self.queries)
+        self.board = Board(self.deps, self.queries, self.drift_scan)
         self.locks = Locks(self.deps)
         self.cards = Cards(self.deps)
         # Looked up at each delivery, so the delivery always reaches the facade's method.

@@ -88,6 +88,10 @@ class Queries:
             f"they are; deployment code loads `models:/{info.name}@production`."
         )
 
+    def pending(self, info: ModelInfo) -> list[PendingView]:
+        """The model's open requests as `status` shows them (the release board too)."""
+        return self._pending(info)
+
     def _pending(self, info: ModelInfo) -> list[PendingView]:
         now = self.deps.clock()
         views = []

@@ -54,6 +54,9 @@ class SignedRecords:
     def get_model(self, name: str) -> ModelInfo | None:
         return self._checked(self.inner.get_model(name))
 
+    def models(self) -> list[ModelInfo]:
+        return [m for m in map(self._checked, self.inner.models()) if m is not None]
+
     def find_model_with_tag(self, key: str) -> ModelInfo | None:
         return self._checked(self.inner.find_model_with_tag(key))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from bot.core.state.codec import format_time, loads, maybe_time, parse_time
@@ -197,8 +198,18 @@ def open_requests(tags: dict[str, str]) -> list[Request]:
 def all_events(tags: dict[str, str]) -> list[HistoryEvent]:
     """Every history event on the model, oldest first (keys sort by time), whatever
     became of its request."""
-    found = (HistoryEvent.from_tag(key, tags[key]) for key in event_keys(tags))
+    found = (_event(key, tags[key]) for key in event_keys(tags))
     return [ev for ev in found if ev is not None]
+
+
+@lru_cache(maxsize=8192)
+def _event(key: str, value: str) -> HistoryEvent | None:
+    """One record parsed once: a page of the release board or a pass reads each model's
+    events again for every target it looks at (its watch, drift, what is in flight), 11
+    times a model on the overview. A record's key and value are its whole input, and an
+    event is frozen and never changed by its readers, so sharing one is safe; 8,192 is
+    a hundred models' kept records with room to spare."""
+    return HistoryEvent.from_tag(key, value)
 
 
 def events(tags: dict[str, str]) -> list[HistoryEvent]:

@@ -30,7 +30,8 @@ from bot.core.policy import PolicyError
 from bot.core.ports.registry import RegistryError
 from bot.core.service import Context, Service
 from bot.doors.common import registry_exit
-from bot.doors.demo.watch import show_watch
+from bot.doors.demo.board_line import board_command, board_policy
+from bot.doors.demo.watch import show_watch, watched_policy
 from bot.render.message import to_text
 
 if TYPE_CHECKING:
@@ -295,6 +296,14 @@ class Demo:
             f"   MLFLOW_TRACKING_URI={self.uri} PROMOBOT_TRUSTED_KEYS={self.trusted} "
             f".venv/bin/promobot verify-load models:/{MODEL}/Production"
         )
+        policy = board_policy(
+            self.policy_path, watched_policy(self.aliases_only), self.where / "board-policy.yaml"
+        )
+        self.say(
+            "Open the release board (every model, its timeline, the watched promotion's chart):"
+        )
+        self.say(f"   {board_command(self.where, self.uri, policy, watched=watched)}")
+        self.say("   then http://127.0.0.1:8088/releases in a browser")
         return 0
 
     def _moved_out(self) -> str:

@@ -15,7 +15,6 @@ not start is one line too, and the rest of the demo stands.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -50,10 +49,16 @@ NO_CLIENT = (
 )
 
 
+def watched_policy(aliases_only: bool) -> Path:
+    """The watched model's policy file, in a registry with stages or without."""
+    return ALIASES_POLICY if aliases_only else POLICY
+
+
 class DemoSteps(Protocol):
     """What the watch part needs of the demo (bot/doors/demo/story.py)."""
 
     uri: str
+    where: Path
     runs: list[str]
     clock: Callable[[], datetime]
     aliases_only: bool
@@ -77,27 +82,28 @@ def show_watch(demo: DemoSteps, registration: Registration) -> bool:
     except ImportError:
         demo.say(f"\n{NO_CLIENT}")
         return False
-    with tempfile.TemporaryDirectory(prefix="promobot-demo-prometheus-") as folder:
-        exporter: Exporter | None = None
-        server = PrometheusServer(Path(folder), [])
+    # Kept beside the registry: `promobot board --prometheus-data` charts it afterwards.
+    folder = demo.where / "prometheus"
+    exporter: Exporter | None = None
+    server = PrometheusServer(folder, [])
+    try:
         try:
-            try:
-                exporter = Exporter()
-                server.targets.append(exporter.address)
-                server.start()
-            except (RuntimeError, OSError) as exc:
-                # Its log is in the folder about to go: its last line says why.
-                why = server.last_log_line() or str(exc)
-                demo.say(
-                    f"\nPrometheus did not start ({why}), so the demo skips promobot rolling "
-                    "a bad version back on its own."
-                )
-                return False
-            return _Watch(demo, exporter, server).run(registration)
-        finally:
-            server.stop()
-            if exporter is not None:
-                exporter.stop()
+            exporter = Exporter()
+            server.targets.append(exporter.address)
+            server.start()
+        except (RuntimeError, OSError) as exc:
+            # Its log's last line says why.
+            why = server.last_log_line() or str(exc)
+            demo.say(
+                f"\nPrometheus did not start ({why}), so the demo skips promobot rolling "
+                "a bad version back on its own."
+            )
+            return False
+        return _Watch(demo, exporter, server).run(registration)
+    finally:
+        server.stop()
+        if exporter is not None:
+            exporter.stop()
 
 
 class _Watch:
@@ -170,7 +176,7 @@ class _Watch:
         return build_service(settings, clock=lambda: demo.clock())
 
     def _policy(self) -> Path:
-        return ALIASES_POLICY if self.demo.aliases_only else POLICY
+        return watched_policy(self.demo.aliases_only)
 
     def _passes(self, service: Service) -> None:
 

@@ -33,7 +33,7 @@ def run_gunicorn(
         setup_logging(settings)
         doors = build_doors(settings, policy)
         events = SlackRequestHandler(doors.slack, path=EVENTS_PATH)
-        app = wsgi_app(events, doors.mlflow, doors.commands)
+        app = wsgi_app(events, doors.mlflow, doors.commands, doors.board)
         bridge = AsgiBridge(app, threads=threads, body_max=BODY_MAX, multiprocess=workers > 1)
         built.append((bridge, doors))
         return bridge

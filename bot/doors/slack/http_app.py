@@ -5,6 +5,7 @@
     POST /api/v1/commands  the command words, signed in with MLflow credentials
                            (else 401; doors/command_door.py; `promobot --server`)
     GET  /healthz          200 {"ok": true}: the process answers (no signature, no MLflow)
+    GET  /releases[/…]     the release board, read-only (doors/board.py; docs/board.md)
 
 Everything else is 404; a known path with another method 405.
 """
@@ -17,6 +18,7 @@ from typing import Any
 
 from bot.doors.answer import COMMANDS_PATH
 from bot.doors.mlflow_webhook import WEBHOOK_PATH
+from bot.render.board.html import BASE as BOARD_PATH
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -25,9 +27,14 @@ BODY_MAX = 1_000_000  # Slack's payloads are a few kilobytes
 WSGI = Callable[..., Iterable[bytes]]
 
 
-def wsgi_app(slack: WSGI, mlflow: WSGI | None = None, commands: WSGI | None = None) -> WSGI:
-    """Route /healthz, /slack/events, /mlflow/webhook and /api/v1/commands; everything
-    else is 404."""
+def wsgi_app(
+    slack: WSGI,
+    mlflow: WSGI | None = None,
+    commands: WSGI | None = None,
+    board: WSGI | None = None,
+) -> WSGI:
+    """Route /healthz, /slack/events, /mlflow/webhook, /api/v1/commands and /releases;
+    everything else is 404."""
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO") or "/"
@@ -57,6 +64,8 @@ def wsgi_app(slack: WSGI, mlflow: WSGI | None = None, commands: WSGI | None = No
             return mlflow(environ, start_response)
         if path == COMMANDS_PATH and commands is not None:
             return commands(environ, start_response)
+        if board is not None and (path == BOARD_PATH or path.startswith(f"{BOARD_PATH}/")):
+            return board(environ, start_response)
         return _answer(start_response, "404 Not Found", b"not found\n")
 
     return application

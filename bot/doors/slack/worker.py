@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from slack_bolt.error import BoltError
 
 from bot.adapters.slack.client import web_client
 from bot.app import build_identity, build_service
+from bot.doors.board import BoardDoor
 from bot.doors.command_door import CommandDoor
 from bot.doors.mlflow_webhook import WEBHOOK_PATH, MlflowWebhookDoor
 from bot.doors.slack.app import build_app
@@ -28,6 +30,7 @@ from bot.doors.slack.schedule import start_passes
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.core.policy import Policy
+    from bot.core.ports.identity import Identity
     from bot.core.service import Service
 
 log = logging.getLogger("promobot.slack")
@@ -63,12 +66,13 @@ class Services:
 class Doors:
     """What one process serves: the bolt App, the MLflow webhook door, the threads that
     carry out their work after the ack (drained before the process exits), and the
-    command door (`promobot --server`)."""
+    command door (`promobot --server`), and the release board (`GET /releases`)."""
 
     slack: App
     mlflow: MlflowWebhookDoor
     work: ThreadPoolExecutor
     commands: CommandDoor
+    board: BoardDoor | None = None
 
 
 def build_doors(settings: Settings, policy: Policy) -> Doors:
@@ -100,8 +104,24 @@ def build_doors(settings: Settings, policy: Policy) -> Doors:
     secret = secret_text(settings.promobot_mlflow_webhook_secret)
     if not secret:
         log.info("PROMOBOT_MLFLOW_WEBHOOK_SECRET is not set: %s answers 401", WEBHOOK_PATH)
-    commands = CommandDoor(build_identity(settings), services.get, settings.service_users)
-    return Doors(app, MlflowWebhookDoor(secret, services.get, executor), executor, commands)
+    identity = build_identity(settings)
+    commands = CommandDoor(identity, services.get, settings.service_users)
+    board = board_door(settings, services.get, identity)
+    webhooks = MlflowWebhookDoor(secret, services.get, executor)
+    return Doors(app, webhooks, executor, commands, board)
+
+
+def board_door(settings: Settings, service: Callable[[], Service], identity: Identity) -> BoardDoor:
+    """The release board of this process, as PROMOBOT_BOARD says (a bad value is logged:
+    the board then answers this machine only)."""
+    if problem := settings.problem("promobot_board"):
+        log.warning("%s", problem)
+    return BoardDoor(
+        service,
+        identity,
+        mode=settings.promobot_board,
+        ui_url=settings.promobot_mlflow_ui_url,
+    )
 
 
 def secret_text(value: Any) -> str:

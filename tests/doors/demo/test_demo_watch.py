@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -19,6 +20,7 @@ class _Said:
     """The demo as far as the watch part's refusals need it: what it said."""
 
     lines: list[str] = field(default_factory=list)
+    where: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="demo-watch-")))
 
     def say(self, text: str) -> None:
         self.lines.append(text)
