@@ -11,7 +11,7 @@ import os
 import re
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -228,23 +228,33 @@ class Registry(RunCalls, ArtifactCalls, LedgerCalls, WebhookCalls, GuardCalls, A
             )
         return sorted((int(mv.version) for mv in found), reverse=True)
 
-    def model_names(self) -> list[str]:
-        """Every registered model's name (a paged search of models, not of versions)."""
-        return _model_names(self, "", "list the registered models")
+    def model_names(self, patterns: Sequence[str] = ()) -> list[str]:
+        """Every registered model's name (a paged search of models, not of versions);
+        with `patterns` (the policy's fnmatch names), at least those that match them, as
+        MLflow's `name LIKE` can narrow it (see _like_filters): callers match exactly."""
+        names: list[str] = []
+        for where in _like_filters(patterns):
+            names.extend(_model_names(self, where, "list the registered models"))
+        return list(dict.fromkeys(names))
 
-    def models(self) -> list[ModelInfo]:
+    def models(self, patterns: Sequence[str] = ()) -> list[ModelInfo]:
         """Every registered model with its tags, aliases and latest versions: the paged
         search of models, 100 a call (the release board reads every governed model at
-        once, instead of one call per model)."""
-        found: list[ModelInfo] = []
-        token: str | None = None
-        while True:
-            with self.calls("list the registered models"):
-                page = self.rc.search_registered_models(max_results=100, page_token=token)
-            found.extend(_model_info(rm) for rm in page)
-            token = getattr(page, "token", None)
-            if not token:
-                return found
+        once, instead of one call per model). `patterns` narrows it as in model_names."""
+        found: dict[str, ModelInfo] = {}
+        for where in _like_filters(patterns):
+            token: str | None = None
+            while True:
+                with self.calls("list the registered models"):
+                    page = self.rc.search_registered_models(
+                        filter_string=where or None, max_results=100, page_token=token
+                    )
+                for rm in page:
+                    found.setdefault(rm.name, _model_info(rm))
+                token = getattr(page, "token", None)
+                if not token:
+                    break
+        return list(found.values())
 
     def models_tagged(self, key: str) -> list[str]:
         """The registered models that carry tag `key`. `key` is one of promobot's own
@@ -260,6 +270,26 @@ class Registry(RunCalls, ArtifactCalls, LedgerCalls, WebhookCalls, GuardCalls, A
         """Hold the exclusive lock named `bucket` (state.mutex_bucket of model and target)
         while the block runs; `model` and `target_key` describe it in messages."""
         return self._locks.hold(bucket, model, target_key)
+
+
+def _like_filters(patterns: Sequence[str]) -> list[str]:
+    """MLflow filter strings that together find at least every model an fnmatch pattern
+    of `patterns` names: `*` as `%`, `?` and a `[…]` class as `_`; a `%` or `_` of the
+    pattern stays a wildcard, and a backend's case-insensitive LIKE finds more, which
+    callers sort out by matching exactly. A pattern that cannot go into a filter string
+    (a quote, a backslash), or none given, lists every model (""). Narrowed, a listing
+    leaves out promobot's ledgers, whose newest page MLflow returns with every model's
+    answer (its latest version, tags and all)."""
+    filters: list[str] = []
+    for pattern in dict.fromkeys(patterns):
+        if not pattern or any(c in pattern for c in "'\"\\`"):
+            return [""]
+        like = re.sub(r"\[[^\]]*\]", "_", pattern).replace("*", "%").replace("?", "_")
+        if set(like) <= {"%"}:
+            return [""]
+        exact = like == pattern and not any(c in like for c in "%_")
+        filters.append(f"name = '{like}'" if exact else f"name LIKE '{like}'")
+    return filters or [""]
 
 
 def _model_names(registry: Registry, filter_string: str, what: str) -> list[str]:

@@ -201,6 +201,10 @@ class Policy:
             dict.fromkeys(source for name in names for source in self.external.get(name, ()))
         )
 
+    def patterns(self) -> tuple[str, ...]:
+        """The names (fnmatch patterns) of the models the policy governs."""
+        return tuple(rules.pattern for rules in self.models)
+
     def rules_for(self, model: str) -> ModelRules | None:
         return next((rules for rules in self.models if fnmatchcase(model, rules.pattern)), None)
 

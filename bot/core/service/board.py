@@ -60,7 +60,7 @@ class Board:
         now = self.deps.clock()
         infos = [
             info
-            for info in self.deps.registry.models()
+            for info in self.deps.registry.models(self.deps.policy.patterns())
             if not info.name.startswith(state.OWN_MODEL_PREFIXES)
             and self.deps.policy.rules_for(info.name)
         ]

@@ -104,7 +104,7 @@ class Deployments:
         deployment recorded (every model when `models` is empty)."""
         names = list(dict.fromkeys(models)) or [
             name
-            for name in self.deps.registry.model_names()
+            for name in self.deps.registry.model_names(self.deps.policy.patterns())
             if not name.startswith(state.OWN_MODEL_PREFIXES)
         ]
         missing: list[MissingDeployment] = []

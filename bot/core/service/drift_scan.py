@@ -37,7 +37,7 @@ class DriftScan:
 
     def governed(self) -> list[str]:
         """The registered models the policy names (promobot's own lock and ledger models aside)."""
-        names = self.deps.registry.model_names()
+        names = self.deps.registry.model_names(self.deps.policy.patterns())
         return [
             n
             for n in names

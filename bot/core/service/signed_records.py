@@ -11,6 +11,7 @@ MLflow call: the signature travels in the value it signs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -54,8 +55,8 @@ class SignedRecords:
     def get_model(self, name: str) -> ModelInfo | None:
         return self._checked(self.inner.get_model(name))
 
-    def models(self) -> list[ModelInfo]:
-        return [m for m in map(self._checked, self.inner.models()) if m is not None]
+    def models(self, patterns: Sequence[str] = ()) -> list[ModelInfo]:
+        return [m for m in map(self._checked, self.inner.models(patterns)) if m is not None]
 
     def find_model_with_tag(self, key: str) -> ModelInfo | None:
         return self._checked(self.inner.find_model_with_tag(key))

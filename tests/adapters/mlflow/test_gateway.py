@@ -91,6 +91,42 @@ def test_models_are_found_by_keys_of_either_layout(tracking_uri, models):
     assert registry.models_tagged("promobot.slack.posted") == ["old"]
 
 
+@pytest.mark.parametrize(
+    "patterns",
+    [
+        ("gov-*",),
+        ("gov-a?c", "gov-x_y", "gov-[bd]ef"),
+        ("Gov-ABC", "gov-abc"),
+        ("*",),
+        ("gov-it's",),  # a quote: the whole list is read
+    ],
+)
+def test_a_listing_narrowed_by_the_policys_names_finds_every_match(tracking_uri, models, patterns):
+    """MLflow's `name LIKE` finds at least every model a pattern names (more is fine:
+    callers match exactly), and leaves out the others where it can, ledgers included."""
+    from fnmatch import fnmatchcase
+
+    names = [
+        "gov-abc",
+        "Gov-ABC",
+        "gov-x_y",
+        "gov-xzy",
+        "gov-bef",
+        "other",
+        "promobot-ledger.0a1b2c3d",
+    ]
+    for name in names:
+        models.client.create_registered_model(name)
+    registry = Registry(tracking_uri)
+    wanted = {n for n in names if any(fnmatchcase(n, p) for p in patterns)}
+    listed = set(registry.model_names(patterns))
+    assert wanted <= listed
+    assert wanted <= {info.name for info in registry.models(patterns)}
+    if patterns != ("*",) and "'" not in "".join(patterns):
+        assert "other" not in listed and "promobot-ledger.0a1b2c3d" not in listed
+    assert set(registry.model_names()) >= set(names)
+
+
 # ---- what a failure is: MLflow refusing (exit 1) or not answering (exit 3) ------------------
 
 
