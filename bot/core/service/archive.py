@@ -3,24 +3,29 @@ passes, and a write to a model grown past its bound). The split is
 bot/core/state/compaction.py's; the ledger's pages come through the Registry port.
 
 The move is copy, mark, then delete, so a record is always in one place or both:
-readers take the model's copy first and each key once. A run cut short after its copy
-is finished by the next one, which finds the records in the newest pages and only
-deletes them; two runs at once each delete only what a page holds already, so nothing
-is lost and a reader sees nothing twice. Only finished records move (nothing writes to
-them any more), so no target's mutex is taken.
+readers take the model's copy first and each key once. Each run first tags the model
+that it is copying (ledger_copying_key); a run cut short leaves that tag, and the next
+one then finds the records in the newest pages and only deletes them. Without such a
+tag no page can hold what is still on the model, and no page is read: the pass costs the
+same whatever the ledger's size. Two runs at once each see the other's tag when one
+reads after the other began; a reader sees each key once in any case. Only finished
+records move (nothing writes to them any more), so no target's mutex is taken.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from bot.core.ports.registry import ModelInfo, Registry
 from bot.core.state.compaction import split
 from bot.core.state.keys import (
+    LEDGER_COPYING_PREFIX,
     LEDGER_MARK_PREFIX,
     LEGACY_STATE_PREFIX,
     STATE_PREFIX,
+    ledger_copying_key,
     ledger_mark,
     ledger_mark_key,
 )
@@ -93,20 +98,26 @@ def compact(registry: Registry, model: str) -> Compacted:
     plan = split(info.tags)
     if plan.mark is None:
         return Compacted(model, left=own_tags(info.tags))
-    there = _already_copied(registry, model, plan.archive)
+    cut_short = any(k.startswith(LEDGER_COPYING_PREFIX) for k in info.tags)
+    there = _already_copied(registry, model, plan.archive) if cut_short else {}
     copy = {k: v for k, v in plan.archive.items() if there.get(k) != v}
+    copying = ledger_copying_key(uuid.uuid4().hex[:12])
     if copy:
+        registry.set_model_tag(model, copying, str(plan.mark))
         registry.append_ledger(model, copy)
     mark = ledger_mark(info.tags)
     if mark is None or plan.mark > mark:
         registry.set_model_tag(model, ledger_mark_key(plan.mark), str(plan.mark))
     newest = max(plan.mark, mark or 0)
+    # Older marks, and the copying tags of runs cut short (finished now).
     stale = [
         k for k in info.tags if k.startswith(LEDGER_MARK_PREFIX) and k != ledger_mark_key(newest)
     ]
     gone = [*plan.archive, *stale]
-    for start in range(0, len(gone), DELETES_AT_ONCE):
-        chunk = gone[start : start + DELETES_AT_ONCE]
+    own = [copying] if copy else []
+    deletes = [*gone, *own]
+    for start in range(0, len(deletes), DELETES_AT_ONCE):
+        chunk = deletes[start : start + DELETES_AT_ONCE]
         registry.at_once([lambda k=k: registry.delete_model_tag(model, k) for k in chunk])
     return Compacted(
         model,

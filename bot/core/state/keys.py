@@ -130,6 +130,15 @@ def ledger_mark_key(ms: int) -> str:
     return f"{LEDGER_MARK_PREFIX}{ms:013d}"
 
 
+# A compaction under way: set before its first ledger page, deleted with the records it
+# moved. Left behind, it tells the next run to look for the pages that run wrote.
+LEDGER_COPYING_PREFIX = f"{LEDGER_MARK_PREFIX}copying."
+
+
+def ledger_copying_key(run: str) -> str:
+    return f"{LEDGER_COPYING_PREFIX}{run}"
+
+
 def ledger_mark(tags: dict[str, str]) -> int | None:
     """How far the model's ledger reaches (ms: every record newer is on the model), or
     None when the model has no ledger (never compacted: the model holds everything)."""

@@ -19,7 +19,13 @@ from bot.adapters.mlflow.gateway import Registry
 from bot.core.policy import load_policy
 from bot.core.service import Service, archive
 from bot.core.state import compaction
-from bot.core.state.keys import ledger_mark, ledger_model_name, request_id_of
+from bot.core.state.keys import (
+    LEDGER_COPYING_PREFIX,
+    ledger_copying_key,
+    ledger_mark,
+    ledger_model_name,
+    request_id_of,
+)
 
 ROUNDS = 12
 
@@ -129,7 +135,9 @@ def test_a_run_cut_short_after_its_copy_is_finished_without_duplicates(
     registry = Registry(tracking_uri)
     before = _reads(service)
     plan = compaction.split(registry.get_model(M).tags)
-    registry.append_ledger(M, plan.archive)  # the copy, then the process died
+    # What a run does before it dies: says it is copying, then copies.
+    registry.set_model_tag(M, ledger_copying_key("cut-short"), str(plan.mark))
+    registry.append_ledger(M, plan.archive)
 
     assert _reads(service) == before  # no mark yet: the model still holds everything
     done = archive.compact(registry, M)
@@ -137,6 +145,18 @@ def test_a_run_cut_short_after_its_copy_is_finished_without_duplicates(
     assert done.moved == len(plan.archive)
     assert sorted(_ledger_keys(registry)) == sorted(plan.archive)  # copied once
     assert _reads(service) == before
+    # Finished: no run is left copying.
+    assert not [k for k in registry.get_model(M).tags if k.startswith(LEDGER_COPYING_PREFIX)]
+
+
+def test_a_run_reads_no_ledger_page_unless_one_was_cut_short(service, tracking_uri) -> None:
+    """The pages are read only to finish a run cut short: otherwise a compaction costs
+    the same whatever the ledger's size (bench `history`, the audit pass's bytes)."""
+    Counting.ledger_reads = 0
+    first = archive.compact(Counting(tracking_uri), M)
+    assert first.moved > 0 and Counting.ledger_reads == 0
+    tags = Registry(tracking_uri).get_model(M).tags
+    assert not [k for k in tags if k.startswith(LEDGER_COPYING_PREFIX)]
 
 
 def test_two_runs_at_once_lose_nothing_and_show_nothing_twice(
