@@ -33,7 +33,7 @@ from bench.history_seed import add_past_executions
 from bot.adapters.mlflow.gateway import Registry
 from bot.core.service import archive
 from bot.core.state import compaction
-from bot.core.state.keys import ledger_mark, ledger_model_name
+from bot.core.state.keys import LEDGER_COPYING_PREFIX, ledger_mark, ledger_model_name
 
 pytestmark = pytest.mark.server
 
@@ -204,15 +204,20 @@ def test_a_compaction_killed_mid_run_is_finished_by_the_next(
         finally:
             os.killpg(cli.pid, signal.SIGKILL)
             cli.wait()
-    # Killed between its copy and its deletes: the model still holds everything.
-    assert pages() > 0 and len(tags(server, KILLED)) == grown
+    # Killed between its copy and its deletes: the model still holds everything, and the
+    # tag saying a run was copying.
+    left = tags(server, KILLED)
+    copying = [k for k in left if k.startswith(LEDGER_COPYING_PREFIX)]
+    assert pages() > 0 and len(copying) == 1 and len(left) == grown + 1
     assert reads(server, KILLED, tmp_path, "killed") == before
 
     assert "records moved" in promobot(server, "compact", KILLED)
 
     keys = ledger_keys(server, KILLED)
     assert len(keys) == len(set(keys))  # what the killed run copied, copied once
-    assert len(keys) + len(tags(server, KILLED)) == grown + 1
+    after = tags(server, KILLED)
+    assert copying[0] not in after  # the killed run's tag goes with what it moved
+    assert len(keys) + len(after) == grown + 1  # + the mark
     assert reads(server, KILLED, tmp_path, "after") == before
 
 
