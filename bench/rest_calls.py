@@ -110,6 +110,8 @@ def _filter_shape(text: str) -> str:
         return "tag mlflow.promobot.request.<id>"
     if "promobot.request." in text:
         return "tag promobot.request.<id>"
+    if text.strip().startswith("name") and " LIKE " in text.upper():
+        return "name LIKE"  # a listing by the policy's names
     if text.strip().startswith("name"):
         return "name ="
     return "filter"

@@ -47,7 +47,7 @@ paths.add_tests()
 
 POLICY = paths.BENCH / "verify_policy.yaml"
 GOOD, BAD = 0.001, 0.071  # error rates either side of the check's `< 0.02`
-LISTING = "GET registered-models/search [filter]"  # the pass's listing of the models
+LISTING = "GET registered-models/search [name LIKE]"  # the pass's listing (policy names)
 KINDS = ("pass", "target")
 SETTLE_S = (1.5, 2.5)  # good figures under the serve loop first, for a random while
 
