@@ -28,10 +28,10 @@ from typing import Any
 from bot.core.ports.identity import Identity
 from bot.core.ports.registry import RegistryError
 from bot.core.service import Service
-from bot.doors.cli.audit import write_records
 from bot.doors.signin import sign_in
 from bot.render.board import CSS, Reader, model_page, overview_page
 from bot.render.board.html import BASE, CSS_PATH, esc, page
+from bot.render.trail_export import write_records
 
 log = logging.getLogger("promobot.board")
 

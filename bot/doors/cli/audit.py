@@ -20,21 +20,19 @@ and a JSON line is one line for every line splitter (bot/core/neutral.py).
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sys
-from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
-from bot.core.neutral import csv_cell, jsonl
 from bot.core.ports.registry import RegistryError
 from bot.core.service.trail import EVENTS, FIELDS
 from bot.doors.common import ExitCode
 from bot.doors.setup import open_service, registry_failure
 from bot.render.ci import missing_deployment_line, repair_line
 from bot.render.message import drift_lines
+from bot.render.trail_export import write_records
 
 if TYPE_CHECKING:
     from bot.core.service import Service
@@ -242,23 +240,3 @@ def parse_since(text: str) -> datetime | None:
     except ValueError:
         return None
     return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
-def write_records(records: Iterable[Any], fmt: str, out: IO[str]) -> int:
-    """Write each record as it comes; the number written. A CSV cell that a spreadsheet
-    would take for a formula (`=`, `+`, `-`, `@`, tab, CR first) starts with `'`; a JSON
-    line has NEL, U+2028 and U+2029 escaped, so `splitlines()` reads one record a line."""
-    count = 0
-    if fmt == "csv":
-        writer = csv.writer(out)  # quotes commas, quotes and newlines (RFC 4180)
-        writer.writerow(FIELDS)
-        for record in records:
-            row = record.to_json()
-            writer.writerow(["" if row[f] is None else csv_cell(row[f]) for f in FIELDS])
-            count += 1
-    else:
-        for record in records:
-            out.write(jsonl(json.dumps(record.to_json(), ensure_ascii=False)) + "\n")
-            count += 1
-    out.flush()
-    return count
