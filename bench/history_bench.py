@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -101,14 +102,23 @@ class Commands:
             pass
 
 
-def _seeded(past: int, workdir: Path, say: Callable[[str], None]) -> tuple[MlflowServer, Any]:
+@dataclass
+class _Shape:
+    """A registry with its past executions, compacted, behind a server of its own."""
+
+    server: MlflowServer
+    roles: dict[str, int]
+    moved: int  # records compact_directly moved to the ledger
+
+
+def _seeded(past: int, workdir: Path, say: Callable[[str], None]) -> _Shape:
     """A server on a registry with `past` past executions, compacted."""
     uri, seeded = seed.sqlite_registry(seed.SMALL, workdir / f"past-{past}")
     add_past_executions(uri, seed.MODEL, past)
     moved = compact_directly(uri, seed.MODEL)
     say(f"history: {past} past executions seeded, {moved} records moved to the ledger")
     server = MlflowServer(backend_uri=uri, workdir=workdir / f"server-{past}").start()
-    return server, (seeded, moved)
+    return _Shape(server, seeded.roles, moved)
 
 
 def _counted(commands: Commands, proxy: CountingProxy) -> dict[str, Any]:
@@ -126,6 +136,14 @@ def _counted(commands: Commands, proxy: CountingProxy) -> dict[str, Any]:
     return rows
 
 
+def _timed(commands: Commands, name: str) -> float:
+    """ms of one `name` (what it needs first is done untimed)."""
+    call = commands.prepare(name)
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
 def _settle(timed: dict[int, Commands], say: Callable[[str], None]) -> None:
     """Wait until both servers answer at their usual speed. A fresh `mlflow server`
     starts its job consumers (huey) beside its workers, and for its first 20–30 s on 2
@@ -140,10 +158,7 @@ def _settle(timed: dict[int, Commands], say: Callable[[str], None]) -> None:
     seen: dict[int, list[float]] = {past: [] for past in timed}
     while time.monotonic() - started < 90:
         for past, commands in timed.items():
-            call = commands.prepare("status")
-            began = time.perf_counter()
-            call()
-            seen[past].append(time.perf_counter() - began)
+            seen[past].append(_timed(commands, "status"))
         settled = all(len(t) >= 6 and median(t[-6:]) <= 1.3 * min(t) for t in seen.values())
         if settled and time.monotonic() - started >= 10:
             break
@@ -155,25 +170,21 @@ def run(workdir: Path, repeats: int = 5, progress: Callable[[str], None] = print
     """Both shapes' servers up at once, and each command timed on them in turn (10, then
     10,000, then 10 …): a busy moment of the machine costs both shapes alike, instead of
     whichever shape happened to run then."""
-    servers: dict[int, MlflowServer] = {}
+    made: dict[int, _Shape] = {}
     try:
-        made = {}
         for past in SHAPES:
-            servers[past], made[past] = _seeded(past, workdir, progress)
-        timed = {past: Commands(servers[past].url, made[past][0].roles) for past in SHAPES}
+            made[past] = _seeded(past, workdir, progress)
+        timed = {past: Commands(made[past].server.url, made[past].roles) for past in SHAPES}
         _settle(timed, progress)
         times: dict[int, dict[str, list[float]]] = {p: {n: [] for n in COMMANDS} for p in SHAPES}
         for name in COMMANDS:
             for _ in range(repeats):
                 for past in SHAPES:
-                    call = timed[past].prepare(name)
-                    started = time.perf_counter()
-                    call()
-                    times[past][name].append((time.perf_counter() - started) * 1000)
+                    times[past][name].append(_timed(timed[past], name))
         shapes = {}
         for past in SHAPES:
-            with CountingProxy(servers[past].url) as proxy:
-                rows = _counted(Commands(proxy.url, made[past][0].roles), proxy)
+            with CountingProxy(made[past].server.url) as proxy:
+                rows = _counted(Commands(proxy.url, made[past].roles), proxy)
             for name in COMMANDS:
                 rows[name] = {
                     "ms": r2(median(times[past][name])),
@@ -183,13 +194,13 @@ def run(workdir: Path, repeats: int = 5, progress: Callable[[str], None] = print
             info = timed[past].service.registry.get_model(seed.MODEL)
             shapes[str(past)] = {
                 "past_executions": past,
-                "moved": made[past][1],
+                "moved": made[past].moved,
                 "model_tags": len(info.tags) if info else None,
                 "rows": rows,
             }
     finally:
-        for server in servers.values():
-            server.stop()
+        for shape in made.values():
+            shape.server.stop()
     small, large = shapes[str(SHAPES[0])]["rows"], shapes[str(SHAPES[1])]["rows"]
     ratios = {
         name: {
