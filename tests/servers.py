@@ -497,6 +497,28 @@ class Guarded:
             kw["json"] = body
         return requests.request(method, f"{self.url}{path}", auth=auth, timeout=120, **kw)
 
+    @contextlib.contextmanager
+    def serving(self, workdir: Path, **extra: str) -> Iterator[str]:
+        """`promobot serve` signed in as promobot's service account, its Slack a
+        FakeSlack, its passes off; yields its URL. `extra`: more of its environment."""
+        from fake_slack import FakeSlack
+
+        with FakeSlack() as fake:
+            env = self.cli_env(
+                "promobot",
+                SLACK_BOT_TOKEN="xoxb-test-token",
+                SLACK_API_URL=fake.api_url,
+                PROMOBOT_SWEEP_SECONDS="0",
+                PROMOBOT_AUDIT_SECONDS="0",
+                PROMOBOT_VERIFY_SECONDS="0",
+                **extra,
+            )
+            server = PromobotServe(env, workdir).start(timeout=60)
+            try:
+                yield server.url
+            finally:
+                server.stop()
+
     def cli_env(self, user: str, **extra: str) -> dict[str, str]:
         """The environment of a `promobot` process signed in as `user`."""
         return promobot_env(
@@ -513,3 +535,19 @@ class Guarded:
                 **extra,
             }
         )
+
+
+@contextlib.contextmanager
+def guarded_sqlite(workdir: Path, policy: Path, **more: str) -> Iterator[Guarded]:
+    """A guarded `mlflow server` of its own on SQLite, its users made; `more`: more of the
+    guard's settings (guard_env)."""
+    server = auth_server(
+        f"sqlite:///{workdir / 'mlflow.db'}", workdir, env=guard_env(policy, **more)
+    )
+    try:
+        server.start()
+        guarded = Guarded("sqlite", server, policy)
+        guarded.make_users()
+        yield guarded
+    finally:
+        server.stop()

@@ -23,8 +23,7 @@ import pytest
 import requests
 from browser import ARTIFACTS, README_SHOT, axe_source, axe_violations, browser, viewport_shot
 from conftest import FIXTURES
-from fake_slack import FakeSlack
-from servers import PASSWORDS, Guarded, PromobotServe, auth_server, guard_env
+from servers import PASSWORDS, Guarded, guarded_sqlite
 from service_helpers import run
 
 from bot.adapters.mlflow.gateway import Registry
@@ -42,15 +41,8 @@ RATE = 'model_error_rate{{model="{model}",version="{version}"}}'
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guarded]:
-    workdir = tmp_path_factory.mktemp("board-guarded")
-    server = auth_server(f"sqlite:///{workdir / 'mlflow.db'}", workdir, env=guard_env(POLICY))
-    try:
-        server.start()
-        found = Guarded("sqlite", server, POLICY)
-        found.make_users()
+    with guarded_sqlite(tmp_path_factory.mktemp("board-guarded"), POLICY) as found:
         yield found
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -97,22 +89,12 @@ def scene(guarded: Guarded, prometheus: Any, exporter: Any) -> dict[str, str]:
 def serve(
     guarded: Guarded, prometheus: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    with FakeSlack() as fake:
-        env = guarded.cli_env(
-            "promobot",
-            SLACK_BOT_TOKEN="xoxb-test-token",
-            SLACK_SIGNING_SECRET="8f14e45fceea167a5a36dedd4bea2543",
-            SLACK_API_URL=fake.api_url,
-            PROMOBOT_PROMETHEUS_URL=prometheus.url,
-            PROMOBOT_SWEEP_SECONDS="0",
-            PROMOBOT_AUDIT_SECONDS="0",
-            PROMOBOT_VERIFY_SECONDS="0",
-        )
-        server = PromobotServe(env, tmp_path_factory.mktemp("serve-board")).start(timeout=60)
-        try:
-            yield server.url
-        finally:
-            server.stop()
+    with guarded.serving(
+        tmp_path_factory.mktemp("serve-board"),
+        SLACK_SIGNING_SECRET="8f14e45fceea167a5a36dedd4bea2543",
+        PROMOBOT_PROMETHEUS_URL=prometheus.url,
+    ) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -29,21 +29,9 @@ SIGNING_SECRET = "8f14e45fceea167a5a36dedd4bea2543"
 @pytest.fixture(scope="module")
 def serve(guarded_mlflow: Guarded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`promobot serve` signed in to the guarded MLflow as promobot's service account."""
-    with FakeSlack() as fake:
-        env = guarded_mlflow.cli_env(
-            "promobot",
-            SLACK_BOT_TOKEN="xoxb-test-token",
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=fake.api_url,
-            PROMOBOT_SWEEP_SECONDS="0",
-            PROMOBOT_AUDIT_SECONDS="0",
-            PROMOBOT_VERIFY_SECONDS="0",
-        )
-        server = PromobotServe(env, tmp_path_factory.mktemp("serve-guarded")).start(timeout=60)
-        try:
-            yield server.url
-        finally:
-            server.stop()
+    workdir = tmp_path_factory.mktemp("serve-guarded")
+    with guarded_mlflow.serving(workdir, SLACK_SIGNING_SECRET=SIGNING_SECRET) as url:
+        yield url
 
 
 def cli(guarded: Guarded, user: str, *words: str, **env: str) -> tuple[int, str, str]:

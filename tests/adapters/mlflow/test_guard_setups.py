@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, GUARD_POLICY
 from mlflow.exceptions import MlflowException
-from servers import PROMOBOT, Guarded, auth_server, guard_env
+from servers import PROMOBOT, Guarded, auth_server, guard_env, guarded_sqlite
 
 pytestmark = pytest.mark.server
 
@@ -26,18 +26,8 @@ def unique() -> str:
 @pytest.fixture(scope="module")
 def admins_allowed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guarded]:
     workdir = tmp_path_factory.mktemp("guard-admins-allowed")
-    server = auth_server(
-        f"sqlite:///{workdir / 'mlflow.db'}",
-        workdir,
-        env=guard_env(GUARD_POLICY, PROMOBOT_GUARD_ADMINS="allow"),
-    )
-    try:
-        server.start()
-        guarded = Guarded("sqlite", server, GUARD_POLICY)
-        guarded.make_users()
+    with guarded_sqlite(workdir, GUARD_POLICY, PROMOBOT_GUARD_ADMINS="allow") as guarded:
         yield guarded
-    finally:
-        server.stop()
 
 
 def test_with_admins_allowed_an_admin_may_and_the_audit_reports_it(
