@@ -248,6 +248,7 @@ def auth_server(
     auth_db: str = "",
     env: dict[str, str] | None = None,
     auth_cache_seconds: int = 0,
+    healthcheck_s: int = 120,
 ) -> MlflowServer:
     """An `mlflow server --app-name <app>` (MLflow's `basic-auth`, or promobot's guard on
     it) with MLflow's own auth config file: default permission READ (MLflow's default), its
@@ -255,7 +256,8 @@ def auth_server(
     `env`: more of the server's environment, e.g. the guard's settings on the MLflow host
     (PROMOBOT_POLICY, PROMOBOT_SERVICE_USERS, PROMOBOT_GUARD_ADMINS).
     `auth_cache_seconds`: MLflow's cache of checked passwords (0, MLflow's default: every
-    request's password is hashed again)."""
+    request's password is hashed again).
+    `healthcheck_s`: uvicorn's wait for a worker's answer to its health ping."""
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "basic_auth.ini"
     users_at = auth_db or f"sqlite:///{workdir / 'basic_auth.db'}"
@@ -280,7 +282,7 @@ def auth_server(
     }
     # uvicorn kills a worker that does not answer its health ping within 5 s, which a
     # loaded machine's import of mlflow can take: be patient (bench/env.py does the same).
-    patient = ("--uvicorn-opts", "--timeout-worker-healthcheck 120")
+    patient = ("--uvicorn-opts", f"--timeout-worker-healthcheck {healthcheck_s}")
     return MlflowServer(
         backend_uri=backend_uri,
         workdir=workdir,
