@@ -37,6 +37,7 @@ demo: $(STAMP)
 # real mlflow servers, the bench harness) run in `make test-servers`, so that `make test`
 # stays within its 15 minutes; .ci/run runs both.
 SERVER_SUITES := tests/reliability tests/bench tests/adapters/mlflow/test_guard_server.py \
+  tests/adapters/mlflow/test_guard_state_tags.py \
   tests/e2e/test_compaction_processes.py \
   tests/adapters/mlflow/test_guard_setups.py tests/e2e/test_command_door_guarded.py \
   tests/e2e/test_receipts_end_to_end.py \

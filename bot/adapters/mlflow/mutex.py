@@ -50,13 +50,17 @@ class ExecutionMutex:
         self.wait_s = wait_s
 
     @contextmanager
-    def hold(self, bucket: str, model: str, target_key: str) -> Iterator[str]:
+    def hold(
+        self, bucket: str, model: str, target_key: str, wait_s: float | None = None
+    ) -> Iterator[str]:
         """Hold the lock named by `bucket` while the block runs; `model` and `target_key`
-        describe it in messages and on the lock model. Yields the owner id."""
+        describe it in messages and on the lock model. Yields the owner id. `wait_s`:
+        how long another holder is waited for (None: this mutex's wait)."""
         name = keys.lock_model_name(bucket)
         what = f"{model} {target_key}".strip()
         owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        expires = self._take(name, owner, what, (model, target_key))
+        wait = self.wait_s if wait_s is None else wait_s
+        expires = self._take(name, owner, what, (model, target_key), wait)
         try:
             yield owner
         except RegistryError as exc:
@@ -75,9 +79,11 @@ class ExecutionMutex:
         else:
             self._release(name, owner)
 
-    def _take(self, name: str, owner: str, what: str, described: tuple[str, str]) -> float:
+    def _take(
+        self, name: str, owner: str, what: str, described: tuple[str, str], wait_s: float
+    ) -> float:
         """Wait for the lock and take it; returns its expiry (epoch seconds)."""
-        deadline = time.monotonic() + self.wait_s
+        deadline = time.monotonic() + wait_s
         delay = 0.05
         while True:
             expires = time.time() + self.ttl_s
@@ -92,7 +98,8 @@ class ExecutionMutex:
             if time.monotonic() > deadline:
                 who = holder[0] if holder else "another process"
                 raise MutexBusy(
-                    f"another promotion of {what} is in progress ({who}); try again in a minute"
+                    f"another promotion of {what} is in progress ({who}); try again in a minute",
+                    holder=who,
                 )
             time.sleep(delay)
             delay = min(delay * 2, 1.0)

@@ -41,10 +41,11 @@ class RegistryError(Exception):
 
 
 class MutexBusy(RegistryError):
-    """Another promotion of the same target holds the lock."""
+    """Another promotion of the same target holds the lock (`holder`: who, when known)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, holder: str = "") -> None:
         super().__init__(message, kind="conflict")
+        self.holder = holder
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,8 @@ class Registry(Protocol):
     def append_ledger(self, model: str, records: dict[str, str]) -> None: ...
     def set_model_tag(self, model: str, key: str, value: str) -> None: ...
     def delete_model_tag(self, model: str, key: str) -> None: ...
+    # many of promobot's own state tags (mlflow.promobot.…) of one model; missing ones fine
+    def delete_model_tags(self, model: str, keys: list[str]) -> None: ...
     def set_version_tags(self, model: str, version: int, tags: dict[str, str]) -> None: ...
     def delete_version_tag(self, model: str, version: int, key: str) -> None: ...
     def append_description(
@@ -168,8 +171,11 @@ class Registry(Protocol):
     # (bot/adapters/mlflow/at_once.py); their results in order, the first failure raised
     def at_once(self, calls: Sequence[Callable[[], Any]]) -> list[Any]: ...
 
-    # the lock of one target, held while the block runs
-    def mutex(self, bucket: str, model: str, target_key: str) -> AbstractContextManager[str]: ...
+    # the lock of one target, held while the block runs; MutexBusy after waiting `wait_s`
+    # (None: the configured PROMOBOT_LOCK_WAIT_SECONDS) for another holder
+    def mutex(
+        self, bucket: str, model: str, target_key: str, wait_s: float | None = None
+    ) -> AbstractContextManager[str]: ...
 
     # MLflow's webhooks (SQL-backed tracking servers only; else RegistryError "unsupported")
     def webhooks(self) -> list[WebhookInfo]: ...

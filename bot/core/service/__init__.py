@@ -245,8 +245,17 @@ class Service:
         """One verified MLflow webhook delivery; returns what was done, for the log."""
         return self.deliveries.receive(delivery)
 
-    def compact(self, models: list[str]) -> Iterator[Compacted]:
+    def compact(
+        self,
+        models: list[str],
+        *,
+        wait: bool = False,
+        waiting: Callable[[str, str], None] | None = None,
+    ) -> Iterator[Compacted]:
         """Move each model's finished records to its ledger (every governed model when
-        `models` is empty), one model at a time, as the caller iterates."""
+        `models` is empty), one model at a time, as the caller iterates. A model another
+        run is compacting: waited for if `wait` (`waiting(model, holder)` told once),
+        else left to that run (Compacted.busy)."""
         for name in list(dict.fromkeys(models)) or self.drift_scan.governed():
-            yield archive.compact(self.deps.registry, name)
+            told = (lambda holder, n=name: waiting(n, holder)) if waiting else None
+            yield archive.compact(self.deps.registry, name, wait=wait, waiting=told)

@@ -7,24 +7,32 @@ readers take the model's copy first and each key once. Each run first tags the m
 that it is copying (ledger_copying_key); a run cut short leaves that tag, and the next
 one then finds the records in the newest pages and only deletes them. Without such a
 tag no page can hold what is still on the model, and no page is read: the pass costs the
-same whatever the ledger's size. Two runs at once each see the other's tag when one
-reads after the other began; a reader sees each key once in any case. Only finished
-records move (nothing writes to them any more), so no target's mutex is taken.
+same whatever the ledger's size.
+
+Runs at once (serve replicas, `promobot compact`, a write's compaction) take turns on the
+model's compaction lock (`promobot-lock.ledger.<8 hex>`, the execution locks' kind), so
+no two copy the same records: each round reads the model under the lock and moves at most
+ROUND_RECORDS, short enough to end well within the lock's lifetime through any server. A
+run that finds the lock held leaves the work to its holder, unless it waits (the CLI).
+Only finished records move (nothing writes to them any more), so no target's mutex is
+taken.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
-from bot.core.ports.registry import ModelInfo, Registry
+from bot.core.ports.registry import ModelInfo, MutexBusy, Registry
 from bot.core.state.compaction import split
 from bot.core.state.keys import (
     LEDGER_COPYING_PREFIX,
     LEDGER_MARK_PREFIX,
     LEGACY_STATE_PREFIX,
     STATE_PREFIX,
+    compaction_bucket,
     ledger_copying_key,
     ledger_mark,
     ledger_mark_key,
@@ -34,11 +42,14 @@ from bot.core.state.keys import (
 # to it (a cheap check: the tags came with the read). Well above a compacted model's
 # usual size, so a command pays for a compaction only every few hundred records.
 COMPACT_AT = 400
-# Deletes in flight at once. MLflow's SQL store loads every tag of the model to delete one
-# (a model grown to 5,000 tags: ~0.4 s a delete on a SQLite-backed server), and SQLite
-# takes one writer at a time: more at once only fails with "database is locked" and
-# waits (measured: 1 at a time 2.7 deletes/s, 4 5.8/s, 8 5.9/s, 32 5.0/s).
-DELETES_AT_ONCE = 8
+# Records a round moves under the model's compaction lock: through a plain `mlflow server`
+# at its slowest (about 6 deletes a second on a model of 5,000 tags, docs/contract.md
+# "Cost") a round ends well within the lock's lifetime (PROMOBOT_LOCK_TTL_SECONDS, 120 s
+# by default), so no one takes the lock over from a live run and copies what it copies.
+ROUND_RECORDS = 500
+# How long a run that waits (`promobot compact`) waits for the others: each of their
+# rounds lets go of the lock, and a run that died lets go at the lock's expiry.
+WAIT_FOR_OTHERS_S = 30 * 60
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,7 @@ class Compacted:
     families: int = 0
     left: int = 0
     found: bool = True
+    busy: str = ""  # who held the compaction lock, when this run left the work to them
 
 
 def pages(registry: Registry, model: str) -> Iterator[dict[str, str]]:
@@ -90,14 +102,58 @@ def own_tags(tags: dict[str, str]) -> int:
     return sum(1 for key in tags if key.startswith((STATE_PREFIX, LEGACY_STATE_PREFIX)))
 
 
-def compact(registry: Registry, model: str) -> Compacted:
-    """Move `model`'s finished records to its ledger; idempotent."""
+def compact(
+    registry: Registry,
+    model: str,
+    *,
+    wait: bool = False,
+    waiting: Callable[[str], None] | None = None,
+) -> Compacted:
+    """Move `model`'s finished records to its ledger, a round at a time under its
+    compaction lock; idempotent. When another run holds the lock: waited for if `wait`
+    (`waiting` is told who, once), else left to it (Compacted.busy names it)."""
     info = registry.get_model(model)
     if info is None:
         return Compacted(model, found=False)
-    plan = split(info.tags)
+    tags = info.tags
+    total = Compacted(model)
+    deadline = time.monotonic() + WAIT_FOR_OTHERS_S
+    told = False
+    while split(tags, ROUND_RECORDS).mark is not None:
+        try:
+            # A first look without waiting, so that a waiting run says so at once.
+            with registry.mutex(
+                compaction_bucket(model), model, "compaction", wait_s=None if told else 0
+            ):
+                done, left = _round(registry, model)
+        except MutexBusy as busy:
+            if not wait or time.monotonic() > deadline:
+                return replace(total, busy=busy.holder or "another run", left=own_tags(tags))
+            if not told and waiting is not None:
+                waiting(busy.holder or "another run")
+            told = True
+            continue
+        if left is None:
+            return replace(total, found=False)
+        total = replace(
+            total, moved=total.moved + done.moved, families=total.families + done.families
+        )
+        tags = left
+        if not done.moved:
+            break
+    return replace(total, left=own_tags(tags))
+
+
+def _round(registry: Registry, model: str) -> tuple[Compacted, dict[str, str] | None]:
+    """One round, the lock held: the model read again (another run may have moved what
+    this one saw), at most ROUND_RECORDS moved. Returns it and the tags left (None: the
+    model is gone)."""
+    info = registry.get_model(model)
+    if info is None:
+        return Compacted(model, found=False), None
+    plan = split(info.tags, ROUND_RECORDS)
     if plan.mark is None:
-        return Compacted(model, left=own_tags(info.tags))
+        return Compacted(model), info.tags
     cut_short = any(k.startswith(LEDGER_COPYING_PREFIX) for k in info.tags)
     there = _already_copied(registry, model, plan.archive) if cut_short else {}
     copy = {k: v for k, v in plan.archive.items() if there.get(k) != v}
@@ -106,25 +162,20 @@ def compact(registry: Registry, model: str) -> Compacted:
         registry.set_model_tag(model, copying, str(plan.mark))
         registry.append_ledger(model, copy)
     mark = ledger_mark(info.tags)
+    left = dict(info.tags)
     if mark is None or plan.mark > mark:
         registry.set_model_tag(model, ledger_mark_key(plan.mark), str(plan.mark))
+        left[ledger_mark_key(plan.mark)] = str(plan.mark)
     newest = max(plan.mark, mark or 0)
     # Older marks, and the copying tags of runs cut short (finished now).
     stale = [
         k for k in info.tags if k.startswith(LEDGER_MARK_PREFIX) and k != ledger_mark_key(newest)
     ]
-    gone = [*plan.archive, *stale]
-    own = [copying] if copy else []
-    deletes = [*gone, *own]
-    for start in range(0, len(deletes), DELETES_AT_ONCE):
-        chunk = deletes[start : start + DELETES_AT_ONCE]
-        registry.at_once([lambda k=k: registry.delete_model_tag(model, k) for k in chunk])
-    return Compacted(
-        model,
-        moved=len(plan.archive),
-        families=plan.families,
-        left=own_tags(info.tags) - len(gone) + (1 if newest != mark else 0),
-    )
+    deletes = [*plan.archive, *stale, *([copying] if copy else [])]
+    registry.delete_model_tags(model, deletes)
+    for key in deletes:
+        left.pop(key, None)
+    return Compacted(model, moved=len(plan.archive), families=plan.families), left
 
 
 def _already_copied(registry: Registry, model: str, moving: dict[str, str]) -> dict[str, str]:

@@ -5,7 +5,8 @@ neither running).
 
 The compaction runs on a thread of its own, after the execution's outcome is written: the
 command answers as soon as it would have, and the compaction holds no target's mutex
-(it moves only finished records, so it needs none). A failed compaction is logged and
+(it moves only finished records, so it needs none); only the model's compaction lock,
+and a model another run is compacting is left to that run. A failed compaction is logged and
 forgotten: nothing was lost (the move is copy, mark, delete), and the next execution or
 pass finishes it. The thread is a daemon: a CLI run ends with its answer, never waiting
 for the compaction (a first one through MLflow's server takes minutes on a long

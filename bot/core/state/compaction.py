@@ -178,9 +178,10 @@ def _newest_per_target(tags: dict[str, str], prefix: str, kind: str) -> set[str]
     return {f"{kind}{key}" for key in newest.values()}
 
 
-def split(tags: dict[str, str]) -> Split:
+def split(tags: dict[str, str], limit: int | None = None) -> Split:
     """What moves to the ledger: the finished families that no target needs, older than
-    the KEPT_RECENT newest finished ones."""
+    the KEPT_RECENT newest finished ones. `limit`: only the oldest of them, about `limit`
+    records (a compaction's round), the mark then the newest of those moved."""
     found = families(tags)
     done = sorted(
         (f for f in found.values() if finished(f)), key=lambda f: (f.newest, f.id), reverse=True
@@ -190,8 +191,27 @@ def split(tags: dict[str, str]) -> Split:
     mark = done[KEPT_RECENT].newest
     keep = kept_by_target(tags)
     moving = [f for f in done if f.newest <= mark and f.id not in keep]
+    if limit is not None and moving:
+        moving = oldest(moving, limit)
+        mark = moving[-1].newest
     archive = {k: v for f in moving for k, v in f.tags.items()}
     return Split(archive, mark if moving else None, len(moving))
+
+
+def oldest(moving: list[Family], limit: int) -> list[Family]:
+    """The oldest families of `moving` holding at most `limit` records (at least one
+    family), oldest first; with every other family as old as the last one taken, so that
+    each family newer than the last is left (the mark's promise)."""
+    ordered = sorted(moving, key=lambda f: (f.newest, f.id))
+    taken: list[Family] = []
+    count = 0
+    for family in ordered:
+        tie = bool(taken) and family.newest == taken[-1].newest
+        if taken and count + len(family.tags) > limit and not tie:
+            break
+        taken.append(family)
+        count += len(family.tags)
+    return taken
 
 
 def bound(open_tags: int, targets: int, approvals: int) -> int:

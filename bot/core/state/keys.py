@@ -126,6 +126,12 @@ def ledger_model_name(model: str) -> str:
     return LEDGER_MODEL_PREFIX + digest[:LEDGER_HEX]
 
 
+def compaction_bucket(model: str) -> str:
+    """The lock one model's compaction runs take turns on, `promobot-lock.ledger.<8 hex>`
+    (the hex of its ledger's name): apart from every target's lock."""
+    return "ledger." + ledger_model_name(model).removeprefix(LEDGER_MODEL_PREFIX)
+
+
 def ledger_mark_key(ms: int) -> str:
     return f"{LEDGER_MARK_PREFIX}{ms:013d}"
 

@@ -3,8 +3,9 @@
 or between serve's passes. A thin door over the service's `compact`.
 
 Exit status: 0 every model compact (or already so); 1 a model named that MLflow does not
-have, or MLflow refused; 2 usage or set-up; 3 MLflow unreachable or failing (run it
-again: it finishes what was started, moving nothing twice).
+have, or MLflow refused; 2 usage or set-up; 3 MLflow unreachable or failing, or another
+run still compacting a model after 30 minutes (run it again: it finishes what was
+started, moving nothing twice).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ Usage:
 Moves each model's finished requests and older events to its ledger, the registered
 model promobot-ledger.<8 hex> (docs/contract.md, "promobot's own state"); history,
 audit export and rollback read it there. Without MODEL, every model the policy governs.
-Safe to run at any time, from any number of places at once, and again after a crash.
+Safe to run at any time, from any number of places at once, and again after a crash:
+runs take turns on a model (this one waits for the others, and says so).
 
 Environment: MLFLOW_TRACKING_URI (and its credentials: promobot's service account on a
 guarded registry), PROMOBOT_POLICY.
@@ -46,11 +48,20 @@ def run_compact(args: list[str], as_json: bool) -> int:
         return failure.report(as_json) if failure else ExitCode.USAGE
     done: list[dict[str, object]] = []
     unknown: list[str] = []
+    busy: list[str] = []
+
+    def waiting(model: str, holder: str) -> None:
+        _say(f"{model}: another run is compacting it ({holder}); waiting for it…", as_json)
+
     try:
-        for result in service.compact(args):
+        for result in service.compact(args, wait=True, waiting=waiting):
             if not result.found:
                 unknown.append(result.model)
                 _say(f"{result.model}: there is no registered model of that name", as_json)
+                continue
+            if result.busy:
+                busy.append(f"{result.model}: another run ({result.busy}) is still compacting it")
+                _say(f"{busy[-1]}; run `promobot compact {result.model}` again later", as_json)
                 continue
             done.append({"model": result.model, "moved": result.moved, "left": result.left})
             _say(_line(result.model, result.moved, result.left), as_json)
@@ -59,8 +70,10 @@ def run_compact(args: list[str], as_json: bool) -> int:
         return _emit(
             "error" if code != ExitCode.REFUSED else "refused", [str(exc)], done, as_json, code
         )
-    code = ExitCode.REFUSED if unknown else ExitCode.OK
     reasons = [f"{name}: there is no registered model of that name" for name in unknown]
+    if busy:
+        return _emit("error", [*reasons, *busy], done, as_json, ExitCode.UNAVAILABLE)
+    code = ExitCode.REFUSED if unknown else ExitCode.OK
     return _emit("refused" if unknown else "done", reasons, done, as_json, code)
 
 

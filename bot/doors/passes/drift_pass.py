@@ -34,3 +34,5 @@ class DriftPass(Pass):
         for done in service.compact([]):
             if done.moved:
                 log.info("compacted %s: %d records moved to its ledger", done.model, done.moved)
+            elif done.busy:
+                log.debug("compacting %s: left to %s, which holds its lock", done.model, done.busy)

@@ -21,6 +21,7 @@ from bot.core.service import Service, archive
 from bot.core.state import compaction
 from bot.core.state.keys import (
     LEDGER_COPYING_PREFIX,
+    compaction_bucket,
     ledger_copying_key,
     ledger_mark,
     ledger_model_name,
@@ -180,6 +181,60 @@ def test_two_runs_at_once_lose_nothing_and_show_nothing_twice(
     assert not errors
     assert _reads(service) == before
     assert archive.compact(Registry(tracking_uri), M).moved == 0
+    keys = _ledger_keys(Registry(tracking_uri))
+    assert len(keys) == len(set(keys))  # they took turns: nothing copied twice
+
+
+def test_a_long_history_moves_in_rounds_to_the_same_end(
+    service, models, tracking_uri, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = compaction.split(models.model_tags(M)).archive
+    before = _reads(service)
+    monkeypatch.setattr(archive, "ROUND_RECORDS", 6)
+    marks: list[int | None] = []
+    real = Registry.delete_model_tags
+
+    def deletes(self: Registry, model: str, keys: list[str]) -> None:
+        marks.append(ledger_mark(self.get_model(model).tags))
+        real(self, model, keys)
+
+    monkeypatch.setattr(Registry, "delete_model_tags", deletes)
+    done = archive.compact(Registry(tracking_uri), M)
+
+    assert len(marks) >= 2 and marks == sorted(marks)  # rounds, each mark further on
+    assert done.moved == len(whole)
+    assert sorted(_ledger_keys(Registry(tracking_uri))) == sorted(whole)
+    assert _reads(service) == before
+
+
+def test_a_run_that_finds_the_lock_held_leaves_the_work_or_waits(
+    service, models, tracking_uri
+) -> None:
+    registry = Registry(tracking_uri)
+    tags = models.model_tags(M)
+    release = threading.Event()
+    held = threading.Event()
+
+    def holder() -> None:
+        with Registry(tracking_uri).mutex(compaction_bucket(M), M, "compaction"):
+            held.set()
+            release.wait(30)
+
+    other = threading.Thread(target=holder)
+    other.start()
+    try:
+        assert held.wait(30)
+        left = archive.compact(registry, M)  # serve's passes: leave it to the holder
+        assert left.moved == 0 and left.busy and models.model_tags(M) == tags
+
+        told: list[str] = []
+        threading.Timer(1.0, release.set).start()
+        waited = archive.compact(registry, M, wait=True, waiting=told.append)  # the CLI
+    finally:
+        release.set()
+        other.join()
+    assert waited.moved > 0 and not waited.busy
+    assert told == [left.busy]
 
 
 def test_a_model_never_compacted_reads_no_ledger(tracking_uri) -> None:

@@ -85,3 +85,35 @@ def test_a_leftover_approval_of_a_moved_request_is_finished() -> None:
     assert compaction.finished(family)
     opened = {f"{REQUEST_PREFIX}req-ab12000001": "{}", **family.tags}
     assert not compaction.finished(compaction.Family("req:req-ab12000001", opened))
+
+
+def test_a_round_moves_the_oldest_families_and_marks_the_newest_of_them() -> None:
+    tags = _history(40)
+    whole = compaction.split(tags)
+    # Each family here is an event and an outcome: 2 records.
+    first = compaction.split(tags, limit=10)
+    assert first.families == 5 and len(first.archive) == 10
+    assert set(first.archive) < set(whole.archive)
+    assert first.mark is not None and whole.mark is not None and first.mark < whole.mark
+    # the mark's promise: every family newer than it is left on the model
+    left = {k: v for k, v in tags.items() if k not in first.archive}
+    assert all(compaction.record_ms(k, v) <= first.mark for k, v in first.archive.items())
+    assert (
+        min(f.newest for f in compaction.families(left).values() if f.id.startswith("req:"))
+        > first.mark
+    )
+    # rounds come to the whole move
+    rounds: dict[str, str] = {}
+    while (plan := compaction.split(tags, limit=10)).mark is not None:
+        rounds.update(plan.archive)
+        tags = {k: v for k, v in tags.items() if k not in plan.archive}
+    assert rounds == whole.archive
+
+
+def test_a_round_takes_families_as_old_as_its_last_together() -> None:
+    same = compaction.Family("req:a", {"k1": "", "k2": ""}, newest=5)
+    twin = compaction.Family("req:b", {"k3": "", "k4": ""}, newest=5)
+    later = compaction.Family("req:c", {"k5": ""}, newest=6)
+    assert compaction.oldest([later, twin, same], 2) == [same, twin]
+    assert compaction.oldest([later, twin, same], 1) == [same, twin]  # at least one, and its twin
+    assert compaction.oldest([later, twin, same], 5) == [same, twin, later]

@@ -82,3 +82,50 @@ def test_help(capsys) -> None:
     code, out, _ = cli(capsys, "compact", "--help")
     assert code == 0 and "promobot compact [MODEL…] [--json]" in out
     assert "promobot compact [MODEL…]" in cli(capsys, "--help")[1]
+
+
+def test_compact_waits_for_another_run_and_says_so(cli_env, capsys, tracking_uri) -> None:
+    import threading
+
+    from bot.adapters.mlflow.gateway import Registry
+    from bot.core.state.keys import compaction_bucket
+
+    held, release = threading.Event(), threading.Event()
+
+    def other_run() -> None:
+        with Registry(tracking_uri).mutex(compaction_bucket(M), M, "compaction") as owner:
+            held.set()
+            release.wait(30)
+            ran.append(owner)
+
+    ran: list[str] = []
+    other = threading.Thread(target=other_run)
+    other.start()
+    try:
+        assert held.wait(30)
+        threading.Timer(1.0, release.set).start()
+        code, out, _ = cli(capsys, "compact", M)
+    finally:
+        release.set()
+        other.join()
+    first, second = out.splitlines()
+    assert first == f"{M}: another run is compacting it ({ran[0]}); waiting for it…"
+    assert second == f"{M}: {DENIED * 2 - 40} records moved to its ledger, 41 left on the model"
+    assert code == 0
+
+
+def test_compact_gives_up_on_a_run_that_holds_on_and_says_to_run_it_again(
+    cli_env, capsys, tracking_uri, monkeypatch
+) -> None:
+    from bot.adapters.mlflow.gateway import Registry
+    from bot.core.service import archive
+    from bot.core.state.keys import compaction_bucket
+
+    monkeypatch.setattr(archive, "WAIT_FOR_OTHERS_S", 0)
+    with Registry(tracking_uri).mutex(compaction_bucket(M), M, "compaction") as owner:
+        code, out, _ = cli(capsys, "compact", M, "--json")
+    assert code == 3
+    said = json.loads(out)
+    assert said["status"] == "error"
+    assert said["reasons"] == [f"{M}: another run ({owner}) is still compacting it"]
+    assert said["data"]["models"] == []

@@ -10,10 +10,13 @@ promobot's service accounts (PROMOBOT_SERVICE_USERS), is answered 403 with
 `{"error_code": "PERMISSION_DENIED", "message": …}`, which MLflow's client raises as
 MlflowException. MLflow admins are refused too, unless PROMOBOT_GUARD_ADMINS=allow.
 `GET /api/2.0/promobot/guard` tells any signed-in user what it enforces (`promobot
-audit` asks it).
+audit` asks it); `POST /api/2.0/promobot/registered-models/delete-state-tags` deletes
+promobot's state tags of a model in one request, for its service accounts only (compaction:
+state_tags.py says why).
 
     rules.py     what is refused, and the sentence it is refused with (pure)
     requests.py  which MLflow requests change the registry, read as MLflow reads them
+    state_tags.py  the bulk delete of promobot's state tags (compaction)
     here         the app: settings and policy read once at start, the check, the answer
 
 The policy is read once, when each server worker starts; an invalid one, or settings
@@ -37,7 +40,7 @@ from mlflow.server import app as mlflow_app
 from mlflow.server import auth
 from mlflow.server.handlers import _add_static_prefix
 
-from bot.adapters.mlflow.guard import rules
+from bot.adapters.mlflow.guard import rules, state_tags
 from bot.adapters.mlflow.guard.requests import (
     Route,
     change_of,
@@ -45,7 +48,7 @@ from bot.adapters.mlflow.guard.requests import (
     guarded_routes,
     malformed,
 )
-from bot.adapters.mlflow.guard_calls import GUARD_PATH, GUARD_REFUSED
+from bot.adapters.mlflow.guard_calls import GUARD_PATH, GUARD_REFUSED, STATE_TAGS_PATH
 from bot.config import GuardSettings, load_guard_settings
 from bot.core.policy import Policy, PolicyError, load_policy
 
@@ -117,14 +120,33 @@ class Guard:
         app.add_url_rule(path, "promobot_guard", self.answer, methods=["GET"])
         # Any signed-in user may ask; basic-auth fails closed on a route it has no check for.
         auth.BEFORE_REQUEST_VALIDATORS[(path, "GET")] = _signed_in
+        bulk = _add_static_prefix(STATE_TAGS_PATH)
+        app.add_url_rule(bulk, "promobot_state_tags", self.delete_state_tags, methods=["POST"])
+        # basic-auth's check of MLflow's own delete-tag: may the caller update the model.
+        auth.BEFORE_REQUEST_VALIDATORS[(bulk, "POST")] = auth.validate_can_update_registered_model
         app.before_request(self.check)
 
     def answer(self) -> Response:
         return jsonify(self.summary)
 
+    def delete_state_tags(self) -> Response:
+        """POST STATE_TAGS_PATH (state_tags.py): after basic-auth's check and the body's
+        (screen), promobot's service accounts only."""
+        user = _username()
+        if user not in self.service_users:
+            return _refuse("deleting promobot's state tags", user)
+        try:
+            return jsonify(state_tags.delete(request.get_json(silent=True) or {}))
+        except MlflowException as exc:
+            return _answer(exc)
+
     def screen(self) -> Response | None:
         """Runs before basic-auth's check: a registry write whose body MLflow could not
         read is answered 400 here (basic-auth would read its `name` as it comes)."""
+        rule = request.url_rule
+        if rule is not None and rule.endpoint == "promobot_state_tags":
+            problem = state_tags.malformed(request)
+            return _answer(problem) if problem is not None else None
         message = self._message()
         problem = malformed(request, message) if message is not None else None
         return _answer(problem) if problem is not None else None
@@ -219,6 +241,7 @@ def _summary(policy: Policy, settings: GuardSettings) -> dict[str, Any]:
         "service_users": len(settings.service_users),
         "admins": "allowed" if settings.admins_allowed else "refused",
         "refuses": list(REFUSES),
+        "deletes_state_tags": STATE_TAGS_PATH,
     }
 
 
