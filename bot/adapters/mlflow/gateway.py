@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+from bot.adapters.mlflow import model_search
 from bot.adapters.mlflow.artifacts import ArtifactCalls
 from bot.adapters.mlflow.at_once import AtOnce, again_when_busy
 from bot.adapters.mlflow.guard_calls import GuardCalls, guard_refusal
@@ -262,15 +263,23 @@ class Registry(RunCalls, ArtifactCalls, LedgerCalls, WebhookCalls, GuardCalls, A
             token: str | None = None
             while True:
                 with self.calls("list the registered models"):
-                    page = self.rc.search_registered_models(
-                        filter_string=where or None, max_results=100, page_token=token
-                    )
-                for rm in page:
-                    found.setdefault(rm.name, _model_info(rm))
-                token = getattr(page, "token", None)
+                    page, token = self._models_page(where, token)
+                for info in page:
+                    found.setdefault(info.name, info)
                 if not token:
                     break
         return list(found.values())
+
+    def _models_page(self, where: str, token: str | None) -> tuple[list[ModelInfo], str | None]:
+        """One page of the search: read as JSON from a tracking server (model_search.py
+        says why), through the client from a local store."""
+        uri = self._registry_uri or self.tracking_uri
+        if model_search.served(uri):
+            return model_search.search_page(uri, where, token)
+        page = self.rc.search_registered_models(
+            filter_string=where or None, max_results=model_search.PAGE, page_token=token
+        )
+        return [_model_info(rm) for rm in page], getattr(page, "token", None)
 
     def models_tagged(self, key: str) -> list[str]:
         """The registered models that carry tag `key`. `key` is one of promobot's own

@@ -21,6 +21,33 @@ def model_info(rm: Any) -> ModelInfo:
     )
 
 
+def model_info_json(rm: dict[str, Any]) -> ModelInfo:
+    """A registered model as MLflow's REST API answers it in JSON (model_search.py): the
+    same facts as model_info of the client's entity. Fields at their default are left
+    out of MLflow's JSON: each is read with its default."""
+    latest = [version_info_json(mv) for mv in rm.get("latest_versions") or []]
+    return ModelInfo(
+        name=str(rm.get("name", "")),
+        tags={str(t.get("key", "")): str(t.get("value", "")) for t in rm.get("tags") or []},
+        aliases={str(a["alias"]): int(a["version"]) for a in rm.get("aliases") or []},
+        stage_latest={v.stage: v.version for v in latest},
+        versions={v.version: v for v in latest},
+    )
+
+
+def version_info_json(mv: dict[str, Any]) -> VersionInfo:
+    return VersionInfo(
+        model=str(mv.get("name", "")),
+        version=int(mv.get("version", 0)),
+        stage=str(mv.get("current_stage") or "None"),
+        run_id=mv.get("run_id") or None,
+        source=str(mv.get("source") or ""),
+        aliases=tuple(str(a) for a in mv.get("aliases") or ()),
+        tags={str(t.get("key", "")): str(t.get("value", "")) for t in mv.get("tags") or []},
+        description=str(mv.get("description") or ""),
+    )
+
+
 def version_info(mv: Any) -> VersionInfo:
     return VersionInfo(
         model=mv.name,
