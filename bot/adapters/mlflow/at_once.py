@@ -52,6 +52,11 @@ def again_when_busy(call: Callable[[], Any], is_error: type[BaseException]) -> A
     return call()
 
 
+def served(uri: str) -> bool:
+    """Whether `uri` is a tracking server (HTTP), not a local store."""
+    return uri.startswith(("http://", "https://"))
+
+
 class AtOnce:
     """`at_once`: independent calls together, their results in order."""
 
@@ -64,7 +69,7 @@ class AtOnce:
     def remote(self) -> bool:
         """A tracking server (HTTP): the only kind of store where calls at once pay."""
         uris = (self.tracking_uri, self._registry_uri or self.tracking_uri)
-        return all(uri.startswith(("http://", "https://")) for uri in uris)
+        return all(served(uri) for uri in uris)
 
     def at_once(self, calls: Sequence[Callable[[], Any]]) -> list[Any]:
         """Run calls that do not depend on each other: at once against a server, else in

@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.adapters.mlflow import model_search
 from bot.adapters.mlflow.artifacts import ArtifactCalls
-from bot.adapters.mlflow.at_once import AtOnce, again_when_busy
+from bot.adapters.mlflow.at_once import AtOnce, again_when_busy, served
 from bot.adapters.mlflow.guard_calls import GuardCalls, guard_refusal
 from bot.adapters.mlflow.installed import check_store
 from bot.adapters.mlflow.ledger import PLAIN_KEY as _PLAIN_KEY
@@ -273,8 +273,8 @@ class Registry(RunCalls, ArtifactCalls, LedgerCalls, WebhookCalls, GuardCalls, A
     def _models_page(self, where: str, token: str | None) -> tuple[list[ModelInfo], str | None]:
         """One page of the search: read as JSON from a tracking server (model_search.py
         says why), through the client from a local store."""
-        uri = self._registry_uri or self.tracking_uri
-        if model_search.served(uri):
+        uri = self._registry_at()
+        if served(uri):
             return model_search.search_page(uri, where, token)
         page = self.rc.search_registered_models(
             filter_string=where or None, max_results=model_search.PAGE, page_token=token

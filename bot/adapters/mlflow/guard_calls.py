@@ -12,7 +12,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any
 
-from bot.adapters.mlflow.at_once import again_when_busy
+from bot.adapters.mlflow.at_once import again_when_busy, served
 from bot.core.ports.registry import GuardStatus, RegistryError
 
 # What the guard answers on, and how each of its refusals begins.
@@ -43,7 +43,7 @@ class GuardCalls:
     def guard(self) -> GuardStatus:
         """Guarded when the server answers GUARD_PATH as the guard does, to the credentials
         promobot uses (MLFLOW_TRACKING_USERNAME and the like). A local store never is."""
-        if not self.tracking_uri.startswith(("http://", "https://")):
+        if not served(self.tracking_uri):
             return GuardStatus(False, f"{self._where()} is a local store")
         status, found = self._guard_summary(self.tracking_uri)
         if found.get("guard") == "promobot":
@@ -66,12 +66,13 @@ class GuardCalls:
         return True
 
     def _registry_at(self) -> str:
+        """Where the registry is: its own URI, else the tracking server's."""
         return self._registry_uri or self.tracking_uri
 
     def _offered_state_tags(self) -> str:
         if self._state_tags_path is None:
             offered = ""
-            if self._registry_at().startswith(("http://", "https://")):
+            if served(self._registry_at()):
                 _, found = self._guard_summary(self._registry_at())
                 path = found.get("deletes_state_tags") if found.get("guard") == "promobot" else ""
                 offered = path if path == STATE_TAGS_PATH else ""

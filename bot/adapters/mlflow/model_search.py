@@ -22,11 +22,6 @@ SEARCH_PATH = "/api/2.0/mlflow/registered-models/search"
 PAGE = 100  # MLflow's most per page of registered models
 
 
-def served(uri: str) -> bool:
-    """Whether `uri` is a tracking server this module reads from."""
-    return uri.startswith(("http://", "https://"))
-
-
 def search_page(uri: str, filter_string: str, token: str | None) -> tuple[list[ModelInfo], str]:
     """One page of `search_registered_models(filter_string)` at the server `uri`, and
     the token of the next ("" after the last). MLflow's MlflowException on its error
