@@ -257,5 +257,5 @@ class Service:
         run is compacting: waited for if `wait` (`waiting(model, holder)` told once),
         else left to that run (Compacted.busy)."""
         for name in list(dict.fromkeys(models)) or self.drift_scan.governed():
-            told = (lambda holder, n=name: waiting(n, holder)) if waiting else None
-            yield archive.compact(self.deps.registry, name, wait=wait, waiting=told)
+            tell = (lambda holder, n=name: waiting(n, holder)) if waiting else None
+            yield archive.compact(self.deps.registry, name, wait=wait, waiting=tell)

@@ -125,35 +125,34 @@ def compact(
             with registry.mutex(
                 compaction_bucket(model), model, "compaction", wait_s=None if told else 0
             ):
-                done, left = _round(registry, model)
+                done = _round(registry, model)
         except MutexBusy as busy:
+            holder = busy.holder or "another run"
             if not wait or time.monotonic() > deadline:
-                return replace(total, busy=busy.holder or "another run", left=own_tags(tags))
+                return replace(total, busy=holder, left=own_tags(tags))
             if not told and waiting is not None:
-                waiting(busy.holder or "another run")
+                waiting(holder)
             told = True
             continue
-        if left is None:
+        if done is None:
             return replace(total, found=False)
-        total = replace(
-            total, moved=total.moved + done.moved, families=total.families + done.families
-        )
-        tags = left
-        if not done.moved:
+        moved, families, tags = done
+        total = replace(total, moved=total.moved + moved, families=total.families + families)
+        if not moved:
             break
     return replace(total, left=own_tags(tags))
 
 
-def _round(registry: Registry, model: str) -> tuple[Compacted, dict[str, str] | None]:
+def _round(registry: Registry, model: str) -> tuple[int, int, dict[str, str]] | None:
     """One round, the lock held: the model read again (another run may have moved what
-    this one saw), at most ROUND_RECORDS moved. Returns it and the tags left (None: the
-    model is gone)."""
+    this one saw), at most ROUND_RECORDS moved. Returns the records and families moved
+    and the tags left on the model; None when the model is gone."""
     info = registry.get_model(model)
     if info is None:
-        return Compacted(model, found=False), None
+        return None
     plan = split(info.tags, ROUND_RECORDS)
     if plan.mark is None:
-        return Compacted(model), info.tags
+        return 0, 0, info.tags
     cut_short = any(k.startswith(LEDGER_COPYING_PREFIX) for k in info.tags)
     there = _already_copied(registry, model, plan.archive) if cut_short else {}
     copy = {k: v for k, v in plan.archive.items() if there.get(k) != v}
@@ -175,7 +174,7 @@ def _round(registry: Registry, model: str) -> tuple[Compacted, dict[str, str] | 
     registry.delete_model_tags(model, deletes)
     for key in deletes:
         left.pop(key, None)
-    return Compacted(model, moved=len(plan.archive), families=plan.families), left
+    return len(plan.archive), plan.families, left
 
 
 def _already_copied(registry: Registry, model: str, moving: dict[str, str]) -> dict[str, str]:
