@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 
+from bot.core.neutral import terminal
 from bot.core.ports.registry import RegistryError
 from bot.core.results import envelope
 from bot.doors.common import ExitCode, registry_exit
@@ -84,9 +85,11 @@ def _line(model: str, moved: int, left: int) -> str:
 
 
 def _say(line: str, as_json: bool) -> None:
-    """A progress line as each model is done (not with --json: one document at the end)."""
+    """A progress line as each model is done (not with --json: one document at the end).
+    Names come from MLflow, and a lock's holder from a tag anyone may write: no control
+    sequence reaches the terminal."""
     if not as_json:
-        print(line, flush=True)
+        print(terminal(line), flush=True)
 
 
 def _emit(
@@ -96,7 +99,7 @@ def _emit(
         print(json.dumps(envelope(status, reasons, action="compact", data={"models": done})))
     elif code not in (ExitCode.OK, ExitCode.REFUSED):
         for reason in reasons:
-            print(reason, file=sys.stderr)
+            print(terminal(reason), file=sys.stderr)
     return code
 
 

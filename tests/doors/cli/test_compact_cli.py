@@ -129,3 +129,34 @@ def test_compact_gives_up_on_a_run_that_holds_on_and_says_to_run_it_again(
     assert said["status"] == "error"
     assert said["reasons"] == [f"{M}: another run ({owner}) is still compacting it"]
     assert said["data"]["models"] == []
+
+
+def test_a_holder_planted_in_mlflow_reaches_the_terminal_inert(
+    cli_env, capsys, tracking_uri, monkeypatch
+) -> None:
+    """Anyone may create a lock model on an unguarded registry: its owner tag is shown
+    without its control sequences."""
+    import time
+
+    from bot.core.service import archive
+    from bot.core.state.keys import (
+        LOCK_EXPIRES_TAG,
+        LOCK_OWNER_TAG,
+        compaction_bucket,
+        lock_model_name,
+    )
+
+    monkeypatch.setattr(archive, "WAIT_FOR_OTHERS_S", 0)
+    planted = "evil\x1b]0;pwned\x07\x1b[2J"
+    cli_env.client.create_registered_model(
+        lock_model_name(compaction_bucket(M)),
+        tags={LOCK_OWNER_TAG: planted, LOCK_EXPIRES_TAG: f"{time.time() + 600:.3f}"},
+    )
+    code, out, err = cli(capsys, "compact", M)
+    assert code == 3
+    shown = "evil\ufffd]0;pwned\ufffd\ufffd[2J"
+    assert out == (
+        f"{M}: another run ({shown}) is still compacting it; "
+        f"run `promobot compact {M}` again later\n"
+    )
+    assert "\x1b" not in out + err
