@@ -540,11 +540,14 @@ class Guarded:
 
 
 @contextlib.contextmanager
-def guarded_sqlite(workdir: Path, policy: Path, **more: str) -> Iterator[Guarded]:
-    """A guarded `mlflow server` of its own on SQLite, its users made; `more`: more of the
-    guard's settings (guard_env)."""
+def guarded_sqlite(
+    workdir: Path, policy: Path, *, backend: str = "", **more: str
+) -> Iterator[Guarded]:
+    """A guarded `mlflow server` of its own on SQLite (`backend`: a database already
+    seeded, else a new one in `workdir`), its users made; `more`: more of the guard's
+    settings (guard_env)."""
     server = auth_server(
-        f"sqlite:///{workdir / 'mlflow.db'}", workdir, env=guard_env(policy, **more)
+        backend or f"sqlite:///{workdir / 'mlflow.db'}", workdir, env=guard_env(policy, **more)
     )
     try:
         server.start()

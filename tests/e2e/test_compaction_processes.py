@@ -30,15 +30,7 @@ from typing import Any
 
 import pytest
 from fake_slack import FakeSlack
-from servers import (
-    PROMOBOT,
-    Guarded,
-    MlflowServer,
-    PromobotServe,
-    auth_server,
-    guard_env,
-    promobot_env,
-)
+from servers import PROMOBOT, MlflowServer, PromobotServe, guarded_sqlite, promobot_env
 from slow_proxy import SlowProxy
 from test_verify_replicas import side_by_side
 
@@ -112,15 +104,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Where]:
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Where]:
     folder = tmp_path_factory.mktemp("compaction-guarded")
-    mlflow = auth_server(_seeded(folder, GUARDED_PAST), folder, env=guard_env(paths.POLICY))
-    try:
-        mlflow.start()
-        guard = Guarded("sqlite", mlflow, paths.POLICY)
-        guard.make_users()
+    uri = _seeded(folder, GUARDED_PAST)
+    with guarded_sqlite(folder, paths.POLICY, backend=uri) as guard:
         env = guard.cli_env("promobot")
-        yield Where(mlflow.url, env, lambda: guard.as_user("promobot"), GUARDED_PAST)
-    finally:
-        mlflow.stop()
+        yield Where(guard.url, env, lambda: guard.as_user("promobot"), GUARDED_PAST)
 
 
 def promobot(where: Where, *words: str) -> str:
@@ -177,30 +164,26 @@ def until(
     raise AssertionError(f"never got to: {what}\n{logs()}")
 
 
-def replicas(where: Where, folder: Path) -> AbstractContextManager[list[PromobotServe]]:
+@contextlib.contextmanager
+def replicas(where: Where, folder: Path) -> Iterator[list[PromobotServe]]:
     """Two `promobot serve` whose only pass is the audit, every second (the Slack app
     needs a Slack: a fake one); the test launches them."""
-
-    @contextlib.contextmanager
-    def made() -> Iterator[list[PromobotServe]]:
-        with FakeSlack() as slack:
-            env = {
-                **where.env,
-                "PROMOBOT_AUDIT_SECONDS": "1",
-                "PROMOBOT_SWEEP_SECONDS": "0",
-                "PROMOBOT_VERIFY_SECONDS": "0",
-                "SLACK_SIGNING_SECRET": "slack-signing-secret",
-                "SLACK_BOT_TOKEN": "xoxb-test-token",
-                "SLACK_API_URL": slack.api_url,
-                "PROMOBOT_SLACK_CHANNEL": "C0COMPACT",
-            }
-            serves = [PromobotServe(env, folder / f"replica-{n}") for n in (1, 2)]
-            try:
-                yield serves
-            finally:
-                side_by_side([serve.stop for serve in serves])
-
-    return made()
+    with FakeSlack() as slack:
+        env = {
+            **where.env,
+            "PROMOBOT_AUDIT_SECONDS": "1",
+            "PROMOBOT_SWEEP_SECONDS": "0",
+            "PROMOBOT_VERIFY_SECONDS": "0",
+            "SLACK_SIGNING_SECRET": "slack-signing-secret",
+            "SLACK_BOT_TOKEN": "xoxb-test-token",
+            "SLACK_API_URL": slack.api_url,
+            "PROMOBOT_SLACK_CHANNEL": "C0COMPACT",
+        }
+        serves = [PromobotServe(env, folder / f"replica-{n}") for n in (1, 2)]
+        try:
+            yield serves
+        finally:
+            side_by_side([serve.stop for serve in serves])
 
 
 @pytest.mark.parametrize("kind", ["guarded", "server"], ids=["guarded-2000", "plain"])
