@@ -52,6 +52,7 @@ import hashlib
 import re
 import time
 from datetime import datetime
+from functools import lru_cache
 
 STATE_PREFIX = "mlflow.promobot."
 REQUEST_PREFIX = f"{STATE_PREFIX}request."
@@ -173,6 +174,13 @@ def request_key(request_id: str) -> str:
     return f"{REQUEST_PREFIX}{request_id}"
 
 
+# The readers ask for a request's keys, its state's keys and an event's order again for
+# every target a page or a pass looks at (the release board's overview: tens of thousands
+# of times); each is a pure function of one string, so each is worked out once.
+_MEMO = 8192
+
+
+@lru_cache(maxsize=_MEMO)
 def request_keys(request_id: str) -> tuple[str, ...]:
     """Where a request may be stored: its key now, then its key in the legacy layout."""
     return tuple(f"{prefix}{request_id}" for prefix in REQUEST_PREFIXES)
@@ -194,6 +202,7 @@ def state_key(request_id: str) -> str:
     return f"{REQUEST_PREFIX}{request_id}.state"
 
 
+@lru_cache(maxsize=_MEMO)
 def state_keys(request_id: str) -> tuple[str, ...]:
     return tuple(f"{key}.state" for key in request_keys(request_id))
 
@@ -232,11 +241,13 @@ def event_keys(tags: dict[str, str]) -> list[str]:
     the prefix (milliseconds, then the host's nanoseconds), so events written before and
     after the change of layout interleave in the order they happened."""
 
-    def when(key: str) -> str:
-        return key.removeprefix(EVENT_PREFIX).removeprefix(LEGACY_EVENT_PREFIX)
-
     found = [k for k in tags if k.startswith((EVENT_PREFIX, LEGACY_EVENT_PREFIX))]
-    return sorted(found, key=lambda k: (when(k), k))
+    return sorted(found, key=_event_order)
+
+
+@lru_cache(maxsize=_MEMO)
+def _event_order(key: str) -> tuple[str, str]:
+    return key.removeprefix(EVENT_PREFIX).removeprefix(LEGACY_EVENT_PREFIX), key
 
 
 def drift_key(target_key: str) -> str:

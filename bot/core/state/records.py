@@ -172,8 +172,13 @@ def approvals(tags: dict[str, str], request_id: str) -> list[Approval]:
 
 def outcome(tags: dict[str, str], request_id: str) -> Outcome | None:
     value = _first(tags, state_keys(request_id))
-    if not value:
-        return None
+    return _outcome(value) if value else None
+
+
+@lru_cache(maxsize=8192)
+def _outcome(value: str) -> Outcome:
+    """A request's outcome parsed once, as _event is (a page reads each one again for
+    every event and target it looks at); an Outcome is frozen, so sharing one is safe."""
     data = loads(value)
     return Outcome(
         state=str(data.get("state", "")),
