@@ -12,7 +12,8 @@
 # asks for Production, his own approval is refused, alice approves, the deployment code
 # loads models:/sentiment-classifier/Production, and carol (on call) rolls back.
 # The replicas' Slack channel (PROMOBOT_SLACK_CHANNEL) hears about each version
-# MLflow's webhook delivers. Each run adds two versions; it can run again.
+# MLflow's webhook delivers. Each run adds two versions; it can run again. Run right after
+# `up -d`, it first waits (up to five minutes) for MLflow and promobot's accounts.
 set -eu
 
 MODEL=sentiment-classifier
@@ -37,6 +38,41 @@ train_and_register() {  # train_and_register C: prints the new version number
 import mlflow, sys
 print(mlflow.register_model(sys.argv[1], sys.argv[2]).version)" "$logged" "$MODEL"
 }
+
+# Right after `up -d` the stack is still starting: podman before 4.6 does not wait for
+# MLflow's health check, and the accounts are made by a one-shot service after it. Wait
+# (up to five minutes) until both accounts sign in, rather than fail at the first command.
+say "0. waiting for MLflow and promobot's accounts (the mlflow-accounts service makes them)"
+python3 - <<'PY'
+import base64, os, sys, time, urllib.error, urllib.request
+
+url = os.environ["MLFLOW_TRACKING_URI"].rstrip("/") + "/api/2.0/mlflow/users/current"
+accounts = {
+    "promobot": os.environ["PROMOBOT_MLFLOW_PASSWORD"],
+    "promobot-ci": os.environ["PROMOBOT_CI_MLFLOW_PASSWORD"],
+}
+started = time.monotonic()
+waiting = ""
+while accounts:
+    for name, password in list(accounts.items()):
+        token = base64.b64encode(f"{name}:{password}".encode()).decode()
+        request = urllib.request.Request(url, headers={"Authorization": f"Basic {token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=5):
+                del accounts[name]
+                continue
+        except urllib.error.HTTPError as answer:
+            waiting = f"MLflow answers {answer.code} for {name}: its account is not made yet"
+        except (urllib.error.URLError, OSError):
+            waiting = "MLflow does not answer yet"
+        break
+    else:
+        continue
+    if time.monotonic() - started > 300:
+        sys.exit(f"story: after 5 minutes, {waiting} (podman-compose logs mlflow mlflow-accounts)")
+    time.sleep(3)
+print(f"MLflow answers and both accounts sign in ({time.monotonic() - started:.0f} s)")
+PY
 
 say "1. CI trains two versions of the example model and registers them"
 first=$(train_and_register 0.3)

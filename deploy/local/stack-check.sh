@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The compose stack, brought up here and the demo story run against it (`make stack-check`;
-# docs/deploy.md, "Checking the stack here"):
+# docs/deploy.md, "Building here, without a registry"):
 #
 #   1. the images, from Debian's packages (images.sh all: no registry is reachable here)
 #   2. a throwaway env file with fresh secrets, and a copy of policies/ without its

@@ -1,4 +1,5 @@
-"""promobot's MLflow accounts, made once by MLflow's admin (docs/deploy.md, "Accounts").
+"""promobot's MLflow accounts, made once by MLflow's admin (docs/deploy.md, "Accounts and
+permissions").
 
     promobot     password PROMOBOT_MLFLOW_PASSWORD: MANAGE on every registered model (the
                  role `promobot-bot`): it moves stages and aliases, writes its tags, and
