@@ -158,6 +158,19 @@ def newest_problem(
     )
     if newest_key == receipt.get("event") and same and _is_number(newest.get("version")):
         return ""
+    if newest.get("version") == about.version and newest.get("request") != receipt.get("request"):
+        # promobot's newest execution there kept this very version without a receipt: it
+        # recorded a holder moved there outside promobot (a repair of drift), and promoting
+        # the same version again would only record it again.
+        return (
+            f"the receipt for {about.where} is not promobot's newest execution there: "
+            f"{_short(newest.get('request'))} (at {_short(newest.get('at'))}) recorded "
+            f"v{about.version} as it found it in {about.target}, moved there outside "
+            f"promobot, and a record vouches for nothing. Run {about.audit}; for a receipt, "
+            f"promobot must carry v{about.version} out there itself: move {about.target} "
+            f"through promobot (a rollback to the version before it), then promote "
+            f"v{about.version} ({about.promote})"
+        )
     return (
         f"the receipt for {about.where} is not promobot's newest execution there: "
         f"v{_short(newest.get('version'))} ({_short(newest.get('request'))}, at "

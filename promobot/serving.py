@@ -41,6 +41,12 @@ __all__ = ["RegistryUnavailable", "UnapprovedModel", "Verified", "load_model", "
 log = logging.getLogger("promobot.serving")
 MODES = ("raise", "warn")
 TRUSTED_KEYS_VARIABLE = "PROMOBOT_TRUSTED_KEYS"
+PYFUNC_MISSING = (
+    "promobot.serving.load_model loads with mlflow.pyfunc, which cannot be imported here "
+    "(no module {module}): mlflow-skinny alone lacks numpy and pandas. Install mlflow, or "
+    "numpy and pandas beside mlflow-skinny, with what the model itself needs; verify() "
+    "checks a version without them"
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,10 @@ def load_model(
     `trusted_keys`: the public keys as PROMOBOT_TRUSTED_KEYS gives them (its default)."""
     if mode not in MODES:
         raise ValueError(f"mode must be 'raise' or 'warn', not {mode!r}")
-    import mlflow.pyfunc  # only here: verify() never loads a model
+    try:
+        import mlflow.pyfunc  # only here: verify() never loads a model
+    except ImportError as exc:  # mlflow-skinny alone: pyfunc needs numpy and pandas too
+        raise ImportError(PYFUNC_MISSING.format(module=exc.name or exc)) from exc
 
     try:
         asked = Asked(model_uri, trusted_keys, dst_path, tracking_uri)

@@ -9,6 +9,7 @@ sends it back (bot/doors/command_door.py), and `promobot --server` prints what i
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -46,11 +47,16 @@ class Answer:
         return self.raw_json or json.dumps(self.body, ensure_ascii=self.ascii_json)
 
     def show(self, as_json: bool) -> ExitCode:
-        """Print it as the terminal does: the envelope on stdout, or the text."""
-        if as_json:
-            print(self.json_text())
-        else:
-            print(self.text, file=sys.stderr if self.stream == STDERR else sys.stdout)
+        """Print it as the terminal does: the envelope on stdout, or the text. A reader
+        that stops early (`promobot verify-load … | head -1`) ends nothing but the
+        printing: the exit status is still the answer's, and no traceback follows."""
+        out = sys.stderr if self.stream == STDERR and not as_json else sys.stdout
+        try:
+            print(self.json_text() if as_json else self.text, file=out)
+            out.flush()
+        except BrokenPipeError:
+            # What is left in the buffer would fail again when Python exits: send it nowhere.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
         return self.exit
 
 

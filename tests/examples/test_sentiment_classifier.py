@@ -116,6 +116,16 @@ def test_model_is_logged_with_signature_inside_the_artifact_location(trained: Tr
     assert list((trained.root / "artifacts").rglob("MLmodel"))
 
 
+def test_the_weights_file_is_the_one_the_readme_names(trained: Trained) -> None:
+    # The example's README tells users which file holds the weights (to find it in the
+    # artifact store): MLflow 3.17's scikit-learn flavour writes model.skops by default.
+    stored = {p.name for p in (trained.root / "artifacts").rglob("*") if p.is_file()}
+    assert "model.skops" in stored and "model.pkl" not in stored
+    readme = (REPO_ROOT / "examples" / "sentiment_classifier" / "README.md").read_text()
+    assert "the weights, `model.skops`" in readme
+    assert "promobot register --model sentiment-classifier --run-id" in readme
+
+
 def test_register_promote_then_predict_from_production(
     trained: Trained, capsys: pytest.CaptureFixture[str]
 ) -> None:

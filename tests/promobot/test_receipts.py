@@ -140,6 +140,22 @@ def test_a_newer_execution_supersedes_it() -> None:
     assert "v4 (req-9999999999, at 2026-11-26T10:02:00Z) superseded it" in message
 
 
+def test_a_newer_record_of_the_same_version_says_promoting_it_again_is_not_the_way() -> None:
+    # A raw move put v3 back in Production and a repair recorded it (a signed event of v3,
+    # no receipt): the old receipt is superseded, and "promote v3 production" would only
+    # record it again, so the message says what does give it a receipt.
+    newer = f"{EVENT_PREFIX}{1_795_000_000_001:013d}.{1:020d}.req-8888888888"
+    tags = {**TAGS, newer: event(3, "req-8888888888", previous=None)}
+    [(reason, message)] = failures(signed(), tags)
+    assert reason == "superseded"
+    assert (
+        "req-8888888888 (at 2026-11-26T10:02:00Z) recorded v3 as it found it in Production, "
+        "moved there outside promobot, and a record vouches for nothing" in message
+    )
+    assert "promobot must carry v3 out there itself" in message
+    assert "a rollback to the version before it" in message
+
+
 def test_newer_events_of_other_targets_unsigned_or_untrusted_do_not_count() -> None:
     later = [f"{EVENT_PREFIX}{1_795_000_000_001 + n:013d}.{1:020d}.req-{n}" for n in range(4)]
     other_key = Ed25519PrivateKey.generate()

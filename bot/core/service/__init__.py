@@ -209,6 +209,12 @@ class Service:
         """Whether promobot signs its records and writes receipts (a signing key is set)."""
         return self.deps.receipts
 
+    def verifies(self) -> bool:
+        """Whether records and receipts are checked against trusted keys here (a signing
+        key, or PROMOBOT_TRUSTED_KEYS alone)."""
+        signatures = self.deps.signatures
+        return signatures is not None and signatures.verifying
+
     def records_deployments(self) -> bool:
         """Whether promotions are recorded as GitHub deployments here (GITHUB_TOKEN)."""
         return self.deps.github.deployer is not None

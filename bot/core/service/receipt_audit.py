@@ -44,6 +44,8 @@ def _holder_findings(deps: Deps, info: ModelInfo, key: str) -> list[Finding]:
     why = "missing" if not receipt else deps.signatures.check(receipt) if deps.signatures else ""
     if not why and (receipt.get("version") != holder or receipt.get("target") != target.label):
         why = f"it names v{receipt.get('version')} in {receipt.get('target')}"
+    if not why:
+        why = _superseded(info, target.label, receipt)
     steps = (
         NextStep(
             f"to put an approved version in {target.label}, someone who may",
@@ -60,3 +62,29 @@ def _holder_findings(deps: Deps, info: ModelInfo, key: str) -> list[Finding]:
             detail = f"{approved} approved, {now} there now"
             return [Finding(*facts, ARTIFACTS, holder, None, detail=detail, fixes=steps)]
     return []
+
+
+def _superseded(info: ModelInfo, label: str, receipt: dict) -> str:
+    """Why the receipt is not the newest counted execution on its target, as deployment
+    code's check sees it (promobot/receipts.py newest_problem): "" when it is. `info.tags`
+    holds only the records whose signatures count. A repair of drift, which records a
+    holder without a receipt, supersedes the holder's older receipt too."""
+    for key in reversed(state.event_keys(info.tags)):
+        if not key.startswith(state.EVENT_PREFIX):
+            continue  # the loader reads the current layout's events only
+        event = state.loads(info.tags[key])
+        if isinstance(event, dict) and event.get("target_label") == label:
+            mine = (event.get("request"), event.get("version")) == (
+                receipt.get("request"),
+                receipt.get("version"),
+            )
+            if key == receipt.get("event") and mine:
+                return ""
+            return (
+                f"superseded: {event.get('request')} put v{event.get('version')} there "
+                f"after it, at {event.get('at')}, and wrote no receipt for it"
+                if event.get("version") == receipt.get("version")
+                else f"superseded: {event.get('request')} carried out v{event.get('version')} "
+                f"there after it, at {event.get('at')}"
+            )
+    return f"superseded: the trail holds no signed execution of {label}"

@@ -89,6 +89,14 @@ NOT_SIGNED = (
     "straight into MLflow counts like promobot's own, and deployment code has no receipt "
     "to check. docs/security.md says how to set the keys."
 )
+# A reader (audit.yml, a laptop) with the public keys alone: what it checks is signed,
+# and saying "not signed" there would be wrong; what it would write is the problem.
+NOT_SIGNING_HERE = (
+    "promobot signs nothing here (PROMOBOT_SIGNING_KEY is not set): records and receipts "
+    "are checked against PROMOBOT_TRUSTED_KEYS, but what a command run here writes is "
+    "unsigned and is not counted where keys are trusted. Set PROMOBOT_SIGNING_KEY where "
+    'promobot carries out promotions (docs/contract.md, "Keys").'
+)
 
 
 def run_audit(args: list[str], as_json: bool) -> int:
@@ -117,7 +125,7 @@ def run_audit(args: list[str], as_json: bool) -> int:
     if not guard.guarded:
         print(f"⚠ {NOT_GUARDED.format(why=guard.why)}", file=sys.stderr)
     if not service.signs():
-        print(f"⚠ {NOT_SIGNED}", file=sys.stderr)
+        print(f"⚠ {NOT_SIGNING_HERE if service.verifies() else NOT_SIGNED}", file=sys.stderr)
     if as_json:
         findings = [{"model": f.model, **f.to_json()} for f in report.findings]
         out: dict[str, Any] = {"models_checked": report.models_checked, "findings": findings}

@@ -155,3 +155,28 @@ def test_a_repair_writes_no_receipt(signed: Service, models: ModelFactory, tmp_p
     events = [v for k, v in models.model_tags(MODEL).items() if k.startswith(keys.EVENT_PREFIX)]
     assert [json.loads(v)["version"] for v in events] == [version]
     assert not any(k.startswith("promobot.receipt.") for k in models.tags(MODEL, version))
+
+
+def test_the_audit_reports_a_holder_whose_old_receipt_a_repair_superseded(
+    signed: Service, models: ModelFactory, tmp_path: Path, key: Ed25519PrivateKey
+) -> None:
+    # v1 carried out to Staging (a receipt), then v2; v1 put back by hand, and the drift
+    # repaired by recording it: v1's receipt is no longer the newest execution there, so
+    # deployment code refuses it (superseded) — and the audit must say so, not stay clean.
+    from promobot.receipts import Version, check
+
+    first, _ = with_files(models, tmp_path, accuracy=0.9, f1=0.9)
+    second, _ = with_files(models, tmp_path, accuracy=0.9, f1=0.9)
+    run(signed, "slack:U01BOB", f"promote {MODEL} v{first} staging ok")
+    run(signed, "slack:U01BOB", f"promote {MODEL} v{second} staging ok")
+    models.client.transition_model_version_stage(MODEL, str(first), "Staging", True)
+    assert run(signed, "slack:U01BOB", f"promote {MODEL} v{first} staging found").status == "done"
+
+    text = models.tags(MODEL, first)["promobot.receipt.Staging"]
+    refused = check(Version(MODEL, first, "Staging"), text, models.model_tags(MODEL), trusted(key))
+    assert [f.reason for f in refused[1]] == ["superseded"]
+    found = [(f.kind, f.holder, f.tag) for f in signed.drift_scan.scan([MODEL]).findings]
+    assert found == [("unsigned", first, "promobot.receipt.Staging")]
+    [finding] = signed.drift_scan.scan([MODEL]).findings
+    assert finding.detail.startswith("superseded: req-")
+    assert f"put v{first} there after it" in finding.detail

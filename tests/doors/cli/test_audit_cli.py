@@ -263,3 +263,33 @@ def test_json_lines_escape_the_line_separators(service, models, capsys) -> None:
     assert [r["event"] for r in records] == ["promotion", "request", "denial"]
     assert records[-1]["reason"] == reason
     assert "\\u2028" in out and "\\u2029" in out and "\\u0085" in out
+
+
+def test_without_a_signing_key_the_audit_says_so_as_it_is_here(
+    service, two_versions, monkeypatch, capsys
+) -> None:
+    # No key at all: nothing is signed or checked. The public keys alone (a reader such as
+    # audit.yml): records are checked, so "not signed" would be wrong; what it would write
+    # is unsigned. A signing key: neither line.
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from promobot.keys import private_pem, public_pem
+
+    key = Ed25519PrivateKey.generate()
+    assert main(["audit"]) == 0
+    err = capsys.readouterr().err
+    assert "⚠ promobot's records are not signed (PROMOBOT_SIGNING_KEY is not set)" in err
+
+    monkeypatch.setenv("PROMOBOT_TRUSTED_KEYS", public_pem(key))
+    main(["audit"])
+    err = capsys.readouterr().err
+    assert "not signed" not in err
+    assert (
+        "⚠ promobot signs nothing here (PROMOBOT_SIGNING_KEY is not set): records and "
+        "receipts are checked against PROMOBOT_TRUSTED_KEYS" in err
+    )
+
+    monkeypatch.setenv("PROMOBOT_SIGNING_KEY", private_pem(key))
+    main(["audit"])
+    err = capsys.readouterr().err
+    assert "PROMOBOT_SIGNING_KEY is not set" not in err
