@@ -17,9 +17,9 @@ from bot.core.commands import USAGE
 from bot.doors.common import ExitCode, normalise_actor
 
 # The entries that are not command words: they run here, never through --server.
+# (`policy check` is one of them; `policy <model>` is a command word.)
 DOOR_COMMANDS = frozenset(
     (
-        "policy",
         "audit",
         "deployments",
         "compact",
@@ -102,10 +102,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(args: list[str]) -> int:
     flags = _global_flags(args)
     as_json, actor, args, problem = flags.as_json, flags.actor, flags.words, flags.problem
-    if not problem and flags.server and args and args[0] in DOOR_COMMANDS:
+    if not problem and flags.server and _runs_here(args):
+        entry = " ".join(args[:2]) if args[0] == "policy" else args[0]
         problem = (
             f"--server carries the command words (promote, approve, rollback, status, …) to "
-            f"promobot serve; `promobot {args[0]}` runs here: leave out --server"
+            f"promobot serve; `promobot {entry}` runs here: leave out --server"
         )
     if problem:
         from bot.doors.cli.words import usage_error
@@ -173,6 +174,13 @@ def _main(args: list[str]) -> int:
     from bot.doors.cli.words import run_words
 
     return run_words(" ".join(args), actor, as_json, flags.server)
+
+
+def _runs_here(args: list[str]) -> bool:
+    """An entry that is not a command word (`audit`, `policy check`, …)."""
+    if not args:
+        return False
+    return args[0] in DOOR_COMMANDS or args[:2] == ["policy", "check"]
 
 
 @dataclass

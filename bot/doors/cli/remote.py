@@ -76,9 +76,9 @@ def run_remote(server: str, text: str, asked: str, settings: Settings, as_json: 
         request.add_header("Authorization", f"Basic {token}")
     try:
         with _OPENER.open(request, timeout=TIMEOUT_S) as reply:
-            return _answer(reply.status, reply.headers, reply.read())
+            return _answer(reply.status, reply.headers, reply.read(), bool(username))
     except urllib.error.HTTPError as exc:
-        return _answer(exc.code, exc.headers, exc.read())
+        return _answer(exc.code, exc.headers, exc.read(), bool(username))
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         return stop_answer(
@@ -87,10 +87,16 @@ def run_remote(server: str, text: str, asked: str, settings: Settings, as_json: 
         )
 
 
-def _answer(status: int, headers: Message, raw: bytes) -> Answer:
-    """What the door said, as the local CLI would say it."""
+def _answer(status: int, headers: Message, raw: bytes, signed: bool) -> Answer:
+    """What the door said, as the local CLI would say it (`signed`: credentials were sent)."""
     text = raw.decode("utf-8", "replace").rstrip("\n")
     code = headers.get(EXIT_HEADER, "")
+    if status == 401 and not signed:
+        return stop_answer(
+            ExitCode.REFUSED,
+            "promobot serve signs you in with your MLflow account, and none is set: set "
+            "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD; nothing was done",
+        )
     if status == 401:
         return stop_answer(
             ExitCode.REFUSED,
