@@ -8,6 +8,7 @@ or invalid; 2 usage error; 3 MLflow or another service unreachable. Heavy module
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -90,13 +91,24 @@ Exit status: 0 done or pending, 1 refused or invalid, 2 usage error, 3 MLflow un
 """
 
 
+# A reader that went away (`promobot history m | head -1`): as SIGPIPE ends other tools.
+CUT_OFF = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _main(args)
+        code = _main(args)
+        sys.stdout.flush()  # a closed pipe is found here, not at the interpreter's exit
+        return code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Nothing more can reach the reader; keep the interpreter from trying again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return CUT_OFF
 
 
 def _main(args: list[str]) -> int:
