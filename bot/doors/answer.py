@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.core.context import Context
+from bot.core.neutral import jsonl
 from bot.core.results import Result, envelope
 from bot.core.service.acting_as import acting_as
 from bot.doors.common import ExitCode, exit_code
@@ -43,7 +44,8 @@ class Answer:
     result: bool = False  # a use case answered (not a stop before it)
 
     def json_text(self) -> str:
-        return self.raw_json or json.dumps(self.body, ensure_ascii=self.ascii_json)
+        """One line: a result's JSON keeps non-ASCII, but not the line separators."""
+        return self.raw_json or jsonl(json.dumps(self.body, ensure_ascii=self.ascii_json))
 
     def show(self, as_json: bool) -> ExitCode:
         """Print it as the terminal does: the envelope on stdout, or the text."""
