@@ -329,6 +329,20 @@ def test_the_cli_with_server_says_when_nothing_answers(
     assert "cannot be reached" in err and "nothing was done" in err
     code, _, err = cli(monkeypatch, capsys, ("bob", "pw"), "--server", "ftp://x", "status", MODEL)
     assert code == 2
+    # Credentials in the URL: urllib would look the host up with them ("Name or service
+    # not known"); the sentence says where they go instead, the URL masked.
+    code, _, err = cli(
+        monkeypatch,
+        capsys,
+        ("bob", "pw"),
+        "--server",
+        "http://u:secret@127.0.0.1:9",
+        "status",
+        MODEL,
+    )
+    assert code == 2
+    assert "without credentials" in err and "MLFLOW_TRACKING_USERNAME" in err
+    assert "secret" not in err
 
 
 def test_the_cli_with_server_carries_policy_and_keeps_policy_check_here(

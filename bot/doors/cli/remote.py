@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from email.message import Message
 from typing import Any
@@ -55,6 +56,13 @@ def run_remote(server: str, text: str, asked: str, settings: Settings, as_json: 
         return stop_answer(
             ExitCode.USAGE,
             f"--server (PROMOBOT_SERVER_URL) must be promobot serve's http(s) URL, not {where!r}",
+        )
+    if "@" in urllib.parse.urlsplit(server).netloc:
+        return stop_answer(
+            ExitCode.USAGE,
+            f"--server (PROMOBOT_SERVER_URL) takes promobot serve's URL without credentials, "
+            f"not {where!r}: you sign in with MLFLOW_TRACKING_USERNAME and "
+            "MLFLOW_TRACKING_PASSWORD",
         )
     username = settings.mlflow_tracking_username.strip()
     password = settings.mlflow_tracking_password
