@@ -8,6 +8,7 @@ or invalid; 2 usage error; 3 MLflow or another service unreachable. Heavy module
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,9 +18,9 @@ from bot.core.commands import USAGE
 from bot.doors.common import ExitCode, normalise_actor
 
 # The entries that are not command words: they run here, never through --server.
+# (`policy check` is one of them; `policy <model>` is a command word.)
 DOOR_COMMANDS = frozenset(
     (
-        "policy",
         "audit",
         "deployments",
         "compact",
@@ -90,22 +91,34 @@ Exit status: 0 done or pending, 1 refused or invalid, 2 usage error, 3 MLflow un
 """
 
 
+# A reader that went away (`promobot history m | head -1`): as SIGPIPE ends other tools.
+CUT_OFF = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _main(args)
+        code = _main(args)
+        sys.stdout.flush()  # a closed pipe is found here, not at the interpreter's exit
+        return code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Nothing more can reach the reader; keep the interpreter from trying again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return CUT_OFF
 
 
 def _main(args: list[str]) -> int:
     flags = _global_flags(args)
     as_json, actor, args, problem = flags.as_json, flags.actor, flags.words, flags.problem
-    if not problem and flags.server and args and args[0] in DOOR_COMMANDS:
+    if not problem and flags.server and _runs_here(args):
+        entry = " ".join(args[:2]) if args[0] == "policy" else args[0]
         problem = (
             f"--server carries the command words (promote, approve, rollback, status, …) to "
-            f"promobot serve; `promobot {args[0]}` runs here: leave out --server"
+            f"promobot serve; `promobot {entry}` runs here: leave out --server"
         )
     if problem:
         from bot.doors.cli.words import usage_error
@@ -173,6 +186,13 @@ def _main(args: list[str]) -> int:
     from bot.doors.cli.words import run_words
 
     return run_words(" ".join(args), actor, as_json, flags.server)
+
+
+def _runs_here(args: list[str]) -> bool:
+    """An entry that is not a command word (`audit`, `policy check`, …)."""
+    if not args:
+        return False
+    return args[0] in DOOR_COMMANDS or args[:2] == ["policy", "check"]
 
 
 @dataclass

@@ -413,3 +413,22 @@ def test_a_bad_group_entry_stops_every_command_and_nothing_is_written(
     assert "The policy files are invalid; promobot stops here." in err
     assert f"{bad}:{line}: groups.ml-leads[1]: " in err
     assert cli_env.all_models() == before
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly():
+    """`promobot help | head -1` (here `| true`, gone before a word is written): exit
+    141, as SIGPIPE ends other tools, and no traceback."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        f"{sys.executable} -m bot help | true; echo ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "141"
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr

@@ -9,12 +9,12 @@ sends it back (bot/doors/command_door.py), and `promobot --server` prints what i
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.core.context import Context
+from bot.core.neutral import jsonl
 from bot.core.results import Result, envelope
 from bot.core.service.acting_as import acting_as
 from bot.doors.common import ExitCode, exit_code
@@ -44,19 +44,15 @@ class Answer:
     result: bool = False  # a use case answered (not a stop before it)
 
     def json_text(self) -> str:
-        return self.raw_json or json.dumps(self.body, ensure_ascii=self.ascii_json)
+        """One line: a result's JSON keeps non-ASCII, but not the line separators."""
+        return self.raw_json or jsonl(json.dumps(self.body, ensure_ascii=self.ascii_json))
 
     def show(self, as_json: bool) -> ExitCode:
-        """Print it as the terminal does: the envelope on stdout, or the text. A reader
-        that stops early (`promobot verify-load … | head -1`) ends nothing but the
-        printing: the exit status is still the answer's, and no traceback follows."""
-        out = sys.stderr if self.stream == STDERR and not as_json else sys.stdout
-        try:
-            print(self.json_text() if as_json else self.text, file=out)
-            out.flush()
-        except BrokenPipeError:
-            # What is left in the buffer would fail again when Python exits: send it nowhere.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+        """Print it as the terminal does: the envelope on stdout, or the text."""
+        if as_json:
+            print(self.json_text())
+        else:
+            print(self.text, file=sys.stderr if self.stream == STDERR else sys.stdout)
         return self.exit
 
 

@@ -1,32 +1,24 @@
-"""An answer printed to a reader that stops early (`promobot … | head -1`): the exit
-status is still the answer's, and no BrokenPipeError traceback follows on stderr
-(bot/doors/answer.py)."""
+"""One command's answer as the terminal and the command door give it (bot/doors/answer.py)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import json
 
-CODE = """
-import sys
+from bot.core.results import envelope
 from bot.doors.answer import Answer
 from bot.doors.common import ExitCode
-text = "\\n".join(f"line {n} " + "x" * 200 for n in range(5000))
-sys.exit(Answer(ExitCode.REFUSED, {}, text).show(as_json=False))
-"""
 
 
-def test_a_reader_that_stops_early_gets_no_traceback_and_the_exit_status_stays() -> None:
-    shown = subprocess.Popen(
-        [sys.executable, "-c", CODE],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert shown.stdout is not None and shown.stderr is not None
-    first = shown.stdout.readline()
-    shown.stdout.close()  # as `head -1` does
-    err = shown.stderr.read()
-    assert shown.wait(timeout=60) == 1
-    assert first.startswith("line 0 ")
-    assert "Traceback" not in err and "BrokenPipe" not in err
+def test_a_results_json_is_one_line_for_every_line_splitter() -> None:
+    reason = "line one\u2028line two\u2029three\x85four café"
+    answer = Answer(ExitCode.OK, envelope("done", [reason]), reason, ascii_json=False)
+    text = answer.json_text()
+    assert len(text.splitlines()) == 1
+    assert "\\u2028" in text and "\\u2029" in text and "\\u0085" in text
+    assert "café" in text  # other non-ASCII stays as it is
+    assert json.loads(text)["reasons"] == [reason]
+
+
+def test_what_another_process_wrote_is_shown_as_written() -> None:
+    raw = '{"status": "done"}'
+    assert Answer(ExitCode.OK, {}, "", raw_json=raw).json_text() == raw

@@ -329,3 +329,52 @@ def test_the_cli_with_server_says_when_nothing_answers(
     assert "cannot be reached" in err and "nothing was done" in err
     code, _, err = cli(monkeypatch, capsys, ("bob", "pw"), "--server", "ftp://x", "status", MODEL)
     assert code == 2
+    # Credentials in the URL: urllib would look the host up with them ("Name or service
+    # not known"); the sentence says where they go instead, the URL masked.
+    code, _, err = cli(
+        monkeypatch,
+        capsys,
+        ("bob", "pw"),
+        "--server",
+        "http://u:secret@127.0.0.1:9",
+        "status",
+        MODEL,
+    )
+    assert code == 2
+    assert "without credentials" in err and "MLFLOW_TRACKING_USERNAME" in err
+    assert "secret" not in err
+
+
+def test_the_cli_with_server_carries_policy_and_keeps_policy_check_here(
+    door: Door,
+    accounts: Accounts,
+    models: ModelFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # `policy <model>` is a command word (docs/contract.md, "Commands"): the door answers it.
+    models.version(MODEL, accuracy=0.9, f1=0.9)
+    code, out, err = cli(
+        monkeypatch, capsys, accounts.bob, "--server", door.url, "policy", MODEL, "--json"
+    )
+    assert code == 0, err
+    answer = json.loads(out)
+    assert (answer["status"], answer["action"]) == ("done", "policy")
+    # `policy check` validates files where it is typed.
+    code, _, err = cli(monkeypatch, capsys, accounts.bob, "--server", door.url, "policy", "check")
+    assert code == 2
+    assert "`promobot policy check` runs here: leave out --server" in err
+
+
+def test_the_cli_with_server_and_no_credentials_says_to_set_them(
+    door: Door, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("MLFLOW_TRACKING_USERNAME", raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_PASSWORD", raising=False)
+    code = main(["--server", door.url, "status", MODEL])
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert err.strip() == (
+        "promobot serve signs you in with your MLflow account, and none is set: set "
+        "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD; nothing was done"
+    )

@@ -34,11 +34,17 @@ def acting_as(
     own = f"{MLFLOW_PREFIX}{username}"
     if not asked or username in service_users or policy.same_person(asked, own):
         return ActingAs(asked or own)
+    person = policy.person_for(own)
+    way_out = (
+        "Leave out --as."
+        if person is not None
+        else f"Leave out --as (or add `mlflow: {username}` to your entry in the policy's people)."
+    )
+    who = f"{own} ({person.key} in the policy)" if person is not None else own
     return ActingAs(
         refusal=(
-            f"You are signed in to MLflow as {username}, so you act as {own}: only promobot's "
+            f"You are signed in to MLflow as {username}, so you act as {who}: only promobot's "
             f"service accounts (PROMOBOT_SERVICE_USERS) act for someone else, and {asked} "
-            f"is not you in the policy. Leave out --as (or add `mlflow: {username}` to your "
-            "entry in the policy's people). Nothing was done."
+            f"is not you in the policy. {way_out} Nothing was done."
         )
     )

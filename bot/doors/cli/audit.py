@@ -21,7 +21,6 @@ and a JSON line is one line for every line splitter (bot/core/neutral.py).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -190,10 +189,6 @@ def run_export(args: list[str], as_json: bool) -> int:
         written = write_records(trail, fmt, sys.stdout)
     except RegistryError as exc:
         return registry_failure(exc, "promobot audit export").report()
-    except BrokenPipeError:
-        # The reader stopped early (`| head`): what it read was written whole.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return ExitCode.OK
     for name in trail.unknown:
         print(f"{name}: there is no registered model of that name in MLflow", file=sys.stderr)
     word = "model" if trail.models_read == 1 else "models"

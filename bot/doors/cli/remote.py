@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from email.message import Message
 from typing import Any
@@ -56,6 +57,13 @@ def run_remote(server: str, text: str, asked: str, settings: Settings, as_json: 
             ExitCode.USAGE,
             f"--server (PROMOBOT_SERVER_URL) must be promobot serve's http(s) URL, not {where!r}",
         )
+    if "@" in urllib.parse.urlsplit(server).netloc:
+        return stop_answer(
+            ExitCode.USAGE,
+            f"--server (PROMOBOT_SERVER_URL) takes promobot serve's URL without credentials, "
+            f"not {where!r}: you sign in with MLFLOW_TRACKING_USERNAME and "
+            "MLFLOW_TRACKING_PASSWORD",
+        )
     username = settings.mlflow_tracking_username.strip()
     password = settings.mlflow_tracking_password
     secret = password.get_secret_value() if password is not None else ""
@@ -76,9 +84,9 @@ def run_remote(server: str, text: str, asked: str, settings: Settings, as_json: 
         request.add_header("Authorization", f"Basic {token}")
     try:
         with _OPENER.open(request, timeout=TIMEOUT_S) as reply:
-            return _answer(reply.status, reply.headers, reply.read())
+            return _answer(reply.status, reply.headers, reply.read(), bool(username))
     except urllib.error.HTTPError as exc:
-        return _answer(exc.code, exc.headers, exc.read())
+        return _answer(exc.code, exc.headers, exc.read(), bool(username))
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         return stop_answer(
@@ -87,10 +95,16 @@ def run_remote(server: str, text: str, asked: str, settings: Settings, as_json: 
         )
 
 
-def _answer(status: int, headers: Message, raw: bytes) -> Answer:
-    """What the door said, as the local CLI would say it."""
+def _answer(status: int, headers: Message, raw: bytes, signed: bool) -> Answer:
+    """What the door said, as the local CLI would say it (`signed`: credentials were sent)."""
     text = raw.decode("utf-8", "replace").rstrip("\n")
     code = headers.get(EXIT_HEADER, "")
+    if status == 401 and not signed:
+        return stop_answer(
+            ExitCode.REFUSED,
+            "promobot serve signs you in with your MLflow account, and none is set: set "
+            "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD; nothing was done",
+        )
     if status == 401:
         return stop_answer(
             ExitCode.REFUSED,

@@ -30,9 +30,11 @@ SERVE_HELP = """\
 usage: promobot serve [--port N] [--host ADDR] [--workers N] [--threads N] [--socket-mode]
 
 The Slack app. Over HTTP (default): POST /slack/events for slash commands and
-interactivity, POST /mlflow/webhook for MLflow's webhook deliveries, GET /healthz for
-load balancers. With --socket-mode: a WebSocket to Slack (needs SLACK_APP_TOKEN), for
-teams that cannot expose an endpoint.
+interactivity, POST /api/v1/commands for the command words of `promobot --server`
+(signed in with the caller's MLflow account), POST /mlflow/webhook for MLflow's webhook
+deliveries, GET /releases for the release board, GET /healthz for load balancers. With
+--socket-mode: a WebSocket to Slack (needs SLACK_APP_TOKEN), for teams that cannot
+expose an endpoint.
 
 Options:
   --port N        port to listen on (default $PORT, else 3000)
@@ -48,6 +50,8 @@ PROMOBOT_POLICY, PROMOBOT_SWEEP_SECONDS (how often expired requests are closed a
 their messages updated; default 60, 0 turns it off), PROMOBOT_AUDIT_SECONDS (how often
 the governed models are audited for drift; default 300, 0 turns it off),
 PROMOBOT_MLFLOW_WEBHOOK_SECRET (verifies MLflow's deliveries; unset, they get 401);
+MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (promobot's service account),
+PROMOBOT_SERVICE_USERS (the accounts whose "as" the command door honours);
 GITHUB_TOKEN, GITHUB_API_URL and PROMOBOT_MLFLOW_UI_URL for the checks gate and the
 GitHub deployment of each promotion.
 """

@@ -106,3 +106,21 @@ def test_rules_keep_the_typed_values_the_schema_made() -> None:
         MetricGate("auc", metric_expr("> production + 0.01")),
     )
     assert [gate.relative_to for gate in production.metrics] == [None, "Staging", "Production"]
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "policies",
+        "policies/aliases-only",
+        "deploy/kubernetes/overlays/example/policies",
+    ],
+)
+def test_the_shipped_policies_map_each_persons_mlflow_account(where: str) -> None:
+    """Signed in to MLflow as carol (`promobot --server`, docs/contract.md "Identities"),
+    carol is the on-call engineer of the example, not an actor no rule names."""
+    policy = load_policy(ROOT / where)
+    for key in policy.people:
+        person = policy.person_for(f"mlflow:{key}")
+        assert person is not None and person.key == key
+    assert policy.same_person("mlflow:carol", "slack:U01CAROL")

@@ -43,3 +43,16 @@ def test_a_person_names_themselves_by_any_handle_the_policy_gives_them() -> None
 def test_a_service_users_name_is_matched_exactly() -> None:
     refused = acting_as("github:carol", "SVC-promobot", service_users=SERVICE, policy=POLICY)
     assert refused.refusal and not refused.actor
+
+
+def test_the_refusal_suggests_a_policy_handle_only_to_an_account_the_policy_does_not_name() -> None:
+    policy = load_policy(SERVICE_POLICY)
+    people = dict(policy.people)
+    people["bob"] = type(people["bob"])("bob", "bob@example.com", "bob", "U01BOB", None, "bob")
+    mapped = type(policy)(people, policy.groups, policy.models)
+    named = acting_as("github:alice", "bob", service_users=SERVICE, policy=mapped).refusal
+    assert "mlflow:bob (bob in the policy)" in named
+    assert "Leave out --as. Nothing was done." in named
+    assert "add `mlflow:" not in named  # bob's entry already has it
+    unnamed = acting_as("github:alice", "zed", service_users=SERVICE, policy=mapped).refusal
+    assert "add `mlflow: zed` to your entry in the policy's people" in unnamed

@@ -293,3 +293,30 @@ def test_without_a_signing_key_the_audit_says_so_as_it_is_here(
     main(["audit"])
     err = capsys.readouterr().err
     assert "PROMOBOT_SIGNING_KEY is not set" not in err
+
+
+def test_export_to_a_reader_that_goes_away_ends_quietly_as_every_command_does(
+    tmp_path,
+) -> None:
+    """`promobot audit export | head -1`: exit 141 as the other commands (bot/cli.py), no
+    traceback and no summary line."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        f"{sys.executable} -m bot audit export --format csv | true; echo ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+            "PROMOBOT_POLICY": str(SERVICE_POLICY),
+            "PYTHONPATH": str(SERVICE_POLICY.parents[2]),
+        },
+    )
+    assert done.stdout.strip() == "141", done.stderr
+    assert "Traceback" not in done.stderr and "record(s)" not in done.stderr

@@ -160,5 +160,7 @@ def test_help_lists_the_options(fake: FakeSlack, tmp_path: Path) -> None:
         "PROMOBOT_AUDIT_SECONDS",
         "PROMOBOT_MLFLOW_WEBHOOK_SECRET",
         "POST /mlflow/webhook",
+        "POST /api/v1/commands",
+        "PROMOBOT_SERVICE_USERS",
     ):
         assert option in done.stdout
