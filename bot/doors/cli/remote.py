@@ -6,13 +6,17 @@ The door signs the caller in with their own MLflow credentials (MLFLOW_TRACKING_
 and MLFLOW_TRACKING_PASSWORD, sent as HTTP Basic) and acts as `mlflow:<username>`; it
 answers with the same envelope, text and exit status as the local CLI, which this prints
 as the local CLI does. Redirects are not followed: the credentials go to the URL given,
-and nowhere else.
+and nowhere else. An https URL is checked against the system's certificate authorities,
+or against the bundle REQUESTS_CA_BUNDLE (else CURL_CA_BUNDLE) names, as MLflow's client
+and every requests-based tool read it (a company's own CA in front of promobot serve).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -43,7 +47,14 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None  # the 3xx comes back as an HTTPError, answered below
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects())
+def _opener() -> urllib.request.OpenerDirector:
+    """No redirects; TLS checked against REQUESTS_CA_BUNDLE's (or CURL_CA_BUNDLE's) file
+    when one is named. OSError or ssl.SSLError when that file cannot be read as one."""
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if not bundle:
+        return urllib.request.build_opener(_NoRedirects())
+    context = ssl.create_default_context(cafile=bundle)
+    return urllib.request.build_opener(_NoRedirects(), urllib.request.HTTPSHandler(context=context))
 
 
 def run_remote(server: str, text: str, asked: str, settings: Settings, as_json: bool) -> Answer:
@@ -83,7 +94,15 @@ def run_remote(server: str, text: str, asked: str, settings: Settings, as_json: 
         token = base64.b64encode(f"{username}:{secret}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
     try:
-        with _OPENER.open(request, timeout=TIMEOUT_S) as reply:
+        opener = _opener()
+    except (OSError, ssl.SSLError) as exc:
+        return stop_answer(
+            ExitCode.USAGE,
+            "REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE) must name a file of PEM certificates "
+            f"the connection to promobot serve is checked against: {exc}; nothing was done",
+        )
+    try:
+        with opener.open(request, timeout=TIMEOUT_S) as reply:
             return _answer(reply.status, reply.headers, reply.read(), bool(username))
     except urllib.error.HTTPError as exc:
         return _answer(exc.code, exc.headers, exc.read(), bool(username))
