@@ -172,9 +172,9 @@ def chart_svg(chart: Chart, line: ChartLine, index: int) -> str:
 
 def _moment(cls: str, at: datetime, chart: Chart, colour: str, what: str) -> str:
     x = _x(at, chart.start, chart.end)
-    # In the right half the label goes left of its line: right of it, it would run off
-    # the picture (a rollback at the window's end).
-    right = x > (LEFT + WIDTH - RIGHT) / 2
+    # Near the right edge the label goes left of its line: right of it, it would run off
+    # the picture (a rollback at the window's end). About 6.5 px a character.
+    right = x + 4 + len(what) * 6.5 > WIDTH
     tx, anchor = (x - 4, "end") if right else (x + 4, "start")
     return (
         f'<g class="{cls}"><title>{esc(f"{what}: {_when(at)}")}</title>'
