@@ -43,6 +43,10 @@ NOT_GUARDED = (
     "This registry is not guarded by promobot: anyone who can reach it could change what "
     "this board shows. It is served to this machine only, unless PROMOBOT_BOARD=on."
 )
+EXPOSED = (
+    "This registry is not guarded by promobot: anyone who can reach it could change what "
+    "this board shows. PROMOBOT_BOARD=on: it is served to anyone who can reach this server."
+)
 DOWNLOADS = {
     "/trail.csv": ("csv", "text/csv; charset=utf-8"),
     "/trail.jsonl": ("jsonl", "application/x-ndjson"),
@@ -111,7 +115,7 @@ class BoardDoor:
         reader = Reader(
             tz=_query(environ, "tz")[:64],
             ui_url=self.ui_url,
-            notice="" if guarded else NOT_GUARDED,
+            notice="" if guarded else EXPOSED if self.mode == "on" else NOT_GUARDED,
         )
         try:
             return self._page(path, environ, reader)

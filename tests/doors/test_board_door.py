@@ -108,6 +108,9 @@ def test_an_unguarded_registry_is_served_to_this_machine_only_and_says_so() -> N
     on = door(guarded=False, mode="on")
     status, _, body = call(on, "/releases", REMOTE_ADDR="10.1.2.3")
     assert status == "200 OK" and "This registry is not guarded" in body
+    # Exposed, the page does not claim to be served to this machine only.
+    assert "served to anyone who can reach this server" in body
+    assert "served to this machine only" not in body
     assert call(door(guarded=False, mode="off"), "/releases")[0] == "404 Not Found"
 
 

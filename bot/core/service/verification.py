@@ -224,6 +224,10 @@ class Verifier:
             why = "on_failure: notify"
         elif previous is None:
             why = f"v{watch.version} was the first holder of {target.label}: nothing to go back to"
+        elif watch.event.channel == VERIFY.channel and watch.event.kind == "rollback":
+            # The restored version's own watch failed: the one it replaced is the version
+            # promobot just rolled back for failing; it is never put back.
+            why = f"v{previous} is the version promobot rolled back for failing verification"
         else:
             rolled, why = self._roll_back(info, watch, target, previous, reason)
         tags = {

@@ -59,6 +59,18 @@ def _stop(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def missing_sqlite_file(uri: str) -> Path | None:
+    """The file a `sqlite:///…` registry URI names when it does not exist, else None.
+
+    MLflow would create an empty registry there (folders too): a read-only board over a
+    mistyped path would then show nothing, as if no model were governed.
+    """
+    if not uri.startswith("sqlite:///"):
+        return None
+    path = Path(uri[len("sqlite:///") :].split("?", 1)[0])
+    return None if path.exists() else path
+
+
 def run_board(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _stop)
@@ -69,6 +81,10 @@ def run_board(argv: list[str]) -> int:
         "promobot_prometheus_url": args.prometheus,
     }
     settings = settings.model_copy(update={k: v for k, v in given.items() if v})
+    missing = missing_sqlite_file(settings.mlflow_tracking_uri)
+    if missing is not None:
+        print(f"promobot board: no registry at {missing} (no such SQLite file)", file=sys.stderr)
+        return ExitCode.USAGE
     prometheus = None
     try:
         if args.prometheus_data is not None:

@@ -172,9 +172,13 @@ def chart_svg(chart: Chart, line: ChartLine, index: int) -> str:
 
 def _moment(cls: str, at: datetime, chart: Chart, colour: str, what: str) -> str:
     x = _x(at, chart.start, chart.end)
+    # Near the right edge the label goes left of its line: right of it, it would run off
+    # the picture (a rollback at the window's end). About 6.5 px a character.
+    right = x + 4 + len(what) * 6.5 > WIDTH
+    tx, anchor = (x - 4, "end") if right else (x + 4, "start")
     return (
         f'<g class="{cls}"><title>{esc(f"{what}: {_when(at)}")}</title>'
         f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{CHART_H - BOTTOM}" stroke="{colour}" '
-        f'stroke-width="2"/><text x="{x + 4:.1f}" y="{TOP + 10}" font-size="11" '
-        f'fill="{colour}">{esc(what)}</text></g>'
+        f'stroke-width="2"/><text x="{tx:.1f}" y="{TOP + 10}" font-size="11" '
+        f'fill="{colour}" text-anchor="{anchor}">{esc(what)}</text></g>'
     )

@@ -230,3 +230,20 @@ def test_a_busy_target_is_left_to_the_next_pass_and_the_others_still_run(
         outcomes = service.verify().outcomes
     assert [(o.model, o.state) for o in outcomes] == [(free, "running")]
     assert busy in {o.model for o in service.verify().outcomes}  # its turn, once free
+
+
+def test_a_failing_restored_version_is_not_rolled_back_onto_the_failed_one(
+    setup: Callable[..., Any], models: Any
+) -> None:
+    # Both versions bad: v2 fails and promobot restores v1, whose own watch fails in
+    # turn; promobot tells instead of putting v2, the version it just rolled back, back.
+    service, recorder, name = setup("watch-both-bad", good=0.071, bad=0.071)
+    assert do(service, f"promote {name} v1 production first").status == "done"
+    assert do(service, f"promote {name} v2 production next").status == "done"
+    first = next(o for o in until(service, "failed") if o.state == "failed")
+    assert (first.version, first.rolled_back_to) == (2, 1)
+    second = next(o for o in until(service, "failed") if o.state == "failed")
+    assert (second.version, second.rolled_back_to) == (1, None)
+    assert models.stage(name, 1) == "Production"
+    assert models.tags(name, 1)["verification"] == "failed"
+    assert "promobot rolled back for failing verification" in recorder.seen[-1].result.reasons[0]
