@@ -47,16 +47,33 @@ def timeline(model: str, tags: dict[str, str], keys: Sequence[str], now: datetim
                 text = f"drift put right: v{fixed.version} by {fixed.by}"
                 markers.append(Marker(fixed.at, "drift-fixed", fixed.version, text))
         markers.sort(key=lambda m: m.at)
-        rows.append(TimelineRow(target_label(key), tuple(_segments(mine)), tuple(markers)))
+        rows.append(TimelineRow(target_label(key), tuple(_segments(mine, moves)), tuple(markers)))
     return Timeline(start, now, tuple(rows))
 
 
-def _segments(moves: list[HistoryEvent]) -> list[Segment]:
-    """A segment per holding: each move starts one, the next move on the target ends it."""
+def _segments(mine: list[HistoryEvent], moves: list[HistoryEvent]) -> list[Segment]:
+    """A segment per holding: each move starts one; the next move on the target ends it,
+    and so does the version's move to another stage (a version has one stage in MLflow:
+    v2 promoted from Staging to Production leaves Staging empty), where an alias is
+    held beside any other."""
     out = []
-    for i, event in enumerate(moves):
+    for i, event in enumerate(mine):
         assert event.at is not None
-        end = moves[i + 1].at if i + 1 < len(moves) else None
+        end = mine[i + 1].at if i + 1 < len(mine) else None
+        if event.target_kind == "stage":
+            left = next(
+                (
+                    e.at
+                    for e in moves
+                    if e.at is not None
+                    and e.at > event.at
+                    and e.target_kind == "stage"
+                    and e.version == event.version
+                    and e.target_key != event.target_key
+                ),
+                None,
+            )
+            end = left if left is not None and (end is None or left < end) else end
         out.append(Segment(event.version, event.at, end, event.by))
     return out
 

@@ -84,6 +84,27 @@ def test_the_timeline_has_a_segment_per_holding_and_a_marker_per_move(
     assert rows["Production"].segments[-1].end is None
 
 
+def test_a_version_promoted_on_from_staging_leaves_staging_in_the_timeline(
+    service: Service, two_versions: tuple[int, int], clock: Clock
+) -> None:
+    # MLflow gives a version one stage: v1 moved to Production is no longer in Staging,
+    # so Staging's bar ends there (the overview says Staging holds nothing).
+    run(service, "slack:U01BOB", f"promote {M} v1 staging candidate")
+    clock.advance(minutes=5)
+    pending = run(service, "slack:U01BOB", f"promote {M} v1 production shadow ok")
+    run(service, "github:alice", f"approve {pending.request_id}")
+
+    page = service.board.model(M)
+    assert page is not None
+    rows = {r.label: r for r in page.timeline.rows}
+    (staged,) = rows["Staging"].segments
+    (produced,) = rows["Production"].segments
+    assert staged.version == produced.version == 1
+    assert staged.end == produced.start
+    assert produced.end is None
+    assert {t.label: t.version for t in page.targets}["Staging"] is None
+
+
 def test_the_trail_pages_newest_first(
     service: Service,
     two_versions: tuple[int, int],
