@@ -58,7 +58,8 @@ Usage:
                                     (CI) register a run's model; `register --help` for all
   promobot serve [--port N] [--socket-mode]   the Slack app (POST /slack/events, GET /healthz)
                                     and MLflow's webhook deliveries (POST /mlflow/webhook)
-  promobot board [--registry URI] [--policy PATH] [--port N]
+  promobot board [--registry URI] [--policy PATH] [--port N] [--prometheus URL]
+                 [--prometheus-data DIR]
                                     the release board alone, on 127.0.0.1 (GET /releases)
   promobot webhooks install --url URL   point MLflow's webhook `promobot` at `promobot serve`
   promobot github                   handle the issue_comment event in $GITHUB_EVENT_PATH
