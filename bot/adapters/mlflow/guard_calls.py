@@ -102,23 +102,25 @@ class GuardCalls:
         from mlflow.utils.credentials import get_default_host_creds
         from mlflow.utils.rest_utils import http_request, verify_rest_response
 
-        for attempt in (1, 2):
-            try:
-                answer = http_request(
-                    get_default_host_creds(self._registry_at()),
-                    path,
-                    "POST",
-                    json=body,
-                    max_retries=0,
-                    timeout=STATE_TAGS_TIMEOUT_S,
-                )
-                break
-            except Exception as exc:
-                # A kept-alive connection the server closed (its idle timeout) just as this
-                # was sent: seen once in CI as "the connection was dropped". The delete is
-                # idempotent (a missing key is nothing to do), so once more, on a new one.
-                if attempt == 2 or not isinstance(exc.__cause__ or exc.__context__, OSError):
-                    raise
+        def send() -> Any:
+            return http_request(
+                get_default_host_creds(self._registry_at()),
+                path,
+                "POST",
+                json=body,
+                max_retries=0,
+                timeout=STATE_TAGS_TIMEOUT_S,
+            )
+
+        try:
+            answer = send()
+        except Exception as exc:
+            if not isinstance(exc.__cause__ or exc.__context__, OSError):
+                raise
+            # A kept-alive connection the server closed (its idle timeout) just as this
+            # was sent: seen once in CI as "the connection was dropped". The delete is
+            # idempotent (a missing key is nothing to do), so once more, on a new one.
+            answer = send()
         verify_rest_response(answer, path)  # MLflow's MlflowException, with the error code
 
 
