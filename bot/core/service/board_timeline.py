@@ -53,29 +53,35 @@ def timeline(model: str, tags: dict[str, str], keys: Sequence[str], now: datetim
 
 def _segments(mine: list[HistoryEvent], moves: list[HistoryEvent]) -> list[Segment]:
     """A segment per holding: each move starts one; the next move on the target ends it,
-    and so does the version's move to another stage (a version has one stage in MLflow:
-    v2 promoted from Staging to Production leaves Staging empty), where an alias is
-    held beside any other."""
+    and so does the version's move to another stage (_left_stage)."""
     out = []
     for i, event in enumerate(mine):
         assert event.at is not None
-        end = mine[i + 1].at if i + 1 < len(mine) else None
-        if event.target_kind == "stage":
-            left = next(
-                (
-                    e.at
-                    for e in moves
-                    if e.at is not None
-                    and e.at > event.at
-                    and e.target_kind == "stage"
-                    and e.version == event.version
-                    and e.target_key != event.target_key
-                ),
-                None,
-            )
-            end = left if left is not None and (end is None or left < end) else end
+        ends = [mine[i + 1].at if i + 1 < len(mine) else None, _left_stage(event, moves)]
+        end = min((at for at in ends if at is not None), default=None)
         out.append(Segment(event.version, event.at, end, event.by))
     return out
+
+
+def _left_stage(event: HistoryEvent, moves: list[HistoryEvent]) -> datetime | None:
+    """When the version `event` put on a stage was moved on to another stage: a version
+    has one stage in MLflow (v2 promoted from Staging to Production leaves Staging
+    empty), where an alias is held beside any other. None: it has not left."""
+    if event.target_kind != "stage" or event.at is None:
+        return None
+    start = event.at
+    return next(
+        (
+            e.at
+            for e in moves
+            if e.at is not None
+            and e.at > start
+            and e.target_kind == "stage"
+            and e.version == event.version
+            and e.target_key != event.target_key
+        ),
+        None,
+    )
 
 
 def _move_marker(event: HistoryEvent) -> Marker:
