@@ -69,22 +69,24 @@ def _superseded(info: ModelInfo, label: str, receipt: dict) -> str:
     code's check sees it (promobot/receipts.py newest_problem): "" when it is. `info.tags`
     holds only the records whose signatures count. A repair of drift, which records a
     holder without a receipt, supersedes the holder's older receipt too."""
-    for key in reversed(state.event_keys(info.tags)):
-        if not key.startswith(state.EVENT_PREFIX):
-            continue  # the loader reads the current layout's events only
-        event = state.loads(info.tags[key])
-        if isinstance(event, dict) and event.get("target_label") == label:
-            mine = (event.get("request"), event.get("version")) == (
-                receipt.get("request"),
-                receipt.get("version"),
-            )
-            if key == receipt.get("event") and mine:
-                return ""
-            return (
-                f"superseded: {event.get('request')} put v{event.get('version')} there "
-                f"after it, at {event.get('at')}, and wrote no receipt for it"
-                if event.get("version") == receipt.get("version")
-                else f"superseded: {event.get('request')} carried out v{event.get('version')} "
-                f"there after it, at {event.get('at')}"
-            )
-    return f"superseded: the trail holds no signed execution of {label}"
+    newest = next(
+        (
+            event
+            for event in reversed(state.all_events(info.tags))
+            # the loader reads the current layout's events only
+            if event.key.startswith(state.EVENT_PREFIX) and event.target_label == label
+        ),
+        None,
+    )
+    if newest is None:
+        return f"superseded: the trail holds no signed execution of {label}"
+    mine = (newest.request, newest.version) == (receipt.get("request"), receipt.get("version"))
+    if newest.key == receipt.get("event") and mine:
+        return ""
+    at = state.format_time(newest.at) if newest.at else ""
+    if newest.version == receipt.get("version"):
+        return (
+            f"superseded: {newest.request} put v{newest.version} there after it, at {at}, "
+            "and wrote no receipt for it"
+        )
+    return f"superseded: {newest.request} carried out v{newest.version} there after it, at {at}"
