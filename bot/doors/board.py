@@ -39,14 +39,12 @@ CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
-NOT_GUARDED = (
+UNGUARDED = (
     "This registry is not guarded by promobot: anyone who can reach it could change what "
-    "this board shows. It is served to this machine only, unless PROMOBOT_BOARD=on."
+    "this board shows."
 )
-EXPOSED = (
-    "This registry is not guarded by promobot: anyone who can reach it could change what "
-    "this board shows. PROMOBOT_BOARD=on: it is served to anyone who can reach this server."
-)
+NOT_GUARDED = f"{UNGUARDED} It is served to this machine only, unless PROMOBOT_BOARD=on."
+EXPOSED = f"{UNGUARDED} PROMOBOT_BOARD=on: it is served to anyone who can reach this server."
 DOWNLOADS = {
     "/trail.csv": ("csv", "text/csv; charset=utf-8"),
     "/trail.jsonl": ("jsonl", "application/x-ndjson"),
