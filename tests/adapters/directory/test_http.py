@@ -6,49 +6,18 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from canned_http import CannedServer
 
 from bot.adapters.directory.http import LookupFailed, fetch_json
 
 
-class Server:
-    """Answers every GET with `status`, `body` and `headers`; records the requests."""
-
-    def __init__(self) -> None:
-        self.status, self.body, self.headers = 200, b"{}", {"Content-Type": "application/json"}
-        self.seen: list[dict[str, str]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.seen.append({k.lower(): v for k, v in self.headers.items()})
-                self.send_response(server.status)
-                for key, value in server.headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(server.body)))
-                self.end_headers()
-                self.wfile.write(server.body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
-        threading.Thread(target=self.http.serve_forever, args=(0.05,), daemon=True).start()
-
-    def close(self) -> None:
-        self.http.shutdown()
-        self.http.server_close()
-
-
 @pytest.fixture
-def server() -> Iterator[Server]:
-    found = Server()
+def server() -> Iterator[CannedServer]:
+    found = CannedServer()
     yield found
     found.close()
 
@@ -66,7 +35,7 @@ def failure(url: str, timeout: float = 5.0) -> LookupFailed:
     return raised.value
 
 
-def test_the_answer_is_its_json_and_headers(server: Server) -> None:
+def test_the_answer_is_its_json_and_headers(server: CannedServer) -> None:
     server.body = json.dumps([{"login": "alice"}]).encode()
     server.headers["Link"] = '<https://api.github.com/x?page=2>; rel="next"'
     answer = get(server.url)
@@ -86,15 +55,15 @@ def test_the_answer_is_its_json_and_headers(server: Server) -> None:
     ids=["not-found", "unavailable", "not-json", "too-large"],
 )
 def test_a_failed_call_is_a_sentence(
-    server: Server, status: int, body: bytes, said: str, code: int | None
+    server: CannedServer, status: int, body: bytes, said: str, code: int | None
 ) -> None:
     server.status, server.body = status, body
     failed = failure(server.url)
     assert (str(failed), failed.status) == (said, code)
 
 
-def test_a_redirect_is_not_followed(server: Server) -> None:
-    elsewhere = Server()
+def test_a_redirect_is_not_followed(server: CannedServer) -> None:
+    elsewhere = CannedServer()
     try:
         server.status, server.body = 302, b""
         server.headers["Location"] = elsewhere.url + "/steal"

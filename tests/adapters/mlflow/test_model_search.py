@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
+from canned_http import CannedServer
 
 from bot.adapters.mlflow import model_search
 from bot.adapters.mlflow.gateway import Registry
@@ -71,29 +72,14 @@ def test_an_error_answer_is_mlflows_exception(mlflow_server: Any) -> None:
 
 def test_a_page_that_is_not_json_is_mlflows_exception() -> None:
     """A proxy answering 200 with its own page: MLflow's error, not a JSON traceback."""
-    import http.server
-    import threading
-
     from mlflow.exceptions import MlflowException
 
-    class Portal(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = b"<html>sign in to the proxy</html>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Portal)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    portal = CannedServer()
+    portal.headers["Content-Type"] = "text/html"
+    portal.body = b"<html>sign in to the proxy</html>"
     try:
         with pytest.raises(MlflowException) as raised:
-            model_search.search_page(f"http://127.0.0.1:{server.server_port}", "", None)
+            model_search.search_page(portal.url, "", None)
     finally:
-        server.shutdown()
-        server.server_close()
+        portal.close()
     assert "not in a valid JSON format" in raised.value.message

@@ -5,14 +5,13 @@ real TLS server whose certificate a CA of the test's own signed."""
 from __future__ import annotations
 
 import datetime
-import http.server
 import ipaddress
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from canned_http import CannedServer
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -76,35 +75,19 @@ def _pem_files(folder: Path) -> tuple[Path, Path, Path]:
     return paths
 
 
-class _Door(http.server.BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        body = b"status: done\n"
-        self.send_response(200)
-        self.send_header(EXIT_HEADER, "0")
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def tls_door(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """An https server answering as the command door does, and its CA's PEM file."""
     ca, cert, key = _pem_files(tmp_path)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Door)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    door = CannedServer(tls=context)
+    door.headers = {EXIT_HEADER: "0", "Content-Type": "text/plain"}
+    door.body = b"status: done\n"
     try:
-        yield f"https://127.0.0.1:{server.server_port}", ca
+        yield door.url, ca
     finally:
-        server.shutdown()
-        server.server_close()
+        door.close()
 
 
 def _send(url: str) -> tuple[ExitCode, str]:
