@@ -6,6 +6,7 @@ import json
 
 import pytest
 from conftest import SERVICE_POLICY
+from cut_off import cut_off
 
 from bot.cli import main
 
@@ -418,17 +419,6 @@ def test_a_bad_group_entry_stops_every_command_and_nothing_is_written(
 def test_a_reader_that_goes_away_ends_the_command_quietly():
     """`promobot help | head -1` (here `| true`, gone before a word is written): exit
     141, as SIGPIPE ends other tools, and no traceback."""
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        f"{sys.executable} -m bot help | true; echo ${{PIPESTATUS[0]}}",
-        shell=True,
-        executable="/bin/bash",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert done.stdout.strip() == "141"
-    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+    code, err = cut_off("help")
+    assert code == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import SERVICE_POLICY
+from cut_off import cut_off
 from service_helpers import M, run, to_production
 
 from bot.cli import main
@@ -300,23 +301,15 @@ def test_export_to_a_reader_that_goes_away_ends_quietly_as_every_command_does(
 ) -> None:
     """`promobot audit export | head -1`: exit 141 as the other commands (bot/cli.py), no
     traceback and no summary line."""
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        f"{sys.executable} -m bot audit export --format csv | true; echo ${{PIPESTATUS[0]}}",
-        shell=True,
-        executable="/bin/bash",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
+    code, err = cut_off(
+        "audit export --format csv",
         env={
             "PATH": "/usr/bin:/bin",
             "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
             "PROMOBOT_POLICY": str(SERVICE_POLICY),
             "PYTHONPATH": str(SERVICE_POLICY.parents[2]),
         },
+        timeout=120,
     )
-    assert done.stdout.strip() == "141", done.stderr
-    assert "Traceback" not in done.stderr and "record(s)" not in done.stderr
+    assert code == 141, err
+    assert "Traceback" not in err and "record(s)" not in err
