@@ -4,13 +4,13 @@ PROMOBOT_BOARD=on), read-only, the strict Content-Security-Policy, the downloads
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from board_door_calls import call
 
 from bot.core.board import ModelBoard, ModelSummary, Overview, Timeline, TrailPage
 from bot.core.ports.identity import IdentityError, SignedIn
@@ -49,30 +49,6 @@ def fake_service(guarded: bool) -> Any:
         policy=SimpleNamespace(rules_for=lambda name: object() if name.startswith("m") else None),
         drift_scan=SimpleNamespace(guard=lambda: GuardStatus(guarded)),
     )
-
-
-def call(
-    door: Any, path: str, *, method: str = "GET", auth: tuple[str, str] | None = None, **env: str
-) -> tuple[str, dict[str, str], str]:
-    raw = path.encode("utf-8").decode("latin-1")
-    base, _, query = raw.partition("?")
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": base,
-        "QUERY_STRING": query,
-        "REMOTE_ADDR": "127.0.0.1",
-        **env,
-    }
-    if auth:
-        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-        environ["HTTP_AUTHORIZATION"] = f"Basic {token}"
-    said: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
-        said["status"], said["headers"] = status, dict(headers)
-
-    body = b"".join(door(environ, start_response)).decode()
-    return said["status"], said["headers"], body
 
 
 def door(guarded: bool, mode: str = "") -> Any:

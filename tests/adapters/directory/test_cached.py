@@ -7,20 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 from fake_github import FakeGitHubServer
+from ticks import Ticks
 
 from bot.adapters.directory.cached import FAILURE_SECONDS, CachedDirectory
 from bot.adapters.github.client import GitHubClient
 from bot.adapters.github.teams import GitHubTeams
 
 TEAM = "github-team:acme/ml-leads"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -30,7 +23,7 @@ def github() -> Iterator[FakeGitHubServer]:
 
 
 def test_members_are_read_once_per_cache_time(github: FakeGitHubServer) -> None:
-    clock = Clock()
+    clock = Ticks()
     cached = CachedDirectory(
         GitHubTeams(GitHubClient("ghs_token", base_url=github.url)), 300, clock=clock
     )
@@ -50,7 +43,7 @@ def test_members_are_read_once_per_cache_time(github: FakeGitHubServer) -> None:
 
 
 def test_a_failure_is_kept_only_briefly(github: FakeGitHubServer) -> None:
-    clock = Clock()
+    clock = Ticks()
     cached = CachedDirectory(
         GitHubTeams(GitHubClient("ghs_token", base_url=github.url)), 300, clock=clock
     )
