@@ -30,6 +30,7 @@ DEFAULTS = {
     "promobot_prometheus_timeout_seconds": 5.0,
     "promobot_verify_seconds": 10.0,
     "promobot_board": "",
+    "promobot_board_seconds": 10.0,
     "slack_bot_token": None,
     "slack_signing_secret": None,
     "slack_app_token": None,
@@ -269,14 +270,24 @@ def test_prometheus_secrets_are_kept_secret(clean_env: pytest.MonkeyPatch) -> No
 
 
 @pytest.mark.parametrize(
-    ("value", "found", "problem"),
-    [("on", "on", ""), (" OFF ", "off", ""), ("", "", ""), ("public", "", "127.0.0.1 only")],
+    ("variable", "value", "found", "problem"),
+    [
+        ("PROMOBOT_BOARD", "on", "on", ""),
+        ("PROMOBOT_BOARD", " OFF ", "off", ""),
+        ("PROMOBOT_BOARD", "", "", ""),
+        ("PROMOBOT_BOARD", "public", "", "127.0.0.1 only"),
+        ("PROMOBOT_BOARD_SECONDS", "2.5", 2.5, ""),
+        ("PROMOBOT_BOARD_SECONDS", "0", 0.0, ""),
+        ("PROMOBOT_BOARD_SECONDS", "", 10.0, ""),
+        ("PROMOBOT_BOARD_SECONDS", "soon", 10.0, "must be a number of seconds, not 'soon'."),
+        ("PROMOBOT_BOARD_SECONDS", "-1", 10.0, "must be 0 (off) or more, not '-1'."),
+    ],
 )
-def test_promobot_board_is_on_off_or_empty(
-    monkeypatch: pytest.MonkeyPatch, value: str, found: str, problem: str
+def test_the_board_settings_and_their_mistakes(
+    clean_env: pytest.MonkeyPatch, variable: str, value: str, found: object, problem: str
 ) -> None:
-    monkeypatch.setenv("PROMOBOT_BOARD", value)
+    clean_env.setenv(variable, value)
     settings = load_settings()
-    assert settings.promobot_board == found
-    assert problem in settings.problem("PROMOBOT_BOARD")
-    assert bool(settings.problem("PROMOBOT_BOARD")) == bool(problem)
+    assert getattr(settings, variable.lower()) == found
+    assert problem in settings.problem(variable)
+    assert bool(settings.problem(variable)) == bool(problem)

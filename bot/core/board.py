@@ -43,6 +43,9 @@ class ModelSummary:
 class Overview:
     at: datetime
     models: tuple[ModelSummary, ...]
+    # When the models were read from MLflow, when not just now (the board's kept read:
+    # bot/doors/board_read.py); None: read for this page.
+    read_at: datetime | None = None
 
 
 @dataclass(frozen=True)

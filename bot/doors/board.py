@@ -28,6 +28,7 @@ from typing import Any
 from bot.core.ports.identity import Identity
 from bot.core.ports.registry import RegistryError
 from bot.core.service import Service
+from bot.core.service.board_read import KeptRead
 from bot.doors.signin import sign_in
 from bot.render.board import CSS, Reader, model_page, overview_page
 from bot.render.board.html import BASE, CSS_PATH, esc, page
@@ -62,12 +63,15 @@ class BoardDoor:
         *,
         mode: str = "",
         ui_url: str = "",
+        max_age: float = 0.0,
     ) -> None:
         self.service = service
         self.identity = identity
         self.mode = mode  # PROMOBOT_BOARD: "", "on" or "off"
         self.ui_url = ui_url
+        self.max_age = max_age  # PROMOBOT_BOARD_SECONDS: how old the overview's read may be
         self._guarded: bool | None = None  # asked of MLflow once, on the first read
+        self._kept: KeptRead | None = None
         self._lock = threading.Lock()
 
     def __call__(
@@ -129,12 +133,21 @@ class BoardDoor:
                     self._guarded = self.service().drift_scan.guard().guarded
         return self._guarded
 
+    def kept(self) -> KeptRead:
+        """The overview's kept read (bot/core/service/board_read.py), one per process."""
+        if self._kept is None:
+            with self._lock:
+                if self._kept is None:
+                    service = self.service()
+                    self._kept = KeptRead(service.board, service.changes, self.max_age)
+        return self._kept
+
     def _page(
         self, path: str, environ: dict[str, Any], reader: Reader
     ) -> tuple[str, str, bytes, list[tuple[str, str]]]:
         html_type = "text/html; charset=utf-8"
         if path in (BASE, f"{BASE}/"):
-            found = self.service().board.overview()
+            found = self.kept().overview() if self.max_age > 0 else self.service().board.overview()
             return "200 OK", html_type, overview_page(found, reader).encode(), []
         name = path[len(BASE) + 1 :]
         for suffix, (fmt, ctype) in DOWNLOADS.items():

@@ -13,6 +13,7 @@
     trail.py        the audit trail for auditors (`promobot audit export`)
     board.py        the release board: every governed model, one model's page
     board_timeline.py  the board's timeline and the verification it charts (pure)
+    board_read.py   the overview's read of every model, kept a few seconds; what was written
     archive.py      a model's ledger: compaction, and reading what moved there
     compact_on_write.py  an execution compacts a model grown past its bound, on a thread
     registration.py CI registration and the comparison with Production
@@ -63,6 +64,7 @@ from bot.core.results import (
 from bot.core.service import archive
 from bot.core.service.archive import Compacted
 from bot.core.service.board import Board
+from bot.core.service.board_read import Changes, Noting
 from bot.core.service.cards import Cards
 from bot.core.service.common import Context, Deps, Outside, new_request_id, utcnow
 from bot.core.service.compact_on_write import Compactor
@@ -104,6 +106,9 @@ class Service:
         outside = outside or Outside()
         if outside.signatures is not None:
             registry = SignedRecords(registry, outside.signatures)
+        # Which models this process wrote to: the board's kept read reads them again.
+        self.changes = Changes()
+        registry = Noting(registry, self.changes)
         self.deps = Deps(
             registry, policy, clock, new_id, events or EventBus(), directory=outside.directory
         )

@@ -11,7 +11,7 @@ model itself still holds (bot/core/service/archive.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -55,20 +55,36 @@ class Board:
         self.queries = queries
         self.drift_scan = drift_scan
 
-    def overview(self) -> Overview:
-        """Every governed model, by name, with what holds each target."""
+    def overview(
+        self, models: Sequence[ModelInfo] | None = None, read_at: datetime | None = None
+    ) -> Overview:
+        """Every governed model, by name, with what holds each target: of `models` as
+        read at `read_at` (the board's kept read), else as MLflow holds them now."""
         now = self.deps.clock()
-        infos = [
-            info
-            for info in self.deps.registry.models(self.deps.policy.patterns())
-            if not info.name.startswith(state.OWN_MODEL_PREFIXES)
-            and self.deps.policy.rules_for(info.name)
-        ]
-        infos.sort(key=lambda i: i.name)
+        infos = sorted(self.governed() if models is None else models, key=lambda i: i.name)
         summaries = tuple(
             ModelSummary(i.name, self._targets(i, now), _pending_count(i, now)) for i in infos
         )
-        return Overview(now, summaries)
+        return Overview(now, summaries, read_at)
+
+    def governed(self) -> list[ModelInfo]:
+        """Every model the policy governs, as MLflow holds it now: one paged search."""
+        return [
+            info
+            for info in self.deps.registry.models(self.deps.policy.patterns())
+            if self.governs(info.name)
+        ]
+
+    def governed_model(self, name: str) -> ModelInfo | None:
+        """`name` as MLflow holds it now, when the board shows it."""
+        return self.deps.registry.get_model(name) if self.governs(name) else None
+
+    def governs(self, name: str) -> bool:
+        """Whether the board shows `name`: a model the policy names, not one of promobot's
+        own (its locks and ledgers)."""
+        return not name.startswith(state.OWN_MODEL_PREFIXES) and bool(
+            self.deps.policy.rules_for(name)
+        )
 
     def model(self, name: str, page: int = 1) -> ModelBoard | None:
         """One governed model's page; None when MLflow has no such model or no policy

@@ -92,7 +92,10 @@ def run_board(argv: list[str]) -> int:
             settings = settings.model_copy(update={"promobot_prometheus_url": prometheus.url})
         service = build_service(settings)
         door = BoardDoor(
-            lambda: service, build_identity(settings), ui_url=settings.promobot_mlflow_ui_url
+            lambda: service,
+            build_identity(settings),
+            ui_url=settings.promobot_mlflow_ui_url,
+            max_age=settings.promobot_board_seconds,
         )
         with make_server(HOST, args.port, door, _Server, handler_class=_Quiet) as server:
             print(f"The release board: http://{HOST}:{server.server_port}/releases", flush=True)

@@ -114,13 +114,15 @@ def build_doors(settings: Settings, policy: Policy) -> Doors:
 def board_door(settings: Settings, service: Callable[[], Service], identity: Identity) -> BoardDoor:
     """The release board of this process, as PROMOBOT_BOARD says (a bad value is logged:
     the board then answers this machine only)."""
-    if problem := settings.problem("promobot_board"):
-        log.warning("%s", problem)
+    for variable in ("promobot_board", "promobot_board_seconds"):
+        if problem := settings.problem(variable):
+            log.warning("%s", problem)
     return BoardDoor(
         service,
         identity,
         mode=settings.promobot_board,
         ui_url=settings.promobot_mlflow_ui_url,
+        max_age=settings.promobot_board_seconds,
     )
 
 

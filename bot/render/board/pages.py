@@ -41,8 +41,7 @@ class Reader:
 def overview_page(found: Overview, reader: Reader) -> str:
     parts = [
         "<h1>Releases</h1>",
-        f'<p class="muted">{len(found.models)} governed model(s), as of '
-        f"{utc(found.at, reader.tz)}.</p>",
+        f'<p class="muted">{len(found.models)} governed model(s), {_read(found, reader)}.</p>',
     ]
     if not found.models:
         parts.append("<p>No registered model is named by the policy yet.</p>")
@@ -58,6 +57,17 @@ def overview_page(found: Overview, reader: Reader) -> str:
             f"{_targets(summary.name, summary.targets, reader)}{waiting}</section>"
         )
     return page("Releases — promobot", "".join(parts), notice=reader.notice, tz=reader.tz)
+
+
+def _read(found: Overview, reader: Reader) -> str:
+    """When the models were read: now, or the kept read's time (board_read.py)."""
+    if found.read_at is None:
+        return f"as of {utc(found.at, reader.tz)}"
+    return (
+        f"as MLflow held them at {utc(found.read_at, reader.tz)} (changes made through "
+        "promobot here show at once, others within seconds; a model's page is always "
+        "read afresh)"
+    )
 
 
 def _targets(model: str, rows: tuple[TargetRow, ...], reader: Reader) -> str:

@@ -181,6 +181,14 @@ def test_hostile_model_names_render_as_text_on_the_overview() -> None:
     assert "2 pending request(s)" in text
 
 
+def test_the_overview_says_when_its_models_were_read() -> None:
+    now = overview_page(Overview(T0, ()), Reader())
+    assert "0 governed model(s), as of" in now and "held them" not in now
+    kept = overview_page(Overview(T0, (), read_at=T0 - timedelta(seconds=7)), Reader())
+    assert "as MLflow held them at" in kept
+    assert f'datetime="{(T0 - timedelta(seconds=7)).isoformat()}"' in kept
+
+
 def test_long_values_are_cut_with_the_whole_on_hover() -> None:
     long_reason = "because " * 40
     overview = Overview(T0, (ModelSummary("m", (row(approved_by=long_reason.strip()),), 0),))
