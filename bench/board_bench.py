@@ -11,8 +11,13 @@ records say), behind a real `mlflow server`:
 and a real `promobot serve` over it (bench/policy.yaml governs `bench-*`; the registry is
 not guarded, so the board answers this machine only, which is where the client is).
 
-Timed: each page fetched over HTTP from 127.0.0.1, the pages taking turns, after a
-warm-up; the figure is the wall time of each request as the client sees it (serve
+Timed: each page fetched over HTTP from 127.0.0.1, the pages taking turns half a second
+apart, after a warm-up (of MLflow's server too: _warm), with serve's settings as they
+come: the overview is drawn from its read of the models, kept up to
+PROMOBOT_BOARD_SECONDS (10 s; bot/core/service/board_read.py) and renewed in the
+background while the pages are timed. Then the overview alone from a serve with
+PROMOBOT_BOARD_SECONDS=0, which reads afresh for every page (reported, no target). The
+figure is the wall time of each request as the client sees it (serve
 reports no time of its own), p50 and p95, and the bytes of the answer. Counted, once in
 this process through bench/rest_calls.py's proxy: the MLflow calls each page's use case
 makes and the bytes they read, and the use case's time apart from the rendering's (what
@@ -56,6 +61,11 @@ PAGES = {
     "model few": f"/releases/{OTHER.format(1)}",
 }
 TARGETED = ("overview", "model 10,000")
+AFRESH_NAME = "overview read afresh"
+# Between rounds of the pages: the kept run spans several of the overview's renewals (one
+# every PROMOBOT_BOARD_SECONDS / 2 = 5 s), and pages asked while one runs are timed too.
+PAUSE_S = 0.5
+AFRESH = {AFRESH_NAME: "/releases"}
 
 
 def run(
@@ -67,6 +77,7 @@ def run(
     server.start()
     try:
         _check_seeded(server.url, others)
+        _warm(server.url)
         with FakeSlack() as fake:
             env = promobot_env(
                 {
@@ -83,7 +94,15 @@ def run(
             )
             serve = PromobotServe(env, workdir / "serve").start(timeout=120)
             try:
-                timed = time_pages(serve.url, samples, progress)
+                timed = time_pages(serve.url, PAGES, samples, progress, pause=PAUSE_S)
+            finally:
+                serve.stop()
+            # The overview as it was before its read was kept (bot/core/service/
+            # board_read.py): every page waits for MLflow's search.
+            env["PROMOBOT_BOARD_SECONDS"] = "0"
+            serve = PromobotServe(env, workdir / "serve-afresh").start(timeout=120)
+            try:
+                afresh = time_pages(serve.url, AFRESH, samples, progress)[AFRESH_NAME]
             finally:
                 serve.stop()
         # After the timing, on a server long warm: its first requests are slow (workers
@@ -95,6 +114,7 @@ def run(
     pages = {name: {**timed[name], **counted[name]} for name in PAGES}
     return {
         "listing": listing,
+        "afresh": afresh,
         "models": len(others) + 1,
         "past_executions": PAST,
         "few": FEW,
@@ -249,16 +269,37 @@ def time_listing(url: str, samples: int) -> dict[str, float]:
 # ---- timed over HTTP ---------------------------------------------------------------------
 
 
-def time_pages(base: str, samples: int, progress: Callable[[str], None]) -> dict[str, Any]:
+def _warm(url: str, calls: int = 200) -> None:
+    """A fresh `mlflow server` answers its first hundred-odd searches 3-4 times slower
+    than later ones (a model's search: ~60 ms, then ~16 ms; measured on this machine,
+    whatever the searches were): a server in use is past that, so the pages are timed
+    after it."""
+    for _ in range(calls):
+        requests.get(
+            f"{url}/api/2.0/mlflow/registered-models/search",
+            params={"filter": f"name = '{seed.MODEL}'"},
+            timeout=60,
+        ).raise_for_status()
+
+
+def time_pages(
+    base: str,
+    pages: dict[str, str],
+    samples: int,
+    progress: Callable[[str], None],
+    pause: float = 0.0,
+) -> dict[str, Any]:
     """Each page `samples` times, in turns, from a fresh connection each (a reader's
-    browser opening the page): wall ms p50 / p95 / max and the answer's bytes."""
-    for path in PAGES.values():  # warm: serve's worker builds its Service, MLflow's caches
+    browser opening the page), `pause` s between turns: wall ms p50 / p95 / max and the
+    answer's bytes."""
+    for path in pages.values():  # warm: serve's worker builds its Service, MLflow's caches
         for _ in range(3):
             _get(base + path)
-    times: dict[str, list[float]] = {name: [] for name in PAGES}
+    times: dict[str, list[float]] = {name: [] for name in pages}
     sizes: dict[str, int] = {}
     for _ in range(samples):
-        for name, path in PAGES.items():
+        time.sleep(pause)
+        for name, path in pages.items():
             started = time.perf_counter()
             body = _get(base + path)
             times[name].append((time.perf_counter() - started) * 1000)
@@ -329,6 +370,12 @@ def table_lines(part: dict[str, Any] | None) -> list[str]:
         lines.append(
             f"  {name:<14}{ms[0]:>8}{ms[1]:>8}{ms[2]:>8}{row.get('bytes')!s:>9}"
             f"{len(row.get('calls', [])):>7}{row.get('bytes_read')!s:>9}{ms[3]:>10}{ms[4]:>8}"
+        )
+    afresh = part.get("afresh")
+    if afresh:
+        lines.append(
+            f"  the overview read afresh for every page (PROMOBOT_BOARD_SECONDS=0): "
+            f"p50 {_ms(afresh.get('p50_ms'))}, p95 {_ms(afresh.get('p95_ms'))} ms"
         )
     listing = part.get("listing")
     if listing:
