@@ -14,7 +14,7 @@ not guarded, so the board answers this machine only, which is where the client i
 Timed: each page fetched over HTTP from 127.0.0.1, the pages taking turns half a second
 apart, after a warm-up (of MLflow's server too: _warm), with serve's settings as they
 come: the overview is drawn from its read of the models, kept up to
-PROMOBOT_BOARD_SECONDS (10 s; bot/core/service/board_read.py) and renewed in the
+PROMOBOT_BOARD_SECONDS (3 s by default; bot/core/service/board_read.py) and renewed in the
 background while the pages are timed. Then the overview alone from a serve with
 PROMOBOT_BOARD_SECONDS=0, which reads afresh for every page (reported, no target). The
 figure is the wall time of each request as the client sees it (serve
@@ -63,7 +63,8 @@ PAGES = {
 TARGETED = ("overview", "model 10,000")
 AFRESH_NAME = "overview read afresh"
 # Between rounds of the pages: the kept run spans several of the overview's renewals (one
-# every PROMOBOT_BOARD_SECONDS / 2 = 5 s), and pages asked while one runs are timed too.
+# when the read is older than PROMOBOT_BOARD_SECONDS / 2 = 1.5 s), and pages asked while
+# one runs are timed too.
 PAUSE_S = 0.5
 AFRESH = {AFRESH_NAME: "/releases"}
 

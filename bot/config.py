@@ -67,7 +67,7 @@ what they are:
                                                   that is not guarded: empty, it answers only
                                                   127.0.0.1; on: anyone who reaches serve; off:
                                                   no board (guarded: MLflow credentials always)
-    PROMOBOT_BOARD_SECONDS          10            how old the overview's read of MLflow may
+    PROMOBOT_BOARD_SECONDS          3             how old the overview's read of MLflow may
                                                   be (changes made through this process show
                                                   at once); 0: read afresh for every overview
     PORT                            3000          `promobot serve`'s port
@@ -155,7 +155,7 @@ class Settings(BaseSettings):
     promobot_prometheus_timeout_seconds: float = 5.0
     promobot_verify_seconds: float = 10.0
     promobot_board: str = ""
-    promobot_board_seconds: float = 10.0
+    promobot_board_seconds: float = 3.0
     port: int = 3000
     web_concurrency: int = 1
     promobot_work_threads: int = 16
@@ -249,7 +249,7 @@ def _interval(variable: str, default: float) -> Callable[[Any], tuple[float, str
 _sweep_seconds = _interval("PROMOBOT_SWEEP_SECONDS", 60.0)
 _audit_seconds = _interval("PROMOBOT_AUDIT_SECONDS", 300.0)
 _verify_seconds = _interval("PROMOBOT_VERIFY_SECONDS", 10.0)
-_board_seconds = _interval("PROMOBOT_BOARD_SECONDS", 10.0)
+_board_seconds = _interval("PROMOBOT_BOARD_SECONDS", 3.0)
 
 
 def _min_permission(text: Any) -> tuple[str, str]:

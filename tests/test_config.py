@@ -30,7 +30,7 @@ DEFAULTS = {
     "promobot_prometheus_timeout_seconds": 5.0,
     "promobot_verify_seconds": 10.0,
     "promobot_board": "",
-    "promobot_board_seconds": 10.0,
+    "promobot_board_seconds": 3.0,
     "slack_bot_token": None,
     "slack_signing_secret": None,
     "slack_app_token": None,
@@ -278,9 +278,9 @@ def test_prometheus_secrets_are_kept_secret(clean_env: pytest.MonkeyPatch) -> No
         ("PROMOBOT_BOARD", "public", "", "127.0.0.1 only"),
         ("PROMOBOT_BOARD_SECONDS", "2.5", 2.5, ""),
         ("PROMOBOT_BOARD_SECONDS", "0", 0.0, ""),
-        ("PROMOBOT_BOARD_SECONDS", "", 10.0, ""),
-        ("PROMOBOT_BOARD_SECONDS", "soon", 10.0, "must be a number of seconds, not 'soon'."),
-        ("PROMOBOT_BOARD_SECONDS", "-1", 10.0, "must be 0 (off) or more, not '-1'."),
+        ("PROMOBOT_BOARD_SECONDS", "", 3.0, ""),
+        ("PROMOBOT_BOARD_SECONDS", "soon", 3.0, "must be a number of seconds, not 'soon'."),
+        ("PROMOBOT_BOARD_SECONDS", "-1", 3.0, "must be 0 (off) or more, not '-1'."),
     ],
 )
 def test_the_board_settings_and_their_mistakes(

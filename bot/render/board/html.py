@@ -96,6 +96,11 @@ def page(title: str, body: str, *, notice: str = "", tz: str = "") -> str:
     back to the overview and the reader's zone, the notice (the registry is not
     guarded), and `body`."""
     banner = f'<p class="notice" role="note">{esc(notice)}</p>' if notice else ""
+    if tz and zone(tz) is None:
+        banner += (
+            f'<p class="notice" role="note">“{cut(tz, 40)}” is not a time zone this '
+            "server knows (an IANA name such as Europe/Berlin): times on hover are in UTC.</p>"
+        )
     home = f"{BASE}?{urllib.parse.urlencode({'tz': tz})}" if tz else BASE
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'

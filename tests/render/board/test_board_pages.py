@@ -226,6 +226,8 @@ def test_times_are_utc_with_the_readers_zone_on_hover() -> None:
     # An unknown zone is shown in UTC; it never reaches the page as markup.
     text = model_page(board("m"), Reader(tz="<b>Nowhere</b>"))
     assert 'title="2026-03-04 09:00:00 UTC"' in text and "<b>Nowhere" not in text
+    assert "“&lt;b&gt;Nowhere&lt;/b&gt;” is not a time zone this server knows" in text
+    assert "is not a time zone" not in model_page(board("m"), Reader(tz="Europe/Berlin"))
 
 
 def test_the_trail_pages_and_offers_its_downloads() -> None:
