@@ -128,7 +128,8 @@ class KeptRead:
             kept = self._read(self.max_age)
         elif self.clock() - kept.started > self.max_age / 2:
             self._renew()
-        models = self._with_changes(kept)
+        # The newest read: a renewal may have ended since, and forgotten the notes it saw.
+        kept, models = self._with_changes(self._kept or kept)
         return self.board.overview(models, kept.read_at)
 
     # ---- reads ---------------------------------------------------------------------------
@@ -165,8 +166,9 @@ class KeptRead:
 
         threading.Thread(target=run, name="promobot-board-read", daemon=True).start()
 
-    def _with_changes(self, kept: Kept) -> list[ModelInfo]:
-        """The kept models, each one this process wrote to since read again on its own."""
+    def _with_changes(self, kept: Kept) -> tuple[Kept, list[ModelInfo]]:
+        """The kept models, each one this process wrote to since read again on its own
+        (and the read they come from: a new one when many were written to)."""
         changed = {
             name: at
             for name, at in self.changes.since(kept.started).items()
@@ -185,4 +187,4 @@ class KeptRead:
                     kept.models[name] = info
                 kept.renewed[name] = started
         with self._lock:
-            return list(kept.models.values())
+            return kept, list(kept.models.values())
