@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="promobot board",
         description="Serve the release board on 127.0.0.1 (read-only).",
+        epilog="The overview is drawn from a read of MLflow kept up to PROMOBOT_BOARD_SECONDS "
+        "(default 3; 0 reads afresh for every overview); a model's page is read afresh.",
     )
     p.add_argument("--registry", help="the MLflow tracking URI (default MLFLOW_TRACKING_URI)")
     p.add_argument("--policy", help="policy file or folder (default PROMOBOT_POLICY)")

@@ -52,6 +52,9 @@ the governed models are audited for drift; default 300, 0 turns it off),
 PROMOBOT_MLFLOW_WEBHOOK_SECRET (verifies MLflow's deliveries; unset, they get 401);
 MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (promobot's service account),
 PROMOBOT_SERVICE_USERS (the accounts whose "as" the command door honours);
+PROMOBOT_BOARD (on, off, or empty: the board answers 127.0.0.1 only unless the registry
+is guarded) and PROMOBOT_BOARD_SECONDS (how old the overview's read of MLflow may be,
+default 3; 0 reads afresh);
 GITHUB_TOKEN, GITHUB_API_URL and PROMOBOT_MLFLOW_UI_URL for the checks gate and the
 GitHub deployment of each promotion.
 """
