@@ -7,8 +7,9 @@ garbage), more than the page may take (`make bench`, board). So the overview is 
 from the models as last read, never older than `max_age` seconds (PROMOBOT_BOARD_SECONDS):
 
 - a model this process changed since (a command, an approval, the sweep, a verification's
-  rollback: every write through its Service's registry, noted by Noting) is read again on
-  its own, one get, before the page is drawn: what was done here shows at once;
+  rollback, a webhook delivery recorded: every write through its Service's registry,
+  noted by Noting) is read again on its own, one get, before the page is drawn: what was
+  done here shows at once;
 - a read older than half that age is renewed in the background, one at a time, while the
   page is drawn from the one in hand: a board looked at now and then never waits for it;
 - a read older than that, or none yet (the first page; a board nobody opened for a

@@ -41,8 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="promobot board",
         description="Serve the release board on 127.0.0.1 (read-only).",
-        epilog="The overview is drawn from a read of MLflow kept up to PROMOBOT_BOARD_SECONDS "
-        "(default 3; 0 reads afresh for every overview); a model's page is read afresh.",
+        epilog="Every page is read from MLflow afresh (promobot serve keeps the overview's "
+        "read up to PROMOBOT_BOARD_SECONDS instead).",
     )
     p.add_argument("--registry", help="the MLflow tracking URI (default MLFLOW_TRACKING_URI)")
     p.add_argument("--policy", help="policy file or folder (default PROMOBOT_POLICY)")
@@ -97,7 +97,9 @@ def run_board(argv: list[str]) -> int:
             lambda: service,
             build_identity(settings),
             ui_url=settings.promobot_mlflow_ui_url,
-            max_age=settings.promobot_board_seconds,
+            # One reader on this machine, changing the registry from another terminal:
+            # every page afresh (serve keeps the overview's read: board_read.py).
+            max_age=0.0,
         )
         with make_server(HOST, args.port, door, _Server, handler_class=_Quiet) as server:
             print(f"The release board: http://{HOST}:{server.server_port}/releases", flush=True)

@@ -16,6 +16,7 @@ from ticks import Ticks
 from bot.core.ports.registry import RegistryError
 from bot.core.service import Service
 from bot.core.service.board_read import MAX_CHANGED, KeptRead
+from bot.core.service.webhooks import ALIAS_CREATED, Delivery
 
 
 @pytest.fixture
@@ -135,3 +136,25 @@ def test_noting_notes_each_write_even_a_refused_one(
     assert service.changes.since(1002.0) == {M: 1002.0}
     service.changes.forget(1002.5)
     assert service.changes.since(0) == {}
+
+
+def test_a_webhook_delivery_of_a_change_made_elsewhere_marks_its_model(
+    service: Service, two_versions: tuple[int, int], ticks: Ticks, models: ModelFactory
+) -> None:
+    kept = KeptRead(service.board, service.changes, 10.0)
+    reads = counted(service)
+
+    def champion() -> int | None:
+        (model,) = kept.overview().models
+        return {row.label: row.version for row in model.targets}["@champion"]
+
+    assert champion() is None
+    models.client.set_registered_model_alias(M, "champion", "2")  # behind its back
+    assert champion() is None  # not seen: the read is kept
+    ticks.now += 1
+    said = service.deliveries.receive(
+        Delivery("delivery-1", ALIAS_CREATED, {"name": M, "alias": "champion", "version": "2"})
+    )
+    assert "audited" in said
+    assert champion() == 2
+    assert reads == [1]
