@@ -44,7 +44,7 @@ class Overview:
     at: datetime
     models: tuple[ModelSummary, ...]
     # When the models were read from MLflow, when not just now (the board's kept read:
-    # bot/doors/board_read.py); None: read for this page.
+    # bot/core/service/board_read.py); None: read for this page.
     read_at: datetime | None = None
 
 

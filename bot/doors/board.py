@@ -12,7 +12,8 @@ Who may read (the board shows who approved what):
 - PROMOBOT_BOARD=off: no board (404).
 
 Every answer carries a Content-Security-Policy that allows no script at all, styles and
-images from the board's own origin only.
+images from the board's own origin only. The overview is drawn from the read of MLflow
+kept up to `max_age` seconds (bot/core/service/board_read.py; 0: afresh).
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ class BoardDoor:
     ) -> tuple[str, str, bytes, list[tuple[str, str]]]:
         html_type = "text/html; charset=utf-8"
         if path in (BASE, f"{BASE}/"):
-            found = self.kept().overview() if self.max_age > 0 else self.service().board.overview()
+            found = self.kept().overview()
             return "200 OK", html_type, overview_page(found, reader).encode(), []
         name = path[len(BASE) + 1 :]
         for suffix, (fmt, ctype) in DOWNLOADS.items():

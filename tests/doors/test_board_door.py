@@ -15,6 +15,7 @@ from board_door_calls import call
 from bot.core.board import ModelBoard, ModelSummary, Overview, Timeline, TrailPage
 from bot.core.ports.identity import IdentityError, SignedIn
 from bot.core.ports.registry import GuardStatus, RegistryError
+from bot.core.service.board_read import Changes
 from bot.core.state.trail import TrailRecord
 from bot.doors.board import CSP, BoardDoor
 from bot.doors.slack.http_app import wsgi_app
@@ -46,6 +47,7 @@ def fake_service(guarded: bool) -> Any:
     )
     return SimpleNamespace(
         board=board,
+        changes=Changes(),
         policy=SimpleNamespace(rules_for=lambda name: object() if name.startswith("m") else None),
         drift_scan=SimpleNamespace(guard=lambda: GuardStatus(guarded)),
     )

@@ -4,9 +4,10 @@ trail. They write nothing.
 
 Costs, so the pages stay fast at a hundred models and thousands of past executions:
 the overview is one paged search of the registered models (their tags come with it: no
-call per model); a model's page is one read of the model, one range query per check of
-its newest verification, and its ledger only when the trail is paged past what the
-model itself still holds (bot/core/service/archive.py).
+call per model; serve keeps that read a few seconds, board_read.py); a model's page is
+one read of the model, one range query per check of its newest verification, and its
+ledger only when the trail is paged past what the model itself still holds
+(bot/core/service/archive.py).
 """
 
 from __future__ import annotations

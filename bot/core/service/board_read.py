@@ -23,6 +23,7 @@ A model's own page is always read afresh. `max_age` 0: every overview reads afre
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -125,9 +126,10 @@ class KeptRead:
         if self.max_age <= 0:
             return self.board.overview()
         kept = self._kept
-        if kept is None or self.clock() - kept.started > self.max_age:
+        age = math.inf if kept is None else self.clock() - kept.started
+        if kept is None or age > self.max_age:
             kept = self._read(self.max_age)
-        elif self.clock() - kept.started > self.max_age / 2:
+        elif age > self.max_age / 2:
             self._renew()
         # The newest read: a renewal may have ended since, and forgotten the notes it saw.
         kept, models = self._with_changes(self._kept or kept)

@@ -41,7 +41,7 @@ class Reader:
 def overview_page(found: Overview, reader: Reader) -> str:
     parts = [
         "<h1>Releases</h1>",
-        f'<p class="muted">{len(found.models)} governed model(s), {_read(found, reader)}.</p>',
+        f'<p class="muted">{len(found.models)} governed model(s), {_when_read(found, reader)}.</p>',
     ]
     if not found.models:
         parts.append("<p>No registered model is named by the policy yet.</p>")
@@ -59,7 +59,7 @@ def overview_page(found: Overview, reader: Reader) -> str:
     return page("Releases — promobot", "".join(parts), notice=reader.notice, tz=reader.tz)
 
 
-def _read(found: Overview, reader: Reader) -> str:
+def _when_read(found: Overview, reader: Reader) -> str:
     """When the models were read: now, or the kept read's time (board_read.py)."""
     if found.read_at is None:
         return f"as of {utc(found.at, reader.tz)}"

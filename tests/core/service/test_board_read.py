@@ -39,9 +39,10 @@ def counted(service: Service) -> list[int]:
     return reads
 
 
-def production(service: Service, kept: KeptRead) -> int | None:
+def holder(kept: KeptRead, label: str = "Production") -> int | None:
+    """The version the overview shows holding `label` of the one model."""
     (model,) = kept.overview().models
-    return {row.label: row.version for row in model.targets}["Production"]
+    return {row.label: row.version for row in model.targets}[label]
 
 
 def test_a_change_made_through_this_service_shows_at_once_without_a_new_read(
@@ -50,15 +51,15 @@ def test_a_change_made_through_this_service_shows_at_once_without_a_new_read(
     kept = KeptRead(service.board, service.changes, 10.0)
     reads = counted(service)
     first = kept.overview()
-    assert production(service, kept) is None and reads == [1]
+    assert holder(kept) is None and reads == [1]
 
     ticks.now += 1
     to_production(service, 2)
 
-    assert production(service, kept) == 2
+    assert holder(kept) == 2
     assert reads == [1]  # the model alone was read again
     assert kept.overview().read_at == first.read_at is not None
-    assert production(service, kept) == 2 and reads == [1]
+    assert holder(kept) == 2 and reads == [1]
 
 
 def test_a_change_made_elsewhere_shows_once_the_read_is_older_than_the_age(
@@ -66,14 +67,14 @@ def test_a_change_made_elsewhere_shows_once_the_read_is_older_than_the_age(
 ) -> None:
     kept = KeptRead(service.board, service.changes, 10.0)
     reads = counted(service)
-    assert production(service, kept) is None
+    assert holder(kept) is None
 
     models.client.transition_model_version_stage(M, "1", "Production")  # behind its back
     ticks.now += 4  # younger than half the age: the kept read as it is
-    assert production(service, kept) is None and reads == [1]
+    assert holder(kept) is None and reads == [1]
 
     ticks.now += 7  # older than the age: the page waits for a new read
-    assert production(service, kept) == 1
+    assert holder(kept) == 1
     assert reads == [2]
 
 
@@ -94,7 +95,7 @@ def test_a_read_older_than_half_the_age_is_renewed_in_the_background(
         time.sleep(0.05)
 
     assert reads == [2]
-    assert production(service, kept) == 1
+    assert holder(kept) == 1
     assert reads == [2]  # the renewed read is 0 s old now
 
 
@@ -105,7 +106,7 @@ def test_zero_reads_afresh_for_every_overview(
     reads = counted(service)
     assert kept.overview().read_at is None
     models.client.transition_model_version_stage(M, "1", "Production")
-    assert production(service, kept) == 1
+    assert holder(kept) == 1
     assert reads == [2]
 
 
@@ -144,17 +145,13 @@ def test_a_webhook_delivery_of_a_change_made_elsewhere_marks_its_model(
     kept = KeptRead(service.board, service.changes, 10.0)
     reads = counted(service)
 
-    def champion() -> int | None:
-        (model,) = kept.overview().models
-        return {row.label: row.version for row in model.targets}["@champion"]
-
-    assert champion() is None
+    assert holder(kept, "@champion") is None
     models.client.set_registered_model_alias(M, "champion", "2")  # behind its back
-    assert champion() is None  # not seen: the read is kept
+    assert holder(kept, "@champion") is None  # not seen: the read is kept
     ticks.now += 1
     said = service.deliveries.receive(
         Delivery("delivery-1", ALIAS_CREATED, {"name": M, "alias": "champion", "version": "2"})
     )
     assert "audited" in said
-    assert champion() == 2
+    assert holder(kept, "@champion") == 2
     assert reads == [1]
